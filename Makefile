@@ -1,0 +1,84 @@
+# Developer entry points for tdkt-bot. Everything runs from the project's .venv, which is
+# (re)created and installed on demand whenever pyproject.toml changes.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PACKAGES := bot handlers scheduler storage
+VERSIONS := storage/migrations/versions
+# Throw-away SQLite database that autogenerate compares the models against.
+MIGRATION_DB := $(abspath $(VENV)/autogenerate.db)
+MIGRATION_URL := sqlite+aiosqlite:///$(MIGRATION_DB)
+BENCH_ARGS ?=
+
+.PHONY: help venv run lint test test-sqlite test-postgres migration initial-migration bench \
+	clean distclean
+
+help:
+	@echo 'make run                  start the bot (console as noivu without a Telegram token)'
+	@echo 'make test                 ruff, mypy, import-linter, then pytest on SQLite'
+	@echo '                          (and on PostgreSQL too when TEST_DATABASE_URL is set)'
+	@echo 'make lint                 ruff, mypy, import-linter only'
+	@echo 'make migration MSG="..."  autogenerate the next numbered revision from the models'
+	@echo 'make initial-migration    regenerate 0001_initial.py (only while it is the only one)'
+	@echo 'make bench                time one message through the core (BENCH_ARGS="--n 200")'
+	@echo 'make clean / distclean    remove caches / also the virtualenv'
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -e '.[dev]'
+	touch $@
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/tdkt run
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy $(PACKAGES)
+	$(BIN)/lint-imports
+
+# pytest runs on SQLite first, then again on PostgreSQL when TEST_DATABASE_URL is set
+# (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test; see .ci/run).
+test: lint test-sqlite
+	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
+	else echo 'TEST_DATABASE_URL not set: skipping the PostgreSQL pass'; fi
+
+test-sqlite: $(STAMP)
+	env -u TEST_DATABASE_URL $(BIN)/pytest -q
+
+test-postgres: $(STAMP)
+	@test -n "$$TEST_DATABASE_URL" || { echo 'set TEST_DATABASE_URL' >&2; exit 2; }
+	$(BIN)/pytest -q
+
+# Next revision number = 1 + number of existing revisions (0002, 0003, ...).
+migration: $(STAMP)
+	@test -n "$(MSG)" || { echo 'usage: make migration MSG="add foo to bar"' >&2; exit 2; }
+	rm -f $(MIGRATION_DB) $(MIGRATION_DB)-wal $(MIGRATION_DB)-shm
+	TDKT_DATABASE_URL=$(MIGRATION_URL) $(BIN)/alembic upgrade head
+	rev=$$(printf '%04d' $$(( $$(ls $(VERSIONS) | grep -c '^[0-9]\{4\}_.*\.py$$') + 1 ))); \
+	TDKT_DATABASE_URL=$(MIGRATION_URL) $(BIN)/alembic revision --autogenerate \
+		--rev-id "$$rev" -m "$(MSG)"
+	rm -f $(MIGRATION_DB) $(MIGRATION_DB)-wal $(MIGRATION_DB)-shm
+	@echo 'Review the new revision by hand; it must run on SQLite and on PostgreSQL 15.'
+
+# Nothing is deployed yet, so 0001 may be regenerated from the models while it is alone.
+initial-migration: $(STAMP)
+	@others=$$(ls $(VERSIONS) | grep '^[0-9]\{4\}_.*\.py$$' | grep -v '^0001_' || true); \
+	if [ -n "$$others" ]; then echo "other revisions exist: $$others" >&2; exit 1; fi
+	rm -f $(VERSIONS)/0001_*.py $(MIGRATION_DB) $(MIGRATION_DB)-wal $(MIGRATION_DB)-shm
+	TDKT_DATABASE_URL=$(MIGRATION_URL) $(BIN)/alembic revision --autogenerate \
+		--rev-id 0001 -m initial
+	rm -f $(MIGRATION_DB) $(MIGRATION_DB)-wal $(MIGRATION_DB)-shm
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_core.py $(BENCH_ARGS)
+
+clean:
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,206 @@
+"""Time one message through the core on SQLite and on PostgreSQL; prints median and p95.
+
+Usage::
+
+    python bench/bench_core.py [--n 200] [--pg-url URL] [--no-pg]
+
+Each database starts empty (a fresh SQLite file in a temporary directory; a fresh PostgreSQL
+schema that is dropped afterwards, when the server answers), is migrated with Alembic and gets
+the demo campaign and units from ``bot/demo/``. Then :func:`send_messages` pushes ``--n``
+messages through ``handlers.core.Core.handle`` and the per-message latencies are summarised.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.pool import NullPool
+
+from storage import migrate
+from storage.db import make_engine, make_session_factory
+
+__all__ = ["main"]
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_DIR = ROOT / "bot" / "demo"
+DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+@dataclass
+class BenchDb:
+    """One benchmark database: its label, engine and session factory."""
+
+    label: str
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    setup_seconds: dict[str, float] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------
+# Database setup (done)
+# ---------------------------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def sqlite_db() -> AsyncIterator[BenchDb]:
+    """A migrated SQLite file in a temporary directory, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="tdkt-bench-") as tmp:
+        engine = make_engine(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}")
+        try:
+            yield await _prepare("sqlite", engine)
+        finally:
+            await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def postgres_db(url: str) -> AsyncIterator[BenchDb]:
+    """A migrated, throw-away schema on the PostgreSQL server at ``url``."""
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(url, poolclass=NullPool)
+    try:
+        async with admin.begin() as conn:
+            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        engine = make_engine(url, connect_args={"server_settings": {"search_path": schema}})
+        try:
+            yield await _prepare("postgresql", engine)
+        finally:
+            await engine.dispose()
+    finally:
+        async with admin.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        await admin.dispose()
+
+
+async def postgres_reachable(url: str) -> bool:
+    """Whether a PostgreSQL server answers at ``url`` within a few seconds."""
+    engine = make_engine(url, poolclass=NullPool)
+    try:
+        async with asyncio.timeout(3), engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure means "skip PostgreSQL"
+        print(f"PostgreSQL not reachable at {url}: {exc!r}")
+        return False
+    finally:
+        await engine.dispose()
+    return True
+
+
+async def _prepare(label: str, engine: AsyncEngine) -> BenchDb:
+    db = BenchDb(label, engine, make_session_factory(engine))
+    start = time.perf_counter()
+    await migrate.upgrade(engine)
+    db.setup_seconds["migrate"] = time.perf_counter() - start
+    start = time.perf_counter()
+    await load_demo(db.session_factory)
+    db.setup_seconds["load demo"] = time.perf_counter() - start
+    return db
+
+
+async def load_demo(session_factory: async_sessionmaker[AsyncSession]) -> None:
+    """Load the demo units and campaign from ``bot/demo/``.
+
+    TODO(lead): check the file names and signatures once ``handlers.units_file`` and
+    ``handlers.campaign_file`` land (written in parallel); the calls below are the expected shape.
+    """
+    try:
+        from handlers.campaign_file import load_campaign
+        from handlers.units_file import import_units
+    except ImportError as exc:
+        print(f"demo loaders not available yet ({exc}); benchmarking an empty database")
+        return
+    units_path = _demo_file("units", (".xlsx", ".csv", ".yaml", ".yml"))
+    campaign_path = _demo_file("campaign", (".yaml", ".yml"))
+    loaders: Any = (import_units, load_campaign)  # signatures not final yet
+    async with session_factory.begin() as session:
+        await loaders[0](session, units_path.read_bytes(), units_path.name)
+        await loaders[1](session, campaign_path.read_text(encoding="utf-8"))
+
+
+def _demo_file(stem: str, suffixes: Sequence[str]) -> Path:
+    for path in sorted(DEMO_DIR.glob(f"*{stem}*")):
+        if path.suffix.lower() in suffixes:
+            return path
+    raise FileNotFoundError(f"no {stem} file with suffix {'/'.join(suffixes)} in {DEMO_DIR}")
+
+
+# ---------------------------------------------------------------------------------------------
+# >>> TO FINISH (lead): build the core and push messages through it <<<
+# ---------------------------------------------------------------------------------------------
+
+
+async def send_messages(db: BenchDb, n: int) -> list[float]:
+    """Send ``n`` messages through the core on ``db``; return each message's seconds.
+
+    TODO(lead): build ``handlers.core.Core(CoreDeps(session_factory=db.session_factory,
+    files=..., texts=..., clock=...))``, link a demo account (e.g. ``noivu`` on the console
+    channel), then time ``await core.handle(incoming)`` for a realistic mix of
+    ``handlers.messages.Incoming`` (``/tinhhinh``, ``/chuanop``, a nomination dialogue...)::
+
+        for i in range(n):
+            msg = Incoming(key=ChatKey("console", "noivu"), user_id="noivu", text="/tinhhinh")
+            start = time.perf_counter()
+            await core.handle(msg)
+            timings.append(time.perf_counter() - start)
+    """
+    raise NotImplementedError("per-message loop not written yet (see send_messages)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reporting
+# ---------------------------------------------------------------------------------------------
+
+
+def _summary(label: str, timings: Sequence[float]) -> str:
+    ms = sorted(t * 1000 for t in timings)
+    p95 = statistics.quantiles(ms, n=20, method="inclusive")[-1] if len(ms) > 1 else ms[0]
+    return (
+        f"{label:<11} n={len(ms):<5} median={statistics.median(ms):8.2f} ms  "
+        f"p95={p95:8.2f} ms  max={ms[-1]:8.2f} ms"
+    )
+
+
+async def _bench(db: BenchDb, n: int) -> None:
+    setup = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in db.setup_seconds.items())
+    print(f"[{db.label}] setup: {setup}")
+    try:
+        timings = await send_messages(db, n)
+    except NotImplementedError as exc:
+        print(f"[{db.label}] skipped: {exc}")
+        return
+    if timings:
+        print(_summary(db.label, timings))
+
+
+async def run(n: int, pg_url: str | None) -> None:
+    """Benchmark SQLite, then PostgreSQL when ``pg_url`` is given and reachable."""
+    async with sqlite_db() as db:
+        await _bench(db, n)
+    if pg_url and await postgres_reachable(pg_url):
+        async with postgres_db(pg_url) as db:
+            await _bench(db, n)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parse the command line and run the benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--n", type=int, default=200, help="messages per database (200)")
+    parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL URL (asyncpg)")
+    parser.add_argument("--no-pg", action="store_true", help="SQLite only")
+    args = parser.parse_args(argv)
+    asyncio.run(run(args.n, None if args.no_pg else args.pg_url))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+"""What a step function gets: the message, the actor, the conversation and the repositories."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.errors import UserError
+from handlers.files import FileStore
+from handlers.messages import Button, Incoming, Reply
+from handlers.texts import Texts
+from storage.models import ChatAccount, Person, Role, Unit
+from storage.repositories.audit import AuditRepository
+from storage.repositories.campaigns import CampaignRepository
+from storage.repositories.nominations import NominationRepository
+from storage.repositories.people import PeopleRepository
+from storage.repositories.submissions import SubmissionRepository
+from storage.repositories.units import UnitRepository
+
+__all__ = ["IDLE", "CoreDeps", "Ctx", "StateSpec", "Step"]
+
+IDLE = "idle"
+
+
+@dataclass(frozen=True, slots=True)
+class CoreDeps:
+    """Everything the core needs, injected by the composition root."""
+
+    session_factory: async_sessionmaker[AsyncSession]
+    files: FileStore
+    texts: Texts
+    clock: Callable[[], dt.datetime]
+    invite_ttl: dt.timedelta = dt.timedelta(days=7)
+    max_text_chars: int = 4000
+
+
+@dataclass(eq=False)
+class Ctx:
+    """One incoming message being handled inside one transaction."""
+
+    session: AsyncSession
+    deps: CoreDeps
+    msg: Incoming
+    now: dt.datetime
+    account: ChatAccount | None
+    person: Person | None
+    unit: Unit | None
+    state: str = IDLE
+    data: dict[str, Any] = field(default_factory=dict)
+    choice: str | None = None
+    loaded_state: str = IDLE
+    prev_buttons: list[list[str]] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The message text without surrounding whitespace."""
+        return self.msg.text.strip()
+
+    def t(self, name: str, /, **params: Any) -> str:
+        """Render a text template macro."""
+        return self.deps.texts(name, **params)
+
+    def reply(
+        self, name: str, /, buttons: tuple[Button, ...] | list[Button] = (), **params: Any
+    ) -> Reply:
+        """Build a reply from a template macro."""
+        return Reply(text=self.t(name, **params), buttons=tuple(buttons))
+
+    def goto(self, state: str, **data: Any) -> None:
+        """Move to ``state``, merging ``data`` into the conversation data."""
+        self.state = state
+        self.data.update(data)
+
+    def end(self) -> None:
+        """Leave any conversation and forget its data."""
+        self.state = IDLE
+        self.data = {}
+
+    # -- who is acting -------------------------------------------------------------------
+    def require_linked(self) -> Person:
+        """Return the acting person or refuse."""
+        if self.person is None:
+            raise UserError("not_linked")
+        return self.person
+
+    def require_secretariat(self) -> Person:
+        """Return the acting person if they are the secretariat."""
+        person = self.require_linked()
+        if person.role is not Role.SECRETARIAT:
+            raise UserError("secretariat_only")
+        return person
+
+    def require_unit_head(self) -> tuple[Person, Unit]:
+        """Return the acting unit head and their unit."""
+        person = self.require_linked()
+        if person.role is not Role.UNIT_HEAD or self.unit is None:
+            raise UserError("unit_head_only")
+        return person, self.unit
+
+    # -- repositories --------------------------------------------------------------------
+    @cached_property
+    def people(self) -> PeopleRepository:
+        """People, accounts, invites."""
+        return PeopleRepository(self.session)
+
+    @cached_property
+    def campaigns(self) -> CampaignRepository:
+        """Campaigns, requirements, award forms."""
+        return CampaignRepository(self.session)
+
+    @cached_property
+    def units(self) -> UnitRepository:
+        """Units."""
+        return UnitRepository(self.session)
+
+    @cached_property
+    def submissions(self) -> SubmissionRepository:
+        """Submissions."""
+        return SubmissionRepository(self.session)
+
+    @cached_property
+    def nominations(self) -> NominationRepository:
+        """Nominations."""
+        return NominationRepository(self.session)
+
+    @cached_property
+    def audit_log(self) -> AuditRepository:
+        """The audit log."""
+        return AuditRepository(self.session)
+
+    def audit(self, action: str, entity: str, entity_id: int | None, **detail: Any) -> None:
+        """Record a change made by the acting person."""
+        self.audit_log.record(
+            at=self.now,
+            person_id=self.person.id if self.person else None,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            detail=detail,
+        )
+
+
+Step = Callable[[Ctx], Awaitable[list[Reply]]]
+
+
+@dataclass(frozen=True, slots=True)
+class StateSpec:
+    """A conversation step: what handles input in it and how to ask its question again."""
+
+    handle: Step
+    prompt: Step
+
+
+StateTable = Mapping[str, StateSpec]

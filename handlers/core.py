@@ -1,0 +1,228 @@
+"""The dispatcher: one entry point every channel calls with an :class:`Incoming`.
+
+Each message is handled under a per-chat lock, inside one database transaction that also locks
+the chat's conversation row, so two messages of one chat never interleave — not within a process,
+not across processes on PostgreSQL. A :class:`UserError` rolls the transaction back (nothing
+changes), answers in Vietnamese and asks the current step's question again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import listing, nominate, onboarding, status, submit
+from handlers.context import IDLE, CoreDeps, Ctx, StateSpec, Step
+from handlers.errors import UserError
+from handlers.messages import ChatKey, Incoming, Reply
+from handlers.textutil import fold
+from storage.models import Conversation
+from storage.repositories.conversations import ConversationRepository
+from storage.repositories.people import PeopleRepository
+
+__all__ = ["COMMAND_NAMES", "Core", "CoreDeps"]
+
+_LOGGER = logging.getLogger(__name__)
+
+_BUTTONS_KEY = "_buttons"
+
+
+@dataclass(frozen=True, slots=True)
+class _Command:
+    handle: Step
+    private_only: bool = True
+    needs_link: bool = True
+
+
+#: Canonical command → handler. Vietnamese names first; English aliases below.
+_COMMANDS: Mapping[str, _Command] = {
+    "start": _Command(onboarding.start, private_only=False, needs_link=False),
+    "trogiup": _Command(onboarding.help_, private_only=False, needs_link=False),
+    "huy": _Command(onboarding.cancel, private_only=False, needs_link=False),
+    "decu": _Command(nominate.begin),
+    "nop": _Command(submit.begin),
+    "danhsach": _Command(listing.begin),
+    "tinhhinh": _Command(status.status, private_only=False),
+    "chuanop": _Command(status.late),
+}
+_ALIASES: Mapping[str, str] = {
+    "help": "trogiup",
+    "cancel": "huy",
+    "nominate": "decu",
+    "submit": "nop",
+    "list": "danhsach",
+    "status": "tinhhinh",
+    "late": "chuanop",
+    "batdau": "start",
+}
+COMMAND_NAMES: tuple[str, ...] = tuple(_COMMANDS)
+
+_STATES: Mapping[str, StateSpec] = {
+    **nominate.STATES,
+    **submit.STATES,
+    **listing.STATES,
+    **status.STATES,
+}
+
+
+def parse_command(text: str) -> tuple[str, str] | None:
+    """Split ``/cmd@bot args`` into (command, args); None if not a command.
+
+    An unknown command comes back as ``("?name", args)``.
+    """
+    if not text.startswith("/"):
+        return None
+    return _parse_known(text)
+
+
+def _parse_known(text: str) -> tuple[str, str]:
+    head, _, args = text[1:].partition(" ")
+    name = head.split("@", 1)[0].lower()
+    name = _ALIASES.get(name, name)
+    if name not in _COMMANDS:
+        return (f"?{name}", args.strip())
+    return name, args.strip()
+
+
+class Core:
+    """Routes each incoming message to a step and returns the replies."""
+
+    def __init__(self, deps: CoreDeps) -> None:
+        self._deps = deps
+        self._locks: weakref.WeakValueDictionary[ChatKey, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    @property
+    def deps(self) -> CoreDeps:
+        """The injected dependencies."""
+        return self._deps
+
+    def _lock(self, key: ChatKey) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        return lock
+
+    async def handle(self, msg: Incoming) -> list[Reply]:
+        """Handle one message and return the replies to send to its chat."""
+        lock = self._lock(msg.key)
+        async with lock:
+            try:
+                async with self._deps.session_factory.begin() as session:
+                    ctx, row = await self._load(session, msg)
+                    replies = await self._route(ctx)
+                    await self._save(ctx, row, replies)
+                    return replies
+            except UserError as err:
+                return await self._refuse(msg, err)
+
+    # -- internals -----------------------------------------------------------------------
+    async def _load(self, session: AsyncSession, msg: Incoming) -> tuple[Ctx, Conversation | None]:
+        row = await ConversationRepository(session).load_for_update(
+            msg.key.channel, msg.key.chat_id
+        )
+        people = PeopleRepository(session)
+        account = await people.account(msg.key.channel, msg.user_id)
+        person = unit = None
+        if account is not None:
+            person, unit = await people.person_with_unit(account.person_id)
+        ctx = Ctx(
+            session=session,
+            deps=self._deps,
+            msg=msg,
+            now=self._deps.clock(),
+            account=account,
+            person=person,
+            unit=unit,
+            state=row.state if row is not None else IDLE,
+            data=dict(row.data) if row is not None else {},
+        )
+        ctx.loaded_state = ctx.state
+        ctx.prev_buttons = ctx.data.pop(_BUTTONS_KEY, [])
+        return ctx, row
+
+    async def _save(self, ctx: Ctx, row: Conversation | None, replies: list[Reply]) -> None:
+        buttons = next((r.buttons for r in reversed(replies) if r.buttons), ())
+        stored = [[b.label, b.data] for b in buttons]
+        if not stored and ctx.state == ctx.loaded_state != IDLE:
+            stored = ctx.prev_buttons  # e.g. /trogiup mid-step: the step's choices stay valid
+        data = dict(ctx.data)
+        data[_BUTTONS_KEY] = stored
+        if row is None and ctx.state == IDLE and not stored:
+            return
+        await ConversationRepository(ctx.session).save(
+            ctx.msg.key.channel, ctx.msg.key.chat_id, ctx.state, data, ctx.now, row
+        )
+
+    async def _route(self, ctx: Ctx) -> list[Reply]:
+        msg = ctx.msg
+        stored = ctx.prev_buttons
+        if msg.callback_data is None:
+            parsed = parse_command(msg.text.strip())
+            if parsed is not None:
+                return await self._command(ctx, *parsed)
+            if stored and msg.file is None:
+                ctx.choice = _match_button(msg.text, stored)
+        elif msg.callback_data.startswith("cmd:"):
+            ctx.choice = msg.callback_data  # menu buttons never go stale
+        elif msg.callback_data in {data for _, data in stored}:
+            ctx.choice = msg.callback_data
+        else:
+            raise UserError("stale_button")
+        if ctx.choice is not None and ctx.choice.startswith("cmd:"):
+            return await self._command(ctx, *_parse_known("/" + ctx.choice[4:]))
+        if ctx.person is None:
+            return [ctx.reply("errors.not_linked")]
+        spec = _STATES.get(ctx.state)
+        if spec is None:
+            ctx.end()
+            return [ctx.reply("onboarding.unknown")]
+        return await spec.handle(ctx)
+
+    async def _command(self, ctx: Ctx, name: str, args: str) -> list[Reply]:
+        if name.startswith("?"):
+            raise UserError("unknown_command", name=name[1:])
+        command = _COMMANDS[name]
+        if command.needs_link and ctx.person is None:
+            return [ctx.reply("errors.not_linked")]
+        if command.private_only and not ctx.msg.is_private:
+            return [ctx.reply("onboarding.private_only")]
+        ctx.data["args"] = args
+        replies = await command.handle(ctx)
+        ctx.data.pop("args", None)
+        return replies
+
+    async def _refuse(self, msg: Incoming, err: UserError) -> list[Reply]:
+        """Answer a refused message and repeat the current question; writes nothing."""
+        texts = self._deps.texts
+        replies = [Reply(text=texts(f"errors.{err.key}", **err.params))]
+        async with self._deps.session_factory() as session:
+            ctx, _ = await self._load(session, msg)
+            spec = _STATES.get(ctx.state)
+            in_step = parse_command(msg.text.strip()) is None and not (
+                msg.callback_data or ""
+            ).startswith("cmd:")
+            if spec is not None and ctx.person is not None and in_step:
+                replies.extend(await spec.prompt(ctx))
+            await session.rollback()
+        _LOGGER.debug("refused %s in state %s: %s", msg.key, ctx.state, err.key)
+        return replies
+
+
+def _match_button(text: str, stored: list[list[str]]) -> str | None:
+    """Resolve a typed number or label to a button's data (text-only channels)."""
+    typed = fold(text)
+    if typed.isdigit():
+        index = int(typed) - 1
+        return stored[index][1] if 0 <= index < len(stored) else None
+    for label, data in stored:
+        if fold(label) == typed:
+            return data
+    return None

@@ -1,0 +1,70 @@
+"""Neutral message types: every channel translates to and from these.
+
+Texts in :class:`Reply` use a tiny HTML subset (``<b>``, ``<i>``, ``<code>``) with every piece of
+user-provided text already escaped; a channel that renders HTML sends it as is, a text-only channel
+strips the tags and unescapes the entities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+__all__ = ["Button", "ChatKey", "Incoming", "IncomingFile", "OutgoingFile", "Reply"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatKey:
+    """Identifies one conversation: a chat on a channel (aiogram's StorageKey, minimised)."""
+
+    channel: str
+    chat_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingFile:
+    """A file a user sent; ``read`` downloads it only when a step accepts it."""
+
+    name: str
+    mime_type: str
+    size: int
+    read: Callable[[], Awaitable[bytes]] = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One message from a user: text (a command is text starting with ``/``), a press, a file."""
+
+    key: ChatKey
+    user_id: str
+    text: str = ""
+    callback_data: str | None = None
+    file: IncomingFile | None = None
+    display_name: str | None = None
+    is_private: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A choice; text-only channels show it numbered and accept the number or the label."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingFile:
+    """A file the bot sends back (an export, a chart)."""
+
+    name: str
+    mime_type: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message from the bot."""
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+    file: OutgoingFile | None = None

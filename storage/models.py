@@ -1,0 +1,340 @@
+"""SQLAlchemy 2 declarative models: the whole persistent state of tdkt-bot.
+
+Every datetime column is timezone-aware and stored in UTC; dates that a plan states ("trước ngày
+15/11/2019") are plain ``Date`` columns read in the campaign's timezone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+__all__ = [
+    "AuditLog",
+    "AwardForm",
+    "Base",
+    "Campaign",
+    "ChatAccount",
+    "Conversation",
+    "Invite",
+    "Nomination",
+    "NominationStatus",
+    "Person",
+    "Requirement",
+    "RequirementKind",
+    "Role",
+    "StoredFile",
+    "SubjectKind",
+    "Submission",
+    "SubmissionStatus",
+    "Unit",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention so Alembic diffs are stable."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        dt.datetime: DateTime(timezone=True),
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+    }
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    """Store an enum by its value as a plain string (portable, readable, easy to extend)."""
+    return Enum(
+        cls,
+        native_enum=False,
+        create_constraint=False,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class Role(enum.StrEnum):
+    """What a person may do."""
+
+    SECRETARIAT = "secretariat"
+    UNIT_HEAD = "unit_head"
+    UNIT_MEMBER = "unit_member"
+
+
+class RequirementKind(enum.StrEnum):
+    """What a unit must send for a requirement."""
+
+    PLAN = "plan"
+    REPORT = "report"
+    NOMINATION_LIST = "nomination_list"
+    DOSSIER = "dossier"
+    EVENT = "event"
+
+
+class SubmissionStatus(enum.StrEnum):
+    """Lifecycle of one submission version."""
+
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    RETURNED = "returned"
+    WITHDRAWN = "withdrawn"
+
+
+class NominationStatus(enum.StrEnum):
+    """Lifecycle of a nomination."""
+
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    RETURNED = "returned"
+    WITHDRAWN = "withdrawn"
+
+
+class SubjectKind(enum.StrEnum):
+    """Whom a nomination or award form is for."""
+
+    INDIVIDUAL = "ca_nhan"
+    COLLECTIVE = "tap_the"
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Unit(Base):
+    """A unit under the secretariat: a ward, an agency, an enterprise, a faculty…"""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    block: Mapped[str | None] = mapped_column(String(120), index=True)
+    staff_count: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+
+
+class Person(Base):
+    """A human user; belongs to at most one unit."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+
+    unit: Mapped[Unit | None] = relationship(lazy="raise")
+
+
+class ChatAccount(Base):
+    """A person's account on one channel (console handle, Telegram user id, Zalo id)."""
+
+    __tablename__ = "chat_accounts"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[str | None] = mapped_column(String(64))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    linked_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    unreachable_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class Invite(Base):
+    """A one-time code that links a chat account to a new person with a role (and unit)."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    used_at: Mapped[dt.datetime | None] = mapped_column()
+    used_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("chat_accounts.id"))
+
+
+class Campaign(Base):
+    """A plan (kế hoạch) that tells every unit what to send and by when."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    doc_number: Mapped[str | None] = mapped_column(String(64))
+    doc_date: Mapped[dt.date | None] = mapped_column(Date)
+    issuer: Mapped[str | None] = mapped_column(String(255))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=_utcnow, onupdate=_utcnow)
+
+
+class AwardForm(Base):
+    """A form of recognition a campaign accepts (Luật Thi đua, khen thưởng 2022)."""
+
+    __tablename__ = "award_forms"
+    __table_args__ = (UniqueConstraint("campaign_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[SubjectKind] = mapped_column(_enum(SubjectKind))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Requirement(Base):
+    """One thing each applicable unit must submit for a campaign, with its deadline."""
+
+    __tablename__ = "requirements"
+    __table_args__ = (UniqueConstraint("campaign_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[RequirementKind] = mapped_column(_enum(RequirementKind))
+    description: Mapped[str | None] = mapped_column(Text)
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    period_label: Mapped[str | None] = mapped_column(String(64))
+    unit_kinds: Mapped[list[str]] = mapped_column(default=list)
+    unit_codes: Mapped[list[str]] = mapped_column(default=list)
+    parts: Mapped[list[str]] = mapped_column(default=list)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    campaign: Mapped[Campaign] = relationship(lazy="raise")
+
+
+class StoredFile(Base):
+    """A file kept under the data directory by content hash."""
+
+    __tablename__ = "stored_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    mime_type: Mapped[str] = mapped_column(String(127))
+    size: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(String(512))
+    created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+
+
+class Submission(Base):
+    """One version of what a unit sent for a requirement (or one part of a dossier)."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "requirement_id", "part", "version"),
+        Index("ix_submissions_req_unit_current", "requirement_id", "unit_id", "is_current"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    requirement_id: Mapped[int] = mapped_column(ForeignKey("requirements.id", ondelete="CASCADE"))
+    part: Mapped[str] = mapped_column(String(120), default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    text: Mapped[str | None] = mapped_column(Text)
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    status: Mapped[SubmissionStatus] = mapped_column(_enum(SubmissionStatus))
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    submitted_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column()
+
+    file: Mapped[StoredFile | None] = relationship(lazy="raise")
+
+
+class Nomination(Base):
+    """A proposal to honour an individual or a collective (đề cử / đề nghị khen thưởng)."""
+
+    __tablename__ = "nominations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    requirement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("requirements.id", ondelete="SET NULL"), index=True
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    subject: Mapped[SubjectKind] = mapped_column(_enum(SubjectKind))
+    full_name: Mapped[str] = mapped_column(String(255))
+    gender: Mapped[str | None] = mapped_column(String(8))
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    position: Mapped[str | None] = mapped_column(String(255))
+    award_code: Mapped[str] = mapped_column(String(32))
+    award_name: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text)
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    status: Mapped[NominationStatus] = mapped_column(_enum(NominationStatus), index=True)
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Conversation(Base):
+    """Where a chat stands in a conversation; keyed by channel + chat id."""
+
+    __tablename__ = "conversations"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(64), default="idle")
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+
+
+class AuditLog(Base):
+    """An append-only record of every change: who, what, when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=_utcnow, index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+

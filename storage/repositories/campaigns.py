@@ -1,0 +1,229 @@
+"""Campaigns (kế hoạch), their requirements and the award forms they accept."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    AwardForm,
+    Campaign,
+    Nomination,
+    Requirement,
+    RequirementKind,
+    SubjectKind,
+    Submission,
+)
+from storage.repositories.units import Change, normalize_code
+
+__all__ = ["AwardFormData", "AwardFormsChange", "CampaignRepository"]
+
+
+@dataclass(frozen=True, slots=True)
+class AwardFormData:
+    """One award form as a campaign file lists it."""
+
+    code: str
+    name: str
+    subject: SubjectKind
+
+
+@dataclass(slots=True)
+class AwardFormsChange:
+    """What :meth:`CampaignRepository.replace_award_forms` did, by award code."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+def _apply(row: object, values: Mapping[str, Any]) -> bool:
+    """Set the attributes of ``row`` that differ from ``values``; True when any did."""
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
+class CampaignRepository:
+    """Reads and writes campaigns, requirements and award forms; never commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, campaign_id: int) -> Campaign | None:
+        """Return the campaign with id ``campaign_id``."""
+        return await self._s.get(Campaign, campaign_id)
+
+    async def get_by_code(self, code: str) -> Campaign | None:
+        """Return the campaign whose code is ``code`` (case-insensitive)."""
+        stmt = select(Campaign).where(func.upper(Campaign.code) == normalize_code(code))
+        return (await self._s.scalars(stmt)).first()
+
+    async def get_active(self) -> list[Campaign]:
+        """Return the active campaigns, oldest first."""
+        rows = await self._s.scalars(
+            select(Campaign).where(Campaign.is_active).order_by(Campaign.id)
+        )
+        return list(rows)
+
+    async def requirements_for(self, campaign_id: int) -> list[Requirement]:
+        """Return the campaign's requirements ordered by position, then due date."""
+        rows = await self._s.scalars(
+            select(Requirement)
+            .where(Requirement.campaign_id == campaign_id)
+            .order_by(Requirement.position, Requirement.due_date, Requirement.id)
+        )
+        return list(rows)
+
+    async def requirement_by_code(self, campaign_id: int, code: str) -> Requirement | None:
+        """Return the campaign's requirement with ``code`` (case-insensitive)."""
+        stmt = select(Requirement).where(
+            Requirement.campaign_id == campaign_id,
+            func.upper(Requirement.code) == normalize_code(code),
+        )
+        return (await self._s.scalars(stmt)).first()
+
+    async def award_forms_for(self, campaign_id: int) -> list[AwardForm]:
+        """Return the award forms the campaign accepts, in the file's order."""
+        rows = await self._s.scalars(
+            select(AwardForm)
+            .where(AwardForm.campaign_id == campaign_id)
+            .order_by(AwardForm.position, AwardForm.id)
+        )
+        return list(rows)
+
+    async def upsert_campaign(
+        self,
+        *,
+        code: str,
+        title: str,
+        doc_number: str | None,
+        doc_date: dt.date | None,
+        issuer: str | None,
+        timezone: str,
+        is_active: bool,
+        settings: dict[str, Any],
+    ) -> tuple[Campaign, Change]:
+        """Insert the campaign with ``code`` or update it in place.
+
+        Returns:
+            The campaign and what happened to it.
+        """
+        values: dict[str, Any] = {
+            "title": title,
+            "doc_number": doc_number,
+            "doc_date": doc_date,
+            "issuer": issuer,
+            "timezone": timezone,
+            "is_active": is_active,
+            "settings": settings,
+        }
+        campaign = await self.get_by_code(code)
+        if campaign is None:
+            campaign = Campaign(code=normalize_code(code), **values)
+            self._s.add(campaign)
+            await self._s.flush()
+            return campaign, "created"
+        changed = _apply(campaign, values)
+        if changed:
+            await self._s.flush()
+        return campaign, "updated" if changed else "unchanged"
+
+    async def upsert_requirement(
+        self,
+        campaign_id: int,
+        *,
+        code: str,
+        title: str,
+        kind: RequirementKind,
+        description: str | None,
+        due_date: dt.date,
+        period_label: str | None,
+        unit_kinds: list[str],
+        unit_codes: list[str],
+        parts: list[str],
+        position: int,
+        policy: dict[str, Any],
+    ) -> tuple[Requirement, Change]:
+        """Insert the campaign's requirement with ``code`` or update it in place.
+
+        Returns:
+            The requirement and what happened to it.
+        """
+        values: dict[str, Any] = {
+            "title": title,
+            "kind": kind,
+            "description": description,
+            "due_date": due_date,
+            "period_label": period_label,
+            "unit_kinds": list(unit_kinds),
+            "unit_codes": list(unit_codes),
+            "parts": list(parts),
+            "position": position,
+            "policy": policy,
+        }
+        requirement = await self.requirement_by_code(campaign_id, code)
+        if requirement is None:
+            requirement = Requirement(campaign_id=campaign_id, code=normalize_code(code), **values)
+            self._s.add(requirement)
+            await self._s.flush()
+            return requirement, "created"
+        changed = _apply(requirement, values)
+        if changed:
+            await self._s.flush()
+        return requirement, "updated" if changed else "unchanged"
+
+    async def replace_award_forms(
+        self, campaign_id: int, forms: Sequence[AwardFormData]
+    ) -> AwardFormsChange:
+        """Make the campaign's award forms exactly ``forms`` (matched by code, order kept).
+
+        Forms whose code stays keep their row id; nominations keep their award code and name as
+        text, so removing a form never touches a nomination.
+        """
+        result = AwardFormsChange()
+        existing = {normalize_code(f.code): f for f in await self.award_forms_for(campaign_id)}
+        wanted: set[str] = set()
+        for position, data in enumerate(forms):
+            code = normalize_code(data.code)
+            wanted.add(code)
+            values = {"name": data.name, "subject": data.subject, "position": position}
+            row = existing.get(code)
+            if row is None:
+                self._s.add(AwardForm(campaign_id=campaign_id, code=code, **values))
+                result.created.append(code)
+            elif _apply(row, values):
+                result.updated.append(code)
+        for code, row in existing.items():
+            if code not in wanted:
+                await self._s.delete(row)
+                result.removed.append(code)
+        await self._s.flush()
+        return result
+
+    async def requirement_usage(self, requirement_id: int) -> int:
+        """Return how many submissions and nominations refer to the requirement."""
+        submissions = await self._s.scalar(
+            select(func.count())
+            .select_from(Submission)
+            .where(Submission.requirement_id == requirement_id)
+        )
+        nominations = await self._s.scalar(
+            select(func.count())
+            .select_from(Nomination)
+            .where(Nomination.requirement_id == requirement_id)
+        )
+        return int(submissions or 0) + int(nominations or 0)
+
+    async def delete_requirement(self, requirement: Requirement) -> None:
+        """Delete a requirement (use only when :meth:`requirement_usage` is 0)."""
+        await self._s.delete(requirement)
+        await self._s.flush()

@@ -1,0 +1,66 @@
+"""Nominations (đề cử / đề nghị khen thưởng)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Nomination, NominationStatus
+
+__all__ = ["NominationRepository"]
+
+_COUNTED = (NominationStatus.SUBMITTED, NominationStatus.ACCEPTED)
+
+
+class NominationRepository:
+    """Reads and writes nominations; never commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, nomination_id: int) -> Nomination | None:
+        """Return one nomination."""
+        return await self._s.get(Nomination, nomination_id)
+
+    async def add(self, nomination: Nomination) -> Nomination:
+        """Insert a nomination."""
+        self._s.add(nomination)
+        await self._s.flush()
+        return nomination
+
+    async def for_unit(self, unit_id: int, campaign_ids: Sequence[int]) -> list[Nomination]:
+        """Return the unit's nominations that are not withdrawn, oldest first."""
+        rows = await self._s.scalars(
+            select(Nomination)
+            .where(
+                Nomination.unit_id == unit_id,
+                Nomination.campaign_id.in_(campaign_ids),
+                Nomination.status != NominationStatus.WITHDRAWN,
+            )
+            .order_by(Nomination.id)
+        )
+        return list(rows)
+
+    async def counted_by_unit(
+        self, requirement_ids: Sequence[int]
+    ) -> dict[tuple[int, int], tuple[int, dt.datetime]]:
+        """Return {(requirement_id, unit_id): (count, first sent)} of nominations that count."""
+        if not requirement_ids:
+            return {}
+        rows = await self._s.execute(
+            select(
+                Nomination.requirement_id,
+                Nomination.unit_id,
+                func.count(),
+                func.min(Nomination.created_at),
+            )
+            .where(
+                Nomination.requirement_id.in_(requirement_ids),
+                Nomination.status.in_(_COUNTED),
+            )
+            .group_by(Nomination.requirement_id, Nomination.unit_id)
+        )
+        return {(r, u): (n, first) for r, u, n, first in rows.tuples() if r is not None}

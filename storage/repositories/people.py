@@ -1,0 +1,71 @@
+"""People, their chat accounts and invites."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ChatAccount, Invite, Person, Unit
+
+__all__ = ["PeopleRepository"]
+
+
+class PeopleRepository:
+    """Reads and writes people, accounts and invites; never commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def account(self, channel: str, external_id: str) -> ChatAccount | None:
+        """Return the account of ``external_id`` on ``channel``, if linked."""
+        return await self._s.scalar(
+            select(ChatAccount).where(
+                ChatAccount.channel == channel, ChatAccount.external_id == external_id
+            )
+        )
+
+    async def person_with_unit(self, person_id: int) -> tuple[Person, Unit | None]:
+        """Return a person and their unit (or None)."""
+        person = await self._s.get_one(Person, person_id)
+        unit = await self._s.get(Unit, person.unit_id) if person.unit_id is not None else None
+        return person, unit
+
+    async def add_person(self, person: Person) -> Person:
+        """Insert a person."""
+        self._s.add(person)
+        await self._s.flush()
+        return person
+
+    async def add_account(self, account: ChatAccount) -> ChatAccount:
+        """Insert a chat account."""
+        self._s.add(account)
+        await self._s.flush()
+        return account
+
+    async def invite_for_update(self, code: str) -> Invite | None:
+        """Return the invite with ``code``, locked against a concurrent use where supported."""
+        return await self._s.scalar(select(Invite).where(Invite.code == code).with_for_update())
+
+    async def add_invite(self, invite: Invite) -> Invite:
+        """Insert an invite."""
+        self._s.add(invite)
+        await self._s.flush()
+        return invite
+
+    async def claim_invite(self, invite_id: int, account_id: int, now: dt.datetime) -> bool:
+        """Mark an unused invite used; False when someone else used it first."""
+        result = await self._s.execute(
+            update(Invite)
+            .where(Invite.id == invite_id, Invite.used_at.is_(None))
+            .values(used_at=now, used_by_account_id=account_id)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def heads_of_unit(self, unit_id: int) -> list[Person]:
+        """Return the people of a unit."""
+        rows = await self._s.scalars(
+            select(Person).where(Person.unit_id == unit_id).order_by(Person.id)
+        )
+        return list(rows)

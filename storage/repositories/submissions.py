@@ -1,0 +1,85 @@
+"""Submissions: versioned per unit × requirement × dossier part."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Requirement, Submission
+
+__all__ = ["SubmissionRepository"]
+
+class SubmissionRepository:
+    """Reads and writes submissions; never commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, submission_id: int) -> Submission | None:
+        """Return one submission version."""
+        return await self._s.get(Submission, submission_id)
+
+    async def current_for_unit(
+        self, unit_id: int, requirement_ids: Sequence[int] | None = None
+    ) -> list[Submission]:
+        """Return the unit's current versions (every status), oldest requirement first."""
+        stmt = select(Submission).where(Submission.unit_id == unit_id, Submission.is_current)
+        if requirement_ids is not None:
+            stmt = stmt.where(Submission.requirement_id.in_(requirement_ids))
+        rows = await self._s.scalars(stmt.order_by(Submission.requirement_id, Submission.part))
+        return list(rows)
+
+    async def current_for_requirements(self, requirement_ids: Sequence[int]) -> list[Submission]:
+        """Return every unit's current versions for the given requirements."""
+        if not requirement_ids:
+            return []
+        rows = await self._s.scalars(
+            select(Submission).where(
+                Submission.requirement_id.in_(requirement_ids), Submission.is_current
+            )
+        )
+        return list(rows)
+
+    async def add_version(self, submission: Submission) -> Submission:
+        """Insert ``submission`` as the newest version of its unit × requirement × part."""
+        last = await self._s.scalar(
+            select(func.max(Submission.version)).where(
+                Submission.unit_id == submission.unit_id,
+                Submission.requirement_id == submission.requirement_id,
+                Submission.part == submission.part,
+            )
+        )
+        await self._s.execute(
+            update(Submission)
+            .where(
+                Submission.unit_id == submission.unit_id,
+                Submission.requirement_id == submission.requirement_id,
+                Submission.part == submission.part,
+                Submission.is_current,
+            )
+            .values(is_current=False)
+        )
+        submission.version = (last or 0) + 1
+        submission.is_current = True
+        self._s.add(submission)
+        await self._s.flush()
+        return submission
+
+    async def history(self, unit_id: int, requirement_id: int, part: str) -> list[Submission]:
+        """Return every version, newest first."""
+        rows = await self._s.scalars(
+            select(Submission)
+            .where(
+                Submission.unit_id == unit_id,
+                Submission.requirement_id == requirement_id,
+                Submission.part == part,
+            )
+            .order_by(Submission.version.desc())
+        )
+        return list(rows)
+
+    async def requirement(self, requirement_id: int) -> Requirement | None:
+        """Return the requirement a submission belongs to."""
+        return await self._s.get(Requirement, requirement_id)
