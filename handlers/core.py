@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ __all__ = ["COMMAND_NAMES", "Core", "CoreDeps"]
 _LOGGER = logging.getLogger(__name__)
 
 _BUTTONS_KEY = "_buttons"
+_EDGE_SYMBOLS = re.compile(r"^[^\w]+|[^\w]+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,11 +220,16 @@ class Core:
 
 def _match_button(text: str, stored: list[list[str]]) -> str | None:
     """Resolve a typed number or label to a button's data (text-only channels)."""
-    typed = fold(text)
+    typed = _label_key(text)
     if typed.isdigit():
         index = int(typed) - 1
         return stored[index][1] if 0 <= index < len(stored) else None
     for label, data in stored:
-        if fold(label) == typed:
+        if typed and _label_key(label) == typed:
             return data
     return None
+
+
+def _label_key(text: str) -> str:
+    """Fold a label for matching, ignoring leading icons and trailing punctuation."""
+    return _EDGE_SYMBOLS.sub("", fold(text))

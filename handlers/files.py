@@ -9,18 +9,50 @@ from handlers.errors import UserError
 from handlers.messages import IncomingFile
 from storage.files import SavedFile
 
-__all__ = ["MAX_FILE_BYTES", "FileStore", "SavedFile", "check_file", "check_content"]
+__all__ = ["MAX_FILE_BYTES", "FileStore", "SavedFile", "check_content", "check_file"]
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
 #: Extensions of documents and pictures an office works with.
 DOCUMENT_EXTENSIONS = frozenset(
-    {".pdf", ".doc", ".docx", ".odt", ".rtf", ".xls", ".xlsx", ".ods", ".jpg", ".jpeg", ".png",
-     ".txt", ".zip"}
+    {
+        ".pdf",
+        ".doc",
+        ".docx",
+        ".odt",
+        ".rtf",
+        ".xls",
+        ".xlsx",
+        ".ods",
+        ".jpg",
+        ".jpeg",
+        ".png",
+        ".txt",
+        ".zip",
+    }
 )
 EXECUTABLE_EXTENSIONS = frozenset(
-    {".exe", ".bat", ".cmd", ".com", ".scr", ".msi", ".sh", ".ps1", ".vbs", ".js", ".jar",
-     ".apk", ".dll", ".bin", ".elf", ".py", ".pif", ".cpl", ".lnk"}
+    {
+        ".exe",
+        ".bat",
+        ".cmd",
+        ".com",
+        ".scr",
+        ".msi",
+        ".sh",
+        ".ps1",
+        ".vbs",
+        ".js",
+        ".jar",
+        ".apk",
+        ".dll",
+        ".bin",
+        ".elf",
+        ".py",
+        ".pif",
+        ".cpl",
+        ".lnk",
+    }
 )
 _EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"#!", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe")
 

@@ -8,12 +8,12 @@ import secrets
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.errors import UserError
-from storage.models import Invite, Role, Unit
+from storage.models import ChatAccount, Invite, Person, Role, Unit
 from storage.repositories.audit import AuditRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.units import UnitRepository
 
-__all__ = ["ALPHABET", "create_invite", "normalize_code"]
+__all__ = ["ALPHABET", "create_invite", "ensure_account", "normalize_code"]
 
 #: Unambiguous characters (no 0/O, 1/I/L) so a code can be read over the phone.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -69,3 +69,50 @@ async def create_invite(
         detail={"role": role.value, "unit": unit.code if unit else None},
     )
     return invite, unit
+
+
+async def ensure_account(
+    session: AsyncSession,
+    *,
+    channel: str,
+    external_id: str,
+    full_name: str,
+    role: Role,
+    unit_code: str | None,
+    now: dt.datetime,
+) -> bool:
+    """Create a ready linked account (demo, first administrator); False if it already exists.
+
+    Raises:
+        UserError: ``unit_code`` names no unit.
+    """
+    people = PeopleRepository(session)
+    if await people.account(channel, external_id) is not None:
+        return False
+    unit = None
+    if unit_code is not None:
+        unit = await UnitRepository(session).get_by_code(unit_code)
+        if unit is None:
+            raise UserError("unit_not_found", ref=unit_code)
+    person = await people.add_person(
+        Person(full_name=full_name, role=role, unit_id=unit.id if unit else None, created_at=now)
+    )
+    await people.add_account(
+        ChatAccount(
+            person_id=person.id,
+            channel=channel,
+            external_id=external_id,
+            chat_id=external_id,
+            display_name=full_name,
+            linked_at=now,
+        )
+    )
+    AuditRepository(session).record(
+        at=now,
+        person_id=None,
+        action="account.create",
+        entity="person",
+        entity_id=person.id,
+        detail={"channel": channel, "external_id": external_id, "role": role.value},
+    )
+    return True

@@ -1,4 +1,4 @@
-"""/danhsach: the unit's submissions and nominations, with edit and withdraw before the deadline."""
+"""/danhsach: the unit's submissions and nominations; edit and withdraw before the deadline."""
 
 from __future__ import annotations
 

@@ -74,7 +74,10 @@ async def help_(ctx: Ctx) -> list[Reply]:
     """Shows what the person can do (keeps any step in progress)."""
     if ctx.person is None:
         return [ctx.reply("onboarding.help_unlinked")]
-    return [_help(ctx, "onboarding.help")]
+    reply = _help(ctx, "onboarding.help")
+    if ctx.state != IDLE:  # mid-step: the step's own choices stay valid
+        return [Reply(reply.text + "\n\n" + ctx.t("onboarding.mid_step"))]
+    return [reply]
 
 
 async def cancel(ctx: Ctx) -> list[Reply]:

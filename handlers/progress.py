@@ -123,7 +123,9 @@ def _mark_for(
         return UnitMark(unit, Mark.RETURNED, last.submitted_at, reason=last.return_reason)
     if req.kind is RequirementKind.NOMINATION_LIST and nominations is not None:
         count, first = nominations
-        return UnitMark(unit, Mark.SUBMITTED, first, _is_late(first, req.due_date, tz), count=count)
+        return UnitMark(
+            unit, Mark.SUBMITTED, first, _is_late(first, req.due_date, tz), count=count
+        )
     needed = set(req.parts) if req.kind is RequirementKind.DOSSIER and req.parts else {""}
     have = {s.part for s in live} & needed
     if not have:

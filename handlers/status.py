@@ -25,9 +25,7 @@ async def _progress(ctx: Ctx, unit: Unit | None) -> list[RequirementProgress]:
 
 async def _unit_checklist(ctx: Ctx, unit: Unit) -> Reply:
     progress = [p for p in await _progress(ctx, unit) if p.marks]
-    return ctx.reply(
-        "status.checklist", unit=unit, items=[(p, p.marks[0]) for p in progress]
-    )
+    return ctx.reply("status.checklist", unit=unit, items=[(p, p.marks[0]) for p in progress])
 
 
 async def status(ctx: Ctx) -> list[Reply]:
@@ -83,11 +81,7 @@ async def _pick_unit(ctx: Ctx) -> list[Reply]:
 
 async def _ask_unit(ctx: Ctx) -> list[Reply]:
     units = await ctx.units.list_all()
-    return [
-        ctx.reply(
-            "status.ask_unit", buttons=[Button(u.name, f"u:{u.id}") for u in units]
-        )
-    ]
+    return [ctx.reply("status.ask_unit", buttons=[Button(u.name, f"u:{u.id}") for u in units])]
 
 
 async def _prompt_pick(ctx: Ctx) -> list[Reply]:

@@ -84,7 +84,8 @@ async def _ask_part(ctx: Ctx) -> list[Reply]:
     current = await ctx.submissions.current_for_unit(unit.id, [req.id])
     done = {s.part for s in current if s.status is not SubmissionStatus.WITHDRAWN}
     buttons = [
-        Button(("✅ " if part in done else "") + part, f"p:{i}") for i, part in enumerate(req.parts)
+        Button(("✅ " if part in done else "") + part, f"p:{i}")
+        for i, part in enumerate(req.parts)
     ]
     return [ctx.reply("nop.ask_part", buttons=buttons, req=req)]
 

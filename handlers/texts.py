@@ -1,9 +1,9 @@
 """User-facing wording, rendered from Jinja2 templates an office can edit.
 
 Every template file in ``handlers/templates`` holds the macros of one feature; ``texts("nop.ask",
-...)`` renders macro ``ask`` of ``nop.j2``. A directory given as ``override_dir`` is searched first,
-so an office can change a text without touching code. Output is the small HTML subset described
-in :mod:`handlers.messages`; every value is autoescaped.
+...)`` renders macro ``ask`` of ``nop.j2``. A directory given as ``override_dir`` is searched
+first, so an office can change a text without touching code. Output is the small HTML subset
+described in :mod:`handlers.messages`; every value is autoescaped.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -22,8 +22,10 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "SubjectKind",
     "Submission",
     "SubmissionStatus",
+    "UTCDateTime",
     "Unit",
 ]
 
@@ -56,12 +59,42 @@ NAMING_CONVENTION = {
 }
 
 
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """An aware datetime stored in UTC and read back aware on every backend (SQLite included).
+
+    Naive datetimes are refused: every time in tdkt-bot has a zone.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        """Convert to UTC before storing."""
+        if value is None:
+            return None
+        if value.utcoffset() is None:
+            raise ValueError("naive datetime refused; use an aware datetime")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        """Return an aware UTC datetime."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
 class Base(DeclarativeBase):
     """Declarative base with a naming convention so Alembic diffs are stable."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {
-        dt.datetime: DateTime(timezone=True),
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dt.datetime: UTCDateTime(),
         dict[str, Any]: JSON,
         list[str]: JSON,
     }
@@ -126,7 +159,7 @@ def _utcnow() -> dt.datetime:
 
 
 class Unit(Base):
-    """A unit under the secretariat: a ward, an agency, an enterprise, a faculty…"""
+    """A unit under the secretariat: a ward, an agency, an enterprise, a faculty."""
 
     __tablename__ = "units"
 
@@ -337,4 +370,3 @@ class AuditLog(Base):
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
-

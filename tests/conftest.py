@@ -30,6 +30,8 @@ from sqlalchemy.pool import NullPool
 from storage import migrate
 from storage.db import make_engine, make_session_factory
 
+pytest_plugins = ["tests.harness"]
+
 PG_URL_ENV = "TEST_DATABASE_URL"
 
 

@@ -21,11 +21,12 @@ class ConversationRepository:
 
     async def load_for_update(self, channel: str, chat_id: str) -> Conversation | None:
         """Return the chat's row, locked until the transaction ends (PostgreSQL)."""
-        return await self._s.scalar(
+        rows = await self._s.scalars(
             select(Conversation)
             .where(Conversation.channel == channel, Conversation.chat_id == chat_id)
             .with_for_update()
         )
+        return rows.first()
 
     async def save(
         self,

@@ -20,11 +20,12 @@ class PeopleRepository:
 
     async def account(self, channel: str, external_id: str) -> ChatAccount | None:
         """Return the account of ``external_id`` on ``channel``, if linked."""
-        return await self._s.scalar(
+        rows = await self._s.scalars(
             select(ChatAccount).where(
                 ChatAccount.channel == channel, ChatAccount.external_id == external_id
             )
         )
+        return rows.first()
 
     async def person_with_unit(self, person_id: int) -> tuple[Person, Unit | None]:
         """Return a person and their unit (or None)."""
@@ -46,7 +47,8 @@ class PeopleRepository:
 
     async def invite_for_update(self, code: str) -> Invite | None:
         """Return the invite with ``code``, locked against a concurrent use where supported."""
-        return await self._s.scalar(select(Invite).where(Invite.code == code).with_for_update())
+        rows = await self._s.scalars(select(Invite).where(Invite.code == code).with_for_update())
+        return rows.first()
 
     async def add_invite(self, invite: Invite) -> Invite:
         """Insert an invite."""

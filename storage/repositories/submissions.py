@@ -11,6 +11,7 @@ from storage.models import Requirement, Submission
 
 __all__ = ["SubmissionRepository"]
 
+
 class SubmissionRepository:
     """Reads and writes submissions; never commits."""
 

@@ -1,0 +1,118 @@
+"""Composition root: builds the engine, the core and the channels from :class:`Settings`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.settings import Settings
+from handlers.campaign_file import load_campaign
+from handlers.context import CoreDeps
+from handlers.core import Core
+from handlers.demo import seed_demo_records
+from handlers.invites import ensure_account
+from handlers.texts import Texts
+from handlers.units_file import UnitsFileError, import_units
+from storage.db import make_engine, make_session_factory
+from storage.files import LocalFileStore
+from storage.models import Role
+from storage.repositories.campaigns import CampaignRepository
+
+__all__ = [
+    "DEMO_ACCOUNTS",
+    "DEMO_CAMPAIGN",
+    "DEMO_DIR",
+    "App",
+    "build_app",
+    "load_demo",
+    "make_clock",
+    "parse_now",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
+DEMO_CAMPAIGN = "BIMSON-DHTT-2019"
+#: The demo's ready console accounts: handle → (full name, role, unit code).
+DEMO_ACCOUNTS = {
+    "noivu": ("Phòng Nội vụ thị xã Bỉm Sơn", Role.SECRETARIAT, None),
+    "badinh": ("Lãnh đạo UBND phường Ba Đình", Role.UNIT_HEAD, "P-BADINH"),
+}
+
+
+def parse_now(text: str, tz_name: str) -> dt.datetime:
+    """Parse an ISO datetime; a naive one is local time in ``tz_name``."""
+    value = dt.datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(tz_name))
+    return value.astimezone(dt.UTC)
+
+
+def make_clock(start: dt.datetime | None) -> Callable[[], dt.datetime]:
+    """The real UTC clock, or one that starts at ``start`` and runs at real speed."""
+    if start is None:
+        return lambda: dt.datetime.now(dt.UTC)
+    origin = time.monotonic()
+    return lambda: start + dt.timedelta(seconds=time.monotonic() - origin)
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    """What a running process holds."""
+
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    core: Core
+
+
+@asynccontextmanager
+async def build_app(
+    settings: Settings, clock: Callable[[], dt.datetime] | None = None
+) -> AsyncIterator[App]:
+    """Wire the core to the configured database; dispose of the engine on exit."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.db_url)
+    session_factory = make_session_factory(engine)
+    deps = CoreDeps(
+        session_factory=session_factory,
+        files=LocalFileStore(settings.files_dir),
+        texts=Texts(settings.templates_dir),
+        clock=clock or make_clock(None),
+        invite_ttl=dt.timedelta(days=settings.invite_ttl_days),
+    )
+    try:
+        yield App(settings, engine, session_factory, Core(deps))
+    finally:
+        await engine.dispose()
+
+
+async def load_demo(session: AsyncSession, now: dt.datetime) -> bool:
+    """Load the Bỉm Sơn 2019 example with its accounts; False if it is already there."""
+    if await CampaignRepository(session).get_by_code(DEMO_CAMPAIGN) is not None:
+        return False
+    units = await import_units(session, DEMO_DIR / "units.csv")
+    if not units.ok:
+        raise UnitsFileError(units.error_text())
+    await load_campaign(session, DEMO_DIR / "bimson-2019.yaml", now=now)
+    for handle, (name, role, unit) in DEMO_ACCOUNTS.items():
+        await ensure_account(
+            session,
+            channel="console",
+            external_id=handle,
+            full_name=name,
+            role=role,
+            unit_code=unit,
+            now=now,
+        )
+    await seed_demo_records(session, DEMO_CAMPAIGN, DEMO_DIR / "records.yaml", now)
+    _LOGGER.info("demo data loaded")
+    return True

@@ -1,0 +1,243 @@
+"""The ``tdkt`` command line: database set-up, data loading, invites, status and the channels."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+
+from bot.app import App, build_app, load_demo, make_clock, parse_now
+from bot.console import ConsoleAdapter
+from bot.settings import Settings
+from handlers.campaign_file import CampaignFileError, load_campaign
+from handlers.errors import UserError
+from handlers.invites import create_invite
+from handlers.progress import campaign_progress, progress_json
+from handlers.units_file import UnitsFileError, import_units
+from storage.migrate import upgrade_to_head
+from storage.models import Campaign, Role
+from storage.repositories.campaigns import CampaignRepository
+
+__all__ = ["main"]
+
+_LOGGER = logging.getLogger(__name__)
+T = TypeVar("T")
+
+app = typer.Typer(help="tdkt-bot: trợ lý thi đua – khen thưởng.", no_args_is_help=True)
+invite_app = typer.Typer(help="Mã mời liên kết tài khoản.", no_args_is_help=True)
+campaign_app = typer.Typer(help="Kế hoạch (campaign).", no_args_is_help=True)
+units_app = typer.Typer(help="Danh sách đơn vị.", no_args_is_help=True)
+app.add_typer(invite_app, name="invite")
+app.add_typer(campaign_app, name="campaign")
+app.add_typer(units_app, name="units")
+
+NowOption = Annotated[
+    str | None,
+    typer.Option("--now", help="Ghim đồng hồ (giờ địa phương, ISO), ví dụ 2019-11-12T09:00."),
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(1)
+
+
+def _run(settings: Settings, now: str | None, work: Callable[[App], Awaitable[T]]) -> T:
+    """Run ``work`` on a wired app; user-facing errors become a message and exit code 1."""
+    start = parse_now(now, settings.timezone) if now else None
+
+    async def go() -> T:
+        async with build_app(settings, make_clock(start)) as the_app:
+            return await work(the_app)
+
+    try:
+        return asyncio.run(go())
+    except UserError as err:
+        from handlers.texts import Texts
+
+        raise _fail(Texts(settings.templates_dir)(f"errors.{err.key}", **err.params)) from None
+    except (CampaignFileError, UnitsFileError) as err:
+        raise _fail(str(err)) from None
+
+
+async def _init(the_app: App, demo: bool) -> str:
+    await upgrade_to_head(the_app.settings.db_url)
+    if not demo:
+        return "Đã khởi tạo cơ sở dữ liệu."
+    async with the_app.session_factory.begin() as session:
+        if not await load_demo(session, the_app.core.deps.clock()):
+            return "Dữ liệu mẫu Bỉm Sơn đã có sẵn."
+    return "Đã nạp dữ liệu mẫu Bỉm Sơn 2019 (tài khoản: noivu, badinh)."
+
+
+async def _is_empty(the_app: App) -> bool:
+    await upgrade_to_head(the_app.settings.db_url)
+    async with the_app.session_factory() as session:
+        return not await CampaignRepository(session).get_active()
+
+
+@app.command()
+def init(
+    demo: Annotated[bool, typer.Option(help="Nạp dữ liệu mẫu Bỉm Sơn 2019.")] = False,
+) -> None:
+    """Tạo/nâng cấp cơ sở dữ liệu (Alembic); --demo nạp ví dụ Bỉm Sơn."""
+    typer.echo(_run(Settings(), None, lambda a: _init(a, demo)))
+
+
+@app.command()
+def chat(
+    handle: Annotated[str, typer.Option("--as", help="Tài khoản console, ví dụ noivu, badinh.")],
+    now: NowOption = None,
+) -> None:
+    """Trò chuyện với bot trên console (đọc từ stdin, kết thúc ở EOF)."""
+
+    async def work(the_app: App) -> None:
+        await ConsoleAdapter(the_app.core.handle, handle).run()
+
+    _run(Settings(), now, work)
+
+
+@app.command()
+def run(
+    handle: Annotated[str, typer.Option("--as", help="Tài khoản console khi không có token.")] = (
+        "noivu"
+    ),
+    now: NowOption = None,
+) -> None:
+    """Chạy bot: nạp dữ liệu mẫu nếu cơ sở dữ liệu trống, rồi mở kênh console."""
+    settings = Settings()
+
+    async def work(the_app: App) -> None:
+        if await _is_empty(the_app):
+            typer.echo(await _init(the_app, demo=True))
+        if settings.telegram_token is not None:
+            _LOGGER.warning("Telegram channel is not available yet; starting the console")
+        typer.echo(
+            "Gõ /as badinh để chuyển sang tài khoản lãnh đạo phường Ba Đình; Ctrl-D để thoát."
+        )
+        await ConsoleAdapter(the_app.core.handle, handle).run()
+
+    _run(settings, now, work)
+
+
+@app.command()
+def status(
+    campaign: Annotated[str | None, typer.Option(help="Mã kế hoạch.")] = None,
+    now: NowOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
+) -> None:
+    """Tình hình nộp của các đơn vị: theo từng nội dung, đơn vị đã nộp và chưa nộp."""
+
+    async def work(the_app: App) -> list[dict[str, object]]:
+        async with the_app.session_factory() as session:
+            repo = CampaignRepository(session)
+            campaigns: list[Campaign]
+            if campaign:
+                found = await repo.get_by_code(campaign)
+                if found is None:
+                    raise _fail(f"Không có kế hoạch mã {campaign}.")
+                campaigns = [found]
+            else:
+                campaigns = await repo.get_active()
+            clock_now = the_app.core.deps.clock()
+            return [
+                progress_json(c, await campaign_progress(session, c, clock_now)) for c in campaigns
+            ]
+
+    result = _run(Settings(), now, work)
+    if as_json:
+        payload: object = result[0] if campaign and result else result
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    for item in result:
+        camp = item["campaign"]
+        assert isinstance(camp, dict)
+        typer.echo(f"{camp['code']} — {camp['title']}")
+        reqs = item["requirements"]
+        assert isinstance(reqs, list)
+        for req in reqs:
+            typer.echo(
+                f"  {req['due']}  {req['title']}: {req['submitted_count']}/{req['total']} đã nộp"
+            )
+
+
+@invite_app.command("create")
+def invite_create(
+    role: Annotated[Role, typer.Option(help="secretariat, unit_head hoặc unit_member.")],
+    unit: Annotated[str | None, typer.Option(help="Mã hoặc tên đơn vị.")] = None,
+    name: Annotated[str | None, typer.Option(help="Họ tên người được mời.")] = None,
+) -> None:
+    """Tạo mã mời dùng một lần; dòng cuối cùng in ra là mã."""
+    settings = Settings()
+
+    async def work(the_app: App) -> tuple[str, str | None, dt.datetime]:
+        async with the_app.session_factory.begin() as session:
+            invite, found = await create_invite(
+                session,
+                role=role,
+                unit_ref=unit,
+                full_name=name,
+                now=the_app.core.deps.clock(),
+                ttl=the_app.core.deps.invite_ttl,
+            )
+            return invite.code, found.name if found else None, invite.expires_at
+
+    code, unit_name, expires = _run(settings, None, work)
+    from handlers.texts import fmt_datetime
+
+    typer.echo(f"Vai trò: {role.value}" + (f" — {unit_name}" if unit_name else ""))
+    typer.echo(f"Hết hạn: {fmt_datetime(expires)}; dùng một lần: /start {code}")
+    typer.echo(code)
+
+
+@campaign_app.command("load")
+def campaign_load(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Nạp hoặc cập nhật một kế hoạch từ tệp YAML (theo mã kế hoạch; chạy lại không trùng)."""
+
+    async def work(the_app: App) -> str:
+        async with the_app.session_factory.begin() as session:
+            result = await load_campaign(session, file, now=the_app.core.deps.clock())
+            return (
+                f"Kế hoạch {result.campaign_code}: {result.campaign_change}; nội dung mới "
+                f"{len(result.requirements_created)}, "
+                f"cập nhật {len(result.requirements_updated)}, "
+                f"giữ nguyên {len(result.requirements_unchanged)}."
+            )
+
+    typer.echo(_run(Settings(), None, work))
+
+
+@units_app.command("import")
+def units_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Nhập đơn vị từ CSV hoặc XLSX (theo mã; có lỗi thì không nhập gì)."""
+
+    async def work(the_app: App) -> str:
+        async with the_app.session_factory.begin() as session:
+            result = await import_units(session, file)
+            if not result.ok:
+                raise UnitsFileError(result.error_text())
+            return (
+                f"Đã nhập đơn vị: thêm {result.created}, cập nhật {result.updated}, "
+                f"không đổi {result.unchanged}."
+            )
+
+    typer.echo(_run(Settings(), None, work))
+
+
+def main() -> None:
+    """Entry point of the ``tdkt`` script."""
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    app()
+
+
+if __name__ == "__main__":
+    main()

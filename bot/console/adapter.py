@@ -1,0 +1,122 @@
+"""Console adapter: one line in, the bot's replies out; buttons become ``[N] label``.
+
+Besides what the core understands, the console knows two commands of its own:
+``/tep PATH`` (or ``/file PATH``) sends a file, ``/as HANDLE`` switches to another account.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import mimetypes
+import re
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TextIO
+
+from handlers.messages import ChatKey, Incoming, IncomingFile, Reply
+
+__all__ = ["CHANNEL", "ConsoleAdapter", "render_text"]
+
+CHANNEL = "console"
+_TAG = re.compile(r"</?(?:b|i|u|s|code|pre)>")
+
+Handle = Callable[[Incoming], Awaitable[list[Reply]]]
+
+
+def render_text(reply: Reply) -> str:
+    """Render a reply as plain text with numbered buttons."""
+    lines = [html.unescape(_TAG.sub("", reply.text))]
+    lines.extend(f"  [{i}] {b.label}" for i, b in enumerate(reply.buttons, 1))
+    if reply.file is not None:
+        lines.append(f"  📎 {reply.file.name} ({len(reply.file.data)} byte)")
+    return "\n".join(lines)
+
+
+class ConsoleAdapter:
+    """Reads lines from a stream and prints the core's replies.
+
+    Args:
+        handle: The core's entry point.
+        handle_name: Whose account the console speaks for (its chat id too).
+        stdin: Where lines come from (a pipe works; EOF ends the session).
+        stdout: Where replies go.
+        echo: Print each input line (useful when stdin is not a terminal).
+    """
+
+    def __init__(
+        self,
+        handle: Handle,
+        handle_name: str,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        *,
+        echo: bool | None = None,
+    ) -> None:
+        self._handle = handle
+        self._as = handle_name
+        self._in = stdin or sys.stdin
+        self._out = stdout or sys.stdout
+        self._echo = (not self._in.isatty()) if echo is None else echo
+
+    def _print(self, text: str) -> None:
+        print(text, file=self._out, flush=True)
+
+    async def run(self, greeting: str | None = "/trogiup") -> None:
+        """Chat until EOF."""
+        if greeting:
+            await self.send(greeting, echo=False)
+        while True:
+            line = await asyncio.to_thread(self._readline)
+            if line is None:
+                return
+            if line.strip():
+                await self.send(line.rstrip("\n"))
+
+    def _readline(self) -> str | None:
+        if self._in.isatty():
+            self._out.write(f"{self._as}> ")
+            self._out.flush()
+        line = self._in.readline()
+        return line if line else None
+
+    async def send(self, line: str, *, echo: bool | None = None) -> None:
+        """Translate one line into an :class:`Incoming` and print the replies."""
+        if echo if echo is not None else self._echo:
+            self._print(f"{self._as}> {line}")
+        command, _, arg = line.strip().partition(" ")
+        if command == "/as" and arg.strip():
+            self._as = arg.strip()
+            self._print(f"(đã chuyển sang tài khoản {self._as})")
+            return
+        file = None
+        if command in ("/tep", "/file"):
+            file = await asyncio.to_thread(_file, arg.strip())
+            if file is None:
+                self._print(f"Không tìm thấy tệp: {arg.strip()}")
+                return
+        msg = Incoming(
+            key=ChatKey(CHANNEL, self._as),
+            user_id=self._as,
+            text="" if file else line,
+            file=file,
+            display_name=self._as,
+        )
+        for reply in await self._handle(msg):
+            self._print(render_text(reply))
+        self._print("")
+
+
+def _file(arg: str) -> IncomingFile | None:
+    """Describe the file at ``arg`` (read lazily), or None if there is none."""
+    path = Path(arg).expanduser()
+    if not path.is_file():
+        return None
+    size = path.stat().st_size
+
+    async def read() -> bytes:
+        return await asyncio.to_thread(path.read_bytes)
+
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return IncomingFile(name=path.name, mime_type=mime, size=size, read=read)

@@ -1,0 +1,43 @@
+"""Settings from the environment / .env (prefix ``TDKT_``); read only by the composition root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. Nothing is read at import time: build one with ``Settings()``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TDKT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(default=Path("data"), description="Where the database and files live.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy async URL; default a SQLite file in data_dir."
+    )
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    templates_dir: Path | None = Field(
+        default=None, description="Directory of .j2 files that override the built-in texts."
+    )
+    invite_ttl_days: int = Field(default=7, ge=1, le=90)
+    timezone: str = "Asia/Ho_Chi_Minh"
+    log_level: str = "INFO"
+
+    @property
+    def db_url(self) -> str:
+        """The database URL, defaulting to ``<data_dir>/tdkt.db`` on SQLite."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'tdkt.db').resolve()}"
+
+    @property
+    def files_dir(self) -> Path:
+        """Where submitted files are kept by content hash."""
+        return self.data_dir / "files"

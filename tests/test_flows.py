@@ -1,0 +1,475 @@
+"""Every conversation flow, driven through the chat harness over the real core and database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.context import CoreDeps
+from handlers.core import Core
+from handlers.invites import create_invite
+from storage.models import (
+    AuditLog,
+    ChatAccount,
+    Conversation,
+    Nomination,
+    NominationStatus,
+    Person,
+    Role,
+    StoredFile,
+    Submission,
+    SubmissionStatus,
+    Unit,
+)
+from tests.harness import ChatHarness, Clock
+
+pytestmark = pytest.mark.usefixtures("demo")
+
+Chat = Callable[..., ChatHarness]
+SF = async_sessionmaker[AsyncSession]
+
+
+async def _count(sf: SF, model: type, *where: object) -> int:
+    async with sf() as s:
+        return int(await s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+async def _nomination(sf: SF, name: str) -> Nomination:
+    async with sf() as s:
+        return (await s.scalars(select(Nomination).where(Nomination.full_name == name))).one()
+
+
+def _plan_line(text: str) -> str:
+    return next(line for line in text.splitlines() if "Đã nộp" in line)
+
+
+async def _submit_plan(badinh: ChatHarness, content: str = "Kế hoạch số 12/KH-UBND") -> None:
+    await badinh.send("/nop")
+    await badinh.press("Kế hoạch tổ chức")
+    await badinh.send(content)
+    await badinh.press("Xác nhận gửi")
+    assert "Đã lưu" in badinh.text
+
+
+# -- onboarding ------------------------------------------------------------------------------
+
+
+async def _invite(sf: SF, clock: Clock, role: Role, unit: str | None) -> str:
+    async with sf.begin() as s:
+        invite, _ = await create_invite(
+            s, role=role, unit_ref=unit, full_name=None, now=clock(), ttl=dt.timedelta(days=7)
+        )
+        return invite.code
+
+
+async def test_unlinked_user_gets_onboarding_and_no_data(chat: Chat) -> None:
+    stranger = chat("stranger")
+    for text in ("/tinhhinh", "/chuanop", "/nop", "xin chào"):
+        await stranger.send(text)
+        assert "chưa được liên kết" in stranger.text
+        assert "Phường" not in stranger.text
+
+
+async def test_invite_links_once_and_expires(
+    chat: Chat, session_factory: SF, clock: Clock
+) -> None:
+    code = await _invite(session_factory, clock, Role.UNIT_HEAD, "ba dinh")
+    first, second = chat("tg-1001"), chat("tg-1002")
+    await first.send("/start SAIMA")
+    assert "Mã mời không đúng" in first.text
+    await first.send(f"/start {code.lower()}")
+    assert "Chào mừng" in first.text and "Phường Ba Đình" in first.text
+    await second.send(f"/start {code}")
+    assert "đã được sử dụng" in second.text
+    assert await _count(session_factory, ChatAccount, ChatAccount.external_id == "tg-1002") == 0
+    await first.send("/tinhhinh")
+    assert "Phường Ba Đình" in first.text
+
+    late_code = await _invite(session_factory, clock, Role.SECRETARIAT, None)
+    clock.now += dt.timedelta(days=8)
+    await second.send(f"/start {late_code}")
+    assert "hết hạn" in second.text
+    assert await _count(session_factory, Person) == 3  # noivu, badinh, tg-1001
+
+
+async def test_invite_needs_a_known_unit(session_factory: SF, clock: Clock) -> None:
+    from handlers.errors import UserError
+
+    for role, unit, key in (
+        (Role.UNIT_HEAD, None, "invite_needs_unit"),
+        (Role.UNIT_HEAD, "Phường Không Có", "unit_not_found"),
+        (Role.SECRETARIAT, "P-BADINH", "invite_secretariat_unit"),
+    ):
+        with pytest.raises(UserError) as err:
+            await _invite(session_factory, clock, role, unit)
+        assert err.value.key == key
+
+
+# -- status ----------------------------------------------------------------------------------
+
+
+async def test_secretariat_status_changes_when_ba_dinh_submits_plan(chat: Chat) -> None:
+    noivu, badinh = chat("noivu"), chat("badinh")
+    await noivu.send("/tinhhinh")
+    before = _plan_line(noivu.text)
+    await noivu.send("/chuanop")
+    plan_block = noivu.text.split("Kế hoạch tổ chức Hội nghị")[1].split("\n\n")[0]
+    assert "Phường Ba Đình" in plan_block
+
+    await _submit_plan(badinh)
+
+    await noivu.send("/tinhhinh")
+    after = _plan_line(noivu.text)
+    done_before, total = map(int, before.split("Đã nộp: ")[1].split(";")[0].split("/"))
+    done_after, total_after = map(int, after.split("Đã nộp: ")[1].split(";")[0].split("/"))
+    assert (done_after, total_after) == (done_before + 1, total)
+    await noivu.send("/chuanop")
+    plan_block = noivu.text.split("Kế hoạch tổ chức Hội nghị")[1].split("\n\n")[0]
+    assert "Phường Ba Đình" not in plan_block
+
+
+async def test_unit_head_sees_checklist_with_days_left(chat: Chat, clock: Clock) -> None:
+    badinh = chat("badinh")
+    await badinh.send("/tinhhinh")
+    assert "Phường Ba Đình" in badinh.text
+    assert "hạn 15/11/2019, còn 3 ngày" in badinh.text
+    clock.set("2019-11-17T08:00")
+    await badinh.send("/chuanop")
+    assert "đã quá hạn 2 ngày" in badinh.text
+
+
+async def test_secretariat_drills_into_a_unit(chat: Chat) -> None:
+    noivu = chat("noivu")
+    await noivu.send("/tinhhinh")
+    await noivu.press("Xem một đơn vị")
+    assert "Phường Ba Đình" in noivu.buttons
+    await noivu.send("ba dinh")  # typed name, without diacritics
+    assert "Phường Ba Đình — các nội dung phải nộp" in noivu.text
+    await noivu.send("/tinhhinh DN-XIMANG")
+    assert "Công ty CP Xi măng Bỉm Sơn" in noivu.text
+
+
+async def test_unit_head_cannot_see_another_unit(chat: Chat) -> None:
+    badinh = chat("badinh")
+    await badinh.send("/tinhhinh P-BACSON")
+    assert "đơn vị mình" in badinh.text
+    assert "Bắc Sơn" not in badinh.text
+
+
+# -- submissions -----------------------------------------------------------------------------
+
+
+async def test_submit_text_plan_is_versioned(chat: Chat, session_factory: SF) -> None:
+    badinh = chat("badinh")
+    await _submit_plan(badinh, "Bản 1")
+    await _submit_plan(badinh, "Bản 2")
+    assert "phiên bản 2" in badinh.text
+    async with session_factory() as s:
+        rows = (
+            await s.scalars(select(Submission).join(Unit).where(Unit.code == "P-BADINH"))
+        ).all()
+    assert sorted((r.version, r.is_current, r.text) for r in rows) == [
+        (1, False, "Bản 1"),
+        (2, True, "Bản 2"),
+    ]
+    assert await _count(session_factory, AuditLog, AuditLog.action == "submission.create") >= 2
+
+
+async def test_submit_file_is_stored_by_content_hash(
+    chat: Chat, session_factory: SF, tmp_path: Path
+) -> None:
+    badinh = chat("badinh")
+    payload = b"%PDF-1.4 ke hoach " * 100
+    await badinh.send("/nop")
+    await badinh.press("Kế hoạch tổ chức")
+    await badinh.upload("Ke hoach Ba Dinh.pdf", payload)
+    assert "Ke hoach Ba Dinh.pdf" in badinh.text
+    await badinh.press("Xác nhận gửi")
+    async with session_factory() as s:
+        stored = (await s.scalars(select(StoredFile))).one()
+    digest = hashlib.sha256(payload).hexdigest()
+    assert (stored.sha256, stored.size, stored.name) == (
+        digest,
+        len(payload),
+        "Ke hoach Ba Dinh.pdf",
+    )
+    assert (tmp_path / "files" / stored.path).read_bytes() == payload
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "size", "expected"),
+    [
+        ("virus.exe", b"MZ\x90\x00", None, "tệp thực thi"),
+        ("ke-hoach.pdf", b"MZ\x90\x00", None, "tệp thực thi"),
+        ("rong.pdf", b"", None, "Tệp rỗng"),
+        ("lon.pdf", b"x", 25 * 1024 * 1024, "Tệp quá lớn"),
+        ("nhac.mp3", b"ID3", None, "Không nhận loại tệp"),
+    ],
+)
+async def test_bad_files_are_refused_and_step_kept(
+    chat: Chat, session_factory: SF, name: str, data: bytes, size: int | None, expected: str
+) -> None:
+    badinh = chat("badinh")
+    await badinh.send("/nop")
+    await badinh.press("Kế hoạch tổ chức")
+    await badinh.upload(name, data, size=size)
+    assert expected in badinh.text
+    assert "Vui lòng gửi nội dung" in badinh.text  # the question is asked again
+    await badinh.send("Kế hoạch bằng văn bản")
+    assert "Xác nhận gửi" in badinh.buttons[0]
+    assert await _count(session_factory, StoredFile) == 0
+
+
+async def test_empty_and_oversized_text_refused(chat: Chat, session_factory: SF) -> None:
+    badinh = chat("badinh")
+    await badinh.send("/nop")
+    await badinh.press("Kế hoạch tổ chức")
+    await badinh.send("   ")
+    assert "không được để trống" in badinh.text
+    await badinh.send("x" * 10_000)
+    assert "quá dài (10000 ký tự)" in badinh.text
+    assert await _count(session_factory, Submission, Submission.text.like("xxx%")) == 0
+
+
+async def test_dossier_parts_count_as_partial(chat: Chat) -> None:
+    badinh, noivu = chat("badinh"), chat("noivu")
+    await badinh.send("/nop")
+    await badinh.press("Hồ sơ sau Hội nghị")
+    await badinh.press("Tờ trình")
+    await badinh.upload("to-trinh.docx", b"PK\x03\x04 docx", "application/msword")
+    await badinh.press("Xác nhận gửi")
+    assert "1/5 thành phần" in badinh.text
+    await noivu.send("/tinhhinh ba dinh")
+    assert "mới nộp 1/5 phần" in noivu.text
+
+
+async def test_secretariat_cannot_submit(chat: Chat) -> None:
+    noivu = chat("noivu")
+    await noivu.send("/nop")
+    assert "chỉ dành cho lãnh đạo đơn vị" in noivu.text
+    await noivu.send("/decu")
+    assert "chỉ dành cho lãnh đạo đơn vị" in noivu.text
+
+
+# -- nominations -----------------------------------------------------------------------------
+
+
+async def _nominate_individual(badinh: ChatHarness) -> None:
+    await badinh.send("/decu")
+    await badinh.send("1")  # typed number instead of a press
+    await badinh.send("Nguyễn Thị Hoa")
+    await badinh.send("nữ")  # typed label, without diacritics
+    await badinh.send("1985")
+    await badinh.send("Chủ tịch Hội LHPN phường Ba Đình")
+    await badinh.press("Lao động tiên tiến")
+    await badinh.send("Hoàn thành xuất sắc nhiệm vụ 5 năm liền, vận động 200 hội viên mới.")
+    await badinh.press("Bỏ qua")
+    assert "Nguyễn Thị Hoa" in badinh.text and "Nữ, sinh năm 1985" in badinh.text
+    await badinh.press("Gửi đề cử")
+    assert "Đã lưu đề cử" in badinh.text
+
+
+async def test_individual_nomination_with_bad_inputs(chat: Chat, session_factory: SF) -> None:
+    badinh = chat("badinh")
+    await badinh.send("/decu")
+    await badinh.send("7")
+    assert "Vui lòng chọn" in badinh.text
+    await badinh.press("Cá nhân")
+    await badinh.send("!!")
+    assert "không hợp lệ" in badinh.text
+    await badinh.send("Nguyễn Thị Hoa")
+    await badinh.press("Nữ")
+    await badinh.send("3000")
+    assert "Năm sinh không hợp lệ" in badinh.text and "Năm sinh (4 chữ số" in badinh.text
+    await badinh.send("1985")
+    await badinh.send("Chủ tịch Hội LHPN phường")
+    await badinh.press("Lao động tiên tiến")
+    await badinh.send("x" * 10_000)
+    assert "quá dài" in badinh.text
+    await badinh.send("ngắn")
+    assert "quá ngắn" in badinh.text
+    await badinh.send("Hoàn thành xuất sắc nhiệm vụ nhiều năm liền.")
+    await badinh.upload("bao-cao-thanh-tich.pdf", b"%PDF-1.4 thanh tich")
+    await badinh.press("Gửi đề cử")
+    n = await _nomination(session_factory, "Nguyễn Thị Hoa")
+    assert (n.gender, n.birth_year, n.award_code, n.status) == (
+        "nu",
+        1985,
+        "LDTT",
+        NominationStatus.SUBMITTED,
+    )
+    assert n.file_id is not None
+
+
+async def test_collective_nomination_skips_personal_fields(
+    chat: Chat, session_factory: SF
+) -> None:
+    badinh = chat("badinh")
+    await badinh.send("/decu")
+    await badinh.send("Tập thể")
+    await badinh.send("Tổ dân phố số 5")
+    assert "Hình thức" in badinh.text
+    assert not any(b == "Lao động tiên tiến" for b in badinh.buttons)  # individual form
+    await badinh.press("Tập thể lao động")
+    await badinh.send("Tổ dân phố văn hóa tiêu biểu nhiều năm liền.")
+    await badinh.press("Bỏ qua")
+    await badinh.press("Gửi đề cử")
+    n = await _nomination(session_factory, "Tổ dân phố số 5")
+    assert (n.subject.value, n.gender, n.birth_year) == ("tap_the", None, None)
+
+
+async def test_cancel_leaves_any_step_and_saves_nothing(chat: Chat, session_factory: SF) -> None:
+    badinh = chat("badinh")
+    before = await _count(session_factory, Nomination)
+    await badinh.send("/decu")
+    await badinh.press("Cá nhân")
+    await badinh.send("Nguyễn Văn Huỷ")
+    await badinh.send("/huy")
+    assert "Đã hủy" in badinh.text
+    await badinh.send("1985")
+    assert "chưa hiểu" not in badinh.text or "Năm sinh" not in badinh.text
+    assert await _count(session_factory, Nomination) == before
+
+
+async def test_conversation_survives_a_restart(
+    chat: Chat, session_factory: SF, clock: Clock, tmp_path: Path
+) -> None:
+    badinh = chat("badinh")
+    await badinh.send("/decu")
+    await badinh.press("Cá nhân")
+    await badinh.send("Lê Văn Bền")
+    # a new process: a new core on the same database
+    from handlers.texts import Texts
+    from storage.files import LocalFileStore
+
+    core2 = Core(CoreDeps(session_factory, LocalFileStore(tmp_path / "f2"), Texts(), clock))
+    again = ChatHarness(core2, "badinh")
+    await again.send("Nam")
+    assert "Năm sinh" in again.text
+    async with session_factory() as s:
+        conv = await s.get(Conversation, ("console", "badinh"))
+    assert conv is not None and conv.data["values"]["gender"] == "nam"
+
+
+async def test_stale_and_forged_buttons_are_refused(chat: Chat, session_factory: SF) -> None:
+    badinh = chat("badinh")
+    async with session_factory() as s:
+        other = (
+            await s.scalars(select(Nomination).join(Unit).where(Unit.code != "P-BADINH").limit(1))
+        ).one()
+    await badinh.send("/danhsach")
+    await badinh.press_data(f"n:{other.id}")
+    assert "hết hiệu lực" in badinh.text
+    await badinh.press_data("s:ca_nhan")  # a button from another step
+    assert "hết hiệu lực" in badinh.text
+
+
+# -- list, edit, withdraw --------------------------------------------------------------------
+
+
+async def test_edit_and_withdraw_before_deadline(chat: Chat, session_factory: SF) -> None:
+    badinh = chat("badinh")
+    await _nominate_individual(badinh)
+    await badinh.send("/danhsach")
+    await badinh.press("Nguyễn Thị Hoa")
+    await badinh.press("Sửa")
+    await badinh.press("Năm sinh")
+    assert "hiện tại: 1985" in badinh.text
+    await badinh.send("3000")
+    assert "Năm sinh không hợp lệ" in badinh.text
+    await badinh.send("1986")
+    assert "Đã cập nhật năm sinh" in badinh.text
+    await badinh.send("/danhsach")
+    await badinh.press("Nguyễn Thị Hoa")
+    await badinh.press("Rút")
+    await badinh.press("Xác nhận rút")
+    assert "Đã rút" in badinh.text
+    n = await _nomination(session_factory, "Nguyễn Thị Hoa")
+    assert (n.birth_year, n.revision, n.status) == (1986, 2, NominationStatus.WITHDRAWN)
+    actions = await _count(
+        session_factory, AuditLog, AuditLog.entity == "nomination", AuditLog.entity_id == n.id
+    )
+    assert actions == 3  # create, edit, withdraw
+
+
+async def test_no_edit_after_deadline(chat: Chat, clock: Clock, session_factory: SF) -> None:
+    badinh = chat("badinh")
+    await _nominate_individual(badinh)
+    await badinh.send("/danhsach")
+    await badinh.press("Nguyễn Thị Hoa")
+    clock.set("2020-04-16T08:00")
+    await badinh.press("Sửa")
+    assert "Đã quá hạn" in badinh.text
+    await badinh.send("/danhsach")
+    await badinh.press("Nguyễn Thị Hoa")
+    assert "Sửa" not in " ".join(badinh.buttons) and "Rút" not in " ".join(badinh.buttons)
+    n = await _nomination(session_factory, "Nguyễn Thị Hoa")
+    assert n.revision == 1
+
+
+async def test_withdrawn_plan_counts_as_missing_again(chat: Chat) -> None:
+    badinh = chat("badinh")
+    await _submit_plan(badinh)
+    await badinh.send("/danhsach")
+    await badinh.press("Kế hoạch tổ chức")
+    await badinh.press("Rút")
+    await badinh.press("Xác nhận rút")
+    await badinh.send("/chuanop")
+    assert "Kế hoạch tổ chức Hội nghị điển hình tiên tiến của đơn vị" in badinh.text
+
+
+# -- commands and menus ----------------------------------------------------------------------
+
+
+async def test_help_menu_unknown_command_and_aliases(chat: Chat) -> None:
+    badinh = chat("badinh")
+    await badinh.send("/help")
+    assert "/decu" in badinh.text and "Nộp báo cáo" in badinh.text
+    await badinh.send("/khongco")
+    assert "Không có lệnh /khongco" in badinh.text
+    await badinh.send("/status")
+    assert "các nội dung phải nộp" in badinh.text
+    await badinh.send("/trogiup")
+    await badinh.press("Đề cử")
+    assert "cá nhân hay tập thể" in badinh.text
+
+
+async def test_help_mid_step_keeps_the_step(chat: Chat) -> None:
+    badinh = chat("badinh")
+    await badinh.send("/decu")
+    await badinh.send("/trogiup")
+    await badinh.send("2")
+    assert "Tên tập thể" in badinh.text
+
+
+async def test_group_chat_is_not_for_submissions(chat: Chat) -> None:
+    group = chat("badinh", private=False)
+    await group.send("/nop")
+    assert "nhắn riêng" in group.text
+
+
+async def test_every_text_is_vietnamese_with_dates_ddmmyyyy(chat: Chat) -> None:
+    noivu = chat("noivu")
+    await noivu.send("/chuanop")
+    assert "15/11/2019" in noivu.text
+    assert "2019-11-15" not in noivu.text
+
+
+async def test_submission_status_rows(chat: Chat, session_factory: SF) -> None:
+    badinh = chat("badinh")
+    await _submit_plan(badinh)
+    assert (
+        await _count(
+            session_factory,
+            Submission,
+            Submission.status == SubmissionStatus.SUBMITTED,
+            Submission.text == "Kế hoạch số 12/KH-UBND",
+        )
+        == 1
+    )
