@@ -6,8 +6,9 @@ Usage::
 
 Each database starts empty (a fresh SQLite file in a temporary directory; a fresh PostgreSQL
 schema that is dropped afterwards, when the server answers), is migrated with Alembic and gets
-the demo campaign and units from ``bot/demo/``. Then :func:`send_messages` pushes ``--n``
-messages through ``handlers.core.Core.handle`` and the per-message latencies are summarised.
+the Bỉm Sơn demo from ``bot/demo/`` (units, campaign, records, console accounts). Then
+:func:`send_messages` pushes ``--n`` messages through ``handlers.core.Core.handle`` and the
+per-message latencies are summarised.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
 import statistics
 import tempfile
 import time
@@ -22,19 +24,19 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
+from bot import app as bot_app
 from storage import migrate
 from storage.db import make_engine, make_session_factory
 
 __all__ = ["main"]
 
-ROOT = Path(__file__).resolve().parents[1]
-DEMO_DIR = ROOT / "bot" / "demo"
+#: 12/11/2019 09:00 in Bỉm Sơn (UTC+7): the demo's "three days before the plans are due".
+BENCH_NOW = dt.datetime(2019, 11, 12, 2, 0, tzinfo=dt.UTC)
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 
@@ -109,30 +111,14 @@ async def _prepare(label: str, engine: AsyncEngine) -> BenchDb:
 
 
 async def load_demo(session_factory: async_sessionmaker[AsyncSession]) -> None:
-    """Load the demo units and campaign from ``bot/demo/``.
+    """Load the Bỉm Sơn demo from ``bot/demo/``: units, campaign, records, accounts.
 
-    TODO(lead): check the file names and signatures once ``handlers.units_file`` and
-    ``handlers.campaign_file`` land (written in parallel); the calls below are the expected shape.
+    ``bot.app.load_demo`` runs ``handlers.units_file.import_units`` on ``units.csv`` and
+    ``handlers.campaign_file.load_campaign`` on ``bimson-2019.yaml``, then links the console
+    accounts ``noivu`` (secretariat) and ``badinh`` (unit head) that :func:`send_messages` uses.
     """
-    try:
-        from handlers.campaign_file import load_campaign
-        from handlers.units_file import import_units
-    except ImportError as exc:
-        print(f"demo loaders not available yet ({exc}); benchmarking an empty database")
-        return
-    units_path = _demo_file("units", (".xlsx", ".csv", ".yaml", ".yml"))
-    campaign_path = _demo_file("campaign", (".yaml", ".yml"))
-    loaders: Any = (import_units, load_campaign)  # signatures not final yet
     async with session_factory.begin() as session:
-        await loaders[0](session, units_path.read_bytes(), units_path.name)
-        await loaders[1](session, campaign_path.read_text(encoding="utf-8"))
-
-
-def _demo_file(stem: str, suffixes: Sequence[str]) -> Path:
-    for path in sorted(DEMO_DIR.glob(f"*{stem}*")):
-        if path.suffix.lower() in suffixes:
-            return path
-    raise FileNotFoundError(f"no {stem} file with suffix {'/'.join(suffixes)} in {DEMO_DIR}")
+        await bot_app.load_demo(session, BENCH_NOW)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -144,9 +130,10 @@ async def send_messages(db: BenchDb, n: int) -> list[float]:
     """Send ``n`` messages through the core on ``db``; return each message's seconds.
 
     TODO(lead): build ``handlers.core.Core(CoreDeps(session_factory=db.session_factory,
-    files=..., texts=..., clock=...))``, link a demo account (e.g. ``noivu`` on the console
-    channel), then time ``await core.handle(incoming)`` for a realistic mix of
-    ``handlers.messages.Incoming`` (``/tinhhinh``, ``/chuanop``, a nomination dialogue...)::
+    files=LocalFileStore(tmp), texts=Texts(), clock=lambda: BENCH_NOW))`` (the demo accounts
+    ``noivu`` and ``badinh`` are already linked on the ``console`` channel), then time
+    ``await core.handle(incoming)`` for a realistic mix of ``handlers.messages.Incoming``
+    (``/tinhhinh``, ``/chuanop``, a nomination dialogue...)::
 
         for i in range(n):
             msg = Incoming(key=ChatKey("console", "noivu"), user_id="noivu", text="/tinhhinh")

@@ -96,7 +96,11 @@ async def build_app(
 
 
 async def load_demo(session: AsyncSession, now: dt.datetime) -> bool:
-    """Load the Bỉm Sơn 2019 example with its accounts; False if it is already there."""
+    """Load the Bỉm Sơn 2019 example with its accounts; False if it is already there.
+
+    Only the example records dated up to ``now`` are inserted, so a demo pinned to 12/11/2019
+    shows the campaign as it stood that morning.
+    """
     if await CampaignRepository(session).get_by_code(DEMO_CAMPAIGN) is not None:
         return False
     units = await import_units(session, DEMO_DIR / "units.csv")
@@ -113,6 +117,8 @@ async def load_demo(session: AsyncSession, now: dt.datetime) -> bool:
             unit_code=unit,
             now=now,
         )
-    await seed_demo_records(session, DEMO_CAMPAIGN, DEMO_DIR / "records.yaml", now)
+    await seed_demo_records(
+        session, DEMO_CAMPAIGN, DEMO_DIR / "records.yaml", now, until=now
+    )
     _LOGGER.info("demo data loaded")
     return True

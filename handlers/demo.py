@@ -1,9 +1,9 @@
 """Demo records: submissions and nominations of a few units, for trying the bot out.
 
 The records file (``bot/demo/records.yaml``) gives times in the campaign's timezone as
-"dd/mm/yyyy HH:MM". :func:`seed_demo_records` inserts what had happened by ``now``: a record
-submitted after ``now`` is skipped, and a review after ``now`` has not happened yet (the row stays
-``submitted``). So a demo run with a clock set inside the campaign shows the state of that day.
+"dd/mm/yyyy HH:MM". :func:`seed_demo_records` inserts every record by default. With ``until`` it
+inserts only what had happened by then: a record sent later is skipped, and a review after it has
+not happened yet (the row stays ``submitted``), so the data shows the state of that day.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class SeedResult:
     submissions: int = 0
     nominations: int = 0
     audit_rows: int = 0
-    #: Records dated after ``now``, not inserted.
+    #: Records dated after ``until``, not inserted.
     not_yet: int = 0
     #: True when the campaign already had submissions or nominations: nothing was inserted.
     skipped: bool = False
@@ -140,17 +140,17 @@ def _local_time(text: str, tz: ZoneInfo, where: str) -> dt.datetime:
     return local.astimezone(dt.UTC)
 
 
-def _times(record: _Record, tz: ZoneInfo, now: dt.datetime, where: str) -> _Timed | None:
-    """Return the record's UTC times, or None when it was sent after ``now``."""
+def _times(record: _Record, tz: ZoneInfo, until: dt.datetime | None, where: str) -> _Timed | None:
+    """Return the record's UTC times, or None when it was sent after ``until``."""
     at = _local_time(record.at, tz, where)
-    if at > now:
+    if until is not None and at > until:
         return None
     reviewed: dt.datetime | None = None
     if record.reviewed_at is not None:
         reviewed = _local_time(record.reviewed_at, tz, where)
         if reviewed < at:
             raise DemoRecordsError(f"{where}: thời điểm xử lý trước thời điểm nộp.")
-        if reviewed > now:
+        if until is not None and reviewed > until:
             reviewed = None
     return _Timed(at, reviewed)
 
@@ -163,7 +163,7 @@ def _applies(requirement: Requirement, unit: Unit) -> bool:
 
 
 def _reviewed_status(status: str, timed: _Timed) -> str:
-    """The status as of ``now``: a review that has not happened yet leaves it submitted."""
+    """The status as of ``until``: a review that has not happened yet leaves it submitted."""
     if status != "submitted" and timed.reviewed_at is None:
         return "submitted"
     return status
@@ -180,24 +180,31 @@ def _check_review(status: str, record: _Record) -> str | None:
 class _Seeder:
     """Checks every record against the database, then inserts them (never commits)."""
 
-    def __init__(self, session: AsyncSession, campaign: Campaign, now: dt.datetime) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        campaign: Campaign,
+        now: dt.datetime,
+        until: dt.datetime | None,
+    ) -> None:
         self._s = session
         self._campaign = campaign
         self._now = now
+        self._until = until
         self._tz = ZoneInfo(campaign.timezone)
         self._audit = AuditRepository(session)
         self.audit_rows = 0
 
     def _log(
-        self, at: dt.datetime, action: str, entity: str, entity_id: int, **detail: Any
+        self, happened_at: dt.datetime, action: str, entity: str, entity_id: int, **detail: Any
     ) -> None:
         self._audit.record(
-            at=at,
+            at=self._now,
             person_id=None,
             action=action,
             entity=entity,
             entity_id=entity_id,
-            detail={"source": "demo", "seeded_at": self._now.isoformat(), **detail},
+            detail={"source": "demo", "happened_at": happened_at.isoformat(), **detail},
         )
         self.audit_rows += 1
 
@@ -226,7 +233,7 @@ class _Seeder:
             if problem or unit is None or req is None:
                 problems.append(f"{where}: {problem}")
                 continue
-            timed = _times(sub, self._tz, self._now, where)
+            timed = _times(sub, self._tz, self._until, where)
             if timed is None:
                 not_yet += 1
             else:
@@ -247,7 +254,7 @@ class _Seeder:
             if problem or unit is None or form is None:
                 problems.append(f"{where}: {problem}")
                 continue
-            timed = _times(nom, self._tz, self._now, where)
+            timed = _times(nom, self._tz, self._until, where)
             if timed is None:
                 not_yet += 1
             else:
@@ -384,30 +391,35 @@ async def seed_demo_records(
     campaign_code: str,
     records_path: str | os.PathLike[str],
     now: dt.datetime,
+    *,
+    until: dt.datetime | None = None,
 ) -> SeedResult:
     """Insert the demo submissions and nominations of ``records_path`` into a loaded campaign.
 
     Every record is checked first (unit exists, requirement applies to the unit, dossier part
     exists, award form exists for the subject); any mismatch raises and inserts nothing. Each
-    inserted row gets an audit row dated when it happened (``detail.source == "demo"``), plus one
-    for its review when it was accepted or returned. Never commits.
+    inserted row gets an audit row (dated ``now``, with ``detail.source == "demo"`` and the
+    record's own time in ``detail.happened_at``), plus one for its review when it was accepted or
+    returned. Never commits.
 
     Args:
         session: The open session.
         campaign_code: Code of a campaign already loaded (with its units imported).
         records_path: The records YAML file.
-        now: Aware current time; records after it are not inserted (see the module docstring).
+        now: Aware current time: when the audit rows say the rows were inserted.
+        until: Aware time; when given, only what had happened by then is inserted (see the
+            module docstring). None inserts every record.
 
     Returns:
         Counts of inserted rows; ``skipped`` when the campaign already had submissions or
         nominations (the call is then a no-op, so seeding twice never duplicates).
 
     Raises:
-        ValueError: ``now`` is naive.
+        ValueError: ``now`` or ``until`` is naive.
         DemoRecordsError: The campaign does not exist or a record does not fit it.
     """
-    if now.utcoffset() is None:
-        raise ValueError("now must be timezone-aware")
+    if now.utcoffset() is None or (until is not None and until.utcoffset() is None):
+        raise ValueError("now and until must be timezone-aware")
     campaign = await CampaignRepository(session).get_by_code(campaign_code)
     if campaign is None:
         raise DemoRecordsError(f'Chưa có kế hoạch mã "{campaign_code}"; hãy nạp kế hoạch trước.')
@@ -415,7 +427,12 @@ async def seed_demo_records(
         logger.info("Campaign %s already has records; demo seeding skipped", campaign.code)
         return SeedResult(skipped=True)
     records = await asyncio.to_thread(_read_records, Path(records_path))
-    result = await _Seeder(session, campaign, now.astimezone(dt.UTC)).run(records)
+    result = await _Seeder(
+        session,
+        campaign,
+        now.astimezone(dt.UTC),
+        until.astimezone(dt.UTC) if until is not None else None,
+    ).run(records)
     await session.flush()
     logger.info(
         "Seeded demo records for %s: %d submissions, %d nominations, %d not yet due",

@@ -8,6 +8,8 @@
   SQLite copies a template file migrated once per session; PostgreSQL runs the migrations in
   each fresh schema (``storage.migrate.upgrade`` on the engine itself).
 * ``session_factory`` -- ``storage.db.make_session_factory(engine)``.
+
+The chat harness fixtures (``clock``, ``core``, ``demo``, ``chat``) live in ``tests/harness.py``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from sqlalchemy.pool import NullPool
 
 from storage import migrate
 from storage.db import make_engine, make_session_factory
+
+pytest_plugins = ["tests.harness"]
 
 pytest_plugins = ["tests.harness"]
 

@@ -47,9 +47,14 @@ async def _setup(sf: SF) -> None:
         assert result.warnings == []  # every pilot unit exists
 
 
-async def _seed(sf: SF, now: dt.datetime, path: Path = DEMO / "records.yaml") -> SeedResult:
+async def _seed(
+    sf: SF,
+    now: dt.datetime,
+    path: Path = DEMO / "records.yaml",
+    until: dt.datetime | None = None,
+) -> SeedResult:
     async with sf.begin() as s:
-        return await seed_demo_records(s, CODE, path, now)
+        return await seed_demo_records(s, CODE, path, now, until=until)
 
 
 async def _count(sf: SF, model: type, *where: Any) -> int:
@@ -65,8 +70,12 @@ def _utc(value: dt.datetime) -> dt.datetime:
 async def test_seed_everything(session_factory: SF) -> None:
     await _setup(session_factory)
     records = _records()
-    reviewed = sum(1 for r in records["submissions"] if r.get("status", "submitted") != "submitted")
-    reviewed += sum(1 for r in records["nominations"] if r.get("status", "submitted") != "submitted")
+    reviewed = sum(
+        1 for r in records["submissions"] if r.get("status", "submitted") != "submitted"
+    )
+    reviewed += sum(
+        1 for r in records["nominations"] if r.get("status", "submitted") != "submitted"
+    )
 
     result = await _seed(session_factory, AFTER_ALL)
 
@@ -113,9 +122,7 @@ async def test_seed_everything(session_factory: SF) -> None:
     on_time = [x for x in subs if local_day(x) <= reqs[x.requirement_id].due_date]
     assert len(late) == 6 and len(on_time) == 37
     # X-QUANGTRUNG sent its plan at 16:40 local on the due day: on time.
-    quang_trung = next(
-        x for x in plans if units[x.unit_id].code == "X-QUANGTRUNG"
-    )
+    quang_trung = next(x for x in plans if units[x.unit_id].code == "X-QUANGTRUNG")
     assert _utc(quang_trung.submitted_at) == dt.datetime(2019, 11, 15, 9, 40, tzinfo=dt.UTC)
     assert quang_trung in on_time
 
@@ -149,17 +156,45 @@ async def test_seed_twice_is_a_no_op(session_factory: SF) -> None:
     assert await _count(session_factory, AuditLog) == audit
 
 
-async def test_seed_with_clock_inside_campaign(session_factory: SF) -> None:
-    """With the clock at 14/11/2019 08:00 only what had happened by then is there."""
+async def test_seed_everything_even_with_an_early_clock(session_factory: SF) -> None:
+    """The demo clock may sit inside the campaign: without ``until`` every record goes in."""
     await _setup(session_factory)
-    now = dt.datetime(2019, 11, 14, 8, 0, tzinfo=TZ)
+    now = dt.datetime(2019, 11, 12, 9, 0, tzinfo=TZ)
 
     result = await _seed(session_factory, now)
 
-    # Plans sent up to 13/11/2019 16:20 (14 of them); everything else is later.
+    assert (result.submissions, result.nominations, result.not_yet) == (43, 28, 0)
+    async with session_factory() as s:
+        stamps = set(
+            await s.scalars(select(AuditLog.at).where(AuditLog.action != "campaign.load"))
+        )
+        first = (
+            await s.scalars(
+                select(AuditLog)
+                .where(AuditLog.action == "submission.submitted")
+                .order_by(AuditLog.id)
+                .limit(1)
+            )
+        ).one()
+    assert {_utc(at) for at in stamps} == {now.astimezone(dt.UTC)}
+    # The earliest record (DN-MTDT's plan, 21/10/2019 08:40 local) keeps its own time.
+    assert first.detail["source"] == "demo"
+    assert first.detail["unit"] == "DN-MTDT"
+    assert first.detail["happened_at"] == "2019-10-21T01:40:00+00:00"
+
+
+async def test_seed_until_a_day_inside_campaign(session_factory: SF) -> None:
+    """With ``until`` at 14/11/2019 08:00 only what had happened by then is there."""
+    await _setup(session_factory)
+    now = dt.datetime(2019, 11, 14, 8, 0, tzinfo=TZ)
+
+    result = await _seed(session_factory, AFTER_ALL, until=now)
+
+    # Plans sent up to 13/11/2019 16:20 (14 of them) and the 11 nominations sent early
+    # (05/11 and 08/11/2019); everything else is later.
     assert result.submissions == 14
-    assert result.nominations == 0
-    assert result.not_yet == 43 - 14 + 28
+    assert result.nominations == 11
+    assert result.not_yet == 43 - 14 + 28 - 11
     async with session_factory() as s:
         subs = list(await s.scalars(select(Submission)))
     assert all(_utc(x.submitted_at) <= now for x in subs)
@@ -212,3 +247,5 @@ async def test_seed_needs_campaign_and_aware_now(session_factory: SF) -> None:
     await _setup(session_factory)
     with pytest.raises(ValueError, match="aware"):
         await _seed(session_factory, dt.datetime(2020, 5, 1))  # noqa: DTZ001
+    with pytest.raises(ValueError, match="aware"):
+        await _seed(session_factory, AFTER_ALL, until=dt.datetime(2020, 5, 1))  # noqa: DTZ001

@@ -76,7 +76,12 @@ async def test_import_demo_units_and_again(session_factory: SF) -> None:
     async with session_factory() as s:
         ordered = await UnitRepository(s).list_all()
     blocks = list(dict.fromkeys(u.block for u in ordered))
-    assert blocks == ["Khối cơ quan", "Khối doanh nghiệp", "Khối Đảng - đoàn thể", "Khối xã, phường"]
+    assert blocks == [
+        "Khối cơ quan",
+        "Khối doanh nghiệp",
+        "Khối Đảng - đoàn thể",
+        "Khối xã, phường",
+    ]
     wards = [u.name for u in ordered if u.block == "Khối xã, phường"]
     assert wards[:3] == ["Phường Ba Đình", "Phường Bắc Sơn", "Phường Đông Sơn"]
     assert wards[-2:] == ["Xã Hà Lan", "Xã Quang Trung"]

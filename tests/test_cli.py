@@ -1,0 +1,117 @@
+"""The ``tdkt`` command line, run as a real subprocess on a SQLite file of its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from handlers.invites import ALPHABET
+
+NOW = "2019-11-12T09:00"
+
+
+@pytest.fixture
+def tdkt(tmp_path: Path) -> Any:
+    """Run ``tdkt ARGS`` with its data directory in ``tmp_path``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TDKT_")}
+    env["TDKT_DATA_DIR"] = str(tmp_path / "data")
+
+    def run(*args: str, stdin: str = "", ok: bool = True) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "bot.cli", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
+            check=False,
+        )
+        if ok:
+            assert proc.returncode == 0, proc.stderr
+        return proc
+
+    return run
+
+
+def _requirement(status: dict[str, Any], code: str) -> dict[str, Any]:
+    return next(r for r in status["requirements"] if r["code"] == code)
+
+
+def test_demo_status_chat_and_invite(tdkt: Any) -> None:
+    assert "Bỉm Sơn" in tdkt("init", "--demo").stdout
+    assert "đã có sẵn" in tdkt("init", "--demo").stdout  # idempotent
+
+    status = json.loads(
+        tdkt("status", "--campaign", "BIMSON-DHTT-2019", "--now", NOW, "--json").stdout
+    )
+    plan = _requirement(status, "KEHOACH")
+    assert plan["due"] == "15/11/2019" and plan["days_left"] == 3
+    assert "P-BADINH" in {u["code"] for u in plan["missing"]}
+    submitted_before = plan["submitted_count"]
+
+    chat = tdkt(
+        "chat",
+        "--as",
+        "badinh",
+        "--now",
+        NOW,
+        stdin="/nop\n1\nKế hoạch tổ chức Hội nghị điển hình tiên tiến phường Ba Đình\n1\n",
+    )
+    assert "[1] ✅ Xác nhận gửi" in chat.stdout
+    assert "Đã lưu Kế hoạch" in chat.stdout
+
+    status = json.loads(
+        tdkt("status", "--campaign", "BIMSON-DHTT-2019", "--now", NOW, "--json").stdout
+    )
+    plan = _requirement(status, "KEHOACH")
+    assert plan["submitted_count"] == submitted_before + 1
+    assert "P-BADINH" in {u["code"] for u in plan["submitted"]}
+
+    invite = tdkt("invite", "create", "--role", "unit_head", "--unit", "Phường Bắc Sơn")
+    code = invite.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(f"[{ALPHABET}]{{10}}", code)
+    linked = tdkt("chat", "--as", "bacson", "--now", NOW, stdin=f"/start {code}\n/tinhhinh\n")
+    assert "Phường Bắc Sơn — các nội dung phải nộp" in linked.stdout
+    again = tdkt("chat", "--as", "intruder", stdin=f"/start {code}\n/tinhhinh\n")
+    assert "đã được sử dụng" in again.stdout and "Bắc Sơn" not in again.stdout
+
+
+def test_console_files_and_switching_account(tdkt: Any, tmp_path: Path) -> None:
+    tdkt("init", "--demo")
+    plan = tmp_path / "ke-hoach.pdf"
+    plan.write_bytes(b"%PDF-1.4 ke hoach ba dinh")
+    out = tdkt(
+        "chat",
+        "--as",
+        "badinh",
+        "--now",
+        NOW,
+        stdin=f"/nop\n1\n/tep {plan}\n1\n/tep /khong/co.pdf\n/as noivu\n/chuanop\n",
+    ).stdout
+    assert "ke-hoach.pdf" in out and "Đã lưu" in out
+    assert "Không tìm thấy tệp" in out
+    assert "Ai chưa nộp?" in out
+    stored = list((tmp_path / "data" / "files").rglob("*"))
+    assert any(p.is_file() and p.read_bytes() == plan.read_bytes() for p in stored)
+
+
+def test_bad_files_for_cli_get_vietnamese_errors(tdkt: Any, tmp_path: Path) -> None:
+    tdkt("init")
+    bad_units = tmp_path / "units.csv"
+    bad_units.write_text("Mã,Tên đơn vị,Loại\nP-1,Phường Một,Phường\nP-2,,Không biết\n", "utf-8")
+    proc = tdkt("units", "import", str(bad_units), ok=False)
+    assert proc.returncode == 1 and "Dòng 3" in proc.stderr
+    bad_campaign = tmp_path / "c.yaml"
+    bad_campaign.write_text("code: X\ntitle: T\nrequirements:\n  - code: A\n    kind: plan\n")
+    proc = tdkt("campaign", "load", str(bad_campaign), ok=False)
+    assert proc.returncode == 1 and proc.stderr.strip()
+    proc = tdkt("invite", "create", "--role", "unit_head", "--unit", "Không Có", ok=False)
+    assert "Không tìm thấy đơn vị" in proc.stderr
