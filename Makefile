@@ -34,8 +34,12 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# The demo's clock: 12/11/2019 09:00, three days before the units' plans are due.
+# `make run NOW=` runs on the real clock.
+NOW ?= 2019-11-12T09:00
+
 run: $(STAMP)
-	$(BIN)/tdkt run
+	$(BIN)/tdkt run $(if $(NOW),--now $(NOW))
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -85,7 +89,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py $(BENCH_ARGS)
 
 clean:
-	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .hypothesis build dist *.egg-info
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean

@@ -30,8 +30,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
 from bot import app as bot_app
+from handlers.context import CoreDeps
+from handlers.core import Core
+from handlers.messages import ChatKey, Incoming
+from handlers.texts import Texts
 from storage import migrate
 from storage.db import make_engine, make_session_factory
+from storage.files import LocalFileStore
 
 __all__ = ["main"]
 
@@ -122,26 +127,52 @@ async def load_demo(session_factory: async_sessionmaker[AsyncSession]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# >>> TO FINISH (lead): build the core and push messages through it <<<
+# The per-message loop
 # ---------------------------------------------------------------------------------------------
 
+#: One round: a unit head's whole nomination dialogue, then the secretariat's two questions.
+ROUND: tuple[tuple[str, str], ...] = (
+    ("badinh", "/decu"),
+    ("badinh", "1"),
+    ("badinh", "Nguyễn Thị Hoa"),
+    ("badinh", "2"),
+    ("badinh", "1985"),
+    ("badinh", "Chủ tịch Hội LHPN phường Ba Đình"),
+    ("badinh", "Lao động tiên tiến"),
+    ("badinh", "Hoàn thành xuất sắc nhiệm vụ năm năm liền, vận động 200 hội viên mới."),
+    ("badinh", "1"),
+    ("badinh", "1"),
+    ("noivu", "/tinhhinh"),
+    ("noivu", "/chuanop"),
+)
 
-async def send_messages(db: BenchDb, n: int) -> list[float]:
-    """Send ``n`` messages through the core on ``db``; return each message's seconds.
 
-    TODO(lead): build ``handlers.core.Core(CoreDeps(session_factory=db.session_factory,
-    files=LocalFileStore(tmp), texts=Texts(), clock=lambda: BENCH_NOW))`` (the demo accounts
-    ``noivu`` and ``badinh`` are already linked on the ``console`` channel), then time
-    ``await core.handle(incoming)`` for a realistic mix of ``handlers.messages.Incoming``
-    (``/tinhhinh``, ``/chuanop``, a nomination dialogue...)::
+async def send_messages(db: BenchDb, n: int) -> dict[str, list[float]]:
+    """Send ``n`` messages through the core on ``db``; return seconds per message, by kind.
 
-        for i in range(n):
-            msg = Incoming(key=ChatKey("console", "noivu"), user_id="noivu", text="/tinhhinh")
-            start = time.perf_counter()
-            await core.handle(msg)
-            timings.append(time.perf_counter() - start)
+    The messages repeat :data:`ROUND`, so every kind of step (a command, a typed choice, a
+    validated answer, a confirmation that writes, the secretariat's aggregate status) is timed.
     """
-    raise NotImplementedError("per-message loop not written yet (see send_messages)")
+    with tempfile.TemporaryDirectory() as tmp:
+        core = Core(
+            CoreDeps(
+                session_factory=db.session_factory,
+                files=LocalFileStore(Path(tmp)),
+                texts=Texts(),
+                clock=lambda: BENCH_NOW,
+            )
+        )
+        timings: dict[str, list[float]] = {"all": [], "wizard step": [], "status": []}
+        for i in range(n):
+            user, text = ROUND[i % len(ROUND)]
+            msg = Incoming(key=ChatKey("console", user), user_id=user, text=text)
+            start = time.perf_counter()
+            replies = await core.handle(msg)
+            elapsed = time.perf_counter() - start
+            assert replies, f"no reply to {text!r}"
+            timings["all"].append(elapsed)
+            timings["status" if user == "noivu" else "wizard step"].append(elapsed)
+        return timings
 
 
 # ---------------------------------------------------------------------------------------------
@@ -153,7 +184,7 @@ def _summary(label: str, timings: Sequence[float]) -> str:
     ms = sorted(t * 1000 for t in timings)
     p95 = statistics.quantiles(ms, n=20, method="inclusive")[-1] if len(ms) > 1 else ms[0]
     return (
-        f"{label:<11} n={len(ms):<5} median={statistics.median(ms):8.2f} ms  "
+        f"{label:<24} n={len(ms):<5} median={statistics.median(ms):8.2f} ms  "
         f"p95={p95:8.2f} ms  max={ms[-1]:8.2f} ms"
     )
 
@@ -161,13 +192,9 @@ def _summary(label: str, timings: Sequence[float]) -> str:
 async def _bench(db: BenchDb, n: int) -> None:
     setup = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in db.setup_seconds.items())
     print(f"[{db.label}] setup: {setup}")
-    try:
-        timings = await send_messages(db, n)
-    except NotImplementedError as exc:
-        print(f"[{db.label}] skipped: {exc}")
-        return
-    if timings:
-        print(_summary(db.label, timings))
+    for kind, timings in (await send_messages(db, n)).items():
+        if timings:
+            print(_summary(f"{db.label} {kind}", timings))
 
 
 async def run(n: int, pg_url: str | None) -> None:

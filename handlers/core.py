@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,17 +20,16 @@ from handlers import listing, nominate, onboarding, status, submit
 from handlers.context import IDLE, CoreDeps, Ctx, StateSpec, Step
 from handlers.errors import UserError
 from handlers.messages import ChatKey, Incoming, Reply
-from handlers.textutil import fold
 from storage.models import Conversation
 from storage.repositories.conversations import ConversationRepository
 from storage.repositories.people import PeopleRepository
+from storage.repositories.units import fold_text
 
 __all__ = ["COMMAND_NAMES", "Core", "CoreDeps"]
 
 _LOGGER = logging.getLogger(__name__)
 
 _BUTTONS_KEY = "_buttons"
-_EDGE_SYMBOLS = re.compile(r"^[^\w]+|[^\w]+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,16 +218,11 @@ class Core:
 
 def _match_button(text: str, stored: list[list[str]]) -> str | None:
     """Resolve a typed number or label to a button's data (text-only channels)."""
-    typed = _label_key(text)
+    typed = fold_text(text)
     if typed.isdigit():
         index = int(typed) - 1
         return stored[index][1] if 0 <= index < len(stored) else None
     for label, data in stored:
-        if typed and _label_key(label) == typed:
+        if typed and fold_text(label) == typed:
             return data
     return None
-
-
-def _label_key(text: str) -> str:
-    """Fold a label for matching, ignoring leading icons and trailing punctuation."""
-    return _EDGE_SYMBOLS.sub("", fold(text))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -16,7 +16,9 @@ from sqlalchemy.ext.asyncio import (
 __all__ = ["make_engine", "make_session_factory"]
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the driver, decide when a transaction begins (see _sqlite_begin).
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
@@ -24,16 +26,24 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _sqlite_begin(conn: Connection) -> None:
+    # Take the write lock when the transaction starts, not at its first write: a transaction
+    # that read a conversation step can then never be overtaken by another process's write.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create an async engine for ``url`` (sqlite+aiosqlite or postgresql+asyncpg).
 
-    SQLite gets foreign keys, WAL and a busy timeout so that two processes (a console and a bot)
-    can share one file.
+    SQLite gets foreign keys, WAL, a busy timeout and ``BEGIN IMMEDIATE`` transactions, so that
+    two processes (a console and a bot) can share one file and their transactions serialise the
+    way PostgreSQL's row locks make them.
     """
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         sync_engine: Engine = engine.sync_engine
-        event.listen(sync_engine, "connect", _sqlite_pragmas)
+        event.listen(sync_engine, "connect", _sqlite_connect)
+        event.listen(sync_engine, "begin", _sqlite_begin)
     return engine
 
 

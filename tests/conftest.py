@@ -34,8 +34,6 @@ from storage.db import make_engine, make_session_factory
 
 pytest_plugins = ["tests.harness"]
 
-pytest_plugins = ["tests.harness"]
-
 PG_URL_ENV = "TEST_DATABASE_URL"
 
 

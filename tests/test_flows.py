@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers.context import CoreDeps
 from handlers.core import Core
 from handlers.invites import create_invite
+from handlers.messages import Incoming
 from storage.models import (
     AuditLog,
     ChatAccount,
@@ -473,3 +474,35 @@ async def test_submission_status_rows(chat: Chat, session_factory: SF) -> None:
         )
         == 1
     )
+
+
+async def test_double_tap_on_confirm_saves_once(
+    chat: Chat, session_factory: SF, clock: Clock, tmp_path: Path
+) -> None:
+    """Two presses of the same button at once, in one process and from two processes."""
+    import asyncio
+
+    from handlers.texts import Texts
+    from storage.files import LocalFileStore
+
+    badinh = chat("badinh")
+    other_process = ChatHarness(
+        Core(CoreDeps(session_factory, LocalFileStore(tmp_path / "f2"), Texts(), clock)), "badinh"
+    )
+    for second in (badinh, other_process):
+        await badinh.send("/nop")
+        await badinh.press("Kế hoạch tổ chức")
+        await badinh.send("Kế hoạch, bấm hai lần")
+        results = await asyncio.gather(
+            badinh.core.handle(_press(badinh, "ok")),
+            second.core.handle(_press(second, "ok")),
+            return_exceptions=True,
+        )
+        saved = [r for r in results if isinstance(r, list) and "Đã lưu" in r[0].text]
+        assert len(saved) == 1, results
+    ba_dinh = select(Unit.id).where(Unit.code == "P-BADINH").scalar_subquery()
+    assert await _count(session_factory, Submission, Submission.unit_id == ba_dinh) == 2
+
+
+def _press(harness: ChatHarness, data: str) -> Incoming:
+    return Incoming(harness.key, harness.user, callback_data=data)
