@@ -117,8 +117,6 @@ async def load_demo(session: AsyncSession, now: dt.datetime) -> bool:
             unit_code=unit,
             now=now,
         )
-    await seed_demo_records(
-        session, DEMO_CAMPAIGN, DEMO_DIR / "records.yaml", now, until=now
-    )
+    await seed_demo_records(session, DEMO_CAMPAIGN, DEMO_DIR / "records.yaml", now, until=now)
     _LOGGER.info("demo data loaded")
     return True

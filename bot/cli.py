@@ -98,7 +98,7 @@ def chat(
     """Trò chuyện với bot trên console (đọc từ stdin, kết thúc ở EOF)."""
 
     async def work(the_app: App) -> None:
-        await ConsoleAdapter(the_app.core.handle, handle).run()
+        await ConsoleAdapter(the_app.core.handle, the_app.core.apology(), handle).run()
 
     _run(Settings(), now, work)
 
@@ -121,7 +121,7 @@ def run(
         typer.echo(
             "Gõ /as badinh để chuyển sang tài khoản lãnh đạo phường Ba Đình; Ctrl-D để thoát."
         )
-        await ConsoleAdapter(the_app.core.handle, handle).run()
+        await ConsoleAdapter(the_app.core.handle, the_app.core.apology(), handle).run()
 
     _run(settings, now, work)
 
@@ -233,7 +233,8 @@ def units_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fals
 def main() -> None:
     """Entry point of the ``tdkt`` script."""
     logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=Settings().log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     app()

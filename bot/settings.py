@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     )
     invite_ttl_days: int = Field(default=7, ge=1, le=90)
     timezone: str = "Asia/Ho_Chi_Minh"
-    log_level: str = "INFO"
+    log_level: str = "WARNING"
 
     @property
     def db_url(self) -> str:

@@ -103,6 +103,10 @@ class Core:
         """The injected dependencies."""
         return self._deps
 
+    def apology(self) -> Reply:
+        """What a channel's error boundary says when handling a message failed unexpectedly."""
+        return Reply(text=self._deps.texts("errors.internal"))
+
     def _lock(self, key: ChatKey) -> asyncio.Lock:
         lock = self._locks.get(key)
         if lock is None:

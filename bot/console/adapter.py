@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import logging
 import mimetypes
 import re
 import sys
@@ -21,6 +22,8 @@ __all__ = ["CHANNEL", "ConsoleAdapter", "render_text"]
 
 CHANNEL = "console"
 _TAG = re.compile(r"</?(?:b|i|u|s|code|pre)>")
+
+_LOGGER = logging.getLogger(__name__)
 
 Handle = Callable[[Incoming], Awaitable[list[Reply]]]
 
@@ -39,6 +42,7 @@ class ConsoleAdapter:
 
     Args:
         handle: The core's entry point.
+        apology: The reply when ``handle`` fails unexpectedly (the adapter's error boundary).
         handle_name: Whose account the console speaks for (its chat id too).
         stdin: Where lines come from (a pipe works; EOF ends the session).
         stdout: Where replies go.
@@ -48,6 +52,7 @@ class ConsoleAdapter:
     def __init__(
         self,
         handle: Handle,
+        apology: Reply,
         handle_name: str,
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
@@ -55,6 +60,7 @@ class ConsoleAdapter:
         echo: bool | None = None,
     ) -> None:
         self._handle = handle
+        self._apology = apology
         self._as = handle_name
         self._in = stdin or sys.stdin
         self._out = stdout or sys.stdout
@@ -103,7 +109,13 @@ class ConsoleAdapter:
             file=file,
             display_name=self._as,
         )
-        for reply in await self._handle(msg):
+        try:
+            replies = await self._handle(msg)
+        except Exception:
+            # The one error boundary of this channel: log, apologise, keep chatting.
+            _LOGGER.exception("console message from %s failed", self._as)
+            replies = [self._apology]
+        for reply in replies:
             self._print(render_text(reply))
         self._print("")
 
