@@ -41,7 +41,7 @@ class _Command:
 
 #: Canonical command → handler. Vietnamese names first; English aliases below.
 _COMMANDS: Mapping[str, _Command] = {
-    "start": _Command(onboarding.start, private_only=False, needs_link=False),
+    "start": _Command(onboarding.start, needs_link=False),
     "trogiup": _Command(onboarding.help_, private_only=False, needs_link=False),
     "huy": _Command(onboarding.cancel, private_only=False, needs_link=False),
     "decu": _Command(nominate.begin),

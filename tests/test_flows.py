@@ -449,10 +449,19 @@ async def test_help_mid_step_keeps_the_step(chat: Chat) -> None:
     assert "Tên tập thể" in badinh.text
 
 
-async def test_group_chat_is_not_for_submissions(chat: Chat) -> None:
+async def test_group_chat_is_not_for_submissions_or_linking(
+    chat: Chat, session_factory: SF, clock: Clock
+) -> None:
     group = chat("badinh", private=False)
     await group.send("/nop")
     assert "nhắn riêng" in group.text
+    await group.send("/tinhhinh")  # status may be asked in a group
+    assert "các nội dung phải nộp" in group.text
+    code = await _invite(session_factory, clock, Role.UNIT_HEAD, "P-BACSON")
+    newcomer = chat("tg-2001", private=False)
+    await newcomer.send(f"/start {code}")
+    assert "nhắn riêng" in newcomer.text
+    assert await _count(session_factory, ChatAccount, ChatAccount.external_id == "tg-2001") == 0
 
 
 async def test_every_text_is_vietnamese_with_dates_ddmmyyyy(chat: Chat) -> None:

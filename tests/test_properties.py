@@ -1,0 +1,60 @@
+"""Property tests of the input rules every conversation step relies on."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from handlers import inputs
+from handlers.context import Ctx
+from handlers.core import _match_button, parse_command
+from handlers.errors import UserError
+from handlers.messages import ChatKey, Incoming
+
+TODAY = dt.date(2019, 11, 12)
+
+
+def _ctx(text: str) -> Ctx:
+    deps: Any = type("Deps", (), {"max_text_chars": 4000})()
+    msg = Incoming(ChatKey("console", "u"), "u", text=text)
+    return Ctx(None, deps, msg, dt.datetime.now(dt.UTC), None, None, None)  # type: ignore[arg-type]
+
+
+@given(st.one_of(st.text(max_size=12), st.integers(-10, 4000).map(str)))
+def test_birth_year_accepts_exactly_plausible_four_digit_years(text: str) -> None:
+    stripped = text.strip()
+    plausible = stripped.isascii() and stripped.isdigit() and 1920 <= int(stripped) <= 2004
+    try:
+        year = inputs.birth_year(_ctx(text), TODAY)
+    except UserError as err:
+        assert not plausible
+        assert err.key in {"birth_year_invalid", "text_empty", "text_too_long"}
+    else:
+        assert plausible and year == int(stripped)
+
+
+@given(st.text(max_size=5000))
+def test_free_text_is_refused_iff_empty_or_over_the_limit(text: str) -> None:
+    try:
+        value = inputs.free_text(_ctx(text), limit=2000)
+    except UserError as err:
+        assert err.key == ("text_empty" if not text.strip() else "text_too_long")
+    else:
+        assert value == text.strip() and 0 < len(value) <= 2000
+
+
+@given(st.lists(st.text(min_size=1, max_size=20), min_size=1, max_size=12), st.data())
+def test_a_typed_number_picks_that_button(labels: list[str], data: st.DataObject) -> None:
+    stored = [[label, f"d{i}"] for i, label in enumerate(labels)]
+    index = data.draw(st.integers(1, len(labels)))
+    assert _match_button(f" {index} ", stored) == f"d{index - 1}"
+    assert _match_button(str(len(labels) + 1), stored) is None
+
+
+@given(st.text(max_size=40))
+def test_only_slash_text_is_a_command(text: str) -> None:
+    parsed = parse_command(text)
+    assert (parsed is None) == (not text.startswith("/"))
