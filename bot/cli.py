@@ -8,7 +8,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -18,10 +18,10 @@ from bot.settings import Settings
 from handlers.campaign_file import CampaignFileError, load_campaign
 from handlers.errors import UserError
 from handlers.invites import create_invite
-from handlers.progress import campaign_progress, progress_json
+from handlers.progress import status_report
 from handlers.units_file import UnitsFileError, import_units
 from storage.migrate import upgrade_to_head
-from storage.models import Campaign, Role
+from storage.models import Role
 from storage.repositories.campaigns import CampaignRepository
 
 __all__ = ["main"]
@@ -85,9 +85,10 @@ async def _is_empty(the_app: App) -> bool:
 @app.command()
 def init(
     demo: Annotated[bool, typer.Option(help="Nạp dữ liệu mẫu Bỉm Sơn 2019.")] = False,
+    now: NowOption = None,
 ) -> None:
-    """Tạo/nâng cấp cơ sở dữ liệu (Alembic); --demo nạp ví dụ Bỉm Sơn."""
-    typer.echo(_run(Settings(), None, lambda a: _init(a, demo)))
+    """Tạo/nâng cấp cơ sở dữ liệu (Alembic); --demo nạp ví dụ Bỉm Sơn (tới thời điểm --now)."""
+    typer.echo(_run(Settings(), now, lambda a: _init(a, demo)))
 
 
 @app.command()
@@ -134,21 +135,9 @@ def status(
 ) -> None:
     """Tình hình nộp của các đơn vị: theo từng nội dung, đơn vị đã nộp và chưa nộp."""
 
-    async def work(the_app: App) -> list[dict[str, object]]:
+    async def work(the_app: App) -> list[dict[str, Any]]:
         async with the_app.session_factory() as session:
-            repo = CampaignRepository(session)
-            campaigns: list[Campaign]
-            if campaign:
-                found = await repo.get_by_code(campaign)
-                if found is None:
-                    raise _fail(f"Không có kế hoạch mã {campaign}.")
-                campaigns = [found]
-            else:
-                campaigns = await repo.get_active()
-            clock_now = the_app.core.deps.clock()
-            return [
-                progress_json(c, await campaign_progress(session, c, clock_now)) for c in campaigns
-            ]
+            return await status_report(session, campaign, the_app.core.deps.clock())
 
     result = _run(Settings(), now, work)
     if as_json:
@@ -156,12 +145,8 @@ def status(
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     for item in result:
-        camp = item["campaign"]
-        assert isinstance(camp, dict)
-        typer.echo(f"{camp['code']} — {camp['title']}")
-        reqs = item["requirements"]
-        assert isinstance(reqs, list)
-        for req in reqs:
+        typer.echo(f"{item['campaign']['code']} — {item['campaign']['title']}")
+        for req in item["requirements"]:
             typer.echo(
                 f"  {req['due']}  {req['title']}: {req['submitted_count']}/{req['total']} đã nộp"
             )

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.errors import UserError
 from handlers.texts import fmt_date
 from storage.models import (
     Campaign,
@@ -37,6 +38,7 @@ __all__ = [
     "campaign_progress",
     "local_today",
     "progress_json",
+    "status_report",
 ]
 
 
@@ -169,6 +171,25 @@ async def campaign_progress(
         )
         result.append(RequirementProgress(campaign, req, today, marks))
     return result
+
+
+async def status_report(
+    session: AsyncSession, campaign_code: str | None, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """The status of one campaign (by code) or of every active one, as JSON-ready data.
+
+    Raises:
+        UserError: No campaign has ``campaign_code``.
+    """
+    repo = CampaignRepository(session)
+    if campaign_code:
+        found = await repo.get_by_code(campaign_code)
+        if found is None:
+            raise UserError("campaign_not_found", code=campaign_code)
+        campaigns = [found]
+    else:
+        campaigns = await repo.get_active()
+    return [progress_json(c, await campaign_progress(session, c, now)) for c in campaigns]
 
 
 def progress_json(campaign: Campaign, progress: Sequence[RequirementProgress]) -> dict[str, Any]:

@@ -115,3 +115,14 @@ def test_bad_files_for_cli_get_vietnamese_errors(tdkt: Any, tmp_path: Path) -> N
     assert proc.returncode == 1 and proc.stderr.strip()
     proc = tdkt("invite", "create", "--role", "unit_head", "--unit", "Không Có", ok=False)
     assert "Không tìm thấy đơn vị" in proc.stderr
+
+
+def test_status_text_and_unknown_campaign(tdkt: Any) -> None:
+    tdkt("init", "--demo", "--now", NOW)  # the demo as it stood on 12/11/2019
+    text = tdkt("status", "--now", NOW).stdout
+    assert (
+        "15/11/2019  Kế hoạch tổ chức Hội nghị điển hình tiên tiến của đơn vị: 12/21 đã nộp"
+        in text
+    )
+    proc = tdkt("status", "--campaign", "KHONG-CO", "--json", ok=False)
+    assert proc.returncode == 1 and "Không có kế hoạch mã «KHONG-CO»" in proc.stderr
