@@ -23,6 +23,7 @@ from handlers.texts import Texts
 from handlers.units_file import UnitsFileError, import_units
 from storage.db import make_engine, make_session_factory
 from storage.files import LocalFileStore
+from storage.migrate import upgrade_to_head
 from storage.models import Role
 from storage.repositories.campaigns import CampaignRepository
 
@@ -35,6 +36,7 @@ __all__ = [
     "load_demo",
     "make_clock",
     "parse_now",
+    "upgrade_database",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -93,6 +95,13 @@ async def build_app(
         yield App(settings, engine, session_factory, Core(deps))
     finally:
         await engine.dispose()
+
+
+async def upgrade_database(the_app: App) -> bool:
+    """Bring the schema to the newest revision; True when no campaign is active yet."""
+    await upgrade_to_head(the_app.settings.db_url)
+    async with the_app.session_factory() as session:
+        return not await CampaignRepository(session).get_active()
 
 
 async def load_demo(session: AsyncSession, now: dt.datetime) -> bool:

@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from bot.app import App, build_app, load_demo, make_clock, parse_now
+from bot.app import App, build_app, load_demo, make_clock, parse_now, upgrade_database
 from bot.console import ConsoleAdapter
 from bot.settings import Settings
 from handlers.campaign_file import CampaignFileError, load_campaign
@@ -20,9 +20,7 @@ from handlers.errors import UserError
 from handlers.invites import create_invite
 from handlers.progress import status_report
 from handlers.units_file import UnitsFileError, import_units
-from storage.migrate import upgrade_to_head
 from storage.models import Role
-from storage.repositories.campaigns import CampaignRepository
 
 __all__ = ["main"]
 
@@ -67,19 +65,13 @@ def _run(settings: Settings, now: str | None, work: Callable[[App], Awaitable[T]
 
 
 async def _init(the_app: App, demo: bool) -> str:
-    await upgrade_to_head(the_app.settings.db_url)
+    await upgrade_database(the_app)
     if not demo:
         return "Đã khởi tạo cơ sở dữ liệu."
     async with the_app.session_factory.begin() as session:
         if not await load_demo(session, the_app.core.deps.clock()):
             return "Dữ liệu mẫu Bỉm Sơn đã có sẵn."
     return "Đã nạp dữ liệu mẫu Bỉm Sơn 2019 (tài khoản: noivu, badinh)."
-
-
-async def _is_empty(the_app: App) -> bool:
-    await upgrade_to_head(the_app.settings.db_url)
-    async with the_app.session_factory() as session:
-        return not await CampaignRepository(session).get_active()
 
 
 @app.command()
@@ -115,7 +107,7 @@ def run(
     settings = Settings()
 
     async def work(the_app: App) -> None:
-        if await _is_empty(the_app):
+        if await upgrade_database(the_app):
             typer.echo(await _init(the_app, demo=True))
         if settings.telegram_token is not None:
             _LOGGER.warning("Telegram channel is not available yet; starting the console")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -154,6 +154,3 @@ class StateSpec:
 
     handle: Step
     prompt: Step
-
-
-StateTable = Mapping[str, StateSpec]

@@ -25,7 +25,7 @@ from storage.repositories.conversations import ConversationRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.units import fold_text
 
-__all__ = ["COMMAND_NAMES", "Core", "CoreDeps"]
+__all__ = ["Core", "CoreDeps", "parse_command"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -60,7 +60,6 @@ _ALIASES: Mapping[str, str] = {
     "late": "chuanop",
     "batdau": "start",
 }
-COMMAND_NAMES: tuple[str, ...] = tuple(_COMMANDS)
 
 _STATES: Mapping[str, StateSpec] = {
     **nominate.STATES,
@@ -215,7 +214,6 @@ class Core:
             ).startswith("cmd:")
             if spec is not None and ctx.person is not None and in_step:
                 replies.extend(await spec.prompt(ctx))
-            await session.rollback()
         _LOGGER.debug("refused %s in state %s: %s", msg.key, ctx.state, err.key)
         return replies
 

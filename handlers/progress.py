@@ -39,6 +39,7 @@ __all__ = [
     "local_today",
     "progress_json",
     "status_report",
+    "unit_standing",
 ]
 
 
@@ -190,6 +191,23 @@ async def status_report(
     else:
         campaigns = await repo.get_active()
     return [progress_json(c, await campaign_progress(session, c, now)) for c in campaigns]
+
+
+async def unit_standing(
+    session: AsyncSession, requirement_id: int, unit: Unit, now: dt.datetime
+) -> RequirementProgress | None:
+    """One unit's standing on one requirement of an active campaign; None if it does not apply."""
+    req = await session.get(Requirement, requirement_id)
+    if req is None or not applies(req, unit):
+        return None
+    campaign = await CampaignRepository(session).get(req.campaign_id)
+    if campaign is None or not campaign.is_active:
+        return None
+    tz = ZoneInfo(campaign.timezone)
+    subs = await SubmissionRepository(session).current_for_unit(unit.id, [req.id])
+    noms = await NominationRepository(session).counted_by_unit([req.id])
+    mark = _mark_for(req, unit, subs, noms.get((req.id, unit.id)), tz)
+    return RequirementProgress(campaign, req, now.astimezone(tz).date(), (mark,))
 
 
 def progress_json(campaign: Campaign, progress: Sequence[RequirementProgress]) -> dict[str, Any]:

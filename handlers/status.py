@@ -84,10 +84,6 @@ async def _ask_unit(ctx: Ctx) -> list[Reply]:
     return [ctx.reply("status.ask_unit", buttons=[Button(u.name, f"u:{u.id}") for u in units])]
 
 
-async def _prompt_pick(ctx: Ctx) -> list[Reply]:
-    return await _ask_unit(ctx)
-
-
 async def late(ctx: Ctx) -> list[Reply]:
     """Answers "ai chưa nộp?": per requirement, the units that still owe it."""
     person = ctx.require_linked()
@@ -102,4 +98,4 @@ async def late(ctx: Ctx) -> list[Reply]:
     return [ctx.reply("status.unit_late", unit=ctx.unit, items=owed)]
 
 
-STATES = {PICK_UNIT: StateSpec(_pick_unit, _prompt_pick)}
+STATES = {PICK_UNIT: StateSpec(_pick_unit, _ask_unit)}

@@ -8,7 +8,7 @@ from handlers import inputs
 from handlers.context import Ctx, StateSpec
 from handlers.errors import UserError
 from handlers.messages import Button, Reply
-from handlers.progress import RequirementProgress, campaign_progress
+from handlers.progress import Mark, RequirementProgress, campaign_progress, unit_standing
 from storage.models import Requirement, RequirementKind, Submission, SubmissionStatus
 
 __all__ = ["STATES", "begin", "begin_for"]
@@ -58,12 +58,14 @@ async def _ask_pick(ctx: Ctx) -> list[Reply]:
 
 
 async def _requirement(ctx: Ctx, requirement_id: int) -> Requirement:
-    for p in await _owed(ctx):
-        if p.requirement.id == requirement_id:
-            if p.marks[0].mark == "accepted":
-                raise UserError("already_accepted", title=p.requirement.title)
-            return p.requirement
-    raise UserError("pick_one")
+    """The requirement the unit may still submit for (one query set, not the whole checklist)."""
+    _, unit = ctx.require_unit_head()
+    progress = await unit_standing(ctx.session, requirement_id, unit, ctx.now)
+    if progress is None or progress.requirement.kind is RequirementKind.NOMINATION_LIST:
+        raise UserError("pick_one")
+    if progress.marks[0].mark is Mark.ACCEPTED:
+        raise UserError("already_accepted", title=progress.requirement.title)
+    return progress.requirement
 
 
 async def _pick(ctx: Ctx) -> list[Reply]:
@@ -180,7 +182,8 @@ async def _confirm(ctx: Ctx) -> list[Reply]:
         part=sub.part,
         version=sub.version,
     )
-    progress = next(p for p in await _owed(ctx) if p.requirement.id == req.id)
+    progress = await unit_standing(ctx.session, req.id, unit, ctx.now)
+    assert progress is not None
     ctx.end()
     return [
         ctx.reply(

@@ -515,3 +515,69 @@ async def test_double_tap_on_confirm_saves_once(
 
 def _press(harness: ChatHarness, data: str) -> Incoming:
     return Incoming(harness.key, harness.user, callback_data=data)
+
+
+async def test_unit_member_sees_but_cannot_submit(
+    chat: Chat, session_factory: SF, clock: Clock
+) -> None:
+    code = await _invite(session_factory, clock, Role.UNIT_MEMBER, "P-BADINH")
+    member = chat("member-1")
+    await member.send(f"/start {code}")
+    assert "Cán bộ đơn vị" in member.text
+    await _submit_plan(chat("badinh"))
+    for command in ("/nop", "/decu"):
+        await member.send(command)
+        assert "chỉ dành cho lãnh đạo đơn vị" in member.text
+    await member.send("/danhsach")
+    assert "Kế hoạch tổ chức" in member.text and member.buttons == []
+    await member.send("/tinhhinh")
+    assert "Phường Ba Đình — các nội dung phải nộp" in member.text
+
+
+async def test_resubmit_from_list_then_accepted_is_final(chat: Chat, session_factory: SF) -> None:
+    badinh = chat("badinh")
+    await _submit_plan(badinh, "Bản 1")
+    await badinh.send("/danhsach")
+    await badinh.press("Kế hoạch tổ chức")
+    await badinh.press("Nộp bản mới")
+    assert "phiên bản 1" in badinh.text
+    await badinh.send("Bản 2")
+    await badinh.press("Xác nhận gửi")
+    assert "phiên bản 2" in badinh.text
+    async with session_factory.begin() as s:
+        current = (await s.scalars(select(Submission).where(Submission.is_current))).all()
+        for sub in current:
+            if sub.text == "Bản 2":
+                sub.status = SubmissionStatus.ACCEPTED
+    await badinh.send("/nop")
+    await badinh.press("Kế hoạch tổ chức")
+    assert "đã được Thường trực tiếp nhận" in badinh.text
+    await badinh.send("/danhsach")
+    await badinh.press("Kế hoạch tổ chức")
+    assert not {"🔁 Nộp bản mới", "🗑 Rút"} & set(badinh.buttons)
+
+
+async def test_confirm_can_redo_or_cancel(chat: Chat, session_factory: SF) -> None:
+    badinh = chat("badinh")
+    await badinh.send("/nop")
+    await badinh.press("Kế hoạch tổ chức")
+    await badinh.send("Bản nháp")
+    await badinh.press("Gửi lại nội dung khác")
+    assert "Vui lòng gửi nội dung" in badinh.text
+    await badinh.upload("ke-hoach.pdf", b"%PDF-1.4 ke hoach")
+    assert "ke-hoach.pdf" in badinh.text
+    await badinh.press("Hủy")
+    assert "Đã hủy" in badinh.text
+    ba_dinh = select(Unit.id).where(Unit.code == "P-BADINH").scalar_subquery()
+    assert await _count(session_factory, Submission, Submission.unit_id == ba_dinh) == 0
+
+
+async def test_secretariat_types_an_unknown_unit(chat: Chat) -> None:
+    noivu = chat("noivu")
+    await noivu.send("/tinhhinh")
+    await noivu.press("Xem một đơn vị")
+    await noivu.send("Phường Không Có")
+    assert "Không tìm thấy đơn vị «Phường Không Có»" in noivu.text
+    assert "Phường Ba Đình" in noivu.buttons  # the list is offered again
+    await noivu.send("1")
+    assert "— các nội dung phải nộp" in noivu.text

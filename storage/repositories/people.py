@@ -64,10 +64,3 @@ class PeopleRepository:
             .values(used_at=now, used_by_account_id=account_id)
         )
         return bool(getattr(result, "rowcount", 0) == 1)
-
-    async def heads_of_unit(self, unit_id: int) -> list[Person]:
-        """Return the people of a unit."""
-        rows = await self._s.scalars(
-            select(Person).where(Person.unit_id == unit_id).order_by(Person.id)
-        )
-        return list(rows)

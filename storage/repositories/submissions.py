@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Requirement, Submission
+from storage.models import Submission
 
 __all__ = ["SubmissionRepository"]
 
@@ -80,7 +80,3 @@ class SubmissionRepository:
             .order_by(Submission.version.desc())
         )
         return list(rows)
-
-    async def requirement(self, requirement_id: int) -> Requirement | None:
-        """Return the requirement a submission belongs to."""
-        return await self._s.get(Requirement, requirement_id)
