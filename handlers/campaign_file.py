@@ -25,6 +25,7 @@ Format (top-level keys)::
         unit_kinds: [xa_phuong]     # optional; empty = every kind
         unit_codes: [P-BADINH]      # optional; empty = every unit
         parts: [Tờ trình, …]        # dossier only (required there): one submission per part
+        accept: [pdf, docx]         # optional: file types accepted; empty = documents, pictures
         policy: {}                  # optional, free (reminder policy), stored as is
     settings: {}                    # optional, free (quotas, milestones…), stored as is
 
@@ -63,6 +64,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.files import DOCUMENT_EXTENSIONS
 from handlers.vocab import REQUIREMENT_KIND_LABELS, UNIT_KINDS, unit_kind_from_text
 from storage.models import RequirementKind, SubjectKind
 from storage.repositories.audit import AuditRepository
@@ -122,6 +124,7 @@ _FIELD_LABELS: dict[str, str] = {
     "unit_kinds": "loại đơn vị",
     "unit_codes": "mã đơn vị",
     "parts": "thành phần hồ sơ",
+    "accept": "loại tệp được nhận",
     "policy": "chính sách nhắc",
     "settings": "thiết lập",
 }
@@ -366,6 +369,20 @@ class RequirementSpec(_Spec):
     unit_codes: list[Code32] = Field(default_factory=list)
     parts: list[Annotated[str, AfterValidator(_text(120))]] = Field(default_factory=list)
     policy: FreeDict = Field(default_factory=dict)
+    accept: list[str] = Field(default_factory=list)
+
+    @field_validator("accept")
+    @classmethod
+    def _known_types(cls, value: list[str]) -> list[str]:
+        result: list[str] = []
+        for text in value:
+            ext = text.strip().lower().lstrip(".")
+            if f".{ext}" not in DOCUMENT_EXTENSIONS:
+                known = ", ".join(sorted(e.lstrip(".") for e in DOCUMENT_EXTENSIONS))
+                raise ValueError(f'Loại tệp "{text}" không được nhận; dùng một trong: {known}.')
+            if ext not in result:
+                result.append(ext)
+        return result
 
     @field_validator("unit_kinds")
     @classmethod
@@ -713,6 +730,7 @@ async def load_campaign(
             parts=req.parts,
             position=position,
             policy=req.policy,
+            accept=req.accept,
         )
         {
             "created": result.requirements_created,

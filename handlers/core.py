@@ -9,11 +9,13 @@ changes), answers in Vietnamese and asks the current step's question again.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import listing, nominate, onboarding, status, submit
@@ -24,6 +26,7 @@ from storage.models import Conversation
 from storage.repositories.conversations import ConversationRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.units import fold_text
+from storage.repositories.updates import ProcessedUpdateRepository
 
 __all__ = ["Core", "CoreDeps", "parse_command"]
 
@@ -114,17 +117,48 @@ class Core:
         return lock
 
     async def handle(self, msg: Incoming) -> list[Reply]:
-        """Handle one message and return the replies to send to its chat."""
+        """Handle one message and return the replies to send to its chat.
+
+        A message whose ``update_id`` was already processed returns no replies and changes
+        nothing: the id is stored in the same transaction as the message's effects.
+        """
+        if not msg.is_private and msg.callback_data is None and parse_command(msg.text) is None:
+            return []  # group chatter is not for the bot
         lock = self._lock(msg.key)
         async with lock:
             try:
                 async with self._deps.session_factory.begin() as session:
+                    if not await self._first_delivery(session, msg):
+                        return []
                     ctx, row = await self._load(session, msg)
                     replies = await self._route(ctx)
                     await self._save(ctx, row, replies)
-                    return replies
             except UserError as err:
                 return await self._refuse(msg, err)
+            except IntegrityError:
+                if msg.update_id is None:
+                    raise
+                async with self._deps.session_factory() as session:
+                    if not await ProcessedUpdateRepository(session).seen(
+                        msg.key.channel, msg.update_id
+                    ):
+                        raise
+                _LOGGER.info("update %s was processed concurrently; skipped", msg.update_id)
+                return []
+        if not msg.is_private:  # choices in a group could be pressed by anyone
+            replies = [dataclasses.replace(r, buttons=(), is_menu=False) for r in replies]
+        return replies
+
+    async def _first_delivery(self, session: AsyncSession, msg: Incoming) -> bool:
+        """Record the message's update id; False if it was processed before."""
+        if msg.update_id is None:
+            return True
+        updates = ProcessedUpdateRepository(session)
+        if await updates.seen(msg.key.channel, msg.update_id):
+            _LOGGER.info("update %s delivered again; skipped", msg.update_id)
+            return False
+        await updates.add(msg.key.channel, msg.update_id, self._deps.clock())
+        return True
 
     # -- internals -----------------------------------------------------------------------
     async def _load(self, session: AsyncSession, msg: Incoming) -> tuple[Ctx, Conversation | None]:
@@ -136,6 +170,8 @@ class Core:
         person = unit = None
         if account is not None:
             person, unit = await people.person_with_unit(account.person_id)
+            if msg.is_private and account.unreachable_at is not None:
+                account.unreachable_at = None  # they wrote again: reachable again
         ctx = Ctx(
             session=session,
             deps=self._deps,
@@ -171,7 +207,8 @@ class Core:
             parsed = parse_command(msg.text.strip())
             if parsed is not None:
                 return await self._command(ctx, *parsed)
-            if stored and msg.file is None:
+            ctx.choice = onboarding.menu_command(msg.text) if msg.file is None else None
+            if ctx.choice is None and stored and msg.file is None:
                 ctx.choice = _match_button(msg.text, stored)
         elif msg.callback_data.startswith("cmd:"):
             ctx.choice = msg.callback_data  # menu buttons never go stale
@@ -206,6 +243,10 @@ class Core:
         """Answer a refused message and repeat the current question; writes nothing."""
         texts = self._deps.texts
         replies = [Reply(text=texts(f"errors.{err.key}", **err.params))]
+        if msg.update_id is not None:
+            async with self._deps.session_factory.begin() as session:
+                if not await self._first_delivery(session, msg):
+                    return []
         async with self._deps.session_factory() as session:
             ctx, _ = await self._load(session, msg)
             spec = _STATES.get(ctx.state)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import PurePath
 from typing import Protocol
 
@@ -9,7 +10,15 @@ from handlers.errors import UserError
 from handlers.messages import IncomingFile
 from storage.files import SavedFile
 
-__all__ = ["MAX_FILE_BYTES", "FileStore", "SavedFile", "check_content", "check_file"]
+__all__ = [
+    "DOCUMENT_EXTENSIONS",
+    "MAX_FILE_BYTES",
+    "FileStore",
+    "SavedFile",
+    "accepted_extensions",
+    "check_content",
+    "check_file",
+]
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
@@ -57,6 +66,11 @@ EXECUTABLE_EXTENSIONS = frozenset(
 _EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"#!", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe")
 
 
+def accepted_extensions(accept: Sequence[str]) -> frozenset[str]:
+    """The extensions a requirement accepts (``["pdf", "docx"]``); empty means the default."""
+    return frozenset(f".{ext.lower().lstrip('.')}" for ext in accept) or DOCUMENT_EXTENSIONS
+
+
 class FileStore(Protocol):
     """Keeps file contents (by content hash) somewhere durable."""
 
@@ -79,7 +93,8 @@ def check_file(file: IncomingFile, allowed: frozenset[str] = DOCUMENT_EXTENSIONS
     if ext in EXECUTABLE_EXTENSIONS:
         raise UserError("file_executable", name=file.name)
     if ext not in allowed:
-        raise UserError("file_type", name=file.name, allowed=", ".join(sorted(allowed)))
+        shown = ", ".join(sorted(ext.lstrip(".") for ext in allowed))
+        raise UserError("file_type", name=file.name, allowed=shown)
 
 
 def check_content(data: bytes) -> None:

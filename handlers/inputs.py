@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from handlers.context import Ctx
 from handlers.errors import UserError
-from handlers.files import check_content, check_file
+from handlers.files import accepted_extensions, check_content, check_file
 from storage.models import StoredFile
 
 __all__ = [
@@ -54,11 +55,16 @@ def birth_year(ctx: Ctx, today: dt.date) -> int:
     return int(text)
 
 
-async def receive_file(ctx: Ctx) -> dict[str, Any]:
-    """Check, download and store the message's file; return its record for the conversation."""
+async def receive_file(ctx: Ctx, accept: Sequence[str] = ()) -> dict[str, Any]:
+    """Check, download and store the message's file; return its record for the conversation.
+
+    Args:
+        ctx: The step's context; its message carries the file.
+        accept: The extensions the requirement accepts (empty: documents and pictures).
+    """
     file = ctx.msg.file
     assert file is not None
-    check_file(file)
+    check_file(file, accepted_extensions(accept))
     data = await file.read()
     check_content(data)
     saved = await ctx.deps.files.save(data)

@@ -9,8 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-__all__ = ["Button", "ChatKey", "Incoming", "IncomingFile", "OutgoingFile", "Reply"]
+__all__ = [
+    "Button",
+    "ChatKey",
+    "Delivery",
+    "Incoming",
+    "IncomingFile",
+    "OutgoingFile",
+    "Reply",
+    "Send",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +52,8 @@ class Incoming:
     file: IncomingFile | None = None
     display_name: str | None = None
     is_private: bool = True
+    #: The channel's id of the delivery (a Telegram update id): a redelivery is skipped.
+    update_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,3 +80,18 @@ class Reply:
     text: str
     buttons: tuple[Button, ...] = ()
     file: OutgoingFile | None = None
+    #: The buttons are the person's main menu (commands), not a one-time choice: a channel
+    #: with a persistent keyboard shows them there.
+    is_menu: bool = False
+
+
+class Delivery(StrEnum):
+    """What became of one outgoing message."""
+
+    SENT = "sent"
+    BLOCKED = "blocked"  # the user blocked the bot or deleted the account: stop writing to them
+    FAILED = "failed"  # refused or undeliverable after bounded retries
+
+
+#: A channel's outgoing side: send one reply to a chat and say what became of it.
+Send = Callable[[ChatKey, Reply], Awaitable[Delivery]]

@@ -201,7 +201,8 @@ async def _ask_file(ctx: Ctx) -> list[Reply]:
 async def _file(ctx: Ctx) -> list[Reply]:
     """Stores the optional achievement report file and asks for confirmation."""
     if ctx.msg.file is not None:
-        ctx.goto(CONFIRM, file=await inputs.receive_file(ctx))
+        req = await ctx.session.get_one(Requirement, ctx.data["req"])
+        ctx.goto(CONFIRM, file=await inputs.receive_file(ctx, req.accept))
     elif ctx.choice == "skip":
         ctx.goto(CONFIRM, file=None)
     else:

@@ -2,33 +2,45 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from handlers.context import IDLE, Ctx
 from handlers.errors import UserError
 from handlers.invites import normalize_code
 from handlers.messages import Button, Reply
 from storage.models import ChatAccount, Person, Role
 
-__all__ = ["cancel", "help_", "menu_buttons", "start"]
+__all__ = ["cancel", "help_", "menu_buttons", "menu_command", "start"]
+
+_MENUS: dict[Role, tuple[Button, ...]] = {
+    Role.SECRETARIAT: (
+        Button("📊 Tình hình", "cmd:tinhhinh"),
+        Button("⏰ Ai chưa nộp?", "cmd:chuanop"),
+        Button("❓ Trợ giúp", "cmd:trogiup"),
+    ),
+    Role.UNIT_HEAD: (
+        Button("📤 Nộp báo cáo", "cmd:nop"),
+        Button("🏅 Đề cử", "cmd:decu"),
+        Button("📋 Danh sách đã gửi", "cmd:danhsach"),
+        Button("📊 Tình hình", "cmd:tinhhinh"),
+    ),
+    Role.UNIT_MEMBER: (
+        Button("📊 Tình hình", "cmd:tinhhinh"),
+        Button("📋 Danh sách", "cmd:danhsach"),
+    ),
+}
+#: Every menu label → its command: a persistent keyboard sends the label back as text.
+_MENU_LABELS = {b.label: b.data for menu in _MENUS.values() for b in menu}
 
 
 def menu_buttons(person: Person | None) -> tuple[Button, ...]:
     """The main menu for a person's role (commands as buttons)."""
-    if person is None:
-        return ()
-    if person.role is Role.SECRETARIAT:
-        return (
-            Button("📊 Tình hình", "cmd:tinhhinh"),
-            Button("⏰ Ai chưa nộp?", "cmd:chuanop"),
-            Button("❓ Trợ giúp", "cmd:trogiup"),
-        )
-    if person.role is Role.UNIT_HEAD:
-        return (
-            Button("📤 Nộp báo cáo", "cmd:nop"),
-            Button("🏅 Đề cử", "cmd:decu"),
-            Button("📋 Danh sách đã gửi", "cmd:danhsach"),
-            Button("📊 Tình hình", "cmd:tinhhinh"),
-        )
-    return (Button("📊 Tình hình", "cmd:tinhhinh"), Button("📋 Danh sách", "cmd:danhsach"))
+    return () if person is None else _MENUS[person.role]
+
+
+def menu_command(text: str) -> str | None:
+    """The ``cmd:…`` data of a main-menu label typed or tapped as text, if it is one."""
+    return _MENU_LABELS.get(text.strip())
 
 
 async def start(ctx: Ctx) -> list[Reply]:
@@ -86,16 +98,18 @@ async def cancel(ctx: Ctx) -> list[Reply]:
     ctx.end()
     if ctx.person is None:
         return [ctx.reply("onboarding.cancelled", busy=was_busy)]
-    return [ctx.reply("onboarding.cancelled", buttons=menu_buttons(ctx.person), busy=was_busy)]
+    reply = ctx.reply("onboarding.cancelled", buttons=menu_buttons(ctx.person), busy=was_busy)
+    return [dataclasses.replace(reply, is_menu=True)]
 
 
 def _help(ctx: Ctx, name: str) -> Reply:
     person = ctx.person
     assert person is not None
-    return ctx.reply(
+    reply = ctx.reply(
         name,
         buttons=menu_buttons(person),
         name=person.full_name,
         role=person.role.value,
         unit=ctx.unit.name if ctx.unit else None,
     )
+    return dataclasses.replace(reply, is_menu=True)

@@ -33,6 +33,9 @@ async def status(ctx: Ctx) -> list[Reply]:
     person = ctx.require_linked()
     ref = ctx.data.get("args", "")
     ctx.end()
+    in_group = not ctx.msg.is_private
+    if in_group and person.role is not Role.SECRETARIAT:
+        return [ctx.reply("onboarding.private_only")]  # a unit's checklist is not for a group
     if person.role is not Role.SECRETARIAT:
         if ctx.unit is None:
             raise UserError("no_unit")
@@ -49,6 +52,8 @@ async def status(ctx: Ctx) -> list[Reply]:
     progress = await _progress(ctx, None)
     if not progress:
         return [ctx.reply("status.no_campaign")]
+    if in_group:  # no follow-up step: anyone in the group could answer it
+        return [ctx.reply("status.overview", items=progress, now=ctx.now)]
     ctx.goto(PICK_UNIT)
     return [
         ctx.reply(

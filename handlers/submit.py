@@ -123,7 +123,8 @@ async def _content(ctx: Ctx) -> list[Reply]:
     """Takes the text or file and asks for confirmation."""
     content: dict[str, Any]
     if ctx.msg.file is not None:
-        content = {"file": await inputs.receive_file(ctx), "text": None}
+        req = await _requirement(ctx, ctx.data["req"])
+        content = {"file": await inputs.receive_file(ctx, req.accept), "text": None}
     else:
         content = {"file": None, "text": inputs.free_text(ctx)}
     ctx.goto(CONFIRM, **content)

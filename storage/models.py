@@ -39,6 +39,7 @@ __all__ = [
     "Nomination",
     "NominationStatus",
     "Person",
+    "ProcessedUpdate",
     "Requirement",
     "RequirementKind",
     "Role",
@@ -271,6 +272,8 @@ class Requirement(Base):
     parts: Mapped[list[str]] = mapped_column(default=list)
     position: Mapped[int] = mapped_column(Integer, default=0)
     policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: File extensions (without the dot) this requirement accepts; empty means the default set.
+    accept: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
 
     campaign: Mapped[Campaign] = relationship(lazy="raise")
 
@@ -356,6 +359,20 @@ class Conversation(Base):
     state: Mapped[str] = mapped_column(String(64), default="idle")
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+
+
+class ProcessedUpdate(Base):
+    """An update a channel delivered and the core handled; a redelivery is skipped.
+
+    Written in the same transaction as the update's effects, so an update counts as processed
+    exactly when what it did is committed.
+    """
+
+    __tablename__ = "processed_updates"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    update_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    processed_at: Mapped[dt.datetime] = mapped_column(default=_utcnow, index=True)
 
 
 class AuditLog(Base):

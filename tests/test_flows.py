@@ -28,6 +28,7 @@ from storage.models import (
     SubmissionStatus,
     Unit,
 )
+from storage.repositories.people import PeopleRepository
 from tests.harness import ChatHarness, Clock
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -211,6 +212,7 @@ async def test_submit_file_is_stored_by_content_hash(
         ("rong.pdf", b"", None, "Tệp rỗng"),
         ("lon.pdf", b"x", 25 * 1024 * 1024, "Tệp quá lớn"),
         ("nhac.mp3", b"ID3", None, "Không nhận loại tệp"),
+        ("anh-chup.jpg", b"\xff\xd8\xff", None, "nhận: doc, docx, odt, pdf"),  # not for a plan
     ],
 )
 async def test_bad_files_are_refused_and_step_kept(
@@ -455,8 +457,13 @@ async def test_group_chat_is_not_for_submissions_or_linking(
     group = chat("badinh", private=False)
     await group.send("/nop")
     assert "nhắn riêng" in group.text
-    await group.send("/tinhhinh")  # status may be asked in a group
-    assert "các nội dung phải nộp" in group.text
+    await group.send("/tinhhinh")  # a unit's checklist is not for a group either
+    assert "nhắn riêng" in group.text
+    assert await group.send("Chào cả nhóm") == []  # chatter is not for the bot
+    secretariat = chat("noivu", private=False)
+    await secretariat.send("/tinhhinh")  # the secretariat may ask for the overview in a group
+    assert "12/21" in secretariat.text
+    assert secretariat.buttons == []  # no follow-up anyone in the group could press
     code = await _invite(session_factory, clock, Role.UNIT_HEAD, "P-BACSON")
     newcomer = chat("tg-2001", private=False)
     await newcomer.send(f"/start {code}")
@@ -581,3 +588,40 @@ async def test_secretariat_types_an_unknown_unit(chat: Chat) -> None:
     assert "Phường Ba Đình" in noivu.buttons  # the list is offered again
     await noivu.send("1")
     assert "— các nội dung phải nộp" in noivu.text
+
+
+async def test_a_redelivered_update_is_processed_once(chat: Chat, session_factory: SF) -> None:
+    badinh = chat("badinh")
+    await badinh.send("/nop")
+    await badinh.press("Kế hoạch tổ chức")
+    await badinh.send("Kế hoạch bằng văn bản")
+    confirm = next(b.data for r in badinh.replies for b in r.buttons if "Xác nhận" in b.label)
+    press = Incoming(badinh.key, badinh.user, callback_data=confirm, update_id="777")
+    before = await _count(session_factory, Submission)
+    first = await badinh.core.handle(press)
+    assert "Đã lưu" in first[0].text
+    assert await badinh.core.handle(press) == []  # delivered twice: skipped, nothing sent
+    assert await _count(session_factory, Submission) == before + 1
+    refused = Incoming(badinh.key, badinh.user, text="/khongco", update_id="778")
+    assert "không có" in (await badinh.core.handle(refused))[0].text.lower()
+    assert await badinh.core.handle(refused) == []  # a refusal is not repeated either
+
+
+async def test_a_main_menu_label_sent_as_text_runs_its_command(chat: Chat) -> None:
+    badinh = chat("badinh")
+    await badinh.send("/trogiup")
+    assert badinh.replies[0].is_menu
+    await badinh.send("📤 Nộp báo cáo")  # what a persistent keyboard sends back
+    assert "Kế hoạch tổ chức" in " ".join(badinh.buttons)
+
+
+async def test_unreachable_account_is_reachable_again_when_it_writes(
+    chat: Chat, session_factory: SF, clock: Clock
+) -> None:
+    async with session_factory.begin() as s:
+        marked = await PeopleRepository(s).mark_unreachable("console", "badinh", clock())
+    assert marked == 1
+    await chat("badinh").send("/trogiup")
+    async with session_factory() as s:
+        account = await PeopleRepository(s).account("console", "badinh")
+    assert account is not None and account.unreachable_at is None

@@ -152,6 +152,7 @@ class CampaignRepository:
         parts: list[str],
         position: int,
         policy: dict[str, Any],
+        accept: list[str] | None = None,
     ) -> tuple[Requirement, Change]:
         """Insert the campaign's requirement with ``code`` or update it in place.
 
@@ -169,6 +170,7 @@ class CampaignRepository:
             "parts": list(parts),
             "position": position,
             "policy": policy,
+            "accept": list(accept or []),
         }
         requirement = await self.requirement_by_code(campaign_id, code)
         if requirement is None:

@@ -64,3 +64,20 @@ class PeopleRepository:
             .values(used_at=now, used_by_account_id=account_id)
         )
         return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def mark_unreachable(self, channel: str, chat_id: str, now: dt.datetime) -> int:
+        """Record that the bot can no longer write to ``chat_id`` (blocked, deleted account).
+
+        Returns:
+            How many accounts were marked (0 when the chat is not a linked private chat).
+        """
+        result = await self._s.execute(
+            update(ChatAccount)
+            .where(
+                ChatAccount.channel == channel,
+                ChatAccount.chat_id == chat_id,
+                ChatAccount.unreachable_at.is_(None),
+            )
+            .values(unreachable_at=now)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,35 @@
+"""Updates the core has processed, so that a redelivered one is skipped."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ProcessedUpdate
+
+__all__ = ["ProcessedUpdateRepository"]
+
+
+class ProcessedUpdateRepository:
+    """Remembers processed update ids per channel; never commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def seen(self, channel: str, update_id: str) -> bool:
+        """Whether the update was already processed (its effects committed)."""
+        return await self._s.get(ProcessedUpdate, (channel, update_id)) is not None
+
+    async def add(self, channel: str, update_id: str, now: dt.datetime) -> None:
+        """Mark the update processed; a concurrent duplicate fails on the primary key."""
+        self._s.add(ProcessedUpdate(channel=channel, update_id=update_id, processed_at=now))
+        await self._s.flush()
+
+    async def prune(self, before: dt.datetime) -> int:
+        """Forget updates processed before ``before`` (channels never redeliver them)."""
+        result = await self._s.execute(
+            delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < before)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
