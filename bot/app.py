@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,16 +26,22 @@ from storage.files import LocalFileStore
 from storage.migrate import upgrade_to_head
 from storage.models import Role
 from storage.repositories.campaigns import CampaignRepository
+from storage.repositories.people import PeopleRepository
+from storage.repositories.updates import ProcessedUpdateRepository
 
 __all__ = [
     "DEMO_ACCOUNTS",
     "DEMO_CAMPAIGN",
     "DEMO_DIR",
+    "PROCESSED_UPDATES_KEPT",
     "App",
+    "TokenRedactor",
     "build_app",
     "load_demo",
     "make_clock",
+    "mark_unreachable",
     "parse_now",
+    "prune_processed_updates",
     "upgrade_database",
 ]
 
@@ -48,6 +54,29 @@ DEMO_ACCOUNTS = {
     "noivu": ("Phòng Nội vụ thị xã Bỉm Sơn", Role.SECRETARIAT, None),
     "badinh": ("Lãnh đạo UBND phường Ba Đình", Role.UNIT_HEAD, "P-BADINH"),
 }
+
+
+#: How long processed update ids are remembered (Telegram keeps an update at most 24 hours).
+PROCESSED_UPDATES_KEPT = dt.timedelta(days=7)
+
+
+class TokenRedactor(logging.Filter):
+    """Replaces a secret (the bot token) in every log record, tracebacks included."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self._secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record without the secret; never drops it."""
+        message = record.getMessage()
+        if self._secret in message:
+            record.msg, record.args = message.replace(self._secret, "<token>"), ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text and self._secret in record.exc_text:
+            record.exc_text = record.exc_text.replace(self._secret, "<token>")
+        return True
 
 
 def parse_now(text: str, tz_name: str) -> dt.datetime:
@@ -129,3 +158,26 @@ async def load_demo(session: AsyncSession, now: dt.datetime) -> bool:
     await seed_demo_records(session, DEMO_CAMPAIGN, DEMO_DIR / "records.yaml", now, until=now)
     _LOGGER.info("demo data loaded")
     return True
+
+
+def mark_unreachable(
+    session_factory: async_sessionmaker[AsyncSession],
+    clock: Callable[[], dt.datetime],
+    channel: str,
+) -> Callable[[str], Awaitable[None]]:
+    """The callback a channel's sender calls when a chat refuses the bot (blocked, deleted)."""
+
+    async def mark(chat_id: str) -> None:
+        async with session_factory.begin() as session:
+            marked = await PeopleRepository(session).mark_unreachable(channel, chat_id, clock())
+        if marked:
+            _LOGGER.info("%s chat %s marked unreachable", channel, chat_id)
+
+    return mark
+
+
+async def prune_processed_updates(the_app: App) -> int:
+    """Forget processed update ids older than :data:`PROCESSED_UPDATES_KEPT`."""
+    before = the_app.core.deps.clock() - PROCESSED_UPDATES_KEPT
+    async with the_app.session_factory.begin() as session:
+        return await ProcessedUpdateRepository(session).prune(before)

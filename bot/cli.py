@@ -6,16 +6,40 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import os
+import secrets
+import signal
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from telegram.error import InvalidToken, NetworkError
 
-from bot.app import App, build_app, load_demo, make_clock, parse_now, upgrade_database
+from bot.app import (
+    App,
+    TokenRedactor,
+    build_app,
+    load_demo,
+    make_clock,
+    mark_unreachable,
+    parse_now,
+    prune_processed_updates,
+    upgrade_database,
+)
 from bot.console import ConsoleAdapter
 from bot.settings import Settings
+from bot.telegram import (
+    CHANNEL,
+    BotIdentity,
+    Limits,
+    TelegramAdapter,
+    TelegramConfig,
+    WebhookConfig,
+    deep_link,
+)
 from handlers.campaign_file import CampaignFileError, load_campaign
+from handlers.core import COMMAND_MENU, GROUP_COMMAND_MENU
 from handlers.errors import UserError
 from handlers.invites import create_invite
 from handlers.progress import status_report
@@ -102,21 +126,84 @@ def run(
         "noivu"
     ),
     now: NowOption = None,
+    webhook_url: Annotated[
+        str | None,
+        typer.Option(help="Nhận cập nhật qua webhook tại địa chỉ HTTPS này (mặc định: polling)."),
+    ] = None,
+    listen: Annotated[
+        str | None, typer.Option(help="Địa chỉ nghe của webhook (TDKT_WEBHOOK_LISTEN).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Cổng nghe của webhook (TDKT_WEBHOOK_PORT).")
+    ] = None,
 ) -> None:
-    """Chạy bot: nạp dữ liệu mẫu nếu cơ sở dữ liệu trống, rồi mở kênh console."""
+    """Chạy bot: Telegram khi có TDKT_TELEGRAM_TOKEN, nếu không thì console với dữ liệu mẫu."""
     settings = Settings()
+    token = settings.telegram_token
 
-    async def work(the_app: App) -> None:
+    async def console(the_app: App) -> None:
         if await upgrade_database(the_app):
             typer.echo(await _init(the_app, demo=True))
-        if settings.telegram_token is not None:
-            _LOGGER.warning("Telegram channel is not available yet; starting the console")
         typer.echo(
             "Gõ /as badinh để chuyển sang tài khoản lãnh đạo phường Ba Đình; Ctrl-D để thoát."
         )
         await ConsoleAdapter(the_app.core.handle, the_app.core.apology(), handle).run()
 
-    _run(settings, now, work)
+    async def telegram(the_app: App) -> None:
+        assert token is not None
+        if await upgrade_database(the_app):
+            _LOGGER.warning("no active campaign yet: load one with `tdkt campaign load FILE`")
+        await prune_processed_updates(the_app)
+        webhook = None
+        if webhook_url:
+            secret = settings.webhook_secret
+            webhook = WebhookConfig(
+                url=webhook_url,
+                secret=secret.get_secret_value() if secret else secrets.token_urlsafe(32),
+                listen=listen or settings.webhook_listen,
+                port=port or settings.webhook_port,
+            )
+        adapter = TelegramAdapter(
+            _telegram_config(settings, token.get_secret_value()),
+            the_app.core.handle,
+            the_app.core.apology(),
+            mark_unreachable(the_app.session_factory, the_app.core.deps.clock, CHANNEL),
+            COMMAND_MENU,
+            GROUP_COMMAND_MENU,
+        )
+        identity = _identity(settings, token.get_secret_value())
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await adapter.run(stop, webhook, on_started=identity.remember)
+
+    if token is None:
+        _run(settings, now, console)
+        return
+    try:
+        _run(settings, now, telegram)
+    except InvalidToken:
+        raise _fail("Token Telegram không hợp lệ (TDKT_TELEGRAM_TOKEN).") from None
+    except NetworkError as err:
+        raise _fail(f"Không kết nối được máy chủ Telegram: {err.message}") from None
+
+
+def _telegram_config(settings: Settings, token: str) -> TelegramConfig:
+    return TelegramConfig(
+        token=token,
+        api_root=settings.telegram_api_url,
+        poll_timeout=settings.telegram_poll_timeout,
+        limits=Limits(
+            overall_per_second=settings.telegram_rate_overall,
+            chat_per_second=settings.telegram_rate_chat,
+            group_per_minute=settings.telegram_rate_group,
+        ),
+    )
+
+
+def _identity(settings: Settings, token: str) -> BotIdentity:
+    return BotIdentity(settings.data_dir / "telegram-bot.json", token, settings.telegram_api_url)
 
 
 @app.command()
@@ -170,6 +257,13 @@ def invite_create(
 
     typer.echo(f"Vai trò: {role.value}" + (f" — {unit_name}" if unit_name else ""))
     typer.echo(f"Hết hạn: {fmt_datetime(expires)}; dùng một lần: /start {code}")
+    if settings.telegram_token is not None:
+        token = settings.telegram_token.get_secret_value()
+        username = asyncio.run(_identity(settings, token).username())
+        if username is None:
+            typer.echo("(Chưa lấy được tên bot từ Telegram; gửi mã cho người được mời.)")
+        else:
+            typer.echo(f"Liên kết Telegram: {deep_link(username, code)}")
     typer.echo(code)
 
 
@@ -209,11 +303,19 @@ def units_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fals
 
 def main() -> None:
     """Entry point of the ``tdkt`` script."""
+    # PTB 22 warns on every 429 unless time periods are opted into as timedelta (its next
+    # major version's behaviour); the sender reads both forms.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
+    settings = Settings()
     logging.basicConfig(
-        level=Settings().log_level.upper(),
+        level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the URL
+    if settings.telegram_token is not None:
+        redactor = TokenRedactor(settings.telegram_token.get_secret_value())
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(redactor)
     app()
 
 

@@ -21,8 +21,22 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy async URL; default a SQLite file in data_dir."
     )
-    telegram_token: SecretStr | None = None
-    telegram_api_url: str = "https://api.telegram.org"
+    telegram_token: SecretStr | None = Field(
+        default=None, description="Bot token from @BotFather; without it the console runs."
+    )
+    telegram_api_url: str = Field(
+        default="https://api.telegram.org",
+        description="Root of the Bot API server (<root>/bot…, <root>/file/bot…).",
+    )
+    telegram_poll_timeout: int = Field(default=30, ge=0, le=50)
+    telegram_rate_overall: float = Field(default=30.0, gt=0, description="Messages a second.")
+    telegram_rate_chat: float = Field(default=1.0, gt=0, description="A second, per chat.")
+    telegram_rate_group: float = Field(default=20.0, gt=0, description="A minute, per group.")
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="Secret token Telegram sends with each webhook call."
+    )
     templates_dir: Path | None = Field(
         default=None, description="Directory of .j2 files that override the built-in texts."
     )

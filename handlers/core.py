@@ -28,7 +28,7 @@ from storage.repositories.people import PeopleRepository
 from storage.repositories.units import fold_text
 from storage.repositories.updates import ProcessedUpdateRepository
 
-__all__ = ["Core", "CoreDeps", "parse_command"]
+__all__ = ["COMMAND_MENU", "GROUP_COMMAND_MENU", "Core", "CoreDeps", "parse_command"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -63,6 +63,23 @@ _ALIASES: Mapping[str, str] = {
     "late": "chuanop",
     "batdau": "start",
 }
+
+#: The command menu a channel shows (Telegram's setMyCommands): name → what it does.
+COMMAND_MENU: tuple[tuple[str, str], ...] = (
+    ("nop", "Nộp kế hoạch, báo cáo, hồ sơ"),
+    ("decu", "Đề cử cá nhân, tập thể điển hình tiên tiến"),
+    ("danhsach", "Xem, sửa, rút những gì đơn vị đã gửi"),
+    ("tinhhinh", "Tình hình nộp, việc còn phải làm"),
+    ("chuanop", "Ai chưa nộp, còn thiếu gì"),
+    ("huy", "Thoát khỏi thao tác đang làm"),
+    ("trogiup", "Hướng dẫn sử dụng"),
+    ("start", "Liên kết tài khoản bằng mã mời"),
+)
+#: What works in a group chat.
+GROUP_COMMAND_MENU: tuple[tuple[str, str], ...] = (
+    ("tinhhinh", "Tình hình nộp của các đơn vị (Thường trực)"),
+    ("trogiup", "Hướng dẫn sử dụng"),
+)
 
 _STATES: Mapping[str, StateSpec] = {
     **nominate.STATES,

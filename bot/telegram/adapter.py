@@ -1,0 +1,340 @@
+"""Telegram channel on python-telegram-bot 22, used as transport only.
+
+PTB receives updates (long polling or a webhook with a secret token) and makes the HTTP calls;
+everything else — conversation state, rules, persistence, deduplication — is the core's. One
+:class:`telegram.ext.TypeHandler` receives every update and :meth:`TelegramAdapter.process` is
+the error boundary: whatever fails, the update's id is logged (never the token) and the user
+gets an apology.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import weakref
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    Message,
+    Update,
+)
+from telegram.ext import Application, ContextTypes, TypeHandler, Updater
+
+from bot.telegram.sender import Limits, TelegramSender
+from handlers.messages import ChatKey, Incoming, IncomingFile, Reply
+
+__all__ = [
+    "ALLOWED_UPDATES",
+    "CHANNEL",
+    "TelegramAdapter",
+    "TelegramConfig",
+    "WebhookConfig",
+    "to_incoming",
+]
+
+CHANNEL = "telegram"
+#: The updates the bot asks for; everything else (edits, reactions, member changes) is ignored.
+ALLOWED_UPDATES = ("message", "callback_query")
+
+_LOGGER = logging.getLogger(__name__)
+
+Handle = Callable[[Incoming], Awaitable[list[Reply]]]
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramConfig:
+    """How to reach the Bot API.
+
+    Attributes:
+        token: The bot token (never logged).
+        api_root: Root of a Bot API server; ``<root>/bot`` and ``<root>/file/bot`` are derived
+            from it, so a self-hosted server (no 20 MB download limit) or a test fake works.
+        limits: Outgoing rate limits and retry bounds.
+        poll_timeout: Seconds a getUpdates long poll may wait.
+        concurrent_updates: Updates handled at once (one chat's updates stay in order).
+    """
+
+    token: str = field(repr=False)
+    api_root: str = "https://api.telegram.org"
+    limits: Limits = field(default_factory=Limits)
+    poll_timeout: int = 30
+    concurrent_updates: int = 16
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookConfig:
+    """Webhook mode: Telegram POSTs updates to ``url``, which reaches ``listen:port``."""
+
+    url: str
+    secret: str = field(repr=False)
+    listen: str = "127.0.0.1"
+    port: int = 8443
+
+    @property
+    def path(self) -> str:
+        """The URL's path, which the local server listens on."""
+        return urlsplit(self.url).path.lstrip("/")
+
+
+def to_incoming(update: Update) -> Incoming | None:
+    """Translate an update into the core's message; None for updates the core does not take."""
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None or user.is_bot:
+        return None
+    key = ChatKey(CHANNEL, str(chat.id))
+    private = chat.type == chat.PRIVATE
+    update_id = str(update.update_id)
+    if update.callback_query is not None:
+        return Incoming(
+            key,
+            str(user.id),
+            callback_data=update.callback_query.data or "",
+            display_name=user.full_name,
+            is_private=private,
+            update_id=update_id,
+        )
+    message = update.message
+    if message is None:
+        return None
+    return Incoming(
+        key,
+        str(user.id),
+        text=message.text or message.caption or "",
+        file=_incoming_file(message),
+        display_name=user.full_name,
+        is_private=private,
+        update_id=update_id,
+    )
+
+
+def _incoming_file(message: Message) -> IncomingFile | None:
+    """A document or the largest size of a photo, downloaded only if a step accepts it."""
+    bot = message.get_bot()
+    if message.document is not None:
+        doc = message.document
+        file_id = doc.file_id
+        name = doc.file_name or f"tep-{doc.file_unique_id}"
+        mime = doc.mime_type or "application/octet-stream"
+        size = doc.file_size or 0
+    elif message.photo:
+        photo = message.photo[-1]
+        file_id = photo.file_id
+        name = f"anh-{photo.file_unique_id}.jpg"
+        mime = "image/jpeg"
+        size = photo.file_size or 0
+    else:
+        return None
+
+    async def read() -> bytes:
+        tg_file = await bot.get_file(file_id)
+        return bytes(await tg_file.download_as_bytearray())
+
+    return IncomingFile(name=name, mime_type=mime, size=size, read=read)
+
+
+class TelegramAdapter:
+    """Runs the Telegram channel: receives updates, calls the core, sends the replies.
+
+    Args:
+        config: Bot API token and root, limits.
+        handle: The core's entry point.
+        apology: What to answer when handling an update failed unexpectedly.
+        on_unreachable: Called with a chat id when Telegram says the bot cannot write there.
+        commands: The command menu for private chats (name, description).
+        group_commands: The command menu for groups.
+    """
+
+    def __init__(
+        self,
+        config: TelegramConfig,
+        handle: Handle,
+        apology: Reply,
+        on_unreachable: Callable[[str], Awaitable[None]],
+        commands: Sequence[tuple[str, str]] = (),
+        group_commands: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        root = config.api_root.rstrip("/")
+        self._config = config
+        self._handle = handle
+        self._apology = apology
+        self._commands = commands
+        self._group_commands = group_commands
+        self.application = (
+            Application.builder()
+            .token(config.token)
+            .base_url(f"{root}/bot")
+            .base_file_url(f"{root}/file/bot")
+            .job_queue(None)
+            .concurrent_updates(config.concurrent_updates)
+            .connection_pool_size(max(8, config.concurrent_updates * 2))
+            .build()
+        )
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.application.add_error_handler(self._on_error)
+        self.sender = TelegramSender(self.application.bot, on_unreachable, config.limits)
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    @property
+    def username(self) -> str:
+        """The bot's @username (known once the application is initialised)."""
+        return self.application.bot.username
+
+    async def run(
+        self,
+        stop: asyncio.Event,
+        webhook: WebhookConfig | None = None,
+        on_started: Callable[[str], object] | None = None,
+    ) -> None:
+        """Receive updates until ``stop`` is set.
+
+        Start-up: getMe, the command menus, then long polling (which first deletes any webhook)
+        or the webhook server (which registers itself with its secret token).
+
+        Args:
+            stop: Set it to stop receiving and return.
+            webhook: Webhook mode's settings; None for long polling.
+            on_started: Called with the bot's username once getMe answered.
+        """
+        app = self.application
+        async with app:
+            if on_started is not None:
+                on_started(self.username)
+            await self._set_commands()
+            await app.start()
+            updater = app.updater
+            assert updater is not None
+            try:
+                await self._receive(updater, webhook)
+                _LOGGER.info(
+                    "Telegram channel running as @%s (%s)",
+                    self.username,
+                    "webhook" if webhook else "long polling",
+                )
+                await stop.wait()
+            finally:
+                if updater.running:
+                    await updater.stop()
+                await app.stop()
+
+    async def _receive(self, updater: Updater, webhook: WebhookConfig | None) -> None:
+        if webhook is None:
+            await updater.start_polling(
+                poll_interval=0.0,
+                timeout=self._config.poll_timeout,
+                allowed_updates=list(ALLOWED_UPDATES),
+                drop_pending_updates=False,
+            )
+            return
+        await updater.start_webhook(
+            listen=webhook.listen,
+            port=webhook.port,
+            url_path=webhook.path,
+            webhook_url=webhook.url,
+            secret_token=webhook.secret,
+            allowed_updates=list(ALLOWED_UPDATES),
+            drop_pending_updates=False,
+        )
+
+    async def _set_commands(self) -> None:
+        bot = self.application.bot
+        for commands, scope in (
+            (self._commands, BotCommandScopeAllPrivateChats()),
+            (self._group_commands, BotCommandScopeAllGroupChats()),
+        ):
+            if not commands:
+                continue
+            menu = [BotCommand(name, description) for name, description in commands]
+
+            def call(menu: list[BotCommand] = menu, scope: object = scope) -> Awaitable[bool]:
+                return bot.set_my_commands(menu, scope=scope, language_code=None)  # type: ignore[arg-type]
+
+            await self.sender.call(None, call, counted=False)
+
+    async def _on_update(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.process(update)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """PTB-level failures (polling, network): logged, the bot keeps running."""
+        update_id = update.update_id if isinstance(update, Update) else None
+        _LOGGER.error("Telegram error (update %s): %s", update_id, context.error)
+
+    async def process(self, update: Update) -> None:
+        """Handle one update end to end; the channel's error boundary."""
+        msg = to_incoming(update)
+        if msg is None or not self._addressed_to_us(msg):
+            return
+        lock = self._lock(msg.key.chat_id)
+        async with lock:  # one chat's replies go out in order, never interleaved
+            try:
+                if update.callback_query is not None:
+                    query = update.callback_query
+                    await self.sender.call(None, query.answer, counted=False)
+                replies = await self._handle(msg)
+            except Exception:
+                _LOGGER.exception("update %s failed", update.update_id)
+                replies = [self._apology]
+            for reply in replies:
+                await self.sender.send(msg.key, reply)
+            if update.callback_query is not None and replies:
+                await self._close_keyboard(update)
+
+    def _addressed_to_us(self, msg: Incoming) -> bool:
+        """A ``/cmd@otherbot`` in a group is for another bot."""
+        head = msg.text.split(" ", 1)[0]
+        if not head.startswith("/") or "@" not in head:
+            return True
+        return head.split("@", 1)[1].lower() == (self.username or "").lower()
+
+    async def _close_keyboard(self, update: Update) -> None:
+        """Edit the pressed message: its buttons go, the choice is shown in their place."""
+        query = update.callback_query
+        assert query is not None
+        message = query.message
+        if not isinstance(message, Message) or message.reply_markup is None:
+            return
+        label = next(
+            (
+                button.text
+                for row in message.reply_markup.inline_keyboard
+                for button in row
+                if button.callback_data == query.data
+            ),
+            None,
+        )
+        bot = self.application.bot
+        chat_id = str(message.chat_id)
+        text = message.text_html if message.text else None
+        if text is not None and label is not None:
+            edited = f"{text}\n\n» <i>{html.escape(label, quote=False)}</i>"
+            if len(edited) <= 4000:
+                await self.sender.call(
+                    chat_id,
+                    lambda: bot.edit_message_text(
+                        edited,
+                        chat_id=message.chat_id,
+                        message_id=message.message_id,
+                        parse_mode="HTML",
+                        reply_markup=None,
+                    ),
+                )
+                return
+        await self.sender.call(
+            chat_id,
+            lambda: bot.edit_message_reply_markup(
+                chat_id=message.chat_id, message_id=message.message_id, reply_markup=None
+            ),
+        )
+
+    def _lock(self, chat_id: str) -> asyncio.Lock:
+        lock = self._locks.get(chat_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[chat_id] = lock
+        return lock
