@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import socket
 from collections.abc import Callable
@@ -318,3 +319,30 @@ async def test_webhook_checks_the_secret_token(
         assert len(fake_telegram.sent_to(4200)) == 1  # only the update with the right secret
     finally:
         await runner.stop()
+
+
+async def test_a_chart_goes_as_a_photo(telegram: BotRunner) -> None:
+    assert telegram.adapter is not None
+    png = b"\x89PNG\r\n\x1a\n chart"
+    reply = Reply("Biểu đồ tiến độ", file=OutgoingFile("tien-do.png", "image/png", png))
+    assert await telegram.adapter.sender.send(ChatKey("telegram", "4400"), reply) is (
+        Delivery.SENT
+    )
+    photo = telegram.api.sent_to(4400)[-1]
+    assert photo.method == "sendPhoto" and photo.files["photo"].data == png
+
+
+async def test_processed_update_ids_are_forgotten_after_a_week(
+    session_factory: SF, clock: Clock
+) -> None:
+    from storage.repositories.updates import ProcessedUpdateRepository
+
+    async with session_factory.begin() as s:
+        updates = ProcessedUpdateRepository(s)
+        await updates.add("telegram", "1", clock() - dt.timedelta(days=8))
+        await updates.add("telegram", "2", clock())
+    async with session_factory.begin() as s:
+        assert await ProcessedUpdateRepository(s).prune(clock() - dt.timedelta(days=7)) == 1
+    async with session_factory() as s:
+        assert not await ProcessedUpdateRepository(s).seen("telegram", "1")
+        assert await ProcessedUpdateRepository(s).seen("telegram", "2")
