@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +21,11 @@ from handlers.context import CoreDeps
 from handlers.core import Core
 from handlers.demo import seed_demo_records
 from handlers.invites import ensure_account
+from handlers.messages import Send
+from handlers.reminder_policy import WorkingCalendar
 from handlers.texts import Texts
 from handlers.units_file import UnitsFileError, import_units
+from scheduler import BroadcastWorker, Notifier, SchedulerService
 from storage.db import make_engine, make_session_factory
 from storage.files import LocalFileStore
 from storage.migrate import upgrade_to_head
@@ -36,7 +41,10 @@ __all__ = [
     "PROCESSED_UPDATES_KEPT",
     "App",
     "TokenRedactor",
+    "Wakeups",
     "build_app",
+    "build_scheduler",
+    "claimant",
     "load_demo",
     "make_clock",
     "mark_unreachable",
@@ -103,6 +111,23 @@ class App:
     engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
     core: Core
+    wakeups: Wakeups
+
+
+class Wakeups:
+    """The core's wake hook, bound to the scheduler once it runs (a no-op before)."""
+
+    def __init__(self) -> None:
+        self._target: Callable[[str], None] | None = None
+
+    def bind(self, target: Callable[[str], None] | None) -> None:
+        """Forward wake-ups to ``target`` from now on."""
+        self._target = target
+
+    def __call__(self, topic: str) -> None:
+        """Wake the worker for ``topic`` if one is bound."""
+        if self._target is not None:
+            self._target(topic)
 
 
 @asynccontextmanager
@@ -113,15 +138,17 @@ async def build_app(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.db_url)
     session_factory = make_session_factory(engine)
+    wakeups = Wakeups()
     deps = CoreDeps(
         session_factory=session_factory,
         files=LocalFileStore(settings.files_dir),
         texts=Texts(settings.templates_dir),
         clock=clock or make_clock(None),
         invite_ttl=dt.timedelta(days=settings.invite_ttl_days),
+        wake=wakeups,
     )
     try:
-        yield App(settings, engine, session_factory, Core(deps))
+        yield App(settings, engine, session_factory, Core(deps), wakeups)
     finally:
         await engine.dispose()
 
@@ -181,3 +208,34 @@ async def prune_processed_updates(the_app: App) -> int:
     before = the_app.core.deps.clock() - PROCESSED_UPDATES_KEPT
     async with the_app.session_factory.begin() as session:
         return await ProcessedUpdateRepository(session).prune(before)
+
+
+def claimant() -> str:
+    """Who claims notices in this process: host and pid (recorded, for the logs)."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:64]
+
+
+def build_scheduler(the_app: App, senders: Mapping[str, Send]) -> SchedulerService:
+    """The reminder and broadcast machinery over the app's database and channels."""
+    deps = the_app.core.deps
+    settings = the_app.settings
+    grace = dt.timedelta(hours=settings.reminder_grace_hours)
+    calendar = WorkingCalendar()
+    who = claimant()
+    notifier = Notifier(
+        the_app.session_factory,
+        deps.texts,
+        deps.clock,
+        senders,
+        who,
+        grace=grace,
+        calendar=calendar,
+    )
+    broadcasts = BroadcastWorker(
+        the_app.session_factory, deps.texts, deps.files, deps.clock, senders, who
+    )
+    service = SchedulerService(
+        the_app.session_factory, notifier, broadcasts, deps.clock, grace=grace, calendar=calendar
+    )
+    the_app.wakeups.bind(service.wake)
+    return service

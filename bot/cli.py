@@ -20,6 +20,7 @@ from bot.app import (
     App,
     TokenRedactor,
     build_app,
+    build_scheduler,
     load_demo,
     make_clock,
     mark_unreachable,
@@ -27,7 +28,8 @@ from bot.app import (
     prune_processed_updates,
     upgrade_database,
 )
-from bot.console import ConsoleAdapter
+from bot.console import CHANNEL as CONSOLE
+from bot.console import ConsoleAdapter, render_text
 from bot.settings import Settings
 from bot.telegram import (
     CHANNEL,
@@ -43,8 +45,11 @@ from handlers.core import COMMAND_MENU, GROUP_COMMAND_MENU
 from handlers.errors import UserError
 from handlers.invites import create_invite
 from handlers.progress import status_report
+from handlers.reminders import plan_notices
+from handlers.texts import fmt_datetime
 from handlers.units_file import UnitsFileError, import_units
 from storage.models import Role
+from storage.repositories.notices import NoticeRepository
 
 __all__ = ["main"]
 
@@ -55,9 +60,11 @@ app = typer.Typer(help="tdkt-bot: trợ lý thi đua – khen thưởng.", no_ar
 invite_app = typer.Typer(help="Mã mời liên kết tài khoản.", no_args_is_help=True)
 campaign_app = typer.Typer(help="Kế hoạch (campaign).", no_args_is_help=True)
 units_app = typer.Typer(help="Danh sách đơn vị.", no_args_is_help=True)
+reminders_app = typer.Typer(help="Nhắc hạn và tổng hợp hằng ngày.", no_args_is_help=True)
 app.add_typer(invite_app, name="invite")
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(units_app, name="units")
+app.add_typer(reminders_app, name="reminders")
 
 NowOption = Annotated[
     str | None,
@@ -147,7 +154,13 @@ def run(
         typer.echo(
             "Gõ /as badinh để chuyển sang tài khoản lãnh đạo phường Ba Đình; Ctrl-D để thoát."
         )
-        await ConsoleAdapter(the_app.core.handle, the_app.core.apology(), handle).run()
+        adapter = ConsoleAdapter(the_app.core.handle, the_app.core.apology(), handle)
+        service = build_scheduler(the_app, {CONSOLE: adapter.push})
+        await service.start()
+        try:
+            await adapter.run()
+        finally:
+            await service.stop()
 
     async def telegram(the_app: App) -> None:
         assert token is not None
@@ -176,7 +189,21 @@ def run(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await adapter.run(stop, webhook, on_started=identity.remember)
+        running = asyncio.create_task(adapter.run(stop, webhook, on_started=identity.remember))
+        ready = asyncio.create_task(adapter.ready.wait())
+        await asyncio.wait({running, ready}, return_when=asyncio.FIRST_COMPLETED)
+        if running.done():
+            ready.cancel()
+            await running  # start-up failed: raise its error
+            return
+        service = build_scheduler(the_app, {CHANNEL: adapter.sender.send})
+        try:
+            await service.start()
+            await running
+        finally:
+            stop.set()
+            await service.stop()
+            await asyncio.gather(running, return_exceptions=True)
 
     if token is None:
         _run(settings, now, console)
@@ -253,8 +280,6 @@ def invite_create(
             return invite.code, found.name if found else None, invite.expires_at
 
     code, unit_name, expires = _run(settings, None, work)
-    from handlers.texts import fmt_datetime
-
     typer.echo(f"Vai trò: {role.value}" + (f" — {unit_name}" if unit_name else ""))
     typer.echo(f"Hết hạn: {fmt_datetime(expires)}; dùng một lần: /start {code}")
     if settings.telegram_token is not None:
@@ -299,6 +324,69 @@ def units_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fals
             )
 
     typer.echo(_run(Settings(), None, work))
+
+
+@reminders_app.command("preview")
+def reminders_preview(
+    campaign: Annotated[str | None, typer.Option(help="Mã kế hoạch.")] = None,
+    now: NowOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
+) -> None:
+    """Những tin nhắc hạn và tổng hợp sẽ gửi vào thời điểm --now, tới những ai."""
+    settings = Settings()
+
+    async def work(the_app: App) -> list[dict[str, Any]]:
+        deps = the_app.core.deps
+        at = deps.clock()
+        async with the_app.session_factory() as session:
+            planned = await plan_notices(
+                session,
+                deps.texts,
+                at,
+                grace=dt.timedelta(hours=settings.reminder_grace_hours),
+                campaign_code=campaign,
+            )
+            taken = await NoticeRepository(session).claimed_keys(p.key for p in planned)
+        return [
+            {
+                "key": p.key,
+                "kind": p.kind,
+                "slot": p.slot,
+                "slot_at": fmt_datetime(p.slot_at),
+                "unit": p.unit_name,
+                "requirement": p.requirement_title,
+                "recipient": {
+                    "name": p.recipient.name,
+                    "channel": p.recipient.channel,
+                    "chat_id": p.recipient.chat_id,
+                },
+                "already_sent": p.key in taken,
+                "text": render_text(p.reply),
+            }
+            for p in planned
+        ]
+
+    items = _run(settings, now, work)
+    if as_json:
+        typer.echo(json.dumps(items, ensure_ascii=False, indent=2))
+        return
+    if not items:
+        typer.echo("Không có tin nhắc nào đến hạn gửi vào thời điểm này.")
+        return
+    for item in items:
+        what = (
+            f"Nhắc {item['requirement']} ({item['slot']}) — {item['unit']}"
+            if item["kind"] == "reminder"
+            else f"Tổng hợp ({item['slot']})"
+        )
+        state = "đã gửi" if item["already_sent"] else "sẽ gửi"
+        recipient = item["recipient"]
+        typer.echo(
+            f"[{state}] {item['slot_at']} {what} → {recipient['name']} "
+            f"({recipient['channel']}:{recipient['chat_id']})"
+        )
+    pending = sum(1 for item in items if not item["already_sent"])
+    typer.echo(f"Tổng: {len(items)} tin, {pending} chưa gửi.")
 
 
 def main() -> None:

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     telegram_rate_overall: float = Field(default=30.0, gt=0, description="Messages a second.")
     telegram_rate_chat: float = Field(default=1.0, gt=0, description="A second, per chat.")
     telegram_rate_group: float = Field(default=20.0, gt=0, description="A minute, per group.")
+    reminder_grace_hours: float = Field(
+        default=12, ge=0, le=72, description="How late a missed reminder slot is still sent."
+    )
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = Field(

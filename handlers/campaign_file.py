@@ -26,8 +26,14 @@ Format (top-level keys)::
         unit_codes: [P-BADINH]      # optional; empty = every unit
         parts: [Tờ trình, …]        # dossier only (required there): one submission per part
         accept: [pdf, docx]         # optional: file types accepted; empty = documents, pictures
-        policy: {}                  # optional, free (reminder policy), stored as is
-    settings: {}                    # optional, free (quotas, milestones…), stored as is
+        policy: {}                  # optional reminder policy, stored as is; keys (defaults):
+                                    # before_days [7, 3, 1], on_due_day true,
+                                    # overdue_every_days 2, overdue_max 5, at "08:00",
+                                    # skip_non_working_days false, quiet_hours null
+                                    # ("21:00-07:00"), include_members false, enabled true
+    settings: {}                    # optional, free (quotas, milestones…), stored as is, except
+                                    # reminders: {…} (campaign-wide policy, same keys) and
+                                    # digest: {enabled, at, working_days_only}, validated
 
 Requirements are matched by code. A requirement that disappeared from the file is deleted when no
 submission or nomination refers to it; otherwise it is kept untouched and listed in
@@ -65,6 +71,7 @@ from pydantic_core import ErrorDetails
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.files import DOCUMENT_EXTENSIONS
+from handlers.reminder_policy import PolicyError, parse_digest, parse_policy
 from handlers.vocab import REQUIREMENT_KIND_LABELS, UNIT_KINDS, unit_kind_from_text
 from storage.models import RequirementKind, SubjectKind
 from storage.repositories.audit import AuditRepository
@@ -371,6 +378,15 @@ class RequirementSpec(_Spec):
     policy: FreeDict = Field(default_factory=dict)
     accept: list[str] = Field(default_factory=list)
 
+    @field_validator("policy")
+    @classmethod
+    def _valid_policy(cls, value: dict[str, Any]) -> dict[str, Any]:
+        try:
+            parse_policy(value)
+        except PolicyError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
     @field_validator("accept")
     @classmethod
     def _known_types(cls, value: list[str]) -> list[str]:
@@ -447,6 +463,16 @@ class CampaignFile(_Spec):
             raise ValueError(
                 f'Múi giờ "{value}" không hợp lệ; ví dụ đúng: {DEFAULT_TIMEZONE}.'
             ) from None
+        return value
+
+    @field_validator("settings")
+    @classmethod
+    def _valid_reminder_settings(cls, value: dict[str, Any]) -> dict[str, Any]:
+        try:
+            parse_policy(value.get("reminders"))
+            parse_digest(value)
+        except PolicyError as exc:
+            raise ValueError(str(exc)) from None
         return value
 
     @field_validator("requirements")

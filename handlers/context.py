@@ -37,6 +37,9 @@ class CoreDeps:
     clock: Callable[[], dt.datetime]
     invite_ttl: dt.timedelta = dt.timedelta(days=7)
     max_text_chars: int = 4000
+    #: Called after a message's transaction committed, once per topic a step raised
+    #: (``"broadcast"``: new copies wait to be sent). The composition root wakes the worker.
+    wake: Callable[[str], None] | None = None
 
 
 @dataclass(eq=False)
@@ -55,6 +58,11 @@ class Ctx:
     choice: str | None = None
     loaded_state: str = IDLE
     prev_buttons: list[list[str]] = field(default_factory=list)
+    wakeups: set[str] = field(default_factory=set)
+
+    def wake_after_commit(self, topic: str) -> None:
+        """Ask the composition root to wake a background worker once this message committed."""
+        self.wakeups.add(topic)
 
     @property
     def text(self) -> str:

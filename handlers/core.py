@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import listing, nominate, onboarding, status, submit
+from handlers import broadcast, listing, nominate, onboarding, status, submit
 from handlers.context import IDLE, CoreDeps, Ctx, StateSpec, Step
 from handlers.errors import UserError
 from handlers.messages import ChatKey, Incoming, Reply
@@ -52,6 +52,7 @@ _COMMANDS: Mapping[str, _Command] = {
     "danhsach": _Command(listing.begin),
     "tinhhinh": _Command(status.status, private_only=False),
     "chuanop": _Command(status.late),
+    "thongbao": _Command(broadcast.begin),
 }
 _ALIASES: Mapping[str, str] = {
     "help": "trogiup",
@@ -62,6 +63,7 @@ _ALIASES: Mapping[str, str] = {
     "status": "tinhhinh",
     "late": "chuanop",
     "batdau": "start",
+    "broadcast": "thongbao",
 }
 
 #: The command menu a channel shows (Telegram's setMyCommands): name → what it does.
@@ -71,6 +73,7 @@ COMMAND_MENU: tuple[tuple[str, str], ...] = (
     ("danhsach", "Xem, sửa, rút những gì đơn vị đã gửi"),
     ("tinhhinh", "Tình hình nộp, việc còn phải làm"),
     ("chuanop", "Ai chưa nộp, còn thiếu gì"),
+    ("thongbao", "Gửi thông báo tới các đơn vị (Thường trực)"),
     ("huy", "Thoát khỏi thao tác đang làm"),
     ("trogiup", "Hướng dẫn sử dụng"),
     ("start", "Liên kết tài khoản bằng mã mời"),
@@ -86,6 +89,7 @@ _STATES: Mapping[str, StateSpec] = {
     **submit.STATES,
     **listing.STATES,
     **status.STATES,
+    **broadcast.STATES,
 }
 
 
@@ -150,6 +154,9 @@ class Core:
                     ctx, row = await self._load(session, msg)
                     replies = await self._route(ctx)
                     await self._save(ctx, row, replies)
+                if self._deps.wake is not None:
+                    for topic in sorted(ctx.wakeups):
+                        self._deps.wake(topic)
             except UserError as err:
                 return await self._refuse(msg, err)
             except IntegrityError:

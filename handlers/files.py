@@ -78,6 +78,10 @@ class FileStore(Protocol):
         """Store ``data`` and return where it lives."""
         ...
 
+    async def read(self, path: str) -> bytes:
+        """The content stored under ``path``."""
+        ...
+
 
 def check_file(file: IncomingFile, allowed: frozenset[str] = DOCUMENT_EXTENSIONS) -> None:
     """Reject a file by its declared name and size before it is downloaded.

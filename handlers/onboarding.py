@@ -16,6 +16,7 @@ _MENUS: dict[Role, tuple[Button, ...]] = {
     Role.SECRETARIAT: (
         Button("📊 Tình hình", "cmd:tinhhinh"),
         Button("⏰ Ai chưa nộp?", "cmd:chuanop"),
+        Button("📣 Thông báo", "cmd:thongbao"),
         Button("❓ Trợ giúp", "cmd:trogiup"),
     ),
     Role.UNIT_HEAD: (

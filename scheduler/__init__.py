@@ -1,3 +1,8 @@
-"""Reminders and broadcasts on APScheduler 3 (a later issue): jobs derived from the database."""
+"""Reminders, digests and broadcast delivery on APScheduler 3: jobs derived from the database."""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from scheduler.notifier import BroadcastWorker, Notifier, RunReport
+from scheduler.service import NOTIFY_PREFIX, SchedulerService
+
+__all__ = ["NOTIFY_PREFIX", "BroadcastWorker", "Notifier", "RunReport", "SchedulerService"]

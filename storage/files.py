@@ -31,6 +31,13 @@ class LocalFileStore:
         """Store ``data`` (idempotent by content) and return its relative path."""
         return await asyncio.to_thread(self._save, data)
 
+    async def read(self, path: str) -> bytes:
+        """The content stored under the relative ``path`` (as returned by :meth:`save`)."""
+        target = (self._root / path).resolve()
+        if not target.is_relative_to(self._root.resolve()):
+            raise ValueError("path outside the file store")
+        return await asyncio.to_thread(target.read_bytes)
+
     def _save(self, data: bytes) -> SavedFile:
         digest = hashlib.sha256(data).hexdigest()
         rel = Path(digest[:2]) / digest

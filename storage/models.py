@@ -32,17 +32,21 @@ __all__ = [
     "AuditLog",
     "AwardForm",
     "Base",
+    "Broadcast",
+    "BroadcastDelivery",
     "Campaign",
     "ChatAccount",
     "Conversation",
     "Invite",
     "Nomination",
     "NominationStatus",
+    "NoticeStatus",
     "Person",
     "ProcessedUpdate",
     "Requirement",
     "RequirementKind",
     "Role",
+    "SentNotice",
     "StoredFile",
     "SubjectKind",
     "Submission",
@@ -359,6 +363,85 @@ class Conversation(Base):
     state: Mapped[str] = mapped_column(String(64), default="idle")
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+
+
+class NoticeStatus(enum.StrEnum):
+    """Where one outgoing notice (a reminder, a digest, a broadcast copy) stands."""
+
+    PENDING = "pending"  # a broadcast copy waiting for its turn
+    CLAIMED = "claimed"  # taken by a sender; if the process dies now, it is "unknown"
+    SENT = "sent"
+    BLOCKED = "blocked"  # the recipient blocked the bot or cannot be reached
+    FAILED = "failed"
+    UNKNOWN = "unknown"  # the sender died mid-call: maybe delivered, never sent again
+
+
+class SentNotice(Base):
+    """A scheduled notice claimed for one recipient: the row is the exactly-once guarantee.
+
+    ``key`` names what is sent to whom — ``rem:<requirement>:<unit>:<slot>:<account>`` or
+    ``digest:<campaign>:<day>:<account>`` — and its uniqueness makes a second claim impossible,
+    whichever process or restart tries.
+    """
+
+    __tablename__ = "sent_notices"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    requirement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("requirements.id", ondelete="CASCADE"), index=True
+    )
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    slot: Mapped[str] = mapped_column(String(32))
+    #: None for a notice to a chat rather than an account (a broadcast's progress and report).
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("chat_accounts.id"))
+    status: Mapped[NoticeStatus] = mapped_column(_enum(NoticeStatus))
+    claimed_at: Mapped[dt.datetime] = mapped_column()
+    claimed_by: Mapped[str] = mapped_column(String(64))
+    finished_at: Mapped[dt.datetime | None] = mapped_column()
+    detail: Mapped[str | None] = mapped_column(String(255))
+
+
+class Broadcast(Base):
+    """An announcement from the secretariat to an audience of units."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    text: Mapped[str] = mapped_column(Text)
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    audience: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    audience_label: Mapped[str] = mapped_column(String(255))
+    #: Where progress and the final report go: the chat the broadcast was written in.
+    origin_channel: Mapped[str] = mapped_column(String(16))
+    origin_chat_id: Mapped[str] = mapped_column(String(64))
+    #: "sending" until every copy is settled, then "done" (the report is sent exactly once).
+    status: Mapped[str] = mapped_column(String(16), default="sending", index=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class BroadcastDelivery(Base):
+    """One recipient's copy of a broadcast."""
+
+    __tablename__ = "broadcast_deliveries"
+    __table_args__ = (UniqueConstraint("broadcast_id", "account_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True
+    )
+    account_id: Mapped[int] = mapped_column(ForeignKey("chat_accounts.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[NoticeStatus] = mapped_column(_enum(NoticeStatus), index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    detail: Mapped[str | None] = mapped_column(String(255))
 
 
 class ProcessedUpdate(Base):

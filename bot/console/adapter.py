@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 
-from handlers.messages import ChatKey, Incoming, IncomingFile, Reply
+from handlers.messages import ChatKey, Delivery, Incoming, IncomingFile, Reply
 
 __all__ = ["CHANNEL", "ConsoleAdapter", "render_text"]
 
@@ -79,6 +79,14 @@ class ConsoleAdapter:
                 return
             if line.strip():
                 await self.send(line.rstrip("\n"))
+
+    async def push(self, key: ChatKey, reply: Reply) -> Delivery:
+        """Show a message the bot sends on its own (a reminder, a broadcast) to a console user.
+
+        Every console account shares this terminal, so the addressee is named.
+        """
+        self._print(f"📣 (gửi tới {key.chat_id})\n{render_text(reply)}\n")
+        return Delivery.SENT
 
     def _readline(self) -> str | None:
         if self._in.isatty():

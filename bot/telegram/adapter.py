@@ -180,6 +180,8 @@ class TelegramAdapter:
         self.application.add_error_handler(self._on_error)
         self.sender = TelegramSender(self.application.bot, on_unreachable, config.limits)
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        #: Set once updates are being received (and the sender can be used).
+        self.ready = asyncio.Event()
 
     @property
     def username(self) -> str:
@@ -212,6 +214,7 @@ class TelegramAdapter:
             assert updater is not None
             try:
                 await self._receive(updater, webhook)
+                self.ready.set()
                 _LOGGER.info(
                     "Telegram channel running as @%s (%s)",
                     self.username,
@@ -219,6 +222,7 @@ class TelegramAdapter:
                 )
                 await stop.wait()
             finally:
+                self.ready.clear()
                 if updater.running:
                     await updater.stop()
                 await app.stop()

@@ -1,0 +1,540 @@
+"""Deadline reminders: the policy, the working-day calendar and the reminder slots.
+
+Pure domain logic: no database, no scheduler, no I/O. The scheduler asks :func:`reminder_slots`
+which reminders a requirement has and when, and stores them by :attr:`Slot.key`.
+
+Policy
+    A requirement's reminder policy is built from three layers, later ones winning key by key
+    (:func:`effective_policy`): the built-in defaults of :class:`ReminderPolicy`, the campaign's
+    ``settings.reminders`` and the requirement's ``policy``. Every layer is validated alone and
+    the keys are independent of one another, so two valid layers always merge into a valid
+    policy. The secretariat's daily digest is configured by ``settings.digest``
+    (:func:`parse_digest`).
+
+    Times of day are written ``"HH:MM"``. YAML 1.1 (PyYAML) reads an unquoted ``8:00`` or
+    ``18:30`` as a base-60 integer (480, 1110); such integers from 60 to 1439 are read back as
+    the time they were written as. A smaller integer (``at: 8``) is refused, since it is most
+    likely an hour written without minutes.
+
+Slots (:func:`reminder_slots`)
+    Candidates, each with its key and offset from the due date:
+
+    * ``b<N>`` at due − N days for each N in ``before_days`` (farthest first);
+    * ``d0`` on the due date when ``on_due_day``;
+    * ``o<k·every>`` at due + k·``overdue_every_days`` for k = 1 … ``overdue_max``.
+
+    Without ``skip_non_working_days`` each slot goes out on its own day. With it, a slot on a
+    non-working day (Saturday, Sunday, Vietnamese public holiday) moves: ``b*`` and ``d0`` to the
+    latest working day at or before it, ``o*`` to the earliest working day at or after it. A
+    ``b*``/``d0`` slot never lands after the due date and an ``o*`` slot never on or before it
+    (such a slot would be dropped; the moves above cannot produce one). When moves put two slots
+    on the same day, only the first in candidate order is kept (``b7`` before ``b3`` before
+    ``b1`` before ``d0`` before ``o2`` before ``o4`` …): for a Monday deadline ``b1`` (Sunday)
+    moves to Friday, where ``b3`` already is, and is dropped; for a Sunday deadline ``d0`` moves
+    to Friday, where ``b1`` (moved from Saturday) already is, and is dropped. Keys and
+    :attr:`Slot.offset_days` always name the original, unmoved slot.
+
+    Each slot goes out at ``at`` local time in the campaign timezone, returned as an aware UTC
+    instant. Local times are resolved as :pep:`495` does: an ambiguous time (clocks going back)
+    is its first occurrence, a time in a gap (clocks going forward) is moved forward by the gap.
+
+Quiet hours
+    ``quiet_hours`` does not move slots: it applies when a message is actually sent (a slot run
+    late, a retry), through :func:`quiet_shift`, which delays a moment inside the quiet hours to
+    their end.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import holidays
+
+__all__ = [
+    "DigestPolicy",
+    "PolicyError",
+    "QuietHours",
+    "ReminderPolicy",
+    "Slot",
+    "WorkingCalendar",
+    "digest_days",
+    "effective_policy",
+    "parse_digest",
+    "parse_policy",
+    "quiet_shift",
+    "reminder_slots",
+]
+
+_POLICY = "Chính sách nhắc"
+_DIGEST = "Bản tổng hợp hằng ngày"
+_EIGHT_AM = dt.time(8, 0)
+_TIME = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+_RANGE = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})\s*$")
+
+
+class PolicyError(ValueError):
+    """A reminder or digest setting is invalid; the message (Vietnamese) names the key."""
+
+
+# --------------------------------------------------------------------------- value checks
+
+
+def _fail(what: str, message: str) -> PolicyError:
+    return PolicyError(f"{what}: {message}")
+
+
+def _bool(what: str, key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(what, f'"{key}" phải là true hoặc false.')
+    return value
+
+
+def _int_in(what: str, key: str, value: Any, low: int, high: int, message: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise _fail(what, f'"{key}" {message}')
+    return int(value)
+
+
+def _time_or_none(text: str) -> dt.time | None:
+    match = _TIME.match(text)
+    if match is None:
+        return None
+    hour, minute = int(match[1]), int(match[2])
+    if hour > 23 or minute > 59:
+        return None
+    return dt.time(hour, minute)
+
+
+def _time(what: str, key: str, value: Any) -> dt.time:
+    result: dt.time | None = None
+    if isinstance(value, dt.time):
+        result = value if value.tzinfo is None else None
+    elif isinstance(value, str):
+        result = _time_or_none(value)
+    elif isinstance(value, int) and not isinstance(value, bool) and 60 <= value < 24 * 60:
+        # PyYAML reads an unquoted 8:00 as the base-60 integer 480.
+        result = dt.time(value // 60, value % 60)
+    if result is None:
+        raise _fail(what, f'"{key}" phải là giờ dạng HH:MM, ví dụ "08:00".')
+    return result
+
+
+def _before_days(value: Any) -> tuple[int, ...]:
+    message = "phải là danh sách số ngày từ 1 đến 60."
+    if not isinstance(value, list | tuple):
+        raise _fail(_POLICY, f'"before_days" {message}')
+    days = [_int_in(_POLICY, "before_days", d, 1, 60, message) for d in value]
+    repeated = sorted({d for d in days if days.count(d) > 1})
+    if repeated:
+        listed = ", ".join(str(d) for d in repeated)
+        raise _fail(_POLICY, f'"before_days" có số ngày bị ghi lặp lại ({listed}).')
+    return tuple(sorted(days, reverse=True))
+
+
+def _quiet_hours(value: Any) -> QuietHours | None:
+    if value is None or isinstance(value, QuietHours):
+        return value
+    match = _RANGE.match(value) if isinstance(value, str) else None
+    start = _time_or_none(match[1]) if match else None
+    end = _time_or_none(match[2]) if match else None
+    if start is None or end is None:
+        raise _fail(
+            _POLICY,
+            '"quiet_hours" phải là khoảng giờ dạng HH:MM-HH:MM, ví dụ "21:00-07:00", '
+            "hoặc để trống (null).",
+        )
+    return QuietHours(start, end)
+
+
+def _mapping(what: str, data: Any, example: str) -> Mapping[str, Any]:
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise PolicyError(f"{what} phải là một nhóm khóa: giá trị, ví dụ {example}.")
+    return data
+
+
+def _check_keys(what: str, data: Mapping[str, Any], known: Iterable[str]) -> None:
+    names = sorted(known)
+    for key in data:
+        if key not in names:
+            raise _fail(what, f'không có khóa "{key}"; chỉ nhận: {", ".join(names)}.')
+
+
+# --------------------------------------------------------------------------- policies
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHours:
+    """Local hours during which no message goes out.
+
+    Attributes:
+        start: First quiet moment (local, naive).
+        end: First moment after the quiet hours; before ``start`` when they wrap midnight
+            (21:00-07:00).
+    """
+
+    start: dt.time
+    end: dt.time
+
+    def __post_init__(self) -> None:
+        for key in ("start", "end"):
+            value = getattr(self, key)
+            if not isinstance(value, dt.time) or value.tzinfo is not None:
+                raise _fail(_POLICY, '"quiet_hours" phải gồm hai giờ dạng HH:MM.')
+        if self.start == self.end:
+            raise _fail(_POLICY, '"quiet_hours": giờ bắt đầu và giờ kết thúc phải khác nhau.')
+
+    def contains(self, t: dt.time) -> bool:
+        """Tell whether the local time ``t`` is quiet (``start`` included, ``end`` excluded).
+
+        Args:
+            t: A naive local time of day.
+
+        Returns:
+            True inside the quiet hours.
+        """
+        t = t.replace(tzinfo=None)
+        if self.start < self.end:
+            return self.start <= t < self.end
+        return t >= self.start or t < self.end
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderPolicy:
+    """How and when units are reminded of one requirement's deadline.
+
+    Values are validated on construction (:class:`PolicyError`); ``before_days`` is stored
+    sorted from the farthest to the nearest day.
+
+    Attributes:
+        enabled: False turns every reminder of the requirement off.
+        before_days: Days before the due date to remind on, each 1 to 60, distinct.
+        on_due_day: Also remind on the due date itself.
+        overdue_every_days: Once overdue, remind every this many days (1 to 30).
+        overdue_max: At most this many overdue reminders (0 to 20; 0 = none).
+        at: Local time of day (campaign timezone) the reminders go out.
+        skip_non_working_days: Move reminders off weekends and public holidays.
+        quiet_hours: Local hours during which nothing is sent, or None.
+        include_members: Remind every unit member, not only the unit heads.
+    """
+
+    enabled: bool = True
+    before_days: tuple[int, ...] = (7, 3, 1)
+    on_due_day: bool = True
+    overdue_every_days: int = 2
+    overdue_max: int = 5
+    at: dt.time = _EIGHT_AM
+    skip_non_working_days: bool = False
+    quiet_hours: QuietHours | None = None
+    include_members: bool = False
+
+    def __post_init__(self) -> None:
+        checked: dict[str, Any] = {
+            "enabled": _bool(_POLICY, "enabled", self.enabled),
+            "before_days": _before_days(self.before_days),
+            "on_due_day": _bool(_POLICY, "on_due_day", self.on_due_day),
+            "overdue_every_days": _int_in(
+                _POLICY,
+                "overdue_every_days",
+                self.overdue_every_days,
+                1,
+                30,
+                "phải là số ngày từ 1 đến 30.",
+            ),
+            "overdue_max": _int_in(
+                _POLICY,
+                "overdue_max",
+                self.overdue_max,
+                0,
+                20,
+                "phải là số lần từ 0 đến 20 (0 = không nhắc khi đã quá hạn).",
+            ),
+            "at": _time(_POLICY, "at", self.at),
+            "skip_non_working_days": _bool(
+                _POLICY, "skip_non_working_days", self.skip_non_working_days
+            ),
+            "quiet_hours": _quiet_hours(self.quiet_hours),
+            "include_members": _bool(_POLICY, "include_members", self.include_members),
+        }
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
+
+
+@dataclass(frozen=True, slots=True)
+class DigestPolicy:
+    """The secretariat's daily digest of what is due, late and received.
+
+    Attributes:
+        enabled: False turns the digest off.
+        at: Local time of day (campaign timezone) it goes out.
+        working_days_only: Send it on working days only.
+    """
+
+    enabled: bool = True
+    at: dt.time = _EIGHT_AM
+    working_days_only: bool = True
+
+    def __post_init__(self) -> None:
+        checked: dict[str, Any] = {
+            "enabled": _bool(_DIGEST, "enabled", self.enabled),
+            "at": _time(_DIGEST, "at", self.at),
+            "working_days_only": _bool(_DIGEST, "working_days_only", self.working_days_only),
+        }
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
+
+
+_DEFAULT_POLICY = ReminderPolicy()
+
+
+def parse_policy(
+    data: Mapping[str, Any] | None, defaults: ReminderPolicy = _DEFAULT_POLICY
+) -> ReminderPolicy:
+    """Read a reminder policy as written in a campaign file, over ``defaults``.
+
+    Args:
+        data: The keys to change, named as the :class:`ReminderPolicy` fields: ``at`` as
+            ``"HH:MM"``, ``quiet_hours`` as ``"HH:MM-HH:MM"`` or null, ``before_days`` a list of
+            integers, the flags as booleans. None or empty keeps ``defaults``.
+        defaults: The policy the keys change.
+
+    Returns:
+        The policy.
+
+    Raises:
+        PolicyError: An unknown key, a value of the wrong type or out of range; the Vietnamese
+            message names the key.
+    """
+    mapping = _mapping(_POLICY, data, "{before_days: [7, 3, 1]}")
+    _check_keys(_POLICY, mapping, (f.name for f in dataclasses.fields(ReminderPolicy)))
+    return dataclasses.replace(defaults, **mapping)
+
+
+def effective_policy(
+    campaign_settings: Mapping[str, Any] | None, requirement_policy: Mapping[str, Any] | None
+) -> ReminderPolicy:
+    """Return a requirement's policy: the defaults < ``settings.reminders`` < its own policy.
+
+    Args:
+        campaign_settings: The campaign's free settings; its ``reminders`` key, when present,
+            sets the campaign-wide policy.
+        requirement_policy: The requirement's own ``policy``.
+
+    Returns:
+        The merged policy.
+
+    Raises:
+        PolicyError: Either layer is invalid.
+    """
+    reminders = campaign_settings.get("reminders") if campaign_settings else None
+    return parse_policy(requirement_policy, parse_policy(reminders))
+
+
+def parse_digest(campaign_settings: Mapping[str, Any] | None) -> DigestPolicy:
+    """Read the digest settings from a campaign's ``settings.digest``.
+
+    Args:
+        campaign_settings: The campaign's free settings; ``digest`` may hold ``enabled``,
+            ``at`` (``"HH:MM"``) and ``working_days_only``. Missing keys keep the defaults.
+
+    Returns:
+        The digest policy.
+
+    Raises:
+        PolicyError: An unknown key or an invalid value; the Vietnamese message names the key.
+    """
+    raw = campaign_settings.get("digest") if campaign_settings else None
+    mapping = _mapping(_DIGEST, raw, '{enabled: true, at: "08:00"}')
+    _check_keys(_DIGEST, mapping, (f.name for f in dataclasses.fields(DigestPolicy)))
+    return DigestPolicy(**mapping)
+
+
+# --------------------------------------------------------------------------- working days
+
+
+class WorkingCalendar:
+    """Vietnamese working days: Monday–Friday except public holidays (incl. Tết).
+
+    Public holidays come from ``holidays.country_holidays("VN")``, with their Vietnamese names;
+    the Saturdays that the package lists as worked in exchange for a day off (e.g. 04/05/2019
+    for 29/04/2019) are working days. ``extra_working_days`` win over everything, then
+    ``extra_holidays``.
+    """
+
+    __slots__ = ("_extra_holidays", "_extra_working_days", "_public")
+
+    def __init__(
+        self, extra_holidays: Iterable[dt.date] = (), extra_working_days: Iterable[dt.date] = ()
+    ) -> None:
+        self._extra_holidays = frozenset(extra_holidays)
+        self._extra_working_days = frozenset(extra_working_days)
+        both = sorted(self._extra_holidays & self._extra_working_days)
+        if both:
+            raise ValueError(
+                f"Ngày {both[0]:%d/%m/%Y} vừa được ghi là ngày nghỉ vừa là ngày làm việc."
+            )
+        # Years are filled in lazily on lookup.
+        self._public = holidays.country_holidays("VN", language="vi")
+
+    def holiday_name(self, day: dt.date) -> str | None:
+        """Return the name of the public holiday or extra day off on ``day``.
+
+        Args:
+            day: A calendar day.
+
+        Returns:
+            The (Vietnamese) name; None for an ordinary day, a plain weekend day or a day in
+            ``extra_working_days``.
+        """
+        if day in self._extra_working_days:
+            return None
+        name: str | None = self._public.get(day)
+        if name is None and day in self._extra_holidays:
+            return "Ngày nghỉ"
+        return name
+
+    def is_working_day(self, day: dt.date) -> bool:
+        """Tell whether offices work on ``day``.
+
+        Args:
+            day: A calendar day.
+
+        Returns:
+            True on a working day.
+        """
+        if day in self._extra_working_days:
+            return True
+        if day in self._extra_holidays or day in self._public:  # lookup fills the year in
+            return False
+        return day.weekday() < 5 or day in self._public.weekend_workdays
+
+    def at_or_before(self, day: dt.date) -> dt.date:
+        """Return the latest working day on or before ``day``."""
+        return self._walk(day, -1)
+
+    def at_or_after(self, day: dt.date) -> dt.date:
+        """Return the earliest working day on or after ``day``."""
+        return self._walk(day, 1)
+
+    def _walk(self, day: dt.date, step: int) -> dt.date:
+        while not self.is_working_day(day):
+            day += dt.timedelta(days=step)
+        return day
+
+
+# --------------------------------------------------------------------------- slots
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One reminder of one requirement.
+
+    Attributes:
+        key: Stable identity: ``b7``, ``b3``, ``b1`` (before), ``d0`` (due day), ``o2``, ``o4``
+            … (overdue), named by the original offset.
+        day: The local calendar day the reminder goes out (after any move).
+        at: When it goes out: ``day`` at the policy's time in the campaign timezone, aware UTC.
+        offset_days: The original (unmoved) day minus the due date: -7, -3, -1, 0, 2, 4, …
+    """
+
+    key: str
+    day: dt.date
+    at: dt.datetime
+    offset_days: int
+
+
+def _instant(day: dt.date, at: dt.time, tz: ZoneInfo) -> dt.datetime:
+    return dt.datetime.combine(day, at, tzinfo=tz).astimezone(dt.UTC)
+
+
+def reminder_slots(
+    due_date: dt.date,
+    policy: ReminderPolicy,
+    tz: ZoneInfo,
+    calendar: WorkingCalendar | None = None,
+) -> list[Slot]:
+    """List the reminders of a deadline (rules in the module docstring).
+
+    Args:
+        due_date: The local calendar day the requirement is due.
+        policy: The requirement's effective policy.
+        tz: The campaign timezone.
+        calendar: Working days, used with ``skip_non_working_days`` (default: a plain
+            :class:`WorkingCalendar`).
+
+    Returns:
+        The slots sorted by time, with distinct keys and days; empty when the policy is off.
+    """
+    if not policy.enabled:
+        return []
+    cal = (calendar or WorkingCalendar()) if policy.skip_non_working_days else None
+    candidates = [(f"b{n}", -n) for n in policy.before_days]
+    if policy.on_due_day:
+        candidates.append(("d0", 0))
+    every = policy.overdue_every_days
+    candidates += [(f"o{k * every}", k * every) for k in range(1, policy.overdue_max + 1)]
+
+    used: set[dt.date] = set()
+    slots: list[Slot] = []
+    for key, offset in candidates:
+        day = due_date + dt.timedelta(days=offset)
+        if cal is not None:
+            day = cal.at_or_before(day) if offset <= 0 else cal.at_or_after(day)
+        if (day > due_date if offset <= 0 else day <= due_date) or day in used:
+            continue
+        used.add(day)
+        slots.append(Slot(key, day, _instant(day, policy.at, tz), offset))
+    slots.sort(key=lambda slot: slot.at)
+    return slots
+
+
+def quiet_shift(moment: dt.datetime, quiet: QuietHours | None, tz: ZoneInfo) -> dt.datetime:
+    """Delay a moment that falls inside the quiet hours to their end.
+
+    Args:
+        moment: An aware instant.
+        quiet: The quiet hours (local to ``tz``), or None.
+        tz: The campaign timezone.
+
+    Returns:
+        The end of the quiet hours ``moment`` falls in, else ``moment``; aware UTC either way.
+
+    Raises:
+        ValueError: ``moment`` is naive.
+    """
+    if moment.utcoffset() is None:
+        raise ValueError("moment must be timezone-aware")
+    local = moment.astimezone(tz)
+    if quiet is None or not quiet.contains(local.time()):
+        return moment.astimezone(dt.UTC)
+    end_day = local.date()
+    if quiet.start > quiet.end and local.time() >= quiet.start:
+        end_day += dt.timedelta(days=1)  # wraps midnight: the quiet hours end tomorrow
+    return _instant(end_day, quiet.end, tz)
+
+
+def digest_days(
+    start: dt.date, end: dt.date, digest: DigestPolicy, calendar: WorkingCalendar
+) -> list[dt.date]:
+    """List the days from ``start`` to ``end`` (both included) the digest goes out on.
+
+    Args:
+        start: First day.
+        end: Last day.
+        digest: The digest policy.
+        calendar: Working days, used with ``working_days_only``.
+
+    Returns:
+        The days in order; empty when the digest is off or ``end`` is before ``start``.
+    """
+    if not digest.enabled:
+        return []
+    days = (start + dt.timedelta(days=i) for i in range((end - start).days + 1))
+    return [d for d in days if not digest.working_days_only or calendar.is_working_day(d)]

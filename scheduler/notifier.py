@@ -1,0 +1,299 @@
+"""Send what is due: reminders and digests (claimed exactly once) and broadcast copies.
+
+Each outgoing notice is claimed in a transaction of its own *before* it is sent, and its outcome
+recorded after; the claim is what another process or a restart sees. A process killed between
+claim and outcome leaves a claim that becomes ``unknown`` after the lease — reported, never sent
+again (Telegram has no idempotency key, so "maybe delivered" must not become "delivered twice").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.broadcast import copy_reply, progress_reply, report_reply
+from handlers.files import FileStore
+from handlers.messages import ChatKey, Delivery, OutgoingFile, Reply, Send
+from handlers.reminder_policy import WorkingCalendar
+from handlers.reminders import DEFAULT_GRACE, PlannedNotice, plan_notices
+from handlers.texts import Texts
+from storage.models import Broadcast, NoticeStatus, SentNotice, StoredFile
+from storage.repositories.notices import BroadcastRepository, NoticeRepository
+
+__all__ = ["BroadcastWorker", "Notifier", "RunReport"]
+
+_LOGGER = logging.getLogger(__name__)
+
+_OUTCOME = {
+    Delivery.SENT: NoticeStatus.SENT,
+    Delivery.BLOCKED: NoticeStatus.BLOCKED,
+    Delivery.FAILED: NoticeStatus.FAILED,
+}
+#: A claim older than this whose outcome was never written belongs to a dead sender.
+DEFAULT_LEASE = dt.timedelta(minutes=15)
+
+
+@dataclass
+class RunReport:
+    """What one run did."""
+
+    sent: int = 0
+    blocked: int = 0
+    failed: int = 0
+    skipped: int = 0  # claimed by someone else (another process, an earlier run)
+    keys: list[str] = field(default_factory=list)
+
+    def count(self, outcome: Delivery) -> None:
+        """Count one send's outcome."""
+        if outcome is Delivery.SENT:
+            self.sent += 1
+        elif outcome is Delivery.BLOCKED:
+            self.blocked += 1
+        else:
+            self.failed += 1
+
+
+class Notifier:
+    """Sends the reminders and digests due now, each at most once.
+
+    Args:
+        session_factory: The database.
+        texts: The user-facing texts.
+        clock: The (injectable) clock.
+        senders: One :data:`Send` per channel name.
+        claimant: Who claims (host:pid), recorded with each claim.
+        grace: How long after its time a missed slot is still sent.
+        lease: How old an unfinished claim must be to be declared unknown.
+        calendar: Working days (weekends, Vietnamese public holidays).
+    """
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        texts: Texts,
+        clock: Callable[[], dt.datetime],
+        senders: Mapping[str, Send],
+        claimant: str,
+        *,
+        grace: dt.timedelta = DEFAULT_GRACE,
+        lease: dt.timedelta = DEFAULT_LEASE,
+        calendar: WorkingCalendar | None = None,
+    ) -> None:
+        self._sf = session_factory
+        self._texts = texts
+        self._clock = clock
+        self._senders = senders
+        self._claimant = claimant
+        self._grace = grace
+        self._lease = lease
+        self._calendar = calendar or WorkingCalendar()
+        self._lock = asyncio.Lock()
+
+    async def plan(self, campaign_code: str | None = None) -> list[PlannedNotice]:
+        """What is due now (claimed or not)."""
+        async with self._sf() as session:
+            return await plan_notices(
+                session,
+                self._texts,
+                self._clock(),
+                grace=self._grace,
+                campaign_code=campaign_code,
+                calendar=self._calendar,
+            )
+
+    async def run_due(self) -> RunReport:
+        """Claim and send every due notice nobody has claimed yet."""
+        async with self._lock:  # one run at a time in this process; claims guard the rest
+            report = RunReport()
+            now = self._clock()
+            async with self._sf.begin() as session:
+                expired = await NoticeRepository(session).expire_claims(now - self._lease, now)
+            if expired:
+                _LOGGER.warning("%d notice claims expired unfinished: marked unknown", expired)
+            planned = await self.plan()
+            async with self._sf() as session:
+                taken = await NoticeRepository(session).claimed_keys(p.key for p in planned)
+            for notice in planned:
+                if notice.key in taken:
+                    continue
+                send = self._senders.get(notice.recipient.channel)
+                if send is None:
+                    continue  # a channel this process does not run; another one will
+                if not await self._claim(notice):
+                    report.skipped += 1
+                    continue
+                outcome = await _safe_send(
+                    send, ChatKey(notice.recipient.channel, notice.recipient.chat_id), notice.reply
+                )
+                async with self._sf.begin() as session:
+                    await NoticeRepository(session).finish(
+                        notice.key, _OUTCOME[outcome], self._clock()
+                    )
+                report.count(outcome)
+                report.keys.append(notice.key)
+            if report.keys:
+                _LOGGER.info(
+                    "notices: %d sent, %d blocked, %d failed, %d skipped",
+                    report.sent,
+                    report.blocked,
+                    report.failed,
+                    report.skipped,
+                )
+            return report
+
+    async def _claim(self, notice: PlannedNotice) -> bool:
+        async with self._sf.begin() as session:
+            return await NoticeRepository(session).claim(
+                SentNotice(
+                    key=notice.key,
+                    kind=notice.kind,
+                    campaign_id=notice.campaign_id,
+                    requirement_id=notice.requirement_id,
+                    unit_id=notice.unit_id,
+                    slot=notice.slot,
+                    account_id=notice.recipient.account_id,
+                    status=NoticeStatus.CLAIMED,
+                    claimed_at=self._clock(),
+                    claimed_by=self._claimant,
+                )
+            )
+
+
+async def _safe_send(send: Send, key: ChatKey, reply: Reply) -> Delivery:
+    """A channel's send, with any unexpected failure counted as failed (and logged)."""
+    try:
+        return await send(key, reply)
+    except Exception:
+        _LOGGER.exception("sending to %s failed", key)
+        return Delivery.FAILED
+
+
+class BroadcastWorker:
+    """Delivers broadcast copies: claims pending rows, sends, records; then reports once.
+
+    Several workers (threads of one process, or processes sharing PostgreSQL) can run at once:
+    a copy is claimed by a conditional update, and only the worker that flips the broadcast to
+    "done" sends the report.
+    """
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        texts: Texts,
+        files: FileStore,
+        clock: Callable[[], dt.datetime],
+        senders: Mapping[str, Send],
+        claimant: str,
+        *,
+        lease: dt.timedelta = DEFAULT_LEASE,
+        concurrency: int = 4,
+    ) -> None:
+        self._sf = session_factory
+        self._texts = texts
+        self._files = files
+        self._clock = clock
+        self._senders = senders
+        self._claimant = claimant
+        self._lease = lease
+        self._concurrency = concurrency
+        self._lock = asyncio.Lock()
+
+    async def run(self) -> RunReport:
+        """Deliver every pending copy of every unfinished broadcast."""
+        async with self._lock:
+            report = RunReport()
+            now = self._clock()
+            async with self._sf.begin() as session:
+                repo = BroadcastRepository(session)
+                expired = await repo.expire_claims(now - self._lease, now)
+                broadcasts = await repo.sending()
+            if expired:
+                _LOGGER.warning("%d broadcast copies were interrupted: marked unknown", expired)
+            for broadcast in broadcasts:
+                await self._deliver(broadcast, report)
+            return report
+
+    async def _deliver(self, broadcast: Broadcast, report: RunReport) -> None:
+        file = await self._attachment(broadcast)
+        copy = copy_reply(self._texts, broadcast, file)
+        await self._announce(broadcast)
+
+        async def worker() -> None:
+            while True:
+                async with self._sf.begin() as session:
+                    claimed = await BroadcastRepository(session).claim_next(
+                        broadcast.id, self._claimant, self._clock()
+                    )
+                if not claimed:
+                    return
+                row = claimed[0]
+                send = self._senders.get(row.channel)
+                if send is None:
+                    outcome, detail = Delivery.FAILED, f"no {row.channel} channel running"
+                else:
+                    outcome = await _safe_send(send, ChatKey(row.channel, row.chat_id), copy)
+                    detail = None
+                async with self._sf.begin() as session:
+                    await BroadcastRepository(session).settle(
+                        row.id, _OUTCOME[outcome], self._clock(), detail
+                    )
+                report.count(outcome)
+                report.keys.append(f"bcast:{broadcast.id}:{row.id}")
+
+        await asyncio.gather(*(worker() for _ in range(self._concurrency)))
+        async with self._sf.begin() as session:
+            repo = BroadcastRepository(session)
+            counts = await repo.counts(broadcast.id)
+            unsettled = counts.get(NoticeStatus.PENDING, 0) + counts.get(NoticeStatus.CLAIMED, 0)
+            finished = unsettled == 0 and await repo.finish(broadcast.id, self._clock())
+        if finished:
+            await self._to_origin(
+                broadcast, f"report:{broadcast.id}", report_reply(self._texts, broadcast, counts)
+            )
+
+    async def _announce(self, broadcast: Broadcast) -> None:
+        """Tell the sender, once, that delivery has started."""
+        async with self._sf() as session:
+            counts = await BroadcastRepository(session).counts(broadcast.id)
+        total = sum(counts.values())
+        await self._to_origin(
+            broadcast, f"progress:{broadcast.id}", progress_reply(self._texts, broadcast, total)
+        )
+
+    async def _to_origin(self, broadcast: Broadcast, what: str, reply: Reply) -> None:
+        """Send a progress message or the report to the chat the broadcast came from, once."""
+        send = self._senders.get(broadcast.origin_channel)
+        if send is None:
+            return
+        key = f"bcast-{what}"
+        async with self._sf.begin() as session:
+            claimed = await NoticeRepository(session).claim(
+                SentNotice(
+                    key=key,
+                    kind="broadcast",
+                    slot=what.split(":", 1)[0],
+                    status=NoticeStatus.CLAIMED,
+                    claimed_at=self._clock(),
+                    claimed_by=self._claimant,
+                )
+            )
+        if not claimed:
+            return
+        outcome = await _safe_send(
+            send, ChatKey(broadcast.origin_channel, broadcast.origin_chat_id), reply
+        )
+        async with self._sf.begin() as session:
+            await NoticeRepository(session).finish(key, _OUTCOME[outcome], self._clock())
+
+    async def _attachment(self, broadcast: Broadcast) -> OutgoingFile | None:
+        if broadcast.file_id is None:
+            return None
+        async with self._sf() as session:
+            stored = await session.get_one(StoredFile, broadcast.file_id)
+        data = await self._files.read(stored.path)
+        return OutgoingFile(stored.name, stored.mime_type, data)

@@ -1,0 +1,170 @@
+"""Claims of scheduled notices (reminders, digests) and broadcast copies: exactly-once sending.
+
+A notice is *claimed* before it is sent, in a transaction of its own: an insert that a unique
+key refuses for any second claimant (``sent_notices``), or a conditional update from
+``pending`` to ``claimed`` (``broadcast_deliveries``). Only the claimant sends; it then records
+what became of the message. A claim left behind by a process that died mid-send becomes
+``unknown`` after a lease: it is reported, never sent again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Executable, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Broadcast, BroadcastDelivery, NoticeStatus, SentNotice
+
+__all__ = ["BroadcastRepository", "NoticeRepository"]
+
+
+class NoticeRepository:
+    """Claims and outcomes of reminders and digests; never commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def claim(self, notice: SentNotice) -> bool:
+        """Insert the claim; False if someone (any process, any time) claimed the key before."""
+        values = {
+            column.key: getattr(notice, column.key)
+            for column in SentNotice.__table__.columns
+            if getattr(notice, column.key) is not None
+        }
+        dialect = self._s.get_bind().dialect.name
+        stmt: Executable
+        if dialect == "postgresql":
+            stmt = postgresql.insert(SentNotice).values(values).on_conflict_do_nothing()
+        elif dialect == "sqlite":
+            stmt = sqlite.insert(SentNotice).values(values).on_conflict_do_nothing()
+        else:  # pragma: no cover - other databases are not supported
+            stmt = insert(SentNotice).values(values)
+        result = await self._s.execute(stmt)
+        return int(getattr(result, "rowcount", 0) or 0) == 1
+
+    async def finish(
+        self, key: str, status: NoticeStatus, now: dt.datetime, detail: str | None = None
+    ) -> None:
+        """Record what became of a claimed notice."""
+        await self._s.execute(
+            update(SentNotice)
+            .where(SentNotice.key == key)
+            .values(status=status, finished_at=now, detail=detail)
+        )
+
+    async def claimed_keys(self, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` were already claimed (whatever their outcome)."""
+        wanted = list(keys)
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            rows = await self._s.scalars(
+                select(SentNotice.key).where(SentNotice.key.in_(wanted[start : start + 500]))
+            )
+            found.update(rows)
+        return found
+
+    async def expire_claims(self, before: dt.datetime, now: dt.datetime) -> int:
+        """Claims older than ``before`` that never finished: their sender died; mark unknown."""
+        result = await self._s.execute(
+            update(SentNotice)
+            .where(SentNotice.status == NoticeStatus.CLAIMED, SentNotice.claimed_at < before)
+            .values(status=NoticeStatus.UNKNOWN, finished_at=now, detail="interrupted")
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+class BroadcastRepository:
+    """Broadcasts and their per-recipient copies; never commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, broadcast: Broadcast, copies: Sequence[BroadcastDelivery]) -> Broadcast:
+        """Insert a broadcast with one copy per recipient."""
+        self._s.add(broadcast)
+        await self._s.flush()
+        for copy in copies:
+            copy.broadcast_id = broadcast.id
+        self._s.add_all(copies)
+        await self._s.flush()
+        return broadcast
+
+    async def sending(self) -> list[Broadcast]:
+        """Broadcasts whose copies are not all settled yet, oldest first."""
+        rows = await self._s.scalars(
+            select(Broadcast).where(Broadcast.status == "sending").order_by(Broadcast.id)
+        )
+        return list(rows)
+
+    async def claim_next(
+        self, broadcast_id: int, claimant: str, now: dt.datetime, limit: int = 1
+    ) -> list[BroadcastDelivery]:
+        """Claim up to ``limit`` pending copies (rows other processes hold are skipped)."""
+        rows = list(
+            await self._s.scalars(
+                select(BroadcastDelivery)
+                .where(
+                    BroadcastDelivery.broadcast_id == broadcast_id,
+                    BroadcastDelivery.status == NoticeStatus.PENDING,
+                )
+                .order_by(BroadcastDelivery.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        claimed = []
+        for row in rows:
+            result = await self._s.execute(
+                update(BroadcastDelivery)
+                .where(
+                    BroadcastDelivery.id == row.id,
+                    BroadcastDelivery.status == NoticeStatus.PENDING,
+                )
+                .values(status=NoticeStatus.CLAIMED, updated_at=now, detail=claimant)
+            )
+            if int(getattr(result, "rowcount", 0) or 0) == 1:
+                claimed.append(row)
+        return claimed
+
+    async def settle(
+        self, delivery_id: int, status: NoticeStatus, now: dt.datetime, detail: str | None = None
+    ) -> None:
+        """Record what became of one copy."""
+        await self._s.execute(
+            update(BroadcastDelivery)
+            .where(BroadcastDelivery.id == delivery_id)
+            .values(status=status, updated_at=now, detail=detail)
+        )
+
+    async def expire_claims(self, before: dt.datetime, now: dt.datetime) -> int:
+        """Copies claimed before ``before`` and never settled (their sender died): unknown."""
+        result = await self._s.execute(
+            update(BroadcastDelivery)
+            .where(
+                BroadcastDelivery.status == NoticeStatus.CLAIMED,
+                BroadcastDelivery.updated_at < before,
+            )
+            .values(status=NoticeStatus.UNKNOWN, updated_at=now, detail="interrupted")
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def counts(self, broadcast_id: int) -> dict[NoticeStatus, int]:
+        """How many copies are in each state."""
+        rows = await self._s.execute(
+            select(BroadcastDelivery.status, func.count())
+            .where(BroadcastDelivery.broadcast_id == broadcast_id)
+            .group_by(BroadcastDelivery.status)
+        )
+        return {NoticeStatus(status): int(n) for status, n in rows.all()}
+
+    async def finish(self, broadcast_id: int, now: dt.datetime) -> bool:
+        """Mark the broadcast done; True for exactly one caller (who then sends the report)."""
+        result = await self._s.execute(
+            update(Broadcast)
+            .where(Broadcast.id == broadcast_id, Broadcast.status == "sending")
+            .values(status="done", finished_at=now)
+        )
+        return int(getattr(result, "rowcount", 0) or 0) == 1
