@@ -13,6 +13,7 @@ VERSIONS := storage/migrations/versions
 MIGRATION_DB := $(abspath $(VENV)/autogenerate.db)
 MIGRATION_URL := sqlite+aiosqlite:///$(MIGRATION_DB)
 BENCH_ARGS ?=
+BROADCAST_ARGS ?=
 
 .PHONY: help venv run lint test test-sqlite test-postgres migration initial-migration bench \
 	clean distclean
@@ -24,7 +25,8 @@ help:
 	@echo 'make lint                 ruff, mypy, import-linter only'
 	@echo 'make migration MSG="..."  autogenerate the next numbered revision from the models'
 	@echo 'make initial-migration    regenerate 0001_initial.py (only while it is the only one)'
-	@echo 'make bench                time one message through the core (BENCH_ARGS="--n 200")'
+	@echo 'make bench                time one message through the core (BENCH_ARGS="--n 200"),'
+	@echo '                          then a 1 000-recipient broadcast (BROADCAST_ARGS="--pg-url URL")'
 	@echo 'make clean / distclean    remove caches / also the virtualenv'
 
 $(STAMP): pyproject.toml
@@ -87,6 +89,7 @@ initial-migration: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py $(BENCH_ARGS)
+	PYTHONPATH=. $(BIN)/python bench/bench_broadcast.py $(BROADCAST_ARGS)
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .hypothesis build dist *.egg-info

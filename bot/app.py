@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import secrets
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -45,6 +46,7 @@ __all__ = [
     "build_app",
     "build_scheduler",
     "claimant",
+    "claimant_is_dead",
     "load_demo",
     "make_clock",
     "mark_unreachable",
@@ -211,8 +213,27 @@ async def prune_processed_updates(the_app: App) -> int:
 
 
 def claimant() -> str:
-    """Who claims notices in this process: host and pid (recorded, for the logs)."""
-    return f"{socket.gethostname()}:{os.getpid()}"[:64]
+    """Who claims notices in this process: host, pid and a token unique to this process."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def claimant_is_dead(who: str) -> bool:
+    """Whether ``who`` was a process of this host that no longer runs.
+
+    Another host's claimant, or a live pid (possibly reused), counts as alive: its claims
+    expire by their lease instead.
+    """
+    host, _, rest = who.partition(":")
+    pid_text = rest.split(":", 1)[0]
+    if host != socket.gethostname()[:40] or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def build_scheduler(the_app: App, senders: Mapping[str, Send]) -> SchedulerService:
@@ -230,9 +251,16 @@ def build_scheduler(the_app: App, senders: Mapping[str, Send]) -> SchedulerServi
         who,
         grace=grace,
         calendar=calendar,
+        is_dead=claimant_is_dead,
     )
     broadcasts = BroadcastWorker(
-        the_app.session_factory, deps.texts, deps.files, deps.clock, senders, who
+        the_app.session_factory,
+        deps.texts,
+        deps.files,
+        deps.clock,
+        senders,
+        who,
+        is_dead=claimant_is_dead,
     )
     service = SchedulerService(
         the_app.session_factory, notifier, broadcasts, deps.clock, grace=grace, calendar=calendar

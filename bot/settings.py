@@ -29,7 +29,7 @@ class Settings(BaseSettings):
         description="Root of the Bot API server (<root>/bot…, <root>/file/bot…).",
     )
     telegram_poll_timeout: int = Field(default=30, ge=0, le=50)
-    telegram_rate_overall: float = Field(default=30.0, gt=0, description="Messages a second.")
+    telegram_rate_overall: float = Field(default=29.0, gt=0, description="Messages a second.")
     telegram_rate_chat: float = Field(default=1.0, gt=0, description="A second, per chat.")
     telegram_rate_group: float = Field(default=20.0, gt=0, description="A minute, per group.")
     reminder_grace_hours: float = Field(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -268,13 +269,6 @@ async def _late_options(ctx: Ctx) -> list[Requirement]:
     return found
 
 
-def _counted(values: Sequence[str]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for value in values:
-        counts[value] = counts.get(value, 0) + 1
-    return counts
-
-
 async def _ask_audience(ctx: Ctx) -> list[Reply]:
     units = await ctx.units.list_all()
     buttons = [Button("Tất cả đơn vị", "a:all")]
@@ -338,7 +332,7 @@ async def _requirement(ctx: Ctx) -> list[Reply]:
 
 async def _ask_block(ctx: Ctx) -> list[Reply]:
     units = await ctx.units.list_all()
-    counts = _counted([u.block for u in units if u.block])
+    counts = Counter([u.block for u in units if u.block])
     buttons = [
         Button(_plain(ctx, "thongbao.option_label", name=b, count=counts.get(b, 0)), f"b:{i}")
         for i, b in enumerate(ctx.data["options"])
@@ -361,7 +355,7 @@ async def _block(ctx: Ctx) -> list[Reply]:
 
 async def _kinds(ctx: Ctx) -> dict[str, int]:
     """Unit kinds present, vocabulary order first, with their unit counts."""
-    counts = _counted([u.kind for u in await ctx.units.list_all()])
+    counts = Counter([u.kind for u in await ctx.units.list_all()])
     rank = {kind: i for i, kind in enumerate(UNIT_KINDS)}
     return dict(sorted(counts.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
 

@@ -22,6 +22,7 @@ Rules:
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -32,6 +33,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.messages import Reply
 from handlers.progress import RequirementProgress, UnitMark, campaign_progress, local_today
 from handlers.reminder_policy import (
+    DigestPolicy,
+    PolicyError,
+    ReminderPolicy,
     WorkingCalendar,
     digest_days,
     effective_policy,
@@ -55,6 +59,29 @@ from storage.repositories.campaigns import CampaignRepository
 __all__ = ["DEFAULT_GRACE", "PlannedNotice", "Recipient", "plan_notices", "upcoming_instants"]
 
 DEFAULT_GRACE = dt.timedelta(hours=12)
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def _policy(campaign: Campaign, req: Requirement) -> ReminderPolicy:
+    """The requirement's policy; the default one if what is stored no longer parses."""
+    try:
+        return effective_policy(campaign.settings, req.policy)
+    except PolicyError as err:
+        _LOGGER.warning(
+            "requirement %s: invalid reminder policy (%s); using defaults", req.id, err
+        )
+        return ReminderPolicy()
+
+
+def _digest_policy(campaign: Campaign) -> DigestPolicy:
+    try:
+        return parse_digest(campaign.settings)
+    except PolicyError as err:
+        _LOGGER.warning(
+            "campaign %s: invalid digest settings (%s); using defaults", campaign.id, err
+        )
+        return DigestPolicy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +175,7 @@ async def _reminders(
     planned: list[PlannedNotice] = []
     for item in progress:
         req = item.requirement
-        policy = effective_policy(campaign.settings, req.policy)
+        policy = _policy(campaign, req)
         due = [
             slot
             for slot in reminder_slots(req.due_date, policy, tz, calendar)
@@ -199,7 +226,7 @@ async def _digest(
     grace: dt.timedelta,
     calendar: WorkingCalendar,
 ) -> list[PlannedNotice]:
-    digest = parse_digest(campaign.settings)
+    digest = _digest_policy(campaign)
     tz = ZoneInfo(campaign.timezone)
     today = local_today(now, campaign.timezone)
     if not digest.enabled or today not in digest_days(today, today, digest, calendar):
@@ -279,12 +306,12 @@ async def upcoming_instants(
     for campaign in campaigns:
         tz = ZoneInfo(campaign.timezone)
         for req in await CampaignRepository(session).requirements_for(campaign.id):
-            policy = effective_policy(campaign.settings, req.policy)
+            policy = _policy(campaign, req)
             for slot in reminder_slots(req.due_date, policy, tz, calendar):
                 moment = quiet_shift(slot.at, policy.quiet_hours, tz)
                 if now <= moment <= end:
                     instants.add(moment)
-        digest = parse_digest(campaign.settings)
+        digest = _digest_policy(campaign)
         if digest.enabled:
             first = local_today(now, campaign.timezone)
             last = local_today(end, campaign.timezone)

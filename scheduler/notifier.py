@@ -66,10 +66,11 @@ class Notifier:
         texts: The user-facing texts.
         clock: The (injectable) clock.
         senders: One :data:`Send` per channel name.
-        claimant: Who claims (host:pid), recorded with each claim.
+        claimant: Who claims (host:pid:token), recorded with each claim.
         grace: How long after its time a missed slot is still sent.
         lease: How old an unfinished claim must be to be declared unknown.
         calendar: Working days (weekends, Vietnamese public holidays).
+        is_dead: Whether a claimant is known to be gone (its claims are unknown at once).
     """
 
     def __init__(
@@ -83,6 +84,7 @@ class Notifier:
         grace: dt.timedelta = DEFAULT_GRACE,
         lease: dt.timedelta = DEFAULT_LEASE,
         calendar: WorkingCalendar | None = None,
+        is_dead: Callable[[str], bool] = lambda _: False,
     ) -> None:
         self._sf = session_factory
         self._texts = texts
@@ -92,6 +94,7 @@ class Notifier:
         self._grace = grace
         self._lease = lease
         self._calendar = calendar or WorkingCalendar()
+        self._is_dead = is_dead
         self._lock = asyncio.Lock()
 
     async def plan(self, campaign_code: str | None = None) -> list[PlannedNotice]:
@@ -112,7 +115,9 @@ class Notifier:
             report = RunReport()
             now = self._clock()
             async with self._sf.begin() as session:
-                expired = await NoticeRepository(session).expire_claims(now - self._lease, now)
+                notices = NoticeRepository(session)
+                dead = [c for c in await notices.claimants() if self._is_dead(c)]
+                expired = await notices.expire_claims(now - self._lease, now, dead)
             if expired:
                 _LOGGER.warning("%d notice claims expired unfinished: marked unknown", expired)
             planned = await self.plan()
@@ -191,7 +196,8 @@ class BroadcastWorker:
         claimant: str,
         *,
         lease: dt.timedelta = DEFAULT_LEASE,
-        concurrency: int = 4,
+        concurrency: int = 1,
+        is_dead: Callable[[str], bool] = lambda _: False,
     ) -> None:
         self._sf = session_factory
         self._texts = texts
@@ -201,6 +207,7 @@ class BroadcastWorker:
         self._claimant = claimant
         self._lease = lease
         self._concurrency = concurrency
+        self._is_dead = is_dead
         self._lock = asyncio.Lock()
 
     async def run(self) -> RunReport:
@@ -210,7 +217,8 @@ class BroadcastWorker:
             now = self._clock()
             async with self._sf.begin() as session:
                 repo = BroadcastRepository(session)
-                expired = await repo.expire_claims(now - self._lease, now)
+                dead = [c for c in await repo.claimants() if self._is_dead(c)]
+                expired = await repo.expire_claims(now - self._lease, now, dead)
                 broadcasts = await repo.sending()
             if expired:
                 _LOGGER.warning("%d broadcast copies were interrupted: marked unknown", expired)
@@ -245,7 +253,14 @@ class BroadcastWorker:
                 report.count(outcome)
                 report.keys.append(f"bcast:{broadcast.id}:{row.id}")
 
-        await asyncio.gather(*(worker() for _ in range(self._concurrency)))
+        workers = [asyncio.create_task(worker()) for _ in range(self._concurrency)]
+        try:
+            await asyncio.gather(*workers)
+        except BaseException:
+            for task in workers:  # one worker died: stop the others too, like a crash would
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            raise
         async with self._sf.begin() as session:
             repo = BroadcastRepository(session)
             counts = await repo.counts(broadcast.id)

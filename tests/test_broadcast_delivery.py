@@ -125,7 +125,8 @@ async def test_an_interrupted_broadcast_resumes_without_duplicates(
     await _worker(session_factory, clock, final, tmp_path, "host:3").run()
     heads = [c for c, _ in crashing.sent + resumed.sent + final.sent if c.startswith("head")]
     assert len(heads) == len(set(heads))  # nothing twice
-    assert len(heads) + in_flight == RECIPIENTS - 1  # nothing lost without a trace
+    # nothing lost without a trace: a copy cut off mid-send may or may not have arrived
+    assert len(heads) <= RECIPIENTS - 1 <= len(heads) + in_flight
     progress = [t for c, t in crashing.sent + resumed.sent + final.sent if c == "noivu"]
     assert len(progress) == 2  # one progress note, one report (with the unknown ones)
     assert "không rõ" in progress[-1].lower()

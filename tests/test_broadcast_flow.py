@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from handlers.broadcast import audience_accounts, copy_reply, progress_reply, report_reply
@@ -76,9 +76,10 @@ async def accounts(demo: None, session_factory: SF, clock: Clock) -> None:
         halan.chat_id = None
 
 
-async def _count(sf: SF, model: type, *where: object) -> int:
+async def _count(sf: SF, model: type, *where: ColumnElement[bool]) -> int:
     async with sf() as s:
-        return int(await s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+        n = await s.scalar(select(func.count()).select_from(model).where(*where))
+    return int(n or 0)
 
 
 async def _deliveries(sf: SF) -> dict[str, tuple[NoticeStatus, str | None]]:

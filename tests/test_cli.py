@@ -126,3 +126,18 @@ def test_status_text_and_unknown_campaign(tdkt: Any) -> None:
     )
     proc = tdkt("status", "--campaign", "KHONG-CO", "--json", ok=False)
     assert proc.returncode == 1 and "Không có kế hoạch mã «KHONG-CO»" in proc.stderr
+
+
+def test_reminders_preview_names_who_gets_what(tdkt: Any) -> None:
+    tdkt("init", "--demo", "--now", NOW)
+    items = json.loads(tdkt("reminders", "preview", "--now", NOW, "--json").stdout)
+    by_kind = {item["kind"]: item for item in items}
+    reminder = by_kind["reminder"]
+    assert reminder["unit"] == "Phường Ba Đình" and reminder["slot"] == "b3"
+    assert reminder["recipient"]["chat_id"] == "badinh" and not reminder["already_sent"]
+    assert "trước ngày 15/11/2019, còn 3 ngày" in reminder["text"]
+    assert by_kind["digest"]["recipient"]["chat_id"] == "noivu"
+    text = tdkt("reminders", "preview", "--now", NOW).stdout
+    assert "[sẽ gửi]" in text and "Tổng: 2 tin, 2 chưa gửi." in text
+    quiet = tdkt("reminders", "preview", "--now", "2019-11-13T21:00").stdout
+    assert "Không có tin nhắc nào" in quiet  # no plan slot on 13/11; 08:00's digest too old

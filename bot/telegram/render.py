@@ -19,7 +19,7 @@ from telegram import (
 
 from handlers.messages import Button
 
-__all__ = ["MAX_MESSAGE_CHARS", "inline_keyboard", "menu_keyboard", "split_html"]
+__all__ = ["MAX_MESSAGE_CHARS", "button_text", "inline_keyboard", "menu_keyboard", "split_html"]
 
 #: Telegram refuses a message longer than 4096 characters (after entity parsing); stay below.
 MAX_MESSAGE_CHARS = 4000
@@ -77,16 +77,22 @@ def _split_long_line(line: str, limit: int) -> list[str]:
     return pieces
 
 
+def button_text(button: Button) -> str:
+    """A label as plain text: labels rendered from templates carry HTML entities."""
+    return html.unescape(_TAG.sub("", button.label))
+
+
 def inline_keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup:
     """One button per row: labels are often long (a requirement's title)."""
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.data)] for b in buttons]
+        [[InlineKeyboardButton(button_text(b), callback_data=b.data)] for b in buttons]
     )
 
 
 def menu_keyboard(buttons: Sequence[Button]) -> ReplyKeyboardMarkup:
     """The persistent main menu, two labels a row; a tap sends the label as text."""
     rows = [
-        [KeyboardButton(b.label) for b in buttons[i : i + 2]] for i in range(0, len(buttons), 2)
+        [KeyboardButton(button_text(b)) for b in buttons[i : i + 2]]
+        for i in range(0, len(buttons), 2)
     ]
     return ReplyKeyboardMarkup(rows, resize_keyboard=True, is_persistent=True)

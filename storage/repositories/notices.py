@@ -4,7 +4,8 @@ A notice is *claimed* before it is sent, in a transaction of its own: an insert 
 key refuses for any second claimant (``sent_notices``), or a conditional update from
 ``pending`` to ``claimed`` (``broadcast_deliveries``). Only the claimant sends; it then records
 what became of the message. A claim left behind by a process that died mid-send becomes
-``unknown`` after a lease: it is reported, never sent again.
+``unknown`` after a lease — or at once when the claimant is known to be dead (a process of
+this host that no longer exists): it is reported, never sent again.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Executable, func, insert, select, update
+from sqlalchemy import Executable, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,14 +67,28 @@ class NoticeRepository:
             found.update(rows)
         return found
 
-    async def expire_claims(self, before: dt.datetime, now: dt.datetime) -> int:
-        """Claims older than ``before`` that never finished: their sender died; mark unknown."""
+    async def expire_claims(
+        self, before: dt.datetime, now: dt.datetime, dead: Sequence[str] = ()
+    ) -> int:
+        """Unfinished claims older than ``before``, or of ``dead`` claimants: mark unknown."""
+        stale = SentNotice.claimed_at < before
+        if dead:
+            stale = or_(stale, SentNotice.claimed_by.in_(list(dead)))
         result = await self._s.execute(
             update(SentNotice)
-            .where(SentNotice.status == NoticeStatus.CLAIMED, SentNotice.claimed_at < before)
+            .where(SentNotice.status == NoticeStatus.CLAIMED, stale)
             .values(status=NoticeStatus.UNKNOWN, finished_at=now, detail="interrupted")
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+    async def claimants(self) -> list[str]:
+        """Who holds unfinished claims."""
+        rows = await self._s.scalars(
+            select(SentNotice.claimed_by)
+            .where(SentNotice.status == NoticeStatus.CLAIMED)
+            .distinct()
+        )
+        return list(rows)
 
 
 class BroadcastRepository:
@@ -139,17 +154,28 @@ class BroadcastRepository:
             .values(status=status, updated_at=now, detail=detail)
         )
 
-    async def expire_claims(self, before: dt.datetime, now: dt.datetime) -> int:
-        """Copies claimed before ``before`` and never settled (their sender died): unknown."""
+    async def expire_claims(
+        self, before: dt.datetime, now: dt.datetime, dead: Sequence[str] = ()
+    ) -> int:
+        """Copies claimed before ``before``, or by ``dead`` claimants, never settled: unknown."""
+        stale = BroadcastDelivery.updated_at < before
+        if dead:
+            stale = or_(stale, BroadcastDelivery.detail.in_(list(dead)))
         result = await self._s.execute(
             update(BroadcastDelivery)
-            .where(
-                BroadcastDelivery.status == NoticeStatus.CLAIMED,
-                BroadcastDelivery.updated_at < before,
-            )
+            .where(BroadcastDelivery.status == NoticeStatus.CLAIMED, stale)
             .values(status=NoticeStatus.UNKNOWN, updated_at=now, detail="interrupted")
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+    async def claimants(self) -> list[str]:
+        """Who holds claimed, unsettled copies (the claimant is kept in ``detail``)."""
+        rows = await self._s.scalars(
+            select(BroadcastDelivery.detail)
+            .where(BroadcastDelivery.status == NoticeStatus.CLAIMED)
+            .distinct()
+        )
+        return [row for row in rows if row]
 
     async def counts(self, broadcast_id: int) -> dict[NoticeStatus, int]:
         """How many copies are in each state."""
