@@ -45,13 +45,18 @@ from storage.repositories.campaigns import CampaignRepository
 from storage.repositories.notices import BroadcastRepository
 from storage.repositories.units import UnitRepository, vn_sort_key
 
+#: Broadcast kind of the bot's own notices to a unit (no header, no progress, no report).
+NOTICE = "notice"
+
 __all__ = [
+    "NOTICE",
     "STATES",
     "TEXT_MAX",
     "audience_accounts",
     "audience_units",
     "begin",
     "copy_reply",
+    "notify_unit",
     "progress_reply",
     "report_reply",
 ]
@@ -156,9 +161,69 @@ def _reachable(account: ChatAccount) -> bool:
     return account.unreachable_at is None and bool(account.chat_id)
 
 
+def _copies(recipients: Sequence[Recipient], now: dt.datetime) -> list[BroadcastDelivery]:
+    """One copy per recipient: pending, or blocked at once when the account is unreachable."""
+    return [
+        BroadcastDelivery(
+            account_id=account.id,
+            unit_id=unit.id,
+            channel=account.channel,
+            chat_id=account.chat_id or "",
+            status=NoticeStatus.PENDING if _reachable(account) else NoticeStatus.BLOCKED,
+            updated_at=now,
+            detail=None if _reachable(account) else "unreachable",
+        )
+        for account, _, unit in recipients
+    ]
+
+
+async def notify_unit(ctx: Ctx, unit: Unit, text: str) -> int:
+    """Tell every linked head and member of ``unit`` something, once this message commits.
+
+    The bot's own notice (e.g. "your plan was returned, because …") rides on the broadcast
+    machinery: one row per recipient, delivered in the background by the channel's sender,
+    exactly once, without progress or report.
+
+    Args:
+        ctx: The step's context (its transaction holds the rows).
+        unit: Who is told.
+        text: The message, already rendered from a template (HTML, escaped).
+
+    Returns:
+        How many reachable recipients will get it.
+    """
+    recipients = await _accounts_of(ctx.session, [unit])
+    copies = _copies(recipients, ctx.now)
+    if not copies:
+        return 0
+    assert ctx.person is not None
+    await BroadcastRepository(ctx.session).add(
+        Broadcast(
+            created_by=ctx.person.id,
+            created_at=ctx.now,
+            text=text,
+            audience={"kind": "unit", "unit_id": unit.id},
+            audience_label=unit.name[:255],
+            origin_channel=ctx.msg.key.channel,
+            origin_chat_id=ctx.msg.key.chat_id,
+            status="sending",
+            kind=NOTICE,
+        ),
+        copies,
+    )
+    ctx.wake_after_commit("broadcast")
+    return sum(1 for c in copies if c.status is NoticeStatus.PENDING)
+
+
 # -- what recipients and the secretariat receive ----------------------------------------------
 def copy_reply(texts: Texts, broadcast: Broadcast, file: OutgoingFile | None) -> Reply:
-    """What one recipient receives: the header, the (escaped) text and the file, if any."""
+    """What one recipient receives: the header, the (escaped) text and the file, if any.
+
+    A ``notice`` (the bot telling a unit something) carries text already rendered from a
+    template, sent as it is.
+    """
+    if broadcast.kind == NOTICE:
+        return Reply(text=broadcast.text, file=file)
     return Reply(text=texts("thongbao.copy", text=broadcast.text), file=file)
 
 
@@ -442,18 +507,7 @@ async def _confirm(ctx: Ctx) -> list[Reply]:
     recipients = await audience_accounts(ctx.session, audience, ctx.now)
     if not any(_reachable(account) for account, _, _ in recipients):
         return await _choose(ctx, audience)  # the audience emptied since the preview
-    copies = [
-        BroadcastDelivery(
-            account_id=account.id,
-            unit_id=unit.id,
-            channel=account.channel,
-            chat_id=account.chat_id or "",
-            status=NoticeStatus.PENDING if _reachable(account) else NoticeStatus.BLOCKED,
-            updated_at=ctx.now,
-            detail=None if _reachable(account) else "unreachable",
-        )
-        for account, _, unit in recipients
-    ]
+    copies = _copies(recipients, ctx.now)
     broadcast = await BroadcastRepository(ctx.session).add(
         Broadcast(
             created_by=person.id,

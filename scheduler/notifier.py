@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.broadcast import copy_reply, progress_reply, report_reply
+from handlers.broadcast import NOTICE, copy_reply, progress_reply, report_reply
 from handlers.files import FileStore
 from handlers.messages import ChatKey, Delivery, OutgoingFile, Reply, Send
 from handlers.reminder_policy import WorkingCalendar
@@ -229,7 +229,9 @@ class BroadcastWorker:
     async def _deliver(self, broadcast: Broadcast, report: RunReport) -> None:
         file = await self._attachment(broadcast)
         copy = copy_reply(self._texts, broadcast, file)
-        await self._announce(broadcast)
+        reports = broadcast.kind != NOTICE  # the bot's own notices need no progress or report
+        if reports:
+            await self._announce(broadcast)
 
         async def worker() -> None:
             while True:
@@ -266,7 +268,7 @@ class BroadcastWorker:
             counts = await repo.counts(broadcast.id)
             unsettled = counts.get(NoticeStatus.PENDING, 0) + counts.get(NoticeStatus.CLAIMED, 0)
             finished = unsettled == 0 and await repo.finish(broadcast.id, self._clock())
-        if finished:
+        if finished and reports:
             await self._to_origin(
                 broadcast, f"report:{broadcast.id}", report_reply(self._texts, broadcast, counts)
             )

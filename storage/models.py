@@ -422,6 +422,11 @@ class Broadcast(Base):
     origin_chat_id: Mapped[str] = mapped_column(String(64))
     #: "sending" until every copy is settled, then "done" (the report is sent exactly once).
     status: Mapped[str] = mapped_column(String(16), default="sending", index=True)
+    #: "announcement" (from /thongbao: a header, progress and a report) or "notice" (the bot
+    #: telling a unit something, e.g. a returned submission: the text as is, no report).
+    kind: Mapped[str] = mapped_column(
+        String(16), default="announcement", server_default="announcement"
+    )
     finished_at: Mapped[dt.datetime | None] = mapped_column()
 
 
