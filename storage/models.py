@@ -37,6 +37,8 @@ __all__ = [
     "Campaign",
     "ChatAccount",
     "Conversation",
+    "Delegate",
+    "DelegateCategory",
     "Invite",
     "Nomination",
     "NominationStatus",
@@ -362,6 +364,36 @@ class Conversation(Base):
     chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     state: Mapped[str] = mapped_column(String(64), default="idle")
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+
+
+class DelegateCategory(enum.StrEnum):
+    """Why a delegate attends: an exemplary person (điển hình) or a guest (khách mời)."""
+
+    EXEMPLARY = "dien_hinh"
+    GUEST = "khach_moi"
+
+
+class Delegate(Base):
+    """One person a unit sends to the upper conference, counted against its quota."""
+
+    __tablename__ = "delegates"
+    __table_args__ = (Index("ix_delegates_campaign_unit", "campaign_id", "unit_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    full_name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[str | None] = mapped_column(String(255))
+    category: Mapped[DelegateCategory] = mapped_column(_enum(DelegateCategory))
+    gender: Mapped[str] = mapped_column(String(8))  # "nam" | "nu", like nominations
+    ethnicity: Mapped[str] = mapped_column(String(50), default="Kinh")
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    in_presidium: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: "active" or "withdrawn" (a withdrawn delegate no longer counts; kept for the audit).
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
 
 
