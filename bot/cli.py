@@ -43,6 +43,8 @@ from bot.telegram import (
 from handlers.campaign_file import CampaignFileError, load_campaign
 from handlers.core import COMMAND_MENU, GROUP_COMMAND_MENU
 from handlers.errors import UserError
+from handlers.exports import FORMATS, ExportFormat, ExportKind, Scope, build_export
+from handlers.exports.data import campaign_for, find_unit
 from handlers.invites import create_invite
 from handlers.progress import status_report
 from handlers.reminders import plan_notices
@@ -387,6 +389,53 @@ def reminders_preview(
         )
     pending = sum(1 for item in items if not item["already_sent"])
     typer.echo(f"Tổng: {len(items)} tin, {pending} chưa gửi.")
+
+
+@app.command("export")
+def export(
+    kind: Annotated[
+        ExportKind,
+        typer.Argument(
+            help="progress (tình hình nộp), nominations (trích ngang), delegates, report."
+        ),
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Tệp ghi ra.", dir_okay=False)],
+    fmt: Annotated[
+        ExportFormat | None,
+        typer.Option("--format", help="xlsx hoặc docx (mặc định: theo đuôi tệp -o, hoặc xlsx)."),
+    ] = None,
+    campaign: Annotated[
+        str | None, typer.Option(help="Mã kế hoạch (mặc định: kế hoạch mới nhất).")
+    ] = None,
+    unit: Annotated[
+        str | None, typer.Option(help="Mã hoặc tên đơn vị (mặc định: tất cả).")
+    ] = None,
+    now: NowOption = None,
+) -> None:
+    """Xuất tệp Excel/Word: tình hình nộp, danh sách trích ngang, đại biểu, báo cáo tổng hợp."""
+    if fmt is None:
+        suffix = output.suffix.lower().lstrip(".")
+        fmt = (
+            ExportFormat(suffix) if suffix in {f.value for f in ExportFormat} else FORMATS[kind][0]
+        )
+    if fmt not in FORMATS[kind]:
+        raise _fail(f"Nội dung {kind.value} chỉ xuất được dạng: {', '.join(FORMATS[kind])}.")
+    chosen = fmt
+
+    async def work(the_app: App) -> tuple[str, int]:
+        deps = the_app.core.deps
+        async with the_app.session_factory() as session:
+            found = await campaign_for(session, campaign)
+            if found is None:
+                raise _fail("Hiện chưa có kế hoạch nào để xuất dữ liệu.")
+            scope_unit = await find_unit(session, unit) if unit else None
+            scope = Scope(found, scope_unit, deps.clock())
+            file = await build_export(session, deps.texts, kind, chosen, scope)
+        output.write_bytes(file.data)
+        return file.name, len(file.data)
+
+    name, size = _run(Settings(), now, work)
+    typer.echo(f"Đã ghi {output} ({size} byte; tên gợi ý: {name}).")
 
 
 def main() -> None:

@@ -33,7 +33,8 @@ Format (top-level keys)::
                                     # ("21:00-07:00"), include_members false, enabled true
     settings: {}                    # optional, free (quotas, milestones…), stored as is, except
                                     # reminders: {…} (campaign-wide policy, same keys) and
-                                    # digest: {enabled, at, working_days_only}, validated
+                                    # digest: {enabled, at, working_days_only}, and
+                                    # delegates: {quota, …} (handlers.delegate_rules), validated
 
 Requirements are matched by code. A requirement that disappeared from the file is deleted when no
 submission or nomination refers to it; otherwise it is kept untouched and listed in
@@ -70,6 +71,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.delegate_rules import DelegateRulesError, parse_rules
 from handlers.files import DOCUMENT_EXTENSIONS
 from handlers.reminder_policy import PolicyError, parse_digest, parse_policy
 from handlers.vocab import REQUIREMENT_KIND_LABELS, UNIT_KINDS, unit_kind_from_text
@@ -472,6 +474,15 @@ class CampaignFile(_Spec):
             parse_policy(value.get("reminders"))
             parse_digest(value)
         except PolicyError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("settings")
+    @classmethod
+    def _valid_delegate_settings(cls, value: dict[str, Any]) -> dict[str, Any]:
+        try:
+            parse_rules(value)
+        except DelegateRulesError as exc:
             raise ValueError(str(exc)) from None
         return value
 

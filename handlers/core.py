@@ -18,7 +18,17 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import broadcast, listing, nominate, onboarding, status, submit
+from handlers import (
+    broadcast,
+    delegates,
+    exports,
+    listing,
+    nominate,
+    onboarding,
+    review,
+    status,
+    submit,
+)
 from handlers.context import IDLE, CoreDeps, Ctx, StateSpec, Step
 from handlers.errors import UserError
 from handlers.messages import ChatKey, Incoming, Reply
@@ -53,6 +63,9 @@ _COMMANDS: Mapping[str, _Command] = {
     "tinhhinh": _Command(status.status, private_only=False),
     "chuanop": _Command(status.late),
     "thongbao": _Command(broadcast.begin),
+    "daibieu": _Command(delegates.begin),
+    "duyet": _Command(review.begin),
+    "xuat": _Command(exports.chat.begin),
 }
 _ALIASES: Mapping[str, str] = {
     "help": "trogiup",
@@ -64,6 +77,9 @@ _ALIASES: Mapping[str, str] = {
     "late": "chuanop",
     "batdau": "start",
     "broadcast": "thongbao",
+    "delegates": "daibieu",
+    "review": "duyet",
+    "export": "xuat",
 }
 
 #: The command menu a channel shows (Telegram's setMyCommands): name → what it does.
@@ -73,7 +89,10 @@ COMMAND_MENU: tuple[tuple[str, str], ...] = (
     ("danhsach", "Xem, sửa, rút những gì đơn vị đã gửi"),
     ("tinhhinh", "Tình hình nộp, việc còn phải làm"),
     ("chuanop", "Ai chưa nộp, còn thiếu gì"),
+    ("duyet", "Duyệt, trả lại hồ sơ các đơn vị gửi (Thường trực)"),
     ("thongbao", "Gửi thông báo tới các đơn vị (Thường trực)"),
+    ("daibieu", "Danh sách đại biểu dự Hội nghị cấp trên"),
+    ("xuat", "Xuất Excel, Word: tình hình, danh sách đề cử, đại biểu, báo cáo"),
     ("huy", "Thoát khỏi thao tác đang làm"),
     ("trogiup", "Hướng dẫn sử dụng"),
     ("start", "Liên kết tài khoản bằng mã mời"),
@@ -90,6 +109,9 @@ _STATES: Mapping[str, StateSpec] = {
     **listing.STATES,
     **status.STATES,
     **broadcast.STATES,
+    **delegates.STATES,
+    **review.STATES,
+    **exports.chat.STATES,
 }
 
 

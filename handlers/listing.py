@@ -221,6 +221,8 @@ async def _edit_value(ctx: Ctx) -> list[Reply]:
         setattr(item, key, value)
     item.revision += 1
     item.updated_at = ctx.now
+    if item.status is NominationStatus.RETURNED:  # corrected: back to the review queue
+        item.status = NominationStatus.SUBMITTED
     ctx.audit("nomination.edit", "nomination", item.id, field=key, old=old, new=value)
     ctx.end()
     label = nominate.FIELD_BY_KEY[key].label

@@ -17,12 +17,14 @@ _MENUS: dict[Role, tuple[Button, ...]] = {
         Button("📊 Tình hình", "cmd:tinhhinh"),
         Button("⏰ Ai chưa nộp?", "cmd:chuanop"),
         Button("📣 Thông báo", "cmd:thongbao"),
+        Button("✅ Duyệt", "cmd:duyet"),
         Button("❓ Trợ giúp", "cmd:trogiup"),
     ),
     Role.UNIT_HEAD: (
         Button("📤 Nộp báo cáo", "cmd:nop"),
         Button("🏅 Đề cử", "cmd:decu"),
         Button("📋 Danh sách đã gửi", "cmd:danhsach"),
+        Button("👥 Đại biểu", "cmd:daibieu"),
         Button("📊 Tình hình", "cmd:tinhhinh"),
     ),
     Role.UNIT_MEMBER: (

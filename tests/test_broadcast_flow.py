@@ -463,7 +463,7 @@ async def test_alias_menu_and_help(chat: Chat) -> None:
     await noivu.send("/broadcast")
     assert "Vui lòng gửi nội dung thông báo" in noivu.text
     names = [name for name, _ in COMMAND_MENU]
-    assert names.index("thongbao") == names.index("huy") - 1
+    assert names.index("thongbao") < names.index("huy")  # with the other commands, before /huy
     badinh = chat("badinh")
     await badinh.send("/trogiup")
     assert "/thongbao" not in badinh.text

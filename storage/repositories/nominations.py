@@ -64,3 +64,33 @@ class NominationRepository:
             .group_by(Nomination.requirement_id, Nomination.unit_id)
         )
         return {(r, u): (n, first) for r, u, n, first in rows.tuples() if r is not None}
+
+    async def awaiting_review(
+        self, campaign_ids: Sequence[int], unit_id: int | None = None
+    ) -> list[tuple[int, dt.datetime]]:
+        """Return (id, sent at) of nominations not yet reviewed, oldest first.
+
+        Args:
+            campaign_ids: The campaigns looked at (the active ones).
+            unit_id: Only this unit's nominations, if given.
+        """
+        if not campaign_ids:
+            return []
+        stmt = select(Nomination.id, Nomination.created_at).where(
+            Nomination.campaign_id.in_(campaign_ids),
+            Nomination.status == NominationStatus.SUBMITTED,
+        )
+        if unit_id is not None:
+            stmt = stmt.where(Nomination.unit_id == unit_id)
+        rows = await self._s.execute(stmt.order_by(Nomination.created_at, Nomination.id))
+        return list(rows.tuples())
+
+    async def get_for_update(self, nomination_id: int) -> Nomination | None:
+        """Return one nomination locked until the transaction ends (PostgreSQL), freshly read."""
+        rows = await self._s.scalars(
+            select(Nomination)
+            .where(Nomination.id == nomination_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return rows.first()

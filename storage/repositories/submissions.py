@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Submission
+from storage.models import Submission, SubmissionStatus
 
 __all__ = ["SubmissionRepository"]
 
@@ -80,3 +81,34 @@ class SubmissionRepository:
             .order_by(Submission.version.desc())
         )
         return list(rows)
+
+    async def awaiting_review(
+        self, requirement_ids: Sequence[int], unit_id: int | None = None
+    ) -> list[tuple[int, dt.datetime]]:
+        """Return (id, submitted at) of current versions not yet reviewed, oldest first.
+
+        Args:
+            requirement_ids: The requirements looked at (those of the active campaigns).
+            unit_id: Only this unit's versions, if given.
+        """
+        if not requirement_ids:
+            return []
+        stmt = select(Submission.id, Submission.submitted_at).where(
+            Submission.requirement_id.in_(requirement_ids),
+            Submission.is_current,
+            Submission.status == SubmissionStatus.SUBMITTED,
+        )
+        if unit_id is not None:
+            stmt = stmt.where(Submission.unit_id == unit_id)
+        rows = await self._s.execute(stmt.order_by(Submission.submitted_at, Submission.id))
+        return list(rows.tuples())
+
+    async def get_for_update(self, submission_id: int) -> Submission | None:
+        """Return one version locked until the transaction ends (PostgreSQL), freshly read."""
+        rows = await self._s.scalars(
+            select(Submission)
+            .where(Submission.id == submission_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return rows.first()
