@@ -14,6 +14,7 @@ MIGRATION_DB := $(abspath $(VENV)/autogenerate.db)
 MIGRATION_URL := sqlite+aiosqlite:///$(MIGRATION_DB)
 BENCH_ARGS ?=
 BROADCAST_ARGS ?=
+STATUS_ARGS ?=
 
 .PHONY: help venv run lint test test-sqlite test-postgres migration initial-migration bench \
 	clean distclean
@@ -26,7 +27,8 @@ help:
 	@echo 'make migration MSG="..."  autogenerate the next numbered revision from the models'
 	@echo 'make initial-migration    regenerate 0001_initial.py (only while it is the only one)'
 	@echo 'make bench                time one message through the core (BENCH_ARGS="--n 200"),'
-	@echo '                          then a 1 000-recipient broadcast (BROADCAST_ARGS="--pg-url URL")'
+	@echo '                          a 1 000-recipient broadcast (BROADCAST_ARGS="--pg-url URL"),'
+	@echo '                          status over 10 000 units (STATUS_ARGS="--runs 15 --no-pg")'
 	@echo 'make clean / distclean    remove caches / also the virtualenv'
 
 $(STAMP): pyproject.toml
@@ -90,6 +92,7 @@ initial-migration: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py $(BENCH_ARGS)
 	PYTHONPATH=. $(BIN)/python bench/bench_broadcast.py $(BROADCAST_ARGS)
+	$(BIN)/python bench/bench_status.py $(STATUS_ARGS)
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .hypothesis build dist *.egg-info

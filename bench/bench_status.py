@@ -1,0 +1,497 @@
+"""Time the secretariat's status figures on big synthetic data, SQLite and PostgreSQL.
+
+Usage::
+
+    python bench/bench_status.py [--runs 15] [--units 10000] [--nominations 500000]
+                                 [--requirements 20] [--pg-url URL] [--no-pg] [--no-sqlite]
+
+For each database (a fresh SQLite file in a temporary directory; a fresh PostgreSQL schema that
+is dropped afterwards) and for two sizes -- the full one and one tenth of its units and
+nominations (same requirements) -- the script migrates an empty database with Alembic, seeds
+one campaign with bulk inserts (units, requirements, award forms, submissions for 60-80 % of
+the unit × requirement pairs with older versions and dossier parts, nominations in every
+status), runs ``VACUUM ANALYZE`` on PostgreSQL (what autovacuum does after bulk inserts) or
+``ANALYZE`` on SQLite, then times ``--runs`` times, each in a new session:
+
+* ``figures``: :func:`handlers.stats.requirement_stats` + :func:`handlers.stats.nomination_stats`
+  (what the issue asks to time), and each of them alone;
+* ``overview``: :func:`handlers.stats.campaign_status` (figures, overdue units, newest items);
+* ``filtered``: the figures for one block (khối/cụm).
+
+It prints the median and p95 of each, and the ratio big / small of the medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.pool import NullPool
+
+from handlers.stats import (
+    UnitFilter,
+    campaign_status,
+    nomination_stats,
+    requirement_stats,
+)
+from storage import migrate
+from storage.db import make_engine, make_session_factory
+from storage.models import (
+    AwardForm,
+    Campaign,
+    Nomination,
+    NominationStatus,
+    Requirement,
+    RequirementKind,
+    SubjectKind,
+    Submission,
+    SubmissionStatus,
+    Unit,
+)
+
+__all__ = ["main"]
+
+DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+TZ = dt.timezone(dt.timedelta(hours=7))
+#: The moment the figures are asked for: about half of the deadlines have passed.
+NOW = dt.datetime(2020, 4, 1, 9, 0, tzinfo=TZ)
+CHUNK = 5000
+
+KINDS = ("xa_phuong", "co_quan", "doan_the", "doanh_nghiep", "truong_hoc")
+PARTS = ("Báo cáo tổng kết", "Danh sách trích ngang", "Tờ trình", "Biên bản", "Báo cáo thành tích")
+FORMS = (
+    ("CSTDCS", "Chiến sĩ thi đua cơ sở", SubjectKind.INDIVIDUAL),
+    ("LDTT", "Lao động tiên tiến", SubjectKind.INDIVIDUAL),
+    ("GK_CN", "Giấy khen của Chủ tịch UBND", SubjectKind.INDIVIDUAL),
+    ("BK_CN", "Bằng khen của Chủ tịch UBND tỉnh", SubjectKind.INDIVIDUAL),
+    ("TTLDXS", "Tập thể lao động xuất sắc", SubjectKind.COLLECTIVE),
+    ("TTLDTT", "Tập thể lao động tiên tiến", SubjectKind.COLLECTIVE),
+    ("GK_TT", "Giấy khen của Chủ tịch UBND", SubjectKind.COLLECTIVE),
+    ("BK_TT", "Bằng khen của Chủ tịch UBND tỉnh", SubjectKind.COLLECTIVE),
+)
+
+
+@dataclass(frozen=True)
+class Size:
+    """How much data to seed."""
+
+    label: str
+    units: int
+    requirements: int
+    nominations: int
+
+
+# ---------------------------------------------------------------------------------------------
+# Databases
+# ---------------------------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def sqlite_engine() -> AsyncIterator[AsyncEngine]:
+    """A migrated SQLite file in a temporary directory, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="tdkt-bench-status-") as tmp:
+        engine = make_engine(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}")
+        try:
+            await migrate.upgrade(engine)
+            yield engine
+        finally:
+            await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def postgres_engine(url: str) -> AsyncIterator[AsyncEngine]:
+    """A migrated, throw-away schema on the PostgreSQL server at ``url``."""
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(url, poolclass=NullPool)
+    try:
+        async with admin.begin() as conn:
+            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        engine = make_engine(url, connect_args={"server_settings": {"search_path": schema}})
+        try:
+            await migrate.upgrade(engine)
+            yield engine
+        finally:
+            await engine.dispose()
+    finally:
+        async with admin.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        await admin.dispose()
+
+
+async def postgres_reachable(url: str) -> bool:
+    """Whether a PostgreSQL server answers at ``url`` within a few seconds."""
+    engine = make_engine(url, poolclass=NullPool)
+    try:
+        async with asyncio.timeout(3), engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure means "skip PostgreSQL"
+        print(f"PostgreSQL not reachable at {url}: {exc!r}")
+        return False
+    finally:
+        await engine.dispose()
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Synthetic data
+# ---------------------------------------------------------------------------------------------
+
+
+def _requirement_rows(campaign_id: int, n: int, unit_codes: Sequence[str]) -> list[dict[str, Any]]:
+    """``n`` requirements: plans, reports, events, dossiers of 5 parts, 2 nomination lists.
+
+    Deadlines spread from 15/11/2019 to 15/6/2020; a few apply to some unit kinds or to a list
+    of unit codes only.
+    """
+    kinds = (
+        RequirementKind.PLAN,
+        RequirementKind.REPORT,
+        RequirementKind.EVENT,
+        RequirementKind.DOSSIER,
+        RequirementKind.REPORT,
+    )
+    rows = []
+    first_due = dt.date(2019, 11, 15)
+    for i in range(n):
+        kind = RequirementKind.NOMINATION_LIST if i in (n // 2, n - 1) else kinds[i % len(kinds)]
+        rows.append(
+            {
+                "campaign_id": campaign_id,
+                "code": f"R{i:02d}",
+                "title": f"Nội dung số {i + 1} ({kind.value})",
+                "kind": kind,
+                "due_date": first_due + dt.timedelta(days=(i * 210) // max(n - 1, 1)),
+                "unit_kinds": [KINDS[i % 3], KINDS[3]] if i % 7 == 3 else [],
+                "unit_codes": list(unit_codes[: max(len(unit_codes) // 20, 3)])
+                if i % 9 == 5
+                else [],
+                "parts": list(PARTS) if kind is RequirementKind.DOSSIER else [],
+                "position": i,
+                "policy": {},
+                "accept": [],
+            }
+        )
+    return rows
+
+
+def _applies(req: Requirement, unit: tuple[int, str, str]) -> bool:
+    _, code, kind = unit
+    if req.unit_codes and code not in req.unit_codes:
+        return False
+    return not req.unit_kinds or kind in req.unit_kinds
+
+
+def _submission_rows(
+    rng: random.Random, reqs: Sequence[Requirement], units: Sequence[tuple[int, str, str]]
+) -> Iterable[dict[str, Any]]:
+    """Submissions for 60-80 % of the applicable pairs (per requirement), some with history."""
+    for req in reqs:
+        if req.kind is RequirementKind.NOMINATION_LIST:
+            continue
+        share = rng.uniform(0.6, 0.8)
+        due = dt.datetime.combine(req.due_date, dt.time(17), tzinfo=TZ)
+        for unit in units:
+            if not _applies(req, unit) or rng.random() > share:
+                continue
+            parts = [""]
+            if req.parts:
+                parts = list(req.parts) if rng.random() < 0.8 else rng.sample(req.parts, 2)
+            for part in parts:
+                at = due + dt.timedelta(hours=rng.uniform(-30 * 24, 6 * 24))
+                if rng.random() < 0.15:  # an older version, replaced
+                    yield _submission(unit[0], req.id, part, 1, False, at, "returned")
+                    version = 2
+                else:
+                    version = 1
+                status = rng.choices(("accepted", "submitted", "returned"), (6, 3, 1))[0]
+                at += dt.timedelta(hours=rng.uniform(1, 48))
+                yield _submission(unit[0], req.id, part, version, True, at, status)
+
+
+def _submission(
+    unit_id: int, req_id: int, part: str, version: int, current: bool, at: dt.datetime, status: str
+) -> dict[str, Any]:
+    return {
+        "unit_id": unit_id,
+        "requirement_id": req_id,
+        "part": part,
+        "version": version,
+        "is_current": current,
+        "text": "Nội dung đã nộp",
+        "status": SubmissionStatus(status),
+        "return_reason": "Thiếu chữ ký" if status == "returned" else None,
+        "submitted_at": at,
+    }
+
+
+def _nomination_rows(
+    rng: random.Random,
+    campaign_id: int,
+    reqs: Sequence[Requirement],
+    units: Sequence[tuple[int, str, str]],
+    n: int,
+) -> Iterable[dict[str, Any]]:
+    lists = [r for r in reqs if r.kind is RequirementKind.NOMINATION_LIST]
+    statuses = (
+        NominationStatus.SUBMITTED,
+        NominationStatus.ACCEPTED,
+        NominationStatus.RETURNED,
+        NominationStatus.WITHDRAWN,
+    )
+    weights = [1.0 / (1 + (i % 50)) for i in range(len(units))]  # some units nominate a lot
+    picked = rng.choices(units, weights, k=n)
+    for i in range(n):
+        req = rng.choice(lists) if lists and rng.random() < 0.9 else None
+        code, name, subject = rng.choice(FORMS)
+        due = req.due_date if req is not None else dt.date(2020, 4, 15)
+        at = dt.datetime.combine(due, dt.time(12), tzinfo=TZ) - dt.timedelta(
+            hours=rng.uniform(-72, 40 * 24)
+        )
+        individual = subject is SubjectKind.INDIVIDUAL
+        yield {
+            "campaign_id": campaign_id,
+            "requirement_id": req.id if req is not None else None,
+            "unit_id": picked[i][0],
+            "subject": subject,
+            "full_name": f"Người được đề cử {i}" if individual else f"Tập thể {i}",
+            "gender": rng.choice(("nam", "nu")) if individual else None,
+            "birth_year": rng.randint(1960, 2000) if individual else None,
+            "position": None,
+            "award_code": code,
+            "award_name": name,
+            "summary": "Hoàn thành xuất sắc nhiệm vụ.",
+            "status": rng.choices(statuses, (70, 20, 5, 5))[0],
+            "created_at": at,
+            "updated_at": at,
+            "revision": 1,
+        }
+
+
+async def _insert(engine: AsyncEngine, table: Any, rows: Iterable[dict[str, Any]]) -> int:
+    """Insert ``rows`` in chunks of :data:`CHUNK` (executemany), one transaction per chunk."""
+    count = 0
+    chunk: list[dict[str, Any]] = []
+
+    async def flush() -> None:
+        async with engine.begin() as conn:
+            await conn.execute(insert(table), chunk)
+
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= CHUNK:
+            await flush()
+            count += len(chunk)
+            chunk = []
+    if chunk:
+        await flush()
+        count += len(chunk)
+    return count
+
+
+async def seed(engine: AsyncEngine, size: Size, seed_value: int = 2019) -> dict[str, float]:
+    """Seed one campaign of ``size``; return seconds per step (and row counts)."""
+    rng = random.Random(seed_value)
+    report: dict[str, float] = {}
+    start = time.perf_counter()
+    blocks = max(size.units // 500, 4)
+    units = [
+        {
+            "code": f"U{i:05d}",
+            "name": f"Đơn vị số {i}",
+            "kind": KINDS[i % len(KINDS)],
+            "block": f"Cụm thi đua số {i % blocks + 1}" if i % 97 else None,
+            "staff_count": 20,
+        }
+        for i in range(size.units)
+    ]
+    await _insert(engine, Unit.__table__, units)
+    sf = make_session_factory(engine)
+    async with sf.begin() as session:
+        campaign = Campaign(code="BENCH", title="Kế hoạch thử tải", timezone="Asia/Ho_Chi_Minh")
+        session.add(campaign)
+        await session.flush()
+        campaign_id = campaign.id
+        session.add_all(
+            AwardForm(campaign_id=campaign_id, code=c, name=n, subject=s, position=i)
+            for i, (c, n, s) in enumerate(FORMS)
+        )
+    unit_rows = [
+        (uid, code, kind)
+        for uid, code, kind in (
+            await _fetch(sf, select(Unit.id, Unit.code, Unit.kind).order_by(Unit.id))
+        )
+    ]
+    await _insert(
+        engine,
+        Requirement.__table__,
+        _requirement_rows(campaign_id, size.requirements, [c for _, c, _ in unit_rows]),
+    )
+    async with sf() as session:
+        reqs = list(
+            await session.scalars(
+                select(Requirement).where(Requirement.campaign_id == campaign_id)
+            )
+        )
+    report["seed units+requirements s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    report["submissions"] = await _insert(
+        engine, Submission.__table__, _submission_rows(rng, reqs, unit_rows)
+    )
+    report["seed submissions s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    report["nominations"] = await _insert(
+        engine,
+        Nomination.__table__,
+        _nomination_rows(rng, campaign_id, reqs, unit_rows, size.nominations),
+    )
+    report["seed nominations s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    # What autovacuum does after bulk inserts on PostgreSQL (statistics, and the visibility map
+    # that lets index-only scans skip the table); statistics only on SQLite.
+    async with engine.connect() as conn:
+        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        vacuum = "VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"
+        await auto.execute(text(vacuum))
+    report["vacuum/analyze s"] = time.perf_counter() - start
+    return report
+
+
+async def _fetch(sf: async_sessionmaker[AsyncSession], query: Any) -> list[Any]:
+    async with sf() as session:
+        return list((await session.execute(query)).tuples())
+
+
+# ---------------------------------------------------------------------------------------------
+# Timing
+# ---------------------------------------------------------------------------------------------
+
+
+async def _time(
+    sf: async_sessionmaker[AsyncSession],
+    runs: int,
+    work: Callable[[AsyncSession, Campaign], Awaitable[object]],
+) -> list[float]:
+    timings = []
+    for _ in range(runs + 1):  # the first run warms caches and is not counted
+        async with sf() as session:
+            campaign = (
+                await session.scalars(select(Campaign).where(Campaign.code == "BENCH"))
+            ).one()
+            start = time.perf_counter()
+            await work(session, campaign)
+            timings.append(time.perf_counter() - start)
+    return timings[1:]
+
+
+async def time_figures(engine: AsyncEngine, runs: int) -> dict[str, list[float]]:
+    """Time the secretariat's figures ``runs`` times each; seconds per run, by kind."""
+    sf = make_session_factory(engine)
+    block = (await _fetch(sf, select(Unit.block).where(Unit.block.is_not(None)).limit(1)))[0][0]
+
+    async def figures(session: AsyncSession, campaign: Campaign) -> None:
+        await requirement_stats(session, campaign, NOW)
+        await nomination_stats(session, campaign)
+
+    async def req_only(session: AsyncSession, campaign: Campaign) -> None:
+        await requirement_stats(session, campaign, NOW)
+
+    async def noms_only(session: AsyncSession, campaign: Campaign) -> None:
+        await nomination_stats(session, campaign)
+
+    async def overview(session: AsyncSession, campaign: Campaign) -> None:
+        await campaign_status(session, campaign, NOW)
+
+    async def filtered(session: AsyncSession, campaign: Campaign) -> None:
+        where = UnitFilter(block=block)
+        await requirement_stats(session, campaign, NOW, where)
+        await nomination_stats(session, campaign, where)
+
+    return {
+        "figures": await _time(sf, runs, figures),
+        "  requirement_stats": await _time(sf, runs, req_only),
+        "  nomination_stats": await _time(sf, runs, noms_only),
+        "overview": await _time(sf, runs, overview),
+        "filtered (1 block)": await _time(sf, runs, filtered),
+    }
+
+
+def _stats(timings: Sequence[float]) -> tuple[float, float]:
+    ms = sorted(t * 1000 for t in timings)
+    p95 = statistics.quantiles(ms, n=20, method="inclusive")[-1] if len(ms) > 1 else ms[0]
+    return statistics.median(ms), p95
+
+
+async def bench_database(
+    label: str,
+    engine_factory: Callable[[], contextlib.AbstractAsyncContextManager[AsyncEngine]],
+    sizes: Sequence[Size],
+    runs: int,
+) -> None:
+    """Seed and time every size on one kind of database; print the figures."""
+    medians: dict[str, dict[str, float]] = {}
+    for size in sizes:
+        async with engine_factory() as engine:
+            report = await seed(engine, size)
+            setup = ", ".join(
+                f"{k} {v:.1f}" if k.endswith(" s") else f"{k} {int(v)}" for k, v in report.items()
+            )
+            print(
+                f"[{label} {size.label}] {size.units} units × {size.requirements} requirements, "
+                f"{size.nominations} nominations; {setup}"
+            )
+            medians[size.label] = {}
+            for kind, timings in (await time_figures(engine, runs)).items():
+                median, p95 = _stats(timings)
+                medians[size.label][kind] = median
+                print(
+                    f"  {label:<10} {size.label:<5} {kind:<22} n={len(timings):<3} "
+                    f"median={median:9.1f} ms  p95={p95:9.1f} ms"
+                )
+    if len(sizes) == 2:
+        big, small = (s.label for s in sizes)
+        for kind, median in medians[big].items():
+            ratio = median / medians[small][kind] if medians[small][kind] else float("nan")
+            print(f"  {label:<10} ratio {big}/{small} {kind:<22} {ratio:6.1f}×")
+
+
+async def run(args: argparse.Namespace) -> None:
+    """Benchmark SQLite, then PostgreSQL when reachable."""
+    big = Size("big", args.units, args.requirements, args.nominations)
+    small = Size("small", args.units // 10, args.requirements, args.nominations // 10)
+    sizes = [big, small]
+    if not args.no_sqlite:
+        await bench_database("sqlite", sqlite_engine, sizes, args.runs)
+    if not args.no_pg and await postgres_reachable(args.pg_url):
+        await bench_database("postgresql", lambda: postgres_engine(args.pg_url), sizes, args.runs)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parse the command line and run the benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--runs", type=int, default=15, help="timed runs per figure (15)")
+    parser.add_argument("--units", type=int, default=10_000, help="units, big size (10000)")
+    parser.add_argument("--requirements", type=int, default=20, help="requirements (20)")
+    parser.add_argument(
+        "--nominations", type=int, default=500_000, help="nominations, big size (500000)"
+    )
+    parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL URL (asyncpg)")
+    parser.add_argument("--no-pg", action="store_true", help="SQLite only")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    asyncio.run(run(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()

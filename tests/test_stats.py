@@ -1,0 +1,698 @@
+"""The SQL status figures (handlers.stats) against the reference, handlers.progress; the chart;
+the secretariat's /tinhhinh and /chuanop built on them.
+
+``campaign_progress`` marks every unit in Python; the figures here come from aggregate SQL. They
+must agree exactly: on the Bỉm Sơn demo loaded at several moments and read at later ones, with
+and without filters, and on random campaigns (random units, requirements, submissions with
+versions, parts and every status, nominations in every status, times on both sides of the
+local midnight that ends a due date, campaign timezones with and without daylight saving).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import random
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from matplotlib.image import imread
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import load_demo, parse_now
+from handlers import status as status_handlers
+from handlers.chart import progress_chart
+from handlers.progress import Mark, RequirementProgress, UnitMark, campaign_progress
+from handlers.stats import (
+    NominationStats,
+    RecentItem,
+    RequirementStats,
+    UnitFilter,
+    UnitStanding,
+    block_options,
+    campaign_status,
+    kind_options,
+    missing_units,
+    nomination_stats,
+    recent_activity,
+    requirement_stats,
+    unit_standings,
+)
+from storage.models import (
+    AwardForm,
+    Campaign,
+    Nomination,
+    NominationStatus,
+    Requirement,
+    RequirementKind,
+    SubjectKind,
+    Submission,
+    SubmissionStatus,
+    Unit,
+)
+from storage.repositories.campaigns import CampaignRepository
+from storage.repositories.units import UnitRepository
+from tests.harness import ChatHarness, Clock
+
+SF = async_sessionmaker[AsyncSession]
+Chat = Callable[..., ChatHarness]
+TZ = "Asia/Ho_Chi_Minh"
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# The reference: handlers.progress, and plain Python over the rows
+# ---------------------------------------------------------------------------------------------
+
+
+def _counts(p: RequirementProgress) -> tuple[int, ...]:
+    marks = Counter(m.mark for m in p.marks)
+    late = sum(1 for m in p.marks if m.done and m.late)
+    return (len(p.marks), len(p.done), marks[Mark.ACCEPTED], marks[Mark.RETURNED],
+            marks[Mark.PARTIAL], late)  # fmt: skip
+
+
+def _sql_counts(s: RequirementStats) -> tuple[int, ...]:
+    return (s.total, s.submitted, s.accepted, s.returned, s.partial, s.late)
+
+
+def _mark(m: UnitMark | UnitStanding) -> tuple[Any, ...]:
+    return (m.unit.id, m.mark, m.at, m.late, m.parts_done, m.reason, m.count)
+
+
+def _filters(units: Sequence[Unit]) -> list[UnitFilter]:
+    blocks = sorted({u.block for u in units if u.block})
+    kinds = sorted({u.kind for u in units})
+    found = [UnitFilter()]
+    found += [UnitFilter(block=b) for b in blocks]
+    found += [UnitFilter(kind=k) for k in kinds]
+    found += [UnitFilter(block=b, kind=k) for b in blocks[:2] for k in kinds]
+    found += [UnitFilter(unit_id=u.id) for u in units[:3]]
+    found.append(UnitFilter(block="Không có khối này"))
+    return found
+
+
+def _chosen(units: Sequence[Unit], where: UnitFilter) -> list[Unit]:
+    return [
+        u
+        for u in units
+        if where.block in (None, u.block)
+        and where.kind in (None, u.kind)
+        and where.unit_id in (None, u.id)
+    ]
+
+
+def _nomination_reference(
+    noms: Sequence[Nomination], units: Sequence[Unit], names: dict[str, str]
+) -> dict[str, Any]:
+    by_id = {u.id: u for u in units}
+    kept = [n for n in noms if n.unit_id in by_id and n.status is not NominationStatus.WITHDRAWN]
+    standing = [n for n in kept if n.status is not NominationStatus.RETURNED]
+    return {
+        "total": len(standing),
+        "accepted": sum(1 for n in standing if n.status is NominationStatus.ACCEPTED),
+        "returned": len(kept) - len(standing),
+        "units": len({n.unit_id for n in standing}),
+        "by_award": Counter(
+            (n.award_code, names.get(n.award_code, n.award_name), n.subject.value)
+            for n in standing
+        ),
+        "by_subject": Counter(n.subject.value for n in standing),
+        "by_gender": Counter(
+            n.gender or "" for n in standing if n.subject is SubjectKind.INDIVIDUAL
+        ),
+        "by_block": Counter(by_id[n.unit_id].block or "" for n in standing),
+        "by_unit": Counter(str(n.unit_id) for n in standing),
+    }
+
+
+def _nomination_figures(n: NominationStats) -> dict[str, Any]:
+    return {
+        "total": n.total,
+        "accepted": n.accepted,
+        "returned": n.returned,
+        "units": n.units,
+        "by_award": Counter({(a.code, a.name, a.subject): a.count for a in n.by_award}),
+        "by_subject": Counter({c.key: c.count for c in n.by_subject}),
+        "by_gender": Counter({c.key: c.count for c in n.by_gender}),
+        "by_block": Counter({c.key: c.count for c in n.by_block}),
+        "by_unit": Counter({c.key: c.count for c in n.by_unit}),
+    }
+
+
+def _cutoff(req: Requirement, tz: ZoneInfo) -> dt.datetime:
+    return dt.datetime.combine(req.due_date + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+
+
+def _recent_reference(
+    subs: Sequence[Submission],
+    noms: Sequence[Nomination],
+    reqs: dict[int, Requirement],
+    units: Sequence[Unit],
+    tz: ZoneInfo,
+) -> list[tuple[Any, ...]]:
+    """(at, unit id, requirement id, status, late, part, nominations), newest first."""
+    ids = {u.id for u in units}
+    items = [
+        (
+            s.submitted_at,
+            s.unit_id,
+            s.requirement_id,
+            s.status.value,
+            s.submitted_at >= _cutoff(reqs[s.requirement_id], tz),
+            s.part,
+            0,
+        )
+        for s in subs
+        if s.is_current
+        and s.status is not SubmissionStatus.WITHDRAWN
+        and s.unit_id in ids
+        and s.requirement_id in reqs
+    ]
+    batches: dict[tuple[int, int | None], list[Nomination]] = {}
+    for n in noms:
+        if n.unit_id in ids and n.status is not NominationStatus.WITHDRAWN:
+            batches.setdefault((n.unit_id, n.requirement_id), []).append(n)
+    for (uid, rid), batch in batches.items():
+        at = max(n.created_at for n in batch)
+        req = reqs.get(rid) if rid is not None else None
+        late = req is not None and at >= _cutoff(req, tz)
+        items.append((at, uid, rid if req else None, "submitted", late, "", len(batch)))
+    items.sort(key=lambda it: it[0], reverse=True)
+    return items
+
+
+def _recent(it: RecentItem) -> tuple[Any, ...]:
+    rid = it.requirement.id if it.requirement else None
+    return (it.at, it.unit.id, rid, it.status, it.late, it.part, it.nominations)
+
+
+async def _check_campaign(
+    session: AsyncSession, campaign: Campaign, now: dt.datetime, *, limit: int = 2
+) -> int:
+    """Every figure of ``campaign`` at ``now`` against the reference, for every filter.
+
+    Returns:
+        How many requirement × filter figures were compared.
+    """
+    tz = ZoneInfo(campaign.timezone)
+    units = await UnitRepository(session).list_all()
+    reqs = {r.id: r for r in await CampaignRepository(session).requirements_for(campaign.id)}
+    subs = list(await session.scalars(select(Submission)))
+    noms = list(
+        await session.scalars(select(Nomination).where(Nomination.campaign_id == campaign.id))
+    )
+    names = {
+        f.code: f.name
+        for f in await session.scalars(
+            select(AwardForm).where(AwardForm.campaign_id == campaign.id)
+        )
+    }
+    compared = 0
+    for where in _filters(units):
+        chosen = _chosen(units, where)
+        progress = await campaign_progress(session, campaign, now, chosen)
+        stats = await requirement_stats(session, campaign, now, where)
+        assert [s.requirement.id for s in stats] == [p.requirement.id for p in progress]
+        for s, p in zip(stats, progress, strict=True):
+            assert _sql_counts(s) == _counts(p), (where, s.requirement.code)
+            assert s.days_left == p.days_left
+            assert s.missing == len(p.missing)
+            compared += 1
+
+        standings = await unit_standings(session, campaign, now, where)
+        for p in progress:
+            expected = sorted(_mark(m) for m in p.marks)
+            got = sorted(_mark(m) for m in standings.get(p.requirement.id, []))
+            assert got == expected, (where, p.requirement.code)
+
+        lists = await missing_units(session, campaign, now, where)
+        for owing, p in zip(lists, progress, strict=True):
+            assert [_mark(m) for m in owing.units] == [
+                _mark(m) for m in sorted(p.missing, key=lambda m: _key(m.unit))
+            ]
+            assert owing.more == 0
+        overdue = await missing_units(
+            session, campaign, now, where, overdue_only=True, limit=limit
+        )
+        late_reqs = [p for p in progress if p.days_left < 0 and p.missing]
+        assert [o.stats.requirement.id for o in overdue] == [p.requirement.id for p in late_reqs]
+        for owing, p in zip(overdue, late_reqs, strict=True):
+            first = sorted(p.missing, key=lambda m: m.unit.id)[:limit]
+            assert {m.unit.id for m in owing.units} == {m.unit.id for m in first}
+            assert owing.more == len(p.missing) - len(first)
+            assert [m.unit.sort_key() for m in owing.units] == sorted(
+                m.unit.sort_key() for m in owing.units
+            )
+
+        figures = await nomination_stats(session, campaign, where, unit_limit=None)
+        assert _nomination_figures(figures) == _nomination_reference(noms, chosen, names)
+        assert [a.count for a in figures.by_award] == sorted(
+            (a.count for a in figures.by_award), reverse=True
+        )
+        top = await nomination_stats(session, campaign, where, unit_limit=2)
+        assert [c.count for c in top.by_unit] == sorted(
+            _nomination_reference(noms, chosen, names)["by_unit"].values(), reverse=True
+        )[:2]
+
+        recent = await recent_activity(
+            session, campaign, where, limit=4, requirements=list(reqs.values())
+        )
+        expected_recent = _recent_reference(subs, noms, reqs, chosen, tz)
+        assert [it.at for it in recent] == [it[0] for it in expected_recent[:4]]
+        for item in recent:
+            assert _recent(item) in expected_recent
+    return compared
+
+
+def _key(unit: Unit) -> tuple[Any, ...]:
+    from storage.repositories.units import vn_sort_key
+
+    return (unit.block is None, vn_sort_key(unit.block or ""), vn_sort_key(unit.name), unit.id)
+
+
+async def _demo_campaign(sf: SF) -> Campaign:
+    async with sf() as s:
+        return (await CampaignRepository(s).get_active())[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# The demo: loaded at a moment (records up to then), read then and later
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("demo")
+async def test_demo_figures_equal_the_reference_this_morning(
+    session_factory: SF, clock: Clock
+) -> None:
+    campaign = await _demo_campaign(session_factory)
+    async with session_factory() as s:
+        stats = await requirement_stats(s, campaign, clock())
+        assert [(x.requirement.code, x.submitted, x.total) for x in stats] == [
+            ("KEHOACH", 12, 21),
+            ("HNDIEM", 0, 3),
+            ("HOINGHI", 0, 21),
+            ("DECU", 2, 21),
+            ("HOSO", 0, 21),
+        ]
+        plan = stats[0]
+        assert (plan.accepted, plan.late, plan.on_time, round(plan.on_time_pct or 0)) == (
+            11, 0, 12, 57,
+        )  # fmt: skip
+        assert await _check_campaign(s, campaign, clock()) > 0
+    for later in ("2019-11-16T09:00", "2020-04-16T09:00", "2020-07-01T09:00"):
+        clock.set(later)  # the same records, read later: deadlines pass, units become overdue
+        async with session_factory() as s:
+            await _check_campaign(s, campaign, clock())
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["2019-10-01T09:00", "2019-11-16T09:00", "2020-03-21T09:00", "2020-04-16T09:00",
+     "2020-07-01T09:00"],
+)  # fmt: skip
+async def test_demo_figures_equal_the_reference_later(session_factory: SF, moment: str) -> None:
+    now = parse_now(moment, TZ)
+    async with session_factory.begin() as s:
+        assert await load_demo(s, now)  # the records dated up to that moment
+    campaign = await _demo_campaign(session_factory)
+    async with session_factory() as s:
+        assert await _check_campaign(s, campaign, now) >= 5 * 20
+        await _check_campaign(s, campaign, now + dt.timedelta(days=40))
+
+
+async def test_demo_figures_at_the_end(session_factory: SF) -> None:
+    """Everything sent: known figures, including a late plan and a returned one."""
+    now = parse_now("2020-04-16T09:00", TZ)
+    async with session_factory.begin() as s:
+        await load_demo(s, now)
+    campaign = await _demo_campaign(session_factory)
+    async with session_factory() as s:
+        stats = {x.requirement.code: x for x in await requirement_stats(s, campaign, now)}
+        plan = stats["KEHOACH"]
+        assert (plan.submitted, plan.accepted, plan.returned, plan.late, plan.missing) == (
+            17, 12, 1, 2, 4,
+        )  # fmt: skip
+        assert (stats["HOSO"].partial, stats["HOSO"].submitted) == (1, 1)
+        noms = await nomination_stats(s, campaign)
+        assert (noms.total, noms.accepted, noms.returned, noms.units) == (28, 8, 0, 5)
+        assert {c.key: c.count for c in noms.by_subject} == {"ca_nhan": 20, "tap_the": 8}
+        assert {c.key: c.count for c in noms.by_gender} == {"nam": 10, "nu": 10}
+        overview = await campaign_status(s, campaign, now)
+        assert overview.overdue_for(stats["HNDIEM"].requirement.id) is not None
+        blocks = await block_options(s)
+        kinds = await kind_options(s)
+    assert [(o.value, o.units) for o in blocks] == [
+        ("Khối cơ quan", 4),
+        ("Khối doanh nghiệp", 3),
+        ("Khối Đảng - đoàn thể", 6),
+        ("Khối xã, phường", 8),
+    ]
+    assert [o.value for o in kinds] == ["xa_phuong", "co_quan", "doan_the", "doanh_nghiep"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Random campaigns
+# ---------------------------------------------------------------------------------------------
+
+_TIMEZONES = ("Asia/Ho_Chi_Minh", "America/Sao_Paulo", "Europe/Paris", "Pacific/Kiritimati")
+_KINDS = ("xa_phuong", "co_quan", "doanh_nghiep")
+_BLOCKS = ("Cụm 1", "Cụm 2", None)
+_PARTS = ("Tờ trình", "Biên bản", "Báo cáo", "Danh sách")
+_FORMS = (
+    ("LDTT", "Lao động tiên tiến", SubjectKind.INDIVIDUAL),
+    ("CSTD", "Chiến sĩ thi đua cơ sở", SubjectKind.INDIVIDUAL),
+    ("TTLDTT", "Tập thể lao động tiên tiến", SubjectKind.COLLECTIVE),
+)
+
+
+_TICK = iter(range(1, 10**6))
+
+
+def _moment(rng: random.Random, due: dt.date, tz: ZoneInfo) -> dt.datetime:
+    """A time near the end of ``due`` (local): on either side of midnight, or days around.
+
+    Every time is distinct (a microsecond tick): with equal times the reference's choice (e.g.
+    which returned version's reason it reports) would depend on the order rows come back in.
+    """
+    midnight = dt.datetime.combine(due + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+    if rng.random() < 0.4:
+        offset = dt.timedelta(seconds=rng.choice((-1, 0, 1, -3600, 3599, 7200)))
+    else:
+        offset = dt.timedelta(minutes=rng.randint(-5 * 24 * 60, 3 * 24 * 60))
+    return (midnight + offset + dt.timedelta(microseconds=next(_TICK))).astimezone(dt.UTC)
+
+
+async def _random_campaign(
+    s: AsyncSession, rng: random.Random, code: str, units: Sequence[Unit]
+) -> Campaign:
+    tz_name = rng.choice(_TIMEZONES)
+    tz = ZoneInfo(tz_name)
+    campaign = Campaign(code=code, title=f"Kế hoạch {code}", timezone=tz_name)
+    s.add(campaign)
+    await s.flush()
+    s.add_all(
+        AwardForm(campaign_id=campaign.id, code=c, name=n, subject=subj, position=i)
+        for i, (c, n, subj) in enumerate(_FORMS)
+    )
+    reqs = []
+    for i in range(rng.randint(2, 7)):
+        kind = rng.choice(list(RequirementKind))
+        parts: list[str] = []
+        if kind is RequirementKind.DOSSIER and rng.random() < 0.8:
+            parts = rng.sample(_PARTS, rng.randint(1, 3))
+            if rng.random() < 0.2:
+                parts.append(parts[0])  # a repeated part counts once
+        reqs.append(
+            Requirement(
+                campaign_id=campaign.id,
+                code=f"R{i}",
+                title=f"Nội dung {i}",
+                kind=kind,
+                due_date=dt.date(2020, 1, 10) + dt.timedelta(days=rng.randint(0, 10)),
+                unit_kinds=rng.sample(_KINDS, rng.randint(1, 2)) if rng.random() < 0.3 else [],
+                unit_codes=(
+                    [*rng.sample([u.code for u in units], 3), "KHONG-CO"]
+                    if rng.random() < 0.2
+                    else []
+                ),
+                parts=parts,
+                position=rng.randint(0, 2),
+            )
+        )
+    s.add_all(reqs)
+    await s.flush()
+    statuses = list(SubmissionStatus)
+    for req in reqs:
+        for unit in units:
+            if rng.random() < 0.35:
+                continue  # applicable or not: a row of a unit it does not apply to is ignored
+            choices = [*(req.parts or [""]), "", "Phần lạ"]
+            for part in set(rng.sample(choices, rng.randint(1, len(choices)))):
+                versions = rng.randint(1, 3)
+                for version in range(1, versions + 1):
+                    current = version == versions or rng.random() < 0.05  # rarely two current
+                    status = rng.choice(statuses)
+                    s.add(
+                        Submission(
+                            unit_id=unit.id,
+                            requirement_id=req.id,
+                            part=part,
+                            version=version,
+                            is_current=current,
+                            status=status,
+                            text="nội dung",
+                            return_reason=f"Lý do {version}"
+                            if status is SubmissionStatus.RETURNED
+                            else None,
+                            submitted_at=_moment(rng, req.due_date, tz),
+                        )
+                    )
+    for unit in units:
+        for _ in range(rng.choice((0, 0, 1, 2, 4))):
+            req = rng.choice([*reqs, None])
+            code_, name, subject = rng.choice(
+                [*_FORMS, ("CU", "Hình thức đã bỏ", SubjectKind.INDIVIDUAL)]
+            )
+            due = req.due_date if req is not None else dt.date(2020, 1, 15)
+            at = _moment(rng, due, tz)
+            s.add(
+                Nomination(
+                    campaign_id=campaign.id,
+                    requirement_id=req.id if req is not None else None,
+                    unit_id=unit.id,
+                    subject=subject,
+                    full_name=f"Người {rng.randint(1, 10_000)}",
+                    gender=rng.choice(("nam", "nu", None))
+                    if subject is SubjectKind.INDIVIDUAL
+                    else None,
+                    award_code=code_,
+                    award_name=name,
+                    summary="Thành tích.",
+                    status=rng.choice(list(NominationStatus)),
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
+    await s.flush()
+    return campaign
+
+
+@pytest.mark.parametrize("seed", range(8))
+async def test_random_campaigns_equal_the_reference(session_factory: SF, seed: int) -> None:
+    rng = random.Random(seed)
+    async with session_factory.begin() as s:
+        units = [
+            Unit(
+                code=f"U{i:03d}",
+                name=f"Đơn vị {rng.choice('ABCĐEƠ')}{i}",
+                kind=rng.choice(_KINDS),
+                block=rng.choice(_BLOCKS),
+            )
+            for i in range(rng.randint(4, 18))
+        ]
+        s.add_all(units)
+        await s.flush()
+        campaigns = [await _random_campaign(s, rng, f"C{seed}-{k}", units) for k in range(2)]
+        ids = [c.id for c in campaigns]
+    for campaign_id in ids:
+        async with session_factory() as s:
+            campaign = await s.get(Campaign, campaign_id)
+            assert campaign is not None
+            for day in (5, 15, 25):
+                now = dt.datetime(2020, 1, day, 3, tzinfo=dt.UTC)
+                await _check_campaign(s, campaign, now, limit=rng.randint(1, 3))
+
+
+# ---------------------------------------------------------------------------------------------
+# The chart
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("demo")
+async def test_chart_is_a_png_that_opens_again(session_factory: SF, clock: Clock) -> None:
+    campaign = await _demo_campaign(session_factory)
+    async with session_factory() as s:
+        stats = await requirement_stats(s, campaign, clock())
+    png = progress_chart(stats, subtitle="Lọc: khối/cụm «Khối xã, phường»")
+    assert png.startswith(PNG)
+    image = imread(io.BytesIO(png), format="png")
+    height, width = image.shape[:2]
+    assert width == 1000 and 350 <= height <= 900
+    assert image[..., :3].std() > 0.05  # something is drawn
+    assert progress_chart(stats, subtitle="Lọc: khối/cụm «Khối xã, phường»") == png  # cached
+
+    empty = imread(io.BytesIO(progress_chart([])), format="png")
+    assert empty.shape[1] == 1000
+    many = [*stats, *stats, *stats, *stats]  # 20 requirements: taller, still one image
+    tall = imread(io.BytesIO(progress_chart(many)), format="png")
+    assert tall.shape[0] > height
+
+
+# ---------------------------------------------------------------------------------------------
+# /tinhhinh and /chuanop
+# ---------------------------------------------------------------------------------------------
+
+
+def _overview(harness: ChatHarness) -> str:
+    return next(r.text for r in harness.replies if "Tình hình thực hiện" in r.text)
+
+
+@pytest.mark.usefixtures("demo")
+async def test_overview_has_the_chart_and_the_figures(chat: Chat) -> None:
+    noivu = chat("noivu")
+    await noivu.send("/tinhhinh")
+    chart, overview = noivu.replies
+    assert chart.file is not None and chart.file.name == "tinh-hinh.png"
+    assert chart.file.mime_type == "image/png" and chart.file.data.startswith(PNG)
+    assert "Đã nộp: <b>12/21</b>; chưa nộp: 9" in overview.text
+    assert "Đúng hạn: 12 (57%); đã tiếp nhận: 11" in overview.text
+    assert "🏅 Đề cử: <b>11</b> (cá nhân 8, tập thể 3) của 2 đơn vị" in overview.text
+    assert "Gửi gần đây" in overview.text and "Phường Ngọc Trạo: mục 1" in overview.text
+    assert noivu.buttons == [
+        "🔎 Xem một đơn vị",
+        "🏢 Lọc theo khối/cụm",
+        "🏷 Lọc theo loại đơn vị",
+        "🏅 Số liệu đề cử",
+    ]
+    assert len(overview.text) < 3500
+    assert "📎 tinh-hinh.png" in noivu.text  # a text-only channel names the file
+
+
+async def test_overview_at_the_end_names_overdue_units(
+    session_factory: SF, chat: Chat, clock: Clock
+) -> None:
+    clock.set("2020-04-16T09:00")
+    async with session_factory.begin() as s:
+        await load_demo(s, clock())
+    noivu = chat("noivu")
+    await noivu.send("/tinhhinh")
+    text = _overview(noivu)
+    assert "Đã nộp: <b>17/21</b>; chưa nộp: 4 (trong đó 1 bị trả lại)" in text
+    assert "Đúng hạn: 15 (71%); muộn: 2; đã tiếp nhận: 12" in text
+    assert "⏰ Quá hạn chưa nộp: Phường Ba Đình\n" in text  # the pilot conference (3 units)
+    assert "và 10 đơn vị khác" in text
+    assert "(trong đó 1 nộp chưa đủ)" in text
+    assert "4 đề cử (mục 4) (muộn)" in text
+    assert len(text) < 3500
+
+
+@pytest.mark.usefixtures("demo")
+async def test_filter_by_block_then_kind_then_clear(chat: Chat) -> None:
+    noivu = chat("noivu")
+    await noivu.send("/tinhhinh")
+    await noivu.press("Lọc theo khối/cụm")
+    assert noivu.buttons == [
+        "Khối cơ quan (4 đơn vị)",
+        "Khối doanh nghiệp (3 đơn vị)",
+        "Khối Đảng - đoàn thể (6 đơn vị)",
+        "Khối xã, phường (8 đơn vị)",
+        "↩️ Quay lại",
+    ]
+    await noivu.press("Khối xã, phường")
+    text = _overview(noivu)
+    assert "Đang lọc: khối/cụm «Khối xã, phường»" in text
+    assert "Đã nộp: <b>4/8</b>; chưa nộp: 4" in text
+    assert noivu.replies[0].file is not None  # the chart follows the filter
+    assert "✖️ Bỏ lọc" in noivu.buttons
+    await noivu.press("Xem một đơn vị")
+    assert len(noivu.buttons) == 8 and "Phường Ba Đình" in noivu.buttons
+    assert "Công ty CP Xi măng Bỉm Sơn" not in noivu.buttons
+    await noivu.press("Phường Ba Đình")
+    assert "Phường Ba Đình — các nội dung phải nộp" in noivu.text
+
+    await noivu.send("/tinhhinh")  # a new overview starts without a filter
+    assert "Đang lọc" not in _overview(noivu)
+    await noivu.press("Lọc theo loại đơn vị")
+    await noivu.send("doanh nghiep")  # typed instead of pressed
+    assert "Đang lọc: loại «Doanh nghiệp»" in _overview(noivu)
+    assert "Đã nộp: <b>2/3</b>" in _overview(noivu)
+    await noivu.press("Lọc theo khối/cụm")
+    await noivu.press("Quay lại")
+    assert "Đang lọc: loại «Doanh nghiệp»" in _overview(noivu)
+    await noivu.press("Bỏ lọc")
+    assert "Đã nộp: <b>12/21</b>" in _overview(noivu)
+    assert "✖️ Bỏ lọc" not in noivu.buttons
+
+
+@pytest.mark.usefixtures("demo")
+async def test_nomination_figures_follow_the_filter(chat: Chat) -> None:
+    noivu = chat("noivu")
+    await noivu.send("/tinhhinh")
+    await noivu.press("Số liệu đề cử")
+    assert "Tổng số: 11 đề cử của 2 đơn vị; đã tiếp nhận 3." in noivu.text
+    assert "Cá nhân theo giới tính:" in noivu.text and "Theo hình thức đề nghị:" in noivu.text
+    assert "📊 Tình hình nộp" in noivu.buttons
+    await noivu.press("Lọc theo khối/cụm")
+    await noivu.press("Khối xã, phường")
+    assert "Số liệu đề cử" in noivu.text and "Tổng số: 6 đề cử của 1 đơn vị" in noivu.text
+    assert "Phường Bắc Sơn: 6" in noivu.text
+    await noivu.press("Tình hình nộp")
+    assert "Đang lọc: khối/cụm «Khối xã, phường»" in _overview(noivu)
+
+
+@pytest.mark.usefixtures("demo")
+async def test_typed_filters(chat: Chat) -> None:
+    noivu = chat("noivu")
+    await noivu.send("/tinhhinh khối: xa phuong loai:phuong")
+    text = _overview(noivu)
+    assert "Đang lọc: khối/cụm «Khối xã, phường», loại «Xã/phường»" in text
+    await noivu.send("/tinhhinh cum:khong co")
+    assert "Không tìm thấy khối/cụm «khong co»" in noivu.text
+    assert "Khối xã, phường (8 đơn vị)" in noivu.buttons
+    await noivu.press("Khối doanh nghiệp")
+    assert "Đang lọc: khối/cụm «Khối doanh nghiệp»" in _overview(noivu)
+    await noivu.send("/tinhhinh DN-XIMANG")  # not a filter: a unit, as before
+    assert "Công ty CP Xi măng Bỉm Sơn — các nội dung phải nộp" in noivu.text
+
+
+@pytest.mark.usefixtures("demo")
+async def test_group_gets_chart_and_overview_without_buttons(chat: Chat) -> None:
+    group = chat("noivu", private=False)
+    await group.send("/tinhhinh")
+    assert group.replies[0].file is not None
+    assert "12/21" in group.text and group.buttons == []
+    assert "Lọc nhanh" not in group.text
+    await group.send("/tinhhinh loai:khong ro")
+    assert "Không tìm thấy loại đơn vị «khong ro». Có thể gõ: Xã/phường; Cơ quan" in group.text
+    assert group.buttons == []
+
+
+@pytest.mark.usefixtures("demo")
+async def test_unit_head_keeps_the_checklist(chat: Chat) -> None:
+    badinh = chat("badinh")
+    await badinh.send("/tinhhinh")
+    assert [r.file for r in badinh.replies] == [None]
+    assert "Phường Ba Đình — các nội dung phải nộp" in badinh.text
+    await badinh.send("/tinhhinh khoi:xa phuong")
+    assert "đơn vị mình" in badinh.text
+
+
+@pytest.mark.usefixtures("demo")
+async def test_chuanop_from_sql_with_filter_and_limit(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    noivu = chat("noivu")
+    await noivu.send("/chuanop khoi:doanh nghiep")
+    assert "Đang lọc: khối/cụm «Khối doanh nghiệp»" in noivu.text
+    plan = noivu.text.split("Kế hoạch tổ chức Hội nghị")[1].split("\n\n")[0]
+    assert "Chưa nộp 1/3 đơn vị" in plan and "Công ty CP Bao bì Bỉm Sơn" in plan
+    assert "Phường Ba Đình" not in noivu.text
+    monkeypatch.setattr(status_handlers, "CHUANOP_LIMIT", 2)
+    await noivu.send("/chuanop")
+    assert "Chưa nộp 9/21 đơn vị" in noivu.text and "… và 7 đơn vị khác" in noivu.text
+    await noivu.send("/chuanop khoi:khong co")
+    assert "Không tìm thấy khối/cụm «khong co». Có thể gõ: Khối cơ quan" in noivu.text
+
+
+def test_parse_filter() -> None:
+    parse = status_handlers.parse_filter
+    assert parse("DN-XIMANG") is None
+    assert parse("ba dinh khoi:x") is None  # a unit name first: not a filter
+    assert parse("khoi:Khối xã, phường") == {"block": "Khối xã, phường"}
+    assert parse("KHỐI: a  loại : b") == {"block": "a", "kind": "b"}
+    assert parse("cụm:c") == {"block": "c"}
