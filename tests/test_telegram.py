@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import hashlib
 import socket
 from collections.abc import Callable
 from pathlib import Path
 
+import openpyxl
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.app import Wakeups
 from bot.telegram import WebhookConfig
 from handlers.core import Core
 from handlers.messages import ChatKey, Delivery, Incoming, OutgoingFile, Reply
+from scheduler import BroadcastWorker, Notifier, SchedulerService
 from storage.models import ChatAccount, Nomination, Role, StoredFile, Submission, Unit
-from tests.fake_telegram import FakeBotAPI
+from tests.fake_telegram import Call, FakeBotAPI
 from tests.harness import Clock
 from tests.telegram_harness import BotRunner, TgUser, invite_code
 
@@ -346,3 +350,66 @@ async def test_processed_update_ids_are_forgotten_after_a_week(
     async with session_factory() as s:
         assert not await ProcessedUpdateRepository(s).seen("telegram", "1")
         assert await ProcessedUpdateRepository(s).seen("telegram", "2")
+
+
+async def test_secretariat_day_status_chart_review_notice_and_exports(
+    fake_telegram: FakeBotAPI,
+    core: Core,
+    demo: None,
+    session_factory: SF,
+    tg_user: User,
+    clock: Clock,
+    tmp_path: Path,
+) -> None:
+    """The office's day on Telegram: status with its chart, a return the unit hears of, files."""
+    wakeups = Wakeups()
+    office_core = Core(dataclasses.replace(core.deps, wake=wakeups))
+    runner = BotRunner(fake_telegram, office_core, session_factory)
+    adapter = await runner.start()
+    senders = {"telegram": adapter.sender.send}
+    deps = office_core.deps
+    service = SchedulerService(
+        session_factory,
+        Notifier(session_factory, deps.texts, deps.clock, senders, "e2e"),
+        BroadcastWorker(session_factory, deps.texts, deps.files, deps.clock, senders, "e2e"),
+        deps.clock,
+    )
+    await service.start()
+    wakeups.bind(service.wake)
+    try:
+        head, secretary = tg_user(8002), tg_user(8001)
+        await _onboard(head, session_factory, clock)
+        await _onboard(secretary, session_factory, clock, Role.SECRETARIAT, None)
+        await head.say("/nop", expect="nộp nội dung nào")
+        await head.press("Kế hoạch tổ chức", expect="gửi tệp")
+        await head.send_file(b"%PDF-1.4 ke hoach", "ke-hoach.pdf", "application/pdf", "Xác nhận")
+        await head.press("Xác nhận gửi", expect="Đã lưu")
+
+        await secretary.say("/tinhhinh", expect="13/21")
+        chart = (await fake_telegram.wait_for(lambda c: c.method == "sendPhoto"))[0]
+        assert chart.chat_id == 8001 and chart.files["photo"].data.startswith(b"\x89PNG")
+
+        def document_to_secretary(call: Call) -> bool:
+            return call.method == "sendDocument" and call.chat_id == 8001
+
+        await secretary.say("/duyet X-HALAN", expect="Xã Hà Lan")
+        card = (await fake_telegram.wait_for(document_to_secretary))[0]  # the plan, to open
+        assert card.files["document"].data == b"%PDF-1.4 ke hoach"
+        await secretary.press("Trả lại", expect="lý do")
+        await secretary.say("Kế hoạch chưa có chữ ký, đóng dấu.", expect="Đã trả lại")
+        notice = await head.answer(0, expect="Kế hoạch chưa có chữ ký, đóng dấu.")
+        assert "bị trả lại" in (notice.text or "")
+
+        await secretary.say("/xuat", expect="Danh sách trích ngang")
+        await secretary.press("Danh sách trích ngang", expect="Excel")
+        await secretary.press("Excel", expect="")
+        document = (await fake_telegram.wait_for(document_to_secretary, count=2))[-1]
+        path = tmp_path / "trich-ngang.xlsx"
+        path.write_bytes(document.files["document"].data)
+        sheet = openpyxl.load_workbook(path).active
+        assert sheet is not None
+        values = [cell for row in sheet.iter_rows(values_only=True) for cell in row if cell]
+        assert "Họ và tên" in values and "I. Cá nhân" in values
+    finally:
+        await service.stop()
+        await runner.stop()
