@@ -122,11 +122,17 @@ def chat(
     now: NowOption = None,
 ) -> None:
     """Trò chuyện với bot trên console (đọc từ stdin, kết thúc ở EOF)."""
+    settings = Settings()
 
     async def work(the_app: App) -> None:
-        await ConsoleAdapter(the_app.core.handle, the_app.core.apology(), handle).run()
+        await ConsoleAdapter(
+            the_app.core.handle,
+            the_app.core.apology(),
+            handle,
+            outbox=settings.data_dir / "outbox",
+        ).run()
 
-    _run(Settings(), now, work)
+    _run(settings, now, work)
 
 
 @app.command()
@@ -156,7 +162,12 @@ def run(
         typer.echo(
             "Gõ /as badinh để chuyển sang tài khoản lãnh đạo phường Ba Đình; Ctrl-D để thoát."
         )
-        adapter = ConsoleAdapter(the_app.core.handle, the_app.core.apology(), handle)
+        adapter = ConsoleAdapter(
+            the_app.core.handle,
+            the_app.core.apology(),
+            handle,
+            outbox=settings.data_dir / "outbox",
+        )
         service = build_scheduler(the_app, {CONSOLE: adapter.push})
         await service.start()
         try:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.console import ConsoleAdapter
-from handlers.messages import Button, Incoming, Reply
+from handlers.messages import Button, Incoming, OutgoingFile, Reply
 
 APOLOGY = Reply("Xin lỗi, hệ thống gặp sự cố")
 
@@ -43,3 +43,16 @@ async def test_renders_html_subset_as_plain_text_and_survives_a_failure(
     assert "tệp to trinh.pdf: 8 byte" in text
     assert "database went away" in caplog.text
     assert [m.key.chat_id for m in seen] == ["badinh"] * 3
+
+
+async def test_files_the_bot_sends_are_saved_to_the_outbox(tmp_path: Path) -> None:
+    async def handle(msg: Incoming) -> list[Reply]:
+        return [Reply("Tệp xuất", file=OutgoingFile("bao-cao.xlsx", "application/xlsx", b"PK"))]
+
+    out = io.StringIO()
+    adapter = ConsoleAdapter(
+        handle, Reply("lỗi"), "noivu", io.StringIO(), out, outbox=tmp_path / "outbox"
+    )
+    await adapter.send("/xuat")
+    assert (tmp_path / "outbox" / "bao-cao.xlsx").read_bytes() == b"PK"
+    assert "đã lưu tệp" in out.getvalue()

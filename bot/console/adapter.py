@@ -49,6 +49,7 @@ class ConsoleAdapter:
         stdin: Where lines come from (a pipe works; EOF ends the session).
         stdout: Where replies go.
         echo: Print each input line (useful when stdin is not a terminal).
+        outbox: Where files the bot sends are saved (None: only their name is shown).
     """
 
     def __init__(
@@ -60,6 +61,7 @@ class ConsoleAdapter:
         stdout: TextIO | None = None,
         *,
         echo: bool | None = None,
+        outbox: Path | None = None,
     ) -> None:
         self._handle = handle
         self._apology = apology
@@ -67,6 +69,7 @@ class ConsoleAdapter:
         self._in = stdin or sys.stdin
         self._out = stdout or sys.stdout
         self._echo = (not self._in.isatty()) if echo is None else echo
+        self._outbox = outbox
 
     def _print(self, text: str) -> None:
         print(text, file=self._out, flush=True)
@@ -127,7 +130,17 @@ class ConsoleAdapter:
             replies = [self._apology]
         for reply in replies:
             self._print(render_text(reply))
+            await self._keep_file(reply)
         self._print("")
+
+    async def _keep_file(self, reply: Reply) -> None:
+        """Save a file the bot sent (an export, a chart) where the user can open it."""
+        if reply.file is None or self._outbox is None:
+            return
+        target = self._outbox / Path(reply.file.name).name
+        await asyncio.to_thread(self._outbox.mkdir, parents=True, exist_ok=True)
+        await asyncio.to_thread(target.write_bytes, reply.file.data)
+        self._print(f"  (đã lưu tệp: {target})")
 
 
 def _file(arg: str) -> IncomingFile | None:
