@@ -23,18 +23,17 @@ import datetime as dt
 import os
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import text
+from benchdb import postgres_engine, postgres_reachable, sqlite_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.telegram import Limits, TelegramSender
 from handlers.texts import Texts
 from scheduler import BroadcastWorker
-from storage import migrate
-from storage.db import make_engine, make_session_factory
+from storage.db import make_session_factory
 from storage.files import LocalFileStore
 from storage.models import (
     Broadcast,
@@ -54,72 +53,64 @@ NOW = dt.datetime(2019, 11, 12, 2, 0, tzinfo=dt.UTC)
 FIRST_CHAT = 700_000
 
 
-async def _seed(url: str, n: int, **engine_kwargs: object) -> int:
-    engine = make_engine(url, **engine_kwargs)
-    try:
-        await migrate.upgrade(engine)
-        sf = make_session_factory(engine)
-        async with sf.begin() as s:
-            boss = Person(full_name="Thường trực", role=Role.SECRETARIAT, created_at=NOW)
-            s.add(boss)
-            units = [
-                Unit(code=f"U{i:05d}", name=f"Đơn vị {i}", kind="khac", created_at=NOW)
-                for i in range(n)
-            ]
-            s.add_all(units)
-            await s.flush()
-            people = [
-                Person(
-                    full_name=f"Lãnh đạo {i}", role=Role.UNIT_HEAD, unit_id=u.id, created_at=NOW
-                )
-                for i, u in enumerate(units)
-            ]
-            s.add_all(people)
-            await s.flush()
-            accounts = [
-                ChatAccount(
-                    person_id=p.id,
-                    channel="telegram",
-                    external_id=str(FIRST_CHAT + i),
-                    chat_id=str(FIRST_CHAT + i),
-                    linked_at=NOW,
-                )
-                for i, p in enumerate(people)
-            ]
-            s.add_all(accounts)
-            await s.flush()
-            broadcast = await BroadcastRepository(s).add(
-                Broadcast(
-                    created_by=boss.id,
-                    created_at=NOW,
-                    text="Đề nghị các đơn vị gửi Kế hoạch trước ngày 15/11/2019.",
-                    audience={"kind": "all"},
-                    audience_label="Tất cả đơn vị",
-                    origin_channel="telegram",
-                    origin_chat_id="1",
-                    status="sending",
-                ),
-                [
-                    BroadcastDelivery(
-                        account_id=a.id,
-                        unit_id=p.unit_id,
-                        channel="telegram",
-                        chat_id=a.chat_id or "",
-                        status=NoticeStatus.PENDING,
-                        updated_at=NOW,
-                    )
-                    for a, p in zip(accounts, people, strict=True)
-                ],
+async def _seed(engine: AsyncEngine, n: int) -> int:
+    sf = make_session_factory(engine)
+    async with sf.begin() as s:
+        boss = Person(full_name="Thường trực", role=Role.SECRETARIAT, created_at=NOW)
+        s.add(boss)
+        units = [
+            Unit(code=f"U{i:05d}", name=f"Đơn vị {i}", kind="khac", created_at=NOW)
+            for i in range(n)
+        ]
+        s.add_all(units)
+        await s.flush()
+        people = [
+            Person(full_name=f"Lãnh đạo {i}", role=Role.UNIT_HEAD, unit_id=u.id, created_at=NOW)
+            for i, u in enumerate(units)
+        ]
+        s.add_all(people)
+        await s.flush()
+        accounts = [
+            ChatAccount(
+                person_id=p.id,
+                channel="telegram",
+                external_id=str(FIRST_CHAT + i),
+                chat_id=str(FIRST_CHAT + i),
+                linked_at=NOW,
             )
-            return broadcast.id
-    finally:
-        await engine.dispose()
+            for i, p in enumerate(people)
+        ]
+        s.add_all(accounts)
+        await s.flush()
+        broadcast = await BroadcastRepository(s).add(
+            Broadcast(
+                created_by=boss.id,
+                created_at=NOW,
+                text="Đề nghị các đơn vị gửi Kế hoạch trước ngày 15/11/2019.",
+                audience={"kind": "all"},
+                audience_label="Tất cả đơn vị",
+                origin_channel="telegram",
+                origin_chat_id="1",
+                status="sending",
+            ),
+            [
+                BroadcastDelivery(
+                    account_id=a.id,
+                    unit_id=p.unit_id,
+                    channel="telegram",
+                    chat_id=a.chat_id or "",
+                    status=NoticeStatus.PENDING,
+                    updated_at=NOW,
+                )
+                for a, p in zip(accounts, people, strict=True)
+            ],
+        )
+        return broadcast.id
 
 
-async def run(url: str, n: int, rate: int, **engine_kwargs: object) -> None:
+async def run(label: str, engine: AsyncEngine, n: int, rate: int) -> None:
     """Seed, deliver, and print the figures."""
-    await _seed(url, n, **engine_kwargs)
-    engine = make_engine(url, **engine_kwargs)
+    await _seed(engine, n)
     async with FakeBotAPI() as api:
         api.rate_limit(per_second=rate)
         bot = Bot(
@@ -147,7 +138,6 @@ async def run(url: str, n: int, rate: int, **engine_kwargs: object) -> None:
                 started = time.perf_counter()
                 report = await worker.run()
                 wall = time.perf_counter() - started
-    await engine.dispose()
     per_chat = collections.Counter(
         c.chat_id for c in api.calls_of("sendMessage") if c.ok and c.chat_id != 1
     )
@@ -155,7 +145,7 @@ async def run(url: str, n: int, rate: int, **engine_kwargs: object) -> None:
     lost = sum(1 for i in range(n) if per_chat[FIRST_CHAT + i] == 0)
     floor = n / rate
     print(
-        f"{url.split(':', 1)[0]:<18} {n} recipients at {rate}/s: wall {wall:.1f} s, "
+        f"{label:<11} {n} recipients at {rate}/s: wall {wall:.1f} s, "
         f"floor {floor:.1f} s, ratio {wall / floor:.3f} (goal ≤ 1.05); "
         f"429 received {api.refused_429}; sent {report.sent}, duplicates {duplicates}, "
         f"lost {lost} (goal 0 and 0)"
@@ -170,28 +160,15 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=30, help="what the fake server accepts")
     parser.add_argument("--pg-url", default=None)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        asyncio.run(run(f"sqlite+aiosqlite:///{tmp}/bench.db", args.n, args.rate))
-    if args.pg_url:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
 
-        async def on_pg() -> None:
-            admin = make_engine(args.pg_url)
-            async with admin.begin() as conn:
-                await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            try:
-                await run(
-                    args.pg_url,
-                    args.n,
-                    args.rate,
-                    connect_args={"server_settings": {"search_path": schema}},
-                )
-            finally:
-                async with admin.begin() as conn:
-                    await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-                await admin.dispose()
+    async def go() -> None:
+        async with sqlite_engine() as engine:
+            await run("SQLite", engine, args.n, args.rate)
+        if args.pg_url and await postgres_reachable(args.pg_url):
+            async with postgres_engine(args.pg_url) as engine:
+                await run("PostgreSQL", engine, args.n, args.rate)
 
-        asyncio.run(on_pg())
+    asyncio.run(go())
 
 
 if __name__ == "__main__":

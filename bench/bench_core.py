@@ -20,14 +20,12 @@ import datetime as dt
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import text
+from benchdb import DEFAULT_PG_URL, postgres_engine, postgres_reachable, sqlite_engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.pool import NullPool
 
 from bot import app as bot_app
 from handlers.context import CoreDeps
@@ -35,14 +33,13 @@ from handlers.core import Core
 from handlers.messages import ChatKey, Incoming
 from handlers.texts import Texts
 from storage import migrate
-from storage.db import make_engine, make_session_factory
+from storage.db import make_session_factory
 from storage.files import LocalFileStore
 
 __all__ = ["main"]
 
 #: 12/11/2019 09:00 in Bỉm Sơn (UTC+7): the demo's "three days before the plans are due".
 BENCH_NOW = dt.datetime(2019, 11, 12, 2, 0, tzinfo=dt.UTC)
-DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 
 @dataclass
@@ -63,45 +60,15 @@ class BenchDb:
 @contextlib.asynccontextmanager
 async def sqlite_db() -> AsyncIterator[BenchDb]:
     """A migrated SQLite file in a temporary directory, removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="tdkt-bench-") as tmp:
-        engine = make_engine(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}")
-        try:
-            yield await _prepare("sqlite", engine)
-        finally:
-            await engine.dispose()
+    async with sqlite_engine(migrated=False) as engine:
+        yield await _prepare("sqlite", engine)
 
 
 @contextlib.asynccontextmanager
 async def postgres_db(url: str) -> AsyncIterator[BenchDb]:
     """A migrated, throw-away schema on the PostgreSQL server at ``url``."""
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(url, poolclass=NullPool)
-    try:
-        async with admin.begin() as conn:
-            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        engine = make_engine(url, connect_args={"server_settings": {"search_path": schema}})
-        try:
-            yield await _prepare("postgresql", engine)
-        finally:
-            await engine.dispose()
-    finally:
-        async with admin.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        await admin.dispose()
-
-
-async def postgres_reachable(url: str) -> bool:
-    """Whether a PostgreSQL server answers at ``url`` within a few seconds."""
-    engine = make_engine(url, poolclass=NullPool)
-    try:
-        async with asyncio.timeout(3), engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-    except Exception as exc:  # any failure means "skip PostgreSQL"
-        print(f"PostgreSQL not reachable at {url}: {exc!r}")
-        return False
-    finally:
-        await engine.dispose()
-    return True
+    async with postgres_engine(url, migrated=False) as engine:
+        yield await _prepare("postgresql", engine)
 
 
 async def _prepare(label: str, engine: AsyncEngine) -> BenchDb:

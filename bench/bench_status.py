@@ -29,17 +29,14 @@ import contextlib
 import datetime as dt
 import random
 import statistics
-import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from benchdb import DEFAULT_PG_URL, postgres_engine, postgres_reachable, sqlite_engine
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.pool import NullPool
 
 from handlers.stats import (
     UnitFilter,
@@ -47,8 +44,7 @@ from handlers.stats import (
     nomination_stats,
     requirement_stats,
 )
-from storage import migrate
-from storage.db import make_engine, make_session_factory
+from storage.db import make_session_factory
 from storage.models import (
     AwardForm,
     Campaign,
@@ -64,7 +60,6 @@ from storage.models import (
 
 __all__ = ["main"]
 
-DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 TZ = dt.timezone(dt.timedelta(hours=7))
 #: The moment the figures are asked for: about half of the deadlines have passed.
 NOW = dt.datetime(2020, 4, 1, 9, 0, tzinfo=TZ)
@@ -97,52 +92,6 @@ class Size:
 # ---------------------------------------------------------------------------------------------
 # Databases
 # ---------------------------------------------------------------------------------------------
-
-
-@contextlib.asynccontextmanager
-async def sqlite_engine() -> AsyncIterator[AsyncEngine]:
-    """A migrated SQLite file in a temporary directory, removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="tdkt-bench-status-") as tmp:
-        engine = make_engine(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}")
-        try:
-            await migrate.upgrade(engine)
-            yield engine
-        finally:
-            await engine.dispose()
-
-
-@contextlib.asynccontextmanager
-async def postgres_engine(url: str) -> AsyncIterator[AsyncEngine]:
-    """A migrated, throw-away schema on the PostgreSQL server at ``url``."""
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(url, poolclass=NullPool)
-    try:
-        async with admin.begin() as conn:
-            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        engine = make_engine(url, connect_args={"server_settings": {"search_path": schema}})
-        try:
-            await migrate.upgrade(engine)
-            yield engine
-        finally:
-            await engine.dispose()
-    finally:
-        async with admin.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        await admin.dispose()
-
-
-async def postgres_reachable(url: str) -> bool:
-    """Whether a PostgreSQL server answers at ``url`` within a few seconds."""
-    engine = make_engine(url, poolclass=NullPool)
-    try:
-        async with asyncio.timeout(3), engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-    except Exception as exc:  # any failure means "skip PostgreSQL"
-        print(f"PostgreSQL not reachable at {url}: {exc!r}")
-        return False
-    finally:
-        await engine.dispose()
-    return True
 
 
 # ---------------------------------------------------------------------------------------------
