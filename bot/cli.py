@@ -47,11 +47,10 @@ from handlers.exports import FORMATS, ExportFormat, ExportKind, Scope, build_exp
 from handlers.exports.data import campaign_for, find_unit
 from handlers.invites import create_invite
 from handlers.progress import status_report
-from handlers.reminders import plan_notices
+from handlers.reminders import preview_notices
 from handlers.texts import fmt_datetime
 from handlers.units_file import UnitsFileError, import_units
 from storage.models import Role
-from storage.repositories.notices import NoticeRepository
 
 __all__ = ["main"]
 
@@ -352,14 +351,13 @@ def reminders_preview(
         deps = the_app.core.deps
         at = deps.clock()
         async with the_app.session_factory() as session:
-            planned = await plan_notices(
+            preview = await preview_notices(
                 session,
                 deps.texts,
                 at,
                 grace=dt.timedelta(hours=settings.reminder_grace_hours),
                 campaign_code=campaign,
             )
-            taken = await NoticeRepository(session).claimed_keys(p.key for p in planned)
         return [
             {
                 "key": p.key,
@@ -373,10 +371,10 @@ def reminders_preview(
                     "channel": p.recipient.channel,
                     "chat_id": p.recipient.chat_id,
                 },
-                "already_sent": p.key in taken,
+                "already_sent": sent,
                 "text": render_text(p.reply),
             }
-            for p in planned
+            for p, sent in preview
         ]
 
     items = _run(settings, now, work)

@@ -55,8 +55,16 @@ from storage.models import (
     Unit,
 )
 from storage.repositories.campaigns import CampaignRepository
+from storage.repositories.notices import NoticeRepository
 
-__all__ = ["DEFAULT_GRACE", "PlannedNotice", "Recipient", "plan_notices", "upcoming_instants"]
+__all__ = [
+    "DEFAULT_GRACE",
+    "PlannedNotice",
+    "Recipient",
+    "plan_notices",
+    "preview_notices",
+    "upcoming_instants",
+]
 
 DEFAULT_GRACE = dt.timedelta(hours=12)
 
@@ -159,6 +167,20 @@ async def plan_notices(
         planned.extend(await _reminders(session, texts, campaign, progress, now, grace, calendar))
         planned.extend(await _digest(session, texts, campaign, progress, now, grace, calendar))
     return planned
+
+
+async def preview_notices(
+    session: AsyncSession,
+    texts: Texts,
+    now: dt.datetime,
+    *,
+    grace: dt.timedelta = DEFAULT_GRACE,
+    campaign_code: str | None = None,
+) -> list[tuple[PlannedNotice, bool]]:
+    """What is due at ``now``, each with whether it has already been claimed (sent)."""
+    planned = await plan_notices(session, texts, now, grace=grace, campaign_code=campaign_code)
+    taken = await NoticeRepository(session).claimed_keys(p.key for p in planned)
+    return [(p, p.key in taken) for p in planned]
 
 
 async def _reminders(

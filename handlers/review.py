@@ -288,8 +288,14 @@ async def _item(ctx: Ctx) -> list[Reply]:
     raise UserError("pick_one")
 
 
-async def _accept(ctx: Ctx, key: str) -> list[Reply]:
-    """Accepts the item on show, unless it changed since."""
+async def _decide(
+    ctx: Ctx, key: str, reason: str | None
+) -> tuple[Item, Requirement | None, Unit, dict[str, Any]] | list[Reply]:
+    """Lock the item on show and accept it (``reason`` None) or return it; audit the decision.
+
+    Returns the item, its requirement, its unit and the audit detail (the caller may add to it
+    before the audit row is written at commit), or the replies when it changed since shown.
+    """
     person = ctx.require_secretariat()
     item = await _load(ctx, key, lock=True)
     stale = await _stale(ctx, item)
@@ -297,33 +303,38 @@ async def _accept(ctx: Ctx, key: str) -> list[Reply]:
         return await _next(ctx, [stale] if stale is not None else [])
     req = await _requirement(ctx, item)
     unit = await ctx.session.get_one(Unit, item.unit_id)
+    accepted = reason is None
+    item.return_reason = reason
+    detail: dict[str, Any] = {
+        "unit": unit.code,
+        "requirement": req.code if req is not None else None,
+    }
+    if not accepted:
+        detail["reason"] = reason
     if isinstance(item, Submission):
-        item.status = SubmissionStatus.ACCEPTED
-        item.return_reason = None
+        item.status = SubmissionStatus.ACCEPTED if accepted else SubmissionStatus.RETURNED
         item.reviewed_by = person.id
         item.reviewed_at = ctx.now
-        ctx.audit(
-            "submission.accepted",
-            "submission",
-            item.id,
-            unit=unit.code,
-            requirement=req.code if req is not None else None,
-            part=item.part,
-            version=item.version,
-        )
-    else:
-        item.status = NominationStatus.ACCEPTED
-        item.return_reason = None
+        detail.update(part=item.part, version=item.version)
+    else:  # nominations keep no reviewer columns: the audit row records who decided
+        item.status = NominationStatus.ACCEPTED if accepted else NominationStatus.RETURNED
         item.updated_at = ctx.now
-        ctx.audit(
-            "nomination.accepted",
-            "nomination",
-            item.id,
-            unit=unit.code,
-            requirement=req.code if req is not None else None,
-            revision=item.revision,
-            reviewed_by=person.id,
-        )
+        detail.update(revision=item.revision, reviewed_by=person.id)
+    return item, req, unit, detail
+
+
+def _audit_decision(ctx: Ctx, item: Item, verb: str, detail: dict[str, Any]) -> None:
+    entity = "submission" if isinstance(item, Submission) else "nomination"
+    ctx.audit(f"{entity}.{verb}", entity, item.id, **detail)
+
+
+async def _accept(ctx: Ctx, key: str) -> list[Reply]:
+    """Accepts the item on show, unless it changed since."""
+    decided = await _decide(ctx, key, None)
+    if isinstance(decided, list):
+        return decided
+    item, req, unit, detail = decided
+    _audit_decision(ctx, item, "accepted", detail)
     ctx.data["accepted"] = ctx.data.get("accepted", 0) + 1
     done = ctx.reply("duyet.accepted", it=item, req=req, unit=unit)
     return await _next(ctx, [done])
@@ -346,27 +357,16 @@ async def _ask_reason(ctx: Ctx) -> list[Reply]:
 
 async def _reason(ctx: Ctx) -> list[Reply]:
     """Takes the reason and returns the item to its unit, which is told at once."""
-    person = ctx.require_secretariat()
+    ctx.require_secretariat()
     key: str = ctx.data["key"]
     if ctx.choice == "back":
         ctx.goto(ITEM)
         return await _ask_item(ctx)
     reason = inputs.free_text(ctx, limit=REASON_MAX, minimum=REASON_MIN)
-    item = await _load(ctx, key, lock=True)
-    stale = await _stale(ctx, item)
-    if stale is not None or item is None:
-        return await _next(ctx, [stale] if stale is not None else [])
-    req = await _requirement(ctx, item)
-    unit = await ctx.session.get_one(Unit, item.unit_id)
-    if isinstance(item, Submission):
-        item.status = SubmissionStatus.RETURNED
-        item.return_reason = reason
-        item.reviewed_by = person.id
-        item.reviewed_at = ctx.now
-    else:
-        item.status = NominationStatus.RETURNED
-        item.return_reason = reason
-        item.updated_at = ctx.now
+    decided = await _decide(ctx, key, reason)
+    if isinstance(decided, list):
+        return decided
+    item, req, unit, detail = decided
     days_left = None
     if req is not None:
         campaign = await ctx.session.get_one(Campaign, req.campaign_id)
@@ -381,18 +381,8 @@ async def _reason(ctx: Ctx) -> list[Reply]:
         days_left=days_left,
     )
     reached = await notify_unit(ctx, unit, notice)
-    detail: dict[str, Any] = {
-        "unit": unit.code,
-        "requirement": req.code if req is not None else None,
-        "reason": reason,
-        "notified": reached,
-    }
-    if isinstance(item, Submission):
-        detail.update(part=item.part, version=item.version)
-        ctx.audit("submission.returned", "submission", item.id, **detail)
-    else:
-        detail.update(revision=item.revision, reviewed_by=person.id)
-        ctx.audit("nomination.returned", "nomination", item.id, **detail)
+    detail["notified"] = reached
+    _audit_decision(ctx, item, "returned", detail)
     ctx.data["returned"] = ctx.data.get("returned", 0) + 1
     done = ctx.reply("duyet.returned", it=item, req=req, unit=unit, reached=reached)
     return await _next(ctx, [done])

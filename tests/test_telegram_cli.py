@@ -212,3 +212,15 @@ async def test_reminders_and_a_broadcast_survive_kill_9(
 
     bot.send_signal(signal.SIGTERM)
     assert await asyncio.wait_for(bot.wait(), 30) == 0
+
+
+async def test_a_wrong_token_is_refused_in_vietnamese(
+    fake_telegram: FakeBotAPI, tmp_path: Path
+) -> None:
+    tdkt = Tdkt(tmp_path, fake_telegram)
+    tdkt.env["TDKT_TELEGRAM_TOKEN"] = "987654321:WRONG-token"
+    bot = await tdkt.start("run", "--now", NOW)
+    assert await asyncio.wait_for(bot.wait(), 60) == 1
+    err = tdkt.stderr()
+    assert "Token Telegram không hợp lệ" in err
+    assert "WRONG-token" not in err  # not even a wrong token is logged
