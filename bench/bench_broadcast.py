@@ -31,7 +31,7 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.telegram import Limits, TelegramSender
-from handlers.texts import Texts
+from handlers.kernel.texts import Texts
 from scheduler import BroadcastWorker
 from storage.db import make_session_factory
 from storage.files import LocalFileStore

@@ -7,8 +7,8 @@ Usage::
 Each database starts empty (a fresh SQLite file in a temporary directory; a fresh PostgreSQL
 schema that is dropped afterwards, when the server answers), is migrated with Alembic and gets
 the Bỉm Sơn demo from ``bot/demo/`` (units, campaign, records, console accounts). Then
-:func:`send_messages` pushes ``--n`` messages through ``handlers.core.Core.handle`` and the
-per-message latencies are summarised.
+:func:`send_messages` pushes ``--n`` messages through
+``handlers.kernel.dispatcher.Core.handle`` and the per-message latencies are summarised.
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from benchdb import DEFAULT_PG_URL, postgres_engine, postgres_reachable, sqlite_
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import app as bot_app
-from handlers.context import CoreDeps
-from handlers.core import Core
-from handlers.messages import ChatKey, Incoming
-from handlers.texts import Texts
+from handlers.kernel.context import CoreDeps
+from handlers.kernel.dispatcher import Core
+from handlers.kernel.messages import ChatKey, Incoming
+from handlers.kernel.texts import Texts
 from storage import migrate
 from storage.db import make_session_factory
 from storage.files import LocalFileStore
@@ -85,8 +85,8 @@ async def _prepare(label: str, engine: AsyncEngine) -> BenchDb:
 async def load_demo(session_factory: async_sessionmaker[AsyncSession]) -> None:
     """Load the Bỉm Sơn demo from ``bot/demo/``: units, campaign, records, accounts.
 
-    ``bot.app.load_demo`` runs ``handlers.units_file.import_units`` on ``units.csv`` and
-    ``handlers.campaign_file.load_campaign`` on ``bimson-2019.yaml``, then links the console
+    ``bot.app.load_demo`` runs ``handlers.io.units_file.import_units`` on ``units.csv`` and
+    ``handlers.io.campaign_file.load_campaign`` on ``bimson-2019.yaml``, then links the console
     accounts ``noivu`` (secretariat) and ``badinh`` (unit head) that :func:`send_messages` uses.
     """
     async with session_factory.begin() as session:

@@ -13,9 +13,11 @@ the unit × requirement pairs with older versions and dossier parts, nominations
 status), runs ``VACUUM ANALYZE`` on PostgreSQL (what autovacuum does after bulk inserts) or
 ``ANALYZE`` on SQLite, then times ``--runs`` times, each in a new session:
 
-* ``figures``: :func:`handlers.stats.requirement_stats` + :func:`handlers.stats.nomination_stats`
+* ``figures``: :func:`handlers.queries.stats.requirement_stats` +
+  :func:`handlers.queries.stats.nomination_stats`
   (what the issue asks to time), and each of them alone;
-* ``overview``: :func:`handlers.stats.campaign_status` (figures, overdue units, newest items);
+* ``overview``: :func:`handlers.queries.stats.campaign_status` (figures, overdue units, newest
+  items);
 * ``filtered``: the figures for one block (khối/cụm).
 
 It prints the median and p95 of each, and the ratio big / small of the medians.
@@ -38,7 +40,7 @@ from benchdb import DEFAULT_PG_URL, postgres_engine, postgres_reachable, sqlite_
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from handlers.stats import (
+from handlers.queries.stats import (
     UnitFilter,
     campaign_status,
     nomination_stats,

@@ -40,16 +40,16 @@ from bot.telegram import (
     WebhookConfig,
     deep_link,
 )
-from handlers.campaign_file import CampaignFileError, load_campaign
-from handlers.core import COMMAND_MENU, GROUP_COMMAND_MENU
-from handlers.errors import UserError
-from handlers.exports import FORMATS, ExportFormat, ExportKind, Scope, build_export
-from handlers.exports.data import campaign_for, find_unit
-from handlers.invites import create_invite
-from handlers.progress import status_report
-from handlers.reminders import preview_notices
-from handlers.texts import fmt_datetime
-from handlers.units_file import UnitsFileError, import_units
+from handlers.io.campaign_file import CampaignFileError, load_campaign
+from handlers.io.units_file import UnitsFileError, import_units
+from handlers.kernel.dispatcher import COMMAND_MENU, GROUP_COMMAND_MENU
+from handlers.kernel.errors import UserError
+from handlers.kernel.texts import fmt_datetime
+from handlers.queries.export_data import ExportFormat, ExportKind, Scope, campaign_for, find_unit
+from handlers.queries.progress import status_report
+from handlers.services.exports import FORMATS, build_export
+from handlers.services.invites import create_invite
+from handlers.services.reminders import preview_notices
 from storage.models import Role
 
 __all__ = ["main"]
@@ -89,7 +89,7 @@ def _run(settings: Settings, now: str | None, work: Callable[[App], Awaitable[T]
     try:
         return asyncio.run(go())
     except UserError as err:
-        from handlers.texts import Texts
+        from handlers.kernel.texts import Texts
 
         raise _fail(Texts(settings.templates_dir)(f"errors.{err.key}", **err.params)) from None
     except (CampaignFileError, UnitsFileError) as err:

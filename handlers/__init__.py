@@ -4,11 +4,11 @@ Channels build an :class:`Incoming`, call :meth:`Core.handle` and render the :cl
 Nothing here imports a channel SDK, an HTTP client or the scheduler.
 """
 
-from handlers.context import CoreDeps
-from handlers.core import Core
-from handlers.errors import UserError
-from handlers.messages import Button, ChatKey, Incoming, IncomingFile, OutgoingFile, Reply
-from handlers.texts import Texts
+from handlers.kernel.context import CoreDeps
+from handlers.kernel.dispatcher import Core
+from handlers.kernel.errors import UserError
+from handlers.kernel.messages import Button, ChatKey, Incoming, IncomingFile, OutgoingFile, Reply
+from handlers.kernel.texts import Texts
 
 __all__ = [
     "Button",

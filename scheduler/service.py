@@ -26,8 +26,8 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.reminder_policy import WorkingCalendar
-from handlers.reminders import upcoming_instants
+from handlers.domain.reminder_policy import WorkingCalendar
+from handlers.services.reminders import upcoming_instants
 from scheduler.notifier import BroadcastWorker, Notifier
 
 __all__ = ["NOTIFY_PREFIX", "SchedulerService"]

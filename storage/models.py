@@ -332,8 +332,8 @@ class Nomination(Base):
 
     __tablename__ = "nominations"
     __table_args__ = (
-        # Covering indexes of the status figures (handlers.stats), so that they read an index
-        # instead of the table: nominations that count per requirement and unit (with the
+        # Covering indexes of the status figures (handlers.queries.stats), so that they read an
+        # index instead of the table: nominations that count per requirement and unit (with the
         # first one's time), per unit of a campaign, per proposed form, subject and gender,
         # and the newest ones.
         Index(

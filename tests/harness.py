@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import load_demo, parse_now
 from bot.console import render_text
-from handlers.context import CoreDeps
-from handlers.core import Core
-from handlers.messages import ChatKey, Incoming, IncomingFile, Reply
-from handlers.texts import Texts
+from handlers.kernel.context import CoreDeps
+from handlers.kernel.dispatcher import Core
+from handlers.kernel.messages import ChatKey, Incoming, IncomingFile, Reply
+from handlers.kernel.texts import Texts
 from storage.files import LocalFileStore
 
 TZ = "Asia/Ho_Chi_Minh"

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import mark_unreachable
 from bot.telegram import CHANNEL, Limits, TelegramAdapter, TelegramConfig, WebhookConfig
-from handlers.core import COMMAND_MENU, GROUP_COMMAND_MENU, Core
-from handlers.invites import create_invite
+from handlers.kernel.dispatcher import COMMAND_MENU, GROUP_COMMAND_MENU, Core
+from handlers.services.invites import create_invite
 from storage.models import Role
 from tests.fake_telegram import Call, FakeBotAPI
 from tests.harness import Clock

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.invites import ensure_account
-from handlers.texts import Texts
+from handlers.kernel.texts import Texts
+from handlers.services.invites import ensure_account
 from scheduler import BroadcastWorker
 from storage.files import LocalFileStore
 from storage.models import (

@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from handlers.broadcast import audience_accounts, copy_reply, progress_reply, report_reply
-from handlers.context import CoreDeps
-from handlers.core import COMMAND_MENU, Core
-from handlers.invites import ensure_account
-from handlers.messages import Incoming, IncomingFile, OutgoingFile
-from handlers.texts import Texts
+from handlers.flows.broadcast import audience_accounts, copy_reply, progress_reply, report_reply
+from handlers.kernel.context import CoreDeps
+from handlers.kernel.dispatcher import COMMAND_MENU, Core
+from handlers.kernel.messages import Incoming, IncomingFile, OutgoingFile
+from handlers.kernel.texts import Texts
+from handlers.services.invites import ensure_account
 from storage.files import LocalFileStore
 from storage.models import (
     AuditLog,

@@ -12,7 +12,7 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.campaign_file import (
+from handlers.io.campaign_file import (
     DEFAULT_AWARD_FORMS,
     CampaignFileError,
     load_campaign,

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from handlers.invites import ALPHABET
+from handlers.services.invites import ALPHABET
 
 NOW = "2019-11-12T09:00"
 

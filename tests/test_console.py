@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.console import ConsoleAdapter
-from handlers.messages import Button, Incoming, OutgoingFile, Reply
+from handlers.kernel.messages import Button, Incoming, OutgoingFile, Reply
 
 APOLOGY = Reply("Xin lỗi, hệ thống gặp sự cố")
 

@@ -12,7 +12,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.delegate_rules import (
+from handlers.domain.delegate_rules import (
     DelegateRules,
     DelegateRulesError,
     Finding,

@@ -15,11 +15,11 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.campaign_file import CampaignFileError, load_campaign, parse_campaign
-from handlers.delegates import ETHNIC_GROUPS, canonical_ethnicity
-from handlers.invites import create_invite
+from handlers.flows.delegates import ETHNIC_GROUPS, canonical_ethnicity
+from handlers.io.campaign_file import CampaignFileError, load_campaign, parse_campaign
+from handlers.services.invites import create_invite
 from storage.models import AuditLog, Campaign, Conversation, Delegate, DelegateCategory, Role, Unit
-from storage.repositories.units import fold_text
+from storage.text import fold_text
 from tests.harness import ChatHarness, Clock
 from tests.test_campaign_file import DEMO
 

@@ -12,9 +12,9 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.campaign_file import load_campaign
-from handlers.demo import DemoRecordsError, SeedResult, seed_demo_records
-from handlers.units_file import import_units
+from handlers.io.campaign_file import load_campaign
+from handlers.io.units_file import import_units
+from handlers.services.demo import DemoRecordsError, SeedResult, seed_demo_records
 from storage.models import (
     AuditLog,
     Nomination,

@@ -25,9 +25,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import parse_now
-from handlers.exports import ExportFormat, ExportKind, Scope, build_export, file_name
-from handlers.exports.docx import place_of
-from handlers.texts import Texts
+from handlers.io.exports.docx import place_of
+from handlers.kernel.texts import Texts
+from handlers.queries.export_data import ExportFormat, ExportKind, Scope
+from handlers.services.exports import build_export, file_name
 from storage.models import (
     AuditLog,
     Delegate,

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.context import CoreDeps
-from handlers.core import Core
-from handlers.invites import create_invite
-from handlers.messages import Incoming
+from handlers.kernel.context import CoreDeps
+from handlers.kernel.dispatcher import Core
+from handlers.kernel.messages import Incoming
+from handlers.services.invites import create_invite
 from storage.models import (
     AuditLog,
     ChatAccount,
@@ -101,7 +101,7 @@ async def test_invite_links_once_and_expires(
 
 
 async def test_invite_needs_a_known_unit(session_factory: SF, clock: Clock) -> None:
-    from handlers.errors import UserError
+    from handlers.kernel.errors import UserError
 
     for role, unit, key in (
         (Role.UNIT_HEAD, None, "invite_needs_unit"),
@@ -348,7 +348,7 @@ async def test_conversation_survives_a_restart(
     await badinh.press("Cá nhân")
     await badinh.send("Lê Văn Bền")
     # a new process: a new core on the same database
-    from handlers.texts import Texts
+    from handlers.kernel.texts import Texts
     from storage.files import LocalFileStore
 
     core2 = Core(CoreDeps(session_factory, LocalFileStore(tmp_path / "f2"), Texts(), clock))
@@ -498,7 +498,7 @@ async def test_double_tap_on_confirm_saves_once(
     """Two presses of the same button at once, in one process and from two processes."""
     import asyncio
 
-    from handlers.texts import Texts
+    from handlers.kernel.texts import Texts
     from storage.files import LocalFileStore
 
     badinh = chat("badinh")

@@ -8,11 +8,11 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers import inputs
-from handlers.context import Ctx
-from handlers.core import _match_button, parse_command
-from handlers.errors import UserError
-from handlers.messages import ChatKey, Incoming
+from handlers.kernel import inputs
+from handlers.kernel.context import Ctx
+from handlers.kernel.dispatcher import _match_button, parse_command
+from handlers.kernel.errors import UserError
+from handlers.kernel.messages import ChatKey, Incoming
 
 TODAY = dt.date(2019, 11, 12)
 

@@ -15,8 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.campaign_file import CampaignFileError, load_campaign, parse_campaign
-from handlers.reminder_policy import (
+from handlers.domain.reminder_policy import (
     DigestPolicy,
     PolicyError,
     QuietHours,
@@ -30,6 +29,7 @@ from handlers.reminder_policy import (
     quiet_shift,
     reminder_slots,
 )
+from handlers.io.campaign_file import CampaignFileError, load_campaign, parse_campaign
 from storage.models import Campaign, Requirement
 
 SF = async_sessionmaker[AsyncSession]

@@ -13,10 +13,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.console import render_text
-from handlers.invites import ensure_account
-from handlers.messages import ChatKey, Delivery, Reply
-from handlers.reminder_policy import WorkingCalendar
-from handlers.texts import Texts
+from handlers.domain.reminder_policy import WorkingCalendar
+from handlers.kernel.messages import ChatKey, Delivery, Reply
+from handlers.kernel.texts import Texts
+from handlers.services.invites import ensure_account
 from scheduler import NOTIFY_PREFIX, BroadcastWorker, Notifier, SchedulerService
 from storage.db import make_session_factory
 from storage.files import LocalFileStore

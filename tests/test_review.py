@@ -19,14 +19,15 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import parse_now
-from handlers.context import CoreDeps
-from handlers.core import COMMAND_MENU, Core
-from handlers.invites import ensure_account
-from handlers.messages import Incoming
-from handlers.progress import Mark, UnitMark, campaign_progress
-from handlers.reminder_policy import WorkingCalendar
-from handlers.reminders import plan_notices
-from handlers.texts import Texts
+from handlers.domain.progress import Mark, UnitMark
+from handlers.domain.reminder_policy import WorkingCalendar
+from handlers.kernel.context import CoreDeps
+from handlers.kernel.dispatcher import COMMAND_MENU, Core
+from handlers.kernel.messages import Incoming
+from handlers.kernel.texts import Texts
+from handlers.queries.progress import campaign_progress
+from handlers.services.invites import ensure_account
+from handlers.services.reminders import plan_notices
 from scheduler import BroadcastWorker
 from storage.files import LocalFileStore
 from storage.models import (

@@ -1,4 +1,5 @@
-"""The SQL status figures (handlers.stats) against the reference, handlers.progress; the chart;
+"""The SQL status figures (handlers.queries.stats) against the reference,
+handlers.queries.progress; the chart;
 the secretariat's /tinhhinh and /chuanop built on them.
 
 ``campaign_progress`` marks every unit in Python; the figures here come from aggregate SQL. They
@@ -24,10 +25,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import load_demo, parse_now
-from handlers import status as status_handlers
-from handlers.chart import progress_chart
-from handlers.progress import Mark, RequirementProgress, UnitMark, campaign_progress
-from handlers.stats import (
+from handlers.domain.progress import Mark, RequirementProgress, UnitMark
+from handlers.flows import status as status_handlers
+from handlers.io.chart import progress_chart
+from handlers.queries.progress import campaign_progress
+from handlers.queries.stats import (
     NominationStats,
     RecentItem,
     RequirementStats,
@@ -65,7 +67,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 # ---------------------------------------------------------------------------------------------
-# The reference: handlers.progress, and plain Python over the rows
+# The reference: handlers.queries.progress, and plain Python over the rows
 # ---------------------------------------------------------------------------------------------
 
 
@@ -270,7 +272,7 @@ async def _check_campaign(
 
 
 def _key(unit: Unit) -> tuple[Any, ...]:
-    from storage.repositories.units import vn_sort_key
+    from storage.text import vn_sort_key
 
     return (unit.block is None, vn_sort_key(unit.block or ""), vn_sort_key(unit.name), unit.id)
 

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Wakeups
 from bot.telegram import WebhookConfig
-from handlers.core import Core
-from handlers.messages import ChatKey, Delivery, Incoming, OutgoingFile, Reply
+from handlers.kernel.dispatcher import Core
+from handlers.kernel.messages import ChatKey, Delivery, Incoming, OutgoingFile, Reply
 from scheduler import BroadcastWorker, Notifier, SchedulerService
 from storage.models import ChatAccount, Nomination, Role, StoredFile, Submission, Unit
 from tests.fake_telegram import Call, FakeBotAPI

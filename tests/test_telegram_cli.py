@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from handlers.invites import ensure_account
+from handlers.services.invites import ensure_account
 from storage.db import make_engine, make_session_factory
 from storage.models import Role, Unit
 from tests.fake_telegram import FakeBotAPI

@@ -9,10 +9,11 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.units_file import ImportResult, UnitsFileError, import_units
-from handlers.vocab import UNIT_KINDS, unit_kind_from_text
+from handlers.domain.vocab import UNIT_KINDS, unit_kind_from_text
+from handlers.io.units_file import ImportResult, UnitsFileError, import_units
 from storage.models import Unit
-from storage.repositories.units import UnitRepository, fold_text, vn_sort_key
+from storage.repositories.units import UnitRepository
+from storage.text import fold_text, vn_sort_key
 
 SF = async_sessionmaker[AsyncSession]
 DEMO_UNITS = Path(__file__).resolve().parents[1] / "bot" / "demo" / "units.csv"

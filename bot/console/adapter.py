@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 
-from handlers.messages import ChatKey, Delivery, Incoming, IncomingFile, Reply
+from handlers.kernel.messages import ChatKey, Delivery, Incoming, IncomingFile, Reply
 
 __all__ = ["CHANNEL", "ConsoleAdapter", "render_text"]
 

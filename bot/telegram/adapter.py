@@ -27,7 +27,7 @@ from telegram import (
 from telegram.ext import Application, ContextTypes, TypeHandler, Updater
 
 from bot.telegram.sender import Limits, TelegramSender
-from handlers.messages import ChatKey, Incoming, IncomingFile, Reply
+from handlers.kernel.messages import ChatKey, Incoming, IncomingFile, Reply
 
 __all__ = [
     "ALLOWED_UPDATES",

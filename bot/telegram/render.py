@@ -17,7 +17,7 @@ from telegram import (
     ReplyKeyboardMarkup,
 )
 
-from handlers.messages import Button
+from handlers.kernel.messages import Button
 
 __all__ = ["MAX_MESSAGE_CHARS", "button_text", "inline_keyboard", "menu_keyboard", "split_html"]
 

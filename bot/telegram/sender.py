@@ -31,7 +31,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.telegram.render import inline_keyboard, menu_keyboard, split_html
-from handlers.messages import ChatKey, Delivery, Reply
+from handlers.kernel.messages import ChatKey, Delivery, Reply
 
 __all__ = ["Limits", "RateLimiter", "TelegramSender", "TokenBucket", "is_group_chat"]
 

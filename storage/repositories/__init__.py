@@ -7,13 +7,7 @@ get ids. To add a repository, import it below and list it in ``__all__`` (kept s
 from __future__ import annotations
 
 from storage.repositories.campaigns import AwardFormData, AwardFormsChange, CampaignRepository
-from storage.repositories.units import (
-    Change,
-    UnitRepository,
-    fold_text,
-    normalize_code,
-    vn_sort_key,
-)
+from storage.repositories.units import Change, UnitRepository
 
 __all__ = [
     "AwardFormData",
@@ -21,7 +15,4 @@ __all__ = [
     "CampaignRepository",
     "Change",
     "UnitRepository",
-    "fold_text",
-    "normalize_code",
-    "vn_sort_key",
 ]

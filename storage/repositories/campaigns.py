@@ -19,7 +19,8 @@ from storage.models import (
     SubjectKind,
     Submission,
 )
-from storage.repositories.units import Change, normalize_code
+from storage.repositories.units import Change
+from storage.text import normalize_code
 
 __all__ = ["AwardFormData", "AwardFormsChange", "CampaignRepository"]
 

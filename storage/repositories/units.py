@@ -1,4 +1,4 @@
-"""Units (xã/phường, cơ quan, đoàn thể, doanh nghiệp…) and the text helpers to find them.
+"""Units (xã/phường, cơ quan, đoàn thể, doanh nghiệp…).
 
 Units are few (tens to a few hundred per secretariat), so lookups by free text load them all and
 match in Python: that is the same on SQLite and PostgreSQL, and ignores case and diacritics the way
@@ -7,27 +7,18 @@ a user types on a phone ("ba dinh" finds "Phường Ba Đình").
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Unit
+from storage.text import fold_text, normalize_code, vn_sort_key
 
-__all__ = [
-    "Change",
-    "UnitRepository",
-    "fold_text",
-    "normalize_code",
-    "vn_sort_key",
-]
+__all__ = ["Change", "UnitRepository"]
 
 #: What an upsert did to a row.
 Change = Literal["created", "updated", "unchanged"]
-
-_NON_WORD = re.compile(r"[\W_]+")
 
 # Words that name the kind of unit rather than the unit ("Phường Ba Đình" is "Ba Đình"), folded.
 _NAME_PREFIXES: tuple[str, ...] = (
@@ -45,48 +36,6 @@ _NAME_PREFIXES: tuple[str, ...] = (
     "p",
     "x",
 )
-
-# Letter modifiers (breve ă; circumflex â ê ô; horn ơ ư) and tone marks (huyền, hỏi, ngã, sắc,
-# nặng), each in Vietnamese dictionary order.
-_MODIFIERS = {"\u0306": 1, "\u0302": 2, "\u031b": 3}
-_TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
-
-
-def fold_text(text: str) -> str:
-    """Lower-case ``text``, drop diacritics and punctuation, and collapse spaces.
-
-    ``"Phường Ba Đình"`` → ``"phuong ba dinh"``; ``"P-BADINH"`` → ``"p badinh"``.
-    """
-    text = text.replace("đ", "d").replace("Đ", "D")
-    decomposed = unicodedata.normalize("NFD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _NON_WORD.sub(" ", stripped.casefold()).strip()
-
-
-def normalize_code(code: str) -> str:
-    """Return the stored form of a code: trimmed and upper-case."""
-    return code.strip().upper()
-
-
-def vn_sort_key(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Sort key following the Vietnamese alphabet (a ă â b c d đ e ê …), then tones.
-
-    Python's default ordering puts "Đông Sơn" after "Xã Hà Lan"; this key puts it after "Dương".
-    """
-    letters: list[int] = []
-    tones: list[int] = []
-    for ch in unicodedata.normalize("NFD", text.casefold()):
-        if ch in _MODIFIERS and letters:
-            letters[-1] += _MODIFIERS[ch]
-        elif ch in _TONES:
-            tones.append(_TONES[ch])
-        elif unicodedata.combining(ch):
-            continue
-        elif ch == "đ":
-            letters.append(ord("d") * 4 + 1)
-        else:
-            letters.append(ord(ch) * 4)
-    return tuple(letters), tuple(tones)
 
 
 def _strip_prefix(folded: str) -> str:
@@ -210,7 +159,7 @@ class UnitRepository:
         Args:
             code: Unit code; stored trimmed and upper-case.
             name: Full name ("Phường Ba Đình").
-            kind: A code of :data:`handlers.vocab.UNIT_KINDS`.
+            kind: A code of :data:`handlers.domain.vocab.UNIT_KINDS`.
             block: Emulation block or cluster (khối/cụm thi đua).
             staff_count: Number of staff (số cán bộ/biên chế).
 

@@ -20,7 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """Add the indexes the status figures (handlers.stats) read instead of the tables."""
+    """Add the indexes the status figures (handlers.queries.stats) read instead of the tables."""
     op.create_index(
         "ix_nominations_campaign_award",
         "nominations",

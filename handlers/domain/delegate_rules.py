@@ -1,0 +1,670 @@
+"""Rules for a unit's list of delegates to the upper conference (đại biểu dự Hội nghị cấp trên).
+
+Pure domain logic: no database, no I/O. :func:`parse_rules` reads a campaign's
+``settings.delegates``; :func:`check` looks at one unit's list and says, in plain Vietnamese, what
+is wrong or worth knowing; :func:`add_refusal` says whether one more delegate may be added.
+
+The defaults are the worked example, the Bỉm Sơn 2019 plan (seed 004):
+
+* A ward, a town-level organisation or agency holds its own conference of at most **150**
+  delegates (``unit_conference_max``); the town conference has at most **300**
+  (``upper_conference_max``), the sum over every unit's list.
+* Each unit sends the delegates "theo chỉ tiêu phân bổ": a quota per unit, ``quota.default``
+  with overrides by unit code in ``quota.units``. The plan itself gives no number, so without
+  settings there is no quota and only the 300 cap applies.
+* About **70 %** exemplary delegates (điển hình) and about 30 % guests (khách mời). "About" is
+  read as ± **10** percentage points (``tolerance_percent``), inclusive: for 20 delegates, 12
+  to 16 exemplary ones are fine (60 % to 80 %). A small list cannot always come within the
+  tolerance (2 delegates: 50 % or 100 %), so the count nearest to 70 % (rounded half up) is always
+  accepted: 1 of 2, 2 of 3, 3 of 4 exemplary raise nothing. Below the range is a warning (the
+  plan's point is to honour exemplary people); above it only a note.
+* A presidium (đoàn chủ tịch) of **5 to 7** people (``presidium``): a warning outside the range.
+* Below **200** staff a unit holds a plenary conference (hội nghị toàn thể) instead of a delegate
+  conference (``plenary``). Seed 004 says this of enterprises only ("doanh nghiệp dưới 200 lao
+  động"; wards and organisations hold a conference of up to 150 delegates), so by default it
+  applies to the kind ``doanh_nghiep``; an empty ``unit_kinds`` applies it to every kind (seed
+  002). Exactly 200 staff is a delegate conference.
+
+Only the caps block: a list over its quota, or a campaign over the upper cap, is an error, and
+:func:`add_refusal` refuses a delegate that would exceed either. The ratio and the presidium are
+warnings, the conference form and the rest are notes.
+
+Settings (campaign file, ``settings: delegates:``), every key optional::
+
+    quota: {default: 12, units: {P-BADINH: 15}}   # or a number: the same quota for every unit
+    unit_conference_max: 150
+    upper_conference_max: 300
+    exemplary_percent: 70
+    tolerance_percent: 10
+    presidium: {min: 5, max: 7}                   # false: no presidium check
+    plenary: {below_staff: 200, unit_kinds: [doanh_nghiep]}   # false: no plenary note
+    due: 15/4/2020      # last day the list can be changed (else the requirement's due date)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from handlers.domain.vocab import UNIT_KINDS, unit_kind_from_text
+from storage.text import normalize_code
+
+__all__ = [
+    "ACTIVE",
+    "EXEMPLARY",
+    "GUEST",
+    "WITHDRAWN",
+    "DelegateLike",
+    "DelegateRules",
+    "DelegateRulesError",
+    "Finding",
+    "Level",
+    "Summary",
+    "UnitLike",
+    "add_refusal",
+    "check",
+    "exemplary_range",
+    "parse_rules",
+    "percent",
+    "summarize",
+]
+
+#: ``Delegate.status`` of a delegate on the list, and of one taken off it.
+ACTIVE = "active"
+WITHDRAWN = "withdrawn"
+#: ``Delegate.category`` values (:class:`storage.models.DelegateCategory`).
+EXEMPLARY = "dien_hinh"
+GUEST = "khach_moi"
+
+_WHAT = "Thiết lập đại biểu (delegates)"
+_MAX_PEOPLE = 100_000
+_DMY = re.compile(r"^(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
+class DelegateRulesError(ValueError):
+    """``settings.delegates`` is invalid; the message (Vietnamese) names the key."""
+
+
+class Level(enum.StrEnum):
+    """How much a finding matters."""
+
+    ERROR = "error"  # against the plan's caps: blocks adding
+    WARNING = "warning"  # against the plan's guidance: shown, does not block
+    INFO = "info"  # worth knowing
+
+
+_LEVEL_ORDER = {Level.ERROR: 0, Level.WARNING: 1, Level.INFO: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One remark on a unit's list.
+
+    Attributes:
+        level: Error, warning or info.
+        code: A stable name for programs and tests (``quota_exceeded``, ``ratio_low``…).
+        message: The remark in plain Vietnamese.
+    """
+
+    level: Level
+    code: str
+    message: str
+
+    @property
+    def blocking(self) -> bool:
+        """Whether the finding stops a delegate from being added."""
+        return self.level is Level.ERROR
+
+
+class UnitLike(Protocol):
+    """What the rules read of a unit (:class:`storage.models.Unit` fits)."""
+
+    @property
+    def code(self) -> str:
+        """The unit's code."""
+
+    @property
+    def kind(self) -> str:
+        """The unit's kind code (``xa_phuong``, ``doanh_nghiep``…)."""
+
+    @property
+    def staff_count(self) -> int | None:
+        """How many staff the unit has, if known."""
+
+
+class DelegateLike(Protocol):
+    """What the rules read of a delegate (:class:`storage.models.Delegate` fits)."""
+
+    @property
+    def category(self) -> str:
+        """``dien_hinh`` or ``khach_moi``."""
+
+    @property
+    def gender(self) -> str:
+        """``nam`` or ``nu``."""
+
+    @property
+    def in_presidium(self) -> bool:
+        """Whether the delegate sits in the presidium."""
+
+    @property
+    def status(self) -> str:
+        """``active`` or ``withdrawn``; withdrawn delegates are ignored."""
+
+
+@dataclass(frozen=True, slots=True)
+class DelegateRules:
+    """The delegate rules of one campaign (defaults: the Bỉm Sơn 2019 plan).
+
+    Attributes:
+        quota_default: Delegates each unit may send; None when the plan allocates none.
+        quota_by_unit: Overrides of ``quota_default`` by unit code (upper case).
+        unit_conference_max: Most delegates of a unit's own (delegate) conference.
+        upper_conference_max: Most delegates of the upper conference, all units together.
+        exemplary_percent: The planned share of exemplary delegates.
+        tolerance_percent: How many percentage points "about" allows either side.
+        presidium_min: Smallest presidium; None when the presidium is not checked.
+        presidium_max: Largest presidium; None when the presidium is not checked.
+        plenary_below_staff: Units with fewer staff hold a plenary conference; None: no note.
+        plenary_unit_kinds: The unit kinds the plenary rule concerns; empty: every kind.
+        due: Last day the list may change, when the settings name one.
+    """
+
+    quota_default: int | None = None
+    quota_by_unit: Mapping[str, int] = field(default_factory=dict)
+    unit_conference_max: int = 150
+    upper_conference_max: int = 300
+    exemplary_percent: int = 70
+    tolerance_percent: int = 10
+    presidium_min: int | None = 5
+    presidium_max: int | None = 7
+    plenary_below_staff: int | None = 200
+    plenary_unit_kinds: tuple[str, ...] = ("doanh_nghiep",)
+    due: dt.date | None = None
+
+    def quota_for(self, unit_code: str) -> int | None:
+        """The quota of the unit with ``unit_code``; None when none is allocated."""
+        return self.quota_by_unit.get(normalize_code(unit_code), self.quota_default)
+
+    def plenary_applies(self, unit_kind: str) -> bool:
+        """Whether the plenary rule concerns units of ``unit_kind``."""
+        if self.plenary_below_staff is None:
+            return False
+        return not self.plenary_unit_kinds or unit_kind in self.plenary_unit_kinds
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The counts of a unit's active delegates."""
+
+    total: int
+    quota: int | None
+    exemplary: int
+    guests: int
+    presidium: int
+    women: int
+
+    @property
+    def exemplary_percent(self) -> int | None:
+        """The exemplary share in whole percent (half up); None for an empty list."""
+        return percent(self.exemplary, self.total) if self.total else None
+
+
+# --------------------------------------------------------------------------- arithmetic
+
+
+def percent(part: int, whole: int) -> int:
+    """``100 · part / whole`` rounded to a whole percent, halves up (11/20 → 55, 1/8 → 13).
+
+    Raises:
+        ValueError: ``whole`` is not positive.
+    """
+    if whole <= 0:
+        raise ValueError("whole must be positive")
+    return (200 * part + whole) // (2 * whole)
+
+
+def _nearest(target_percent: int, total: int) -> int:
+    """The count nearest to ``target_percent`` of ``total``, halves up."""
+    return (2 * target_percent * total + 100) // 200
+
+
+def exemplary_range(rules: DelegateRules, total: int) -> tuple[int, int]:
+    """The exemplary counts that raise no ratio remark for a list of ``total`` delegates.
+
+    A count ``k`` is fine when ``100·k/total`` is within ``tolerance_percent`` of
+    ``exemplary_percent`` (both ends included), or when it is the count nearest to the target
+    (so a short list is never blamed for what it cannot reach).
+
+    Returns:
+        The smallest and the largest fine count (``(0, 0)`` for an empty list).
+    """
+    if total <= 0:
+        return 0, 0
+    target, tolerance = rules.exemplary_percent, rules.tolerance_percent
+    low = max(0, -((-(target - tolerance) * total) // 100))  # ceil
+    high = min(total, (target + tolerance) * total // 100)  # floor
+    nearest = _nearest(target, total)
+    return min(low, nearest), max(high, nearest)
+
+
+# --------------------------------------------------------------------------- findings
+
+
+def _active(delegates: Iterable[DelegateLike]) -> list[DelegateLike]:
+    return [d for d in delegates if d.status == ACTIVE]
+
+
+def summarize(rules: DelegateRules, unit: UnitLike, delegates: Iterable[DelegateLike]) -> Summary:
+    """Count a unit's active delegates by category, presidium and gender."""
+    active = _active(delegates)
+    exemplary = sum(1 for d in active if d.category == EXEMPLARY)
+    return Summary(
+        total=len(active),
+        quota=rules.quota_for(unit.code),
+        exemplary=exemplary,
+        guests=len(active) - exemplary,
+        presidium=sum(1 for d in active if d.in_presidium),
+        women=sum(1 for d in active if d.gender == "nu"),
+    )
+
+
+def _staff_word(kind: str) -> str:
+    return "lao động" if kind == "doanh_nghiep" else "cán bộ"
+
+
+def _presidium_span(rules: DelegateRules) -> str:
+    if rules.presidium_min == rules.presidium_max:
+        return f"{rules.presidium_min} người"
+    return f"{rules.presidium_min}–{rules.presidium_max} người"
+
+
+def _quota_findings(summary: Summary) -> list[Finding]:
+    quota, total = summary.quota, summary.total
+    if quota is None:
+        return [
+            Finding(
+                Level.INFO,
+                "no_quota",
+                "Kế hoạch chưa phân bổ chỉ tiêu đại biểu cho đơn vị; vui lòng hỏi Thường trực "
+                "Hội đồng số đại biểu được cử.",
+            )
+        ]
+    if total > quota:
+        return [
+            Finding(
+                Level.ERROR,
+                "quota_exceeded",
+                f"Đơn vị đã đăng ký {total} đại biểu, vượt chỉ tiêu {quota} được phân bổ "
+                f"(thừa {total - quota}).",
+            )
+        ]
+    if total == quota and total > 0:
+        return [
+            Finding(Level.INFO, "quota_full", f"Đơn vị đã đăng ký đủ chỉ tiêu {quota} đại biểu.")
+        ]
+    return []
+
+
+def _upper_findings(rules: DelegateRules, campaign_total: int | None) -> list[Finding]:
+    limit = rules.upper_conference_max
+    if campaign_total is None or campaign_total <= limit:
+        return []
+    return [
+        Finding(
+            Level.ERROR,
+            "upper_exceeded",
+            f"Các đơn vị đã đăng ký tổng cộng {campaign_total} đại biểu, vượt số tối đa {limit} "
+            f"của Hội nghị cấp trên (thừa {campaign_total - limit}).",
+        )
+    ]
+
+
+def _ratio_findings(rules: DelegateRules, summary: Summary) -> list[Finding]:
+    total, exemplary = summary.total, summary.exemplary
+    if total == 0:
+        return []
+    low, high = exemplary_range(rules, total)
+    share = f"{percent(exemplary, total)} % ({exemplary}/{total})"
+    target = rules.exemplary_percent
+    if exemplary < low:
+        return [
+            Finding(
+                Level.WARNING,
+                "ratio_low",
+                f"Tỷ lệ đại biểu điển hình {share}, thấp hơn khoảng {target} % theo kế hoạch; "
+                "nên bổ sung điển hình hoặc giảm khách mời.",
+            )
+        ]
+    if exemplary > high:
+        return [
+            Finding(
+                Level.INFO,
+                "ratio_high",
+                f"Tỷ lệ đại biểu điển hình {share}, cao hơn khoảng {target} % theo kế hoạch "
+                f"(khách mời khoảng {100 - target} %).",
+            )
+        ]
+    return []
+
+
+def _presidium_findings(rules: DelegateRules, summary: Summary) -> list[Finding]:
+    low, high = rules.presidium_min, rules.presidium_max
+    if low is None or high is None or summary.total == 0:
+        return []
+    count = summary.presidium
+    if low <= count <= high:
+        return []
+    span = _presidium_span(rules)
+    if count == 0:
+        message = f"Chưa chọn ai vào đoàn chủ tịch; kế hoạch quy định {span}."
+    else:
+        message = f"Đoàn chủ tịch có {count} người; kế hoạch quy định {span}."
+    return [Finding(Level.WARNING, "presidium_size", message)]
+
+
+def _women_findings(summary: Summary) -> list[Finding]:
+    if summary.total == 0 or summary.women > 0:
+        return []
+    return [
+        Finding(
+            Level.INFO,
+            "no_women",
+            "Danh sách chưa có đại biểu nữ; kế hoạch chú trọng đại biểu nữ, đại biểu dân tộc "
+            "và người trực tiếp lao động, sản xuất.",
+        )
+    ]
+
+
+def _conference_findings(rules: DelegateRules, unit: UnitLike) -> list[Finding]:
+    limit = rules.unit_conference_max
+    if not rules.plenary_applies(unit.kind):
+        return [
+            Finding(
+                Level.INFO,
+                "unit_conference",
+                f"Hội nghị điển hình tiên tiến của đơn vị tối đa {limit} đại biểu.",
+            )
+        ]
+    below = rules.plenary_below_staff
+    word = _staff_word(unit.kind)
+    staff = unit.staff_count
+    if staff is None:
+        message = (
+            f"Chưa có số {word} của đơn vị: dưới {below} {word} thì tổ chức hội nghị toàn thể, "
+            f"từ {below} trở lên thì tổ chức hội nghị đại biểu (tối đa {limit} đại biểu)."
+        )
+        return [Finding(Level.INFO, "staff_unknown", message)]
+    if below is not None and staff < below:
+        message = (
+            f"Đơn vị có {staff} {word} (dưới {below}) nên tổ chức hội nghị toàn thể, "
+            "không phải hội nghị đại biểu."
+        )
+        return [Finding(Level.INFO, "plenary", message)]
+    message = (
+        f"Đơn vị có {staff} {word} (từ {below} trở lên) nên tổ chức hội nghị đại biểu, "
+        f"tối đa {limit} đại biểu."
+    )
+    return [Finding(Level.INFO, "delegate_conference", message)]
+
+
+def check(
+    rules: DelegateRules,
+    unit: UnitLike,
+    delegates: Iterable[DelegateLike],
+    *,
+    campaign_total: int | None = None,
+) -> list[Finding]:
+    """Review one unit's list of delegates against the plan.
+
+    Args:
+        rules: The campaign's delegate rules.
+        unit: The unit whose list it is.
+        delegates: The unit's delegates; withdrawn ones are ignored.
+        campaign_total: Active delegates of every unit in the campaign, when known: checked
+            against ``upper_conference_max``.
+
+    Returns:
+        The findings, errors first, then warnings, then notes.
+    """
+    summary = summarize(rules, unit, delegates)
+    findings = [
+        *_quota_findings(summary),
+        *_upper_findings(rules, campaign_total),
+        *_ratio_findings(rules, summary),
+        *_presidium_findings(rules, summary),
+        *_women_findings(summary),
+        *_conference_findings(rules, unit),
+    ]
+    return sorted(findings, key=lambda f: _LEVEL_ORDER[f.level])
+
+
+def add_refusal(
+    rules: DelegateRules,
+    unit: UnitLike,
+    delegates: Iterable[DelegateLike],
+    *,
+    campaign_total: int | None = None,
+) -> Finding | None:
+    """Whether one more delegate may join the unit's list.
+
+    Args:
+        rules: The campaign's delegate rules.
+        unit: The unit whose list it is.
+        delegates: The unit's delegates; withdrawn ones are ignored.
+        campaign_total: Active delegates of every unit in the campaign, when known.
+
+    Returns:
+        None when the delegate may be added; otherwise the blocking finding that says why not.
+    """
+    summary = summarize(rules, unit, delegates)
+    quota, total = summary.quota, summary.total
+    if quota is not None and total + 1 > quota:
+        if total > quota:
+            message = (
+                f"Đơn vị đã đăng ký {total} đại biểu, vượt chỉ tiêu {quota} được phân bổ "
+                f"(thừa {total - quota}); không thể thêm người."
+            )
+        else:
+            message = (
+                f"Đơn vị đã đăng ký đủ {total}/{quota} đại biểu theo chỉ tiêu được phân bổ; "
+                "không thể thêm người. Muốn thay người, hãy rút một đại biểu trước."
+            )
+        return Finding(Level.ERROR, "quota_exceeded", message)
+    limit = rules.upper_conference_max
+    if campaign_total is not None and campaign_total + 1 > limit:
+        return Finding(
+            Level.ERROR,
+            "upper_exceeded",
+            f"Hội nghị cấp trên đã có {campaign_total} đại biểu của các đơn vị (tối đa "
+            f"{limit}); không thể thêm người. Vui lòng liên hệ Thường trực Hội đồng.",
+        )
+    return None
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def _fail(message: str) -> DelegateRulesError:
+    return DelegateRulesError(f"{_WHAT}: {message}")
+
+
+def _int(key: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise _fail(f'"{key}" phải là số nguyên từ {low} đến {high}.')
+    return int(value)
+
+
+def _mapping(key: str, value: Any, example: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _fail(f'"{key}" phải là một nhóm khóa: giá trị, ví dụ {example}.')
+    return value
+
+
+def _known_keys(key: str, data: Mapping[str, Any], known: Sequence[str]) -> None:
+    for name in data:
+        if name not in known:
+            where = f'"{key}" ' if key else ""
+            raise _fail(f'{where}không có khóa "{name}"; chỉ nhận: {", ".join(known)}.')
+
+
+def _date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        parts: tuple[int, int, int] | None = None
+        if m := _DMY.match(text):
+            parts = (int(m[3]), int(m[2]), int(m[1]))
+        elif m := _ISO.match(text):
+            parts = (int(m[1]), int(m[2]), int(m[3]))
+        if parts is not None:
+            try:
+                return dt.date(*parts)
+            except ValueError:
+                raise _fail(f'"due": ngày "{text}" không tồn tại.') from None
+    raise _fail('"due" phải là một ngày dạng dd/mm/yyyy, ví dụ 15/4/2020.')
+
+
+def _quota(value: Any, upper: int) -> tuple[int | None, dict[str, int]]:
+    if value is None:
+        return None, {}
+    if not isinstance(value, Mapping):
+        return _int("quota", value, 0, upper), {}
+    _known_keys("quota", value, ("default", "units"))
+    default = value.get("default")
+    if default is not None:
+        default = _int("quota → default", default, 0, upper)
+    units_raw = value.get("units") or {}
+    units = _mapping("quota → units", units_raw, "{P-BADINH: 15}")
+    by_unit: dict[str, int] = {}
+    for code, count in units.items():
+        name = normalize_code(str(code))
+        if name in by_unit:
+            raise _fail(f'"quota → units": mã đơn vị "{name}" bị ghi lặp lại.')
+        by_unit[name] = _int(f"quota → units → {name}", count, 0, upper)
+    if sum(by_unit.values()) > upper:
+        raise _fail(
+            f'"quota → units": tổng chỉ tiêu riêng của các đơn vị ({sum(by_unit.values())}) '
+            f"vượt số đại biểu tối đa của hội nghị cấp trên ({upper})."
+        )
+    return default, by_unit
+
+
+def _presidium(value: Any) -> tuple[int | None, int | None]:
+    if value is None or value is False:
+        return None, None
+    data = _mapping("presidium", value, "{min: 5, max: 7}")
+    _known_keys("presidium", data, ("min", "max"))
+    low = _int("presidium → min", data.get("min", 5), 1, 50)
+    high = _int("presidium → max", data.get("max", 7), 1, 50)
+    if low > high:
+        raise _fail(f'"presidium": "min" ({low}) lớn hơn "max" ({high}).')
+    return low, high
+
+
+def _plenary(value: Any) -> tuple[int | None, tuple[str, ...]]:
+    if value is None or value is False:
+        return None, ()
+    data = _mapping("plenary", value, "{below_staff: 200, unit_kinds: [doanh_nghiep]}")
+    _known_keys("plenary", data, ("below_staff", "unit_kinds"))
+    below = _int("plenary → below_staff", data.get("below_staff", 200), 1, _MAX_PEOPLE)
+    raw_kinds = data.get("unit_kinds", ["doanh_nghiep"])
+    if raw_kinds is None:
+        raw_kinds = []
+    if not isinstance(raw_kinds, list | tuple):
+        raise _fail('"plenary → unit_kinds" phải là danh sách loại đơn vị, ví dụ [doanh_nghiep].')
+    kinds: list[str] = []
+    for raw in raw_kinds:
+        kind = unit_kind_from_text(str(raw))
+        if kind is None:
+            known = ", ".join(UNIT_KINDS)
+            raise _fail(
+                f'"plenary → unit_kinds": không có loại đơn vị "{raw}"; chỉ nhận: {known}.'
+            )
+        if kind not in kinds:
+            kinds.append(kind)
+    return below, tuple(kinds)
+
+
+_KEYS = (
+    "quota",
+    "unit_conference_max",
+    "upper_conference_max",
+    "exemplary_percent",
+    "tolerance_percent",
+    "presidium",
+    "plenary",
+    "due",
+)
+
+
+def parse_rules(campaign_settings: Mapping[str, Any] | None) -> DelegateRules:
+    """Read the delegate rules from a campaign's ``settings.delegates``.
+
+    Args:
+        campaign_settings: The campaign's free settings; missing keys keep the defaults of
+            :class:`DelegateRules` (the Bỉm Sơn 2019 plan).
+
+    Returns:
+        The rules.
+
+    Raises:
+        DelegateRulesError: An unknown key or an invalid value; the Vietnamese message names it.
+    """
+    raw = campaign_settings.get("delegates") if campaign_settings else None
+    if raw is None:
+        return DelegateRules()
+    data = _mapping("delegates", raw, "{quota: {default: 12}, upper_conference_max: 300}")
+    _known_keys("", data, _KEYS)
+    defaults = DelegateRules()
+    upper = _int(
+        "upper_conference_max",
+        data.get("upper_conference_max", defaults.upper_conference_max),
+        1,
+        _MAX_PEOPLE,
+    )
+    unit_max = _int(
+        "unit_conference_max",
+        data.get("unit_conference_max", defaults.unit_conference_max),
+        1,
+        _MAX_PEOPLE,
+    )
+    target = _int(
+        "exemplary_percent", data.get("exemplary_percent", defaults.exemplary_percent), 0, 100
+    )
+    tolerance = _int(
+        "tolerance_percent", data.get("tolerance_percent", defaults.tolerance_percent), 0, 50
+    )
+    quota_default, quota_by_unit = _quota(data.get("quota"), upper)
+    presidium_min, presidium_max = (
+        _presidium(data["presidium"])
+        if "presidium" in data
+        else (defaults.presidium_min, defaults.presidium_max)
+    )
+    plenary_below, plenary_kinds = (
+        _plenary(data["plenary"])
+        if "plenary" in data
+        else (defaults.plenary_below_staff, defaults.plenary_unit_kinds)
+    )
+    due = _date(data["due"]) if data.get("due") not in (None, "") else None
+    return DelegateRules(
+        quota_default=quota_default,
+        quota_by_unit=quota_by_unit,
+        unit_conference_max=unit_max,
+        upper_conference_max=upper,
+        exemplary_percent=target,
+        tolerance_percent=tolerance,
+        presidium_min=presidium_min,
+        presidium_max=presidium_max,
+        plenary_below_staff=plenary_below,
+        plenary_unit_kinds=plenary_kinds,
+        due=due,
+    )

@@ -1,0 +1,209 @@
+"""/xuat (/export): choose what to export, then the format; the file comes back in the chat.
+
+The secretariat exports every unit or one unit (``/xuat Bắc Sơn``, or the "Chọn một đơn vị…"
+button); anyone else linked to a unit exports only that unit, and naming another unit is refused
+(``not_your_unit``). Each export is recorded in the audit log: the lists hold personal data.
+"""
+
+from __future__ import annotations
+
+import html
+from enum import StrEnum
+from typing import Any
+
+from handlers.io.exports.tables import stamp
+from handlers.kernel.context import Ctx
+from handlers.kernel.errors import UserError
+from handlers.kernel.messages import Button, Reply
+from handlers.kernel.states import StateSpec, StateTable
+from handlers.queries import export_data as data
+from handlers.queries.export_data import ExportFormat, ExportKind, Scope
+from handlers.services.exports import FORMATS, build_export
+from storage.models import Role
+
+__all__ = ["STATES", "begin"]
+
+
+class State(StrEnum):
+    """The steps of this flow."""
+
+    CAMPAIGN = "xuat.campaign"
+    KIND = "xuat.kind"
+    UNIT = "xuat.unit"
+    FORMAT = "xuat.format"
+
+
+def _label(ctx: Ctx, name: str, /, **params: Any) -> str:
+    """A template text as a plain button label."""
+    return html.unescape(ctx.t(f"xuat.{name}", **params))
+
+
+def _secretariat(ctx: Ctx) -> bool:
+    return ctx.require_linked().role is Role.SECRETARIAT
+
+
+def _back(ctx: Ctx) -> Button:
+    return Button(_label(ctx, "back_label"), "back")
+
+
+async def begin(ctx: Ctx) -> list[Reply]:
+    """Starts an export; ``/xuat ĐƠN-VỊ`` narrows it to one unit."""
+    ref = str(ctx.data.get("args", "")).strip()
+    secretariat = _secretariat(ctx)
+    ctx.end()
+    if secretariat:
+        unit_id = (await data.find_unit(ctx.session, ref)).id if ref else None
+    else:
+        if ctx.unit is None:
+            raise UserError("no_unit")
+        if ref:
+            named = await ctx.units.get_by_code(ref) or await ctx.units.find(ref)
+            if named is None or named.id != ctx.unit.id:
+                raise UserError("not_your_unit")
+        unit_id = ctx.unit.id
+    campaigns = await data.active_campaigns(ctx.session)
+    if not campaigns:
+        return [ctx.reply("xuat.no_campaign")]
+    if len(campaigns) > 1:
+        ctx.goto(State.CAMPAIGN, unit_id=unit_id)
+        return await _ask_campaign(ctx)
+    ctx.goto(State.KIND, unit_id=unit_id, campaign_id=campaigns[0].id)
+    return await _ask_kind(ctx)
+
+
+async def _ask_campaign(ctx: Ctx) -> list[Reply]:
+    campaigns = await data.active_campaigns(ctx.session)
+    buttons = [Button(c.title[:60], f"c:{c.id}") for c in campaigns]
+    return [ctx.reply("xuat.ask_campaign", buttons=buttons)]
+
+
+async def _campaign(ctx: Ctx) -> list[Reply]:
+    """Takes the campaign when more than one is active."""
+    ctx.require_linked()
+    for campaign in await data.active_campaigns(ctx.session):
+        if ctx.choice == f"c:{campaign.id}":
+            ctx.goto(State.KIND, campaign_id=campaign.id)
+            return await _ask_kind(ctx)
+    raise UserError("pick_one")
+
+
+async def _scope(ctx: Ctx) -> Scope:
+    """The campaign and unit chosen so far, checked again against who is asking."""
+    campaign = await ctx.campaigns.get(int(ctx.data["campaign_id"]))
+    if campaign is None:
+        ctx.end()
+        raise UserError("item_gone")
+    unit_id = ctx.data.get("unit_id")
+    if _secretariat(ctx):
+        unit = await ctx.units.get(int(unit_id)) if unit_id is not None else None
+        return Scope(campaign, unit, ctx.now)
+    if ctx.unit is None:
+        raise UserError("no_unit")
+    if unit_id != ctx.unit.id:
+        raise UserError("not_your_unit")
+    return Scope(campaign, ctx.unit, ctx.now)
+
+
+async def _ask_kind(ctx: Ctx) -> list[Reply]:
+    scope = await _scope(ctx)
+    buttons = [Button(_label(ctx, "kind_label", kind=k.value), f"k:{k.value}") for k in ExportKind]
+    secretariat = _secretariat(ctx)
+    if secretariat and scope.unit is None:
+        buttons.append(Button(_label(ctx, "pick_unit_label"), "unit"))
+    elif secretariat:
+        buttons.append(Button(_label(ctx, "all_units_label"), "all"))
+    return [
+        ctx.reply(
+            "xuat.ask_kind",
+            buttons=buttons,
+            campaign=scope.campaign,
+            unit=scope.unit,
+            secretariat=secretariat,
+        )
+    ]
+
+
+async def _kind(ctx: Ctx) -> list[Reply]:
+    """Takes the kind of export, or a change of scope (secretariat)."""
+    await _scope(ctx)
+    if _secretariat(ctx):
+        if ctx.choice == "unit":
+            ctx.goto(State.UNIT)
+            return await _ask_unit(ctx)
+        if ctx.choice == "all":
+            ctx.goto(State.KIND, unit_id=None)
+            return await _ask_kind(ctx)
+    for kind in ExportKind:
+        if ctx.choice == f"k:{kind.value}":
+            ctx.goto(State.FORMAT, kind=kind.value)
+            return await _ask_format(ctx)
+    raise UserError("pick_one")
+
+
+async def _ask_unit(ctx: Ctx) -> list[Reply]:
+    units = await ctx.units.list_all()
+    buttons = [Button(u.name, f"u:{u.id}") for u in units]
+    return [ctx.reply("xuat.ask_unit", buttons=[*buttons, _back(ctx)])]
+
+
+async def _unit(ctx: Ctx) -> list[Reply]:
+    """Takes the one unit to export (secretariat): a button, or a typed name or code."""
+    ctx.require_secretariat()
+    if ctx.choice == "back":
+        ctx.goto(State.KIND)
+        return await _ask_kind(ctx)
+    if ctx.choice and ctx.choice.startswith("u:") and ctx.choice[2:].isdigit():
+        unit = await ctx.units.get(int(ctx.choice[2:]))
+        if unit is not None:
+            ctx.goto(State.KIND, unit_id=unit.id)
+            return await _ask_kind(ctx)
+    if ctx.text and not ctx.choice:
+        unit = await data.find_unit(ctx.session, ctx.text)
+        ctx.goto(State.KIND, unit_id=unit.id)
+        return await _ask_kind(ctx)
+    raise UserError("pick_one")
+
+
+async def _ask_format(ctx: Ctx) -> list[Reply]:
+    kind = ExportKind(ctx.data["kind"])
+    buttons = [
+        Button(_label(ctx, "format_label", fmt=f.value), f"f:{f.value}") for f in FORMATS[kind]
+    ]
+    return [ctx.reply("xuat.ask_format", buttons=[*buttons, _back(ctx)], kind=kind.value)]
+
+
+async def _format(ctx: Ctx) -> list[Reply]:
+    """Takes the format and sends the file."""
+    scope = await _scope(ctx)
+    if ctx.choice == "back":
+        ctx.goto(State.KIND)
+        return await _ask_kind(ctx)
+    kind = ExportKind(ctx.data["kind"])
+    for fmt in FORMATS[kind]:
+        if ctx.choice == f"f:{fmt.value}":
+            return await _send(ctx, scope, kind, fmt)
+    raise UserError("pick_one")
+
+
+async def _send(ctx: Ctx, scope: Scope, kind: ExportKind, fmt: ExportFormat) -> list[Reply]:
+    file = await build_export(ctx.session, ctx.deps.texts, kind, fmt, scope)
+    ctx.audit(
+        "export",
+        "campaign",
+        scope.campaign.id,
+        kind=kind.value,
+        format=fmt.value,
+        unit=scope.unit.code if scope.unit else None,
+        file=file.name,
+    )
+    ctx.end()
+    text = ctx.t("xuat.done", kind=kind.value, fmt=fmt.value, unit=scope.unit, stamp=stamp(scope))
+    return [Reply(text=text, file=file)]
+
+
+STATES: StateTable = {
+    State.CAMPAIGN: StateSpec(_campaign, _ask_campaign),
+    State.KIND: StateSpec(_kind, _ask_kind),
+    State.UNIT: StateSpec(_unit, _ask_unit),
+    State.FORMAT: StateSpec(_format, _ask_format),
+}

@@ -1,0 +1,118 @@
+"""Linking an account (/start CODE), help and cancel."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from handlers.kernel.context import IDLE, Ctx
+from handlers.kernel.errors import UserError
+from handlers.kernel.messages import Button, Reply
+from handlers.services.invites import normalize_code
+from storage.models import ChatAccount, Person, Role
+
+__all__ = ["cancel", "help_", "menu_buttons", "menu_command", "start"]
+
+_MENUS: dict[Role, tuple[Button, ...]] = {
+    Role.SECRETARIAT: (
+        Button("📊 Tình hình", "cmd:tinhhinh"),
+        Button("⏰ Ai chưa nộp?", "cmd:chuanop"),
+        Button("📣 Thông báo", "cmd:thongbao"),
+        Button("✅ Duyệt", "cmd:duyet"),
+        Button("❓ Trợ giúp", "cmd:trogiup"),
+    ),
+    Role.UNIT_HEAD: (
+        Button("📤 Nộp báo cáo", "cmd:nop"),
+        Button("🏅 Đề cử", "cmd:decu"),
+        Button("📋 Danh sách đã gửi", "cmd:danhsach"),
+        Button("👥 Đại biểu", "cmd:daibieu"),
+        Button("📊 Tình hình", "cmd:tinhhinh"),
+    ),
+    Role.UNIT_MEMBER: (
+        Button("📊 Tình hình", "cmd:tinhhinh"),
+        Button("📋 Danh sách", "cmd:danhsach"),
+    ),
+}
+#: Every menu label → its command: a persistent keyboard sends the label back as text.
+_MENU_LABELS = {b.label: b.data for menu in _MENUS.values() for b in menu}
+
+
+def menu_buttons(person: Person | None) -> tuple[Button, ...]:
+    """The main menu for a person's role (commands as buttons)."""
+    return () if person is None else _MENUS[person.role]
+
+
+def menu_command(text: str) -> str | None:
+    """The ``cmd:…`` data of a main-menu label typed or tapped as text, if it is one."""
+    return _MENU_LABELS.get(text.strip())
+
+
+async def start(ctx: Ctx) -> list[Reply]:
+    """Links the account with an invite code, or greets someone already linked."""
+    code = normalize_code(ctx.data.get("args", ""))
+    if ctx.person is not None:
+        ctx.end()
+        return [_help(ctx, "onboarding.already_linked")]
+    if not code:
+        return [ctx.reply("onboarding.need_code")]
+    invite = await ctx.people.invite_for_update(code)
+    if invite is None:
+        raise UserError("invite_invalid")
+    if invite.used_at is not None:
+        raise UserError("invite_used")
+    if invite.expires_at <= ctx.now:
+        raise UserError("invite_expired")
+    msg = ctx.msg
+    name = invite.full_name or msg.display_name or f"Người dùng {msg.user_id}"
+    person = await ctx.people.add_person(
+        Person(full_name=name, role=invite.role, unit_id=invite.unit_id, created_at=ctx.now)
+    )
+    account = await ctx.people.add_account(
+        ChatAccount(
+            person_id=person.id,
+            channel=msg.key.channel,
+            external_id=msg.user_id,
+            chat_id=msg.key.chat_id,
+            display_name=msg.display_name,
+            linked_at=ctx.now,
+        )
+    )
+    if not await ctx.people.claim_invite(invite.id, account.id, ctx.now):
+        raise UserError("invite_used")
+    ctx.person, ctx.account = person, account
+    ctx.unit = (await ctx.people.person_with_unit(person.id))[1]
+    ctx.audit("account.link", "person", person.id, channel=msg.key.channel, invite=invite.id)
+    ctx.end()
+    return [_help(ctx, "onboarding.welcome")]
+
+
+async def help_(ctx: Ctx) -> list[Reply]:
+    """Shows what the person can do (keeps any step in progress)."""
+    if ctx.person is None:
+        return [ctx.reply("onboarding.help_unlinked")]
+    reply = _help(ctx, "onboarding.help")
+    if ctx.state != IDLE:  # mid-step: the step's own choices stay valid
+        return [Reply(reply.text + "\n\n" + ctx.t("onboarding.mid_step"))]
+    return [reply]
+
+
+async def cancel(ctx: Ctx) -> list[Reply]:
+    """Leaves any step."""
+    was_busy = ctx.state != IDLE
+    ctx.end()
+    if ctx.person is None:
+        return [ctx.reply("onboarding.cancelled", busy=was_busy)]
+    reply = ctx.reply("onboarding.cancelled", buttons=menu_buttons(ctx.person), busy=was_busy)
+    return [dataclasses.replace(reply, is_menu=True)]
+
+
+def _help(ctx: Ctx, name: str) -> Reply:
+    person = ctx.person
+    assert person is not None
+    reply = ctx.reply(
+        name,
+        buttons=menu_buttons(person),
+        name=person.full_name,
+        role=person.role.value,
+        unit=ctx.unit.name if ctx.unit else None,
+    )
+    return dataclasses.replace(reply, is_menu=True)

@@ -1,0 +1,211 @@
+"""/nop: pick a requirement (and a dossier part), send text or a file, confirm."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from handlers.domain.progress import Mark, RequirementProgress
+from handlers.kernel import inputs
+from handlers.kernel.context import Ctx
+from handlers.kernel.errors import UserError
+from handlers.kernel.messages import Button, Reply
+from handlers.kernel.states import StateSpec, StateTable
+from handlers.queries.progress import campaign_progress, unit_standing
+from storage.models import Requirement, RequirementKind, Submission, SubmissionStatus
+
+__all__ = ["STATES", "begin", "resume"]
+
+
+class State(StrEnum):
+    """The steps of this flow."""
+
+    PICK = "nop.pick"
+    PART = "nop.part"
+    CONTENT = "nop.content"
+    CONFIRM = "nop.confirm"
+
+
+async def _owed(ctx: Ctx) -> list[RequirementProgress]:
+    """The requirements of active campaigns that apply to the acting unit (not nominations)."""
+    _, unit = ctx.require_unit_head()
+    result: list[RequirementProgress] = []
+    for campaign in await ctx.campaigns.get_active():
+        for p in await campaign_progress(ctx.session, campaign, ctx.now, [unit]):
+            if p.marks and p.requirement.kind is not RequirementKind.NOMINATION_LIST:
+                result.append(p)
+    return result
+
+
+async def begin(ctx: Ctx) -> list[Reply]:
+    """Lists what the unit must submit and asks which one."""
+    ctx.require_unit_head()
+    ctx.end()
+    owed = await _owed(ctx)
+    if not owed:
+        raise UserError("no_requirements")
+    ctx.goto(State.PICK)
+    return await _ask_pick(ctx)
+
+
+async def resume(ctx: Ctx) -> list[Reply]:
+    """Serves :attr:`Entry.RESUBMIT`: asks for the content of ``req`` (and ``part``) again."""
+    req = await _requirement(ctx, ctx.data["req"])
+    ctx.goto(State.CONTENT, req=req.id, part=ctx.data.get("part", ""))
+    return await _ask_content(ctx)
+
+
+async def _ask_pick(ctx: Ctx) -> list[Reply]:
+    owed = await _owed(ctx)
+    buttons = [
+        Button(ctx.t("nop.pick_label", p=p, m=p.marks[0]), f"r:{p.requirement.id}") for p in owed
+    ]
+    return [ctx.reply("nop.ask_pick", buttons=buttons)]
+
+
+async def _requirement(ctx: Ctx, requirement_id: int) -> Requirement:
+    """The requirement the unit may still submit for (one query set, not the whole checklist)."""
+    _, unit = ctx.require_unit_head()
+    progress = await unit_standing(ctx.session, requirement_id, unit, ctx.now)
+    if progress is None or progress.requirement.kind is RequirementKind.NOMINATION_LIST:
+        raise UserError("pick_one")
+    if progress.marks[0].mark is Mark.ACCEPTED:
+        raise UserError("already_accepted", title=progress.requirement.title)
+    return progress.requirement
+
+
+async def _pick(ctx: Ctx) -> list[Reply]:
+    """Stores the chosen requirement; asks for a dossier part or for the content."""
+    if not ctx.choice or not ctx.choice.startswith("r:"):
+        raise UserError("pick_one")
+    req = await _requirement(ctx, int(ctx.choice[2:]))
+    if req.kind is RequirementKind.DOSSIER and req.parts:
+        ctx.goto(State.PART, req=req.id)
+        return await _ask_part(ctx)
+    ctx.goto(State.CONTENT, req=req.id, part="")
+    return await _ask_content(ctx)
+
+
+async def _ask_part(ctx: Ctx) -> list[Reply]:
+    req = await _requirement(ctx, ctx.data["req"])
+    _, unit = ctx.require_unit_head()
+    current = await ctx.submissions.current_for_unit(unit.id, [req.id])
+    done = {s.part for s in current if s.status is not SubmissionStatus.WITHDRAWN}
+    buttons = [
+        Button(("✅ " if part in done else "") + part, f"p:{i}")
+        for i, part in enumerate(req.parts)
+    ]
+    return [ctx.reply("nop.ask_part", buttons=buttons, req=req)]
+
+
+async def _part(ctx: Ctx) -> list[Reply]:
+    """Stores the chosen dossier part and asks for the content."""
+    req = await _requirement(ctx, ctx.data["req"])
+    if not ctx.choice or not ctx.choice.startswith("p:"):
+        raise UserError("pick_one")
+    index = int(ctx.choice[2:])
+    if not 0 <= index < len(req.parts):
+        raise UserError("pick_one")
+    ctx.goto(State.CONTENT, part=req.parts[index])
+    return await _ask_content(ctx)
+
+
+async def _ask_content(ctx: Ctx) -> list[Reply]:
+    req = await _requirement(ctx, ctx.data["req"])
+    _, unit = ctx.require_unit_head()
+    history = await ctx.submissions.history(unit.id, req.id, ctx.data.get("part", ""))
+    return [
+        ctx.reply(
+            "nop.ask_content",
+            req=req,
+            part=ctx.data.get("part", ""),
+            previous=history[0] if history else None,
+            limit=ctx.deps.max_text_chars,
+        )
+    ]
+
+
+async def _content(ctx: Ctx) -> list[Reply]:
+    """Takes the text or file and asks for confirmation."""
+    content: dict[str, Any]
+    if ctx.msg.file is not None:
+        req = await _requirement(ctx, ctx.data["req"])
+        content = {"file": await inputs.receive_file(ctx, req.accept), "text": None}
+    else:
+        content = {"file": None, "text": inputs.free_text(ctx)}
+    ctx.goto(State.CONFIRM, **content)
+    return await _ask_confirm(ctx)
+
+
+async def _ask_confirm(ctx: Ctx) -> list[Reply]:
+    req = await _requirement(ctx, ctx.data["req"])
+    buttons = (
+        Button("✅ Xác nhận gửi", "ok"),
+        Button("✏️ Gửi lại nội dung khác", "redo"),
+        Button("❌ Hủy", "cancel"),
+    )
+    return [
+        ctx.reply(
+            "nop.ask_confirm",
+            buttons=buttons,
+            req=req,
+            part=ctx.data.get("part", ""),
+            text=ctx.data.get("text"),
+            file=ctx.data.get("file"),
+        )
+    ]
+
+
+async def _confirm(ctx: Ctx) -> list[Reply]:
+    """Saves the submission as a new version (or goes back / cancels)."""
+    if ctx.choice == "redo":
+        ctx.goto(State.CONTENT, text=None, file=None)
+        return await _ask_content(ctx)
+    if ctx.choice == "cancel":
+        ctx.end()
+        return [ctx.reply("onboarding.cancelled", busy=True)]
+    if ctx.choice != "ok":
+        raise UserError("pick_one")
+    person, unit = ctx.require_unit_head()
+    req = await _requirement(ctx, ctx.data["req"])
+    sub = await ctx.submissions.add_version(
+        Submission(
+            unit_id=unit.id,
+            requirement_id=req.id,
+            part=ctx.data.get("part", ""),
+            text=ctx.data.get("text"),
+            file_id=await inputs.stored_file(ctx, ctx.data.get("file")),
+            status=SubmissionStatus.SUBMITTED,
+            submitted_by=person.id,
+            submitted_at=ctx.now,
+        )
+    )
+    ctx.audit(
+        "submission.create",
+        "submission",
+        sub.id,
+        unit=unit.code,
+        requirement=req.code,
+        part=sub.part,
+        version=sub.version,
+    )
+    progress = await unit_standing(ctx.session, req.id, unit, ctx.now)
+    assert progress is not None
+    ctx.end()
+    return [
+        ctx.reply(
+            "nop.saved",
+            req=req,
+            sub=sub,
+            days_left=progress.days_left,
+            mark=progress.marks[0],
+        )
+    ]
+
+
+STATES: StateTable = {
+    State.PICK: StateSpec(_pick, _ask_pick),
+    State.PART: StateSpec(_part, _ask_part),
+    State.CONTENT: StateSpec(_content, _ask_content),
+    State.CONFIRM: StateSpec(_confirm, _ask_confirm),
+}

@@ -1,0 +1,3 @@
+"""File formats in and out: campaign and units files, sheets, the chart, exports."""
+
+__all__: list[str] = []

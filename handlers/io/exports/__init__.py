@@ -1,0 +1,16 @@
+"""Export file formats: tables drawn as XLSX workbooks and as NĐ 30/2020 Word documents.
+
+:func:`handlers.services.exports.build_export` queries the data (``handlers.queries.export_data``)
+and draws it here:
+
+========================  =====================================================  ==========
+kind                      what                                                   formats
+========================  =====================================================  ==========
+``progress``              who has sent what, one row per unit                    xlsx, docx
+``nominations``           "Danh sách trích ngang", I. Cá nhân / II. Tập thể      xlsx, docx
+``delegates``             active delegates grouped by unit                       xlsx, docx
+``report``                "Báo cáo tổng hợp tình hình thực hiện kế hoạch"        docx, xlsx
+========================  =====================================================  ==========
+"""
+
+__all__: list[str] = []

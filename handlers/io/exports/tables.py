@@ -1,0 +1,379 @@
+"""The tables of the exports, independent of the file format.
+
+A :class:`Table` is what a spreadsheet sheet and a Word table are both drawn from: columns with
+their widths, rows (some of them section rows such as "I. Cá nhân"), and the titles above. Every
+text comes from the templates in ``templates/exports/``, rendered as plain text: a value such as
+``<b>&`` stays exactly as typed.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from handlers.domain.progress import Mark, RequirementProgress, UnitMark
+from handlers.kernel.texts import Texts
+from handlers.queries.export_data import (
+    DelegateGroup,
+    ExportKind,
+    NominationRow,
+    Progress,
+    Report,
+    RequirementFigures,
+    Scope,
+)
+from storage.models import SubjectKind, Unit
+
+__all__ = [
+    "Cell",
+    "Column",
+    "Row",
+    "Table",
+    "delegates_table",
+    "late_list",
+    "mark_text",
+    "nominations_table",
+    "plain",
+    "progress_table",
+    "report_tables",
+    "stamp",
+]
+
+#: A cell's value: text, a number, or nothing.
+Cell = str | int | None
+
+_LABELS = "exports/labels"
+
+
+def plain(texts: Texts, name: str, /, **params: Any) -> str:
+    """Render a template macro as plain text (the templates escape HTML; files need none)."""
+    return html.unescape(texts(name, **params))
+
+
+def stamp(scope: Scope) -> str:
+    """``now`` in the campaign's timezone as dd/mm/yyyy HH:MM."""
+    return scope.local_now.strftime("%d/%m/%Y %H:%M")
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column: its header, its width in spreadsheet characters and how its cells align."""
+
+    header: str
+    width: float
+    center: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A row of cells, or a section row (one text across every column)."""
+
+    cells: tuple[Cell, ...] = ()
+    section: str | None = None
+    #: Per cell: how it stands ("done", "late", "partial", "returned", "missing", "overdue",
+    #: "na"), for a colour; None for an ordinary cell.
+    tones: tuple[str | None, ...] = ()
+    #: A totals row (bold).
+    total: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """One table with its titles: one sheet of a workbook, one table of a document."""
+
+    kind: ExportKind
+    sheet: str
+    title: str
+    subtitle: str
+    as_of: str
+    columns: tuple[Column, ...]
+    rows: tuple[Row, ...]
+    landscape: bool = True
+    #: Columns kept in view when scrolling right (the spreadsheet's frozen panes).
+    frozen_columns: int = 0
+    #: A line under the table (totals in words), if any.
+    note: str | None = None
+
+
+def _headers(texts: Texts, kind: str) -> list[str]:
+    return [h.strip() for h in plain(texts, f"{_LABELS}.headers", kind=kind).splitlines()]
+
+
+def _base(texts: Texts, kind: ExportKind, scope: Scope) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "sheet": plain(texts, f"{_LABELS}.sheet", kind=kind.value),
+        "title": plain(texts, f"{_LABELS}.sheet_title", kind=kind.value),
+        "subtitle": plain(texts, f"{_LABELS}.subtitle", campaign=scope.campaign, unit=scope.unit),
+        "as_of": plain(texts, f"{_LABELS}.as_of", stamp=stamp(scope)),
+    }
+
+
+# -- progress ------------------------------------------------------------------------------------
+def _tone(m: UnitMark, p: RequirementProgress) -> str:
+    if m.done:
+        return "late" if m.late else "done"
+    if m.mark is Mark.MISSING:
+        return "overdue" if p.days_left < 0 else "missing"
+    return m.mark.value
+
+
+def mark_text(texts: Texts, m: UnitMark, p: RequirementProgress) -> str:
+    """How one unit stands on one requirement, e.g. "Đã nộp 13/11/2019", "Nộp thiếu 2/5 phần"."""
+    at = m.at.astimezone(ZoneInfo(p.campaign.timezone)).date() if m.at else None
+    return plain(
+        texts,
+        f"{_LABELS}.mark",
+        mark=m.mark.value,
+        at=at,
+        late_days=(at - p.requirement.due_date).days if at and m.late else 0,
+        parts=len(p.requirement.parts),
+        done_parts=m.parts_done,
+        count=m.count,
+        reason=m.reason,
+        overdue=p.days_left < 0,
+    )
+
+
+def progress_table(texts: Texts, scope: Scope, progress: Progress) -> Table:
+    """One row per unit, one column per requirement (its due date in the header).
+
+    With every unit in scope, units are grouped by block (khối/cụm) in section rows. A cell of a
+    requirement that does not apply to the unit shows a dash. The last row counts, per
+    requirement, the units that have sent it.
+    """
+    items = progress.items
+    fixed = _headers(texts, "progress")
+    columns = [Column(fixed[0], 6, center=True), Column(fixed[1], 34)]
+    columns += [
+        Column(plain(texts, f"{_LABELS}.requirement_header", req=p.requirement), 24) for p in items
+    ]
+    marks = [{m.unit.id: m for m in p.marks} for p in items]
+    rows: list[Row] = []
+    block: str | None = None
+    for index, unit in enumerate(progress.units, start=1):
+        if scope.unit is None and unit.block and unit.block != block:
+            block = unit.block
+            rows.append(Row(section=block))
+        cells: list[Cell] = [index, unit.name]
+        tones: list[str | None] = [None, None]
+        for p, by_unit in zip(items, marks, strict=True):
+            m = by_unit.get(unit.id)
+            if m is None:
+                cells.append(plain(texts, f"{_LABELS}.not_applicable"))
+                tones.append("na")
+            else:
+                cells.append(mark_text(texts, m, p))
+                tones.append(_tone(m, p))
+        rows.append(Row(tuple(cells), tones=tuple(tones)))
+    if not progress.units:
+        rows.append(Row(section=plain(texts, f"{_LABELS}.empty", kind="progress")))
+    else:
+        totals: list[Cell] = [None, plain(texts, f"{_LABELS}.progress_total")]
+        totals += [f"{len(p.done)}/{len(p.marks)}" for p in items]
+        rows.append(Row(tuple(totals), total=True))
+    return Table(
+        **_base(texts, ExportKind.PROGRESS, scope),
+        columns=tuple(columns),
+        rows=tuple(rows),
+        landscape=True,
+        frozen_columns=2,
+    )
+
+
+# -- nominations ---------------------------------------------------------------------------------
+def nominations_table(texts: Texts, scope: Scope, rows: list[NominationRow]) -> Table:
+    """The "Danh sách trích ngang": "I. Cá nhân" then "II. Tập thể", numbered from 1 in each."""
+    h = _headers(texts, "nominations")
+    columns = (
+        Column(h[0], 6, center=True),
+        Column(h[1], 26),
+        Column(h[2], 9, center=True),
+        Column(h[3], 9, center=True),
+        Column(h[4], 28),
+        Column(h[5], 26),
+        Column(h[6], 24),
+        Column(h[7], 50),
+        Column(h[8], 18),
+    )
+    out: list[Row] = []
+    for subject in (SubjectKind.INDIVIDUAL, SubjectKind.COLLECTIVE):
+        group = [r for r in rows if r.nomination.subject is subject]
+        out.append(Row(section=plain(texts, f"{_LABELS}.subject_section", subject=subject.value)))
+        if not group:
+            out.append(Row(section=plain(texts, f"{_LABELS}.none_in_section")))
+        for index, row in enumerate(group, start=1):
+            n = row.nomination
+            individual = subject is SubjectKind.INDIVIDUAL
+            out.append(
+                Row(
+                    (
+                        index,
+                        n.full_name,
+                        n.birth_year if individual else None,
+                        plain(texts, f"{_LABELS}.gender", code=n.gender) if individual else None,
+                        n.position if individual else None,
+                        row.unit.name,
+                        n.award_name,
+                        n.summary,
+                        plain(texts, f"{_LABELS}.nomination_note", nomination=n) or None,
+                    )
+                )
+            )
+    individuals = sum(1 for r in rows if r.nomination.subject is SubjectKind.INDIVIDUAL)
+    return Table(
+        **_base(texts, ExportKind.NOMINATIONS, scope),
+        columns=columns,
+        rows=tuple(out),
+        landscape=True,
+        note=plain(
+            texts,
+            f"{_LABELS}.nominations_note",
+            individuals=individuals,
+            collectives=len(rows) - individuals,
+            returned=sum(1 for r in rows if r.returned),
+        ),
+    )
+
+
+# -- delegates -----------------------------------------------------------------------------------
+def delegates_table(texts: Texts, scope: Scope, groups: list[DelegateGroup]) -> Table:
+    """Active delegates grouped by unit (a section row with the unit's count), numbered on."""
+    h = _headers(texts, "delegates")
+    columns = (
+        Column(h[0], 6, center=True),
+        Column(h[1], 26),
+        Column(h[2], 9, center=True),
+        Column(h[3], 9, center=True),
+        Column(h[4], 10, center=True),
+        Column(h[5], 30),
+        Column(h[6], 30),
+        Column(h[7], 13, center=True),
+        Column(h[8], 11, center=True),
+    )
+    out: list[Row] = []
+    index = 0
+    for group in groups:
+        out.append(Row(section=plain(texts, f"{_LABELS}.unit_section", group=group)))
+        for d in group.delegates:
+            index += 1
+            out.append(
+                Row(
+                    (
+                        index,
+                        d.full_name,
+                        d.birth_year,
+                        plain(texts, f"{_LABELS}.gender", code=d.gender),
+                        d.ethnicity,
+                        d.position,
+                        group.unit.name,
+                        plain(texts, f"{_LABELS}.category", code=d.category.value),
+                        plain(texts, f"{_LABELS}.presidium", yes=d.in_presidium) or None,
+                    )
+                )
+            )
+    if not groups:
+        out.append(Row(section=plain(texts, f"{_LABELS}.empty", kind="delegates")))
+    return Table(
+        **_base(texts, ExportKind.DELEGATES, scope),
+        columns=columns,
+        rows=tuple(out),
+        landscape=True,
+        note=plain(
+            texts,
+            f"{_LABELS}.delegates_note",
+            total=index,
+            units=len(groups),
+            exemplary=sum(g.exemplary for g in groups),
+            guests=sum(g.guests for g in groups),
+            presidium=sum(g.presidium for g in groups),
+        ),
+    )
+
+
+# -- the report as spreadsheet tables ------------------------------------------------------------
+def _names(units: list[Unit] | tuple[Unit, ...]) -> str:
+    return ", ".join(u.name for u in units)
+
+
+def late_list(texts: Texts, f: RequirementFigures) -> str:
+    """The units that sent a requirement late, each with the day it arrived."""
+    tz = ZoneInfo(f.progress.campaign.timezone)
+    return ", ".join(
+        plain(texts, f"{_LABELS}.late_item", unit=m.unit, at=m.at.astimezone(tz).date())
+        for m in f.late
+        if m.at is not None
+    )
+
+
+def _requirement_row(texts: Texts, index: int, f: RequirementFigures) -> Row:
+    req = f.progress.requirement
+    return Row(
+        (
+            index,
+            req.title,
+            req.due_date.strftime("%d/%m/%Y"),
+            f.total,
+            f.done,
+            len(f.late),
+            len(f.owing),
+            late_list(texts, f) or None,
+            _names([m.unit for m in f.owing]) or None,
+        )
+    )
+
+
+def report_tables(texts: Texts, report: Report) -> list[Table]:
+    """The report's figures as two sheets: per requirement, and nominations per award form."""
+    scope = report.scope
+    h = _headers(texts, "report")
+    req_table = Table(
+        **_base(texts, ExportKind.REPORT, scope),
+        columns=(
+            Column(h[0], 6, center=True),
+            Column(h[1], 40),
+            Column(h[2], 12, center=True),
+            Column(h[3], 11, center=True),
+            Column(h[4], 10, center=True),
+            Column(h[5], 10, center=True),
+            Column(h[6], 10, center=True),
+            Column(h[7], 36),
+            Column(h[8], 50),
+        ),
+        rows=tuple(_requirement_row(texts, i, f) for i, f in enumerate(report.requirements, 1)),
+        landscape=True,
+    )
+    f = _headers(texts, "forms")
+    form_rows: list[Row] = [
+        Row(
+            (
+                i,
+                form.name,
+                plain(texts, f"{_LABELS}.subject", subject=form.subject.value),
+                form.count,
+            )
+        )
+        for i, form in enumerate(report.forms, 1)
+    ]
+    form_rows.append(
+        Row((None, plain(texts, f"{_LABELS}.forms_total"), None, report.nominations), total=True)
+    )
+    forms_table = Table(
+        kind=ExportKind.REPORT,
+        sheet=plain(texts, f"{_LABELS}.sheet", kind="forms"),
+        title=plain(texts, f"{_LABELS}.sheet_title", kind="forms"),
+        subtitle=req_table.subtitle,
+        as_of=req_table.as_of,
+        columns=(
+            Column(f[0], 6, center=True),
+            Column(f[1], 44),
+            Column(f[2], 12, center=True),
+            Column(f[3], 12, center=True),
+        ),
+        rows=tuple(form_rows),
+        landscape=False,
+        note=plain(texts, f"{_LABELS}.forms_note", report=report),
+    )
+    return [req_table, forms_table]

@@ -1,0 +1,334 @@
+"""The dispatcher: one entry point every channel calls with an :class:`Incoming`.
+
+Each message is handled under a per-chat lock, inside one database transaction that also locks
+the chat's conversation row, so two messages of one chat never interleave — not within a process,
+not across processes on PostgreSQL. A :class:`UserError` rolls the transaction back (nothing
+changes), answers in Vietnamese and asks the current step's question again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.flows import (
+    broadcast,
+    delegates,
+    export,
+    listing,
+    nominate,
+    onboarding,
+    review,
+    status,
+    submit,
+)
+from handlers.kernel.callbacks import Command
+from handlers.kernel.context import CoreDeps, Ctx
+from handlers.kernel.errors import UserError
+from handlers.kernel.messages import ChatKey, Incoming, Reply
+from handlers.kernel.states import IDLE, Entry, Step, merge_states
+from storage.models import Conversation
+from storage.repositories.conversations import ConversationRepository
+from storage.repositories.people import PeopleRepository
+from storage.repositories.updates import ProcessedUpdateRepository
+from storage.text import fold_text
+
+__all__ = ["COMMAND_MENU", "GROUP_COMMAND_MENU", "Core", "CoreDeps", "parse_command"]
+
+_LOGGER = logging.getLogger(__name__)
+
+_BUTTONS_KEY = "_buttons"
+
+
+@dataclass(frozen=True, slots=True)
+class _Command:
+    handle: Step
+    private_only: bool = True
+    needs_link: bool = True
+
+
+#: Canonical command → handler. Vietnamese names first; English aliases below.
+_COMMANDS: Mapping[str, _Command] = {
+    "start": _Command(onboarding.start, needs_link=False),
+    "trogiup": _Command(onboarding.help_, private_only=False, needs_link=False),
+    "huy": _Command(onboarding.cancel, private_only=False, needs_link=False),
+    "decu": _Command(nominate.begin),
+    "nop": _Command(submit.begin),
+    "danhsach": _Command(listing.begin),
+    "tinhhinh": _Command(status.status, private_only=False),
+    "chuanop": _Command(status.late),
+    "thongbao": _Command(broadcast.begin),
+    "daibieu": _Command(delegates.begin),
+    "duyet": _Command(review.begin),
+    "xuat": _Command(export.begin),
+}
+_ALIASES: Mapping[str, str] = {
+    "help": "trogiup",
+    "cancel": "huy",
+    "nominate": "decu",
+    "submit": "nop",
+    "list": "danhsach",
+    "status": "tinhhinh",
+    "late": "chuanop",
+    "batdau": "start",
+    "broadcast": "thongbao",
+    "delegates": "daibieu",
+    "review": "duyet",
+    "export": "xuat",
+}
+
+#: The command menu a channel shows (Telegram's setMyCommands): name → what it does.
+COMMAND_MENU: tuple[tuple[str, str], ...] = (
+    ("nop", "Nộp kế hoạch, báo cáo, hồ sơ"),
+    ("decu", "Đề cử cá nhân, tập thể điển hình tiên tiến"),
+    ("danhsach", "Xem, sửa, rút những gì đơn vị đã gửi"),
+    ("tinhhinh", "Tình hình nộp, việc còn phải làm"),
+    ("chuanop", "Ai chưa nộp, còn thiếu gì"),
+    ("duyet", "Duyệt, trả lại hồ sơ các đơn vị gửi (Thường trực)"),
+    ("thongbao", "Gửi thông báo tới các đơn vị (Thường trực)"),
+    ("daibieu", "Danh sách đại biểu dự Hội nghị cấp trên"),
+    ("xuat", "Xuất Excel, Word: tình hình, danh sách đề cử, đại biểu, báo cáo"),
+    ("huy", "Thoát khỏi thao tác đang làm"),
+    ("trogiup", "Hướng dẫn sử dụng"),
+    ("start", "Liên kết tài khoản bằng mã mời"),
+)
+#: What works in a group chat.
+GROUP_COMMAND_MENU: tuple[tuple[str, str], ...] = (
+    ("tinhhinh", "Tình hình nộp của các đơn vị (Thường trực)"),
+    ("trogiup", "Hướng dẫn sử dụng"),
+)
+
+_STATES = merge_states(
+    [
+        nominate.STATES,
+        submit.STATES,
+        listing.STATES,
+        status.STATES,
+        broadcast.STATES,
+        delegates.STATES,
+        review.STATES,
+        export.STATES,
+    ]
+)
+
+#: Which flow serves each way in from another flow.
+_ENTRIES: Mapping[Entry, Step] = {
+    Entry.RESUBMIT: submit.resume,
+}
+
+
+def parse_command(text: str) -> tuple[str, str] | None:
+    """Split ``/cmd@bot args`` into (command, args); None if not a command.
+
+    An unknown command comes back as ``("?name", args)``.
+    """
+    if not text.startswith("/"):
+        return None
+    return _parse_known(text)
+
+
+def _parse_known(text: str) -> tuple[str, str]:
+    head, _, args = text[1:].partition(" ")
+    name = head.split("@", 1)[0].lower()
+    name = _ALIASES.get(name, name)
+    if name not in _COMMANDS:
+        return (f"?{name}", args.strip())
+    return name, args.strip()
+
+
+class Core:
+    """Routes each incoming message to a step and returns the replies."""
+
+    def __init__(self, deps: CoreDeps) -> None:
+        self._deps = deps
+        self._locks: weakref.WeakValueDictionary[ChatKey, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    @property
+    def deps(self) -> CoreDeps:
+        """The injected dependencies."""
+        return self._deps
+
+    def apology(self) -> Reply:
+        """What a channel's error boundary says when handling a message failed unexpectedly."""
+        return Reply(text=self._deps.texts("errors.internal"))
+
+    def _lock(self, key: ChatKey) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        return lock
+
+    async def handle(self, msg: Incoming) -> list[Reply]:
+        """Handle one message and return the replies to send to its chat.
+
+        A message whose ``update_id`` was already processed returns no replies and changes
+        nothing: the id is stored in the same transaction as the message's effects.
+        """
+        if not msg.is_private and msg.callback_data is None and parse_command(msg.text) is None:
+            return []  # group chatter is not for the bot
+        lock = self._lock(msg.key)
+        async with lock:
+            try:
+                async with self._deps.session_factory.begin() as session:
+                    if not await self._first_delivery(session, msg):
+                        return []
+                    ctx, row = await self._load(session, msg)
+                    replies = await self._route(ctx)
+                    await self._save(ctx, row, replies)
+                if self._deps.wake is not None:
+                    for topic in sorted(ctx.wakeups):
+                        self._deps.wake(topic)
+            except UserError as err:
+                return await self._refuse(msg, err)
+            except IntegrityError:
+                if msg.update_id is None:
+                    raise
+                async with self._deps.session_factory() as session:
+                    if not await ProcessedUpdateRepository(session).seen(
+                        msg.key.channel, msg.update_id
+                    ):
+                        raise
+                _LOGGER.info("update %s was processed concurrently; skipped", msg.update_id)
+                return []
+        if not msg.is_private:  # choices in a group could be pressed by anyone
+            replies = [dataclasses.replace(r, buttons=(), is_menu=False) for r in replies]
+        return replies
+
+    async def _first_delivery(self, session: AsyncSession, msg: Incoming) -> bool:
+        """Record the message's update id; False if it was processed before."""
+        if msg.update_id is None:
+            return True
+        updates = ProcessedUpdateRepository(session)
+        if await updates.seen(msg.key.channel, msg.update_id):
+            _LOGGER.info("update %s delivered again; skipped", msg.update_id)
+            return False
+        await updates.add(msg.key.channel, msg.update_id, self._deps.clock())
+        return True
+
+    # -- internals -----------------------------------------------------------------------
+    async def _load(self, session: AsyncSession, msg: Incoming) -> tuple[Ctx, Conversation | None]:
+        row = await ConversationRepository(session).load_for_update(
+            msg.key.channel, msg.key.chat_id
+        )
+        people = PeopleRepository(session)
+        account = await people.account(msg.key.channel, msg.user_id)
+        person = unit = None
+        if account is not None:
+            person, unit = await people.person_with_unit(account.person_id)
+            if msg.is_private and account.unreachable_at is not None:
+                account.unreachable_at = None  # they wrote again: reachable again
+        ctx = Ctx(
+            session=session,
+            deps=self._deps,
+            msg=msg,
+            now=self._deps.clock(),
+            account=account,
+            person=person,
+            unit=unit,
+            state=row.state if row is not None else IDLE,
+            data=dict(row.data) if row is not None else {},
+            enter_flow=_enter,
+        )
+        ctx.loaded_state = ctx.state
+        ctx.prev_buttons = ctx.data.pop(_BUTTONS_KEY, [])
+        return ctx, row
+
+    async def _save(self, ctx: Ctx, row: Conversation | None, replies: list[Reply]) -> None:
+        buttons = next((r.buttons for r in reversed(replies) if r.buttons), ())
+        stored = [[b.label, b.data] for b in buttons]
+        if not stored and ctx.state == ctx.loaded_state != IDLE:
+            stored = ctx.prev_buttons  # e.g. /trogiup mid-step: the step's choices stay valid
+        data = dict(ctx.data)
+        data[_BUTTONS_KEY] = stored
+        if row is None and ctx.state == IDLE and not stored:
+            return
+        await ConversationRepository(ctx.session).save(
+            ctx.msg.key.channel, ctx.msg.key.chat_id, ctx.state, data, ctx.now, row
+        )
+
+    async def _route(self, ctx: Ctx) -> list[Reply]:
+        msg = ctx.msg
+        stored = ctx.prev_buttons
+        if msg.callback_data is None:
+            parsed = parse_command(msg.text.strip())
+            if parsed is not None:
+                return await self._command(ctx, *parsed)
+            ctx.choice = onboarding.menu_command(msg.text) if msg.file is None else None
+            if ctx.choice is None and stored and msg.file is None:
+                ctx.choice = _match_button(msg.text, stored)
+        elif Command.unpack(msg.callback_data) is not None:
+            ctx.choice = msg.callback_data  # menu buttons never go stale
+        elif msg.callback_data in {data for _, data in stored}:
+            ctx.choice = msg.callback_data
+        else:
+            raise UserError("stale_button")
+        menu = ctx.pressed(Command)
+        if menu is not None:
+            return await self._command(ctx, *_parse_known("/" + menu.name))
+        if ctx.person is None:
+            return [ctx.reply("errors.not_linked")]
+        spec = _STATES.get(ctx.state)
+        if spec is None:
+            ctx.end()
+            return [ctx.reply("onboarding.unknown")]
+        return await spec.handle(ctx)
+
+    async def _command(self, ctx: Ctx, name: str, args: str) -> list[Reply]:
+        if name.startswith("?"):
+            raise UserError("unknown_command", name=name[1:])
+        command = _COMMANDS[name]
+        if command.needs_link and ctx.person is None:
+            return [ctx.reply("errors.not_linked")]
+        if command.private_only and not ctx.msg.is_private:
+            return [ctx.reply("onboarding.private_only")]
+        ctx.data["args"] = args
+        replies = await command.handle(ctx)
+        ctx.data.pop("args", None)
+        return replies
+
+    async def _refuse(self, msg: Incoming, err: UserError) -> list[Reply]:
+        """Answer a refused message and repeat the current question; writes nothing."""
+        texts = self._deps.texts
+        replies = [Reply(text=texts(f"errors.{err.key}", **err.params))]
+        if msg.update_id is not None:
+            async with self._deps.session_factory.begin() as session:
+                if not await self._first_delivery(session, msg):
+                    return []
+        async with self._deps.session_factory() as session:
+            ctx, _ = await self._load(session, msg)
+            spec = _STATES.get(ctx.state)
+            in_step = (
+                parse_command(msg.text.strip()) is None
+                and Command.unpack(msg.callback_data) is None
+            )
+            if spec is not None and ctx.person is not None and in_step:
+                replies.extend(await spec.prompt(ctx))
+        _LOGGER.debug("refused %s in state %s: %s", msg.key, ctx.state, err.key)
+        return replies
+
+
+async def _enter(ctx: Ctx, entry: Entry) -> list[Reply]:
+    """Serve a flow's hand-over to another flow (:meth:`Ctx.enter`)."""
+    return await _ENTRIES[entry](ctx)
+
+
+def _match_button(text: str, stored: list[list[str]]) -> str | None:
+    """Resolve a typed number or label to a button's data (text-only channels)."""
+    typed = fold_text(text)
+    if typed.isdigit():
+        index = int(typed) - 1
+        return stored[index][1] if 0 <= index < len(stored) else None
+    for label, data in stored:
+        if typed and fold_text(label) == typed:
+            return data
+    return None

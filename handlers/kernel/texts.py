@@ -1,0 +1,74 @@
+"""User-facing wording, rendered from Jinja2 templates an office can edit.
+
+Every template file in ``handlers/templates`` holds the macros of one feature; ``texts("nop.ask",
+...)`` renders macro ``ask`` of ``nop.j2``. A directory given as ``override_dir`` is searched
+first, so an office can change a text without touching code. Output is the small HTML subset
+described in :mod:`handlers.kernel.messages`; every value is autoescaped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
+from jinja2.ext import Extension
+
+__all__ = ["Texts", "fmt_date", "fmt_datetime"]
+
+DEFAULT_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def fmt_date(value: dt.date | None) -> str:
+    """Format a date as dd/mm/yyyy."""
+    return "" if value is None else value.strftime("%d/%m/%Y")
+
+
+def fmt_datetime(value: dt.datetime | None, tz: ZoneInfo = DEFAULT_TZ) -> str:
+    """Format an aware datetime in ``tz`` as dd/mm/yyyy HH:MM."""
+    return "" if value is None else value.astimezone(tz).strftime("%d/%m/%Y %H:%M")
+
+
+_TAG_ONLY_LINE = re.compile(r"^[ \t]*((?:\{%.*?%\}|\{#.*?#\}[ \t]*)+)[ \t]*\n", re.MULTILINE)
+
+
+class TagLines(Extension):
+    """A line holding only tags or comments disappears with its line break.
+
+    Inline tags keep the text's line breaks, so a template reads like the message it renders.
+    """
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        """Join tag-only lines with the next line."""
+        return _TAG_ONLY_LINE.sub(r"\1", source)
+
+
+class Texts:
+    """Renders reply texts from template macros."""
+
+    def __init__(self, override_dir: Path | None = None) -> None:
+        loaders: list[Any] = []
+        if override_dir is not None:
+            loaders.append(FileSystemLoader(str(override_dir)))
+        loaders.append(PackageLoader("handlers", "templates"))
+        self._env = Environment(
+            loader=ChoiceLoader(loaders),
+            autoescape=True,
+            undefined=StrictUndefined,
+            extensions=[TagLines],
+        )
+        self._env.filters["d"] = fmt_date
+        self._env.filters["dt"] = fmt_datetime
+
+    def __call__(self, name: str, /, **params: Any) -> str:
+        """Render ``file.macro`` with ``params`` and strip surrounding whitespace."""
+        file, _, macro = name.partition(".")
+        module = self._env.get_template(f"{file}.j2").make_module()
+        fn = getattr(module, macro, None)
+        if fn is None:
+            raise KeyError(f"no macro {macro!r} in {file}.j2")
+        lines = [line.rstrip() for line in str(fn(**params)).strip().splitlines()]
+        return "\n".join(lines)

@@ -1,0 +1,137 @@
+"""Who has sent what: the status of every applicable unit for every requirement.
+
+Everything is computed from a handful of queries per campaign (units, requirements, current
+submissions, nomination counts); nothing loops over the database per unit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.domain.progress import (
+    RequirementProgress,
+    UnitMark,
+    applies,
+    mark_for,
+)
+from handlers.kernel.errors import UserError
+from handlers.kernel.texts import fmt_date
+from storage.models import (
+    Campaign,
+    Requirement,
+    Submission,
+    Unit,
+)
+from storage.repositories.campaigns import CampaignRepository
+from storage.repositories.nominations import NominationRepository
+from storage.repositories.submissions import SubmissionRepository
+from storage.repositories.units import UnitRepository
+
+__all__ = [
+    "campaign_progress",
+    "progress_json",
+    "status_report",
+    "unit_standing",
+]
+
+
+async def campaign_progress(
+    session: AsyncSession,
+    campaign: Campaign,
+    now: dt.datetime,
+    units: Sequence[Unit] | None = None,
+) -> list[RequirementProgress]:
+    """Return every requirement of ``campaign`` with the marks of ``units`` (default: all)."""
+    tz = ZoneInfo(campaign.timezone)
+    today = now.astimezone(tz).date()
+    requirements = await CampaignRepository(session).requirements_for(campaign.id)
+    if units is None:
+        units = await UnitRepository(session).list_all()
+    req_ids = [r.id for r in requirements]
+    by_key: dict[tuple[int, int], list[Submission]] = {}
+    for sub in await SubmissionRepository(session).current_for_requirements(req_ids):
+        by_key.setdefault((sub.requirement_id, sub.unit_id), []).append(sub)
+    noms = await NominationRepository(session).counted_by_unit(req_ids)
+    result = []
+    for req in requirements:
+        marks = tuple(
+            mark_for(req, u, by_key.get((req.id, u.id), ()), noms.get((req.id, u.id)), tz)
+            for u in units
+            if applies(req, u)
+        )
+        result.append(RequirementProgress(campaign, req, today, marks))
+    return result
+
+
+async def status_report(
+    session: AsyncSession, campaign_code: str | None, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """The status of one campaign (by code) or of every active one, as JSON-ready data.
+
+    Raises:
+        UserError: No campaign has ``campaign_code``.
+    """
+    repo = CampaignRepository(session)
+    if campaign_code:
+        found = await repo.get_by_code(campaign_code)
+        if found is None:
+            raise UserError("campaign_not_found", code=campaign_code)
+        campaigns = [found]
+    else:
+        campaigns = await repo.get_active()
+    return [progress_json(c, await campaign_progress(session, c, now)) for c in campaigns]
+
+
+async def unit_standing(
+    session: AsyncSession, requirement_id: int, unit: Unit, now: dt.datetime
+) -> RequirementProgress | None:
+    """One unit's standing on one requirement of an active campaign; None if it does not apply."""
+    req = await session.get(Requirement, requirement_id)
+    if req is None or not applies(req, unit):
+        return None
+    campaign = await CampaignRepository(session).get(req.campaign_id)
+    if campaign is None or not campaign.is_active:
+        return None
+    tz = ZoneInfo(campaign.timezone)
+    subs = await SubmissionRepository(session).current_for_unit(unit.id, [req.id])
+    noms = await NominationRepository(session).counted_by_unit([req.id])
+    mark = mark_for(req, unit, subs, noms.get((req.id, unit.id)), tz)
+    return RequirementProgress(campaign, req, now.astimezone(tz).date(), (mark,))
+
+
+def progress_json(campaign: Campaign, progress: Sequence[RequirementProgress]) -> dict[str, Any]:
+    """The secretariat's status as JSON-ready data (``tdkt status --json``)."""
+
+    def unit(m: UnitMark) -> dict[str, Any]:
+        item: dict[str, Any] = {"code": m.unit.code, "name": m.unit.name, "status": m.mark.value}
+        if m.at is not None:
+            item["submitted_at"] = m.at.astimezone(ZoneInfo(campaign.timezone)).isoformat()
+            item["late"] = m.late
+        if m.reason:
+            item["return_reason"] = m.reason
+        return item
+
+    return {
+        "campaign": {"code": campaign.code, "title": campaign.title},
+        "today": progress[0].today.isoformat() if progress else None,
+        "requirements": [
+            {
+                "code": p.requirement.code,
+                "title": p.requirement.title,
+                "kind": p.requirement.kind.value,
+                "due_date": p.requirement.due_date.isoformat(),
+                "due": fmt_date(p.requirement.due_date),
+                "days_left": p.days_left,
+                "total": len(p.marks),
+                "submitted_count": len(p.done),
+                "submitted": [unit(m) for m in p.done],
+                "missing": [unit(m) for m in p.missing],
+            }
+            for p in progress
+        ],
+    }

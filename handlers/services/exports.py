@@ -1,0 +1,81 @@
+"""Build an export file: query the data in scope and draw it in the format asked for."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.io.exports import docx, tables, xlsx
+from handlers.kernel.messages import OutgoingFile
+from handlers.kernel.texts import Texts
+from handlers.queries import export_data as data
+from handlers.queries.export_data import ExportFormat, ExportKind, Scope
+
+__all__ = ["FORMATS", "build_export", "file_name"]
+
+#: The formats each kind comes in, the usual one first.
+FORMATS: dict[ExportKind, tuple[ExportFormat, ...]] = {
+    ExportKind.PROGRESS: (ExportFormat.XLSX, ExportFormat.DOCX),
+    ExportKind.NOMINATIONS: (ExportFormat.XLSX, ExportFormat.DOCX),
+    ExportKind.DELEGATES: (ExportFormat.XLSX, ExportFormat.DOCX),
+    ExportKind.REPORT: (ExportFormat.DOCX, ExportFormat.XLSX),
+}
+
+_FILE_STEMS: dict[ExportKind, str] = {
+    ExportKind.PROGRESS: "tinh-hinh-nop",
+    ExportKind.NOMINATIONS: "danh-sach-trich-ngang",
+    ExportKind.DELEGATES: "danh-sach-dai-bieu",
+    ExportKind.REPORT: "bao-cao-tong-hop",
+}
+_MIMES = {ExportFormat.XLSX: xlsx.MIME, ExportFormat.DOCX: docx.MIME}
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _ascii(text: str) -> str:
+    """``text`` with diacritics dropped and anything but letters, digits, ``._-`` as ``-``."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return _UNSAFE.sub("-", folded).strip("-.")
+
+
+def file_name(kind: ExportKind, fmt: ExportFormat, scope: Scope) -> str:
+    """An ASCII file name, e.g. ``danh-sach-trich-ngang-BIMSON-DHTT-2019-P-BACSON.xlsx``."""
+    parts = [_FILE_STEMS[kind], _ascii(scope.campaign.code)]
+    if scope.unit is not None:
+        parts.append(_ascii(scope.unit.code))
+    return "-".join(p for p in parts if p) + f".{fmt.value}"
+
+
+async def build_export(
+    session: AsyncSession, texts: Texts, kind: ExportKind, fmt: ExportFormat, scope: Scope
+) -> OutgoingFile:
+    """Query what ``kind`` needs within ``scope`` and draw it as a file of format ``fmt``.
+
+    Raises:
+        ValueError: ``kind`` does not come in ``fmt`` (see :data:`FORMATS`).
+    """
+    if fmt not in FORMATS[kind]:
+        raise ValueError(f"{kind.value} does not come as {fmt.value}")
+    content: bytes
+    if kind is ExportKind.REPORT:
+        report = await data.report(session, scope)
+        if fmt is ExportFormat.DOCX:
+            content = docx.report_document(texts, report)
+        else:
+            content = xlsx.workbook(tables.report_tables(texts, report), created=scope.now)
+    else:
+        if kind is ExportKind.PROGRESS:
+            table = tables.progress_table(texts, scope, await data.progress(session, scope))
+        elif kind is ExportKind.NOMINATIONS:
+            rows = await data.nomination_rows(session, scope)
+            table = tables.nominations_table(texts, scope, rows)
+        else:
+            groups = await data.delegate_groups(session, scope)
+            table = tables.delegates_table(texts, scope, groups)
+        if fmt is ExportFormat.XLSX:
+            content = xlsx.workbook([table], created=scope.now)
+        else:
+            content = docx.list_document(texts, scope, table)
+    return OutgoingFile(file_name(kind, fmt, scope), _MIMES[fmt], content)

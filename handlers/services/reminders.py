@@ -1,0 +1,345 @@
+"""Which reminders and digests are due at a moment, and to whom — derived from the database.
+
+Nothing here sends or schedules: :func:`plan_notices` reads requirements, units, submissions
+and accounts and returns :class:`PlannedNotice` s, each with the claim key that makes it
+exactly-once (``scheduler/`` claims, sends and records). Because the plan is recomputed at
+every run, a submission, a returned item or a changed deadline changes what is sent next,
+without any job to update.
+
+Rules:
+
+* A requirement's reminder slots come from its policy (:mod:`handlers.domain.reminder_policy`).
+  A slot is *due* from its time (pushed out of quiet hours) until ``grace`` after it; after
+  downtime the newest due slot of a requirement is sent once, older missed ones never.
+* A reminder goes to every reachable linked head (and member, if the policy says so) of each
+  unit the requirement applies to whose mark is missing, partial or returned — and names what is
+  missing and the deadline.
+* The secretariat's digest goes out on digest days (working days by default) at the digest time:
+  per requirement submitted/total, units that became late since the previous digest day,
+  submissions returned since then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.domain.progress import RequirementProgress, UnitMark, local_today
+from handlers.domain.reminder_policy import (
+    DigestPolicy,
+    PolicyError,
+    ReminderPolicy,
+    WorkingCalendar,
+    digest_days,
+    effective_policy,
+    parse_digest,
+    quiet_shift,
+    reminder_slots,
+)
+from handlers.kernel.messages import Reply
+from handlers.kernel.texts import Texts
+from handlers.queries.progress import campaign_progress
+from storage.models import (
+    Campaign,
+    ChatAccount,
+    Person,
+    Requirement,
+    Role,
+    Submission,
+    SubmissionStatus,
+    Unit,
+)
+from storage.repositories.campaigns import CampaignRepository
+from storage.repositories.notices import NoticeRepository
+
+__all__ = [
+    "DEFAULT_GRACE",
+    "PlannedNotice",
+    "Recipient",
+    "plan_notices",
+    "preview_notices",
+    "upcoming_instants",
+]
+
+DEFAULT_GRACE = dt.timedelta(hours=12)
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def _policy(campaign: Campaign, req: Requirement) -> ReminderPolicy:
+    """The requirement's policy; the default one if what is stored no longer parses."""
+    try:
+        return effective_policy(campaign.settings, req.policy)
+    except PolicyError as err:
+        _LOGGER.warning(
+            "requirement %s: invalid reminder policy (%s); using defaults", req.id, err
+        )
+        return ReminderPolicy()
+
+
+def _digest_policy(campaign: Campaign) -> DigestPolicy:
+    try:
+        return parse_digest(campaign.settings)
+    except PolicyError as err:
+        _LOGGER.warning(
+            "campaign %s: invalid digest settings (%s); using defaults", campaign.id, err
+        )
+        return DigestPolicy()
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """A linked chat account a notice goes to."""
+
+    account_id: int
+    channel: str
+    chat_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedNotice:
+    """One message due now to one recipient, with its exactly-once key."""
+
+    key: str
+    kind: str  # "reminder" | "digest"
+    campaign_id: int
+    requirement_id: int | None
+    unit_id: int | None
+    unit_name: str | None
+    requirement_title: str | None
+    slot: str
+    slot_at: dt.datetime
+    recipient: Recipient
+    reply: Reply
+
+
+async def _recipients(
+    session: AsyncSession, roles: Sequence[Role], unit_ids: Sequence[int] | None
+) -> dict[int | None, list[Recipient]]:
+    """Reachable linked accounts of people with ``roles`` (in ``unit_ids``), by unit id."""
+    query = (
+        select(ChatAccount, Person)
+        .join(Person, Person.id == ChatAccount.person_id)
+        .where(
+            Person.role.in_(list(roles)),
+            ChatAccount.chat_id.is_not(None),
+            ChatAccount.unreachable_at.is_(None),
+        )
+        .order_by(ChatAccount.id)
+    )
+    if unit_ids is not None:
+        query = query.where(Person.unit_id.in_(list(unit_ids)))
+    found: dict[int | None, list[Recipient]] = {}
+    for account, person in (await session.execute(query)).tuples():
+        assert account.chat_id is not None
+        found.setdefault(person.unit_id, []).append(
+            Recipient(account.id, account.channel, account.chat_id, person.full_name)
+        )
+    return found
+
+
+async def plan_notices(
+    session: AsyncSession,
+    texts: Texts,
+    now: dt.datetime,
+    *,
+    grace: dt.timedelta = DEFAULT_GRACE,
+    campaign_code: str | None = None,
+    calendar: WorkingCalendar | None = None,
+) -> list[PlannedNotice]:
+    """Every reminder and digest due at ``now`` (claimed or not: the caller filters)."""
+    calendar = calendar or WorkingCalendar()
+    repo = CampaignRepository(session)
+    if campaign_code:
+        one = await repo.get_by_code(campaign_code)
+        campaigns = [one] if one is not None else []
+    else:
+        campaigns = list(await repo.get_active())
+    planned: list[PlannedNotice] = []
+    for campaign in campaigns:
+        progress = await campaign_progress(session, campaign, now)
+        planned.extend(await _reminders(session, texts, campaign, progress, now, grace, calendar))
+        planned.extend(await _digest(session, texts, campaign, progress, now, grace, calendar))
+    return planned
+
+
+async def preview_notices(
+    session: AsyncSession,
+    texts: Texts,
+    now: dt.datetime,
+    *,
+    grace: dt.timedelta = DEFAULT_GRACE,
+    campaign_code: str | None = None,
+) -> list[tuple[PlannedNotice, bool]]:
+    """What is due at ``now``, each with whether it has already been claimed (sent)."""
+    planned = await plan_notices(session, texts, now, grace=grace, campaign_code=campaign_code)
+    taken = await NoticeRepository(session).claimed_keys(p.key for p in planned)
+    return [(p, p.key in taken) for p in planned]
+
+
+async def _reminders(
+    session: AsyncSession,
+    texts: Texts,
+    campaign: Campaign,
+    progress: Sequence[RequirementProgress],
+    now: dt.datetime,
+    grace: dt.timedelta,
+    calendar: WorkingCalendar,
+) -> list[PlannedNotice]:
+    tz = ZoneInfo(campaign.timezone)
+    today = local_today(now, campaign.timezone)
+    planned: list[PlannedNotice] = []
+    for item in progress:
+        req = item.requirement
+        policy = _policy(campaign, req)
+        due = [
+            slot
+            for slot in reminder_slots(req.due_date, policy, tz, calendar)
+            if quiet_shift(slot.at, policy.quiet_hours, tz) <= now < slot.at + grace
+        ]
+        owing = item.missing
+        if not due or not owing:
+            continue
+        slot = due[-1]  # after downtime only the newest missed slot goes out
+        roles = (Role.UNIT_HEAD, Role.UNIT_MEMBER) if policy.include_members else (Role.UNIT_HEAD,)
+        people = await _recipients(session, roles, [m.unit.id for m in owing])
+        for mark in owing:
+            reply = Reply(
+                texts(
+                    "reminders.reminder",
+                    req=req,
+                    unit=mark.unit,
+                    mark=mark,
+                    days_left=(req.due_date - today).days,
+                    campaign=campaign,
+                )
+            )
+            for person in people.get(mark.unit.id, []):
+                planned.append(
+                    PlannedNotice(
+                        key=f"rem:{req.id}:{mark.unit.id}:{slot.key}:{person.account_id}",
+                        kind="reminder",
+                        campaign_id=campaign.id,
+                        requirement_id=req.id,
+                        unit_id=mark.unit.id,
+                        unit_name=mark.unit.name,
+                        requirement_title=req.title,
+                        slot=slot.key,
+                        slot_at=slot.at,
+                        recipient=person,
+                        reply=reply,
+                    )
+                )
+    return planned
+
+
+async def _digest(
+    session: AsyncSession,
+    texts: Texts,
+    campaign: Campaign,
+    progress: Sequence[RequirementProgress],
+    now: dt.datetime,
+    grace: dt.timedelta,
+    calendar: WorkingCalendar,
+) -> list[PlannedNotice]:
+    digest = _digest_policy(campaign)
+    tz = ZoneInfo(campaign.timezone)
+    today = local_today(now, campaign.timezone)
+    if not digest.enabled or today not in digest_days(today, today, digest, calendar):
+        return []
+    at = dt.datetime.combine(today, digest.at, tzinfo=tz).astimezone(dt.UTC)
+    if not at <= now < at + grace:
+        return []
+    earlier = digest_days(
+        today - dt.timedelta(days=14), today - dt.timedelta(days=1), digest, calendar
+    )
+    since_day = earlier[-1] if earlier else today - dt.timedelta(days=1)
+    since = dt.datetime.combine(since_day, digest.at, tzinfo=tz).astimezone(dt.UTC)
+    newly_late: list[tuple[Requirement, UnitMark]] = [
+        (item.requirement, mark)
+        for item in progress
+        if since_day <= item.requirement.due_date < today
+        for mark in item.missing
+    ]
+    returned = (
+        await session.execute(
+            select(Submission, Unit, Requirement)
+            .join(Unit, Unit.id == Submission.unit_id)
+            .join(Requirement, Requirement.id == Submission.requirement_id)
+            .where(
+                Requirement.campaign_id == campaign.id,
+                Submission.status == SubmissionStatus.RETURNED,
+                Submission.is_current,
+                Submission.reviewed_at >= since,
+                Submission.reviewed_at < now,
+            )
+            .order_by(Submission.reviewed_at)
+        )
+    ).tuples()
+    reply = Reply(
+        texts(
+            "reminders.digest",
+            campaign=campaign,
+            items=progress,
+            newly_late=newly_late,
+            returned=list(returned),
+            today=today,
+        )
+    )
+    secretaries = (await _recipients(session, (Role.SECRETARIAT,), None)).get(None, [])
+    return [
+        PlannedNotice(
+            key=f"digest:{campaign.id}:{today.isoformat()}:{person.account_id}",
+            kind="digest",
+            campaign_id=campaign.id,
+            requirement_id=None,
+            unit_id=None,
+            unit_name=None,
+            requirement_title=None,
+            slot=f"digest-{today.isoformat()}",
+            slot_at=at,
+            recipient=person,
+            reply=reply,
+        )
+        for person in secretaries
+    ]
+
+
+async def upcoming_instants(
+    session: AsyncSession,
+    now: dt.datetime,
+    horizon: dt.timedelta,
+    calendar: WorkingCalendar | None = None,
+) -> list[dt.datetime]:
+    """The moments in ``[now, now + horizon]`` when some reminder or digest becomes due.
+
+    The scheduler keeps one job per moment; each job asks :func:`plan_notices` what is due.
+    """
+    calendar = calendar or WorkingCalendar()
+    end = now + horizon
+    instants: set[dt.datetime] = set()
+    campaigns = await CampaignRepository(session).get_active()
+    for campaign in campaigns:
+        tz = ZoneInfo(campaign.timezone)
+        for req in await CampaignRepository(session).requirements_for(campaign.id):
+            policy = _policy(campaign, req)
+            for slot in reminder_slots(req.due_date, policy, tz, calendar):
+                moment = quiet_shift(slot.at, policy.quiet_hours, tz)
+                if now <= moment <= end:
+                    instants.add(moment)
+        digest = _digest_policy(campaign)
+        if digest.enabled:
+            first = local_today(now, campaign.timezone)
+            last = local_today(end, campaign.timezone)
+            for day in digest_days(first, last, digest, calendar):
+                moment = dt.datetime.combine(day, digest.at, tzinfo=tz).astimezone(dt.UTC)
+                if now <= moment <= end:
+                    instants.add(moment)
+    return sorted(instants)
