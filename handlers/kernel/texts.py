@@ -14,8 +14,16 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+    pass_context,
+)
 from jinja2.ext import Extension
+from jinja2.runtime import Context
 
 __all__ = ["Texts", "fmt_date", "fmt_datetime"]
 
@@ -27,9 +35,18 @@ def fmt_date(value: dt.date | None) -> str:
     return "" if value is None else value.strftime("%d/%m/%Y")
 
 
-def fmt_datetime(value: dt.datetime | None, tz: ZoneInfo = DEFAULT_TZ) -> str:
-    """Format an aware datetime in ``tz`` as dd/mm/yyyy HH:MM."""
-    return "" if value is None else value.astimezone(tz).strftime("%d/%m/%Y %H:%M")
+def fmt_datetime(value: dt.datetime | None, tz: ZoneInfo | str = DEFAULT_TZ) -> str:
+    """Format an aware datetime in ``tz`` (a zone or its name) as dd/mm/yyyy HH:MM."""
+    if value is None:
+        return ""
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    return value.astimezone(zone).strftime("%d/%m/%Y %H:%M")
+
+
+@pass_context
+def _dt_filter(context: Context, value: dt.datetime | None) -> str:
+    """``|dt``: a datetime in the zone the text is rendered for (``Texts(..., tz=)``)."""
+    return fmt_datetime(value, context.get("tz") or DEFAULT_TZ)
 
 
 _TAG_ONLY_LINE = re.compile(r"^[ \t]*((?:\{%.*?%\}|\{#.*?#\}[ \t]*)+)[ \t]*\n", re.MULTILINE)
@@ -61,12 +78,19 @@ class Texts:
             extensions=[TagLines],
         )
         self._env.filters["d"] = fmt_date
-        self._env.filters["dt"] = fmt_datetime
+        self._env.filters["dt"] = _dt_filter
 
-    def __call__(self, name: str, /, **params: Any) -> str:
-        """Render ``file.macro`` with ``params`` and strip surrounding whitespace."""
+    def __call__(self, name: str, /, *, tz: str | None = None, **params: Any) -> str:
+        """Render ``file.macro`` with ``params`` and strip surrounding whitespace.
+
+        Args:
+            name: ``file.macro``.
+            tz: The time zone (IANA name) the text's times are shown in: the campaign's.
+                Without one, Asia/Ho_Chi_Minh.
+            **params: The macro's arguments.
+        """
         file, _, macro = name.partition(".")
-        module = self._env.get_template(f"{file}.j2").make_module()
+        module = self._env.get_template(f"{file}.j2").make_module(vars={"tz": tz})
         fn = getattr(module, macro, None)
         if fn is None:
             raise KeyError(f"no macro {macro!r} in {file}.j2")
