@@ -183,7 +183,12 @@ def test_button_data_round_trips(data: CallbackData) -> None:
     packed = data.pack()
     assert packed.startswith(("tb.", "duyet."))
     assert type(data).unpack(packed) == data
-    others = [broadcast.Back, broadcast.PickBlock, review.Back, review.ItemAct]
+    others: list[type[CallbackData]] = [
+        broadcast.Back,
+        broadcast.PickBlock,
+        review.Back,
+        review.ItemAct,
+    ]
     assert all(kind.unpack(packed) is None for kind in others if kind is not type(data))
 
 
