@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.domain.reminder_policy import WorkingCalendar
-from handlers.flows.broadcast import NOTICE, copy_reply, progress_reply, report_reply
 from handlers.io.files import FileStore
 from handlers.kernel.messages import ChatKey, Delivery, OutgoingFile, Reply, Send
 from handlers.kernel.texts import Texts
+from handlers.services.notices import NOTICE, copy_reply, progress_reply, report_reply
 from handlers.services.reminders import DEFAULT_GRACE, PlannedNotice, plan_notices
 from storage.models import Broadcast, NoticeStatus, SentNotice, StoredFile
 from storage.repositories.notices import BroadcastRepository, NoticeRepository
