@@ -79,7 +79,11 @@ async def start(ctx: Ctx) -> list[Reply]:
     if invite.expires_at <= ctx.now:
         raise UserError("invite_expired")
     msg = ctx.msg
-    name = invite.full_name or msg.display_name or f"Người dùng {msg.user_id}"
+    name = (
+        invite.full_name
+        or msg.display_name
+        or html.unescape(ctx.t("onboarding.default_name", user_id=msg.user_id))
+    )
     person = await ctx.people.add_person(
         Person(full_name=name, role=invite.role, unit_id=invite.unit_id, created_at=ctx.now)
     )
