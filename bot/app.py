@@ -90,8 +90,21 @@ class TokenRedactor(logging.Filter):
 
 
 def parse_now(text: str, tz_name: str) -> dt.datetime:
-    """Parse an ISO datetime; a naive one is local time in ``tz_name``."""
-    value = dt.datetime.fromisoformat(text)
+    """Parse an ISO datetime or ``dd/mm/yyyy[ HH:MM]``; a naive one is local time in ``tz_name``.
+
+    Raises:
+        ValueError: ``text`` is not such a moment (31/02/2019, 2019-13-45, year 99999).
+    """
+    text = text.strip()
+    value: dt.datetime | None = None
+    for pattern in ("%d/%m/%Y %H:%M", "%d/%m/%Y"):
+        try:
+            value = dt.datetime.strptime(text, pattern)  # noqa: DTZ007 - zone added below
+            break
+        except ValueError:
+            continue
+    if value is None:
+        value = dt.datetime.fromisoformat(text)
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo(tz_name))
     return value.astimezone(dt.UTC)
