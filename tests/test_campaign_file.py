@@ -12,13 +12,9 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.io.campaign_file import (
-    DEFAULT_AWARD_FORMS,
-    CampaignFileError,
-    load_campaign,
-    parse_campaign,
-    resolve_due,
-)
+from handlers.domain.vn_dates import resolve_due
+from handlers.io.campaign_file import DEFAULT_AWARD_FORMS, CampaignFileError, parse_campaign
+from handlers.services.campaigns import load_campaign
 from storage.models import (
     AuditLog,
     AwardForm,

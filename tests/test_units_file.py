@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.domain.vocab import UNIT_KINDS, unit_kind_from_text
-from handlers.io.units_file import ImportResult, UnitsFileError, import_units
+from handlers.io.units_file import ImportResult, UnitsFileError
+from handlers.services.units import import_units
 from storage.models import Unit
 from storage.repositories.units import UnitRepository
 from storage.text import fold_text, vn_sort_key
