@@ -49,7 +49,6 @@ DUE_HINT = (
     "hãy ghi một ngày (15/11/2019) hoặc một kỳ (tháng 3/2020, quý I/2020, "
     "6 tháng đầu năm 2020, năm 2020)"
 )
-_MAX_LABEL = 64
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
@@ -215,7 +214,7 @@ def resolve_due(value: str | dt.date) -> tuple[dt.date, str | None]:
     "6 tháng cuối năm 2020" → 31/12/2020, "năm 2020" → 31/12/2020.
 
     Raises:
-        DateError: The value is neither a date nor a period, or the label is over 64 characters.
+        DateError: The value is neither a date nor a period (labels fit 64 characters).
     """
     if isinstance(value, dt.date):
         return parse_date(value), None
@@ -226,6 +225,4 @@ def resolve_due(value: str | dt.date) -> tuple[dt.date, str | None]:
     period = _period_or_none(text)
     if period is None:
         raise DateError(f'Không hiểu hạn nộp "{text}": {DUE_HINT}.', text)
-    if len(text) > _MAX_LABEL:
-        raise DateError(f'Tên kỳ "{text}" quá dài (tối đa {_MAX_LABEL} ký tự).', text)
     return period.end, period.label

@@ -1,10 +1,10 @@
 """Turning validation errors into Vietnamese problems that name the field and its YAML line.
 
 A problem reads ``Dòng 42, trường "requirements → mục 3 (HOINGHI) → due" (hạn nộp): <message>``.
-The line is that of the deepest YAML node the error's location reaches, followed further by
-:attr:`~handlers.domain.sections.LocatedError.at` when the validator pointed below its field (an
-unknown key, one item of a list). Problems inside ``settings`` and a requirement's ``policy`` are
-reported at that key: the domain's message names the key inside it.
+The line is that of the deepest key (or list item) the error's location reaches, followed
+further by :attr:`~handlers.domain.sections.LocatedError.at` when the validator pointed below its
+field (an unknown key, one item of a list). Problems inside ``settings`` and a requirement's
+``policy`` are reported at that key: the domain's message names the key inside it.
 """
 
 from __future__ import annotations
@@ -42,16 +42,21 @@ class CampaignFileError(ValueError):
 
 
 def node_line(node: yaml.Node | None, loc: Sequence[Any]) -> int | None:
-    """Return the 1-based line of the deepest YAML node ``loc`` reaches (None without a node)."""
+    """Return the 1-based line ``loc`` leads to in a YAML document (None without a node).
+
+    The line of the last key reached (a key names its value, which may start lines below it),
+    or of the last list item reached.
+    """
     if node is None:
         return None
     current: yaml.Node = node
+    line = int(node.start_mark.line)
     for part in loc:
         child: yaml.Node | None = None
         if isinstance(current, yaml.MappingNode):
             for key_node, value_node in current.value:
                 if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(part):
-                    child = value_node
+                    child, line = value_node, int(key_node.start_mark.line)
                     break
         elif (
             isinstance(current, yaml.SequenceNode)
@@ -59,14 +64,15 @@ def node_line(node: yaml.Node | None, loc: Sequence[Any]) -> int | None:
             and 0 <= part < len(current.value)
         ):
             child = current.value[part]
+            line = int(child.start_mark.line)
         if child is None:
             break
         current = child
-    return int(current.start_mark.line) + 1
+    return line + 1
 
 
-def _describe(loc: Loc, raw: Any) -> str:
-    """Name a location for a person: ``requirements → mục 3 (HOSO) → due``."""
+def _describe(loc: Loc, raw: Any) -> list[str]:
+    """Name each step of a location for a person: ``requirements``, ``mục 3 (HOSO)``, ``due``."""
     parts: list[str] = []
     current = raw
     for part in loc:
@@ -78,7 +84,7 @@ def _describe(loc: Loc, raw: Any) -> str:
         else:
             parts.append(part)
             current = current.get(part) if isinstance(current, Mapping) else None
-    return " → ".join(parts)
+    return parts
 
 
 def _shown(loc: Loc) -> Loc:
@@ -117,12 +123,12 @@ def problems(exc: ValidationError, raw: Any, root: yaml.Node | None) -> list[str
         shown = _shown(loc)
         located = problem_of(error)
         text = _error_text(error)
-        inner = loc[len(shown) :]
-        if located is None and inner:
-            text = f'"{" → ".join(str(p) for p in inner)}": {text}'
+        steps = _describe(loc, raw)
+        if located is None and len(loc) > len(shown):
+            text = f'"{" → ".join(steps[len(shown) :])}": {text}'
         names = [p for p in shown if isinstance(p, str)]
         label = msg.FIELD_LABELS.get(names[-1]) if names else None
-        where = _describe(shown, raw) if shown else msg.WHOLE_FILE
+        where = " → ".join(steps[: len(shown)]) or msg.WHOLE_FILE
         line = node_line(root, loc + (located.at if located else ()))
         found.append(msg.line(line, f"{msg.field(where, label)}: {text}"))
     return found
