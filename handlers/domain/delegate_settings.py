@@ -1,21 +1,13 @@
 """The delegate settings of a campaign (``settings.delegates``), validated.
 
-The schema of what :mod:`handlers.domain.delegate_rules` reads (its module docstring explains
-each rule); :func:`handlers.domain.delegate_rules.parse_rules` turns a :class:`DelegatesSpec`
-into :class:`~handlers.domain.delegate_rules.DelegateRules`. Every key is optional; the defaults
-are the Bỉm Sơn 2019 plan's::
-
-    quota: {default: 12, units: {P-BADINH: 15}}   # or a number: the same quota for every unit
-    unit_conference_max: 150
-    upper_conference_max: 300
-    exemplary_percent: 70
-    tolerance_percent: 10
-    presidium: {min: 5, max: 7}                   # false: no presidium check
-    plenary: {below_staff: 200, unit_kinds: [doanh_nghiep]}   # false: no plenary note
-    due: 15/4/2020      # last day the list can be changed (else the requirement's due date)
+The schema of what :mod:`handlers.domain.delegate_rules` reads: its module docstring lists the
+keys (every one optional) and explains each rule; the defaults are the Bỉm Sơn 2019 plan's.
+:func:`handlers.domain.delegate_rules.parse_rules` turns a :class:`DelegatesSpec` into
+:class:`~handlers.domain.delegate_rules.DelegateRules`.
 
 Quotas may not exceed ``upper_conference_max``, alone or summed over ``quota.units``; when the
-validation knows the units that exist, ``quota.units`` may name only those.
+validation knows the units that exist, ``quota.units`` may name only those. ``due`` is a date in
+any form :func:`handlers.domain.vn_dates.parse_date` reads.
 """
 
 from __future__ import annotations
