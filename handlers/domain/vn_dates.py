@@ -214,7 +214,7 @@ def resolve_due(value: str | dt.date) -> tuple[dt.date, str | None]:
     "6 tháng cuối năm 2020" → 31/12/2020, "năm 2020" → 31/12/2020.
 
     Raises:
-        DateError: The value is neither a date nor a period (labels fit 64 characters).
+        DateError: The value is neither a date nor a period.
     """
     if isinstance(value, dt.date):
         return parse_date(value), None

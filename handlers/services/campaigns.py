@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import os
 from dataclasses import dataclass, field
@@ -71,6 +72,11 @@ class LoadResult:
             or forms.updated
             or forms.removed
         )
+
+
+@functools.cache
+def _built_in_texts() -> Texts:
+    return Texts()
 
 
 async def _read(session: AsyncSession, data: CampaignSource) -> tuple[CampaignFile, bool]:
@@ -183,7 +189,7 @@ async def load_campaign(
     """
     if now is not None and now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
-    t = texts or Texts()
+    t = texts or _built_in_texts()
     spec, units_checked = await _read(session, data)
     repo = CampaignRepository(session)
     campaign, change = await repo.upsert_campaign(
