@@ -18,14 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
 from handlers.domain.reminder_policy import WorkingCalendar
-from handlers.io.campaign_file import load_campaign
-from handlers.io.units_file import UnitsFileError, import_units
+from handlers.io.units_file import UnitsFileError
 from handlers.kernel.context import CoreDeps
 from handlers.kernel.dispatcher import Core
 from handlers.kernel.messages import Send
 from handlers.kernel.texts import Texts
+from handlers.services.campaigns import load_campaign
 from handlers.services.demo import seed_demo_records
 from handlers.services.invites import ensure_account
+from handlers.services.units import import_units
 from scheduler import BroadcastWorker, Notifier, SchedulerService
 from storage.db import make_engine, make_session_factory
 from storage.files import LocalFileStore

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.flows.delegates import ETHNIC_GROUPS, canonical_ethnicity
-from handlers.io.campaign_file import CampaignFileError, load_campaign, parse_campaign
+from handlers.io.campaign_file import CampaignFileError, parse_campaign
+from handlers.services.campaigns import load_campaign
 from handlers.services.invites import create_invite
 from storage.models import AuditLog, Campaign, Conversation, Delegate, DelegateCategory, Role, Unit
 from storage.text import fold_text

@@ -45,12 +45,11 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from handlers.domain.vocab import UNIT_KINDS, unit_kind_from_text
+from handlers.domain.delegate_settings import DelegateRulesError, DelegatesSpec
 from storage.text import normalize_code
 
 __all__ = [
@@ -79,15 +78,6 @@ WITHDRAWN = "withdrawn"
 #: ``Delegate.category`` values (:class:`storage.models.DelegateCategory`).
 EXEMPLARY = "dien_hinh"
 GUEST = "khach_moi"
-
-_WHAT = "Thiết lập đại biểu (delegates)"
-_MAX_PEOPLE = 100_000
-_DMY = re.compile(r"^(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})$")
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-
-
-class DelegateRulesError(ValueError):
-    """``settings.delegates`` is invalid; the message (Vietnamese) names the key."""
 
 
 class Level(enum.StrEnum):
@@ -490,128 +480,12 @@ def add_refusal(
 # --------------------------------------------------------------------------- settings
 
 
-def _fail(message: str) -> DelegateRulesError:
-    return DelegateRulesError(f"{_WHAT}: {message}")
-
-
-def _int(key: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise _fail(f'"{key}" phải là số nguyên từ {low} đến {high}.')
-    return int(value)
-
-
-def _mapping(key: str, value: Any, example: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise _fail(f'"{key}" phải là một nhóm khóa: giá trị, ví dụ {example}.')
-    return value
-
-
-def _known_keys(key: str, data: Mapping[str, Any], known: Sequence[str]) -> None:
-    for name in data:
-        if name not in known:
-            where = f'"{key}" ' if key else ""
-            raise _fail(f'{where}không có khóa "{name}"; chỉ nhận: {", ".join(known)}.')
-
-
-def _date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        parts: tuple[int, int, int] | None = None
-        if m := _DMY.match(text):
-            parts = (int(m[3]), int(m[2]), int(m[1]))
-        elif m := _ISO.match(text):
-            parts = (int(m[1]), int(m[2]), int(m[3]))
-        if parts is not None:
-            try:
-                return dt.date(*parts)
-            except ValueError:
-                raise _fail(f'"due": ngày "{text}" không tồn tại.') from None
-    raise _fail('"due" phải là một ngày dạng dd/mm/yyyy, ví dụ 15/4/2020.')
-
-
-def _quota(value: Any, upper: int) -> tuple[int | None, dict[str, int]]:
-    if value is None:
-        return None, {}
-    if not isinstance(value, Mapping):
-        return _int("quota", value, 0, upper), {}
-    _known_keys("quota", value, ("default", "units"))
-    default = value.get("default")
-    if default is not None:
-        default = _int("quota → default", default, 0, upper)
-    units_raw = value.get("units") or {}
-    units = _mapping("quota → units", units_raw, "{P-BADINH: 15}")
-    by_unit: dict[str, int] = {}
-    for code, count in units.items():
-        name = normalize_code(str(code))
-        if name in by_unit:
-            raise _fail(f'"quota → units": mã đơn vị "{name}" bị ghi lặp lại.')
-        by_unit[name] = _int(f"quota → units → {name}", count, 0, upper)
-    if sum(by_unit.values()) > upper:
-        raise _fail(
-            f'"quota → units": tổng chỉ tiêu riêng của các đơn vị ({sum(by_unit.values())}) '
-            f"vượt số đại biểu tối đa của hội nghị cấp trên ({upper})."
-        )
-    return default, by_unit
-
-
-def _presidium(value: Any) -> tuple[int | None, int | None]:
-    if value is None or value is False:
-        return None, None
-    data = _mapping("presidium", value, "{min: 5, max: 7}")
-    _known_keys("presidium", data, ("min", "max"))
-    low = _int("presidium → min", data.get("min", 5), 1, 50)
-    high = _int("presidium → max", data.get("max", 7), 1, 50)
-    if low > high:
-        raise _fail(f'"presidium": "min" ({low}) lớn hơn "max" ({high}).')
-    return low, high
-
-
-def _plenary(value: Any) -> tuple[int | None, tuple[str, ...]]:
-    if value is None or value is False:
-        return None, ()
-    data = _mapping("plenary", value, "{below_staff: 200, unit_kinds: [doanh_nghiep]}")
-    _known_keys("plenary", data, ("below_staff", "unit_kinds"))
-    below = _int("plenary → below_staff", data.get("below_staff", 200), 1, _MAX_PEOPLE)
-    raw_kinds = data.get("unit_kinds", ["doanh_nghiep"])
-    if raw_kinds is None:
-        raw_kinds = []
-    if not isinstance(raw_kinds, list | tuple):
-        raise _fail('"plenary → unit_kinds" phải là danh sách loại đơn vị, ví dụ [doanh_nghiep].')
-    kinds: list[str] = []
-    for raw in raw_kinds:
-        kind = unit_kind_from_text(str(raw))
-        if kind is None:
-            known = ", ".join(UNIT_KINDS)
-            raise _fail(
-                f'"plenary → unit_kinds": không có loại đơn vị "{raw}"; chỉ nhận: {known}.'
-            )
-        if kind not in kinds:
-            kinds.append(kind)
-    return below, tuple(kinds)
-
-
-_KEYS = (
-    "quota",
-    "unit_conference_max",
-    "upper_conference_max",
-    "exemplary_percent",
-    "tolerance_percent",
-    "presidium",
-    "plenary",
-    "due",
-)
-
-
 def parse_rules(campaign_settings: Mapping[str, Any] | None) -> DelegateRules:
     """Read the delegate rules from a campaign's ``settings.delegates``.
 
     Args:
-        campaign_settings: The campaign's free settings; missing keys keep the defaults of
-            :class:`DelegateRules` (the Bỉm Sơn 2019 plan).
+        campaign_settings: The campaign's settings; missing keys keep the defaults of
+            :class:`~handlers.domain.delegate_settings.DelegatesSpec` (the Bỉm Sơn 2019 plan).
 
     Returns:
         The rules.
@@ -620,51 +494,17 @@ def parse_rules(campaign_settings: Mapping[str, Any] | None) -> DelegateRules:
         DelegateRulesError: An unknown key or an invalid value; the Vietnamese message names it.
     """
     raw = campaign_settings.get("delegates") if campaign_settings else None
-    if raw is None:
-        return DelegateRules()
-    data = _mapping("delegates", raw, "{quota: {default: 12}, upper_conference_max: 300}")
-    _known_keys("", data, _KEYS)
-    defaults = DelegateRules()
-    upper = _int(
-        "upper_conference_max",
-        data.get("upper_conference_max", defaults.upper_conference_max),
-        1,
-        _MAX_PEOPLE,
-    )
-    unit_max = _int(
-        "unit_conference_max",
-        data.get("unit_conference_max", defaults.unit_conference_max),
-        1,
-        _MAX_PEOPLE,
-    )
-    target = _int(
-        "exemplary_percent", data.get("exemplary_percent", defaults.exemplary_percent), 0, 100
-    )
-    tolerance = _int(
-        "tolerance_percent", data.get("tolerance_percent", defaults.tolerance_percent), 0, 50
-    )
-    quota_default, quota_by_unit = _quota(data.get("quota"), upper)
-    presidium_min, presidium_max = (
-        _presidium(data["presidium"])
-        if "presidium" in data
-        else (defaults.presidium_min, defaults.presidium_max)
-    )
-    plenary_below, plenary_kinds = (
-        _plenary(data["plenary"])
-        if "plenary" in data
-        else (defaults.plenary_below_staff, defaults.plenary_unit_kinds)
-    )
-    due = _date(data["due"]) if data.get("due") not in (None, "") else None
+    spec = DelegatesSpec.read(raw)
     return DelegateRules(
-        quota_default=quota_default,
-        quota_by_unit=quota_by_unit,
-        unit_conference_max=unit_max,
-        upper_conference_max=upper,
-        exemplary_percent=target,
-        tolerance_percent=tolerance,
-        presidium_min=presidium_min,
-        presidium_max=presidium_max,
-        plenary_below_staff=plenary_below,
-        plenary_unit_kinds=plenary_kinds,
-        due=due,
+        quota_default=spec.quota.default,
+        quota_by_unit=spec.quota.by_unit,
+        unit_conference_max=spec.unit_conference_max,
+        upper_conference_max=spec.upper_conference_max,
+        exemplary_percent=spec.exemplary_percent,
+        tolerance_percent=spec.tolerance_percent,
+        presidium_min=spec.presidium.min if spec.presidium else None,
+        presidium_max=spec.presidium.max if spec.presidium else None,
+        plenary_below_staff=spec.plenary.below_staff if spec.plenary else None,
+        plenary_unit_kinds=spec.plenary.unit_kinds if spec.plenary else (),
+        due=spec.due,
     )
