@@ -63,6 +63,10 @@ class CampaignRepository:
         """Return the campaign with id ``campaign_id``."""
         return await self._s.get(Campaign, campaign_id)
 
+    async def requirement(self, requirement_id: int) -> Requirement | None:
+        """Return the requirement with id ``requirement_id``."""
+        return await self._s.get(Requirement, requirement_id)
+
     async def get_by_code(self, code: str) -> Campaign | None:
         """Return the campaign whose code is ``code`` (case-insensitive)."""
         stmt = select(Campaign).where(func.upper(Campaign.code) == normalize_code(code))
