@@ -33,8 +33,10 @@ from handlers.domain.fields import (
 )
 from handlers.flows import delegates, listing, nominate
 from handlers.kernel.callbacks import MAX_BYTES, CallbackData
+from handlers.kernel.context import Ctx
 from handlers.kernel.errors import UserError
-from handlers.kernel.inputs import FieldValue, SkipField
+from handlers.kernel.inputs import FieldValue, SkipField, read_field
+from handlers.kernel.messages import ChatKey, Incoming, IncomingFile
 from handlers.kernel.texts import Texts
 
 TODAY = dt.date(2019, 11, 12)
@@ -247,3 +249,42 @@ def test_forged_item_data_is_not_an_item() -> None:
     assert listing.PickItem.unpack("ds.item:x:7") is None
     assert listing.PickItem.unpack("ds.item:n:seven") is None
     assert delegates.PickDelegate.unpack("db.delegate:") is None
+
+
+# --------------------------------------------------------------------------- reading a message
+
+
+def _ctx(text: str = "", choice: str | None = None, file: bool = False) -> Ctx:
+    deps: Any = type("Deps", (), {"max_text_chars": 4000})()
+
+    async def read() -> bytes:
+        return b""
+
+    attached = IncomingFile("a.pdf", "application/pdf", 1, read) if file else None
+    msg = Incoming(ChatKey("console", "u"), "u", text=text, file=attached)
+    now = dt.datetime.now(dt.UTC)
+    return Ctx(None, deps, msg, now, None, None, None, choice=choice)  # type: ignore[arg-type]
+
+
+def test_read_field_takes_the_pressed_choice_of_that_field() -> None:
+    gender = FieldValue(key="gender", value="nu").pack()
+    assert read_field(_ctx(choice=gender), GENDER, FACTS) == "nu"
+    award = FieldValue(key="award", value="LDTT").pack()
+    assert read_field(_ctx(choice=award), AWARD, FACTS) == "LDTT"
+    for other in (gender, FieldValue(key="award", value="GONE").pack(), "ds.act:back"):
+        assert _refused(read_field, _ctx(choice=other), AWARD, FACTS).key == "pick_one"
+    assert _refused(read_field, _ctx("Nữ"), GENDER, FACTS).key == "pick_one"  # only pressed
+
+
+def test_read_field_reads_typed_text_and_skips() -> None:
+    year = field_by_key(DELEGATE_FIELDS, "birth_year")
+    assert read_field(_ctx(" １９８０ "), year, FACTS) == 1980
+    assert read_field(_ctx(choice=SkipField(key="birth_year").pack()), year, FACTS) is None
+    skip = SkipField(key="birth_year").pack()
+    assert _refused(read_field, _ctx(choice=skip), BIRTH_YEAR, FACTS).key == "pick_one"
+    assert _refused(read_field, _ctx("  "), year, FACTS).key == "text_empty"
+    assert _refused(read_field, _ctx(file=True), year, FACTS).key == "file_not_here"
+    ethnicity = field_by_key(DELEGATE_FIELDS, "ethnicity")
+    assert read_field(_ctx("thai"), ethnicity, FACTS) == "Thái"
+    kinh = FieldValue(key="ethnicity", value="Kinh").pack()
+    assert read_field(_ctx(choice=kinh), ethnicity, FACTS) == "Kinh"
