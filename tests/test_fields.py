@@ -31,6 +31,7 @@ from handlers.domain.fields import (
     parse_text,
     parse_yes_no,
 )
+from handlers.domain.items import ItemKind
 from handlers.flows import delegates, listing, nominate
 from handlers.kernel.callbacks import MAX_BYTES, CallbackData
 from handlers.kernel.context import Ctx
@@ -215,7 +216,7 @@ CODECS: list[CallbackData] = [
     nominate.PickRequirement(requirement_id=12),
     nominate.SkipFile(),
     nominate.Confirm(send=False),
-    listing.PickItem(kind=listing.ItemKind.NOMINATION, item_id=7),
+    listing.PickItem(kind=ItemKind.NOMINATION, item_id=7),
     listing.OnItem(act=listing.ItemAct.RESUBMIT),
     listing.EditField(key="birth_year"),
     listing.Withdraw(confirm=False),

@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.flows.listing import ItemKind, PickItem
+from handlers.domain.items import ItemKind
+from handlers.flows.listing import PickItem
+from handlers.flows.submit import Act, Confirm
 from handlers.kernel.context import CoreDeps
 from handlers.kernel.dispatcher import Core
 from handlers.kernel.inputs import FieldValue
@@ -512,8 +514,8 @@ async def test_double_tap_on_confirm_saves_once(
         await badinh.press("Kế hoạch tổ chức")
         await badinh.send("Kế hoạch, bấm hai lần")
         results = await asyncio.gather(
-            badinh.core.handle(_press(badinh, "ok")),
-            second.core.handle(_press(second, "ok")),
+            badinh.core.handle(_press(badinh, Confirm(act=Act.OK).pack())),
+            second.core.handle(_press(second, Confirm(act=Act.OK).pack())),
             return_exceptions=True,
         )
         saved = [r for r in results if isinstance(r, list) and "Đã lưu" in r[0].text]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from handlers.domain.fields import NOMINATION_FIELDS, field_by_key, nomination_fields
+from handlers.domain.items import Item, ItemKey, ItemKind, is_withdrawn
 from handlers.domain.progress import local_today
 from handlers.kernel import inputs
 from handlers.kernel.callbacks import CallbackData
@@ -17,6 +18,7 @@ from handlers.kernel.context import Ctx
 from handlers.kernel.errors import UserError
 from handlers.kernel.messages import Button, Reply
 from handlers.kernel.states import Entry, StateSpec, StateTable
+from handlers.services.items import load_item
 from storage.models import (
     Campaign,
     Nomination,
@@ -32,7 +34,6 @@ __all__ = [
     "STATES",
     "EditField",
     "ItemAct",
-    "ItemKind",
     "OnItem",
     "PickItem",
     "State",
@@ -49,13 +50,6 @@ class State(StrEnum):
     EDIT_FIELD = "ds.edit_field"
     EDIT_VALUE = "ds.edit_value"
     WITHDRAW = "ds.withdraw"
-
-
-class ItemKind(StrEnum):
-    """What a listed item is."""
-
-    SUBMISSION = "s"
-    NOMINATION = "n"
 
 
 class PickItem(CallbackData, prefix="ds.item"):
@@ -92,9 +86,6 @@ class Withdraw(CallbackData, prefix="ds.withdraw"):
     confirm: bool
 
 
-Item = Submission | Nomination
-
-
 def _unit(ctx: Ctx) -> Unit:
     ctx.require_linked()
     if ctx.unit is None:
@@ -117,9 +108,9 @@ async def _items(ctx: Ctx) -> tuple[list[tuple[Item, Requirement | None]], str |
 
 
 def _pick_button(ctx: Ctx, item: Item, req: Requirement | None) -> Button:
-    kind = ItemKind.SUBMISSION if isinstance(item, Submission) else ItemKind.NOMINATION
+    key = ItemKey.of(item)
     label = ctx.t("danhsach.item_label", it=item, req=req)
-    return PickItem(kind=kind, item_id=item.id).button(label)
+    return PickItem(kind=key.kind, item_id=key.id).button(label)
 
 
 async def begin(ctx: Ctx) -> list[Reply]:
@@ -144,17 +135,12 @@ async def _ask_pick(ctx: Ctx) -> list[Reply]:
 async def _load_item(ctx: Ctx) -> tuple[Item, Requirement | None, Campaign]:
     """The item of the conversation with its requirement and campaign, if the unit's own."""
     _, unit = ctx.require_unit_head()
-    kind, item_id = ctx.data["kind"], ctx.data["item"]
-    item: Item | None = None
-    if kind == ItemKind.SUBMISSION:
-        item = await ctx.submissions.get(item_id)
-    elif kind == ItemKind.NOMINATION:
-        item = await ctx.nominations.get(item_id)
+    item = await load_item(ctx.session, ItemKey.parse(ctx.data.get("item")))
     if item is None:
         raise UserError("item_gone")
     if item.unit_id != unit.id:
         raise UserError("not_your_unit")
-    if item.status in (SubmissionStatus.WITHDRAWN, NominationStatus.WITHDRAWN):
+    if is_withdrawn(item):
         raise UserError("item_gone")
     req = await ctx.campaigns.requirement(item.requirement_id) if item.requirement_id else None
     campaign_id = item.campaign_id if isinstance(item, Nomination) else req and req.campaign_id
@@ -175,7 +161,7 @@ def _editable(ctx: Ctx, item: Item, req: Requirement | None, campaign: Campaign)
 async def _pick(ctx: Ctx) -> list[Reply]:
     """Shows the chosen item with what can be done to it."""
     picked = ctx.expect(PickItem)
-    ctx.data.update(kind=picked.kind.value, item=picked.item_id)
+    ctx.data["item"] = ItemKey(picked.kind, picked.item_id).pack()
     await _load_item(ctx)
     ctx.goto(State.ITEM)
     return await _show_item(ctx)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import html
 import logging
 import weakref
 from collections.abc import Mapping
@@ -263,7 +264,7 @@ class Core:
             parsed = parse_command(msg.text.strip())
             if parsed is not None:
                 return await self._command(ctx, *parsed)
-            ctx.choice = onboarding.menu_command(msg.text) if msg.file is None else None
+            ctx.choice = onboarding.menu_command(ctx, msg.text) if msg.file is None else None
             if ctx.choice is None and stored and msg.file is None:
                 ctx.choice = _match_button(msg.text, stored)
         elif Command.unpack(msg.callback_data) is not None:
@@ -323,12 +324,15 @@ async def _enter(ctx: Ctx, entry: Entry) -> list[Reply]:
 
 
 def _match_button(text: str, stored: list[list[str]]) -> str | None:
-    """Resolve a typed number or label to a button's data (text-only channels)."""
+    """Resolve a typed number or label to a button's data (text-only channels).
+
+    Labels rendered from templates carry HTML entities; the person typed the plain text.
+    """
     typed = fold_text(text)
     if typed.isdigit():
         index = int(typed) - 1
         return stored[index][1] if 0 <= index < len(stored) else None
     for label, data in stored:
-        if typed and fold_text(label) == typed:
+        if typed and fold_text(html.unescape(label)) == typed:
             return data
     return None
