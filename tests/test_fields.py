@@ -98,7 +98,10 @@ def test_birth_years_ascii_or_full_width(typed: str, year: int | None) -> None:
         assert parse_birth_year(typed, TODAY) == year
 
 
-@pytest.mark.parametrize("typed", ["1919", "2005", "85", "19850", "١٩٨٥", "१९८५", "1985.0", "năm"])
+@pytest.mark.parametrize(
+    "typed",
+    ["1919", "2005", "85", "19850", "١٩٨٥", "१९८५", "¹⁹⁸⁵", "①⑨⑧⑤", "1985.0", "+1985", "năm"],
+)
 def test_implausible_or_foreign_digit_years_are_refused(typed: str) -> None:
     err = _refused(parse_birth_year, typed, TODAY)
     assert (err.key, err.params) == ("birth_year_invalid", {"low": 1920, "high": 2004})

@@ -7,10 +7,11 @@ editing (``/danhsach``), the delegate wizard (``/daibieu``) and an importer of s
 read a value with the same code. What a parser needs besides the text (today's date, the award
 forms a campaign offers) comes in :class:`Facts`.
 
-Look-alike characters: the text is normalised with Unicode NFKC where a value is a number, so a
-full-width ``"１９８５"`` (typed with an East Asian keyboard) is read as ``1985``; digits of other
-scripts (``"١٩٨٥"``) stay refused. Choices are matched folded (case, diacritics and punctuation
-aside), so ``"Nữ"``, ``"nu"`` and ``"NỮ"`` are all ``"nu"``.
+Look-alike characters: full-width digits (``"１９８５"``, what an East Asian keyboard types) are
+read as ASCII digits; any other digit (superscript ``"¹⁹⁸⁵"``, circled, Arabic-Indic ``"١٩٨٥"``)
+is refused, as :func:`handlers.domain.normalize.ascii_int` refuses it (NFC and invisible
+characters are :func:`handlers.domain.normalize.normalize_text`'s, at the boundary). Choices are
+matched folded (case, diacritics and punctuation aside): ``"Nữ"``, ``"nu"``, ``"NỮ"`` are ``"nu"``.
 
 A :class:`Field` describes one answer: its key, the name of its label, its parser, the
 codes offered as buttons (if any), and whether it may be left out. Labels and every word shown to a
@@ -21,11 +22,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from handlers.domain.normalize import ascii_int
 from handlers.kernel.errors import UserError
 from storage.models import AwardForm, DelegateCategory, SubjectKind
 from storage.text import fold_text
@@ -79,6 +80,7 @@ SUMMARY_MIN, SUMMARY_MAX = 20, 3000
 MIN_BIRTH_YEAR = 1920
 MIN_AGE = 15
 _YEAR_MAX_CHARS = 10
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 #: Gender codes, as nominations and delegates store them.
 GENDERS: tuple[str, ...] = ("nam", "nu")
@@ -141,16 +143,15 @@ def parse_summary(text: str) -> str:
 def parse_birth_year(text: str, today: dt.date) -> int:
     """A plausible four-digit birth year: from 1920 to ``MIN_AGE`` years before ``today``.
 
-    Full-width and other compatibility digits are read as ASCII digits (NFKC); digits of other
-    scripts are refused.
+    Full-width digits are read as ASCII digits; other digits (superscript, circled, of other
+    scripts) are refused.
     """
-    year = parse_text(unicodedata.normalize("NFKC", text), limit=_YEAR_MAX_CHARS)
+    digits = parse_text(text.translate(_FULL_WIDTH_DIGITS), limit=_YEAR_MAX_CHARS)
+    year = ascii_int(digits, max_digits=4)
     high = today.year - MIN_AGE
-    if not (year.isascii() and year.isdigit() and len(year) == 4):
+    if year is None or len(digits) != 4 or not MIN_BIRTH_YEAR <= year <= high:
         raise UserError("birth_year_invalid", low=MIN_BIRTH_YEAR, high=high)
-    if not MIN_BIRTH_YEAR <= int(year) <= high:
-        raise UserError("birth_year_invalid", low=MIN_BIRTH_YEAR, high=high)
-    return int(year)
+    return year
 
 
 def _choice(text: str, codes: Sequence[str]) -> str:
