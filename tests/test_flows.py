@@ -11,9 +11,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.domain.items import ItemKind
+from handlers.flows.listing import PickItem
 from handlers.flows.submit import Act, Confirm
 from handlers.kernel.context import CoreDeps
 from handlers.kernel.dispatcher import Core
+from handlers.kernel.inputs import FieldValue
 from handlers.kernel.messages import Incoming
 from handlers.services.invites import create_invite
 from storage.models import (
@@ -368,9 +371,9 @@ async def test_stale_and_forged_buttons_are_refused(chat: Chat, session_factory:
             await s.scalars(select(Nomination).join(Unit).where(Unit.code != "P-BADINH").limit(1))
         ).one()
     await badinh.send("/danhsach")
-    await badinh.press_data(f"n:{other.id}")
+    await badinh.press_data(PickItem(kind=ItemKind.NOMINATION, item_id=other.id).pack())
     assert "hết hiệu lực" in badinh.text
-    await badinh.press_data("s:ca_nhan")  # a button from another step
+    await badinh.press_data(FieldValue(key="subject", value="ca_nhan").pack())  # another step's
     assert "hết hiệu lực" in badinh.text
 
 

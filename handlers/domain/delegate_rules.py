@@ -1,8 +1,9 @@
 """Rules for a unit's list of delegates to the upper conference (đại biểu dự Hội nghị cấp trên).
 
 Pure domain logic: no database, no I/O. :func:`parse_rules` reads a campaign's
-``settings.delegates``; :func:`check` looks at one unit's list and says, in plain Vietnamese, what
-is wrong or worth knowing; :func:`add_refusal` says whether one more delegate may be added.
+``settings.delegates``; :func:`check` looks at one unit's list and says what is wrong or worth
+knowing; :func:`add_refusal` says whether one more delegate may be added. A :class:`Finding` names
+its wording (``templates/delegate_findings.j2``) and the values it shows; the flow renders it.
 
 The defaults are the worked example, the Bỉm Sơn 2019 plan (seed 004):
 
@@ -98,12 +99,15 @@ class Finding:
     Attributes:
         level: Error, warning or info.
         code: A stable name for programs and tests (``quota_exceeded``, ``ratio_low``…).
-        message: The remark in plain Vietnamese.
+        key: The macro of ``templates/delegate_findings.j2`` that words it (one code may be
+            worded several ways: a list over its quota, or full when one more is refused).
+        params: The values the wording shows (the macro's arguments).
     """
 
     level: Level
     code: str
-    message: str
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def blocking(self) -> bool:
@@ -264,40 +268,15 @@ def summarize(rules: DelegateRules, unit: UnitLike, delegates: Iterable[Delegate
     )
 
 
-def _staff_word(kind: str) -> str:
-    return "lao động" if kind == "doanh_nghiep" else "cán bộ"
-
-
-def _presidium_span(rules: DelegateRules) -> str:
-    if rules.presidium_min == rules.presidium_max:
-        return f"{rules.presidium_min} người"
-    return f"{rules.presidium_min}–{rules.presidium_max} người"
-
-
 def _quota_findings(summary: Summary) -> list[Finding]:
     quota, total = summary.quota, summary.total
     if quota is None:
-        return [
-            Finding(
-                Level.INFO,
-                "no_quota",
-                "Kế hoạch chưa phân bổ chỉ tiêu đại biểu cho đơn vị; vui lòng hỏi Thường trực "
-                "Hội đồng số đại biểu được cử.",
-            )
-        ]
+        return [Finding(Level.INFO, "no_quota", "no_quota")]
     if total > quota:
-        return [
-            Finding(
-                Level.ERROR,
-                "quota_exceeded",
-                f"Đơn vị đã đăng ký {total} đại biểu, vượt chỉ tiêu {quota} được phân bổ "
-                f"(thừa {total - quota}).",
-            )
-        ]
+        params = {"total": total, "quota": quota}
+        return [Finding(Level.ERROR, "quota_exceeded", "quota_exceeded", params)]
     if total == quota and total > 0:
-        return [
-            Finding(Level.INFO, "quota_full", f"Đơn vị đã đăng ký đủ chỉ tiêu {quota} đại biểu.")
-        ]
+        return [Finding(Level.INFO, "quota_full", "quota_full", {"quota": quota})]
     return []
 
 
@@ -305,14 +284,8 @@ def _upper_findings(rules: DelegateRules, campaign_total: int | None) -> list[Fi
     limit = rules.upper_conference_max
     if campaign_total is None or campaign_total <= limit:
         return []
-    return [
-        Finding(
-            Level.ERROR,
-            "upper_exceeded",
-            f"Các đơn vị đã đăng ký tổng cộng {campaign_total} đại biểu, vượt số tối đa {limit} "
-            f"của Hội nghị cấp trên (thừa {campaign_total - limit}).",
-        )
-    ]
+    params = {"total": campaign_total, "limit": limit}
+    return [Finding(Level.ERROR, "upper_exceeded", "upper_exceeded", params)]
 
 
 def _ratio_findings(rules: DelegateRules, summary: Summary) -> list[Finding]:
@@ -320,26 +293,16 @@ def _ratio_findings(rules: DelegateRules, summary: Summary) -> list[Finding]:
     if total == 0:
         return []
     low, high = exemplary_range(rules, total)
-    share = f"{percent(exemplary, total)} % ({exemplary}/{total})"
-    target = rules.exemplary_percent
+    params = {
+        "share": percent(exemplary, total),
+        "exemplary": exemplary,
+        "total": total,
+        "target": rules.exemplary_percent,
+    }
     if exemplary < low:
-        return [
-            Finding(
-                Level.WARNING,
-                "ratio_low",
-                f"Tỷ lệ đại biểu điển hình {share}, thấp hơn khoảng {target} % theo kế hoạch; "
-                "nên bổ sung điển hình hoặc giảm khách mời.",
-            )
-        ]
+        return [Finding(Level.WARNING, "ratio_low", "ratio_low", params)]
     if exemplary > high:
-        return [
-            Finding(
-                Level.INFO,
-                "ratio_high",
-                f"Tỷ lệ đại biểu điển hình {share}, cao hơn khoảng {target} % theo kế hoạch "
-                f"(khách mời khoảng {100 - target} %).",
-            )
-        ]
+        return [Finding(Level.INFO, "ratio_high", "ratio_high", params)]
     return []
 
 
@@ -350,57 +313,35 @@ def _presidium_findings(rules: DelegateRules, summary: Summary) -> list[Finding]
     count = summary.presidium
     if low <= count <= high:
         return []
-    span = _presidium_span(rules)
-    if count == 0:
-        message = f"Chưa chọn ai vào đoàn chủ tịch; kế hoạch quy định {span}."
-    else:
-        message = f"Đoàn chủ tịch có {count} người; kế hoạch quy định {span}."
-    return [Finding(Level.WARNING, "presidium_size", message)]
+    key = "presidium_none" if count == 0 else "presidium_size"
+    params = {"count": count, "low": low, "high": high}
+    return [Finding(Level.WARNING, "presidium_size", key, params)]
 
 
 def _women_findings(summary: Summary) -> list[Finding]:
     if summary.total == 0 or summary.women > 0:
         return []
-    return [
-        Finding(
-            Level.INFO,
-            "no_women",
-            "Danh sách chưa có đại biểu nữ; kế hoạch chú trọng đại biểu nữ, đại biểu dân tộc "
-            "và người trực tiếp lao động, sản xuất.",
-        )
-    ]
+    return [Finding(Level.INFO, "no_women", "no_women")]
 
 
 def _conference_findings(rules: DelegateRules, unit: UnitLike) -> list[Finding]:
     limit = rules.unit_conference_max
     if not rules.plenary_applies(unit.kind):
-        return [
-            Finding(
-                Level.INFO,
-                "unit_conference",
-                f"Hội nghị điển hình tiên tiến của đơn vị tối đa {limit} đại biểu.",
-            )
-        ]
-    below = rules.plenary_below_staff
-    word = _staff_word(unit.kind)
-    staff = unit.staff_count
+        return [Finding(Level.INFO, "unit_conference", "unit_conference", {"limit": limit})]
+    params = {
+        "staff": unit.staff_count,
+        "kind": unit.kind,
+        "below": rules.plenary_below_staff,
+        "limit": limit,
+    }
+    staff, below = unit.staff_count, rules.plenary_below_staff
     if staff is None:
-        message = (
-            f"Chưa có số {word} của đơn vị: dưới {below} {word} thì tổ chức hội nghị toàn thể, "
-            f"từ {below} trở lên thì tổ chức hội nghị đại biểu (tối đa {limit} đại biểu)."
-        )
-        return [Finding(Level.INFO, "staff_unknown", message)]
-    if below is not None and staff < below:
-        message = (
-            f"Đơn vị có {staff} {word} (dưới {below}) nên tổ chức hội nghị toàn thể, "
-            "không phải hội nghị đại biểu."
-        )
-        return [Finding(Level.INFO, "plenary", message)]
-    message = (
-        f"Đơn vị có {staff} {word} (từ {below} trở lên) nên tổ chức hội nghị đại biểu, "
-        f"tối đa {limit} đại biểu."
-    )
-    return [Finding(Level.INFO, "delegate_conference", message)]
+        code = "staff_unknown"
+    elif below is not None and staff < below:
+        code = "plenary"
+    else:
+        code = "delegate_conference"
+    return [Finding(Level.INFO, code, code, params)]
 
 
 def check(
@@ -455,25 +396,12 @@ def add_refusal(
     summary = summarize(rules, unit, delegates)
     quota, total = summary.quota, summary.total
     if quota is not None and total + 1 > quota:
-        if total > quota:
-            message = (
-                f"Đơn vị đã đăng ký {total} đại biểu, vượt chỉ tiêu {quota} được phân bổ "
-                f"(thừa {total - quota}); không thể thêm người."
-            )
-        else:
-            message = (
-                f"Đơn vị đã đăng ký đủ {total}/{quota} đại biểu theo chỉ tiêu được phân bổ; "
-                "không thể thêm người. Muốn thay người, hãy rút một đại biểu trước."
-            )
-        return Finding(Level.ERROR, "quota_exceeded", message)
+        key = "refuse_over_quota" if total > quota else "refuse_quota_full"
+        return Finding(Level.ERROR, "quota_exceeded", key, {"total": total, "quota": quota})
     limit = rules.upper_conference_max
     if campaign_total is not None and campaign_total + 1 > limit:
-        return Finding(
-            Level.ERROR,
-            "upper_exceeded",
-            f"Hội nghị cấp trên đã có {campaign_total} đại biểu của các đơn vị (tối đa "
-            f"{limit}); không thể thêm người. Vui lòng liên hệ Thường trực Hội đồng.",
-        )
+        params = {"total": campaign_total, "limit": limit}
+        return Finding(Level.ERROR, "upper_exceeded", "refuse_upper", params)
     return None
 
 
