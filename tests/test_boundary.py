@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import unicodedata
 from collections.abc import Callable
 
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.kernel.dispatcher import normalize_incoming
+from handlers.kernel.dispatcher import Core, normalize_incoming
 from handlers.kernel.messages import ChatKey, Incoming, IncomingFile
 from storage.models import Submission
 from tests.harness import ChatHarness
@@ -79,3 +80,37 @@ async def test_an_invisible_text_is_refused_like_an_empty_one(
     await head.send("Kế hoạch thật.")
     assert "Xác nhận" in head.text
     assert await _submissions(session_factory) == before
+
+
+async def test_a_slow_download_does_not_hold_up_other_people(
+    chat: Chat, demo: None, core: Core, session_factory: SF
+) -> None:
+    head = chat("badinh")
+    await head.send("/nop")
+    await head.send("1")
+    release = asyncio.Event()
+    started = asyncio.Event()
+
+    async def slow_read() -> bytes:
+        started.set()
+        await release.wait()
+        return b"%PDF-1.4 ke hoach"
+
+    file = IncomingFile("ke-hoach.pdf", "application/pdf", 17, slow_read)
+    upload = asyncio.create_task(core.handle(Incoming(head.key, head.user, file=file)))
+    await asyncio.wait_for(started.wait(), 5)
+    other = chat("noivu")
+    await asyncio.wait_for(other.send("/trogiup"), 5)  # not waiting for the download
+    assert "Hướng dẫn" in other.text
+    release.set()
+    replies = await asyncio.wait_for(upload, 5)
+    assert any("Xác nhận" in r.text for r in replies)
+
+
+async def test_a_renamed_file_is_refused(chat: Chat, demo: None, session_factory: SF) -> None:
+    head = chat("badinh")
+    await head.send("/nop")
+    await head.send("1")
+    await head.upload("ke-hoach.pdf", b"PK\x03\x04 not a pdf at all")
+    assert "không phải là tệp PDF" in head.text
+    assert "Xác nhận gửi" not in head.buttons

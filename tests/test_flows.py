@@ -34,6 +34,7 @@ from storage.models import (
 )
 from storage.repositories.people import PeopleRepository
 from tests.harness import ChatHarness, Clock
+from tests.samples import docx_bytes
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -249,7 +250,7 @@ async def test_dossier_parts_count_as_partial(chat: Chat) -> None:
     await badinh.send("/nop")
     await badinh.press("Hồ sơ sau Hội nghị")
     await badinh.press("Tờ trình")
-    await badinh.upload("to-trinh.docx", b"PK\x03\x04 docx", "application/msword")
+    await badinh.upload("to-trinh.docx", docx_bytes(), "application/msword")
     await badinh.press("Xác nhận gửi")
     assert "1/5 thành phần" in badinh.text
     await noivu.send("/tinhhinh ba dinh")

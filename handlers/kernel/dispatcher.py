@@ -31,6 +31,7 @@ from handlers.flows import (
     status,
     submit,
 )
+from handlers.io.files import MAX_FILE_BYTES
 from handlers.kernel.callbacks import Command
 from handlers.kernel.context import CoreDeps, Ctx
 from handlers.kernel.errors import UserError
@@ -186,6 +187,7 @@ class Core:
         msg = normalize_incoming(msg)
         if not msg.is_private and msg.callback_data is None and parse_command(msg.text) is None:
             return []  # group chatter is not for the bot
+        msg = await _prefetch(msg)  # before the transaction: a download never holds a lock
         lock = self._lock(msg.key)
         async with lock:
             try:
@@ -348,6 +350,23 @@ def normalize_incoming(msg: Incoming) -> Incoming:
         file=file,
         display_name=normalize_text(msg.display_name) if msg.display_name else msg.display_name,
     )
+
+
+async def _prefetch(msg: Incoming) -> Incoming:
+    """Download a private message's file now, so that the step's transaction stays short.
+
+    A file that is empty or over the size limit is not downloaded: the step refuses it by its
+    declared size.
+    """
+    file = msg.file
+    if file is None or not msg.is_private or not 0 < file.size <= MAX_FILE_BYTES:
+        return msg
+    data = await file.read()
+
+    async def read() -> bytes:
+        return data
+
+    return dataclasses.replace(msg, file=dataclasses.replace(file, read=read))
 
 
 def _match_button(text: str, stored: list[list[str]]) -> str | None:

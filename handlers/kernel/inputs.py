@@ -123,7 +123,7 @@ async def receive_file(ctx: Ctx, accept: Sequence[str] = ()) -> dict[str, Any]:
     assert file is not None
     check_file(file, accepted_extensions(accept))
     data = await file.read()
-    check_content(data)
+    check_content(data, file.name)
     saved = await ctx.deps.files.save(data)
     return {
         "sha256": saved.sha256,
