@@ -134,16 +134,17 @@ async def _award_counts(
 ) -> list[AwardCount]:
     """Name the (award code, subject) counts from the campaign's catalogue, most first.
 
-    A code the catalogue no longer has is named as its nominations name it.
+    A code the catalogue no longer has is named as its nominations name it, and ranked after
+    the catalogue's forms.
     """
-    catalogue = {
-        code: (name, pos)
-        for code, name, pos in await session.execute(
-            select(AwardForm.code, AwardForm.name, AwardForm.position).where(
-                AwardForm.campaign_id == campaign.id
-            )
+    forms = await session.execute(
+        select(AwardForm.code, AwardForm.name, AwardForm.position, AwardForm.id).where(
+            AwardForm.campaign_id == campaign.id
         )
-    }
+    )
+    in_order = sorted(forms.tuples(), key=lambda form: (form[2], form[3]))
+    catalogue = {code: (name, pos) for code, name, pos, _ in in_order}
+    ranks = {code: rank for rank, (code, *_) in enumerate(in_order)}
     unknown = sorted({code for code, _ in counts if code not in catalogue})
     if unknown:
         rows = await session.execute(
@@ -153,7 +154,9 @@ async def _award_counts(
         )
         catalogue.update({code: (name, len(catalogue)) for code, name in rows.tuples()})
     found = [
-        AwardCount(code, catalogue.get(code, (code, 0))[0], subject, n)
+        AwardCount(
+            code, catalogue.get(code, (code, 0))[0], subject, n, ranks.get(code, len(ranks))
+        )
         for (code, subject), n in counts.items()
     ]
     found.sort(key=lambda a: (-a.count, catalogue.get(a.code, ("", 0))[1], a.code, a.subject))

@@ -184,15 +184,26 @@ async def unit_standings(
     campaign: Campaign,
     now: dt.datetime,
     where: UnitFilter | None = None,
+    *,
+    requirements: Sequence[Requirement] | None = None,
 ) -> dict[int, list[UnitStanding]]:
     """Every applicable unit's standing on every requirement, in one query.
+
+    Args:
+        session: The open session.
+        campaign: The campaign.
+        now: Aware current time.
+        where: Which units to consider (default: all).
+        requirements: The campaign's requirements when the caller has them already.
 
     Returns:
         {requirement id: standings in :meth:`UnitRef.sort_key` order}; a requirement no unit
         (within ``where``) has to submit is absent.
     """
     tz, _ = rules.today(campaign, now)
-    reqs = await CampaignRepository(session).requirements_for(campaign.id)
+    reqs = requirements
+    if reqs is None:
+        reqs = await CampaignRepository(session).requirements_for(campaign.id)
     return await _standings(session, reqs, tz, where or UnitFilter(), owing_only=False, limit=None)
 
 

@@ -174,12 +174,17 @@ class Count:
 
 @dataclass(frozen=True, slots=True)
 class AwardCount:
-    """Nominations for one proposed form of recognition."""
+    """Nominations for one proposed form of recognition.
+
+    ``rank`` is the form's place in the campaign's catalogue (by position); a code the catalogue
+    no longer has ranks after every form in it.
+    """
 
     code: str
     name: str
     subject: str
     count: int
+    rank: int = 0
 
 
 @dataclass(frozen=True, slots=True)
