@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -107,6 +107,21 @@ def _headers(texts: Texts, kind: str) -> list[str]:
     return [h.strip() for h in plain(texts, f"{_LABELS}.headers", kind=kind).splitlines()]
 
 
+def _columns(
+    texts: Texts, kind: str, widths: Sequence[float], text: Collection[int]
+) -> tuple[Column, ...]:
+    """The columns of a table kind: headers from the template, ``widths`` in order.
+
+    The columns whose indices are in ``text`` hold running text (aligned left); the others are
+    centred.
+    """
+    headers = _headers(texts, kind)
+    return tuple(
+        Column(header, width, center=index not in text)
+        for index, (header, width) in enumerate(zip(headers, widths, strict=True))
+    )
+
+
 def _base(texts: Texts, kind: ExportKind, scope: Scope) -> dict[str, Any]:
     return {
         "kind": kind,
@@ -157,8 +172,7 @@ def progress_table(texts: Texts, scope: Scope, progress: Progress) -> Table:
     requirement, the units that have sent it.
     """
     items = progress.items
-    fixed = _headers(texts, "progress")
-    columns = [Column(fixed[0], 6, center=True), Column(fixed[1], 34)]
+    columns = list(_columns(texts, "progress", (6, 34), text=(1,)))
     columns += [
         Column(plain(texts, f"{_LABELS}.requirement_header", req=f.requirement), 24) for f in items
     ]
@@ -198,17 +212,8 @@ def progress_table(texts: Texts, scope: Scope, progress: Progress) -> Table:
 # -- nominations ---------------------------------------------------------------------------------
 def nominations_table(texts: Texts, scope: Scope, rows: list[NominationRow]) -> Table:
     """The "Danh sách trích ngang": "I. Cá nhân" then "II. Tập thể", numbered from 1 in each."""
-    h = _headers(texts, "nominations")
-    columns = (
-        Column(h[0], 6, center=True),
-        Column(h[1], 26),
-        Column(h[2], 9, center=True),
-        Column(h[3], 9, center=True),
-        Column(h[4], 28),
-        Column(h[5], 26),
-        Column(h[6], 24),
-        Column(h[7], 50),
-        Column(h[8], 18),
+    columns = _columns(
+        texts, "nominations", (6, 26, 9, 9, 28, 26, 24, 50, 18), text=(1, 4, 5, 6, 7, 8)
     )
     out: list[Row] = []
     for subject in (SubjectKind.INDIVIDUAL, SubjectKind.COLLECTIVE):
@@ -253,18 +258,7 @@ def nominations_table(texts: Texts, scope: Scope, rows: list[NominationRow]) -> 
 # -- delegates -----------------------------------------------------------------------------------
 def delegates_table(texts: Texts, scope: Scope, groups: list[DelegateGroup]) -> Table:
     """Active delegates grouped by unit (a section row with the unit's count), numbered on."""
-    h = _headers(texts, "delegates")
-    columns = (
-        Column(h[0], 6, center=True),
-        Column(h[1], 26),
-        Column(h[2], 9, center=True),
-        Column(h[3], 9, center=True),
-        Column(h[4], 10, center=True),
-        Column(h[5], 30),
-        Column(h[6], 30),
-        Column(h[7], 13, center=True),
-        Column(h[8], 11, center=True),
-    )
+    columns = _columns(texts, "delegates", (6, 26, 9, 9, 10, 30, 30, 13, 11), text=(1, 5, 6))
     out: list[Row] = []
     index = 0
     for group in groups:
@@ -349,32 +343,15 @@ def _forms_rows(texts: Texts, report: Report) -> tuple[Row, ...]:
 
 
 def _forms_columns(texts: Texts, number: float, name: float) -> tuple[Column, ...]:
-    h = _headers(texts, "forms")
-    return (
-        Column(h[0], number, center=True),
-        Column(h[1], name),
-        Column(h[2], 12, center=True),
-        Column(h[3], 12, center=True),
-    )
+    return _columns(texts, "forms", (number, name, 12, 12), text=(1,))
 
 
 def report_tables(texts: Texts, report: Report) -> list[Table]:
     """The report's figures as two sheets: per requirement, and nominations per award form."""
     scope = report.scope
-    h = _headers(texts, "report")
     req_table = Table(
         **_base(texts, ExportKind.REPORT, scope),
-        columns=(
-            Column(h[0], 6, center=True),
-            Column(h[1], 40),
-            Column(h[2], 12, center=True),
-            Column(h[3], 11, center=True),
-            Column(h[4], 10, center=True),
-            Column(h[5], 10, center=True),
-            Column(h[6], 10, center=True),
-            Column(h[7], 36),
-            Column(h[8], 50),
-        ),
+        columns=_columns(texts, "report", (6, 40, 12, 11, 10, 10, 10, 36, 50), text=(1, 7, 8)),
         rows=tuple(_requirement_row(texts, i, f) for i, f in enumerate(report.requirements, 1)),
         landscape=True,
     )
@@ -409,16 +386,8 @@ def _untitled(columns: tuple[Column, ...], rows: tuple[Row, ...]) -> Table:
 
 def report_document_tables(texts: Texts, report: Report) -> tuple[Table, Table]:
     """The report document's two tables: sent per requirement, and nominations per form."""
-    h = _headers(texts, "report_doc")
     progress = _untitled(
-        (
-            Column(h[0], 5, center=True),
-            Column(h[1], 40),
-            Column(h[2], 12, center=True),
-            Column(h[3], 11, center=True),
-            Column(h[4], 9, center=True),
-            Column(h[5], 9, center=True),
-        ),
+        _columns(texts, "report_doc", (5, 40, 12, 11, 9, 9), text=(1,)),
         tuple(
             Row(
                 (

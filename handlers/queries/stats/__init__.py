@@ -30,37 +30,15 @@ The package is split by job:
 * ``results``: the result types and the unit filter.
 """
 
+from handlers.queries.stats import results
 from handlers.queries.stats.nominations import GENDER_LABELS, nomination_stats
 from handlers.queries.stats.overview import block_options, campaign_status, kind_options
 from handlers.queries.stats.recent import recent_activity
 from handlers.queries.stats.requirements import missing_units, requirement_stats, unit_standings
-from handlers.queries.stats.results import (
-    AwardCount,
-    CampaignStatus,
-    Count,
-    FilterOption,
-    MissingList,
-    NominationStats,
-    RecentItem,
-    RequirementStats,
-    UnitFilter,
-    UnitRef,
-    UnitStanding,
-)
+from handlers.queries.stats.results import *  # noqa: F403  (its __all__, added below)
 
 __all__ = [
     "GENDER_LABELS",
-    "AwardCount",
-    "CampaignStatus",
-    "Count",
-    "FilterOption",
-    "MissingList",
-    "NominationStats",
-    "RecentItem",
-    "RequirementStats",
-    "UnitFilter",
-    "UnitRef",
-    "UnitStanding",
     "block_options",
     "campaign_status",
     "kind_options",
@@ -70,3 +48,4 @@ __all__ = [
     "requirement_stats",
     "unit_standings",
 ]
+__all__ += results.__all__  # the result types and the unit filter

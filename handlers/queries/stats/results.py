@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement
 
-from handlers.domain.progress import Mark
+from handlers.domain.progress import Standing
 from storage.models import Campaign, Requirement, Unit
 from storage.text import vn_sort_key
 
@@ -112,21 +112,8 @@ class RequirementStats:
 
 
 @dataclass(frozen=True, slots=True)
-class UnitStanding:
+class UnitStanding(Standing[UnitRef]):
     """One unit's standing on one requirement, read from SQL (the fields of a ``UnitMark``)."""
-
-    unit: UnitRef
-    mark: Mark
-    at: dt.datetime | None = None
-    late: bool = False
-    parts_done: int = 0
-    reason: str | None = None
-    count: int = 0
-
-    @property
-    def done(self) -> bool:
-        """Whether the requirement counts as sent (submitted or accepted)."""
-        return self.mark in (Mark.SUBMITTED, Mark.ACCEPTED)
 
 
 @dataclass(frozen=True, slots=True)

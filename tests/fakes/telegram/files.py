@@ -30,6 +30,18 @@ class StoredFile:
     file_size: int
     data: bytes
 
+    def ref(self) -> JSONDict:
+        """How a message refers to the file: its ids and size."""
+        return {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "file_size": self.file_size,
+        }
+
+    def document(self, file_name: str, mime_type: str) -> JSONDict:
+        """The ``document`` of a message carrying the file."""
+        return {"file_name": file_name, "mime_type": mime_type, **self.ref()}
+
 
 class FilesMixin(FakeState):
     """Files in both directions.
@@ -76,13 +88,7 @@ class FilesMixin(FakeState):
         """
         stored = self._register_file(data, "documents", file_name, declared_size)
         message = self._user_message(chat_id, user_id, chat_type, first_name, chat_title)
-        message["document"] = {
-            "file_name": file_name,
-            "mime_type": mime_type,
-            "file_id": stored.file_id,
-            "file_unique_id": stored.file_unique_id,
-            "file_size": stored.file_size,
-        }
+        message["document"] = stored.document(file_name, mime_type)
         if caption is not None:
             message["caption"] = caption
         return self._queue_message(message)
@@ -141,15 +147,7 @@ class FilesMixin(FakeState):
         sizes: list[JSONDict] = []
         for width, height in ((320, 240), (1280, 960)):
             stored = self._register_file(data, "photos", "photo.jpg")
-            sizes.append(
-                {
-                    "file_id": stored.file_id,
-                    "file_unique_id": stored.file_unique_id,
-                    "file_size": stored.file_size,
-                    "width": width,
-                    "height": height,
-                }
-            )
+            sizes.append({**stored.ref(), "width": width, "height": height})
         return sizes
 
     def _resolve_upload(
@@ -198,13 +196,7 @@ class FilesMixin(FakeState):
                     break
         file_name = str(params.get("filename") or file_name)
         message = self._bot_message(chat, params)
-        message["document"] = {
-            "file_name": file_name,
-            "mime_type": mime_type,
-            "file_id": stored.file_id,
-            "file_unique_id": stored.file_unique_id,
-            "file_size": stored.file_size,
-        }
+        message["document"] = stored.document(file_name, mime_type)
         self._add_caption(message, params)
         if markup is not None:
             message["reply_markup"] = markup
@@ -228,9 +220,4 @@ class FilesMixin(FakeState):
             raise bad_request("invalid file_id")
         if stored.file_size > _MAX_DOWNLOAD:
             raise bad_request("file is too big")
-        return {
-            "file_id": stored.file_id,
-            "file_unique_id": stored.file_unique_id,
-            "file_size": stored.file_size,
-            "file_path": stored.file_path,
-        }
+        return {**stored.ref(), "file_path": stored.file_path}

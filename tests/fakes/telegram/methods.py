@@ -79,6 +79,12 @@ class MethodsMixin(FakeState):
             message["reply_markup"] = markup
         return self._store(message)
 
+    def _edited(self, message: JSONDict, markup: JSONDict | None) -> JSONDict:
+        """Finish an edit: the new keyboard (none removes it) and the edit time; a copy."""
+        self._set_optional(message, "reply_markup", markup)
+        message["edit_date"] = int(time.time())
+        return copy.deepcopy(message)
+
     async def _edit_message_text(
         self, params: JSONDict, files: dict[str, UploadedFile]
     ) -> JSONDict | bool:
@@ -103,9 +109,7 @@ class MethodsMixin(FakeState):
             raise bad_request(_NOT_MODIFIED)
         message["text"] = rendered
         self._set_optional(message, "entities", entities or None)
-        self._set_optional(message, "reply_markup", markup)
-        message["edit_date"] = int(time.time())
-        return copy.deepcopy(message)
+        return self._edited(message, markup)
 
     async def _edit_message_caption(
         self, params: JSONDict, files: dict[str, UploadedFile]
@@ -125,9 +129,7 @@ class MethodsMixin(FakeState):
             raise bad_request(_NOT_MODIFIED)
         for key in ("caption", "caption_entities"):
             self._set_optional(message, key, edited.get(key))
-        self._set_optional(message, "reply_markup", markup)
-        message["edit_date"] = int(time.time())
-        return copy.deepcopy(message)
+        return self._edited(message, markup)
 
     async def _edit_message_reply_markup(
         self, params: JSONDict, files: dict[str, UploadedFile]
@@ -138,9 +140,7 @@ class MethodsMixin(FakeState):
         markup = check_markup(params.get("reply_markup"))
         if markup == message.get("reply_markup"):
             raise bad_request(_NOT_MODIFIED)
-        self._set_optional(message, "reply_markup", markup)
-        message["edit_date"] = int(time.time())
-        return copy.deepcopy(message)
+        return self._edited(message, markup)
 
     async def _delete_message(self, params: JSONDict, files: dict[str, UploadedFile]) -> bool:
         chat = self._require_chat(params)
