@@ -85,8 +85,8 @@ async def _prepare(label: str, engine: AsyncEngine) -> BenchDb:
 async def load_demo(session_factory: async_sessionmaker[AsyncSession]) -> None:
     """Load the Bỉm Sơn demo from ``bot/demo/``: units, campaign, records, accounts.
 
-    ``bot.app.load_demo`` runs ``handlers.io.units_file.import_units`` on ``units.csv`` and
-    ``handlers.io.campaign_file.load_campaign`` on ``bimson-2019.yaml``, then links the console
+    ``bot.app.load_demo`` runs ``handlers.services.units.import_units`` on ``units.csv`` and
+    ``handlers.services.campaigns.load_campaign`` on ``bimson-2019.yaml``, then links the console
     accounts ``noivu`` (secretariat) and ``badinh`` (unit head) that :func:`send_messages` uses.
     """
     async with session_factory.begin() as session:

@@ -18,14 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
 from handlers.domain.reminder_policy import WorkingCalendar
-from handlers.io.campaign_file import load_campaign
-from handlers.io.units_file import UnitsFileError, import_units
+from handlers.io.units_file import UnitsFileError
 from handlers.kernel.context import CoreDeps
 from handlers.kernel.dispatcher import Core
 from handlers.kernel.messages import Send
 from handlers.kernel.texts import Texts
+from handlers.services.campaigns import load_campaign
 from handlers.services.demo import seed_demo_records
 from handlers.services.invites import ensure_account
+from handlers.services.units import import_units
 from scheduler import BroadcastWorker, Notifier, SchedulerService
 from storage.db import make_engine, make_session_factory
 from storage.files import LocalFileStore
@@ -90,8 +91,21 @@ class TokenRedactor(logging.Filter):
 
 
 def parse_now(text: str, tz_name: str) -> dt.datetime:
-    """Parse an ISO datetime; a naive one is local time in ``tz_name``."""
-    value = dt.datetime.fromisoformat(text)
+    """Parse an ISO datetime or ``dd/mm/yyyy[ HH:MM]``; a naive one is local time in ``tz_name``.
+
+    Raises:
+        ValueError: ``text`` is not such a moment (31/02/2019, 2019-13-45, year 99999).
+    """
+    text = text.strip()
+    value: dt.datetime | None = None
+    for pattern in ("%d/%m/%Y %H:%M", "%d/%m/%Y"):
+        try:
+            value = dt.datetime.strptime(text, pattern)  # noqa: DTZ007 - zone added below
+            break
+        except ValueError:
+            continue
+    if value is None:
+        value = dt.datetime.fromisoformat(text)
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo(tz_name))
     return value.astimezone(dt.UTC)

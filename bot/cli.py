@@ -40,16 +40,19 @@ from bot.telegram import (
     WebhookConfig,
     deep_link,
 )
-from handlers.io.campaign_file import CampaignFileError, load_campaign
-from handlers.io.units_file import UnitsFileError, import_units
+from handlers.io.campaign_file import CampaignFileError
+from handlers.io.units_file import UnitsFileError
 from handlers.kernel.dispatcher import COMMAND_MENU, GROUP_COMMAND_MENU
 from handlers.kernel.errors import UserError
+from handlers.kernel.messages import Reply
 from handlers.kernel.texts import fmt_datetime
 from handlers.queries.export_data import ExportFormat, ExportKind, Scope, campaign_for, find_unit
 from handlers.queries.progress import status_report
+from handlers.services.campaigns import load_campaign
 from handlers.services.exports import FORMATS, build_export
 from handlers.services.invites import create_invite
 from handlers.services.reminders import preview_notices
+from handlers.services.units import import_units
 from storage.models import Role
 
 __all__ = ["main"]
@@ -74,13 +77,39 @@ NowOption = Annotated[
 
 
 def _fail(message: str) -> typer.Exit:
-    typer.echo(message, err=True)
+    """A refusal: one plain-text line on stderr, exit status 1."""
+    typer.echo(_plain(message), err=True)
     return typer.Exit(1)
+
+
+def _usage(message: str) -> typer.Exit:
+    """A bad option or argument: one plain-text line on stderr, exit status 2."""
+    typer.echo(f"Lỗi: {_plain(message)}", err=True)
+    return typer.Exit(2)
+
+
+def _plain(text: str) -> str:
+    """A message without the HTML the chat texts use, blank lines dropped."""
+    lines = (" ".join(line.split()) for line in render_text(Reply(text=text)).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def _start(now: str | None, settings: Settings) -> dt.datetime | None:
+    """The pinned clock of ``--now``; a bad value is a usage error."""
+    if now is None:
+        return None
+    try:
+        return parse_now(now, settings.timezone)
+    except (ValueError, OverflowError):
+        raise _usage(
+            f"--now «{now}» không phải thời điểm hợp lệ; "
+            "hãy ghi dạng 2019-11-12T09:00 hoặc 12/11/2019 09:00 (giờ địa phương)."
+        ) from None
 
 
 def _run(settings: Settings, now: str | None, work: Callable[[App], Awaitable[T]]) -> T:
     """Run ``work`` on a wired app; user-facing errors become a message and exit code 1."""
-    start = parse_now(now, settings.timezone) if now else None
+    start = _start(now, settings)
 
     async def go() -> T:
         async with build_app(settings, make_clock(start)) as the_app:
@@ -92,6 +121,8 @@ def _run(settings: Settings, now: str | None, work: Callable[[App], Awaitable[T]
         from handlers.kernel.texts import Texts
 
         raise _fail(Texts(settings.templates_dir)(f"errors.{err.key}", **err.params)) from None
+    except OSError as err:  # e.g. the export's output cannot be written
+        raise _fail(f"Không ghi/đọc được tệp: {err.strerror or err}.") from None
     except (CampaignFileError, UnitsFileError) as err:
         raise _fail(str(err)) from None
 
@@ -304,6 +335,10 @@ def invite_create(
     typer.echo(code)
 
 
+#: What a load did to the campaign, in words.
+_CHANGES = {"created": "đã tạo mới", "updated": "đã cập nhật", "unchanged": "không thay đổi"}
+
+
 @campaign_app.command("load")
 def campaign_load(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
     """Nạp hoặc cập nhật một kế hoạch từ tệp YAML (theo mã kế hoạch; chạy lại không trùng)."""
@@ -311,8 +346,9 @@ def campaign_load(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fal
     async def work(the_app: App) -> str:
         async with the_app.session_factory.begin() as session:
             result = await load_campaign(session, file, now=the_app.core.deps.clock())
+            change = _CHANGES.get(result.campaign_change, result.campaign_change)
             return (
-                f"Kế hoạch {result.campaign_code}: {result.campaign_change}; nội dung mới "
+                f"Kế hoạch {result.campaign_code}: {change}; nội dung mới "
                 f"{len(result.requirements_created)}, "
                 f"cập nhật {len(result.requirements_updated)}, "
                 f"giữ nguyên {len(result.requirements_unchanged)}."
@@ -422,14 +458,13 @@ def export(
     now: NowOption = None,
 ) -> None:
     """Xuất tệp Excel/Word: tình hình nộp, danh sách trích ngang, đại biểu, báo cáo tổng hợp."""
-    if fmt is None:
-        suffix = output.suffix.lower().lstrip(".")
-        fmt = (
-            ExportFormat(suffix) if suffix in {f.value for f in ExportFormat} else FORMATS[kind][0]
-        )
-    if fmt not in FORMATS[kind]:
-        raise _fail(f"Nội dung {kind.value} chỉ xuất được dạng: {', '.join(FORMATS[kind])}.")
-    chosen = fmt
+    chosen = _export_format(kind, output, fmt)
+    if unit is not None and not unit.strip():
+        raise _usage("--unit không được để trống; bỏ --unit để xuất tất cả đơn vị.")
+    if not output.parent.is_dir():
+        raise _usage(f"Thư mục «{output.parent}» của tệp -o không tồn tại.")
+    if output.is_dir():
+        raise _usage(f"«{output}» là một thư mục; -o cần tên tệp.")
 
     async def work(the_app: App) -> tuple[str, int]:
         deps = the_app.core.deps
@@ -445,6 +480,23 @@ def export(
 
     name, size = _run(Settings(), now, work)
     typer.echo(f"Đã ghi {output} ({size} byte; tên gợi ý: {name}).")
+
+
+def _export_format(kind: ExportKind, output: Path, fmt: ExportFormat | None) -> ExportFormat:
+    """The format to write: ``--format`` or the suffix of ``-o``, which must agree."""
+    suffix = output.suffix.lower().lstrip(".")
+    known = {f.value for f in ExportFormat}
+    if suffix not in known:
+        raise _usage(
+            f"Tệp -o «{output.name}» phải có đuôi .xlsx hoặc .docx "
+            f"(nội dung {kind.value} xuất được dạng: {', '.join(FORMATS[kind])})."
+        )
+    if fmt is not None and fmt.value != suffix:
+        raise _usage(f"--format {fmt.value} không khớp với đuôi .{suffix} của tệp -o.")
+    chosen = ExportFormat(suffix)
+    if chosen not in FORMATS[kind]:
+        raise _usage(f"Nội dung {kind.value} chỉ xuất được dạng: {', '.join(FORMATS[kind])}.")
+    return chosen
 
 
 def main() -> None:

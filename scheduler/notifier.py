@@ -4,6 +4,10 @@ Each outgoing notice is claimed in a transaction of its own *before* it is sent,
 recorded after; the claim is what another process or a restart sees. A process killed between
 claim and outcome leaves a claim that becomes ``unknown`` after the lease — reported, never sent
 again (Telegram has no idempotency key, so "maybe delivered" must not become "delivered twice").
+
+An outcome that cannot be written because the database went away after the send is kept in
+memory (:class:`Outcomes`) and written first thing when the database answers again, so a copy
+that was delivered is recorded as delivered rather than waiting out the lease as "unknown".
 """
 
 from __future__ import annotations
@@ -17,15 +21,15 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.domain.reminder_policy import WorkingCalendar
-from handlers.flows.broadcast import NOTICE, copy_reply, progress_reply, report_reply
 from handlers.io.files import FileStore
 from handlers.kernel.messages import ChatKey, Delivery, OutgoingFile, Reply, Send
 from handlers.kernel.texts import Texts
+from handlers.services.notices import NOTICE, copy_reply, progress_reply, report_reply
 from handlers.services.reminders import DEFAULT_GRACE, PlannedNotice, plan_notices
 from storage.models import Broadcast, NoticeStatus, SentNotice, StoredFile
 from storage.repositories.notices import BroadcastRepository, NoticeRepository
 
-__all__ = ["BroadcastWorker", "Notifier", "RunReport"]
+__all__ = ["BroadcastWorker", "Notifier", "Outcomes", "RunReport"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -36,6 +40,57 @@ _OUTCOME = {
 }
 #: A claim older than this whose outcome was never written belongs to a dead sender.
 DEFAULT_LEASE = dt.timedelta(minutes=15)
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """One outcome still to be written: a notice key (``str``) or a broadcast copy (``int``)."""
+
+    target: str | int
+    status: NoticeStatus
+    at: dt.datetime
+    detail: str | None = None
+
+
+class Outcomes:
+    """Outcomes of sends, written to the database; kept while it cannot be reached.
+
+    Args:
+        session_factory: The database.
+    """
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._sf = session_factory
+        self._unwritten: list[_Outcome] = []
+
+    @property
+    def unwritten(self) -> int:
+        """How many outcomes wait for the database."""
+        return len(self._unwritten)
+
+    async def record(self, outcome: _Outcome) -> None:
+        """Write ``outcome`` (after any older ones); keep it and re-raise if that fails."""
+        self._unwritten.append(outcome)
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Write every kept outcome, oldest first, in one transaction."""
+        if not self._unwritten:
+            return
+        pending = list(self._unwritten)
+        async with self._sf.begin() as session:
+            notices = NoticeRepository(session)
+            copies = BroadcastRepository(session)
+            for item in pending:
+                if isinstance(item.target, str):
+                    await notices.finish(item.target, item.status, item.at)
+                else:
+                    await copies.settle(item.target, item.status, item.at, item.detail)
+        del self._unwritten[: len(pending)]
+        if len(pending) > 1:
+            _LOGGER.info(
+                "wrote %d delivery outcomes kept while the database was away", len(pending)
+            )
 
 
 @dataclass
@@ -96,6 +151,7 @@ class Notifier:
         self._calendar = calendar or WorkingCalendar()
         self._is_dead = is_dead
         self._lock = asyncio.Lock()
+        self.outcomes = Outcomes(session_factory)
 
     async def plan(self, campaign_code: str | None = None) -> list[PlannedNotice]:
         """What is due now (claimed or not)."""
@@ -112,6 +168,7 @@ class Notifier:
     async def run_due(self) -> RunReport:
         """Claim and send every due notice nobody has claimed yet."""
         async with self._lock:  # one run at a time in this process; claims guard the rest
+            await self.outcomes.flush()  # before any claim can be declared unknown
             report = RunReport()
             now = self._clock()
             async with self._sf.begin() as session:
@@ -135,10 +192,7 @@ class Notifier:
                 outcome = await _safe_send(
                     send, ChatKey(notice.recipient.channel, notice.recipient.chat_id), notice.reply
                 )
-                async with self._sf.begin() as session:
-                    await NoticeRepository(session).finish(
-                        notice.key, _OUTCOME[outcome], self._clock()
-                    )
+                await self.outcomes.record(_Outcome(notice.key, _OUTCOME[outcome], self._clock()))
                 report.count(outcome)
                 report.keys.append(notice.key)
             if report.keys:
@@ -209,10 +263,12 @@ class BroadcastWorker:
         self._concurrency = concurrency
         self._is_dead = is_dead
         self._lock = asyncio.Lock()
+        self.outcomes = Outcomes(session_factory)
 
     async def run(self) -> RunReport:
         """Deliver every pending copy of every unfinished broadcast."""
         async with self._lock:
+            await self.outcomes.flush()  # before any claim can be declared unknown
             report = RunReport()
             now = self._clock()
             async with self._sf.begin() as session:
@@ -248,10 +304,9 @@ class BroadcastWorker:
                 else:
                     outcome = await _safe_send(send, ChatKey(row.channel, row.chat_id), copy)
                     detail = None
-                async with self._sf.begin() as session:
-                    await BroadcastRepository(session).settle(
-                        row.id, _OUTCOME[outcome], self._clock(), detail
-                    )
+                await self.outcomes.record(
+                    _Outcome(row.id, _OUTCOME[outcome], self._clock(), detail)
+                )
                 report.count(outcome)
                 report.keys.append(f"bcast:{broadcast.id}:{row.id}")
 
@@ -304,8 +359,7 @@ class BroadcastWorker:
         outcome = await _safe_send(
             send, ChatKey(broadcast.origin_channel, broadcast.origin_chat_id), reply
         )
-        async with self._sf.begin() as session:
-            await NoticeRepository(session).finish(key, _OUTCOME[outcome], self._clock())
+        await self.outcomes.record(_Outcome(key, _OUTCOME[outcome], self._clock()))
 
     async def _attachment(self, broadcast: Broadcast) -> OutgoingFile | None:
         if broadcast.file_id is None:

@@ -11,6 +11,12 @@ missed within the grace period, resume.
 
 Clocks: jobs fire on the real clock, while the product may run on a pinned one (``--now``); the
 service converts with the offset between the two (the pinned clock runs at real speed).
+
+Outages: every job runs behind one guard. When the database (or anything else) fails, the
+failure is logged once with what was running, and a ``recover`` job retries with a bounded
+back-off (:data:`RETRY_BACKOFF`, then every minute). Recovery writes the outcomes kept in memory,
+re-derives the jobs, sends the slots that fell due meanwhile (still within the grace period, still
+exactly once) and resumes interrupted broadcasts — no restart needed.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any
 
 from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -30,11 +37,14 @@ from handlers.domain.reminder_policy import WorkingCalendar
 from handlers.services.reminders import upcoming_instants
 from scheduler.notifier import BroadcastWorker, Notifier
 
-__all__ = ["NOTIFY_PREFIX", "SchedulerService"]
+__all__ = ["NOTIFY_PREFIX", "RETRY_BACKOFF", "SchedulerService"]
 
 _LOGGER = logging.getLogger(__name__)
 
 NOTIFY_PREFIX = "notify:"
+_RECOVER = "recover"
+#: Seconds before each retry after a failure; the last one repeats until it works.
+RETRY_BACKOFF: tuple[float, ...] = (5.0, 15.0, 30.0, 60.0)
 
 
 class SchedulerService:
@@ -51,6 +61,7 @@ class SchedulerService:
             the worker at once through :meth:`wake`).
         grace: How late a job may still run (a missed slot older than this is not sent).
         calendar: Working days.
+        retry_backoff: Seconds before each retry after a failure (the last repeats).
     """
 
     def __init__(
@@ -65,6 +76,7 @@ class SchedulerService:
         broadcast_every: dt.timedelta = dt.timedelta(seconds=15),
         grace: dt.timedelta = dt.timedelta(hours=12),
         calendar: WorkingCalendar | None = None,
+        retry_backoff: Sequence[float] = RETRY_BACKOFF,
     ) -> None:
         self._sf = session_factory
         self._notifier = notifier
@@ -77,6 +89,9 @@ class SchedulerService:
         self._calendar = calendar or WorkingCalendar()
         self._scheduler: AsyncIOScheduler | None = None
         self._tasks: set[asyncio.Task[object]] = set()
+        self._backoff = tuple(retry_backoff) or RETRY_BACKOFF
+        #: Failed attempts since the last success (0: all is well).
+        self.failures = 0
 
     @property
     def scheduler(self) -> AsyncIOScheduler:
@@ -100,23 +115,76 @@ class SchedulerService:
         )
         self._scheduler = scheduler
         scheduler.start(paused=True)
-        await self.reconcile()
         scheduler.add_job(
-            self.reconcile,
+            self._guarded("reconcile", self.reconcile),
             IntervalTrigger(seconds=self._reconcile_every.total_seconds(), timezone=dt.UTC),
             id="reconcile",
             replace_existing=True,
         )
         scheduler.add_job(
-            self._broadcasts.run,
+            self._guarded("broadcasts", self._broadcasts.run),
             IntervalTrigger(seconds=self._broadcast_every.total_seconds(), timezone=dt.UTC),
             id="broadcasts",
             replace_existing=True,
         )
-        await self._notifier.run_due()  # slots missed while down, within the grace period
-        await self._broadcasts.run()  # broadcasts interrupted by a crash resume here
+        # Reconcile, send what was missed while down (within the grace period), resume
+        # broadcasts interrupted by a crash; if the database is away, the recovery job does it.
+        await self._guarded("start", self._catch_up)()
         scheduler.resume()
         _LOGGER.info("scheduler running with %d jobs", len(scheduler.get_jobs()))
+
+    async def _catch_up(self) -> None:
+        """Write kept outcomes, re-derive the jobs, send what is due, resume broadcasts."""
+        await self._notifier.outcomes.flush()
+        await self._broadcasts.outcomes.flush()
+        await self.reconcile()
+        await self._notifier.run_due()
+        await self._broadcasts.run()
+
+    def _guarded(
+        self, what: str, work: Callable[[], Awaitable[object]]
+    ) -> Callable[[], Coroutine[Any, Any, None]]:
+        """``work`` as a job: a failure is logged once and retried by the recovery job."""
+
+        async def job() -> None:
+            try:
+                await work()
+            except Exception:
+                self._failed(what)
+
+        return job
+
+    def _failed(self, what: str) -> None:
+        self.failures += 1
+        if self.failures == 1:
+            _LOGGER.exception("scheduler: %s failed; retrying with back-off", what)
+        else:
+            _LOGGER.warning("scheduler: %s failed again (%d failures)", what, self.failures)
+        self._schedule_recovery()
+
+    def _schedule_recovery(self) -> None:
+        scheduler = self._scheduler
+        if scheduler is None or not scheduler.running or scheduler.get_job(_RECOVER):
+            return
+        pause = self._backoff[min(self.failures - 1, len(self._backoff) - 1)]
+        scheduler.add_job(
+            self._recover,
+            DateTrigger(run_date=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=pause)),
+            id=_RECOVER,
+            misfire_grace_time=None,
+        )
+
+    async def _recover(self) -> None:
+        """Retry everything that may have been missed; on success all is well again."""
+        try:
+            await self._catch_up()
+        except Exception:
+            self.failures += 1
+            _LOGGER.warning("scheduler: still failing (%d failures); retrying", self.failures)
+            self._schedule_recovery()
+            return
+        _LOGGER.info("scheduler: recovered after %d failures; caught up", self.failures)
+        self.failures = 0
 
     async def reconcile(self) -> int:
         """Make the ``notify:`` jobs exactly the moments the database implies; their count."""
@@ -131,7 +199,7 @@ class SchedulerService:
         for job_id, moment in wanted.items():
             if job_id not in current:
                 scheduler.add_job(
-                    self._notifier.run_due,
+                    self._guarded(job_id, self._notifier.run_due),
                     DateTrigger(run_date=self._real(moment), timezone=dt.UTC),
                     id=job_id,
                 )
@@ -146,7 +214,9 @@ class SchedulerService:
         """Run the worker for ``topic`` now (called after a message committed new work)."""
         if topic != "broadcast":
             return
-        task: asyncio.Task[object] = asyncio.get_running_loop().create_task(self._broadcasts.run())
+        task: asyncio.Task[object] = asyncio.get_running_loop().create_task(
+            self._guarded("broadcast", self._broadcasts.run)()
+        )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -15,12 +15,14 @@ import pytest
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from handlers.flows.broadcast import audience_accounts, copy_reply, progress_reply, report_reply
+from handlers.flows.broadcast import Act as PreviewAct
+from handlers.flows.broadcast import AudienceKind, Confirm, PickAudience
 from handlers.kernel.context import CoreDeps
 from handlers.kernel.dispatcher import COMMAND_MENU, Core
 from handlers.kernel.messages import Incoming, IncomingFile, OutgoingFile
 from handlers.kernel.texts import Texts
 from handlers.services.invites import ensure_account
+from handlers.services.notices import audience_accounts, copy_reply, progress_reply, report_reply
 from storage.files import LocalFileStore
 from storage.models import (
     AuditLog,
@@ -443,11 +445,13 @@ async def test_stale_buttons_are_refused(chat: Chat, session_factory: SF) -> Non
     noivu = chat("noivu")
     await _to_audience(noivu)
     await noivu.press("Tất cả")
-    await noivu.press_data("a:late")  # a button of the previous step
+    await noivu.press_data(
+        PickAudience(kind=AudienceKind.LATE).pack()
+    )  # a button of the previous step
     assert "hết hiệu lực" in noivu.text
     assert noivu.buttons == PREVIEW_BUTTONS  # the preview is shown again
     await noivu.press("Gửi")
-    await noivu.press_data("send")  # a second tap on "Gửi"
+    await noivu.press_data(Confirm(act=PreviewAct.SEND).pack())  # a second tap on "Gửi"
     assert "hết hiệu lực" in noivu.text
     assert await _count(session_factory, Broadcast) == 1
 
@@ -495,11 +499,11 @@ async def test_wake_is_called_once_after_commit(
     )
     noivu = ChatHarness(Core(deps), "noivu")
     await _to_late_plan_preview(noivu)
-    await noivu.press_data("a:all")  # refused: no wake
+    await noivu.press_data(PickAudience(kind=AudienceKind.ALL).pack())  # refused: no wake
     await noivu.press("Gửi")
     assert "Đã xếp hàng" in noivu.text
     assert calls == [("broadcast", 5 if database is not None else None)]
-    await noivu.press_data("send")
+    await noivu.press_data(Confirm(act=PreviewAct.SEND).pack())
     await _to_audience(noivu)
     await noivu.press("Tất cả")
     await noivu.press("Hủy")

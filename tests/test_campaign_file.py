@@ -12,13 +12,9 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.io.campaign_file import (
-    DEFAULT_AWARD_FORMS,
-    CampaignFileError,
-    load_campaign,
-    parse_campaign,
-    resolve_due,
-)
+from handlers.domain.vn_dates import resolve_due
+from handlers.io.campaign_file import DEFAULT_AWARD_FORMS, CampaignFileError, parse_campaign
+from handlers.services.campaigns import load_campaign
 from storage.models import (
     AuditLog,
     AwardForm,
@@ -379,3 +375,11 @@ async def test_missing_requirements_deleted_unless_used(session_factory: SF) -> 
     async with session_factory() as s:
         codes = sorted(r.code for r in await s.scalars(select(Requirement)))
     assert codes == ["BC", "DUNG"]
+
+
+async def test_deadline_before_the_plan_date_is_a_warning(session_factory: SF) -> None:
+    result = await _load(session_factory, _minimal(doc_date="1/4/2020"))
+    assert result.warnings == [
+        'Yêu cầu "BC": hạn nộp 31/03/2020 trước ngày văn bản 01/04/2020.',
+    ]
+    assert result.requirements_created == ["BC", "HS"]

@@ -24,6 +24,7 @@ from handlers.domain.delegate_rules import (
     percent,
     summarize,
 )
+from handlers.kernel.texts import Texts
 
 DEMO = Path(__file__).resolve().parents[1] / "bot" / "demo" / "bimson-2019.yaml"
 
@@ -56,6 +57,15 @@ def _codes(findings: list[Finding]) -> list[str]:
 
 def _by_code(findings: list[Finding], code: str) -> Finding:
     return next(f for f in findings if f.code == code)
+
+
+_TEXTS = Texts()
+
+
+def _say(finding: Finding | None) -> str:
+    """The finding as the flow words it (templates/delegate_findings.j2)."""
+    assert finding is not None
+    return _TEXTS(f"delegate_findings.{finding.key}", **finding.params)
 
 
 # --------------------------------------------------------------------------- defaults
@@ -150,13 +160,13 @@ def test_ratio_boundaries(exemplary: int, guests: int, code: str | None) -> None
 def test_ratio_messages_are_plain_vietnamese() -> None:
     low = _by_code(check(DelegateRules(), U(), _list(11, 9)), "ratio_low")
     assert low.level is Level.WARNING and not low.blocking
-    assert low.message == (
+    assert _say(low) == (
         "Tỷ lệ đại biểu điển hình 55 % (11/20), thấp hơn khoảng 70 % theo kế hoạch; "
         "nên bổ sung điển hình hoặc giảm khách mời."
     )
     high = _by_code(check(DelegateRules(), U(), _list(19, 1)), "ratio_high")
     assert high.level is Level.INFO
-    assert high.message.startswith("Tỷ lệ đại biểu điển hình 95 % (19/20), cao hơn khoảng 70 %")
+    assert _say(high).startswith("Tỷ lệ đại biểu điển hình 95 % (19/20), cao hơn khoảng 70 %")
 
 
 # --------------------------------------------------------------------------- presidium
@@ -183,7 +193,7 @@ def test_presidium_warning_outside_five_to_seven(total: int, raw: int) -> None:
 def test_presidium_boundaries(presidium: int, message: str | None) -> None:
     findings = check(DelegateRules(), U(), _list(10, 0, presidium=presidium))
     found = [f for f in findings if f.code == "presidium_size"]
-    assert [f.message for f in found] == ([message] if message else [])
+    assert [_say(f) for f in found] == ([message] if message else [])
     assert all(f.level is Level.WARNING for f in found)
 
 
@@ -192,7 +202,7 @@ def test_presidium_check_can_be_turned_off_and_is_silent_on_an_empty_list() -> N
     assert "presidium_size" not in _codes(check(off, U(), _list(3, 0)))
     assert "presidium_size" not in _codes(check(DelegateRules(), U(), []))
     five = parse_rules({"delegates": {"presidium": {"min": 5, "max": 5}}})
-    assert _by_code(check(five, U(), _list(6, 0, presidium=6)), "presidium_size").message == (
+    assert _say(_by_code(check(five, U(), _list(6, 0, presidium=6)), "presidium_size")) == (
         "Đoàn chủ tịch có 6 người; kế hoạch quy định 5 người."
     )
 
@@ -219,10 +229,10 @@ def test_quota_messages() -> None:
     rules = DelegateRules(quota_default=10)
     over = _by_code(check(rules, U(), _list(12, 0)), "quota_exceeded")
     assert over.level is Level.ERROR and over.blocking
-    assert over.message == "Đơn vị đã đăng ký 12 đại biểu, vượt chỉ tiêu 10 được phân bổ (thừa 2)."
+    assert _say(over) == "Đơn vị đã đăng ký 12 đại biểu, vượt chỉ tiêu 10 được phân bổ (thừa 2)."
     full = add_refusal(rules, U(), _list(10, 0))
     assert full is not None
-    assert full.message.startswith("Đơn vị đã đăng ký đủ 10/10 đại biểu theo chỉ tiêu")
+    assert _say(full).startswith("Đơn vị đã đăng ký đủ 10/10 đại biểu theo chỉ tiêu")
     assert add_refusal(rules, U(), _list(9, 0)) is None
     none = _by_code(check(DelegateRules(), U(), []), "no_quota")
     assert none.level is Level.INFO
@@ -241,10 +251,10 @@ def test_upper_conference_cap(total: int, blocked: bool) -> None:
     refusal = add_refusal(rules, U(), [], campaign_total=total)
     assert (refusal is not None) == blocked
     if refusal is not None:
-        assert refusal.code == "upper_exceeded" and "300" in refusal.message
+        assert refusal.code == "upper_exceeded" and "300" in _say(refusal)
     assert "upper_exceeded" not in _codes(check(rules, U(), [], campaign_total=300))
     over = _by_code(check(rules, U(), [], campaign_total=301), "upper_exceeded")
-    assert over.blocking and "thừa 1" in over.message
+    assert over.blocking and "thừa 1" in _say(over)
 
 
 # --------------------------------------------------------------------------- conference form
@@ -254,7 +264,7 @@ def test_plenary_note_below_200_staff_for_any_kind_when_configured() -> None:
     rules = DelegateRules(plenary_unit_kinds=())
     note = _by_code(check(rules, U("CQ-X", "co_quan", 150), []), "plenary")
     assert note.level is Level.INFO
-    assert note.message == (
+    assert _say(note) == (
         "Đơn vị có 150 cán bộ (dưới 200) nên tổ chức hội nghị toàn thể, "
         "không phải hội nghị đại biểu."
     )
@@ -284,10 +294,10 @@ def test_conference_form_follows_seed_004(kind: str, staff: int | None, code: st
 def test_enterprise_messages_say_lao_dong() -> None:
     findings = check(DelegateRules(), U("DN-MTDT", "doanh_nghiep", 185), [])
     assert "Đơn vị có 185 lao động (dưới 200) nên tổ chức hội nghị toàn thể" in (
-        _by_code(findings, "plenary").message
+        _say(_by_code(findings, "plenary"))
     )
     big = check(DelegateRules(), U("DN-XIMANG", "doanh_nghiep", 1050), [])
-    assert _by_code(big, "delegate_conference").message == (
+    assert _say(_by_code(big, "delegate_conference")) == (
         "Đơn vị có 1050 lao động (từ 200 trở lên) nên tổ chức hội nghị đại biểu, "
         "tối đa 150 đại biểu."
     )

@@ -15,8 +15,10 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.flows.delegates import ETHNIC_GROUPS, canonical_ethnicity
-from handlers.io.campaign_file import CampaignFileError, load_campaign, parse_campaign
+from handlers.domain.fields import ETHNIC_GROUPS, canonical_ethnicity
+from handlers.flows.delegates import Menu, MenuAct, PickDelegate
+from handlers.io.campaign_file import CampaignFileError, parse_campaign
+from handlers.services.campaigns import load_campaign
 from handlers.services.invites import create_invite
 from storage.models import AuditLog, Campaign, Conversation, Delegate, DelegateCategory, Role, Unit
 from storage.text import fold_text
@@ -380,7 +382,7 @@ async def test_withdraw_one_delegate(chat: Chat, session_factory: SF, clock: Clo
     # The withdrawn one is not offered again and its old button is refused.
     await badinh.press("Rút một đại biểu")
     assert len(badinh.buttons) == 3
-    await badinh.press_data(f"d:{ids[1]}")
+    await badinh.press_data(PickDelegate(delegate_id=ids[1]).pack())
     assert "hết hiệu lực" in badinh.text
 
 
@@ -397,7 +399,7 @@ async def test_read_only_after_the_deadline(chat: Chat, session_factory: SF, clo
     clock.set("2020-04-16T08:00")  # the menu was left open overnight
     await badinh.press("Thêm đại biểu")
     assert "Đã quá hạn chốt danh sách đại biểu (15/04/2020)" in badinh.text
-    await badinh.press_data("withdraw")
+    await badinh.press_data(Menu(act=MenuAct.WITHDRAW).pack())
     assert "Đã quá hạn chốt danh sách đại biểu" in badinh.text
 
     await badinh.send("/daibieu")
@@ -406,7 +408,7 @@ async def test_read_only_after_the_deadline(chat: Chat, session_factory: SF, clo
     assert "🔒 Đã quá hạn chốt danh sách: chỉ xem" in badinh.text
     assert badinh.buttons == []
     assert await _state(session_factory, "badinh") == "idle"
-    await badinh.press_data("add")
+    await badinh.press_data(Menu(act=MenuAct.ADD).pack())
     assert "hết hiệu lực" in badinh.text
     assert [st for _, st in await _rows(session_factory)] == ["active"] * 4
 
@@ -499,7 +501,11 @@ async def test_secretariat_views_any_unit_but_cannot_edit(
     assert "⚠️ Đoàn chủ tịch có 1 người" in noivu.text
     assert "Chỉ xem: lãnh đạo đơn vị cập nhật danh sách" in noivu.text
     assert noivu.buttons == []
-    for data in ("add", "withdraw", f"d:{ids[0]}"):
+    for data in (
+        Menu(act=MenuAct.ADD).pack(),
+        Menu(act=MenuAct.WITHDRAW).pack(),
+        PickDelegate(delegate_id=ids[0]).pack(),
+    ):
         await noivu.press_data(data)
         assert "hết hiệu lực" in noivu.text
     await noivu.send("/daibieu KHONG-CO")
@@ -517,7 +523,7 @@ async def test_unit_head_cannot_see_or_edit_another_unit(
     assert "Phường Bắc Sơn" not in badinh.text
     await badinh.send("/daibieu P-BADINH")  # the own code is fine
     assert "Phường Ba Đình" in badinh.text
-    await badinh.press_data(f"d:{other[0]}")  # a forged press
+    await badinh.press_data(PickDelegate(delegate_id=other[0]).pack())  # a forged press
     assert "hết hiệu lực" in badinh.text
     assert await _rows(session_factory, "P-BACSON") == [
         ("Đại biểu P-BACSON 1", "active"),

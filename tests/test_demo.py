@@ -12,9 +12,9 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.io.campaign_file import load_campaign
-from handlers.io.units_file import import_units
+from handlers.services.campaigns import load_campaign
 from handlers.services.demo import DemoRecordsError, SeedResult, seed_demo_records
+from handlers.services.units import import_units
 from storage.models import (
     AuditLog,
     Nomination,

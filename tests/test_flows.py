@@ -11,8 +11,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.domain.items import ItemKind
+from handlers.flows.listing import PickItem
+from handlers.flows.submit import Act, Confirm
 from handlers.kernel.context import CoreDeps
 from handlers.kernel.dispatcher import Core
+from handlers.kernel.inputs import FieldValue
 from handlers.kernel.messages import Incoming
 from handlers.services.invites import create_invite
 from storage.models import (
@@ -367,9 +371,9 @@ async def test_stale_and_forged_buttons_are_refused(chat: Chat, session_factory:
             await s.scalars(select(Nomination).join(Unit).where(Unit.code != "P-BADINH").limit(1))
         ).one()
     await badinh.send("/danhsach")
-    await badinh.press_data(f"n:{other.id}")
+    await badinh.press_data(PickItem(kind=ItemKind.NOMINATION, item_id=other.id).pack())
     assert "hết hiệu lực" in badinh.text
-    await badinh.press_data("s:ca_nhan")  # a button from another step
+    await badinh.press_data(FieldValue(key="subject", value="ca_nhan").pack())  # another step's
     assert "hết hiệu lực" in badinh.text
 
 
@@ -510,8 +514,8 @@ async def test_double_tap_on_confirm_saves_once(
         await badinh.press("Kế hoạch tổ chức")
         await badinh.send("Kế hoạch, bấm hai lần")
         results = await asyncio.gather(
-            badinh.core.handle(_press(badinh, "ok")),
-            second.core.handle(_press(second, "ok")),
+            badinh.core.handle(_press(badinh, Confirm(act=Act.OK).pack())),
+            second.core.handle(_press(second, Confirm(act=Act.OK).pack())),
             return_exceptions=True,
         )
         saved = [r for r in results if isinstance(r, list) and "Đã lưu" in r[0].text]

@@ -8,6 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from handlers.domain.fields import parse_birth_year
 from handlers.kernel import inputs
 from handlers.kernel.context import Ctx
 from handlers.kernel.dispatcher import _match_button, parse_command
@@ -23,17 +24,29 @@ def _ctx(text: str) -> Ctx:
     return Ctx(None, deps, msg, dt.datetime.now(dt.UTC), None, None, None)  # type: ignore[arg-type]
 
 
-@given(st.one_of(st.text(max_size=12), st.integers(-10, 4000).map(str)))
+_FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+@given(
+    st.one_of(
+        st.text(max_size=12),
+        st.integers(-10, 4000).map(str),
+        st.integers(1900, 2020).map(lambda y: str(y).translate(_FULL_WIDTH)),
+    )
+)
 def test_birth_year_accepts_exactly_plausible_four_digit_years(text: str) -> None:
-    stripped = text.strip()
-    plausible = stripped.isascii() and stripped.isdigit() and 1920 <= int(stripped) <= 2004
+    """ASCII or full-width digits; any other digit is refused."""
+    digits = text.translate(str.maketrans("０１２３４５６７８９", "0123456789")).strip()
+    plausible = (
+        digits.isascii() and digits.isdigit() and len(digits) == 4 and 1920 <= int(digits) <= 2004
+    )
     try:
-        year = inputs.birth_year(_ctx(text), TODAY)
+        year = parse_birth_year(text, TODAY)
     except UserError as err:
         assert not plausible
         assert err.key in {"birth_year_invalid", "text_empty", "text_too_long"}
     else:
-        assert plausible and year == int(stripped)
+        assert plausible and year == int(digits)
 
 
 @given(st.text(max_size=5000))

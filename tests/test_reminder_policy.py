@@ -29,7 +29,8 @@ from handlers.domain.reminder_policy import (
     quiet_shift,
     reminder_slots,
 )
-from handlers.io.campaign_file import CampaignFileError, load_campaign, parse_campaign
+from handlers.io.campaign_file import CampaignFileError, parse_campaign
+from handlers.services.campaigns import load_campaign
 from storage.models import Campaign, Requirement
 
 SF = async_sessionmaker[AsyncSession]

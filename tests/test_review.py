@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import parse_now
 from handlers.domain.progress import Mark, UnitMark
 from handlers.domain.reminder_policy import WorkingCalendar
+from handlers.flows.review import Act, ItemAct
 from handlers.kernel.context import CoreDeps
 from handlers.kernel.dispatcher import COMMAND_MENU, Core
 from handlers.kernel.messages import Incoming
@@ -565,7 +566,9 @@ async def test_only_the_secretariat_reviews_in_private(chat: Chat, session_facto
             await unit_person.send(command)
             assert "chỉ dành cho Thường trực Hội đồng Thi đua – Khen thưởng" in unit_person.text
             assert unit_person.buttons == []
-        await unit_person.press_data("ok")  # a forged press of "Tiếp nhận"
+        await unit_person.press_data(
+            ItemAct(act=Act.ACCEPT).pack()
+        )  # a forged press of "Tiếp nhận"
         assert "hết hiệu lực" in unit_person.text
     stranger = chat("stranger")
     await stranger.send("/duyet")
@@ -643,7 +646,7 @@ async def test_simultaneous_decisions_only_one_wins(
     await noivu.send("/duyet P-BADINH")
     await vanthu.send("/duyet P-BADINH")
     await vanthu.press("Trả lại")
-    accept = Incoming(noivu.key, noivu.user, callback_data="ok")
+    accept = Incoming(noivu.key, noivu.user, callback_data=ItemAct(act=Act.ACCEPT).pack())
     give_back = Incoming(vanthu.key, vanthu.user, text="Thiếu chữ ký của lãnh đạo.")
     results = await asyncio.gather(noivu.core.handle(accept), vanthu.core.handle(give_back))
     texts = ["\n".join(r.text for r in replies) for replies in results]

@@ -9,8 +9,10 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.domain.codes import check_code
 from handlers.domain.vocab import UNIT_KINDS, unit_kind_from_text
-from handlers.io.units_file import ImportResult, UnitsFileError, import_units
+from handlers.io.units_file import ImportResult, UnitsFileError
+from handlers.services.units import import_units
 from storage.models import Unit
 from storage.repositories.units import UnitRepository
 from storage.text import fold_text, vn_sort_key
@@ -194,3 +196,20 @@ async def test_file_level_errors(
     path.write_bytes(content)
     with pytest.raises(UnitsFileError, match=expected):
         await _import(session_factory, path)
+
+
+def test_codes_are_checked_and_stored_upper_case() -> None:
+    assert check_code(" p-badinh ") == "P-BADINH"
+    assert check_code("DN_01.A", 7) == "DN_01.A"
+    for bad in ("Mã có dấu", "-P", "P BADINH", "x" * 33, ""):
+        with pytest.raises(ValueError, match="chỉ được gồm chữ cái không dấu"):
+            check_code(bad)
+
+
+async def test_a_bad_code_is_named_in_its_row(session_factory: SF, tmp_path: Path) -> None:
+    path = tmp_path / "units.csv"
+    path.write_text("Mã,Tên,Loại\nP Ạ,Phường A,Phường\n", encoding="utf-8")
+    result = await _import(session_factory, path)
+    assert [(e.row, e.message) for e in result.errors] == [
+        (2, 'Mã "P Ạ" chỉ được gồm chữ cái không dấu, chữ số và các dấu - _ . (tối đa 32 ký tự).')
+    ]

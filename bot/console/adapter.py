@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import io
 import logging
 import mimetypes
 import re
@@ -26,6 +27,14 @@ _TAG = re.compile(r"</?(?:b|i|u|s|code|pre)>")
 _LOGGER = logging.getLogger(__name__)
 
 Handle = Callable[[Incoming], Awaitable[list[Reply]]]
+
+
+#: Lone surrogates: what ``surrogateescape`` makes of bytes that are not UTF-8.
+_UNDECODABLE = re.compile("[\ud800-\udfff]")
+_NOT_UTF8 = (
+    "Dòng vừa nhập có ký tự không đọc được (không phải mã UTF-8) nên chưa được gửi. "
+    "Hãy gõ lại bằng bàn phím tiếng Việt Unicode.\n"
+)
 
 
 def render_text(reply: Reply) -> str:
@@ -67,6 +76,9 @@ class ConsoleAdapter:
         self._apology = apology
         self._as = handle_name
         self._in = stdin or sys.stdin
+        if isinstance(self._in, io.TextIOWrapper):
+            # Bytes that are not UTF-8 arrive as lone surrogates: refused per line, not a crash.
+            self._in.reconfigure(errors="surrogateescape")
         self._out = stdout or sys.stdout
         self._echo = (not self._in.isatty()) if echo is None else echo
         self._outbox = outbox
@@ -82,7 +94,9 @@ class ConsoleAdapter:
             line = await asyncio.to_thread(self._readline)
             if line is None:
                 return
-            if line.strip():
+            if _UNDECODABLE.search(line):
+                self._print(_NOT_UTF8)
+            elif line.strip():
                 await self.send(line.rstrip("\n"))
 
     async def push(self, key: ChatKey, reply: Reply) -> Delivery:

@@ -1,10 +1,11 @@
 """Telegram channel on python-telegram-bot 22, used as transport only.
 
-PTB receives updates (long polling or a webhook with a secret token) and makes the HTTP calls;
-everything else — conversation state, rules, persistence, deduplication — is the core's. One
-:class:`telegram.ext.TypeHandler` receives every update and :meth:`TelegramAdapter.process` is
-the error boundary: whatever fails, the update's id is logged (never the token) and the user
-gets an apology.
+PTB makes the HTTP calls; updates are received by :mod:`bot.telegram.receiver` (long polling or
+a webhook with a secret token), which confirms an update to Telegram only once it is settled.
+Everything else — conversation state, rules, persistence, deduplication — is the core's.
+:meth:`TelegramAdapter.settle` is the error boundary: whatever fails, the update's id is logged
+(never the token) and the update is tried again a bounded number of times before the user gets
+an apology.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.ext import Application, ContextTypes, TypeHandler, Updater
+from telegram.ext import Application
 
+from bot.telegram.receiver import MAX_ATTEMPTS, Poller, WebhookServer
 from bot.telegram.sender import Limits, TelegramSender
 from handlers.kernel.messages import ChatKey, Incoming, IncomingFile, Reply
 
@@ -172,14 +174,14 @@ class TelegramAdapter:
             .base_url(f"{root}/bot")
             .base_file_url(f"{root}/file/bot")
             .job_queue(None)
-            .concurrent_updates(config.concurrent_updates)
+            .updater(None)
             .connection_pool_size(max(8, config.concurrent_updates * 2))
             .build()
         )
-        self.application.add_handler(TypeHandler(Update, self._on_update))
-        self.application.add_error_handler(self._on_error)
         self.sender = TelegramSender(self.application.bot, on_unreachable, config.limits)
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        #: Failed attempts per update id still being retried (forgotten once settled).
+        self._attempts: dict[int, int] = {}
         #: Set once updates are being received (and the sender can be used).
         self.ready = asyncio.Event()
 
@@ -209,42 +211,40 @@ class TelegramAdapter:
             if on_started is not None:
                 on_started(self.username)
             await self._set_commands()
-            await app.start()
-            updater = app.updater
-            assert updater is not None
-            try:
-                await self._receive(updater, webhook)
-                self.ready.set()
-                _LOGGER.info(
-                    "Telegram channel running as @%s (%s)",
-                    self.username,
-                    "webhook" if webhook else "long polling",
+            if webhook is None:
+                poller = Poller(
+                    app.bot,
+                    self.settle,
+                    ALLOWED_UPDATES,
+                    self._config.poll_timeout,
+                    self._config.concurrent_updates,
                 )
+                polling = asyncio.create_task(poller.run(stop))
+                self.ready.set()
+                _LOGGER.info("Telegram channel running as @%s (long polling)", self.username)
+                try:
+                    await polling
+                finally:
+                    self.ready.clear()
+                    polling.cancel()
+                return
+            server = WebhookServer(
+                app.bot, self.settle, webhook.path, webhook.secret, webhook.listen, webhook.port
+            )
+            await server.start()
+            try:
+                await app.bot.set_webhook(
+                    webhook.url,
+                    secret_token=webhook.secret,
+                    allowed_updates=list(ALLOWED_UPDATES),
+                    drop_pending_updates=False,
+                )
+                self.ready.set()
+                _LOGGER.info("Telegram channel running as @%s (webhook)", self.username)
                 await stop.wait()
             finally:
                 self.ready.clear()
-                if updater.running:
-                    await updater.stop()
-                await app.stop()
-
-    async def _receive(self, updater: Updater, webhook: WebhookConfig | None) -> None:
-        if webhook is None:
-            await updater.start_polling(
-                poll_interval=0.0,
-                timeout=self._config.poll_timeout,
-                allowed_updates=list(ALLOWED_UPDATES),
-                drop_pending_updates=False,
-            )
-            return
-        await updater.start_webhook(
-            listen=webhook.listen,
-            port=webhook.port,
-            url_path=webhook.path,
-            webhook_url=webhook.url,
-            secret_token=webhook.secret,
-            allowed_updates=list(ALLOWED_UPDATES),
-            drop_pending_updates=False,
-        )
+                await server.stop()
 
     async def _set_commands(self) -> None:
         bot = self.application.bot
@@ -261,33 +261,42 @@ class TelegramAdapter:
 
             await self.sender.call(None, call, counted=False)
 
-    async def _on_update(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
-        await self.process(update)
+    async def settle(self, update: Update) -> bool:
+        """Handle one update end to end; the channel's error boundary.
 
-    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """PTB-level failures (polling, network): logged, the bot keeps running."""
-        update_id = update.update_id if isinstance(update, Update) else None
-        _LOGGER.error("Telegram error (update %s): %s", update_id, context.error)
-
-    async def process(self, update: Update) -> None:
-        """Handle one update end to end; the channel's error boundary."""
+        Returns:
+            True once the update is settled: handled (its effects committed and its replies
+            sent), not for the core, or given up after :data:`MAX_ATTEMPTS` failures with an
+            apology. False when handling failed and the update should be delivered again.
+        """
         msg = to_incoming(update)
         if msg is None or not self._addressed_to_us(msg):
-            return
+            return True
         lock = self._lock(msg.key.chat_id)
         async with lock:  # one chat's replies go out in order, never interleaved
+            query = update.callback_query
+            first = update.update_id not in self._attempts
+            if query is not None and first:
+                await self.sender.call(None, query.answer, counted=False)
             try:
-                if update.callback_query is not None:
-                    query = update.callback_query
-                    await self.sender.call(None, query.answer, counted=False)
                 replies = await self._handle(msg)
             except Exception:
-                _LOGGER.exception("update %s failed", update.update_id)
-                replies = [self._apology]
+                attempts = self._attempts.get(update.update_id, 0) + 1
+                _LOGGER.exception(
+                    "update %s failed (attempt %d of %d)", update.update_id, attempts, MAX_ATTEMPTS
+                )
+                if attempts < MAX_ATTEMPTS:
+                    self._attempts[update.update_id] = attempts
+                    return False
+                self._attempts.pop(update.update_id, None)
+                await self.sender.send(msg.key, self._apology)
+                return True  # the keyboard stays: nothing was taken
+            self._attempts.pop(update.update_id, None)
             for reply in replies:
                 await self.sender.send(msg.key, reply)
-            if update.callback_query is not None and replies:
+            if query is not None and replies:
                 await self._close_keyboard(update)
+            return True
 
     def _addressed_to_us(self, msg: Incoming) -> bool:
         """A ``/cmd@otherbot`` in a group is for another bot."""

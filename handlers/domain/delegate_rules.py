@@ -1,8 +1,9 @@
 """Rules for a unit's list of delegates to the upper conference (đại biểu dự Hội nghị cấp trên).
 
 Pure domain logic: no database, no I/O. :func:`parse_rules` reads a campaign's
-``settings.delegates``; :func:`check` looks at one unit's list and says, in plain Vietnamese, what
-is wrong or worth knowing; :func:`add_refusal` says whether one more delegate may be added.
+``settings.delegates``; :func:`check` looks at one unit's list and says what is wrong or worth
+knowing; :func:`add_refusal` says whether one more delegate may be added. A :class:`Finding` names
+its wording (``templates/delegate_findings.j2``) and the values it shows; the flow renders it.
 
 The defaults are the worked example, the Bỉm Sơn 2019 plan (seed 004):
 
@@ -45,12 +46,11 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from handlers.domain.vocab import UNIT_KINDS, unit_kind_from_text
+from handlers.domain.delegate_settings import DelegateRulesError, DelegatesSpec
 from storage.text import normalize_code
 
 __all__ = [
@@ -80,15 +80,6 @@ WITHDRAWN = "withdrawn"
 EXEMPLARY = "dien_hinh"
 GUEST = "khach_moi"
 
-_WHAT = "Thiết lập đại biểu (delegates)"
-_MAX_PEOPLE = 100_000
-_DMY = re.compile(r"^(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})$")
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-
-
-class DelegateRulesError(ValueError):
-    """``settings.delegates`` is invalid; the message (Vietnamese) names the key."""
-
 
 class Level(enum.StrEnum):
     """How much a finding matters."""
@@ -108,12 +99,15 @@ class Finding:
     Attributes:
         level: Error, warning or info.
         code: A stable name for programs and tests (``quota_exceeded``, ``ratio_low``…).
-        message: The remark in plain Vietnamese.
+        key: The macro of ``templates/delegate_findings.j2`` that words it (one code may be
+            worded several ways: a list over its quota, or full when one more is refused).
+        params: The values the wording shows (the macro's arguments).
     """
 
     level: Level
     code: str
-    message: str
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def blocking(self) -> bool:
@@ -274,40 +268,15 @@ def summarize(rules: DelegateRules, unit: UnitLike, delegates: Iterable[Delegate
     )
 
 
-def _staff_word(kind: str) -> str:
-    return "lao động" if kind == "doanh_nghiep" else "cán bộ"
-
-
-def _presidium_span(rules: DelegateRules) -> str:
-    if rules.presidium_min == rules.presidium_max:
-        return f"{rules.presidium_min} người"
-    return f"{rules.presidium_min}–{rules.presidium_max} người"
-
-
 def _quota_findings(summary: Summary) -> list[Finding]:
     quota, total = summary.quota, summary.total
     if quota is None:
-        return [
-            Finding(
-                Level.INFO,
-                "no_quota",
-                "Kế hoạch chưa phân bổ chỉ tiêu đại biểu cho đơn vị; vui lòng hỏi Thường trực "
-                "Hội đồng số đại biểu được cử.",
-            )
-        ]
+        return [Finding(Level.INFO, "no_quota", "no_quota")]
     if total > quota:
-        return [
-            Finding(
-                Level.ERROR,
-                "quota_exceeded",
-                f"Đơn vị đã đăng ký {total} đại biểu, vượt chỉ tiêu {quota} được phân bổ "
-                f"(thừa {total - quota}).",
-            )
-        ]
+        params = {"total": total, "quota": quota}
+        return [Finding(Level.ERROR, "quota_exceeded", "quota_exceeded", params)]
     if total == quota and total > 0:
-        return [
-            Finding(Level.INFO, "quota_full", f"Đơn vị đã đăng ký đủ chỉ tiêu {quota} đại biểu.")
-        ]
+        return [Finding(Level.INFO, "quota_full", "quota_full", {"quota": quota})]
     return []
 
 
@@ -315,14 +284,8 @@ def _upper_findings(rules: DelegateRules, campaign_total: int | None) -> list[Fi
     limit = rules.upper_conference_max
     if campaign_total is None or campaign_total <= limit:
         return []
-    return [
-        Finding(
-            Level.ERROR,
-            "upper_exceeded",
-            f"Các đơn vị đã đăng ký tổng cộng {campaign_total} đại biểu, vượt số tối đa {limit} "
-            f"của Hội nghị cấp trên (thừa {campaign_total - limit}).",
-        )
-    ]
+    params = {"total": campaign_total, "limit": limit}
+    return [Finding(Level.ERROR, "upper_exceeded", "upper_exceeded", params)]
 
 
 def _ratio_findings(rules: DelegateRules, summary: Summary) -> list[Finding]:
@@ -330,26 +293,16 @@ def _ratio_findings(rules: DelegateRules, summary: Summary) -> list[Finding]:
     if total == 0:
         return []
     low, high = exemplary_range(rules, total)
-    share = f"{percent(exemplary, total)} % ({exemplary}/{total})"
-    target = rules.exemplary_percent
+    params = {
+        "share": percent(exemplary, total),
+        "exemplary": exemplary,
+        "total": total,
+        "target": rules.exemplary_percent,
+    }
     if exemplary < low:
-        return [
-            Finding(
-                Level.WARNING,
-                "ratio_low",
-                f"Tỷ lệ đại biểu điển hình {share}, thấp hơn khoảng {target} % theo kế hoạch; "
-                "nên bổ sung điển hình hoặc giảm khách mời.",
-            )
-        ]
+        return [Finding(Level.WARNING, "ratio_low", "ratio_low", params)]
     if exemplary > high:
-        return [
-            Finding(
-                Level.INFO,
-                "ratio_high",
-                f"Tỷ lệ đại biểu điển hình {share}, cao hơn khoảng {target} % theo kế hoạch "
-                f"(khách mời khoảng {100 - target} %).",
-            )
-        ]
+        return [Finding(Level.INFO, "ratio_high", "ratio_high", params)]
     return []
 
 
@@ -360,57 +313,35 @@ def _presidium_findings(rules: DelegateRules, summary: Summary) -> list[Finding]
     count = summary.presidium
     if low <= count <= high:
         return []
-    span = _presidium_span(rules)
-    if count == 0:
-        message = f"Chưa chọn ai vào đoàn chủ tịch; kế hoạch quy định {span}."
-    else:
-        message = f"Đoàn chủ tịch có {count} người; kế hoạch quy định {span}."
-    return [Finding(Level.WARNING, "presidium_size", message)]
+    key = "presidium_none" if count == 0 else "presidium_size"
+    params = {"count": count, "low": low, "high": high}
+    return [Finding(Level.WARNING, "presidium_size", key, params)]
 
 
 def _women_findings(summary: Summary) -> list[Finding]:
     if summary.total == 0 or summary.women > 0:
         return []
-    return [
-        Finding(
-            Level.INFO,
-            "no_women",
-            "Danh sách chưa có đại biểu nữ; kế hoạch chú trọng đại biểu nữ, đại biểu dân tộc "
-            "và người trực tiếp lao động, sản xuất.",
-        )
-    ]
+    return [Finding(Level.INFO, "no_women", "no_women")]
 
 
 def _conference_findings(rules: DelegateRules, unit: UnitLike) -> list[Finding]:
     limit = rules.unit_conference_max
     if not rules.plenary_applies(unit.kind):
-        return [
-            Finding(
-                Level.INFO,
-                "unit_conference",
-                f"Hội nghị điển hình tiên tiến của đơn vị tối đa {limit} đại biểu.",
-            )
-        ]
-    below = rules.plenary_below_staff
-    word = _staff_word(unit.kind)
-    staff = unit.staff_count
+        return [Finding(Level.INFO, "unit_conference", "unit_conference", {"limit": limit})]
+    params = {
+        "staff": unit.staff_count,
+        "kind": unit.kind,
+        "below": rules.plenary_below_staff,
+        "limit": limit,
+    }
+    staff, below = unit.staff_count, rules.plenary_below_staff
     if staff is None:
-        message = (
-            f"Chưa có số {word} của đơn vị: dưới {below} {word} thì tổ chức hội nghị toàn thể, "
-            f"từ {below} trở lên thì tổ chức hội nghị đại biểu (tối đa {limit} đại biểu)."
-        )
-        return [Finding(Level.INFO, "staff_unknown", message)]
-    if below is not None and staff < below:
-        message = (
-            f"Đơn vị có {staff} {word} (dưới {below}) nên tổ chức hội nghị toàn thể, "
-            "không phải hội nghị đại biểu."
-        )
-        return [Finding(Level.INFO, "plenary", message)]
-    message = (
-        f"Đơn vị có {staff} {word} (từ {below} trở lên) nên tổ chức hội nghị đại biểu, "
-        f"tối đa {limit} đại biểu."
-    )
-    return [Finding(Level.INFO, "delegate_conference", message)]
+        code = "staff_unknown"
+    elif below is not None and staff < below:
+        code = "plenary"
+    else:
+        code = "delegate_conference"
+    return [Finding(Level.INFO, code, code, params)]
 
 
 def check(
@@ -465,153 +396,24 @@ def add_refusal(
     summary = summarize(rules, unit, delegates)
     quota, total = summary.quota, summary.total
     if quota is not None and total + 1 > quota:
-        if total > quota:
-            message = (
-                f"Đơn vị đã đăng ký {total} đại biểu, vượt chỉ tiêu {quota} được phân bổ "
-                f"(thừa {total - quota}); không thể thêm người."
-            )
-        else:
-            message = (
-                f"Đơn vị đã đăng ký đủ {total}/{quota} đại biểu theo chỉ tiêu được phân bổ; "
-                "không thể thêm người. Muốn thay người, hãy rút một đại biểu trước."
-            )
-        return Finding(Level.ERROR, "quota_exceeded", message)
+        key = "refuse_over_quota" if total > quota else "refuse_quota_full"
+        return Finding(Level.ERROR, "quota_exceeded", key, {"total": total, "quota": quota})
     limit = rules.upper_conference_max
     if campaign_total is not None and campaign_total + 1 > limit:
-        return Finding(
-            Level.ERROR,
-            "upper_exceeded",
-            f"Hội nghị cấp trên đã có {campaign_total} đại biểu của các đơn vị (tối đa "
-            f"{limit}); không thể thêm người. Vui lòng liên hệ Thường trực Hội đồng.",
-        )
+        params = {"total": campaign_total, "limit": limit}
+        return Finding(Level.ERROR, "upper_exceeded", "refuse_upper", params)
     return None
 
 
 # --------------------------------------------------------------------------- settings
 
 
-def _fail(message: str) -> DelegateRulesError:
-    return DelegateRulesError(f"{_WHAT}: {message}")
-
-
-def _int(key: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise _fail(f'"{key}" phải là số nguyên từ {low} đến {high}.')
-    return int(value)
-
-
-def _mapping(key: str, value: Any, example: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise _fail(f'"{key}" phải là một nhóm khóa: giá trị, ví dụ {example}.')
-    return value
-
-
-def _known_keys(key: str, data: Mapping[str, Any], known: Sequence[str]) -> None:
-    for name in data:
-        if name not in known:
-            where = f'"{key}" ' if key else ""
-            raise _fail(f'{where}không có khóa "{name}"; chỉ nhận: {", ".join(known)}.')
-
-
-def _date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        parts: tuple[int, int, int] | None = None
-        if m := _DMY.match(text):
-            parts = (int(m[3]), int(m[2]), int(m[1]))
-        elif m := _ISO.match(text):
-            parts = (int(m[1]), int(m[2]), int(m[3]))
-        if parts is not None:
-            try:
-                return dt.date(*parts)
-            except ValueError:
-                raise _fail(f'"due": ngày "{text}" không tồn tại.') from None
-    raise _fail('"due" phải là một ngày dạng dd/mm/yyyy, ví dụ 15/4/2020.')
-
-
-def _quota(value: Any, upper: int) -> tuple[int | None, dict[str, int]]:
-    if value is None:
-        return None, {}
-    if not isinstance(value, Mapping):
-        return _int("quota", value, 0, upper), {}
-    _known_keys("quota", value, ("default", "units"))
-    default = value.get("default")
-    if default is not None:
-        default = _int("quota → default", default, 0, upper)
-    units_raw = value.get("units") or {}
-    units = _mapping("quota → units", units_raw, "{P-BADINH: 15}")
-    by_unit: dict[str, int] = {}
-    for code, count in units.items():
-        name = normalize_code(str(code))
-        if name in by_unit:
-            raise _fail(f'"quota → units": mã đơn vị "{name}" bị ghi lặp lại.')
-        by_unit[name] = _int(f"quota → units → {name}", count, 0, upper)
-    if sum(by_unit.values()) > upper:
-        raise _fail(
-            f'"quota → units": tổng chỉ tiêu riêng của các đơn vị ({sum(by_unit.values())}) '
-            f"vượt số đại biểu tối đa của hội nghị cấp trên ({upper})."
-        )
-    return default, by_unit
-
-
-def _presidium(value: Any) -> tuple[int | None, int | None]:
-    if value is None or value is False:
-        return None, None
-    data = _mapping("presidium", value, "{min: 5, max: 7}")
-    _known_keys("presidium", data, ("min", "max"))
-    low = _int("presidium → min", data.get("min", 5), 1, 50)
-    high = _int("presidium → max", data.get("max", 7), 1, 50)
-    if low > high:
-        raise _fail(f'"presidium": "min" ({low}) lớn hơn "max" ({high}).')
-    return low, high
-
-
-def _plenary(value: Any) -> tuple[int | None, tuple[str, ...]]:
-    if value is None or value is False:
-        return None, ()
-    data = _mapping("plenary", value, "{below_staff: 200, unit_kinds: [doanh_nghiep]}")
-    _known_keys("plenary", data, ("below_staff", "unit_kinds"))
-    below = _int("plenary → below_staff", data.get("below_staff", 200), 1, _MAX_PEOPLE)
-    raw_kinds = data.get("unit_kinds", ["doanh_nghiep"])
-    if raw_kinds is None:
-        raw_kinds = []
-    if not isinstance(raw_kinds, list | tuple):
-        raise _fail('"plenary → unit_kinds" phải là danh sách loại đơn vị, ví dụ [doanh_nghiep].')
-    kinds: list[str] = []
-    for raw in raw_kinds:
-        kind = unit_kind_from_text(str(raw))
-        if kind is None:
-            known = ", ".join(UNIT_KINDS)
-            raise _fail(
-                f'"plenary → unit_kinds": không có loại đơn vị "{raw}"; chỉ nhận: {known}.'
-            )
-        if kind not in kinds:
-            kinds.append(kind)
-    return below, tuple(kinds)
-
-
-_KEYS = (
-    "quota",
-    "unit_conference_max",
-    "upper_conference_max",
-    "exemplary_percent",
-    "tolerance_percent",
-    "presidium",
-    "plenary",
-    "due",
-)
-
-
 def parse_rules(campaign_settings: Mapping[str, Any] | None) -> DelegateRules:
     """Read the delegate rules from a campaign's ``settings.delegates``.
 
     Args:
-        campaign_settings: The campaign's free settings; missing keys keep the defaults of
-            :class:`DelegateRules` (the Bỉm Sơn 2019 plan).
+        campaign_settings: The campaign's settings; missing keys keep the defaults of
+            :class:`~handlers.domain.delegate_settings.DelegatesSpec` (the Bỉm Sơn 2019 plan).
 
     Returns:
         The rules.
@@ -620,51 +422,17 @@ def parse_rules(campaign_settings: Mapping[str, Any] | None) -> DelegateRules:
         DelegateRulesError: An unknown key or an invalid value; the Vietnamese message names it.
     """
     raw = campaign_settings.get("delegates") if campaign_settings else None
-    if raw is None:
-        return DelegateRules()
-    data = _mapping("delegates", raw, "{quota: {default: 12}, upper_conference_max: 300}")
-    _known_keys("", data, _KEYS)
-    defaults = DelegateRules()
-    upper = _int(
-        "upper_conference_max",
-        data.get("upper_conference_max", defaults.upper_conference_max),
-        1,
-        _MAX_PEOPLE,
-    )
-    unit_max = _int(
-        "unit_conference_max",
-        data.get("unit_conference_max", defaults.unit_conference_max),
-        1,
-        _MAX_PEOPLE,
-    )
-    target = _int(
-        "exemplary_percent", data.get("exemplary_percent", defaults.exemplary_percent), 0, 100
-    )
-    tolerance = _int(
-        "tolerance_percent", data.get("tolerance_percent", defaults.tolerance_percent), 0, 50
-    )
-    quota_default, quota_by_unit = _quota(data.get("quota"), upper)
-    presidium_min, presidium_max = (
-        _presidium(data["presidium"])
-        if "presidium" in data
-        else (defaults.presidium_min, defaults.presidium_max)
-    )
-    plenary_below, plenary_kinds = (
-        _plenary(data["plenary"])
-        if "plenary" in data
-        else (defaults.plenary_below_staff, defaults.plenary_unit_kinds)
-    )
-    due = _date(data["due"]) if data.get("due") not in (None, "") else None
+    spec = DelegatesSpec.read(raw)
     return DelegateRules(
-        quota_default=quota_default,
-        quota_by_unit=quota_by_unit,
-        unit_conference_max=unit_max,
-        upper_conference_max=upper,
-        exemplary_percent=target,
-        tolerance_percent=tolerance,
-        presidium_min=presidium_min,
-        presidium_max=presidium_max,
-        plenary_below_staff=plenary_below,
-        plenary_unit_kinds=plenary_kinds,
-        due=due,
+        quota_default=spec.quota.default,
+        quota_by_unit=spec.quota.by_unit,
+        unit_conference_max=spec.unit_conference_max,
+        upper_conference_max=spec.upper_conference_max,
+        exemplary_percent=spec.exemplary_percent,
+        tolerance_percent=spec.tolerance_percent,
+        presidium_min=spec.presidium.min if spec.presidium else None,
+        presidium_max=spec.presidium.max if spec.presidium else None,
+        plenary_below_staff=spec.plenary.below_staff if spec.plenary else None,
+        plenary_unit_kinds=spec.plenary.unit_kinds if spec.plenary else (),
+        due=spec.due,
     )

@@ -6,7 +6,8 @@ which reminders a requirement has and when, and stores them by :attr:`Slot.key`.
 Policy
     A requirement's reminder policy is built from three layers, later ones winning key by key
     (:func:`effective_policy`): the built-in defaults of :class:`ReminderPolicy`, the campaign's
-    ``settings.reminders`` and the requirement's ``policy``. Every layer is validated alone and
+    ``settings.reminders`` and the requirement's ``policy``. Every layer is validated alone (by
+    :class:`ReminderPolicySpec`, part of the campaign file's schema) and
     the keys are independent of one another, so two valid layers always merge into a valid
     policy. The secretariat's daily digest is configured by ``settings.digest``
     (:func:`parse_digest`).
@@ -55,12 +56,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
+from pydantic import ValidationInfo, field_validator
+
+from handlers.domain.sections import Section, SettingsError
 
 __all__ = [
     "DigestPolicy",
+    "DigestSpec",
     "PolicyError",
     "QuietHours",
     "ReminderPolicy",
+    "ReminderPolicySpec",
     "Slot",
     "WorkingCalendar",
     "digest_days",
@@ -78,27 +84,17 @@ _TIME = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
 _RANGE = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})\s*$")
 
 
-class PolicyError(ValueError):
+class PolicyError(SettingsError):
     """A reminder or digest setting is invalid; the message (Vietnamese) names the key."""
 
 
 # --------------------------------------------------------------------------- value checks
 
 
-def _fail(what: str, message: str) -> PolicyError:
-    return PolicyError(f"{what}: {message}")
-
-
-def _bool(what: str, key: str, value: Any) -> bool:
+def _flag(cls: type[Section], value: Any, info: ValidationInfo) -> bool:
     if not isinstance(value, bool):
-        raise _fail(what, f'"{key}" phải là true hoặc false.')
+        raise cls.fail(f'"{cls.key(info.field_name)}" phải là true hoặc false.')
     return value
-
-
-def _int_in(what: str, key: str, value: Any, low: int, high: int, message: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise _fail(what, f'"{key}" {message}')
-    return int(value)
 
 
 def _time_or_none(text: str) -> dt.time | None:
@@ -111,7 +107,7 @@ def _time_or_none(text: str) -> dt.time | None:
     return dt.time(hour, minute)
 
 
-def _time(what: str, key: str, value: Any) -> dt.time:
+def _time_of_day(cls: type[Section], value: Any, info: ValidationInfo) -> dt.time:
     result: dt.time | None = None
     if isinstance(value, dt.time):
         result = value if value.tzinfo is None else None
@@ -121,50 +117,8 @@ def _time(what: str, key: str, value: Any) -> dt.time:
         # PyYAML reads an unquoted 8:00 as the base-60 integer 480.
         result = dt.time(value // 60, value % 60)
     if result is None:
-        raise _fail(what, f'"{key}" phải là giờ dạng HH:MM, ví dụ "08:00".')
+        raise cls.fail(f'"{cls.key(info.field_name)}" phải là giờ dạng HH:MM, ví dụ "08:00".')
     return result
-
-
-def _before_days(value: Any) -> tuple[int, ...]:
-    message = "phải là danh sách số ngày từ 1 đến 60."
-    if not isinstance(value, list | tuple):
-        raise _fail(_POLICY, f'"before_days" {message}')
-    days = [_int_in(_POLICY, "before_days", d, 1, 60, message) for d in value]
-    repeated = sorted({d for d in days if days.count(d) > 1})
-    if repeated:
-        listed = ", ".join(str(d) for d in repeated)
-        raise _fail(_POLICY, f'"before_days" có số ngày bị ghi lặp lại ({listed}).')
-    return tuple(sorted(days, reverse=True))
-
-
-def _quiet_hours(value: Any) -> QuietHours | None:
-    if value is None or isinstance(value, QuietHours):
-        return value
-    match = _RANGE.match(value) if isinstance(value, str) else None
-    start = _time_or_none(match[1]) if match else None
-    end = _time_or_none(match[2]) if match else None
-    if start is None or end is None:
-        raise _fail(
-            _POLICY,
-            '"quiet_hours" phải là khoảng giờ dạng HH:MM-HH:MM, ví dụ "21:00-07:00", '
-            "hoặc để trống (null).",
-        )
-    return QuietHours(start, end)
-
-
-def _mapping(what: str, data: Any, example: str) -> Mapping[str, Any]:
-    if data is None:
-        return {}
-    if not isinstance(data, Mapping):
-        raise PolicyError(f"{what} phải là một nhóm khóa: giá trị, ví dụ {example}.")
-    return data
-
-
-def _check_keys(what: str, data: Mapping[str, Any], known: Iterable[str]) -> None:
-    names = sorted(known)
-    for key in data:
-        if key not in names:
-            raise _fail(what, f'không có khóa "{key}"; chỉ nhận: {", ".join(names)}.')
 
 
 # --------------------------------------------------------------------------- policies
@@ -187,9 +141,11 @@ class QuietHours:
         for key in ("start", "end"):
             value = getattr(self, key)
             if not isinstance(value, dt.time) or value.tzinfo is not None:
-                raise _fail(_POLICY, '"quiet_hours" phải gồm hai giờ dạng HH:MM.')
+                raise ReminderPolicySpec.fail('"quiet_hours" phải gồm hai giờ dạng HH:MM.')
         if self.start == self.end:
-            raise _fail(_POLICY, '"quiet_hours": giờ bắt đầu và giờ kết thúc phải khác nhau.')
+            raise ReminderPolicySpec.fail(
+                '"quiet_hours": giờ bắt đầu và giờ kết thúc phải khác nhau.'
+            )
 
     def contains(self, t: dt.time) -> bool:
         """Tell whether the local time ``t`` is quiet (``start`` included, ``end`` excluded).
@@ -206,12 +162,19 @@ class QuietHours:
         return t >= self.start or t < self.end
 
 
+def _checked(policy: ReminderPolicy | DigestPolicy, spec: type[Section]) -> None:
+    """Validate a policy's values with its section, and store them normalised."""
+    values = {f.name: getattr(policy, f.name) for f in dataclasses.fields(policy)}
+    for name, value in spec.read(values).written().items():
+        object.__setattr__(policy, name, value)
+
+
 @dataclass(frozen=True, slots=True)
 class ReminderPolicy:
     """How and when units are reminded of one requirement's deadline.
 
-    Values are validated on construction (:class:`PolicyError`); ``before_days`` is stored
-    sorted from the farthest to the nearest day.
+    Values are validated on construction by :class:`ReminderPolicySpec` (:class:`PolicyError`);
+    ``before_days`` is stored sorted from the farthest to the nearest day.
 
     Attributes:
         enabled: False turns every reminder of the requirement off.
@@ -236,35 +199,7 @@ class ReminderPolicy:
     include_members: bool = False
 
     def __post_init__(self) -> None:
-        checked: dict[str, Any] = {
-            "enabled": _bool(_POLICY, "enabled", self.enabled),
-            "before_days": _before_days(self.before_days),
-            "on_due_day": _bool(_POLICY, "on_due_day", self.on_due_day),
-            "overdue_every_days": _int_in(
-                _POLICY,
-                "overdue_every_days",
-                self.overdue_every_days,
-                1,
-                30,
-                "phải là số ngày từ 1 đến 30.",
-            ),
-            "overdue_max": _int_in(
-                _POLICY,
-                "overdue_max",
-                self.overdue_max,
-                0,
-                20,
-                "phải là số lần từ 0 đến 20 (0 = không nhắc khi đã quá hạn).",
-            ),
-            "at": _time(_POLICY, "at", self.at),
-            "skip_non_working_days": _bool(
-                _POLICY, "skip_non_working_days", self.skip_non_working_days
-            ),
-            "quiet_hours": _quiet_hours(self.quiet_hours),
-            "include_members": _bool(_POLICY, "include_members", self.include_members),
-        }
-        for name, value in checked.items():
-            object.__setattr__(self, name, value)
+        _checked(self, ReminderPolicySpec)
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,13 +217,98 @@ class DigestPolicy:
     working_days_only: bool = True
 
     def __post_init__(self) -> None:
-        checked: dict[str, Any] = {
-            "enabled": _bool(_DIGEST, "enabled", self.enabled),
-            "at": _time(_DIGEST, "at", self.at),
-            "working_days_only": _bool(_DIGEST, "working_days_only", self.working_days_only),
-        }
-        for name, value in checked.items():
-            object.__setattr__(self, name, value)
+        _checked(self, DigestSpec)
+
+
+# --------------------------------------------------------------------------- settings
+
+
+class ReminderPolicySpec(Section):
+    """A reminder policy as written (``policy``, ``settings.reminders``); None: not written.
+
+    The keys are those of :class:`ReminderPolicy`, declared in the order messages list them.
+    """
+
+    TITLE = _POLICY
+    EXAMPLE = "{before_days: [7, 3, 1]}"
+    ERROR = PolicyError
+
+    at: dt.time | None = None
+    before_days: tuple[int, ...] | None = None
+    enabled: bool | None = None
+    include_members: bool | None = None
+    on_due_day: bool | None = None
+    overdue_every_days: int | None = None
+    overdue_max: int | None = None
+    quiet_hours: QuietHours | None = None
+    skip_non_working_days: bool | None = None
+
+    _flags = field_validator(
+        "enabled", "include_members", "on_due_day", "skip_non_working_days", mode="before"
+    )(_flag)
+    _at = field_validator("at", mode="before")(_time_of_day)
+
+    @field_validator("before_days", mode="before")
+    @classmethod
+    def _days_before(cls, value: Any) -> tuple[int, ...]:
+        rule = "phải là danh sách số ngày từ 1 đến 60."
+        if not isinstance(value, list | tuple):
+            raise cls.fail(f'"before_days" {rule}')
+        days = [cls.whole("before_days", d, 1, 60, rule) for d in value]
+        repeated = sorted({d for d in days if days.count(d) > 1})
+        if repeated:
+            listed = ", ".join(str(d) for d in repeated)
+            raise cls.fail(f'"before_days" có số ngày bị ghi lặp lại ({listed}).')
+        return tuple(sorted(days, reverse=True))
+
+    @field_validator("overdue_every_days", mode="before")
+    @classmethod
+    def _every(cls, value: Any) -> int:
+        return cls.whole("overdue_every_days", value, 1, 30, "phải là số ngày từ 1 đến 30.")
+
+    @field_validator("overdue_max", mode="before")
+    @classmethod
+    def _most(cls, value: Any) -> int:
+        rule = "phải là số lần từ 0 đến 20 (0 = không nhắc khi đã quá hạn)."
+        return cls.whole("overdue_max", value, 0, 20, rule)
+
+    @field_validator("quiet_hours", mode="before")
+    @classmethod
+    def _quiet(cls, value: Any) -> QuietHours | None:
+        if value is None or isinstance(value, QuietHours):
+            return value
+        match = _RANGE.match(value) if isinstance(value, str) else None
+        start = _time_or_none(match[1]) if match else None
+        end = _time_or_none(match[2]) if match else None
+        if start is None or end is None:
+            raise cls.fail(
+                '"quiet_hours" phải là khoảng giờ dạng HH:MM-HH:MM, ví dụ "21:00-07:00", '
+                "hoặc để trống (null)."
+            )
+        return QuietHours(start, end)
+
+    def over(self, base: ReminderPolicy) -> ReminderPolicy:
+        """Return ``base`` with the written keys changed."""
+        return dataclasses.replace(base, **self.written())
+
+
+class DigestSpec(Section):
+    """The digest settings as written (``settings.digest``); None: not written."""
+
+    TITLE = _DIGEST
+    EXAMPLE = '{enabled: true, at: "08:00"}'
+    ERROR = PolicyError
+
+    at: dt.time | None = None
+    enabled: bool | None = None
+    working_days_only: bool | None = None
+
+    _flags = field_validator("enabled", "working_days_only", mode="before")(_flag)
+    _at = field_validator("at", mode="before")(_time_of_day)
+
+    def policy(self) -> DigestPolicy:
+        """Return the digest policy: the written keys over the defaults."""
+        return DigestPolicy(**self.written())
 
 
 _DEFAULT_POLICY = ReminderPolicy()
@@ -312,9 +332,7 @@ def parse_policy(
         PolicyError: An unknown key, a value of the wrong type or out of range; the Vietnamese
             message names the key.
     """
-    mapping = _mapping(_POLICY, data, "{before_days: [7, 3, 1]}")
-    _check_keys(_POLICY, mapping, (f.name for f in dataclasses.fields(ReminderPolicy)))
-    return dataclasses.replace(defaults, **mapping)
+    return ReminderPolicySpec.read(data).over(defaults)
 
 
 def effective_policy(
@@ -323,8 +341,8 @@ def effective_policy(
     """Return a requirement's policy: the defaults < ``settings.reminders`` < its own policy.
 
     Args:
-        campaign_settings: The campaign's free settings; its ``reminders`` key, when present,
-            sets the campaign-wide policy.
+        campaign_settings: The campaign's settings; its ``reminders`` key, when present, sets
+            the campaign-wide policy.
         requirement_policy: The requirement's own ``policy``.
 
     Returns:
@@ -341,8 +359,8 @@ def parse_digest(campaign_settings: Mapping[str, Any] | None) -> DigestPolicy:
     """Read the digest settings from a campaign's ``settings.digest``.
 
     Args:
-        campaign_settings: The campaign's free settings; ``digest`` may hold ``enabled``,
-            ``at`` (``"HH:MM"``) and ``working_days_only``. Missing keys keep the defaults.
+        campaign_settings: The campaign's settings; ``digest`` may hold ``enabled``, ``at``
+            (``"HH:MM"``) and ``working_days_only``. Missing keys keep the defaults.
 
     Returns:
         The digest policy.
@@ -351,9 +369,7 @@ def parse_digest(campaign_settings: Mapping[str, Any] | None) -> DigestPolicy:
         PolicyError: An unknown key or an invalid value; the Vietnamese message names the key.
     """
     raw = campaign_settings.get("digest") if campaign_settings else None
-    mapping = _mapping(_DIGEST, raw, '{enabled: true, at: "08:00"}')
-    _check_keys(_DIGEST, mapping, (f.name for f in dataclasses.fields(DigestPolicy)))
-    return DigestPolicy(**mapping)
+    return DigestSpec.read(raw).policy()
 
 
 # --------------------------------------------------------------------------- working days

@@ -20,12 +20,12 @@ Until when the list can change
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from markupsafe import Markup
 
 from handlers.domain.delegate_rules import (
     ACTIVE,
@@ -39,8 +39,15 @@ from handlers.domain.delegate_rules import (
     parse_rules,
     summarize,
 )
+from handlers.domain.fields import (
+    DELEGATE_FIELDS,
+    field_by_key,
+    names_other_ethnicity,
+    next_field,
+)
 from handlers.domain.progress import applies, local_today
 from handlers.kernel import inputs
+from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx
 from handlers.kernel.errors import UserError
 from handlers.kernel.messages import Button, Reply
@@ -54,9 +61,22 @@ from storage.models import (
     Role,
     Unit,
 )
+from storage.repositories.delegates import DelegateRepository
 from storage.text import fold_text
 
-__all__ = ["ETHNIC_GROUPS", "FIELDS", "STATES", "begin", "canonical_ethnicity"]
+__all__ = [
+    "STATES",
+    "BackToList",
+    "Confirm",
+    "Menu",
+    "MenuAct",
+    "OtherEthnicity",
+    "PickDelegate",
+    "PickRound",
+    "State",
+    "Withdraw",
+    "begin",
+]
 
 
 class State(StrEnum):
@@ -70,43 +90,50 @@ class State(StrEnum):
     WITHDRAW_CONFIRM = "db.withdraw_confirm"
 
 
-GENDERS = {"nam": "Nam", "nu": "Nữ"}
-CATEGORIES = {
-    DelegateCategory.EXEMPLARY.value: "Điển hình",
-    DelegateCategory.GUEST.value: "Khách mời",
-}
+class PickRound(CallbackData, prefix="db.round"):
+    """The campaign whose list to open."""
 
-#: The 54 ethnic groups of Việt Nam, as the official list writes them. A typed name that folds
-#: to one of them (case, diacritics, spaces and hyphens aside) is stored in this spelling.
-ETHNIC_GROUPS: tuple[str, ...] = (
-    "Kinh", "Tày", "Thái", "Mường", "Khmer", "Hoa", "Nùng", "Mông", "Dao", "Gia Rai", "Ê Đê",
-    "Ba Na", "Sán Chay", "Chăm", "Cơ Ho", "Xơ Đăng", "Sán Dìu", "Hrê", "Ra Glai", "Mnông", "Thổ",
-    "Xtiêng", "Khơ Mú", "Bru-Vân Kiều", "Cơ Tu", "Giáy", "Tà Ôi", "Mạ", "Giẻ Triêng", "Co",
-    "Chơ Ro", "Xinh Mun", "Hà Nhì", "Chu Ru", "Lào", "La Chí", "Kháng", "Phù Lá", "La Hủ",
-    "La Ha", "Pà Thẻn", "Lự", "Ngái", "Chứt", "Lô Lô", "Mảng", "Cơ Lao", "Bố Y", "Cống", "Si La",
-    "Pu Péo", "Rơ Măm", "Brâu", "Ơ Đu",
-)  # fmt: skip
-_ETHNIC_SYNONYMS = {"hmong": "Mông", "meo": "Mông", "khome": "Khmer", "vankieu": "Bru-Vân Kiều"}
-_ETHNIC_LOOKUP = {
-    **{fold_text(name).replace(" ", ""): name for name in ETHNIC_GROUPS},
-    **_ETHNIC_SYNONYMS,
-}
-_OTHER_WORDS = {"khac", "dan toc khac", "khac go ten"}
+    campaign_id: int
 
 
-def canonical_ethnicity(text: str) -> str | None:
-    """Return the ethnic group ``text`` names, in its official spelling when it is known.
+class MenuAct(StrEnum):
+    """What the list's menu does."""
 
-    ``"muong"`` → ``"Mường"``, ``"H'Mông"`` → ``"Mông"``; an unknown but plausible name comes
-    back as typed with its words capitalised. None when ``text`` is not a plausible name.
-    """
-    words = " ".join(text.split())
-    if not 2 <= len(words) <= 50 or not all(ch.isalpha() or ch in " -'’" for ch in words):
-        return None
-    known = _ETHNIC_LOOKUP.get(fold_text(words).replace(" ", ""))
-    if known is not None:
-        return known
-    return " ".join(w[:1].upper() + w[1:] for w in words.split())
+    ADD = "add"
+    WITHDRAW = "withdraw"
+    DONE = "done"
+
+
+class Menu(CallbackData, prefix="db.menu"):
+    """A choice of the list's menu."""
+
+    act: MenuAct
+
+
+class OtherEthnicity(CallbackData, prefix="db.eth_other"):
+    """Another ethnic group than the offered one: its name is typed next."""
+
+
+class Confirm(CallbackData, prefix="db.confirm"):
+    """Save the delegate just described (``save``) or drop them."""
+
+    save: bool
+
+
+class PickDelegate(CallbackData, prefix="db.delegate"):
+    """The delegate to withdraw."""
+
+    delegate_id: int
+
+
+class BackToList(CallbackData, prefix="db.back"):
+    """Back to the list without withdrawing anyone."""
+
+
+class Withdraw(CallbackData, prefix="db.withdraw"):
+    """Withdraw the chosen delegate (``confirm``) or keep them."""
+
+    confirm: bool
 
 
 # --------------------------------------------------------------------------- the round
@@ -166,33 +193,12 @@ async def _round(ctx: Ctx, unit: Unit) -> _Round:
     raise UserError("no_delegate_round")
 
 
+def _repo(ctx: Ctx) -> DelegateRepository:
+    return DelegateRepository(ctx.session)
+
+
 async def _delegates(ctx: Ctx, campaign_id: int, unit_id: int) -> list[Delegate]:
-    rows = await ctx.session.scalars(
-        select(Delegate)
-        .where(
-            Delegate.campaign_id == campaign_id,
-            Delegate.unit_id == unit_id,
-            Delegate.status == ACTIVE,
-        )
-        .order_by(Delegate.id)
-    )
-    return list(rows)
-
-
-async def _campaign_total(ctx: Ctx, campaign_id: int) -> int:
-    total = await ctx.session.scalar(
-        select(func.count())
-        .select_from(Delegate)
-        .where(Delegate.campaign_id == campaign_id, Delegate.status == ACTIVE)
-    )
-    return int(total or 0)
-
-
-async def _lock_campaign(ctx: Ctx, campaign_id: int) -> None:
-    """Serialise changes to one campaign's lists, so two adds cannot both take the last seat."""
-    await ctx.session.execute(
-        select(Campaign.id).where(Campaign.id == campaign_id).with_for_update()
-    )
+    return await _repo(ctx).active_for_unit(campaign_id, unit_id)
 
 
 # --------------------------------------------------------------------------- who and where
@@ -251,15 +257,21 @@ async def begin(ctx: Ctx) -> list[Reply]:
 
 async def _ask_pick(ctx: Ctx) -> list[Reply]:
     rounds = await _rounds(ctx, _own_unit(ctx))
-    buttons = [Button(f"{r.campaign.code}", f"c:{r.campaign.id}") for r in rounds]
+    buttons = [
+        PickRound(campaign_id=r.campaign.id).button(
+            ctx.t("daibieu.round_label", campaign=r.campaign)
+        )
+        for r in rounds
+    ]
     return [ctx.reply("daibieu.ask_pick", buttons=buttons, rounds=rounds)]
 
 
 async def _pick(ctx: Ctx) -> list[Reply]:
     """Opens the chosen campaign's list."""
     unit = _own_unit(ctx)
+    picked = ctx.expect(PickRound)
     for found in await _rounds(ctx, unit):
-        if ctx.choice == f"c:{found.campaign.id}":
+        if found.campaign.id == picked.campaign_id:
             return await _open(ctx, found, unit)
     raise UserError("pick_one")
 
@@ -288,14 +300,14 @@ async def _view(
     ``office``: shown to the secretariat (who cannot change it, whatever the date).
     """
     delegates = await _delegates(ctx, found.campaign.id, unit.id)
-    total = await _campaign_total(ctx, found.campaign.id)
-    findings = check(found.rules, unit, delegates, campaign_total=total)
+    total = await _repo(ctx).count_active(found.campaign.id)
+    notes = check(found.rules, unit, delegates, campaign_total=total)
     buttons: list[Button] = []
     if editable:
-        buttons.append(Button("➕ Thêm đại biểu", "add"))
+        buttons.append(Menu(act=MenuAct.ADD).button(ctx.t("daibieu.add_label")))
         if delegates:
-            buttons.append(Button("🗑 Rút một đại biểu", "withdraw"))
-        buttons.append(Button("✅ Xong", "done"))
+            buttons.append(Menu(act=MenuAct.WITHDRAW).button(ctx.t("daibieu.withdraw_label")))
+        buttons.append(Menu(act=MenuAct.DONE).button(ctx.t("buttons.done")))
     return ctx.reply(
         "daibieu.list",
         buttons=buttons,
@@ -308,8 +320,7 @@ async def _view(
         office=office,
         delegates=delegates,
         s=summarize(found.rules, unit, delegates),
-        findings=findings,
-        genders=GENDERS,
+        notes=notes,
     )
 
 
@@ -321,14 +332,7 @@ async def _overview(ctx: Ctx) -> list[Reply]:
     units = await ctx.units.list_all()
     replies = []
     for found in rounds:
-        rows = await ctx.session.scalars(
-            select(Delegate).where(
-                Delegate.campaign_id == found.campaign.id, Delegate.status == ACTIVE
-            )
-        )
-        by_unit: dict[int, list[Delegate]] = {}
-        for row in rows:
-            by_unit.setdefault(row.unit_id, []).append(row)
+        by_unit = await _repo(ctx).active_by_unit(found.campaign.id)
         lines = []
         for unit in units:
             listed = by_unit.get(unit.id, [])
@@ -358,139 +362,55 @@ async def _prompt_menu(ctx: Ctx) -> list[Reply]:
 
 async def _menu(ctx: Ctx) -> list[Reply]:
     """Add, withdraw or finish."""
-    if ctx.choice == "done":
+    act = ctx.expect(Menu).act
+    if act is MenuAct.DONE:
         unit = _own_unit(ctx)
         found = await _round(ctx, unit)
         delegates = await _delegates(ctx, found.campaign.id, unit.id)
         ctx.end()
         s = summarize(found.rules, unit, delegates)
         return [ctx.reply("daibieu.done", unit=unit, s=s, due=found.due)]
-    if ctx.choice == "add":
+    if act is MenuAct.ADD:
         unit, found = await _editing(ctx)
         delegates = await _delegates(ctx, found.campaign.id, unit.id)
-        total = await _campaign_total(ctx, found.campaign.id)
-        _refuse_if_full(found.rules, unit, delegates, total)
-        ctx.goto(State.FIELD, field=FIELDS[0].key, values={})
+        total = await _repo(ctx).count_active(found.campaign.id)
+        _refuse_if_full(ctx, found.rules, unit, delegates, total)
+        ctx.goto(State.FIELD, field=DELEGATE_FIELDS[0].key, values={})
         return await _ask_field(ctx)
-    if ctx.choice == "withdraw":
-        unit, found = await _editing(ctx)
-        if not await _delegates(ctx, found.campaign.id, unit.id):
-            raise UserError("pick_one")
-        ctx.goto(State.WITHDRAW)
-        return await _ask_withdraw(ctx)
-    raise UserError("pick_one")
+    unit, found = await _editing(ctx)  # MenuAct.WITHDRAW
+    if not await _delegates(ctx, found.campaign.id, unit.id):
+        raise UserError("pick_one")
+    ctx.goto(State.WITHDRAW)
+    return await _ask_withdraw(ctx)
 
 
 def _refuse_if_full(
-    rules: DelegateRules, unit: Unit, delegates: Sequence[Delegate], total: int
+    ctx: Ctx, rules: DelegateRules, unit: Unit, delegates: Sequence[Delegate], total: int
 ) -> None:
     refusal: Finding | None = add_refusal(rules, unit, delegates, campaign_total=total)
     if refusal is not None:
-        raise UserError("delegate_refused", reason=refusal.message)
+        # Rendered (and escaped) here; Markup keeps the error text from escaping it again.
+        reason = Markup(ctx.t(f"delegate_findings.{refusal.key}", **refusal.params))
+        raise UserError("delegate_refused", reason=reason)
 
 
 # --------------------------------------------------------------------------- adding
 
 
-@dataclass(frozen=True, slots=True)
-class Field:
-    """One answer of the add wizard: how to read it and which buttons it offers."""
-
-    key: str
-    label: str
-    parse: Callable[[Ctx], Awaitable[Any]]
-    buttons: tuple[Button, ...] = ()
-
-
-async def _parse_name(ctx: Ctx) -> str:
-    return inputs.name(ctx)
-
-
-async def _parse_birth_year(ctx: Ctx) -> int | None:
-    if ctx.choice == "skip":
-        return None
-    if ctx.choice is not None:
-        raise UserError("pick_one")
-    campaign = await ctx.session.get_one(Campaign, ctx.data["campaign"])
-    return inputs.birth_year(ctx, local_today(ctx.now, campaign.timezone))
-
-
-async def _parse_gender(ctx: Ctx) -> str:
-    if ctx.choice and ctx.choice.startswith("g:") and ctx.choice[2:] in GENDERS:
-        return ctx.choice[2:]
-    raise UserError("pick_one")
+async def _ask_field(ctx: Ctx) -> list[Reply]:
+    field = field_by_key(DELEGATE_FIELDS, ctx.data["field"])
+    facts = await inputs.facts(ctx, ctx.data["campaign"])
+    buttons = inputs.field_buttons(ctx, field, facts)
+    if field.key == "ethnicity":
+        buttons.append(OtherEthnicity().button(ctx.t("daibieu.ethnicity_other_label")))
+    return [ctx.reply("daibieu.ask_field", buttons=buttons, field=field)]
 
 
 def _wants_other_ethnicity(ctx: Ctx) -> bool:
     """Whether the answer is "Khác" (pressed or typed): then the name is asked for."""
     if ctx.choice is not None:
-        return ctx.choice == "e:other"
-    return ctx.msg.file is None and fold_text(ctx.text) in _OTHER_WORDS
-
-
-async def _parse_ethnicity(ctx: Ctx) -> str:
-    if ctx.choice == "e:Kinh":
-        return "Kinh"
-    if ctx.choice is not None:
-        raise UserError("pick_one")
-    text = inputs.free_text(ctx, limit=50)
-    name = canonical_ethnicity(text)
-    if name is None:
-        raise UserError("ethnicity_invalid")
-    return name
-
-
-async def _parse_position(ctx: Ctx) -> str:
-    return inputs.free_text(ctx, limit=255)
-
-
-async def _parse_category(ctx: Ctx) -> str:
-    if ctx.choice and ctx.choice.startswith("c:") and ctx.choice[2:] in CATEGORIES:
-        return ctx.choice[2:]
-    raise UserError("pick_one")
-
-
-async def _parse_presidium(ctx: Ctx) -> bool:
-    if ctx.choice in ("p:yes", "p:no"):
-        return ctx.choice == "p:yes"
-    raise UserError("pick_one")
-
-
-FIELDS: Sequence[Field] = (
-    Field("name", "Họ và tên", _parse_name),
-    Field("birth_year", "Năm sinh", _parse_birth_year, (Button("⏭ Bỏ qua", "skip"),)),
-    Field(
-        "gender",
-        "Giới tính",
-        _parse_gender,
-        tuple(Button(label, f"g:{code}") for code, label in GENDERS.items()),
-    ),
-    Field(
-        "ethnicity",
-        "Dân tộc",
-        _parse_ethnicity,
-        (Button("Kinh", "e:Kinh"), Button("Khác: gõ tên", "e:other")),
-    ),
-    Field("position", "Chức vụ, nơi công tác", _parse_position),
-    Field(
-        "category",
-        "Thành phần",
-        _parse_category,
-        (Button("🏅 Điển hình", "c:dien_hinh"), Button("🤝 Khách mời", "c:khach_moi")),
-    ),
-    Field(
-        "presidium",
-        "Thuộc đoàn chủ tịch",
-        _parse_presidium,
-        (Button("Có", "p:yes"), Button("Không", "p:no")),
-    ),
-)
-FIELD_BY_KEY = {f.key: f for f in FIELDS}
-
-
-async def _ask_field(ctx: Ctx) -> list[Reply]:
-    field = FIELD_BY_KEY[ctx.data["field"]]
-    return [ctx.reply(f"daibieu.ask_{field.key}", buttons=field.buttons)]
+        return ctx.pressed(OtherEthnicity) is not None
+    return ctx.msg.file is None and names_other_ethnicity(ctx.text)
 
 
 async def _field(ctx: Ctx) -> list[Reply]:
@@ -498,63 +418,57 @@ async def _field(ctx: Ctx) -> list[Reply]:
     key = ctx.data["field"]
     if key == "ethnicity" and _wants_other_ethnicity(ctx):
         return [ctx.reply("daibieu.ask_ethnicity_other")]
-    value = await FIELD_BY_KEY[key].parse(ctx)
+    facts = await inputs.facts(ctx, ctx.data["campaign"])
+    value = inputs.read_field(ctx, field_by_key(DELEGATE_FIELDS, key), facts)
     ctx.data["values"] = {**ctx.data["values"], key: value}
-    keys = [f.key for f in FIELDS]
-    index = keys.index(key) + 1
-    if index < len(keys):
-        ctx.goto(State.FIELD, field=keys[index])
+    following = next_field(DELEGATE_FIELDS, key)
+    if following is not None:
+        ctx.goto(State.FIELD, field=following.key)
         return await _ask_field(ctx)
     ctx.goto(State.CONFIRM)
     return await _ask_confirm(ctx)
 
 
 async def _ask_confirm(ctx: Ctx) -> list[Reply]:
-    buttons = (Button("✅ Lưu đại biểu", "ok"), Button("❌ Hủy", "cancel"))
-    return [
-        ctx.reply(
-            "daibieu.ask_confirm",
-            buttons=buttons,
-            v=ctx.data["values"],
-            gender=GENDERS[ctx.data["values"]["gender"]],
-            category=CATEGORIES[ctx.data["values"]["category"]],
-        )
-    ]
+    buttons = (
+        Confirm(save=True).button(ctx.t("daibieu.save_label")),
+        Confirm(save=False).button(ctx.t("buttons.cancel")),
+    )
+    return [ctx.reply("daibieu.ask_confirm", buttons=buttons, v=ctx.data["values"])]
 
 
 async def _confirm(ctx: Ctx) -> list[Reply]:
     """Saves the delegate unless the list is full or the deadline passed."""
-    if ctx.choice == "cancel":
+    if not ctx.expect(Confirm).save:
         unit = _own_unit(ctx)
         found = await _round(ctx, unit)
         ctx.data.pop("values", None)
         ctx.data.pop("field", None)
         return await _open(ctx, found, unit, ctx.reply("daibieu.not_saved"))
-    if ctx.choice != "ok":
-        raise UserError("pick_one")
     person, _ = ctx.require_unit_head()
     unit, found = await _editing(ctx)
-    await _lock_campaign(ctx, found.campaign.id)
+    repo = _repo(ctx)
+    await repo.lock_campaign(found.campaign.id)
     delegates = await _delegates(ctx, found.campaign.id, unit.id)
-    _refuse_if_full(found.rules, unit, delegates, await _campaign_total(ctx, found.campaign.id))
+    _refuse_if_full(ctx, found.rules, unit, delegates, await repo.count_active(found.campaign.id))
     values = ctx.data["values"]
-    delegate = Delegate(
-        campaign_id=found.campaign.id,
-        unit_id=unit.id,
-        full_name=values["name"],
-        position=values["position"],
-        category=DelegateCategory(values["category"]),
-        gender=values["gender"],
-        ethnicity=values["ethnicity"],
-        birth_year=values["birth_year"],
-        in_presidium=values["presidium"],
-        status=ACTIVE,
-        created_by=person.id,
-        created_at=ctx.now,
-        updated_at=ctx.now,
+    delegate = await repo.add(
+        Delegate(
+            campaign_id=found.campaign.id,
+            unit_id=unit.id,
+            full_name=values["name"],
+            position=values["position"],
+            category=DelegateCategory(values["category"]),
+            gender=values["gender"],
+            ethnicity=values["ethnicity"],
+            birth_year=values["birth_year"],
+            in_presidium=values["presidium"],
+            status=ACTIVE,
+            created_by=person.id,
+            created_at=ctx.now,
+            updated_at=ctx.now,
+        )
     )
-    ctx.session.add(delegate)
-    await ctx.session.flush()
     ctx.audit(
         "delegate.add",
         "delegate",
@@ -565,7 +479,7 @@ async def _confirm(ctx: Ctx) -> list[Reply]:
     )
     ctx.data.pop("values", None)
     ctx.data.pop("field", None)
-    saved = ctx.reply("daibieu.saved", d=delegate, category=CATEGORIES[values["category"]])
+    saved = ctx.reply("daibieu.saved", d=delegate)
     return await _open(ctx, found, unit, saved)
 
 
@@ -576,13 +490,16 @@ async def _ask_withdraw(ctx: Ctx) -> list[Reply]:
     unit = _own_unit(ctx)
     found = await _round(ctx, unit)
     delegates = await _delegates(ctx, found.campaign.id, unit.id)
-    buttons = [Button(f"{i}. {d.full_name}", f"d:{d.id}") for i, d in enumerate(delegates, 1)]
-    buttons.append(Button("⬅️ Quay lại", "back"))
+    buttons = [
+        PickDelegate(delegate_id=d.id).button(ctx.t("daibieu.delegate_label", index=i, d=d))
+        for i, d in enumerate(delegates, 1)
+    ]
+    buttons.append(BackToList().button(ctx.t("buttons.back")))
     return [ctx.reply("daibieu.ask_withdraw", buttons=buttons)]
 
 
 async def _load_delegate(ctx: Ctx, unit: Unit, campaign_id: int, raw: Any) -> Delegate:
-    delegate = await ctx.session.get(Delegate, raw) if isinstance(raw, int) else None
+    delegate = await _repo(ctx).get(raw) if isinstance(raw, int) else None
     if delegate is None or delegate.status != ACTIVE or delegate.campaign_id != campaign_id:
         raise UserError("item_gone")
     if delegate.unit_id != unit.id:
@@ -593,30 +510,29 @@ async def _load_delegate(ctx: Ctx, unit: Unit, campaign_id: int, raw: Any) -> De
 async def _withdraw(ctx: Ctx) -> list[Reply]:
     """Asks to confirm withdrawing the chosen delegate (or goes back to the list)."""
     unit, found = await _editing(ctx)
-    if ctx.choice == "back":
+    if ctx.pressed(BackToList) is not None:
         return await _open(ctx, found, unit)
-    raw = ctx.choice[2:] if ctx.choice and ctx.choice.startswith("d:") else ""
-    if not raw.isdigit():
-        raise UserError("pick_one")
-    delegate = await _load_delegate(ctx, unit, found.campaign.id, int(raw))
+    picked = ctx.expect(PickDelegate)
+    delegate = await _load_delegate(ctx, unit, found.campaign.id, picked.delegate_id)
     ctx.goto(State.WITHDRAW_CONFIRM, delegate=delegate.id)
     return await _ask_withdraw_confirm(ctx)
 
 
 async def _ask_withdraw_confirm(ctx: Ctx) -> list[Reply]:
-    delegate = await ctx.session.get(Delegate, ctx.data.get("delegate") or 0)
-    buttons = (Button("🗑 Xác nhận rút", "yes"), Button("⬅️ Không rút", "no"))
+    delegate = await _repo(ctx).get(ctx.data.get("delegate") or 0)
+    buttons = (
+        Withdraw(confirm=True).button(ctx.t("buttons.withdraw_confirm")),
+        Withdraw(confirm=False).button(ctx.t("buttons.withdraw_keep")),
+    )
     return [ctx.reply("daibieu.ask_withdraw_confirm", buttons=buttons, d=delegate)]
 
 
 async def _withdraw_confirm(ctx: Ctx) -> list[Reply]:
     """Takes the delegate off the list (the row stays, marked withdrawn)."""
     unit, found = await _editing(ctx)
-    if ctx.choice == "no":
+    if not ctx.expect(Withdraw).confirm:
         return await _open(ctx, found, unit)
-    if ctx.choice != "yes":
-        raise UserError("pick_one")
-    await _lock_campaign(ctx, found.campaign.id)
+    await _repo(ctx).lock_campaign(found.campaign.id)
     delegate = await _load_delegate(ctx, unit, found.campaign.id, ctx.data.get("delegate"))
     delegate.status = WITHDRAWN
     delegate.updated_at = ctx.now

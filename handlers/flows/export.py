@@ -7,11 +7,10 @@ button); anyone else linked to a unit exports only that unit, and naming another
 
 from __future__ import annotations
 
-import html
 from enum import StrEnum
-from typing import Any
 
 from handlers.io.exports.tables import stamp
+from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx
 from handlers.kernel.errors import UserError
 from handlers.kernel.messages import Button, Reply
@@ -21,7 +20,18 @@ from handlers.queries.export_data import ExportFormat, ExportKind, Scope
 from handlers.services.exports import FORMATS, build_export
 from storage.models import Role
 
-__all__ = ["STATES", "begin"]
+__all__ = [
+    "STATES",
+    "Back",
+    "PickCampaign",
+    "PickFormat",
+    "PickKind",
+    "PickUnit",
+    "ScopeTo",
+    "State",
+    "Widen",
+    "begin",
+]
 
 
 class State(StrEnum):
@@ -33,9 +43,45 @@ class State(StrEnum):
     FORMAT = "xuat.format"
 
 
-def _label(ctx: Ctx, name: str, /, **params: Any) -> str:
-    """A template text as a plain button label."""
-    return html.unescape(ctx.t(f"xuat.{name}", **params))
+class PickCampaign(CallbackData, prefix="xuat.campaign"):
+    """An active campaign to export from."""
+
+    campaign_id: int
+
+
+class PickKind(CallbackData, prefix="xuat.kind"):
+    """What to export."""
+
+    kind: ExportKind
+
+
+class Widen(StrEnum):
+    """A change of scope (secretariat): one unit, or every unit."""
+
+    ONE_UNIT = "unit"
+    ALL_UNITS = "all"
+
+
+class ScopeTo(CallbackData, prefix="xuat.scope"):
+    """Change the scope of the export (secretariat)."""
+
+    to: Widen
+
+
+class PickUnit(CallbackData, prefix="xuat.unit"):
+    """The one unit to export (secretariat)."""
+
+    unit_id: int
+
+
+class PickFormat(CallbackData, prefix="xuat.format"):
+    """The file format."""
+
+    fmt: ExportFormat
+
+
+class Back(CallbackData, prefix="xuat.back"):
+    """Back to the choice of what to export."""
 
 
 def _secretariat(ctx: Ctx) -> bool:
@@ -43,7 +89,7 @@ def _secretariat(ctx: Ctx) -> bool:
 
 
 def _back(ctx: Ctx) -> Button:
-    return Button(_label(ctx, "back_label"), "back")
+    return Back().button(ctx.t("xuat.back_label"))
 
 
 async def begin(ctx: Ctx) -> list[Reply]:
@@ -73,18 +119,18 @@ async def begin(ctx: Ctx) -> list[Reply]:
 
 async def _ask_campaign(ctx: Ctx) -> list[Reply]:
     campaigns = await data.active_campaigns(ctx.session)
-    buttons = [Button(c.title[:60], f"c:{c.id}") for c in campaigns]
+    buttons = [PickCampaign(campaign_id=c.id).button(c.title[:60]) for c in campaigns]
     return [ctx.reply("xuat.ask_campaign", buttons=buttons)]
 
 
 async def _campaign(ctx: Ctx) -> list[Reply]:
     """Takes the campaign when more than one is active."""
     ctx.require_linked()
-    for campaign in await data.active_campaigns(ctx.session):
-        if ctx.choice == f"c:{campaign.id}":
-            ctx.goto(State.KIND, campaign_id=campaign.id)
-            return await _ask_kind(ctx)
-    raise UserError("pick_one")
+    picked = ctx.expect(PickCampaign).campaign_id
+    if picked not in {c.id for c in await data.active_campaigns(ctx.session)}:
+        raise UserError("pick_one")
+    ctx.goto(State.KIND, campaign_id=picked)
+    return await _ask_kind(ctx)
 
 
 async def _scope(ctx: Ctx) -> Scope:
@@ -106,12 +152,12 @@ async def _scope(ctx: Ctx) -> Scope:
 
 async def _ask_kind(ctx: Ctx) -> list[Reply]:
     scope = await _scope(ctx)
-    buttons = [Button(_label(ctx, "kind_label", kind=k.value), f"k:{k.value}") for k in ExportKind]
+    buttons = [PickKind(kind=k).button(ctx.t("xuat.kind_label", kind=k.value)) for k in ExportKind]
     secretariat = _secretariat(ctx)
     if secretariat and scope.unit is None:
-        buttons.append(Button(_label(ctx, "pick_unit_label"), "unit"))
+        buttons.append(ScopeTo(to=Widen.ONE_UNIT).button(ctx.t("xuat.pick_unit_label")))
     elif secretariat:
-        buttons.append(Button(_label(ctx, "all_units_label"), "all"))
+        buttons.append(ScopeTo(to=Widen.ALL_UNITS).button(ctx.t("xuat.all_units_label")))
     return [
         ctx.reply(
             "xuat.ask_kind",
@@ -126,34 +172,33 @@ async def _ask_kind(ctx: Ctx) -> list[Reply]:
 async def _kind(ctx: Ctx) -> list[Reply]:
     """Takes the kind of export, or a change of scope (secretariat)."""
     await _scope(ctx)
-    if _secretariat(ctx):
-        if ctx.choice == "unit":
+    widen = ctx.pressed(ScopeTo)
+    if widen is not None and _secretariat(ctx):
+        if widen.to is Widen.ONE_UNIT:
             ctx.goto(State.UNIT)
             return await _ask_unit(ctx)
-        if ctx.choice == "all":
-            ctx.goto(State.KIND, unit_id=None)
-            return await _ask_kind(ctx)
-    for kind in ExportKind:
-        if ctx.choice == f"k:{kind.value}":
-            ctx.goto(State.FORMAT, kind=kind.value)
-            return await _ask_format(ctx)
-    raise UserError("pick_one")
+        ctx.goto(State.KIND, unit_id=None)
+        return await _ask_kind(ctx)
+    kind = ctx.expect(PickKind).kind
+    ctx.goto(State.FORMAT, kind=kind.value)
+    return await _ask_format(ctx)
 
 
 async def _ask_unit(ctx: Ctx) -> list[Reply]:
     units = await ctx.units.list_all()
-    buttons = [Button(u.name, f"u:{u.id}") for u in units]
+    buttons = [PickUnit(unit_id=u.id).button(u.name) for u in units]
     return [ctx.reply("xuat.ask_unit", buttons=[*buttons, _back(ctx)])]
 
 
 async def _unit(ctx: Ctx) -> list[Reply]:
     """Takes the one unit to export (secretariat): a button, or a typed name or code."""
     ctx.require_secretariat()
-    if ctx.choice == "back":
+    if ctx.pressed(Back) is not None:
         ctx.goto(State.KIND)
         return await _ask_kind(ctx)
-    if ctx.choice and ctx.choice.startswith("u:") and ctx.choice[2:].isdigit():
-        unit = await ctx.units.get(int(ctx.choice[2:]))
+    picked = ctx.pressed(PickUnit)
+    if picked is not None:
+        unit = await ctx.units.get(picked.unit_id)
         if unit is not None:
             ctx.goto(State.KIND, unit_id=unit.id)
             return await _ask_kind(ctx)
@@ -167,7 +212,7 @@ async def _unit(ctx: Ctx) -> list[Reply]:
 async def _ask_format(ctx: Ctx) -> list[Reply]:
     kind = ExportKind(ctx.data["kind"])
     buttons = [
-        Button(_label(ctx, "format_label", fmt=f.value), f"f:{f.value}") for f in FORMATS[kind]
+        PickFormat(fmt=f).button(ctx.t("xuat.format_label", fmt=f.value)) for f in FORMATS[kind]
     ]
     return [ctx.reply("xuat.ask_format", buttons=[*buttons, _back(ctx)], kind=kind.value)]
 
@@ -175,14 +220,14 @@ async def _ask_format(ctx: Ctx) -> list[Reply]:
 async def _format(ctx: Ctx) -> list[Reply]:
     """Takes the format and sends the file."""
     scope = await _scope(ctx)
-    if ctx.choice == "back":
+    if ctx.pressed(Back) is not None:
         ctx.goto(State.KIND)
         return await _ask_kind(ctx)
     kind = ExportKind(ctx.data["kind"])
-    for fmt in FORMATS[kind]:
-        if ctx.choice == f"f:{fmt.value}":
-            return await _send(ctx, scope, kind, fmt)
-    raise UserError("pick_one")
+    fmt = ctx.expect(PickFormat).fmt
+    if fmt not in FORMATS[kind]:
+        raise UserError("pick_one")
+    return await _send(ctx, scope, kind, fmt)
 
 
 async def _send(ctx: Ctx, scope: Scope, kind: ExportKind, fmt: ExportFormat) -> list[Reply]:

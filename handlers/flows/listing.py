@@ -1,15 +1,24 @@
-"""/danhsach: the unit's submissions and nominations; edit and withdraw before the deadline."""
+"""/danhsach: the unit's submissions and nominations; edit and withdraw before the deadline.
+
+A nomination's answers are edited with the nomination wizard's fields and questions
+(:data:`handlers.domain.fields.NOMINATION_FIELDS`, ``decu.ask_field``); a submission is sent again
+by the ``/nop`` flow (:attr:`Entry.RESUBMIT`).
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
+from handlers.domain.fields import NOMINATION_FIELDS, field_by_key, nomination_fields
+from handlers.domain.items import Item, ItemKey, ItemKind, is_withdrawn
 from handlers.domain.progress import local_today
-from handlers.flows import nominate
+from handlers.kernel import inputs
+from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx
 from handlers.kernel.errors import UserError
 from handlers.kernel.messages import Button, Reply
 from handlers.kernel.states import Entry, StateSpec, StateTable
+from handlers.services.items import load_item
 from storage.models import (
     Campaign,
     Nomination,
@@ -21,7 +30,16 @@ from storage.models import (
     Unit,
 )
 
-__all__ = ["STATES", "begin"]
+__all__ = [
+    "STATES",
+    "EditField",
+    "ItemAct",
+    "OnItem",
+    "PickItem",
+    "State",
+    "Withdraw",
+    "begin",
+]
 
 
 class State(StrEnum):
@@ -34,7 +52,38 @@ class State(StrEnum):
     WITHDRAW = "ds.withdraw"
 
 
-Item = Submission | Nomination
+class PickItem(CallbackData, prefix="ds.item"):
+    """A listed item chosen."""
+
+    kind: ItemKind
+    item_id: int
+
+
+class ItemAct(StrEnum):
+    """What can be done to the shown item."""
+
+    EDIT = "edit"
+    RESUBMIT = "resubmit"
+    WITHDRAW = "withdraw"
+    BACK = "back"
+
+
+class OnItem(CallbackData, prefix="ds.act"):
+    """An action on the shown item."""
+
+    act: ItemAct
+
+
+class EditField(CallbackData, prefix="ds.field"):
+    """The nomination field to change."""
+
+    key: str
+
+
+class Withdraw(CallbackData, prefix="ds.withdraw"):
+    """Withdraw the item (``confirm``) or keep it."""
+
+    confirm: bool
 
 
 def _unit(ctx: Ctx) -> Unit:
@@ -44,7 +93,8 @@ def _unit(ctx: Ctx) -> Unit:
     return ctx.unit
 
 
-async def _items(ctx: Ctx) -> list[tuple[Item, Requirement | None]]:
+async def _items(ctx: Ctx) -> tuple[list[tuple[Item, Requirement | None]], str | None]:
+    """The unit's current items with their requirements, and the timezone to show them in."""
     unit = _unit(ctx)
     campaigns = await ctx.campaigns.get_active()
     reqs = {r.id: r for c in campaigns for r in await ctx.campaigns.requirements_for(c.id)}
@@ -54,11 +104,13 @@ async def _items(ctx: Ctx) -> list[tuple[Item, Requirement | None]]:
         (s, reqs[s.requirement_id]) for s in subs if s.status is not SubmissionStatus.WITHDRAWN
     ]
     items.extend((n, reqs.get(n.requirement_id or 0)) for n in noms)
-    return items
+    return items, campaigns[0].timezone if campaigns else None
 
 
-def _key(item: Item) -> str:
-    return f"{'s' if isinstance(item, Submission) else 'n'}:{item.id}"
+def _pick_button(ctx: Ctx, item: Item, req: Requirement | None) -> Button:
+    key = ItemKey.of(item)
+    label = ctx.t("danhsach.item_label", it=item, req=req)
+    return PickItem(kind=key.kind, item_id=key.id).button(label)
 
 
 async def begin(ctx: Ctx) -> list[Reply]:
@@ -70,77 +122,66 @@ async def begin(ctx: Ctx) -> list[Reply]:
 
 async def _ask_pick(ctx: Ctx) -> list[Reply]:
     unit = _unit(ctx)
-    items = await _items(ctx)
+    items, tz = await _items(ctx)
     can_act = ctx.person is not None and ctx.person.role is Role.UNIT_HEAD
     if not items or not can_act:
         ctx.end()
-    buttons = [Button(ctx.t("danhsach.item_label", it=it, req=req), _key(it)) for it, req in items]
+    buttons = [_pick_button(ctx, it, req) for it, req in items] if can_act else []
     return [
-        ctx.reply(
-            "danhsach.list",
-            buttons=buttons if can_act else (),
-            unit=unit,
-            items=items,
-            can_act=can_act,
-        )
+        ctx.reply("danhsach.list", buttons=buttons, unit=unit, items=items, can_act=can_act, tz=tz)
     ]
 
 
-async def _load_item(ctx: Ctx, key: str) -> tuple[Item, Requirement | None]:
-    """Return the item behind ``key`` if it belongs to the acting unit."""
+async def _load_item(ctx: Ctx) -> tuple[Item, Requirement | None, Campaign]:
+    """The item of the conversation with its requirement and campaign, if the unit's own."""
     _, unit = ctx.require_unit_head()
-    kind, _, raw = key.partition(":")
-    item: Item | None = None
-    if raw.isdigit():
-        if kind == "s":
-            item = await ctx.submissions.get(int(raw))
-        elif kind == "n":
-            item = await ctx.nominations.get(int(raw))
+    item = await load_item(ctx.session, ItemKey.parse(ctx.data.get("item")))
     if item is None:
         raise UserError("item_gone")
     if item.unit_id != unit.id:
         raise UserError("not_your_unit")
-    if item.status in (SubmissionStatus.WITHDRAWN, NominationStatus.WITHDRAWN):
+    if is_withdrawn(item):
         raise UserError("item_gone")
-    req_id = item.requirement_id
-    req = await ctx.session.get(Requirement, req_id) if req_id is not None else None
-    return item, req
+    req = await ctx.campaigns.requirement(item.requirement_id) if item.requirement_id else None
+    campaign_id = item.campaign_id if isinstance(item, Nomination) else req and req.campaign_id
+    campaign = await ctx.campaigns.get(campaign_id) if campaign_id else None
+    if campaign is None:
+        raise UserError("item_gone")
+    return item, req, campaign
 
 
-async def _editable(ctx: Ctx, item: Item, req: Requirement | None) -> None:
+def _editable(ctx: Ctx, item: Item, req: Requirement | None, campaign: Campaign) -> None:
     """Refuse changes to accepted items and after the deadline."""
     if item.status in (SubmissionStatus.ACCEPTED, NominationStatus.ACCEPTED):
         raise UserError("item_locked")
-    if req is not None:
-        campaign = await ctx.session.get_one(Campaign, req.campaign_id)
-        if local_today(ctx.now, campaign.timezone) > req.due_date:
-            raise UserError("deadline_passed", title=req.title, due=req.due_date)
+    if req is not None and local_today(ctx.now, campaign.timezone) > req.due_date:
+        raise UserError("deadline_passed", title=req.title, due=req.due_date)
 
 
 async def _pick(ctx: Ctx) -> list[Reply]:
     """Shows the chosen item with what can be done to it."""
-    if not ctx.choice:
-        raise UserError("pick_one")
-    await _load_item(ctx, ctx.choice)
-    ctx.goto(State.ITEM, item=ctx.choice)
+    picked = ctx.expect(PickItem)
+    ctx.data["item"] = ItemKey(picked.kind, picked.item_id).pack()
+    await _load_item(ctx)
+    ctx.goto(State.ITEM)
     return await _show_item(ctx)
 
 
 async def _show_item(ctx: Ctx) -> list[Reply]:
-    item, req = await _load_item(ctx, ctx.data["item"])
+    item, req, campaign = await _load_item(ctx)
     try:
-        await _editable(ctx, item, req)
+        _editable(ctx, item, req, campaign)
         open_ = True
     except UserError:
         open_ = False
     buttons: list[Button] = []
     if open_ and isinstance(item, Nomination):
-        buttons.append(Button("✏️ Sửa", "edit"))
+        buttons.append(OnItem(act=ItemAct.EDIT).button(ctx.t("buttons.edit")))
     if isinstance(item, Submission) and item.status is not SubmissionStatus.ACCEPTED:
-        buttons.append(Button("🔁 Nộp bản mới", "resubmit"))
+        buttons.append(OnItem(act=ItemAct.RESUBMIT).button(ctx.t("danhsach.resubmit_label")))
     if open_:
-        buttons.append(Button("🗑 Rút", "withdraw"))
-    buttons.append(Button("⬅️ Quay lại danh sách", "back"))
+        buttons.append(OnItem(act=ItemAct.WITHDRAW).button(ctx.t("buttons.withdraw")))
+    buttons.append(OnItem(act=ItemAct.BACK).button(ctx.t("danhsach.back_label")))
     history = (
         await ctx.submissions.history(item.unit_id, item.requirement_id, item.part)
         if isinstance(item, Submission)
@@ -155,39 +196,44 @@ async def _show_item(ctx: Ctx) -> list[Reply]:
             open=open_,
             history=history,
             is_nomination=isinstance(item, Nomination),
+            tz=campaign.timezone,
         )
     ]
 
 
 async def _item(ctx: Ctx) -> list[Reply]:
     """Acts on the shown item: edit, resubmit, withdraw or back."""
-    item, req = await _load_item(ctx, ctx.data["item"])
-    if ctx.choice == "back":
+    item, req, campaign = await _load_item(ctx)
+    act = ctx.expect(OnItem).act
+    if act is ItemAct.BACK:
         ctx.goto(State.PICK)
         return await _ask_pick(ctx)
-    if ctx.choice == "resubmit" and isinstance(item, Submission):
+    if act is ItemAct.RESUBMIT and isinstance(item, Submission):
         return await ctx.enter(Entry.RESUBMIT, req=item.requirement_id, part=item.part)
-    if ctx.choice == "withdraw":
-        await _editable(ctx, item, req)
+    if act is ItemAct.WITHDRAW:
+        _editable(ctx, item, req, campaign)
         ctx.goto(State.WITHDRAW)
         return await _ask_withdraw(ctx)
-    if ctx.choice == "edit" and isinstance(item, Nomination):
-        await _editable(ctx, item, req)
+    if act is ItemAct.EDIT and isinstance(item, Nomination):
+        _editable(ctx, item, req, campaign)
         ctx.goto(State.EDIT_FIELD, subject=item.subject.value, campaign=item.campaign_id)
         return await _ask_edit_field(ctx)
     raise UserError("pick_one")
 
 
 async def _ask_edit_field(ctx: Ctx) -> list[Reply]:
-    fields = nominate.fields_for(ctx.data["subject"])
-    buttons = [Button(f.label, f"f:{f.key}") for f in fields]
+    buttons = [
+        EditField(key=f.key).button(ctx.t("fields.label", name=f.label))
+        for f in nomination_fields(ctx.data["subject"])
+    ]
     return [ctx.reply("danhsach.ask_edit_field", buttons=buttons)]
 
 
 def _current(item: Nomination, key: str) -> str | int | None:
-    values = {
+    """The nomination's value of field ``key``, as its question shows it."""
+    values: dict[str, str | int | None] = {
         "name": item.full_name,
-        "gender": nominate.GENDERS.get(item.gender or "", None),
+        "gender": item.gender,
         "birth_year": item.birth_year,
         "position": item.position,
         "award": item.award_name,
@@ -198,60 +244,68 @@ def _current(item: Nomination, key: str) -> str | int | None:
 
 async def _edit_field(ctx: Ctx) -> list[Reply]:
     """Stores which field to change and asks for its new value."""
-    item, _ = await _load_item(ctx, ctx.data["item"])
-    keys = {f"f:{f.key}": f.key for f in nominate.fields_for(ctx.data["subject"])}
-    if ctx.choice not in keys or not isinstance(item, Nomination):
+    item, _, _ = await _load_item(ctx)
+    key = ctx.expect(EditField).key
+    if key not in {f.key for f in nomination_fields(ctx.data["subject"])}:
         raise UserError("pick_one")
-    key = keys[ctx.choice]
+    if not isinstance(item, Nomination):
+        raise UserError("pick_one")
     ctx.goto(State.EDIT_VALUE, field=key, current=_current(item, key))
-    return await nominate.ask_field(ctx, key)
+    return await _ask_edit_value(ctx)
 
 
-async def _prompt_edit_value(ctx: Ctx) -> list[Reply]:
-    return await nominate.ask_field(ctx, ctx.data["field"])
+async def _ask_edit_value(ctx: Ctx) -> list[Reply]:
+    field = field_by_key(NOMINATION_FIELDS, ctx.data["field"])
+    facts = await inputs.facts(ctx, ctx.data["campaign"], ctx.data["subject"])
+    current = ctx.data.get("current")
+    reply = inputs.ask_field(
+        ctx, "decu.ask_field", field, facts, subject=ctx.data["subject"], current=current
+    )
+    return [reply]
 
 
 async def _edit_value(ctx: Ctx) -> list[Reply]:
     """Saves the new value (the nomination's revision goes up)."""
-    item, req = await _load_item(ctx, ctx.data["item"])
+    item, req, campaign = await _load_item(ctx)
     assert isinstance(item, Nomination)
-    await _editable(ctx, item, req)
-    key = ctx.data["field"]
-    value = await nominate.FIELD_BY_KEY[key].parse(ctx)
-    old = _current(item, key)
-    if key == "name":
+    _editable(ctx, item, req, campaign)
+    field = field_by_key(NOMINATION_FIELDS, ctx.data["field"])
+    facts = await inputs.facts(ctx, item.campaign_id, item.subject.value)
+    value = inputs.read_field(ctx, field, facts)
+    old = _current(item, field.key)
+    if field.key == "name":
         item.full_name = value
-    elif key == "award":
-        forms = await ctx.campaigns.award_forms_for(item.campaign_id)
+    elif field.key == "award":
         item.award_code = value
-        item.award_name = next(f.name for f in forms if f.code == value)
+        item.award_name = facts.awards[value]
     else:
-        setattr(item, key, value)
+        setattr(item, field.key, value)
     item.revision += 1
     item.updated_at = ctx.now
     if item.status is NominationStatus.RETURNED:  # corrected: back to the review queue
         item.status = NominationStatus.SUBMITTED
-    ctx.audit("nomination.edit", "nomination", item.id, field=key, old=old, new=value)
+    ctx.audit("nomination.edit", "nomination", item.id, field=field.key, old=old, new=value)
     ctx.end()
-    label = nominate.FIELD_BY_KEY[key].label
-    return [ctx.reply("danhsach.edited", it=item, label=label, value=_current(item, key))]
+    current = _current(item, field.key)
+    return [ctx.reply("danhsach.edited", it=item, field=field, value=current)]
 
 
 async def _ask_withdraw(ctx: Ctx) -> list[Reply]:
-    item, req = await _load_item(ctx, ctx.data["item"])
-    buttons = (Button("🗑 Xác nhận rút", "yes"), Button("⬅️ Không rút", "no"))
+    item, req, _ = await _load_item(ctx)
+    buttons = (
+        Withdraw(confirm=True).button(ctx.t("buttons.withdraw_confirm")),
+        Withdraw(confirm=False).button(ctx.t("buttons.withdraw_keep")),
+    )
     return [ctx.reply("danhsach.ask_withdraw", buttons=buttons, it=item, req=req)]
 
 
 async def _withdraw(ctx: Ctx) -> list[Reply]:
     """Withdraws the item (kept in history, no longer counted)."""
-    item, req = await _load_item(ctx, ctx.data["item"])
-    if ctx.choice == "no":
+    item, req, campaign = await _load_item(ctx)
+    if not ctx.expect(Withdraw).confirm:
         ctx.goto(State.ITEM)
         return await _show_item(ctx)
-    if ctx.choice != "yes":
-        raise UserError("pick_one")
-    await _editable(ctx, item, req)
+    _editable(ctx, item, req, campaign)
     if isinstance(item, Nomination):
         item.status = NominationStatus.WITHDRAWN
         item.updated_at = ctx.now
@@ -267,6 +321,6 @@ STATES: StateTable = {
     State.PICK: StateSpec(_pick, _ask_pick),
     State.ITEM: StateSpec(_item, _show_item),
     State.EDIT_FIELD: StateSpec(_edit_field, _ask_edit_field),
-    State.EDIT_VALUE: StateSpec(_edit_value, _prompt_edit_value),
+    State.EDIT_VALUE: StateSpec(_edit_value, _ask_edit_value),
     State.WITHDRAW: StateSpec(_withdraw, _ask_withdraw),
 }

@@ -3,52 +3,69 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 
+from handlers.kernel.callbacks import Command
 from handlers.kernel.context import IDLE, Ctx
 from handlers.kernel.errors import UserError
 from handlers.kernel.messages import Button, Reply
-from handlers.services.invites import normalize_code
+from handlers.services.invites import normalize_invite_code
 from storage.models import ChatAccount, Person, Role
 
 __all__ = ["cancel", "help_", "menu_buttons", "menu_command", "start"]
 
-_MENUS: dict[Role, tuple[Button, ...]] = {
+#: Each role's main menu: the command a button runs and the macro of its label in onboarding.j2.
+_MENUS: dict[Role, tuple[tuple[str, str], ...]] = {
     Role.SECRETARIAT: (
-        Button("📊 Tình hình", "cmd:tinhhinh"),
-        Button("⏰ Ai chưa nộp?", "cmd:chuanop"),
-        Button("📣 Thông báo", "cmd:thongbao"),
-        Button("✅ Duyệt", "cmd:duyet"),
-        Button("❓ Trợ giúp", "cmd:trogiup"),
+        ("tinhhinh", "menu_status"),
+        ("chuanop", "menu_late"),
+        ("thongbao", "menu_broadcast"),
+        ("duyet", "menu_review"),
+        ("trogiup", "menu_help"),
     ),
     Role.UNIT_HEAD: (
-        Button("📤 Nộp báo cáo", "cmd:nop"),
-        Button("🏅 Đề cử", "cmd:decu"),
-        Button("📋 Danh sách đã gửi", "cmd:danhsach"),
-        Button("👥 Đại biểu", "cmd:daibieu"),
-        Button("📊 Tình hình", "cmd:tinhhinh"),
+        ("nop", "menu_submit"),
+        ("decu", "menu_nominate"),
+        ("danhsach", "menu_sent"),
+        ("daibieu", "menu_delegates"),
+        ("tinhhinh", "menu_status"),
     ),
     Role.UNIT_MEMBER: (
-        Button("📊 Tình hình", "cmd:tinhhinh"),
-        Button("📋 Danh sách", "cmd:danhsach"),
+        ("tinhhinh", "menu_status"),
+        ("danhsach", "menu_list"),
     ),
 }
-#: Every menu label → its command: a persistent keyboard sends the label back as text.
-_MENU_LABELS = {b.label: b.data for menu in _MENUS.values() for b in menu}
+#: Every menu entry of every role, once: a persistent keyboard sends a label back as text.
+_ALL_ENTRIES = tuple(dict.fromkeys(entry for menu in _MENUS.values() for entry in menu))
 
 
-def menu_buttons(person: Person | None) -> tuple[Button, ...]:
+def _menu_label(ctx: Ctx, macro: str) -> str:
+    return ctx.t(f"onboarding.{macro}")
+
+
+def menu_buttons(ctx: Ctx, person: Person | None) -> tuple[Button, ...]:
     """The main menu for a person's role (commands as buttons)."""
-    return () if person is None else _MENUS[person.role]
+    if person is None:
+        return ()
+    return tuple(
+        Command(name=name).button(_menu_label(ctx, macro)) for name, macro in _MENUS[person.role]
+    )
 
 
-def menu_command(text: str) -> str | None:
-    """The ``cmd:…`` data of a main-menu label typed or tapped as text, if it is one."""
-    return _MENU_LABELS.get(text.strip())
+def menu_command(ctx: Ctx, text: str) -> str | None:
+    """The packed :class:`Command` of a main-menu label typed or tapped as text, if it is one."""
+    typed = text.strip()
+    if not typed:
+        return None
+    for name, macro in _ALL_ENTRIES:
+        if html.unescape(_menu_label(ctx, macro)) == typed:
+            return Command(name=name).pack()
+    return None
 
 
 async def start(ctx: Ctx) -> list[Reply]:
     """Links the account with an invite code, or greets someone already linked."""
-    code = normalize_code(ctx.data.get("args", ""))
+    code = normalize_invite_code(ctx.data.get("args", ""))
     if ctx.person is not None:
         ctx.end()
         return [_help(ctx, "onboarding.already_linked")]
@@ -62,7 +79,11 @@ async def start(ctx: Ctx) -> list[Reply]:
     if invite.expires_at <= ctx.now:
         raise UserError("invite_expired")
     msg = ctx.msg
-    name = invite.full_name or msg.display_name or f"Người dùng {msg.user_id}"
+    name = (
+        invite.full_name
+        or msg.display_name
+        or html.unescape(ctx.t("onboarding.default_name", user_id=msg.user_id))
+    )
     person = await ctx.people.add_person(
         Person(full_name=name, role=invite.role, unit_id=invite.unit_id, created_at=ctx.now)
     )
@@ -101,7 +122,7 @@ async def cancel(ctx: Ctx) -> list[Reply]:
     ctx.end()
     if ctx.person is None:
         return [ctx.reply("onboarding.cancelled", busy=was_busy)]
-    reply = ctx.reply("onboarding.cancelled", buttons=menu_buttons(ctx.person), busy=was_busy)
+    reply = ctx.reply("onboarding.cancelled", buttons=menu_buttons(ctx, ctx.person), busy=was_busy)
     return [dataclasses.replace(reply, is_menu=True)]
 
 
@@ -110,7 +131,7 @@ def _help(ctx: Ctx, name: str) -> Reply:
     assert person is not None
     reply = ctx.reply(
         name,
-        buttons=menu_buttons(person),
+        buttons=menu_buttons(ctx, person),
         name=person.full_name,
         role=person.role.value,
         unit=ctx.unit.name if ctx.unit else None,

@@ -23,6 +23,7 @@ from typing import Any
 from handlers.domain.progress import RequirementProgress
 from handlers.domain.vocab import UNIT_KINDS, unit_kind_from_text
 from handlers.io.chart import progress_chart
+from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx
 from handlers.kernel.errors import UserError
 from handlers.kernel.messages import Button, OutgoingFile, Reply
@@ -38,10 +39,24 @@ from handlers.queries.stats import (
     missing_units,
     nomination_stats,
 )
-from storage.models import Role, Unit
+from storage.models import Campaign, Role, Unit
 from storage.text import fold_text
 
-__all__ = ["CHUANOP_LIMIT", "STATES", "late", "parse_filter", "status"]
+__all__ = [
+    "CHUANOP_LIMIT",
+    "STATES",
+    "Action",
+    "Back",
+    "Do",
+    "PickOption",
+    "PickUnit",
+    "Show",
+    "State",
+    "View",
+    "late",
+    "parse_filter",
+    "status",
+]
 
 
 class State(StrEnum):
@@ -58,15 +73,50 @@ CHUANOP_LIMIT = 40
 OVERDUE_NAMED = 3
 RECENT_SHOWN = 5
 
-_OVERVIEW, _NOMINATIONS = "overview", "noms"
 
-_BUTTON_UNITS = Button("🔎 Xem một đơn vị", "units")
-_BUTTON_BLOCK = Button("🏢 Lọc theo khối/cụm", "f:block")
-_BUTTON_KIND = Button("🏷 Lọc theo loại đơn vị", "f:kind")
-_BUTTON_NOMS = Button("🏅 Số liệu đề cử", "v:noms")
-_BUTTON_OVERVIEW = Button("📊 Tình hình nộp", "v:overview")
-_BUTTON_CLEAR = Button("✖️ Bỏ lọc", "f:clear")
-_BUTTON_BACK = Button("↩️ Quay lại", "back")
+class View(StrEnum):
+    """What the secretariat is looking at: the submissions or the nomination figures."""
+
+    OVERVIEW = "overview"
+    NOMINATIONS = "noms"
+
+
+class Action(StrEnum):
+    """A follow-up under a view: drill into a unit, filter, or clear the filter."""
+
+    UNITS = "units"
+    BLOCK = "block"
+    KIND = "kind"
+    CLEAR = "clear"
+
+
+class Do(CallbackData, prefix="status.do"):
+    """A follow-up button under the overview or the nomination figures."""
+
+    action: Action
+
+
+class Show(CallbackData, prefix="status.view"):
+    """Switch to another view, keeping the filter."""
+
+    view: View
+
+
+class PickUnit(CallbackData, prefix="status.unit"):
+    """A unit whose checklist to show."""
+
+    unit_id: int
+
+
+class PickOption(CallbackData, prefix="status.opt"):
+    """A block or a unit kind to filter by, by its index among those offered."""
+
+    index: int
+
+
+class Back(CallbackData, prefix="status.back"):
+    """Back to the view without changing the filter."""
+
 
 # "khoi:…", "khối:…", "cum:…", "cụm:…", "loai:…", "loại:…" in the arguments of a command.
 _FILTER_KEY = re.compile(r"(kh[oố]i|c[uụ]m|lo[aạ]i)\s*:", re.IGNORECASE)
@@ -144,10 +194,9 @@ def _match_kind(text: str, options: Sequence[FilterOption]) -> str | None:
     return partial[0] if len(partial) == 1 else None
 
 
-def _filter_label(ctx: Ctx, flt: _Filter) -> str:
-    return ctx.t(
-        "status.filter_label", block=flt.block, kind=UNIT_KINDS.get(flt.kind or "", flt.kind)
-    )
+def _filter_params(flt: _Filter) -> dict[str, Any]:
+    """The filter as the templates show it (``block``, ``kind``: the kind's label)."""
+    return {"block": flt.block, "kind": UNIT_KINDS.get(flt.kind or "", flt.kind)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,27 +240,43 @@ def _unknown_reply(ctx: Ctx, unknown: _Unknown, *, listed: bool) -> Reply:
 # ---------------------------------------------------------------------------------------------
 
 
-async def _progress(ctx: Ctx, unit: Unit | None) -> list[RequirementProgress]:
-    """Progress over every active campaign, for one unit or all."""
+def _tz(campaigns: Sequence[Campaign]) -> str | None:
+    """The zone the texts show times in: the (first) active campaign's."""
+    return campaigns[0].timezone if campaigns else None
+
+
+async def _unit_progress(ctx: Ctx, unit: Unit) -> tuple[list[RequirementProgress], str | None]:
+    """One unit's progress over every active campaign, and the zone to show its times in."""
+    campaigns = await ctx.campaigns.get_active()
     result: list[RequirementProgress] = []
-    for campaign in await ctx.campaigns.get_active():
-        result.extend(
-            await campaign_progress(ctx.session, campaign, ctx.now, [unit] if unit else None)
-        )
-    return result
+    for campaign in campaigns:
+        result.extend(await campaign_progress(ctx.session, campaign, ctx.now, [unit]))
+    return result, _tz(campaigns)
 
 
 async def _unit_checklist(ctx: Ctx, unit: Unit) -> Reply:
-    progress = [p for p in await _progress(ctx, unit) if p.marks]
-    return ctx.reply("status.checklist", unit=unit, items=[(p, p.marks[0]) for p in progress])
+    progress, tz = await _unit_progress(ctx, unit)
+    items = [(p, p.marks[0]) for p in progress if p.marks]
+    return ctx.reply("status.checklist", unit=unit, items=items, tz=tz)
 
 
-def _menu(flt: _Filter, view: str) -> list[Button]:
-    buttons = [_BUTTON_UNITS, _BUTTON_BLOCK, _BUTTON_KIND]
-    buttons.append(_BUTTON_NOMS if view == _OVERVIEW else _BUTTON_OVERVIEW)
+def _menu(ctx: Ctx, flt: _Filter, view: View) -> list[Button]:
+    buttons = [
+        Do(action=Action.UNITS).button(ctx.t("status.btn_units")),
+        Do(action=Action.BLOCK).button(ctx.t("status.btn_block")),
+        Do(action=Action.KIND).button(ctx.t("status.btn_kind")),
+    ]
+    if view is View.OVERVIEW:
+        buttons.append(Show(view=View.NOMINATIONS).button(ctx.t("status.btn_nominations")))
+    else:
+        buttons.append(Show(view=View.OVERVIEW).button(ctx.t("status.btn_overview")))
     if flt.active:
-        buttons.append(_BUTTON_CLEAR)
+        buttons.append(Do(action=Action.CLEAR).button(ctx.t("status.btn_clear")))
     return buttons
+
+
+def _back(ctx: Ctx) -> Button:
+    return Back().button(ctx.t("status.btn_back"))
 
 
 async def _charts(items: Sequence[CampaignStatus], subtitle: str | None) -> list[Reply]:
@@ -243,16 +308,18 @@ async def _overview(ctx: Ctx, flt: _Filter, *, buttons: bool) -> list[Reply]:
         )
         for campaign in campaigns
     ]
-    label = _filter_label(ctx, flt) if flt.active else ""
     text = ctx.reply(
         "status.overview",
-        buttons=_menu(flt, _OVERVIEW) if buttons else (),
+        buttons=_menu(ctx, flt, View.OVERVIEW) if buttons else (),
         items=items,
         now=ctx.now,
-        filter_label=label,
         hint=buttons,
+        tz=_tz(campaigns),
+        **_filter_params(flt),
     )
-    subtitle = "Đang lọc: " + html.unescape(label) if label else None  # the chart is no HTML
+    subtitle = None
+    if flt.active:  # the chart is no HTML
+        subtitle = html.unescape(ctx.t("status.chart_subtitle", **_filter_params(flt)))
     return [*await _charts(items, subtitle), text]
 
 
@@ -263,23 +330,28 @@ async def _nominations(ctx: Ctx, flt: _Filter) -> list[Reply]:
         ctx.end()
         return [ctx.reply("status.no_campaign")]
     items = [await nomination_stats(ctx.session, c, flt.where) for c in campaigns]
-    label = _filter_label(ctx, flt) if flt.active else ""
     return [
         ctx.reply(
             "status.nominations",
-            buttons=_menu(flt, _NOMINATIONS),
+            buttons=_menu(ctx, flt, View.NOMINATIONS),
             items=items,
             now=ctx.now,
-            filter_label=label,
+            tz=_tz(campaigns),
+            **_filter_params(flt),
         )
     ]
 
 
-async def _show(ctx: Ctx, flt: _Filter, view: str) -> list[Reply]:
+def _view(ctx: Ctx) -> View:
+    """The view the secretariat was looking at."""
+    return View(ctx.data.get("view", View.OVERVIEW))
+
+
+async def _show(ctx: Ctx, flt: _Filter, view: View) -> list[Reply]:
     """Show ``view`` with ``flt`` and wait for a follow-up press."""
-    ctx.goto(State.PICK_UNIT, view=view)
+    ctx.goto(State.PICK_UNIT, view=view.value)
     flt.save(ctx)
-    if view == _NOMINATIONS:
+    if view is View.NOMINATIONS:
         return await _nominations(ctx, flt)
     return await _overview(ctx, flt, buttons=True)
 
@@ -313,7 +385,10 @@ async def status(ctx: Ctx) -> list[Reply]:
             if in_group:  # no follow-up step in a group: say what can be typed instead
                 return [_unknown_reply(ctx, typed, listed=True)]
             # Ask for it with buttons, then show the overview with the filter.
-            ctx.goto(State.PICK_BLOCK if typed.key == "block" else State.PICK_KIND, view=_OVERVIEW)
+            ctx.goto(
+                State.PICK_BLOCK if typed.key == "block" else State.PICK_KIND,
+                view=View.OVERVIEW.value,
+            )
             _Filter(typed.block).save(ctx)
             ask = await (_ask_block if typed.key == "block" else _ask_kind)(ctx)
             return [_unknown_reply(ctx, typed, listed=False), *ask]
@@ -325,28 +400,34 @@ async def status(ctx: Ctx) -> list[Reply]:
         return [await _unit_checklist(ctx, unit)]
     if in_group:  # no follow-up step: anyone in the group could answer it
         return await _overview(ctx, flt, buttons=False)
-    return await _show(ctx, flt, _OVERVIEW)
+    return await _show(ctx, flt, View.OVERVIEW)
+
+
+async def _follow_up(ctx: Ctx, action: Action) -> list[Reply]:
+    """A follow-up button under a view: the unit list, a filter question, or no filter."""
+    if action is Action.UNITS:
+        return await _ask_unit(ctx)
+    if action is Action.BLOCK:
+        ctx.goto(State.PICK_BLOCK)
+        return await _ask_block(ctx)
+    if action is Action.KIND:
+        ctx.goto(State.PICK_KIND)
+        return await _ask_kind(ctx)
+    return await _show(ctx, _Filter(), _view(ctx))
 
 
 async def _pick_unit(ctx: Ctx) -> list[Reply]:
     """After the overview: drill into a unit, filter, switch view; or the chosen unit."""
     ctx.require_secretariat()
-    flt = _Filter.load(ctx)
-    view = ctx.data.get("view", _OVERVIEW)
-    if ctx.choice == "units":
-        return await _ask_unit(ctx)
-    if ctx.choice == "f:block":
-        ctx.goto(State.PICK_BLOCK)
-        return await _ask_block(ctx)
-    if ctx.choice == "f:kind":
-        ctx.goto(State.PICK_KIND)
-        return await _ask_kind(ctx)
-    if ctx.choice == "f:clear":
-        return await _show(ctx, _Filter(), view)
-    if ctx.choice in ("v:noms", "v:overview"):
-        return await _show(ctx, flt, ctx.choice[2:])
-    if ctx.choice and ctx.choice.startswith("u:"):
-        unit = await ctx.units.get(int(ctx.choice[2:]))
+    do = ctx.pressed(Do)
+    if do is not None:
+        return await _follow_up(ctx, do.action)
+    show = ctx.pressed(Show)
+    if show is not None:
+        return await _show(ctx, _Filter.load(ctx), show.view)
+    picked = ctx.pressed(PickUnit)
+    if picked is not None:
+        unit = await ctx.units.get(picked.unit_id)
         if unit is not None:
             ctx.end()
             return [await _unit_checklist(ctx, unit)]
@@ -366,48 +447,46 @@ async def _ask_unit(ctx: Ctx) -> list[Reply]:
         for u in await ctx.units.list_all()
         if flt.block in (None, u.block) and flt.kind in (None, u.kind)
     ]
-    return [ctx.reply("status.ask_unit", buttons=[Button(u.name, f"u:{u.id}") for u in units])]
+    buttons = [PickUnit(unit_id=u.id).button(u.name) for u in units]
+    return [ctx.reply("status.ask_unit", buttons=buttons)]
 
 
-def _option_buttons(ctx: Ctx, options: Sequence[FilterOption], prefix: str) -> list[Button]:
+def _option_buttons(ctx: Ctx, options: Sequence[FilterOption]) -> list[Button]:
+    """The options offered (kept in the conversation, so a press names one by index)."""
+    ctx.data["options"] = [o.value for o in options]
     return [
-        Button(ctx.t("status.option_label", name=o.label, count=o.units), f"{prefix}{i}")
+        PickOption(index=i).button(ctx.t("status.option_label", name=o.label, count=o.units))
         for i, o in enumerate(options)
     ]
 
 
 async def _ask_block(ctx: Ctx) -> list[Reply]:
     options = await block_options(ctx.session)
-    ctx.data["options"] = [o.value for o in options]
-    buttons = [*_option_buttons(ctx, options, "b:"), _BUTTON_BACK]
+    buttons = [*_option_buttons(ctx, options), _back(ctx)]
     return [ctx.reply("status.ask_block", buttons=buttons, empty=not options)]
 
 
 async def _ask_kind(ctx: Ctx) -> list[Reply]:
     options = await kind_options(ctx.session)
-    ctx.data["options"] = [o.value for o in options]
-    return [
-        ctx.reply("status.ask_kind", buttons=[*_option_buttons(ctx, options, "k:"), _BUTTON_BACK])
-    ]
+    buttons = [*_option_buttons(ctx, options), _back(ctx)]
+    return [ctx.reply("status.ask_kind", buttons=buttons)]
 
 
-def _picked(ctx: Ctx, prefix: str) -> str | None:
-    """The option a ``b:N`` / ``k:N`` press picked, from those offered."""
+def _picked(ctx: Ctx) -> str | None:
+    """The option a press picked, from those offered."""
     options: list[str] = ctx.data.get("options", [])
-    if ctx.choice and ctx.choice.startswith(prefix) and ctx.choice[len(prefix) :].isdigit():
-        index = int(ctx.choice[len(prefix) :])
-        if index < len(options):
-            return options[index]
+    picked = ctx.pressed(PickOption)
+    if picked is not None and 0 <= picked.index < len(options):
+        return options[picked.index]
     return None
 
 
-async def _pick_filter(ctx: Ctx, key: str, prefix: str) -> list[Reply]:
+async def _pick_filter(ctx: Ctx, key: str) -> list[Reply]:
     ctx.require_secretariat()
     flt = _Filter.load(ctx)
-    view = ctx.data.get("view", _OVERVIEW)
-    if ctx.choice == "back":
-        return await _show(ctx, flt, view)
-    value = _picked(ctx, prefix)
+    if ctx.pressed(Back) is not None:
+        return await _show(ctx, flt, _view(ctx))
+    value = _picked(ctx)
     if value is None and ctx.text and not ctx.choice:  # typed instead of pressed
         options = await (block_options if key == "block" else kind_options)(ctx.session)
         value = (_match_block if key == "block" else _match_kind)(ctx.text, options)
@@ -415,17 +494,17 @@ async def _pick_filter(ctx: Ctx, key: str, prefix: str) -> list[Reply]:
         raise UserError("pick_one")
     ctx.data.pop("options", None)
     changed: dict[str, Any] = {"block": flt.block, "kind": flt.kind, key: value}
-    return await _show(ctx, _Filter(changed["block"], changed["kind"]), view)
+    return await _show(ctx, _Filter(changed["block"], changed["kind"]), _view(ctx))
 
 
 async def _pick_block(ctx: Ctx) -> list[Reply]:
     """Takes the block (khối/cụm) to filter by."""
-    return await _pick_filter(ctx, "block", "b:")
+    return await _pick_filter(ctx, "block")
 
 
 async def _pick_kind(ctx: Ctx) -> list[Reply]:
     """Takes the unit kind to filter by."""
-    return await _pick_filter(ctx, "kind", "k:")
+    return await _pick_filter(ctx, "kind")
 
 
 async def late(ctx: Ctx) -> list[Reply]:
@@ -441,20 +520,25 @@ async def late(ctx: Ctx) -> list[Reply]:
             if isinstance(typed, _Unknown):
                 return [_unknown_reply(ctx, typed, listed=True)]
             flt = typed
+        campaigns = await ctx.campaigns.get_active()
         items = []
-        for campaign in await ctx.campaigns.get_active():
+        for campaign in campaigns:
             items.extend(
                 await missing_units(ctx.session, campaign, ctx.now, flt.where, limit=CHUANOP_LIMIT)
             )
-        label = _filter_label(ctx, flt) if flt.active else ""
         return [
-            ctx.reply("status.late", items=[m for m in items if m.stats.total], filter_label=label)
+            ctx.reply(
+                "status.late",
+                items=[m for m in items if m.stats.total],
+                tz=_tz(campaigns),
+                **_filter_params(flt),
+            )
         ]
     if ctx.unit is None:
         raise UserError("no_unit")
-    progress = await _progress(ctx, ctx.unit)
+    progress, tz = await _unit_progress(ctx, ctx.unit)
     owed = [(p, p.marks[0]) for p in progress if p.marks and not p.marks[0].done]
-    return [ctx.reply("status.unit_late", unit=ctx.unit, items=owed)]
+    return [ctx.reply("status.unit_late", unit=ctx.unit, items=owed, tz=tz)]
 
 
 STATES: StateTable = {

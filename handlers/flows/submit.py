@@ -7,14 +7,15 @@ from typing import Any
 
 from handlers.domain.progress import Mark, RequirementProgress
 from handlers.kernel import inputs
+from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx
 from handlers.kernel.errors import UserError
-from handlers.kernel.messages import Button, Reply
+from handlers.kernel.messages import Reply
 from handlers.kernel.states import StateSpec, StateTable
 from handlers.queries.progress import campaign_progress, unit_standing
 from storage.models import Requirement, RequirementKind, Submission, SubmissionStatus
 
-__all__ = ["STATES", "begin", "resume"]
+__all__ = ["STATES", "Act", "Confirm", "PickPart", "PickRequirement", "State", "begin", "resume"]
 
 
 class State(StrEnum):
@@ -24,6 +25,32 @@ class State(StrEnum):
     PART = "nop.part"
     CONTENT = "nop.content"
     CONFIRM = "nop.confirm"
+
+
+class PickRequirement(CallbackData, prefix="nop.req"):
+    """A requirement the unit may submit for."""
+
+    requirement_id: int
+
+
+class PickPart(CallbackData, prefix="nop.part"):
+    """A dossier part, by its index in the requirement's parts."""
+
+    index: int
+
+
+class Act(StrEnum):
+    """What the person does with the content they sent."""
+
+    OK = "ok"
+    REDO = "redo"
+    CANCEL = "cancel"
+
+
+class Confirm(CallbackData, prefix="nop.confirm"):
+    """Send, send other content, or cancel."""
+
+    act: Act
 
 
 async def _owed(ctx: Ctx) -> list[RequirementProgress]:
@@ -58,27 +85,33 @@ async def resume(ctx: Ctx) -> list[Reply]:
 async def _ask_pick(ctx: Ctx) -> list[Reply]:
     owed = await _owed(ctx)
     buttons = [
-        Button(ctx.t("nop.pick_label", p=p, m=p.marks[0]), f"r:{p.requirement.id}") for p in owed
+        PickRequirement(requirement_id=p.requirement.id).button(
+            ctx.t("nop.pick_label", p=p, m=p.marks[0])
+        )
+        for p in owed
     ]
     return [ctx.reply("nop.ask_pick", buttons=buttons)]
 
 
-async def _requirement(ctx: Ctx, requirement_id: int) -> Requirement:
-    """The requirement the unit may still submit for (one query set, not the whole checklist)."""
+async def _standing(ctx: Ctx, requirement_id: int) -> RequirementProgress:
+    """The unit's standing on a requirement it may still submit for (not the whole checklist)."""
     _, unit = ctx.require_unit_head()
     progress = await unit_standing(ctx.session, requirement_id, unit, ctx.now)
     if progress is None or progress.requirement.kind is RequirementKind.NOMINATION_LIST:
         raise UserError("pick_one")
     if progress.marks[0].mark is Mark.ACCEPTED:
         raise UserError("already_accepted", title=progress.requirement.title)
-    return progress.requirement
+    return progress
+
+
+async def _requirement(ctx: Ctx, requirement_id: int) -> Requirement:
+    """The requirement the unit may still submit for."""
+    return (await _standing(ctx, requirement_id)).requirement
 
 
 async def _pick(ctx: Ctx) -> list[Reply]:
     """Stores the chosen requirement; asks for a dossier part or for the content."""
-    if not ctx.choice or not ctx.choice.startswith("r:"):
-        raise UserError("pick_one")
-    req = await _requirement(ctx, int(ctx.choice[2:]))
+    req = await _requirement(ctx, ctx.expect(PickRequirement).requirement_id)
     if req.kind is RequirementKind.DOSSIER and req.parts:
         ctx.goto(State.PART, req=req.id)
         return await _ask_part(ctx)
@@ -92,7 +125,7 @@ async def _ask_part(ctx: Ctx) -> list[Reply]:
     current = await ctx.submissions.current_for_unit(unit.id, [req.id])
     done = {s.part for s in current if s.status is not SubmissionStatus.WITHDRAWN}
     buttons = [
-        Button(("✅ " if part in done else "") + part, f"p:{i}")
+        PickPart(index=i).button(ctx.t("nop.part_label", part=part, done=part in done))
         for i, part in enumerate(req.parts)
     ]
     return [ctx.reply("nop.ask_part", buttons=buttons, req=req)]
@@ -101,9 +134,7 @@ async def _ask_part(ctx: Ctx) -> list[Reply]:
 async def _part(ctx: Ctx) -> list[Reply]:
     """Stores the chosen dossier part and asks for the content."""
     req = await _requirement(ctx, ctx.data["req"])
-    if not ctx.choice or not ctx.choice.startswith("p:"):
-        raise UserError("pick_one")
-    index = int(ctx.choice[2:])
+    index = ctx.expect(PickPart).index
     if not 0 <= index < len(req.parts):
         raise UserError("pick_one")
     ctx.goto(State.CONTENT, part=req.parts[index])
@@ -111,7 +142,8 @@ async def _part(ctx: Ctx) -> list[Reply]:
 
 
 async def _ask_content(ctx: Ctx) -> list[Reply]:
-    req = await _requirement(ctx, ctx.data["req"])
+    progress = await _standing(ctx, ctx.data["req"])
+    req = progress.requirement
     _, unit = ctx.require_unit_head()
     history = await ctx.submissions.history(unit.id, req.id, ctx.data.get("part", ""))
     return [
@@ -121,6 +153,7 @@ async def _ask_content(ctx: Ctx) -> list[Reply]:
             part=ctx.data.get("part", ""),
             previous=history[0] if history else None,
             limit=ctx.deps.max_text_chars,
+            tz=progress.campaign.timezone,
         )
     ]
 
@@ -140,9 +173,9 @@ async def _content(ctx: Ctx) -> list[Reply]:
 async def _ask_confirm(ctx: Ctx) -> list[Reply]:
     req = await _requirement(ctx, ctx.data["req"])
     buttons = (
-        Button("✅ Xác nhận gửi", "ok"),
-        Button("✏️ Gửi lại nội dung khác", "redo"),
-        Button("❌ Hủy", "cancel"),
+        Confirm(act=Act.OK).button(ctx.t("nop.btn_confirm")),
+        Confirm(act=Act.REDO).button(ctx.t("nop.btn_redo")),
+        Confirm(act=Act.CANCEL).button(ctx.t("buttons.cancel")),
     )
     return [
         ctx.reply(
@@ -158,14 +191,13 @@ async def _ask_confirm(ctx: Ctx) -> list[Reply]:
 
 async def _confirm(ctx: Ctx) -> list[Reply]:
     """Saves the submission as a new version (or goes back / cancels)."""
-    if ctx.choice == "redo":
+    act = ctx.expect(Confirm).act
+    if act is Act.REDO:
         ctx.goto(State.CONTENT, text=None, file=None)
         return await _ask_content(ctx)
-    if ctx.choice == "cancel":
+    if act is Act.CANCEL:
         ctx.end()
         return [ctx.reply("onboarding.cancelled", busy=True)]
-    if ctx.choice != "ok":
-        raise UserError("pick_one")
     person, unit = ctx.require_unit_head()
     req = await _requirement(ctx, ctx.data["req"])
     sub = await ctx.submissions.add_version(
@@ -199,6 +231,7 @@ async def _confirm(ctx: Ctx) -> list[Reply]:
             sub=sub,
             days_left=progress.days_left,
             mark=progress.marks[0],
+            tz=progress.campaign.timezone,
         )
     ]
 

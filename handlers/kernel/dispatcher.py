@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import html
 import logging
 import weakref
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.domain.normalize import ascii_int, normalize_text
 from handlers.flows import (
     broadcast,
     delegates,
@@ -40,7 +42,14 @@ from storage.repositories.people import PeopleRepository
 from storage.repositories.updates import ProcessedUpdateRepository
 from storage.text import fold_text
 
-__all__ = ["COMMAND_MENU", "GROUP_COMMAND_MENU", "Core", "CoreDeps", "parse_command"]
+__all__ = [
+    "COMMAND_MENU",
+    "GROUP_COMMAND_MENU",
+    "Core",
+    "CoreDeps",
+    "normalize_incoming",
+    "parse_command",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -174,6 +183,7 @@ class Core:
         A message whose ``update_id`` was already processed returns no replies and changes
         nothing: the id is stored in the same transaction as the message's effects.
         """
+        msg = normalize_incoming(msg)
         if not msg.is_private and msg.callback_data is None and parse_command(msg.text) is None:
             return []  # group chatter is not for the bot
         lock = self._lock(msg.key)
@@ -263,7 +273,7 @@ class Core:
             parsed = parse_command(msg.text.strip())
             if parsed is not None:
                 return await self._command(ctx, *parsed)
-            ctx.choice = onboarding.menu_command(msg.text) if msg.file is None else None
+            ctx.choice = onboarding.menu_command(ctx, msg.text) if msg.file is None else None
             if ctx.choice is None and stored and msg.file is None:
                 ctx.choice = _match_button(msg.text, stored)
         elif Command.unpack(msg.callback_data) is not None:
@@ -322,13 +332,34 @@ async def _enter(ctx: Ctx, entry: Entry) -> list[Reply]:
     return await _ENTRIES[entry](ctx)
 
 
+def normalize_incoming(msg: Incoming) -> Incoming:
+    """The message as every step sees it: its text, file name and sender's name normalised.
+
+    One normalisation at the boundary (:func:`handlers.domain.normalize.normalize_text`): NFC,
+    no invisible characters. A text that was invisible is empty, and steps refuse it.
+    """
+    file = msg.file
+    if file is not None:
+        name = normalize_text(file.name).replace("/", "_").replace("\\", "_")
+        file = dataclasses.replace(file, name=name or "tep")
+    return dataclasses.replace(
+        msg,
+        text=normalize_text(msg.text),
+        file=file,
+        display_name=normalize_text(msg.display_name) if msg.display_name else msg.display_name,
+    )
+
+
 def _match_button(text: str, stored: list[list[str]]) -> str | None:
-    """Resolve a typed number or label to a button's data (text-only channels)."""
+    """Resolve a typed number or label to a button's data (text-only channels).
+
+    Labels rendered from templates carry HTML entities; the person typed the plain text.
+    """
+    number = ascii_int(text)
+    if number is not None:
+        return stored[number - 1][1] if 1 <= number <= len(stored) else None
     typed = fold_text(text)
-    if typed.isdigit():
-        index = int(typed) - 1
-        return stored[index][1] if 0 <= index < len(stored) else None
     for label, data in stored:
-        if typed and fold_text(label) == typed:
+        if typed and fold_text(html.unescape(label)) == typed:
             return data
     return None

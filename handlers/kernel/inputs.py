@@ -1,58 +1,115 @@
-"""Validation of what users type and send, shared by the conversation steps."""
+"""What users type, press and send, read from the step's message: the glue to the domain parsers.
+
+Values are validated by :mod:`handlers.domain.fields` (no conversation there); this module takes
+them out of the message. A :class:`~handlers.domain.fields.Field` is asked with
+:func:`ask_field` (its choices as :class:`FieldValue` buttons, a "skip" button when it is
+optional) and read back with :func:`read_field`: a pressed choice or typed text, parsed by the
+field's own parser. Files are checked, stored and recorded with :func:`receive_file` and
+:func:`stored_file`.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from handlers.domain.fields import Facts, Field, award_choices, parse_text
+from handlers.domain.progress import local_today
 from handlers.io.files import accepted_extensions, check_content, check_file
+from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx
 from handlers.kernel.errors import UserError
+from handlers.kernel.messages import Button, Reply
 from storage.models import StoredFile
 
 __all__ = [
-    "birth_year",
+    "FieldValue",
+    "SkipField",
+    "ask_field",
+    "facts",
+    "field_buttons",
     "free_text",
-    "name",
+    "read_field",
     "receive_file",
     "stored_file",
 ]
 
-MIN_BIRTH_YEAR = 1920
-MIN_AGE = 15
+
+class FieldValue(CallbackData, prefix="field"):
+    """A pressed choice of a field: the field's key and the chosen code."""
+
+    key: str
+    value: str
+
+
+class SkipField(CallbackData, prefix="field.skip"):
+    """The "skip" button of an optional field."""
+
+    key: str
 
 
 def free_text(ctx: Ctx, *, limit: int | None = None, minimum: int = 1) -> str:
     """Return the message text, refusing files, empty or oversized text."""
     if ctx.msg.file is not None:
         raise UserError("file_not_here")
-    text = ctx.text
-    limit = limit or ctx.deps.max_text_chars
-    if not text:
+    return parse_text(ctx.text, limit=limit or ctx.deps.max_text_chars, minimum=minimum)
+
+
+async def facts(ctx: Ctx, campaign_id: int, subject: str | None = None) -> Facts:
+    """What fields are read against in a campaign: today in its timezone, and its award forms.
+
+    Args:
+        ctx: The step's context.
+        campaign_id: The campaign.
+        subject: ``ca_nhan`` or ``tap_the``: the award forms open to it are included.
+    """
+    campaign = await ctx.campaigns.get(campaign_id)
+    if campaign is None:
+        raise UserError("item_gone")
+    today = local_today(ctx.now, campaign.timezone)
+    if subject is None:
+        return Facts(today)
+    return Facts(today, award_choices(await ctx.campaigns.award_forms_for(campaign_id), subject))
+
+
+def field_buttons(ctx: Ctx, field: Field, facts: Facts) -> list[Button]:
+    """The buttons a field is asked with: its choices, then "skip" when it is optional."""
+    buttons = [
+        FieldValue(key=field.key, value=code).button(
+            ctx.t("fields.choice", key=field.key, code=code, facts=facts)
+        )
+        for code in field.options(facts)
+    ]
+    if field.optional:
+        buttons.append(SkipField(key=field.key).button(ctx.t("buttons.skip")))
+    return buttons
+
+
+def ask_field(ctx: Ctx, macro: str, field: Field, facts: Facts, /, **params: Any) -> Reply:
+    """The question ``macro`` (given ``field`` and ``params``) with the field's buttons."""
+    return ctx.reply(macro, buttons=field_buttons(ctx, field, facts), field=field, **params)
+
+
+def read_field(ctx: Ctx, field: Field, facts: Facts) -> Any:
+    """The value of ``field`` the message gives: a pressed choice, "skip", or typed text.
+
+    Raises:
+        UserError: another button was pressed, text was typed for a field that only offers
+            choices, or the field's parser refused the value.
+    """
+    skipped = ctx.pressed(SkipField)
+    if field.optional and skipped is not None and skipped.key == field.key:
+        return None
+    picked = ctx.pressed(FieldValue)
+    if picked is not None and picked.key == field.key and picked.value in field.options(facts):
+        return field.parse(picked.value, facts)
+    if ctx.choice is not None or not field.typed:
+        raise UserError("pick_one")
+    if ctx.msg.file is not None:
+        raise UserError("file_not_here")
+    if not ctx.text:  # in a chat an optional field is skipped with its button, not left empty
         raise UserError("text_empty")
-    if len(text) > limit:
-        raise UserError("text_too_long", limit=limit, length=len(text))
-    if len(text) < minimum:
-        raise UserError("text_too_short", minimum=minimum)
-    return text
-
-
-def name(ctx: Ctx) -> str:
-    """Return a person's or collective's name."""
-    text = " ".join(free_text(ctx, limit=200).split())
-    if len(text) < 2 or not any(ch.isalpha() for ch in text):
-        raise UserError("name_invalid")
-    return text
-
-
-def birth_year(ctx: Ctx, today: dt.date) -> int:
-    """Return a plausible four-digit birth year."""
-    text = free_text(ctx, limit=10)
-    high = today.year - MIN_AGE
-    if not (text.isdigit() and len(text) == 4 and MIN_BIRTH_YEAR <= int(text) <= high):
-        raise UserError("birth_year_invalid", low=MIN_BIRTH_YEAR, high=high)
-    return int(text)
+    return field.parse(ctx.text, facts)
 
 
 async def receive_file(ctx: Ctx, accept: Sequence[str] = ()) -> dict[str, Any]:

@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -374,19 +373,6 @@ class _Seeder:
             )
 
 
-async def _has_records(session: AsyncSession, campaign_id: int) -> bool:
-    submissions = await session.scalar(
-        select(func.count())
-        .select_from(Submission)
-        .join(Requirement, Submission.requirement_id == Requirement.id)
-        .where(Requirement.campaign_id == campaign_id)
-    )
-    nominations = await session.scalar(
-        select(func.count()).select_from(Nomination).where(Nomination.campaign_id == campaign_id)
-    )
-    return bool(submissions) or bool(nominations)
-
-
 async def seed_demo_records(
     session: AsyncSession,
     campaign_code: str,
@@ -424,7 +410,7 @@ async def seed_demo_records(
     campaign = await CampaignRepository(session).get_by_code(campaign_code)
     if campaign is None:
         raise DemoRecordsError(f'Chưa có kế hoạch mã "{campaign_code}"; hãy nạp kế hoạch trước.')
-    if await _has_records(session, campaign.id):
+    if await CampaignRepository(session).campaign_usage(campaign.id):
         logger.info("Campaign %s already has records; demo seeding skipped", campaign.code)
         return SeedResult(skipped=True)
     records = await asyncio.to_thread(_read_records, Path(records_path))

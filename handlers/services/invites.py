@@ -13,14 +13,14 @@ from storage.repositories.audit import AuditRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.units import UnitRepository
 
-__all__ = ["ALPHABET", "create_invite", "ensure_account", "normalize_code"]
+__all__ = ["ALPHABET", "create_invite", "ensure_account", "normalize_invite_code"]
 
 #: Unambiguous characters (no 0/O, 1/I/L) so a code can be read over the phone.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 _CODE_LENGTH = 10
 
 
-def normalize_code(text: str) -> str:
+def normalize_invite_code(text: str) -> str:
     """Upper-case a typed code and drop spaces and dashes."""
     return "".join(ch for ch in text.upper() if ch.isalnum())
 

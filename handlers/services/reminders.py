@@ -27,7 +27,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.progress import RequirementProgress, UnitMark, local_today
@@ -45,18 +44,11 @@ from handlers.domain.reminder_policy import (
 from handlers.kernel.messages import Reply
 from handlers.kernel.texts import Texts
 from handlers.queries.progress import campaign_progress
-from storage.models import (
-    Campaign,
-    ChatAccount,
-    Person,
-    Requirement,
-    Role,
-    Submission,
-    SubmissionStatus,
-    Unit,
-)
+from storage.models import Campaign, Requirement, Role
 from storage.repositories.campaigns import CampaignRepository
 from storage.repositories.notices import NoticeRepository
+from storage.repositories.people import PeopleRepository
+from storage.repositories.submissions import SubmissionRepository
 
 __all__ = [
     "DEFAULT_GRACE",
@@ -124,20 +116,11 @@ async def _recipients(
     session: AsyncSession, roles: Sequence[Role], unit_ids: Sequence[int] | None
 ) -> dict[int | None, list[Recipient]]:
     """Reachable linked accounts of people with ``roles`` (in ``unit_ids``), by unit id."""
-    query = (
-        select(ChatAccount, Person)
-        .join(Person, Person.id == ChatAccount.person_id)
-        .where(
-            Person.role.in_(list(roles)),
-            ChatAccount.chat_id.is_not(None),
-            ChatAccount.unreachable_at.is_(None),
-        )
-        .order_by(ChatAccount.id)
+    rows = await PeopleRepository(session).linked_accounts(
+        roles, unit_ids=unit_ids, reachable_only=True
     )
-    if unit_ids is not None:
-        query = query.where(Person.unit_id.in_(list(unit_ids)))
     found: dict[int | None, list[Recipient]] = {}
-    for account, person in (await session.execute(query)).tuples():
+    for account, person, _ in rows:
         assert account.chat_id is not None
         found.setdefault(person.unit_id, []).append(
             Recipient(account.id, account.channel, account.chat_id, person.full_name)
@@ -214,6 +197,7 @@ async def _reminders(
             reply = Reply(
                 texts(
                     "reminders.reminder",
+                    tz=campaign.timezone,
                     req=req,
                     unit=mark.unit,
                     mark=mark,
@@ -268,28 +252,15 @@ async def _digest(
         if since_day <= item.requirement.due_date < today
         for mark in item.missing
     ]
-    returned = (
-        await session.execute(
-            select(Submission, Unit, Requirement)
-            .join(Unit, Unit.id == Submission.unit_id)
-            .join(Requirement, Requirement.id == Submission.requirement_id)
-            .where(
-                Requirement.campaign_id == campaign.id,
-                Submission.status == SubmissionStatus.RETURNED,
-                Submission.is_current,
-                Submission.reviewed_at >= since,
-                Submission.reviewed_at < now,
-            )
-            .order_by(Submission.reviewed_at)
-        )
-    ).tuples()
+    returned = await SubmissionRepository(session).returned_between(campaign.id, since, now)
     reply = Reply(
         texts(
             "reminders.digest",
+            tz=campaign.timezone,
             campaign=campaign,
             items=progress,
             newly_late=newly_late,
-            returned=list(returned),
+            returned=returned,
             today=today,
         )
     )

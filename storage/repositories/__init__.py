@@ -7,6 +7,7 @@ get ids. To add a repository, import it below and list it in ``__all__`` (kept s
 from __future__ import annotations
 
 from storage.repositories.campaigns import AwardFormData, AwardFormsChange, CampaignRepository
+from storage.repositories.delegates import DelegateRepository
 from storage.repositories.units import Change, UnitRepository
 
 __all__ = [
@@ -14,5 +15,6 @@ __all__ = [
     "AwardFormsChange",
     "CampaignRepository",
     "Change",
+    "DelegateRepository",
     "UnitRepository",
 ]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AuditLog
@@ -13,7 +15,7 @@ __all__ = ["AuditRepository"]
 
 
 class AuditRepository:
-    """Appends audit rows; never commits."""
+    """Appends audit rows and finds the latest of an entity; never commits."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
@@ -39,3 +41,17 @@ class AuditRepository:
                 detail=detail or {},
             )
         )
+
+    async def latest(self, entity: str, entity_id: int, actions: Sequence[str]) -> AuditLog | None:
+        """Return the newest row recording one of ``actions`` on an entity, if any."""
+        rows = await self._s.scalars(
+            select(AuditLog)
+            .where(
+                AuditLog.entity == entity,
+                AuditLog.entity_id == entity_id,
+                AuditLog.action.in_(list(actions)),
+            )
+            .order_by(AuditLog.id.desc())
+            .limit(1)
+        )
+        return rows.first()

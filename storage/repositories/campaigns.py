@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -83,6 +83,10 @@ class CampaignRepository:
             .order_by(Requirement.position, Requirement.due_date, Requirement.id)
         )
         return list(rows)
+
+    async def requirement(self, requirement_id: int) -> Requirement | None:
+        """Return the requirement with id ``requirement_id``."""
+        return await self._s.get(Requirement, requirement_id)
 
     async def requirement_by_code(self, campaign_id: int, code: str) -> Requirement | None:
         """Return the campaign's requirement with ``code`` (case-insensitive)."""
@@ -214,17 +218,30 @@ class CampaignRepository:
 
     async def requirement_usage(self, requirement_id: int) -> int:
         """Return how many submissions and nominations refer to the requirement."""
-        submissions = await self._s.scalar(
-            select(func.count())
-            .select_from(Submission)
-            .where(Submission.requirement_id == requirement_id)
+        return await self._usage(
+            Submission.requirement_id == requirement_id,
+            Nomination.requirement_id == requirement_id,
         )
-        nominations = await self._s.scalar(
-            select(func.count())
-            .select_from(Nomination)
-            .where(Nomination.requirement_id == requirement_id)
+
+    async def campaign_usage(self, campaign_id: int) -> int:
+        """Return how many submissions and nominations belong to the campaign."""
+        of_campaign = select(Requirement.id).where(Requirement.campaign_id == campaign_id)
+        return await self._usage(
+            Submission.requirement_id.in_(of_campaign),
+            Nomination.campaign_id == campaign_id,
         )
-        return int(submissions or 0) + int(nominations or 0)
+
+    async def _usage(
+        self, submissions: ColumnElement[bool], nominations: ColumnElement[bool]
+    ) -> int:
+        """Count the submissions and the nominations matching each condition."""
+        counted = await self._s.scalar(
+            select(func.count()).select_from(Submission).where(submissions)
+        )
+        nominated = await self._s.scalar(
+            select(func.count()).select_from(Nomination).where(nominations)
+        )
+        return int(counted or 0) + int(nominated or 0)
 
     async def delete_requirement(self, requirement: Requirement) -> None:
         """Delete a requirement (use only when :meth:`requirement_usage` is 0)."""

@@ -12,14 +12,69 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Executable, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.models import Broadcast, BroadcastDelivery, NoticeStatus, SentNotice
 
 __all__ = ["BroadcastRepository", "NoticeRepository"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Claims:
+    """Where a table of claimed messages keeps a claim: when, by whom, when it was settled.
+
+    Both tables hold a ``status`` (``claimed`` until settled) and a ``detail``.
+    """
+
+    model: type[SentNotice] | type[BroadcastDelivery]
+    claimed_at: InstrumentedAttribute[dt.datetime]
+    claimed_by: InstrumentedAttribute[Any]
+    settled_at: InstrumentedAttribute[Any]
+
+    async def expire(
+        self, session: AsyncSession, before: dt.datetime, now: dt.datetime, dead: Sequence[str]
+    ) -> int:
+        """Claims older than ``before``, or of ``dead`` claimants, never settled: unknown."""
+        stale = self.claimed_at < before
+        if dead:
+            stale = or_(stale, self.claimed_by.in_(list(dead)))
+        result = await session.execute(
+            update(self.model)
+            .where(self.model.status == NoticeStatus.CLAIMED, stale)
+            .values(
+                {
+                    self.model.status: NoticeStatus.UNKNOWN,
+                    self.settled_at: now,
+                    self.model.detail: "interrupted",
+                }
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def claimants(self, session: AsyncSession) -> list[str]:
+        """Who holds claims not settled yet."""
+        rows = await session.scalars(
+            select(self.claimed_by).where(self.model.status == NoticeStatus.CLAIMED).distinct()
+        )
+        return [row for row in rows if row]
+
+
+_NOTICE_CLAIMS = _Claims(
+    SentNotice, SentNotice.claimed_at, SentNotice.claimed_by, SentNotice.finished_at
+)
+#: A copy's claim time is its ``updated_at`` and its claimant is kept in ``detail``.
+_COPY_CLAIMS = _Claims(
+    BroadcastDelivery,
+    BroadcastDelivery.updated_at,
+    BroadcastDelivery.detail,
+    BroadcastDelivery.updated_at,
+)
 
 
 class NoticeRepository:
@@ -71,24 +126,11 @@ class NoticeRepository:
         self, before: dt.datetime, now: dt.datetime, dead: Sequence[str] = ()
     ) -> int:
         """Unfinished claims older than ``before``, or of ``dead`` claimants: mark unknown."""
-        stale = SentNotice.claimed_at < before
-        if dead:
-            stale = or_(stale, SentNotice.claimed_by.in_(list(dead)))
-        result = await self._s.execute(
-            update(SentNotice)
-            .where(SentNotice.status == NoticeStatus.CLAIMED, stale)
-            .values(status=NoticeStatus.UNKNOWN, finished_at=now, detail="interrupted")
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
+        return await _NOTICE_CLAIMS.expire(self._s, before, now, dead)
 
     async def claimants(self) -> list[str]:
         """Who holds unfinished claims."""
-        rows = await self._s.scalars(
-            select(SentNotice.claimed_by)
-            .where(SentNotice.status == NoticeStatus.CLAIMED)
-            .distinct()
-        )
-        return list(rows)
+        return await _NOTICE_CLAIMS.claimants(self._s)
 
 
 class BroadcastRepository:
@@ -158,24 +200,11 @@ class BroadcastRepository:
         self, before: dt.datetime, now: dt.datetime, dead: Sequence[str] = ()
     ) -> int:
         """Copies claimed before ``before``, or by ``dead`` claimants, never settled: unknown."""
-        stale = BroadcastDelivery.updated_at < before
-        if dead:
-            stale = or_(stale, BroadcastDelivery.detail.in_(list(dead)))
-        result = await self._s.execute(
-            update(BroadcastDelivery)
-            .where(BroadcastDelivery.status == NoticeStatus.CLAIMED, stale)
-            .values(status=NoticeStatus.UNKNOWN, updated_at=now, detail="interrupted")
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
+        return await _COPY_CLAIMS.expire(self._s, before, now, dead)
 
     async def claimants(self) -> list[str]:
         """Who holds claimed, unsettled copies (the claimant is kept in ``detail``)."""
-        rows = await self._s.scalars(
-            select(BroadcastDelivery.detail)
-            .where(BroadcastDelivery.status == NoticeStatus.CLAIMED)
-            .distinct()
-        )
-        return [row for row in rows if row]
+        return await _COPY_CLAIMS.claimants(self._s)
 
     async def counts(self, broadcast_id: int) -> dict[NoticeStatus, int]:
         """How many copies are in each state."""

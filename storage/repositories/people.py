@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ChatAccount, Invite, Person, Unit
+from storage.models import ChatAccount, Invite, Person, Role, Unit
 
 __all__ = ["PeopleRepository"]
 
@@ -26,6 +27,10 @@ class PeopleRepository:
             )
         )
         return rows.first()
+
+    async def get(self, person_id: int) -> Person | None:
+        """Return the person with id ``person_id``."""
+        return await self._s.get(Person, person_id)
 
     async def person_with_unit(self, person_id: int) -> tuple[Person, Unit | None]:
         """Return a person and their unit (or None)."""
@@ -81,3 +86,35 @@ class PeopleRepository:
             .values(unreachable_at=now)
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+    async def linked_accounts(
+        self,
+        roles: Sequence[Role],
+        *,
+        unit_ids: Sequence[int] | None = None,
+        reachable_only: bool = False,
+    ) -> list[tuple[ChatAccount, Person, Unit | None]]:
+        """Return the chat accounts of people with ``roles``, with the person and their unit.
+
+        Args:
+            roles: Whose accounts.
+            unit_ids: Only people of these units, if given.
+            reachable_only: Only accounts the bot can write to (chat known, not unreachable).
+
+        Returns:
+            (account, person, unit or None) in account order.
+        """
+        stmt = (
+            select(ChatAccount, Person, Unit)
+            .join(Person, Person.id == ChatAccount.person_id)
+            .outerjoin(Unit, Unit.id == Person.unit_id)
+            .where(Person.role.in_(list(roles)))
+            .order_by(ChatAccount.id)
+        )
+        if unit_ids is not None:
+            stmt = stmt.where(Person.unit_id.in_(list(unit_ids)))
+        if reachable_only:
+            stmt = stmt.where(
+                ChatAccount.chat_id.is_not(None), ChatAccount.unreachable_at.is_(None)
+            )
+        return list((await self._s.execute(stmt)).tuples())

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Submission, SubmissionStatus
+from storage.models import Requirement, Submission, SubmissionStatus, Unit
 
 __all__ = ["SubmissionRepository"]
 
@@ -112,3 +112,26 @@ class SubmissionRepository:
             .execution_options(populate_existing=True)
         )
         return rows.first()
+
+    async def returned_between(
+        self, campaign_id: int, since: dt.datetime, until: dt.datetime
+    ) -> list[tuple[Submission, Unit, Requirement]]:
+        """Current versions of the campaign returned in ``[since, until)``, oldest return first.
+
+        Returns:
+            (version, its unit, its requirement).
+        """
+        rows = await self._s.execute(
+            select(Submission, Unit, Requirement)
+            .join(Unit, Unit.id == Submission.unit_id)
+            .join(Requirement, Requirement.id == Submission.requirement_id)
+            .where(
+                Requirement.campaign_id == campaign_id,
+                Submission.status == SubmissionStatus.RETURNED,
+                Submission.is_current,
+                Submission.reviewed_at >= since,
+                Submission.reviewed_at < until,
+            )
+            .order_by(Submission.reviewed_at)
+        )
+        return list(rows.tuples())

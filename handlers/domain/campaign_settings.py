@@ -1,0 +1,150 @@
+"""A campaign's ``settings``: every key the bot reads, validated (unknown keys are errors).
+
+The campaign file's ``settings`` is checked by :class:`CampaignSettings` and stored as written
+in ``Campaign.settings`` (JSON); each reader takes its own part from there:
+
+* ``reminders``: the campaign-wide reminder policy
+  (:class:`~handlers.domain.reminder_policy.ReminderPolicySpec`);
+* ``digest``: the secretariat's daily digest
+  (:class:`~handlers.domain.reminder_policy.DigestSpec`);
+* ``delegates``: the delegate rules (:class:`~handlers.domain.delegate_settings.DelegatesSpec`);
+* ``export``: the letterhead and signature of exported Word documents (:class:`ExportSpec`);
+* ``quotas`` and ``milestones``: notes for the office (delegate caps as the plan states them,
+  the plan's own dates), kept but not acted on (:class:`QuotasSpec`, :class:`MilestoneSpec`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from handlers.domain.delegate_settings import DelegatesSpec
+from handlers.domain.reminder_policy import DigestSpec, ReminderPolicySpec
+from handlers.domain.sections import Section
+from handlers.domain.vn_dates import DateError, resolve_due
+
+__all__ = [
+    "CampaignSettings",
+    "ExportSpec",
+    "MilestoneSpec",
+    "QuotasSpec",
+]
+
+_MAX_TEXT = 500
+
+
+def _text(cls: type[Section], value: Any, info: ValidationInfo) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise cls.fail(f'"{cls.key(info.field_name)}" phải là một chuỗi chữ.')
+    text = " ".join(value.split())
+    if len(text) > _MAX_TEXT:
+        raise cls.fail(f'"{cls.key(info.field_name)}" quá dài (tối đa {_MAX_TEXT} ký tự).')
+    return text or None
+
+
+class ExportSpec(Section):
+    """``export``: what exported Word documents say about the secretariat (all optional).
+
+    Attributes:
+        place: The place in the date line ("Bỉm Sơn"); else taken from the issuer.
+        parent: The parent body above the issuing one.
+        organ: The issuing body.
+        signer_title: The signer's position.
+        signer_name: The signer's name.
+        recipients: The "Nơi nhận" lines.
+    """
+
+    TITLE = "Văn bản xuất (export)"
+    EXAMPLE = '{place: "Bỉm Sơn", signer_title: "Chủ tịch"}'
+
+    place: str | None = None
+    parent: str | None = None
+    organ: str | None = None
+    signer_title: str | None = None
+    signer_name: str | None = None
+    recipients: tuple[str, ...] = ()
+
+    _texts = field_validator(
+        "place", "parent", "organ", "signer_title", "signer_name", mode="before"
+    )(_text)
+
+    @field_validator("recipients", mode="before")
+    @classmethod
+    def _lines(cls, value: Any) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise cls.fail('"recipients" phải là danh sách các dòng chữ (nơi nhận).')
+        return tuple(value)
+
+
+class QuotasSpec(Section):
+    """``quotas``: the plan's delegate caps as a note (the rules are in ``delegates``)."""
+
+    TITLE = "Chỉ tiêu (quotas)"
+    EXAMPLE = "{unit_max_delegates: 150, town_max_delegates: 300}"
+
+    unit_max_delegates: int | None = None
+    town_max_delegates: int | None = None
+
+    @field_validator("unit_max_delegates", "town_max_delegates", mode="before")
+    @classmethod
+    def _count(cls, value: Any, info: ValidationInfo) -> int:
+        return cls.whole(cls.key(info.field_name), value, 0, 100_000)
+
+
+class MilestoneSpec(Section):
+    """One of the plan's own dates (``milestones``): a title and a date or a period."""
+
+    TITLE = "Mốc thời gian (milestones)"
+    EXAMPLE = "{title: Hội nghị thị xã, due: 20/6/2020}"
+
+    title: str
+    due: dt.date
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def _named(cls, value: Any, info: ValidationInfo) -> str:
+        text = _text(cls, value, info)
+        if not text:
+            raise cls.fail('"title" không được để trống.')
+        return text
+
+    @field_validator("due", mode="before")
+    @classmethod
+    def _due(cls, value: Any) -> dt.date:
+        if not isinstance(value, str | dt.date):
+            raise cls.fail('"due" phải là một ngày (20/6/2020) hoặc một kỳ (quý II/2020).')
+        try:
+            return resolve_due(value)[0]
+        except DateError as exc:
+            raise cls.fail(f'"due": {exc}') from None
+
+
+class CampaignSettings(Section):
+    """The whole ``settings`` mapping of a campaign file; each key optional."""
+
+    TITLE = "Thiết lập (settings)"
+    EXAMPLE = '{reminders: {at: "08:00"}}'
+
+    reminders: ReminderPolicySpec = Field(default_factory=ReminderPolicySpec)
+    digest: DigestSpec = Field(default_factory=DigestSpec)
+    delegates: DelegatesSpec = Field(default_factory=DelegatesSpec)
+    export: ExportSpec = Field(default_factory=ExportSpec)
+    quotas: QuotasSpec = Field(default_factory=QuotasSpec)
+    milestones: tuple[MilestoneSpec, ...] = ()
+
+    @field_validator("milestones", mode="before")
+    @classmethod
+    def _listed(cls, value: Any) -> Any:
+        if value is None:
+            return ()
+        if not isinstance(value, list | tuple):
+            raise cls.fail(
+                '"milestones" phải là danh sách, mỗi mục một dòng "- {title: …, due: …}".'
+            )
+        return value

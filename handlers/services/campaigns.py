@@ -1,0 +1,224 @@
+"""Loading a campaign file into the database (``tdkt campaign load``, the demo).
+
+Loading is idempotent by campaign code: loading the same file twice changes nothing, and a
+changed file updates the rows in place.
+
+Requirements are matched by code. A requirement that disappeared from the file is deleted when no
+submission or nomination refers to it; otherwise it is kept untouched and listed in
+:attr:`LoadResult.requirements_kept` so the office can decide (nothing a unit sent is ever lost by
+reloading a file). Award forms are replaced by the file's list (matched by code; nominations keep
+their award code and name as text, so they are unaffected).
+
+Unit codes the file names (requirements' ``unit_codes``, ``settings.delegates.quota.units``)
+must exist once units are registered: an unknown one is an error with its line. While no unit is
+registered (a campaign loaded before its units), they are listed in the warnings instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import logging
+import os
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.io.campaign_file import CampaignFile, CampaignSource, parse_campaign
+from handlers.kernel.texts import Texts
+from storage.models import RequirementKind
+from storage.repositories.audit import AuditRepository
+from storage.repositories.campaigns import AwardFormsChange, CampaignRepository
+from storage.repositories.units import Change, UnitRepository
+from storage.text import normalize_code
+
+__all__ = ["LoadResult", "load_campaign"]
+
+logger = logging.getLogger(__name__)
+
+_TEXTS = "campaign_file"
+
+
+@dataclass(slots=True)
+class LoadResult:
+    """What :func:`load_campaign` did; requirement lists hold requirement codes."""
+
+    campaign_id: int
+    campaign_code: str
+    campaign_change: Change
+    requirements_created: list[str] = field(default_factory=list)
+    requirements_updated: list[str] = field(default_factory=list)
+    requirements_unchanged: list[str] = field(default_factory=list)
+    #: Missing from the file and never used: deleted.
+    requirements_removed: list[str] = field(default_factory=list)
+    #: Missing from the file but with submissions or nominations: kept as they were.
+    requirements_kept: list[str] = field(default_factory=list)
+    award_forms: AwardFormsChange = field(default_factory=AwardFormsChange)
+    #: Vietnamese notes that do not stop the load (``campaign_file.j2``): deadlines before the
+    #: plan's date, requirements kept, unit codes not checked.
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        """True when the load changed anything in the database."""
+        forms = self.award_forms
+        return bool(
+            self.campaign_change != "unchanged"
+            or self.requirements_created
+            or self.requirements_updated
+            or self.requirements_removed
+            or forms.created
+            or forms.updated
+            or forms.removed
+        )
+
+
+@functools.cache
+def _built_in_texts() -> Texts:
+    return Texts()
+
+
+async def _read(session: AsyncSession, data: CampaignSource) -> tuple[CampaignFile, bool]:
+    """Validate the file against the registered units; True when there were some."""
+    known = [normalize_code(u.code) for u in await UnitRepository(session).list_all()]
+    units = known or None
+    if isinstance(data, str | os.PathLike):
+        return await asyncio.to_thread(parse_campaign, data, units=units), bool(known)
+    return parse_campaign(data, units=units), bool(known)
+
+
+async def _requirements(
+    repo: CampaignRepository, campaign_id: int, spec: CampaignFile, result: LoadResult, t: Texts
+) -> None:
+    """Upsert the file's requirements; delete or keep the ones it no longer lists."""
+    existing = {normalize_code(r.code): r for r in await repo.requirements_for(campaign_id)}
+    changes = {
+        "created": result.requirements_created,
+        "updated": result.requirements_updated,
+        "unchanged": result.requirements_unchanged,
+    }
+    for position, req in enumerate(spec.requirements):
+        _, req_change = await repo.upsert_requirement(
+            campaign_id,
+            code=req.code,
+            title=req.title,
+            kind=RequirementKind(req.kind),
+            description=req.description,
+            due_date=req.due.date,
+            period_label=req.due.period_label,
+            unit_kinds=req.unit_kinds,
+            unit_codes=req.unit_codes,
+            parts=req.parts,
+            position=position,
+            policy=req.policy,
+            accept=req.accept,
+        )
+        changes[req_change].append(req.code)
+        if spec.doc_date is not None and req.due.date < spec.doc_date:
+            result.warnings.append(
+                t(
+                    f"{_TEXTS}.due_before_doc_date",
+                    code=req.code,
+                    due=req.due.date,
+                    doc_date=spec.doc_date,
+                )
+            )
+    in_file = {req.code for req in spec.requirements}
+    for code, requirement in existing.items():
+        if code in in_file:
+            continue
+        if await repo.requirement_usage(requirement.id) == 0:
+            await repo.delete_requirement(requirement)
+            result.requirements_removed.append(code)
+        else:
+            result.requirements_kept.append(code)
+            result.warnings.append(t(f"{_TEXTS}.requirement_kept", code=code))
+
+
+def _audit(
+    session: AsyncSession, result: LoadResult, person_id: int | None, at: dt.datetime
+) -> None:
+    AuditRepository(session).record(
+        at=at,
+        person_id=person_id,
+        action="campaign.load",
+        entity="campaign",
+        entity_id=result.campaign_id,
+        detail={
+            "code": result.campaign_code,
+            "campaign": result.campaign_change,
+            "requirements_created": result.requirements_created,
+            "requirements_updated": result.requirements_updated,
+            "requirements_removed": result.requirements_removed,
+            "requirements_kept": result.requirements_kept,
+            "award_forms_created": result.award_forms.created,
+            "award_forms_updated": result.award_forms.updated,
+            "award_forms_removed": result.award_forms.removed,
+        },
+    )
+
+
+async def load_campaign(
+    session: AsyncSession,
+    data: CampaignSource,
+    *,
+    texts: Texts | None = None,
+    person_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> LoadResult:
+    """Create or update a campaign, its award forms and requirements from a campaign file.
+
+    Never commits: the caller owns the transaction. Idempotent by campaign code. When anything
+    changed, one ``campaign.load`` audit row records the change.
+
+    Args:
+        session: The open session.
+        data: The parsed mapping, a path to a YAML file, or the YAML content as bytes.
+        texts: Renders the warnings; default: the built-in templates.
+        person_id: Who loads the file (for the audit log).
+        now: Aware time of the load (for the audit log); defaults to the current UTC time.
+
+    Returns:
+        What was created, updated, deleted or kept.
+
+    Raises:
+        CampaignFileError: The file breaks the format or names unknown units (nothing is
+            written).
+        ValueError: ``now`` is naive.
+    """
+    if now is not None and now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    t = texts or _built_in_texts()
+    spec, units_checked = await _read(session, data)
+    repo = CampaignRepository(session)
+    campaign, change = await repo.upsert_campaign(
+        code=spec.code,
+        title=spec.title,
+        doc_number=spec.doc_number,
+        doc_date=spec.doc_date,
+        issuer=spec.issuer,
+        timezone=spec.timezone,
+        is_active=spec.active,
+        settings=spec.settings,
+    )
+    result = LoadResult(
+        campaign_id=campaign.id, campaign_code=campaign.code, campaign_change=change
+    )
+    result.award_forms = await repo.replace_award_forms(campaign.id, spec.award_form_data())
+    await _requirements(repo, campaign.id, spec, result, t)
+    if not units_checked and spec.unit_codes():
+        result.warnings.append(t(f"{_TEXTS}.units_not_checked", codes=spec.unit_codes()))
+    if result.changed:
+        _audit(session, result, person_id, now or dt.datetime.now(dt.UTC))
+        await session.flush()
+    logger.info(
+        "Loaded campaign %s (%s): %d requirements created, %d updated, %d removed, %d kept",
+        campaign.code,
+        change,
+        len(result.requirements_created),
+        len(result.requirements_updated),
+        len(result.requirements_removed),
+        len(result.requirements_kept),
+    )
+    return result
