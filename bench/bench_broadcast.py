@@ -45,7 +45,7 @@ from storage.models import (
     Unit,
 )
 from storage.repositories.notices import BroadcastRepository
-from tests.fake_telegram import FakeBotAPI
+from tests.fakes.telegram import FakeBotAPI
 
 __all__ = ["main"]
 

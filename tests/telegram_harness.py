@@ -22,7 +22,7 @@ from bot.telegram import CHANNEL, Limits, TelegramAdapter, TelegramConfig, Webho
 from handlers.kernel.dispatcher import COMMAND_MENU, GROUP_COMMAND_MENU, Core
 from handlers.services.invites import create_invite
 from storage.models import Role
-from tests.fake_telegram import Call, FakeBotAPI
+from tests.fakes.telegram import Call, FakeBotAPI
 from tests.harness import Clock
 
 __all__ = ["BotRunner", "TgUser", "invite_code"]

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import parse_now
-from handlers.io.exports.docx import place_of
+from handlers.io.exports.nd30 import place_of
 from handlers.kernel.texts import Texts
 from handlers.queries.export_data import ExportFormat, ExportKind, Scope
 from handlers.services.exports import build_export, file_name

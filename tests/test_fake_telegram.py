@@ -33,7 +33,7 @@ from telegram.error import (
 from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
 from telegram.warnings import PTBDeprecationWarning
 
-from tests.fake_telegram import FakeBotAPI, fake_telegram
+from tests.fakes.telegram import FakeBotAPI, fake_telegram
 
 __all__ = ["fake_telegram"]  # the fixture, imported so that pytest finds it in this module
 

@@ -21,7 +21,7 @@ from handlers.kernel.dispatcher import Core
 from handlers.kernel.messages import ChatKey, Delivery, Incoming, OutgoingFile, Reply
 from scheduler import BroadcastWorker, Notifier, SchedulerService
 from storage.models import ChatAccount, Nomination, Role, StoredFile, Submission, Unit
-from tests.fake_telegram import Call, FakeBotAPI
+from tests.fakes.telegram import Call, FakeBotAPI
 from tests.harness import Clock
 from tests.telegram_harness import BotRunner, TgUser, invite_code
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from handlers.services.invites import ensure_account
 from storage.db import make_engine, make_session_factory
 from storage.models import Role, Unit
-from tests.fake_telegram import FakeBotAPI
+from tests.fakes.telegram import FakeBotAPI
 from tests.telegram_harness import TgUser
 
 NOW = "2019-11-12T09:00"

@@ -20,7 +20,7 @@ from bot.telegram.receiver import MAX_ATTEMPTS
 from handlers.kernel.dispatcher import Core
 from handlers.kernel.messages import Incoming, Reply
 from storage.models import Role, Submission
-from tests.fake_telegram import FakeBotAPI
+from tests.fakes.telegram import FakeBotAPI
 from tests.harness import Clock
 from tests.telegram_harness import BotRunner, TgUser, invite_code
 

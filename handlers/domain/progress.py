@@ -11,6 +11,7 @@ import datetime as dt
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from storage.models import (
@@ -25,6 +26,7 @@ from storage.models import (
 __all__ = [
     "Mark",
     "RequirementProgress",
+    "Standing",
     "UnitMark",
     "applies",
     "is_late",
@@ -43,11 +45,15 @@ class Mark(enum.StrEnum):
     ACCEPTED = "accepted"
 
 
-@dataclass(frozen=True, slots=True)
-class UnitMark:
-    """One unit's standing on one requirement."""
+#: What a :class:`Standing` names the unit by: the unit itself, or a lighter reference to it.
+U = TypeVar("U")
 
-    unit: Unit
+
+@dataclass(frozen=True, slots=True)
+class Standing(Generic[U]):
+    """One unit's standing on one requirement; ``unit`` is the unit or a reference to it."""
+
+    unit: U
     mark: Mark
     at: dt.datetime | None = None
     late: bool = False
@@ -59,6 +65,11 @@ class UnitMark:
     def done(self) -> bool:
         """Whether the requirement counts as sent (submitted or accepted)."""
         return self.mark in (Mark.SUBMITTED, Mark.ACCEPTED)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitMark(Standing[Unit]):
+    """One unit's standing on one requirement, decided here from its records."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,8 @@
 Drawn with matplotlib's object API (:class:`~matplotlib.figure.Figure` on the non-GUI Agg
 canvas), never pyplot's global state, so rendering is safe in a server process. Renders are
 serialised by a lock (matplotlib's font and text caches are not thread-safe) and the last few
-PNGs are cached by their figures, so asking twice for unchanged figures draws once.
+PNGs are cached by their figures, so asking twice for unchanged figures draws once. Its words
+come from ``templates/chart.j2``.
 """
 
 from __future__ import annotations
@@ -12,18 +13,17 @@ import io
 import textwrap
 import threading
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from handlers.kernel.texts import fmt_date
+from handlers.io.exports.tables import plain
+from handlers.kernel.texts import Texts
 from handlers.queries.stats import RequirementStats
 
-__all__ = ["COLORS", "LABELS", "progress_chart"]
+__all__ = ["COLORS", "progress_chart"]
 
-#: Segment labels, in bar order.
-LABELS = ("Đúng hạn", "Muộn", "Chưa nộp")
 #: Segment colours (green, amber, light red), readable in grey scale too.
 COLORS = ("#2e7d32", "#f9a825", "#ef9a9a")
 
@@ -42,35 +42,50 @@ def _label(number: int, title: str) -> str:
     return "\n".join(lines)
 
 
+@cache
+def _default_texts() -> Texts:
+    """The package's templates, made on first use."""
+    return Texts()
+
+
 def progress_chart(
-    stats: Sequence[RequirementStats], *, title: str | None = None, subtitle: str | None = None
+    stats: Sequence[RequirementStats],
+    *,
+    title: str | None = None,
+    subtitle: str | None = None,
+    texts: Texts | None = None,
 ) -> bytes:
     """Draw the share of units that sent each requirement on time, late, or not yet.
 
     Args:
         stats: The requirements' figures, drawn top to bottom in this order and numbered as
             in the overview. Requirements that apply to no unit are skipped.
-        title: The chart's title (default: "Tình hình nộp" and the figures' date).
+        title: The chart's title (default: ``chart.title``, "Tình hình nộp" and the figures'
+            date).
         subtitle: A second title line, e.g. the filter.
+        texts: The templates (the office's own); default: the package's.
 
     Returns:
         PNG bytes (about 1000 px wide).
     """
+    texts = texts or _default_texts()
     rows = tuple(
         (_label(i, s.requirement.title), (s.on_time, s.late, s.missing))
         for i, s in enumerate(stats, 1)
         if s.total
     )
     if title is None:
-        title = "Tình hình nộp"
-        if stats:
-            title += f" đến ngày {fmt_date(stats[0].today)}"
+        title = plain(texts, "chart.title", today=stats[0].today if stats else None)
+    segments = tuple(line.strip() for line in plain(texts, "chart.segments").splitlines())
+    empty = plain(texts, "chart.empty")
     with _LOCK:
-        return _render(rows, title, subtitle or "")
+        return _render(rows, title, subtitle or "", segments, empty)
 
 
 @lru_cache(maxsize=32)
-def _render(rows: tuple[_Row, ...], title: str, subtitle: str) -> bytes:
+def _render(
+    rows: tuple[_Row, ...], title: str, subtitle: str, segments: tuple[str, ...], empty: str
+) -> bytes:
     height = 1.6 + 0.72 * max(len(rows), 1)
     fig = Figure(figsize=(10, height), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
@@ -81,7 +96,7 @@ def _render(rows: tuple[_Row, ...], title: str, subtitle: str) -> bytes:
     labels = [label for label, _ in rows]
     positions = list(range(len(rows)))
     left = [0.0] * len(rows)
-    for index, (name, color) in enumerate(zip(LABELS, COLORS, strict=True)):
+    for index, (name, color) in enumerate(zip(segments, COLORS, strict=True)):
         shares = [100.0 * counts[index] / max(sum(counts), 1) for _, counts in rows]
         bars = ax.barh(
             positions, shares, left=left, color=color, label=name, height=0.62, edgecolor="white"
@@ -114,7 +129,7 @@ def _render(rows: tuple[_Row, ...], title: str, subtitle: str) -> bytes:
     ax.grid(axis="x", color="#dddddd", linewidth=0.8)
     ax.set_axisbelow(True)
     if not rows:
-        ax.text(50, 0, "Không có nội dung nào phải nộp", ha="center", va="center")
+        ax.text(50, 0, empty, ha="center", va="center")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncols=3, frameon=False)
     out = io.BytesIO()
     fig.savefig(out, format="png")

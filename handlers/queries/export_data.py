@@ -8,24 +8,33 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.domain.progress import Mark, RequirementProgress, UnitMark
+from handlers.domain.progress import Mark
 from handlers.kernel.errors import UserError
-from handlers.queries.progress import campaign_progress
+from handlers.queries.stats import (
+    AwardCount,
+    NominationStats,
+    RequirementStats,
+    UnitFilter,
+    UnitRef,
+    UnitStanding,
+    nomination_stats,
+    requirement_stats,
+    unit_standings,
+)
 from storage.models import (
-    AwardForm,
     Campaign,
     Delegate,
     DelegateCategory,
     Nomination,
     NominationStatus,
+    Requirement,
     SubjectKind,
     Unit,
 )
@@ -37,7 +46,6 @@ __all__ = [
     "DelegateGroup",
     "ExportFormat",
     "ExportKind",
-    "FormCount",
     "NominationRow",
     "Progress",
     "Report",
@@ -140,18 +148,96 @@ async def _units(session: AsyncSession, scope: Scope) -> list[Unit]:
 
 # -- progress ------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
+class RequirementFigures:
+    """One requirement: its figures and how each unit it applies to (in scope) stands on it.
+
+    Both come from the status figures' SQL (:mod:`handlers.queries.stats`), the one place
+    the counting rules are written; ``standings`` are in the units' usual order.
+    """
+
+    stats: RequirementStats
+    standings: tuple[UnitStanding, ...]
+
+    @property
+    def requirement(self) -> Requirement:
+        """The requirement."""
+        return self.stats.requirement
+
+    @property
+    def days_left(self) -> int:
+        """Days until the due date (negative when overdue)."""
+        return self.stats.days_left
+
+    @property
+    def on_time(self) -> tuple[UnitStanding, ...]:
+        """Units that sent it by the due date."""
+        return tuple(s for s in self.standings if s.done and not s.late)
+
+    @property
+    def late(self) -> tuple[UnitStanding, ...]:
+        """Units that sent it after the due date."""
+        return tuple(s for s in self.standings if s.done and s.late)
+
+    @property
+    def owing(self) -> tuple[UnitStanding, ...]:
+        """Units that still owe it (nothing sent, incomplete or returned)."""
+        return tuple(s for s in self.standings if not s.done)
+
+    @property
+    def total(self) -> int:
+        """Units the requirement applies to."""
+        return self.stats.total
+
+    @property
+    def done(self) -> int:
+        """Units that have sent it."""
+        return self.stats.submitted
+
+    @property
+    def is_due(self) -> bool:
+        """Whether its due date has passed (the due day itself is not over yet)."""
+        return self.days_left < 0
+
+    @property
+    def percent(self) -> int:
+        """The share of units that have sent it, rounded (100 when it applies to none)."""
+        return round(100 * self.done / self.total) if self.total else 100
+
+    @property
+    def returned(self) -> tuple[UnitStanding, ...]:
+        """Units whose submission was returned."""
+        return tuple(s for s in self.owing if s.mark is Mark.RETURNED)
+
+    def standing_of(self, unit_id: int) -> UnitStanding | None:
+        """How one unit stands on it; None when it does not apply to the unit."""
+        return next((s for s in self.standings if s.unit.id == unit_id), None)
+
+
+@dataclass(frozen=True, slots=True)
 class Progress:
-    """The units in scope (in order) and every requirement with their marks."""
+    """The units in scope (in order) and every requirement with their standings."""
 
     units: tuple[Unit, ...]
-    items: tuple[RequirementProgress, ...]
+    items: tuple[RequirementFigures, ...]
+
+
+def _where(scope: Scope) -> UnitFilter:
+    return UnitFilter(unit_id=scope.unit.id) if scope.unit is not None else UnitFilter()
+
+
+async def _figures(session: AsyncSession, scope: Scope) -> tuple[RequirementFigures, ...]:
+    """Every requirement of the campaign with the standings of the units in scope."""
+    campaign, now, where = scope.campaign, scope.now, _where(scope)
+    reqs = await CampaignRepository(session).requirements_for(campaign.id)
+    stats = await requirement_stats(session, campaign, now, where, requirements=reqs)
+    standings = await unit_standings(session, campaign, now, where, requirements=reqs)
+    return tuple(RequirementFigures(s, tuple(standings.get(s.requirement.id, ()))) for s in stats)
 
 
 async def progress(session: AsyncSession, scope: Scope) -> Progress:
-    """Every requirement of the campaign with the marks of the units in scope."""
+    """Every requirement of the campaign with the standings of the units in scope."""
     units = await _units(session, scope)
-    items = await campaign_progress(session, scope.campaign, scope.now, units)
-    return Progress(tuple(units), tuple(items))
+    return Progress(tuple(units), await _figures(session, scope))
 
 
 # -- nominations ---------------------------------------------------------------------------------
@@ -236,64 +322,48 @@ async def delegate_groups(session: AsyncSession, scope: Scope) -> list[DelegateG
 
 # -- the summary report --------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
-class RequirementFigures:
-    """One requirement in the report: who sent it, on time or late, and who still owes it."""
-
-    progress: RequirementProgress
-    on_time: tuple[UnitMark, ...]
-    late: tuple[UnitMark, ...]
-    owing: tuple[UnitMark, ...]
-
-    @property
-    def total(self) -> int:
-        """Units the requirement applies to."""
-        return len(self.progress.marks)
-
-    @property
-    def done(self) -> int:
-        """Units that have sent it."""
-        return len(self.on_time) + len(self.late)
-
-    @property
-    def is_due(self) -> bool:
-        """Whether its due date has passed (the due day itself is not over yet)."""
-        return self.progress.days_left < 0
-
-    @property
-    def percent(self) -> int:
-        """The share of units that have sent it, rounded (100 when it applies to none)."""
-        return round(100 * self.done / self.total) if self.total else 100
-
-    @property
-    def returned(self) -> tuple[UnitMark, ...]:
-        """Units whose submission was returned."""
-        return tuple(m for m in self.owing if m.mark is Mark.RETURNED)
-
-
-@dataclass(frozen=True, slots=True)
-class FormCount:
-    """How many nominations propose one award form."""
-
-    name: str
-    subject: SubjectKind
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
 class Report:
     """The figures of "Báo cáo tổng hợp tình hình thực hiện kế hoạch"."""
 
     scope: Scope
     requirements: tuple[RequirementFigures, ...]
-    forms: tuple[FormCount, ...]
-    individuals: int
-    collectives: int
-    nominating_units: int
-    returned_nominations: int
+    #: The nominations in scope that stand (see :class:`NominationStats`).
+    nomination_figures: NominationStats
+    #: Nominations per award form, in the catalogue's order.
+    forms: tuple[AwardCount, ...]
     #: Units (in scope) that have sent at least one requirement late, in unit order.
-    late_units: tuple[Unit, ...]
+    late_units: tuple[UnitRef, ...]
     #: Units that still owe at least one requirement already past its due date.
-    overdue_units: tuple[Unit, ...]
+    overdue_units: tuple[UnitRef, ...]
+
+    @property
+    def individuals(self) -> int:
+        """Nominations of individuals that count (sent or accepted)."""
+        return self._by_subject(SubjectKind.INDIVIDUAL)
+
+    @property
+    def collectives(self) -> int:
+        """Nominations of collectives that count (sent or accepted)."""
+        return self._by_subject(SubjectKind.COLLECTIVE)
+
+    @property
+    def nominations(self) -> int:
+        """Nominations that count (sent or accepted)."""
+        return self.nomination_figures.total
+
+    @property
+    def nominating_units(self) -> int:
+        """Units with at least one nomination that counts."""
+        return self.nomination_figures.units
+
+    @property
+    def returned_nominations(self) -> int:
+        """Nominations returned for completion (not counted)."""
+        return self.nomination_figures.returned
+
+    def _by_subject(self, subject: SubjectKind) -> int:
+        found = (c.count for c in self.nomination_figures.by_subject if c.key == subject.value)
+        return next(found, 0)
 
     @property
     def due(self) -> tuple[RequirementFigures, ...]:
@@ -331,56 +401,22 @@ class Report:
         candidates = [r for r in self.due if r.total and r.owing]
         return min(candidates, key=lambda r: r.done / r.total) if candidates else None
 
-    @property
-    def nominations(self) -> int:
-        """Nominations that count (sent or accepted)."""
-        return self.individuals + self.collectives
 
-
-def _figures(p: RequirementProgress) -> RequirementFigures:
-    return RequirementFigures(
-        progress=p,
-        on_time=tuple(m for m in p.done if not m.late),
-        late=tuple(m for m in p.done if m.late),
-        owing=tuple(p.missing),
-    )
-
-
-def _in_order(units: Sequence[Unit], ids: set[int]) -> tuple[Unit, ...]:
-    return tuple(u for u in units if u.id in ids)
+def _in_order(standings: Iterable[UnitStanding]) -> tuple[UnitRef, ...]:
+    """The distinct units of ``standings``, in the units' usual order."""
+    units = {s.unit.id: s.unit for s in standings}
+    return tuple(sorted(units.values(), key=UnitRef.sort_key))
 
 
 async def report(session: AsyncSession, scope: Scope) -> Report:
     """Compute the summary report's figures."""
-    units = await _units(session, scope)
-    figures = tuple(_figures(p) for p in (await progress(session, scope)).items)
-    rows = await nomination_rows(session, scope)
-    counted = [r for r in rows if not r.returned]
-    forms = await session.scalars(
-        select(AwardForm)
-        .where(AwardForm.campaign_id == scope.campaign.id)
-        .order_by(AwardForm.position, AwardForm.id)
-    )
-    catalogue = [(f.code, f.subject, f.name) for f in forms]
-    tally = Counter((r.nomination.award_code, r.nomination.subject) for r in counted)
-    names = {
-        (r.nomination.award_code, r.nomination.subject): r.nomination.award_name for r in counted
-    }
-    ordered = [
-        (code, subject, name) for code, subject, name in catalogue if tally[(code, subject)]
-    ]
-    known = {(code, subject) for code, subject, _ in ordered}
-    ordered += [(c, s, names[(c, s)]) for c, s in tally if (c, s) not in known]
+    figures = await _figures(session, scope)
+    noms = await nomination_stats(session, scope.campaign, _where(scope), unit_limit=0)
     return Report(
         scope=scope,
         requirements=figures,
-        forms=tuple(
-            FormCount(name, subject, tally[(code, subject)]) for code, subject, name in ordered
-        ),
-        individuals=sum(1 for r in counted if r.nomination.subject is SubjectKind.INDIVIDUAL),
-        collectives=sum(1 for r in counted if r.nomination.subject is SubjectKind.COLLECTIVE),
-        nominating_units=len({r.unit.id for r in counted}),
-        returned_nominations=len(rows) - len(counted),
-        late_units=_in_order(units, {m.unit.id for f in figures for m in f.late}),
-        overdue_units=_in_order(units, {m.unit.id for f in figures if f.is_due for m in f.owing}),
+        nomination_figures=noms,
+        forms=tuple(sorted(noms.by_award, key=lambda a: (a.rank, a.code, a.subject))),
+        late_units=_in_order(s for f in figures for s in f.late),
+        overdue_units=_in_order(s for f in figures if f.is_due for s in f.owing),
     )

@@ -1,629 +1,75 @@
-"""Word documents (python-docx) laid out per Nghị định 30/2020/NĐ-CP.
+"""The Word documents of the exports: a list with one table, and the summary report.
 
-A4 (landscape for wide tables), margins top 20 mm, bottom 20 mm, left 30 mm, right 15 mm, Times
-New Roman 14 pt for the text and 13 pt in tables. The letterhead is a borderless two-column table:
-the governing body and the issuing body (upper case, bold, a short line under it) with the
-document number on the left; the national name, the motto (a line under it) and the place and
-date in italics on the right. The page number is centred in the header from page 2 on. Every
-text comes from ``templates/exports/*.j2``, rendered as plain text.
+Laid out per Nghị định 30/2020/NĐ-CP (:mod:`handlers.io.exports.word` for the page,
+:mod:`handlers.io.exports.nd30` for the letterhead and the signature). Every text comes from
+``templates/exports/*.j2``, rendered as plain text; times are shown in the campaign's timezone.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import io
-import re
-from collections.abc import Sequence
-from typing import Any
-
-from docx import Document
-from docx.enum.section import WD_ORIENT
-from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Cm, Mm, Pt
-
-from handlers.io.exports.tables import Column, Row, Table, late_list, plain, stamp
+from handlers.io.exports import nd30
+from handlers.io.exports.tables import Table, late_list, plain, report_document_tables
+from handlers.io.exports.word import BODY_SIZE, TABLE_SIZE, WordDocument
 from handlers.kernel.texts import Texts
-from handlers.queries.export_data import ExportKind, Report, Scope
-from storage.text import fold_text
+from handlers.queries.export_data import Report, Scope
 
-__all__ = [
-    "BODY_SIZE",
-    "FONT",
-    "MARGINS_MM",
-    "MIME",
-    "TABLE_SIZE",
-    "list_document",
-    "place_of",
-    "report_document",
-]
+__all__ = ["MIME", "list_document", "report_document"]
 
 MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
-FONT = "Times New Roman"
-BODY_SIZE = 14
-TABLE_SIZE = 13
-#: top, bottom, left, right (Nghị định 30/2020/NĐ-CP, Phụ lục I).
-MARGINS_MM = (20, 20, 30, 15)
-_PAGE_MM = (210, 297)
-
 _DOC = "exports/document"
 _REPORT = "exports/report"
-_LABELS = "exports/labels"
-_BODY_STYLE = "TDKT Body"
-_TABLE_STYLE = "TDKT Table"
-_HEADER_FILL = "D9E1F2"
-_CELL_PAD_MM = 1.2
-#: Tables up to this many rows (the report's) are kept on one page.
-_KEEP_TOGETHER_ROWS = 15
-_SECTION_FILL = "F2F2F2"
-
-# Words that name the kind of an issuing body rather than its place ("UBND thị xã Bỉm Sơn").
-_PLACE_PREFIXES = (
-    "uy ban nhan dan",
-    "ubnd",
-    "hoi dong nhan dan",
-    "hdnd",
-    "thanh pho",
-    "tp",
-    "thi xa",
-    "thi tran",
-    "tinh",
-    "huyen",
-    "quan",
-    "phuong",
-    "xa",
-)
-
-
-def place_of(campaign_settings: dict[str, Any], issuer: str | None) -> str:
-    """The place in the date line: ``settings.export.place``, else the issuer's place name.
-
-    ``"UBND thị xã Bỉm Sơn"`` → ``"Bỉm Sơn"``; an empty string when neither says.
-    """
-    opts = _opts(campaign_settings)
-    if isinstance(opts.get("place"), str) and opts["place"].strip():
-        return str(opts["place"]).strip()
-    words = (issuer or "").split()
-    changed = True
-    while words and changed:
-        changed = False
-        for prefix in _PLACE_PREFIXES:
-            size = len(prefix.split())
-            if fold_text(" ".join(words[:size])) == prefix and len(words) > size:
-                words = words[size:]
-                changed = True
-                break
-    return " ".join(words)
-
-
-def _opts(settings: dict[str, Any] | None) -> dict[str, Any]:
-    export = (settings or {}).get("export")
-    return export if isinstance(export, dict) else {}
-
-
-def _symbol(doc_number: str | None) -> str:
-    """The issuing body's abbreviation in a number like "…/KH-UBND" ("UBND"), if any."""
-    tail = (doc_number or "").rsplit("/", 1)[-1]
-    _, dash, symbol = tail.partition("-")
-    return symbol.strip() if dash and re.fullmatch(r"[\w.Đđ-]+", symbol.strip()) else ""
-
-
-def _zero(value: int, below: int) -> str:
-    """NĐ 30: days below 10 and months below 3 carry a leading zero."""
-    return f"{value:02d}" if value < below else str(value)
-
-
-def _widths(table: Table, width_mm: float) -> list[float]:
-    """Column widths in mm that fill ``width_mm``.
-
-    In proportion to the spreadsheet widths, but never so narrow that a header word or a short
-    centred value ("STT", "1976", "Nam") breaks.
-    """
-    need: list[float] = []
-    for index, column in enumerate(table.columns):
-        words = column.header.split()
-        if column.center:
-            words += [str(r.cells[index]) for r in table.rows if r.cells and r.cells[index]]
-        longest = max((_text_mm(w, TABLE_SIZE, bold=True) for w in words), default=0.0)
-        need.append(longest + 2 * _CELL_PAD_MM + 1)
-    fixed: set[int] = set()
-    widths = [0.0] * len(table.columns)
-    for _ in table.columns:
-        free = width_mm - sum(need[i] for i in fixed)
-        weight = sum(c.width for i, c in enumerate(table.columns) if i not in fixed) or 1.0
-        widths = [
-            need[i] if i in fixed else free * c.width / weight for i, c in enumerate(table.columns)
-        ]
-        short = {i for i, w in enumerate(widths) if i not in fixed and w < need[i]}
-        if not short:
-            break
-        fixed |= short
-    return widths
-
-
-def _text_mm(text: str, size: float, *, bold: bool = False) -> float:
-    """Roughly how wide ``text`` prints in Times New Roman, in millimetres."""
-    em = sum(0.66 if ch.isupper() else 0.25 if ch == " " else 0.47 for ch in text)
-    return em * size * 0.3528 * (1.06 if bold else 1.0)
-
-
-# -- low-level XML helpers ---------------------------------------------------------------------
-def _set(parent: Any, tag: str, **attrs: str) -> Any:
-    """Get or add the child ``tag`` of ``parent`` and set its ``w:`` attributes."""
-    child = parent.find(qn(tag))
-    if child is None:
-        child = OxmlElement(tag)
-        parent.append(child)
-    for name, value in attrs.items():
-        child.set(qn(f"w:{name}"), value)
-    return child
-
-
-def _fonts(rpr: Any) -> None:
-    fonts = _set(rpr, "w:rFonts")
-    for theme in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
-        fonts.attrib.pop(qn(theme), None)
-    for name in ("ascii", "hAnsi", "eastAsia", "cs"):
-        fonts.set(qn(f"w:{name}"), FONT)
-
-
-def _shade(cell: Any, fill: str) -> None:
-    _set(cell._tc.get_or_add_tcPr(), "w:shd", val="clear", color="auto", fill=fill)
-
-
-def _no_borders(table: Any) -> None:
-    tbl_pr = table._tbl.tblPr
-    borders = _set(tbl_pr, "w:tblBorders")
-    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
-        _set(borders, f"w:{edge}", val="nil")
-
-
-def _cell_margins(table: Any, mm: float) -> None:
-    """Left and right padding of every cell (Word's default is 1.9 mm)."""
-    margins = _set(table._tbl.tblPr, "w:tblCellMar")
-    for edge in ("left", "right"):
-        _set(margins, f"w:{edge}", w=str(round(mm * 56.7)), type="dxa")
-
-
-def _row_flag(row: Any, tag: str) -> None:
-    _set(row._tr.get_or_add_trPr(), tag, val="true")
-
-
-def _bottom_rule(paragraph: Any) -> None:
-    borders = _set(paragraph._p.get_or_add_pPr(), "w:pBdr")
-    _set(borders, "w:bottom", val="single", sz="6", space="1", color="000000")
-
-
-def _page_field(paragraph: Any, size: int) -> None:
-    """A PAGE field: Word and LibreOffice print the page number in its place."""
-    parts: list[tuple[str, str]] = [
-        ("w:fldChar", "begin"),
-        ("w:instrText", " PAGE "),
-        ("w:fldChar", "separate"),
-        ("w:t", "2"),
-        ("w:fldChar", "end"),
-    ]
-    for tag, value in parts:
-        run = paragraph.add_run()
-        run.font.size = Pt(size)
-        element = OxmlElement(tag)
-        if tag == "w:fldChar":
-            element.set(qn("w:fldCharType"), value)
-        else:
-            element.set(qn("xml:space"), "preserve")
-            element.text = value
-        run._r.append(element)
-
-
-class _Builder:
-    """One document being written."""
-
-    def __init__(self, texts: Texts, scope: Scope, *, landscape: bool, title: str) -> None:
-        self.texts = texts
-        self.scope = scope
-        self.doc: Any = Document()
-        self.opts = _opts(scope.campaign.settings)
-        self._styles()
-        width, height = _PAGE_MM
-        section = self.doc.sections[0]
-        section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
-        section.page_width = Mm(height if landscape else width)
-        section.page_height = Mm(width if landscape else height)
-        top, bottom, left, right = MARGINS_MM
-        section.top_margin, section.bottom_margin = Mm(top), Mm(bottom)
-        section.left_margin, section.right_margin = Mm(left), Mm(right)
-        section.header_distance = section.footer_distance = Mm(10)
-        section.different_first_page_header_footer = True
-        number = section.header.paragraphs[0]
-        number.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        _page_field(number, BODY_SIZE)
-        self.width_mm = (height if landscape else width) - left - right
-        props = self.doc.core_properties
-        props.author = "tdkt-bot"
-        props.title = title
-        props.language = "vi-VN"
-        props.created = props.modified = scope.now.astimezone(dt.UTC).replace(
-            tzinfo=None, microsecond=0
-        )
-        # The default template starts with one empty paragraph: the letterhead goes first.
-        for paragraph in list(self.doc.paragraphs):
-            paragraph._p.getparent().remove(paragraph._p)
-
-    def _styles(self) -> None:
-        styles = self.doc.styles
-        defaults = styles.element.find(qn("w:docDefaults"))
-        rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
-        _fonts(rpr)
-        _set(rpr, "w:sz", val=str(BODY_SIZE * 2))
-        _set(rpr, "w:szCs", val=str(BODY_SIZE * 2))
-        _set(rpr, "w:lang", val="vi-VN", eastAsia="vi-VN")
-        ppr = defaults.find(qn("w:pPrDefault")).find(qn("w:pPr"))
-        _set(ppr, "w:spacing", after="0", line="240", lineRule="auto")
-        normal = styles["Normal"]
-        normal.font.name = FONT
-        normal.font.size = Pt(BODY_SIZE)
-        _fonts(normal.element.get_or_add_rPr())
-        fmt = normal.paragraph_format
-        fmt.space_before = fmt.space_after = Pt(0)
-        fmt.line_spacing = 1.0
-        body = styles.add_style(_BODY_STYLE, WD_STYLE_TYPE.PARAGRAPH)
-        body.base_style = normal
-        body.font.size = Pt(BODY_SIZE)
-        body.paragraph_format.first_line_indent = Cm(1)
-        body.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
-        body.paragraph_format.space_before = Pt(6)
-        body.paragraph_format.line_spacing = 1.15
-        cell = styles.add_style(_TABLE_STYLE, WD_STYLE_TYPE.PARAGRAPH)
-        cell.base_style = normal
-        cell.font.size = Pt(TABLE_SIZE)
-        cell.paragraph_format.space_before = Pt(2)
-        cell.paragraph_format.space_after = Pt(2)
-
-    # -- paragraphs ----------------------------------------------------------------------------
-    def t(self, name: str, /, **params: Any) -> str:
-        """A template text as plain text."""
-        return plain(self.texts, name, **params)
-
-    def para(
-        self,
-        text: str,
-        *,
-        container: Any = None,
-        bold: bool = False,
-        italic: bool = False,
-        size: float | None = None,
-        align: Any = WD_ALIGN_PARAGRAPH.CENTER,
-        style: str | None = None,
-        before: float = 0,
-    ) -> Any:
-        """Add one paragraph (to the body, or to a table cell)."""
-        target = self.doc if container is None else container
-        paragraph = target.add_paragraph(style=style)
-        if style is None or align is not None:
-            paragraph.alignment = align
-        if before:
-            paragraph.paragraph_format.space_before = Pt(before)
-        for index, line in enumerate(text.split("\n")):
-            if index:
-                paragraph.add_run().add_break()
-            run = paragraph.add_run(line)
-            run.bold = bold or None
-            run.italic = italic or None
-            if size is not None:
-                run.font.size = Pt(size)
-        return paragraph
-
-    def rule(self, container: Any, box_mm: float, line_mm: float) -> None:
-        """A short centred line under the previous paragraph (below a name, the motto, a title)."""
-        line_mm = min(line_mm, box_mm)
-        paragraph = (self.doc if container is None else container).add_paragraph()
-        fmt = paragraph.paragraph_format
-        fmt.left_indent = fmt.right_indent = Mm(max((box_mm - line_mm) / 2, 0))
-        fmt.space_before = Pt(1)
-        fmt.space_after = Pt(6)
-        # An empty paragraph is as tall as its mark: make the mark tiny, so is the gap.
-        mark = _set(paragraph._p.get_or_add_pPr(), "w:rPr")
-        _set(mark, "w:sz", val="4")
-        _set(mark, "w:szCs", val="4")
-        _bottom_rule(paragraph)
-
-    def body(self, text: str) -> None:
-        """Paragraphs of running text, one per line."""
-        for line in text.split("\n"):
-            if line.strip():
-                self.para(line, style=_BODY_STYLE, align=None)
-
-    def heading(self, text: str) -> None:
-        """A section heading (bold, flush left)."""
-        self.para(text, bold=True, align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=8)
-
-    # -- the letterhead ------------------------------------------------------------------------
-    def letterhead(self, kind_symbol: str | None) -> None:
-        """Issuing body and number on the left; national name, motto and date on the right."""
-        campaign, unit = self.scope.campaign, self.scope.unit
-        left_mm = round(self.width_mm * (0.4 if self.width_mm < 200 else 0.42))
-        right_mm = self.width_mm - left_mm
-        table = self.doc.add_table(rows=2, cols=2)
-        table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        table.autofit = False
-        _no_borders(table)
-        _cell_margins(table, 1)
-        for row in table.rows:
-            for cell, mm in zip(row.cells, (left_mm, right_mm), strict=True):
-                cell.width = Mm(mm)
-        for column, mm in zip(table.columns, (left_mm, right_mm), strict=True):
-            column.width = Mm(mm)
-        left, right = table.cell(0, 0), table.cell(0, 1)
-        left.paragraphs[0]._p.getparent().remove(left.paragraphs[0]._p)
-        right.paragraphs[0]._p.getparent().remove(right.paragraphs[0]._p)
-        parent = self.t(f"{_DOC}.parent", campaign=campaign, unit=unit, opts=self.opts).upper()
-        organ = self.t(f"{_DOC}.organ", campaign=campaign, unit=unit, opts=self.opts).upper()
-        if parent:
-            self.para(parent, container=left, size=13)
-        self.para(organ, container=left, size=13, bold=True)
-        self.rule(left, left_mm, max(_text_mm(organ, 13, bold=True) * 0.4, 18))
-        nation = self.t(f"{_DOC}.nation")
-        motto = self.t(f"{_DOC}.motto")
-        self.para(nation, container=right, size=12, bold=True)
-        self.para(motto, container=right, size=14, bold=True)
-        self.rule(right, right_mm, _text_mm(motto, 14, bold=True))
-        if kind_symbol:
-            symbol = _symbol(campaign.doc_number) if unit is None else ""
-            number = self.t(f"{_DOC}.number", kind=kind_symbol, symbol=symbol)
-            table.cell(1, 0).paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-            table.cell(1, 0).paragraphs[0].add_run(number).font.size = Pt(13)
-        today = self.scope.today
-        date_line = self.t(
-            f"{_DOC}.place_date",
-            place=place_of(campaign.settings, campaign.issuer),
-            day=_zero(today.day, 10),
-            month=_zero(today.month, 3),
-            year=today.year,
-        )
-        date_cell = table.cell(1, 1).paragraphs[0]
-        date_cell.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        run = date_cell.add_run(date_line)
-        run.italic = True
-        run.font.size = Pt(14)
-
-    def title(self, lines: Sequence[str]) -> None:
-        """The document's name (bold, centred) and a short line under it."""
-        for index, line in enumerate(lines):
-            self.para(line, bold=True, size=BODY_SIZE, before=18 if index == 0 else 0)
-        self.rule(None, self.width_mm, 40)
-
-    # -- tables --------------------------------------------------------------------------------
-    def table(self, table: Table) -> None:
-        """A bordered table: header row repeated on every page, section rows merged."""
-        ncols = len(table.columns)
-        widths = [Mm(mm) for mm in _widths(table, self.width_mm)]
-        grid = self.doc.add_table(rows=1, cols=ncols)
-        grid.style = self.doc.styles["Table Grid"]
-        grid.alignment = WD_TABLE_ALIGNMENT.CENTER
-        grid.autofit = False
-        _cell_margins(grid, _CELL_PAD_MM)
-        for column, width in zip(grid.columns, widths, strict=True):
-            column.width = width
-        header = grid.rows[0]
-        _row_flag(header, "w:tblHeader")
-        _row_flag(header, "w:cantSplit")
-        for cell, column in zip(header.cells, table.columns, strict=True):
-            self._cell(cell, column.header, center=True, bold=True)
-            _shade(cell, _HEADER_FILL)
-        for data in table.rows:
-            row = grid.add_row()
-            _row_flag(row, "w:cantSplit")
-            if data.section is not None:
-                merged = row.cells[0].merge(row.cells[-1])
-                self._cell(merged, data.section, bold=True)
-                _shade(merged, _SECTION_FILL)
-                for paragraph in merged.paragraphs:  # never alone at the foot of a page
-                    paragraph.paragraph_format.keep_with_next = True
-                continue
-            for index, (cell, column) in enumerate(zip(row.cells, table.columns, strict=True)):
-                value = data.cells[index]
-                center = column.center or (data.total and index > 1)
-                self._cell(
-                    cell, "" if value is None else str(value), center=center, bold=data.total
-                )
-        for row in grid.rows:
-            for cell, width in zip(row.cells, widths, strict=False):
-                cell.width = width
-        if len(grid.rows) <= _KEEP_TOGETHER_ROWS:  # a small table stays on one page
-            for row in grid.rows[:-1]:
-                for cell in row.cells:
-                    for paragraph in cell.paragraphs:
-                        paragraph.paragraph_format.keep_with_next = True
-        if table.note:
-            self.para(
-                table.note, italic=True, size=TABLE_SIZE, align=WD_ALIGN_PARAGRAPH.LEFT, before=6
-            )
-
-    def _cell(self, cell: Any, text: str, *, center: bool = False, bold: bool = False) -> None:
-        paragraph = cell.paragraphs[0]
-        paragraph.style = self.doc.styles[_TABLE_STYLE]
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER if center else WD_ALIGN_PARAGRAPH.LEFT
-        for index, line in enumerate(text.split("\n")):
-            if index:
-                paragraph.add_run().add_break()
-            run = paragraph.add_run(line)
-            run.bold = bold or None
-
-    # -- the end: recipients and signature -----------------------------------------------------
-    def closing(self, *, recipients: bool) -> None:
-        """The "Nơi nhận:" block on the left (reports only), the signature on the right."""
-        campaign, unit = self.scope.campaign, self.scope.unit
-        left_mm = round(self.width_mm * 0.45)
-        right_mm = self.width_mm - left_mm
-        table = self.doc.add_table(rows=1, cols=2)
-        table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        table.autofit = False
-        _no_borders(table)
-        for cell, column, mm in zip(
-            table.rows[0].cells, table.columns, (left_mm, right_mm), strict=True
-        ):
-            cell.width = column.width = Mm(mm)
-        left, right = table.cell(0, 0), table.cell(0, 1)
-        for cell in (left, right):
-            cell.paragraphs[0]._p.getparent().remove(cell.paragraphs[0]._p)
-        if recipients:
-            self.para(
-                self.t(f"{_DOC}.recipients_heading"),
-                container=left,
-                bold=True,
-                italic=True,
-                size=12,
-                align=WD_ALIGN_PARAGRAPH.LEFT,
-                before=12,
-            )
-            lines = self.t(f"{_DOC}.recipients", campaign=campaign, unit=unit, opts=self.opts)
-            for line in lines.split("\n"):
-                self.para(line, container=left, size=11, align=WD_ALIGN_PARAGRAPH.LEFT)
-        else:
-            left.add_paragraph()
-        title = self.t(f"{_DOC}.signer_title", unit=unit, opts=self.opts).upper()
-        self.para(title, container=right, bold=True, size=BODY_SIZE, before=12)
-        for _ in range(4):
-            right.add_paragraph()
-        name = self.t(f"{_DOC}.signer_name", unit=unit, opts=self.opts)
-        if name:
-            self.para(name, container=right, bold=True, size=BODY_SIZE)
-
-    def bytes(self) -> bytes:
-        """The .docx file."""
-        buffer = io.BytesIO()
-        self.doc.save(buffer)
-        return buffer.getvalue()
 
 
 def list_document(texts: Texts, scope: Scope, table: Table) -> bytes:
     """A list (trích ngang, đại biểu, tình hình nộp) as a Word document with one table."""
-    builder = _Builder(texts, scope, landscape=table.landscape, title=table.title)
-    builder.letterhead(None)
-    lines = plain(texts, f"{_DOC}.list_title", kind=table.kind.value).split("\n")
-    builder.title(lines)
+    doc = WordDocument(landscape=table.landscape, title=table.title, created=scope.now)
+    nd30.letterhead(doc, texts, scope, None)
+    doc.title(plain(texts, f"{_DOC}.list_title", kind=table.kind.value).split("\n"))
     reference = plain(
         texts,
         f"{_DOC}.list_reference",
         campaign=scope.campaign,
         unit=scope.unit,
-        stamp=stamp(scope),
+        now=scope.now,
+        tz=scope.campaign.timezone,
     )
     for line in reference.split("\n"):
-        builder.para(line, italic=True, size=BODY_SIZE)
-    builder.para("", size=6)
-    builder.table(table)
-    builder.closing(recipients=False)
-    return builder.bytes()
-
-
-def _report_table(texts: Texts, report: Report) -> Table:
-    h = [
-        line.strip() for line in plain(texts, f"{_LABELS}.headers", kind="report_doc").split("\n")
-    ]
-    rows = tuple(
-        Row(
-            (
-                index,
-                f.progress.requirement.title,
-                f.progress.requirement.due_date.strftime("%d/%m/%Y"),
-                f"{f.done}/{f.total}",
-                len(f.late),
-                len(f.owing),
-            )
-        )
-        for index, f in enumerate(report.requirements, start=1)
-    )
-    return Table(
-        kind=ExportKind.REPORT,
-        sheet="",
-        title="",
-        subtitle="",
-        as_of="",
-        columns=(
-            Column(h[0], 5, center=True),
-            Column(h[1], 40),
-            Column(h[2], 12, center=True),
-            Column(h[3], 11, center=True),
-            Column(h[4], 9, center=True),
-            Column(h[5], 9, center=True),
-        ),
-        rows=rows,
-        landscape=False,
-    )
-
-
-def _forms_table(texts: Texts, report: Report) -> Table:
-    h = [line.strip() for line in plain(texts, f"{_LABELS}.headers", kind="forms").split("\n")]
-    rows = [
-        Row(
-            (
-                index,
-                form.name,
-                plain(texts, f"{_LABELS}.subject", subject=form.subject.value),
-                form.count,
-            )
-        )
-        for index, form in enumerate(report.forms, start=1)
-    ]
-    rows.append(
-        Row((None, plain(texts, f"{_LABELS}.forms_total"), None, report.nominations), total=True)
-    )
-    return Table(
-        kind=ExportKind.REPORT,
-        sheet="",
-        title="",
-        subtitle="",
-        as_of="",
-        columns=(
-            Column(h[0], 5, center=True),
-            Column(h[1], 40),
-            Column(h[2], 12, center=True),
-            Column(h[3], 12, center=True),
-        ),
-        rows=tuple(rows),
-        landscape=False,
-    )
+        doc.para(line, italic=True, size=BODY_SIZE)
+    doc.para("", size=6)
+    doc.table(table)
+    nd30.closing(doc, texts, scope, recipients=False)
+    return doc.bytes()
 
 
 def report_document(texts: Texts, report: Report) -> bytes:
     """The "Báo cáo tổng hợp tình hình thực hiện kế hoạch" as a Word document."""
     scope = report.scope
     campaign, unit = scope.campaign, scope.unit
-    when = stamp(scope)
-    title = plain(texts, f"{_REPORT}.title", campaign=campaign)
-    builder = _Builder(texts, scope, landscape=False, title=title)
-    builder.letterhead("BC")
-    builder.title([plain(texts, f"{_REPORT}.kind"), title])
-    builder.body(plain(texts, f"{_REPORT}.intro", campaign=campaign, unit=unit, stamp=when))
-    builder.heading(plain(texts, f"{_REPORT}.heading_progress", unit=unit))
-    builder.para(plain(texts, f"{_REPORT}.table_caption"), italic=True, size=TABLE_SIZE, before=6)
-    builder.table(_report_table(texts, report))
+    when = {"now": scope.now, "tz": campaign.timezone}
+
+    def text(macro: str, /, **params: object) -> str:
+        return plain(texts, f"{_REPORT}.{macro}", **params)
+
+    title = text("title", campaign=campaign)
+    doc = WordDocument(landscape=False, title=title, created=scope.now)
+    nd30.letterhead(doc, texts, scope, "BC")
+    doc.title([text("kind"), title])
+    doc.body(text("intro", campaign=campaign, unit=unit, **when))
+    doc.heading(text("heading_progress", unit=unit))
+    progress, forms = report_document_tables(texts, report)
+    doc.para(text("table_caption"), italic=True, size=TABLE_SIZE, before=6)
+    doc.table(progress)
     for index, f in enumerate(report.requirements, start=1):
         owing = ", ".join(m.unit.name for m in f.owing)
-        builder.body(
-            plain(
-                texts,
-                f"{_REPORT}.requirement",
-                index=index,
-                f=f,
-                late=late_list(texts, f),
-                owing=owing,
-            )
-        )
-    builder.heading(plain(texts, f"{_REPORT}.heading_nominations"))
-    builder.body(plain(texts, f"{_REPORT}.nominations", report=report))
+        doc.body(text("requirement", index=index, f=f, late=late_list(texts, f), owing=owing))
+    doc.heading(text("heading_nominations"))
+    doc.body(text("nominations", report=report))
     if report.forms:
-        builder.para(
-            plain(texts, f"{_REPORT}.forms_caption"), italic=True, size=TABLE_SIZE, before=6
-        )
-        builder.table(_forms_table(texts, report))
-    builder.heading(plain(texts, f"{_REPORT}.heading_conclusions"))
-    builder.body(plain(texts, f"{_REPORT}.conclusions", report=report, stamp=when))
-    builder.body(plain(texts, f"{_REPORT}.closing", stamp=when))
-    builder.closing(recipients=True)
-    return builder.bytes()
+        doc.para(text("forms_caption"), italic=True, size=TABLE_SIZE, before=6)
+        doc.table(forms)
+    doc.heading(text("heading_conclusions"))
+    doc.body(text("conclusions", report=report, **when))
+    doc.body(text("closing", **when))
+    nd30.closing(doc, texts, scope, recipients=True)
+    return doc.bytes()

@@ -8,13 +8,15 @@ text comes from the templates in ``templates/exports/``, rendered as plain text:
 
 from __future__ import annotations
 
+import datetime as dt
 import html
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.domain.progress import Mark, RequirementProgress, UnitMark
-from handlers.kernel.texts import Texts
+from handlers.domain.progress import Mark
+from handlers.kernel.texts import Texts, fmt_date, fmt_datetime
 from handlers.queries.export_data import (
     DelegateGroup,
     ExportKind,
@@ -24,7 +26,8 @@ from handlers.queries.export_data import (
     RequirementFigures,
     Scope,
 )
-from storage.models import SubjectKind, Unit
+from handlers.queries.stats import UnitRef, UnitStanding
+from storage.models import SubjectKind
 
 __all__ = [
     "Cell",
@@ -37,6 +40,7 @@ __all__ = [
     "nominations_table",
     "plain",
     "progress_table",
+    "report_document_tables",
     "report_tables",
     "stamp",
 ]
@@ -53,8 +57,8 @@ def plain(texts: Texts, name: str, /, **params: Any) -> str:
 
 
 def stamp(scope: Scope) -> str:
-    """``now`` in the campaign's timezone as dd/mm/yyyy HH:MM."""
-    return scope.local_now.strftime("%d/%m/%Y %H:%M")
+    """``now`` in the campaign's timezone as dd/mm/yyyy HH:MM (what ``|dt`` shows with ``tz=``)."""
+    return fmt_datetime(scope.now, scope.campaign.timezone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +99,27 @@ class Table:
     frozen_columns: int = 0
     #: A line under the table (totals in words), if any.
     note: str | None = None
+    #: The printed page's footer (a spreadsheet header/footer code such as ``&P``), if any.
+    footer: str = ""
 
 
 def _headers(texts: Texts, kind: str) -> list[str]:
     return [h.strip() for h in plain(texts, f"{_LABELS}.headers", kind=kind).splitlines()]
+
+
+def _columns(
+    texts: Texts, kind: str, widths: Sequence[float], text: Collection[int]
+) -> tuple[Column, ...]:
+    """The columns of a table kind: headers from the template, ``widths`` in order.
+
+    The columns whose indices are in ``text`` hold running text (aligned left); the others are
+    centred.
+    """
+    headers = _headers(texts, kind)
+    return tuple(
+        Column(header, width, center=index not in text)
+        for index, (header, width) in enumerate(zip(headers, widths, strict=True))
+    )
 
 
 def _base(texts: Texts, kind: ExportKind, scope: Scope) -> dict[str, Any]:
@@ -107,33 +128,39 @@ def _base(texts: Texts, kind: ExportKind, scope: Scope) -> dict[str, Any]:
         "sheet": plain(texts, f"{_LABELS}.sheet", kind=kind.value),
         "title": plain(texts, f"{_LABELS}.sheet_title", kind=kind.value),
         "subtitle": plain(texts, f"{_LABELS}.subtitle", campaign=scope.campaign, unit=scope.unit),
-        "as_of": plain(texts, f"{_LABELS}.as_of", stamp=stamp(scope)),
+        "as_of": plain(texts, f"{_LABELS}.as_of", now=scope.now, tz=scope.campaign.timezone),
+        "footer": plain(texts, f"{_LABELS}.page_footer"),
     }
 
 
 # -- progress ------------------------------------------------------------------------------------
-def _tone(m: UnitMark, p: RequirementProgress) -> str:
+def _tone(m: UnitStanding, f: RequirementFigures) -> str:
     if m.done:
         return "late" if m.late else "done"
     if m.mark is Mark.MISSING:
-        return "overdue" if p.days_left < 0 else "missing"
+        return "overdue" if f.is_due else "missing"
     return m.mark.value
 
 
-def mark_text(texts: Texts, m: UnitMark, p: RequirementProgress) -> str:
+def _local_date(m: UnitStanding, f: RequirementFigures) -> dt.date | None:
+    """The day (in the campaign's timezone) of the time that counts for ``m``."""
+    return m.at.astimezone(ZoneInfo(f.stats.campaign.timezone)).date() if m.at else None
+
+
+def mark_text(texts: Texts, m: UnitStanding, f: RequirementFigures) -> str:
     """How one unit stands on one requirement, e.g. "Đã nộp 13/11/2019", "Nộp thiếu 2/5 phần"."""
-    at = m.at.astimezone(ZoneInfo(p.campaign.timezone)).date() if m.at else None
+    at = _local_date(m, f)
     return plain(
         texts,
         f"{_LABELS}.mark",
         mark=m.mark.value,
         at=at,
-        late_days=(at - p.requirement.due_date).days if at and m.late else 0,
-        parts=len(p.requirement.parts),
+        late_days=(at - f.requirement.due_date).days if at and m.late else 0,
+        parts=len(f.requirement.parts),
         done_parts=m.parts_done,
         count=m.count,
         reason=m.reason,
-        overdue=p.days_left < 0,
+        overdue=f.is_due,
     )
 
 
@@ -145,12 +172,11 @@ def progress_table(texts: Texts, scope: Scope, progress: Progress) -> Table:
     requirement, the units that have sent it.
     """
     items = progress.items
-    fixed = _headers(texts, "progress")
-    columns = [Column(fixed[0], 6, center=True), Column(fixed[1], 34)]
+    columns = list(_columns(texts, "progress", (6, 34), text=(1,)))
     columns += [
-        Column(plain(texts, f"{_LABELS}.requirement_header", req=p.requirement), 24) for p in items
+        Column(plain(texts, f"{_LABELS}.requirement_header", req=f.requirement), 24) for f in items
     ]
-    marks = [{m.unit.id: m for m in p.marks} for p in items]
+    marks = [{m.unit.id: m for m in f.standings} for f in items]
     rows: list[Row] = []
     block: str | None = None
     for index, unit in enumerate(progress.units, start=1):
@@ -159,20 +185,20 @@ def progress_table(texts: Texts, scope: Scope, progress: Progress) -> Table:
             rows.append(Row(section=block))
         cells: list[Cell] = [index, unit.name]
         tones: list[str | None] = [None, None]
-        for p, by_unit in zip(items, marks, strict=True):
+        for f, by_unit in zip(items, marks, strict=True):
             m = by_unit.get(unit.id)
             if m is None:
                 cells.append(plain(texts, f"{_LABELS}.not_applicable"))
                 tones.append("na")
             else:
-                cells.append(mark_text(texts, m, p))
-                tones.append(_tone(m, p))
+                cells.append(mark_text(texts, m, f))
+                tones.append(_tone(m, f))
         rows.append(Row(tuple(cells), tones=tuple(tones)))
     if not progress.units:
         rows.append(Row(section=plain(texts, f"{_LABELS}.empty", kind="progress")))
     else:
         totals: list[Cell] = [None, plain(texts, f"{_LABELS}.progress_total")]
-        totals += [f"{len(p.done)}/{len(p.marks)}" for p in items]
+        totals += [f"{f.done}/{f.total}" for f in items]
         rows.append(Row(tuple(totals), total=True))
     return Table(
         **_base(texts, ExportKind.PROGRESS, scope),
@@ -186,17 +212,8 @@ def progress_table(texts: Texts, scope: Scope, progress: Progress) -> Table:
 # -- nominations ---------------------------------------------------------------------------------
 def nominations_table(texts: Texts, scope: Scope, rows: list[NominationRow]) -> Table:
     """The "Danh sách trích ngang": "I. Cá nhân" then "II. Tập thể", numbered from 1 in each."""
-    h = _headers(texts, "nominations")
-    columns = (
-        Column(h[0], 6, center=True),
-        Column(h[1], 26),
-        Column(h[2], 9, center=True),
-        Column(h[3], 9, center=True),
-        Column(h[4], 28),
-        Column(h[5], 26),
-        Column(h[6], 24),
-        Column(h[7], 50),
-        Column(h[8], 18),
+    columns = _columns(
+        texts, "nominations", (6, 26, 9, 9, 28, 26, 24, 50, 18), text=(1, 4, 5, 6, 7, 8)
     )
     out: list[Row] = []
     for subject in (SubjectKind.INDIVIDUAL, SubjectKind.COLLECTIVE):
@@ -241,18 +258,7 @@ def nominations_table(texts: Texts, scope: Scope, rows: list[NominationRow]) -> 
 # -- delegates -----------------------------------------------------------------------------------
 def delegates_table(texts: Texts, scope: Scope, groups: list[DelegateGroup]) -> Table:
     """Active delegates grouped by unit (a section row with the unit's count), numbered on."""
-    h = _headers(texts, "delegates")
-    columns = (
-        Column(h[0], 6, center=True),
-        Column(h[1], 26),
-        Column(h[2], 9, center=True),
-        Column(h[3], 9, center=True),
-        Column(h[4], 10, center=True),
-        Column(h[5], 30),
-        Column(h[6], 30),
-        Column(h[7], 13, center=True),
-        Column(h[8], 11, center=True),
-    )
+    columns = _columns(texts, "delegates", (6, 26, 9, 9, 10, 30, 30, 13, 11), text=(1, 5, 6))
     out: list[Row] = []
     index = 0
     for group in groups:
@@ -293,28 +299,27 @@ def delegates_table(texts: Texts, scope: Scope, groups: list[DelegateGroup]) -> 
     )
 
 
-# -- the report as spreadsheet tables ------------------------------------------------------------
-def _names(units: list[Unit] | tuple[Unit, ...]) -> str:
+# -- the report -----------------------------------------------------------------------------------
+def _names(units: Sequence[UnitRef]) -> str:
     return ", ".join(u.name for u in units)
 
 
 def late_list(texts: Texts, f: RequirementFigures) -> str:
     """The units that sent a requirement late, each with the day it arrived."""
-    tz = ZoneInfo(f.progress.campaign.timezone)
     return ", ".join(
-        plain(texts, f"{_LABELS}.late_item", unit=m.unit, at=m.at.astimezone(tz).date())
+        plain(texts, f"{_LABELS}.late_item", unit=m.unit, at=_local_date(m, f))
         for m in f.late
         if m.at is not None
     )
 
 
 def _requirement_row(texts: Texts, index: int, f: RequirementFigures) -> Row:
-    req = f.progress.requirement
+    req = f.requirement
     return Row(
         (
             index,
             req.title,
-            req.due_date.strftime("%d/%m/%Y"),
+            fmt_date(req.due_date),
             f.total,
             f.done,
             len(f.late),
@@ -325,40 +330,30 @@ def _requirement_row(texts: Texts, index: int, f: RequirementFigures) -> Row:
     )
 
 
+def _forms_rows(texts: Texts, report: Report) -> tuple[Row, ...]:
+    """One row per award form, then the total."""
+    rows = [
+        Row((i, form.name, plain(texts, f"{_LABELS}.subject", subject=form.subject), form.count))
+        for i, form in enumerate(report.forms, 1)
+    ]
+    rows.append(
+        Row((None, plain(texts, f"{_LABELS}.forms_total"), None, report.nominations), total=True)
+    )
+    return tuple(rows)
+
+
+def _forms_columns(texts: Texts, number: float, name: float) -> tuple[Column, ...]:
+    return _columns(texts, "forms", (number, name, 12, 12), text=(1,))
+
+
 def report_tables(texts: Texts, report: Report) -> list[Table]:
     """The report's figures as two sheets: per requirement, and nominations per award form."""
     scope = report.scope
-    h = _headers(texts, "report")
     req_table = Table(
         **_base(texts, ExportKind.REPORT, scope),
-        columns=(
-            Column(h[0], 6, center=True),
-            Column(h[1], 40),
-            Column(h[2], 12, center=True),
-            Column(h[3], 11, center=True),
-            Column(h[4], 10, center=True),
-            Column(h[5], 10, center=True),
-            Column(h[6], 10, center=True),
-            Column(h[7], 36),
-            Column(h[8], 50),
-        ),
+        columns=_columns(texts, "report", (6, 40, 12, 11, 10, 10, 10, 36, 50), text=(1, 7, 8)),
         rows=tuple(_requirement_row(texts, i, f) for i, f in enumerate(report.requirements, 1)),
         landscape=True,
-    )
-    f = _headers(texts, "forms")
-    form_rows: list[Row] = [
-        Row(
-            (
-                i,
-                form.name,
-                plain(texts, f"{_LABELS}.subject", subject=form.subject.value),
-                form.count,
-            )
-        )
-        for i, form in enumerate(report.forms, 1)
-    ]
-    form_rows.append(
-        Row((None, plain(texts, f"{_LABELS}.forms_total"), None, report.nominations), total=True)
     )
     forms_table = Table(
         kind=ExportKind.REPORT,
@@ -366,14 +361,45 @@ def report_tables(texts: Texts, report: Report) -> list[Table]:
         title=plain(texts, f"{_LABELS}.sheet_title", kind="forms"),
         subtitle=req_table.subtitle,
         as_of=req_table.as_of,
-        columns=(
-            Column(f[0], 6, center=True),
-            Column(f[1], 44),
-            Column(f[2], 12, center=True),
-            Column(f[3], 12, center=True),
-        ),
-        rows=tuple(form_rows),
+        columns=_forms_columns(texts, 6, 44),
+        rows=_forms_rows(texts, report),
         landscape=False,
         note=plain(texts, f"{_LABELS}.forms_note", report=report),
+        footer=req_table.footer,
     )
     return [req_table, forms_table]
+
+
+def _untitled(columns: tuple[Column, ...], rows: tuple[Row, ...]) -> Table:
+    """A table inside a document's text (the document carries the titles)."""
+    return Table(
+        kind=ExportKind.REPORT,
+        sheet="",
+        title="",
+        subtitle="",
+        as_of="",
+        columns=columns,
+        rows=rows,
+        landscape=False,
+    )
+
+
+def report_document_tables(texts: Texts, report: Report) -> tuple[Table, Table]:
+    """The report document's two tables: sent per requirement, and nominations per form."""
+    progress = _untitled(
+        _columns(texts, "report_doc", (5, 40, 12, 11, 9, 9), text=(1,)),
+        tuple(
+            Row(
+                (
+                    index,
+                    f.requirement.title,
+                    fmt_date(f.requirement.due_date),
+                    f"{f.done}/{f.total}",
+                    len(f.late),
+                    len(f.owing),
+                )
+            )
+            for index, f in enumerate(report.requirements, start=1)
+        ),
+    )
+    return progress, _untitled(_forms_columns(texts, 5, 40), _forms_rows(texts, report))

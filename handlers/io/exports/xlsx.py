@@ -185,8 +185,9 @@ def _print_setup(ws: Any, table: Table, last_row: int) -> None:
     ws.print_options.horizontalCentered = True
     margins = ws.page_margins
     margins.left, margins.right, margins.top, margins.bottom = 0.6, 0.4, 0.6, 0.7
-    ws.oddFooter.center.text = "Trang &P/&N"
-    ws.oddFooter.center.size = 10
+    if table.footer:
+        ws.oddFooter.center.text = table.footer
+        ws.oddFooter.center.size = 10
 
 
 def workbook(tables: Sequence[Table], *, created: dt.datetime) -> bytes:

@@ -1,0 +1,51 @@
+"""The secretariat's figures, computed by the database: aggregate SQL, no per-unit loops.
+
+Every figure follows the counting rules of :func:`handlers.domain.progress.mark_for`,
+expressed in SQL over the current submissions and the counted nominations:
+
+* a unit is **returned** on a requirement when any of its current versions was returned;
+* otherwise, for a ``nomination_list`` requirement, it has **submitted** when at least one of its
+  nominations for the requirement is submitted or accepted (returned and withdrawn ones do not
+  count); the time that counts is the first such nomination;
+* otherwise what counts are its current submitted or accepted versions of the parts the
+  requirement needs (every part of a dossier, else the single part ``""``): none is
+  **missing**, some is **partial**, all is **accepted** when each of them was accepted and
+  **submitted** otherwise; the time that counts is the newest of them;
+* it is **late** when it has sent (submitted or accepted) and the time that counts falls on a
+  later calendar day than the due date in the campaign's timezone. The due date becomes an
+  instant here (the start of the next day in that timezone), so the comparison is exact on every
+  database without timezone functions.
+
+The requirements of a campaign are few (tens); their rules (which units they apply to, which
+parts they need, their deadline instant) are turned into SQL expressions once per query, so
+one statement covers every requirement and every unit.
+
+The package is split by job:
+
+* ``rules``: the shared SQL building blocks (current submissions, counted nominations, marks);
+* ``requirements``: per-requirement figures, unit standings and the units that still owe;
+* ``nominations``: the nomination figures;
+* ``recent``: the newest items sent;
+* ``overview``: the secretariat's overview assembled, and the filter options;
+* ``results``: the result types and the unit filter.
+"""
+
+from handlers.queries.stats import results
+from handlers.queries.stats.nominations import GENDER_LABELS, nomination_stats
+from handlers.queries.stats.overview import block_options, campaign_status, kind_options
+from handlers.queries.stats.recent import recent_activity
+from handlers.queries.stats.requirements import missing_units, requirement_stats, unit_standings
+from handlers.queries.stats.results import *  # noqa: F403  (its __all__, added below)
+
+__all__ = [
+    "GENDER_LABELS",
+    "block_options",
+    "campaign_status",
+    "kind_options",
+    "missing_units",
+    "nomination_stats",
+    "recent_activity",
+    "requirement_stats",
+    "unit_standings",
+]
+__all__ += results.__all__  # the result types and the unit filter

@@ -1,0 +1,163 @@
+"""Nomination figures: what stands, by award form, subject, gender, block and unit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.domain.vocab import SUBJECT_LABELS
+from handlers.queries.stats import rules
+from handlers.queries.stats.results import AwardCount, Count, NominationStats, UnitFilter
+from storage.models import AwardForm, Campaign, Nomination, NominationStatus, SubjectKind, Unit
+from storage.text import vn_sort_key
+
+__all__ = ["GENDER_LABELS", "nomination_stats"]
+
+#: Gender codes of nominations (as the nomination wizard stores them) and their labels.
+GENDER_LABELS = {"nam": "Nam", "nu": "Nữ"}
+_NO_GENDER = "Chưa rõ"
+_NO_BLOCK = "Chưa xếp khối/cụm"
+
+
+async def nomination_stats(
+    session: AsyncSession,
+    campaign: Campaign,
+    where: UnitFilter | None = None,
+    *,
+    unit_limit: int | None = 5,
+) -> NominationStats:
+    """The nominations of ``campaign`` that stand, by form, subject, gender, block and unit.
+
+    Args:
+        session: The open session.
+        campaign: The campaign.
+        where: Which units' nominations (by block, kind or one unit).
+        unit_limit: At most this many units in ``by_unit`` (most nominations first); None for
+            all of them.
+
+    Returns:
+        The figures; see :class:`NominationStats` for what counts.
+    """
+    where = where or UnitFilter()
+    base = [Nomination.campaign_id == campaign.id, Nomination.status != NominationStatus.WITHDRAWN]
+    if where.active:  # a semi-join on the units: the nominations are still read from an index
+        base.append(Nomination.unit_id.in_(select(Unit.id).where(*where.clauses())))
+
+    def scoped(query: Select[Any]) -> Select[Any]:
+        return query.where(*base)
+
+    # 1. Totals and the breakdowns by form, subject and gender: one grouped query (a few
+    #    dozen groups, read from an index), rolled up below.
+    cube = await session.execute(
+        scoped(
+            select(
+                Nomination.award_code,
+                Nomination.subject,
+                Nomination.gender,
+                Nomination.status,
+                func.count(),
+            ).select_from(Nomination)
+        ).group_by(Nomination.award_code, Nomination.subject, Nomination.gender, Nomination.status)
+    )
+    totals = {"total": 0, "accepted": 0, "returned": 0}
+    awards: dict[tuple[str, str], int] = {}
+    subjects: dict[str, int] = {}
+    genders: dict[str, int] = {}
+    for code, subject, gender, status, n in cube.tuples():
+        if status is NominationStatus.RETURNED:
+            totals["returned"] += n
+            continue
+        totals["total"] += n
+        totals["accepted"] += n if status is NominationStatus.ACCEPTED else 0
+        awards[(code, subject.value)] = awards.get((code, subject.value), 0) + n
+        subjects[subject.value] = subjects.get(subject.value, 0) + n
+        if subject is SubjectKind.INDIVIDUAL:
+            genders[gender or ""] = genders.get(gender or "", 0) + n
+    by_award = await _award_counts(session, campaign, awards)
+    by_subject = [
+        Count(s.value, SUBJECT_LABELS[s.value], subjects[s.value])
+        for s in SubjectKind
+        if subjects.get(s.value)
+    ]
+    by_gender = [
+        Count(code, GENDER_LABELS.get(code, _NO_GENDER), genders[code])
+        for code in (*GENDER_LABELS, *sorted(set(genders) - set(GENDER_LABELS)))
+        if genders.get(code)
+    ]
+
+    # 2. Per unit (from an index), then by block and the units with the most.
+    per_unit = (
+        select(Nomination.unit_id.label("uid"), func.count().label("n"))
+        .where(Nomination.campaign_id == campaign.id, Nomination.status.in_(rules.COUNTED))
+        .group_by(Nomination.unit_id)
+        .subquery("per_unit")
+    )
+    blocks = await session.execute(
+        select(Unit.block, func.sum(per_unit.c.n), func.count())
+        .select_from(per_unit)
+        .join(Unit, Unit.id == per_unit.c.uid)
+        .where(*where.clauses())
+        .group_by(Unit.block)
+    )
+    block_rows = list(blocks.tuples())
+    by_block = sorted(
+        (Count(b or "", b or _NO_BLOCK, int(n)) for b, n, _ in block_rows),
+        key=lambda c: (-c.count, not c.key, vn_sort_key(c.label)),
+    )
+    top = (
+        select(per_unit.c.uid, Unit.name, per_unit.c.n)
+        .join(Unit, Unit.id == per_unit.c.uid)
+        .where(*where.clauses())
+        .order_by(per_unit.c.n.desc(), Unit.id)
+    )
+    if unit_limit is not None:
+        top = top.limit(unit_limit)
+    by_unit = [Count(str(uid), name, n) for uid, name, n in await session.execute(top)]
+    return NominationStats(
+        campaign,
+        totals["total"],
+        totals["accepted"],
+        totals["returned"],
+        sum(int(units) for _, _, units in block_rows),
+        tuple(by_award),
+        tuple(by_subject),
+        tuple(by_gender),
+        tuple(by_block),
+        tuple(by_unit),
+    )
+
+
+async def _award_counts(
+    session: AsyncSession, campaign: Campaign, counts: dict[tuple[str, str], int]
+) -> list[AwardCount]:
+    """Name the (award code, subject) counts from the campaign's catalogue, most first.
+
+    A code the catalogue no longer has is named as its nominations name it, and ranked after
+    the catalogue's forms.
+    """
+    forms = await session.execute(
+        select(AwardForm.code, AwardForm.name, AwardForm.position, AwardForm.id).where(
+            AwardForm.campaign_id == campaign.id
+        )
+    )
+    in_order = sorted(forms.tuples(), key=lambda form: (form[2], form[3]))
+    catalogue = {code: (name, pos) for code, name, pos, _ in in_order}
+    ranks = {code: rank for rank, (code, *_) in enumerate(in_order)}
+    unknown = sorted({code for code, _ in counts if code not in catalogue})
+    if unknown:
+        rows = await session.execute(
+            select(Nomination.award_code, func.min(Nomination.award_name))
+            .where(Nomination.campaign_id == campaign.id, Nomination.award_code.in_(unknown))
+            .group_by(Nomination.award_code)
+        )
+        catalogue.update({code: (name, len(catalogue)) for code, name in rows.tuples()})
+    found = [
+        AwardCount(
+            code, catalogue.get(code, (code, 0))[0], subject, n, ranks.get(code, len(ranks))
+        )
+        for (code, subject), n in counts.items()
+    ]
+    found.sort(key=lambda a: (-a.count, catalogue.get(a.code, ("", 0))[1], a.code, a.subject))
+    return found

@@ -1,0 +1,251 @@
+"""Per-requirement figures: how many units sent each requirement, and which units stand where."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.queries.stats import rules
+from handlers.queries.stats.results import MissingList, RequirementStats, UnitFilter, UnitStanding
+from storage.models import Campaign, Requirement, Submission, SubmissionStatus, Unit
+from storage.repositories.campaigns import CampaignRepository
+
+__all__ = ["missing_units", "requirement_stats", "unit_standings"]
+
+
+async def requirement_stats(
+    session: AsyncSession,
+    campaign: Campaign,
+    now: dt.datetime,
+    where: UnitFilter | None = None,
+    *,
+    requirements: Sequence[Requirement] | None = None,
+) -> list[RequirementStats]:
+    """Per requirement of ``campaign``, in checklist order: how the units stand.
+
+    Two aggregate queries whatever the number of units: the units each requirement applies to
+    (one pass over the units), and the marks of the (requirement, unit) pairs that have sent
+    anything, counted per requirement.
+
+    Args:
+        session: The open session.
+        campaign: The campaign.
+        now: Aware current time (sets "today" in the campaign's timezone).
+        where: Which units to count (default: all).
+        requirements: The campaign's requirements when the caller has them already.
+
+    Returns:
+        One :class:`RequirementStats` per requirement (zeros where no unit applies).
+    """
+    where = where or UnitFilter()
+    tz, today = rules.today(campaign, now)
+    reqs = requirements
+    if reqs is None:
+        reqs = await CampaignRepository(session).requirements_for(campaign.id)
+    if not reqs:
+        return []
+    # The units each requirement applies to: one pass over the units.
+    applicable = [and_(true(), *rules.unit_rule(r)) for r in reqs]
+    totals = (
+        await session.execute(
+            select(*(func.sum(case((rule, 1), else_=0)) for rule in applicable))
+            .select_from(Unit)
+            .where(*where.clauses())
+        )
+    ).one()
+    # How the units that have sent anything stand: only their (requirement, unit) pairs.
+    marks = rules.active_marks(reqs, tz, where).subquery("marks")
+    m = marks.c
+
+    def count(cond: ColumnElement[bool]) -> Any:
+        return func.sum(case((cond, 1), else_=0))
+
+    rows = await session.execute(
+        select(
+            m.rid,
+            count(m.mark >= rules.SUBMITTED),
+            count(m.mark == rules.ACCEPTED),
+            count(m.mark == rules.RETURNED),
+            count(m.mark == rules.PARTIAL),
+            count(rules.late(marks)),
+        ).group_by(m.rid)
+    )
+    by_id = {row[0]: tuple(int(v or 0) for v in row[1:]) for row in rows.tuples()}
+    return [
+        RequirementStats(campaign, r, today, int(total or 0), *by_id.get(r.id, (0, 0, 0, 0, 0)))
+        for r, total in zip(reqs, totals, strict=True)
+    ]
+
+
+async def _return_reasons(
+    session: AsyncSession, reqs: Sequence[Requirement], pairs: Sequence[tuple[int, int]] | None
+) -> dict[tuple[int, int], str | None]:
+    """{(requirement, unit): reason of its newest returned current version}.
+
+    Args:
+        session: The open session.
+        reqs: The requirements looked at.
+        pairs: Only these (requirement, unit) pairs (a short list), or None for all of them.
+    """
+    where = [
+        Submission.requirement_id.in_([r.id for r in reqs]),
+        Submission.is_current,
+        Submission.status == SubmissionStatus.RETURNED,
+    ]
+    if pairs is not None:
+        where.append(
+            or_(
+                *(
+                    and_(Submission.requirement_id == rid, Submission.unit_id == uid)
+                    for rid, uid in pairs
+                )
+            )
+        )
+    newest = (
+        select(
+            Submission.requirement_id.label("rid"),
+            Submission.unit_id.label("uid"),
+            Submission.return_reason.label("reason"),
+            func.row_number()
+            .over(
+                partition_by=(Submission.requirement_id, Submission.unit_id),
+                order_by=(Submission.submitted_at.desc(), Submission.id.desc()),
+            )
+            .label("rank"),
+        )
+        .where(*where)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(newest.c.rid, newest.c.uid, newest.c.reason).where(newest.c.rank == 1)
+    )
+    return {(r, u): reason for r, u, reason in rows.tuples()}
+
+
+async def _standings(
+    session: AsyncSession,
+    reqs: Sequence[Requirement],
+    tz: ZoneInfo,
+    where: UnitFilter,
+    *,
+    owing_only: bool,
+    limit: int | None,
+) -> dict[int, list[UnitStanding]]:
+    """{requirement id: standings of its units}, at most ``limit`` per requirement."""
+    if not reqs:
+        return {}
+    marks = rules.marks(reqs, tz, where, Unit.code, Unit.name, Unit.block, Unit.kind).subquery(
+        "marks"
+    )
+    m = marks.c
+    rank = func.row_number().over(partition_by=m.rid, order_by=m.uid).label("rank")
+    ranked = select(marks, rank)
+    if owing_only:
+        ranked = ranked.where(m.mark < rules.SUBMITTED)
+    inner = ranked.subquery("ranked")
+    query = select(inner)
+    if limit is not None:
+        query = query.where(inner.c.rank <= limit)
+    rows = (await session.execute(query)).all()
+    returned = [(row.rid, row.uid) for row in rows if row.mark == rules.RETURNED]
+    reasons = (
+        await _return_reasons(session, reqs, returned if limit is not None else None)
+        if returned
+        else {}
+    )
+    found: dict[int, list[UnitStanding]] = {}
+    for row in rows:
+        late = row.mark >= rules.SUBMITTED and row.at >= row.cutoff
+        found.setdefault(row.rid, []).append(
+            UnitStanding(
+                rules.unit_ref(row),
+                rules.MARKS[row.mark],
+                row.at if row.mark != rules.MISSING else None,
+                late,
+                parts_done=(
+                    int(row.parts_done) if row.mark in rules.PARTS_SHOWN and not row.n_noms else 0
+                ),
+                reason=reasons.get((row.rid, row.uid)),
+                count=int(row.n_noms) if row.mark == rules.SUBMITTED else 0,
+            )
+        )
+    for standings in found.values():
+        standings.sort(key=lambda u: u.unit.sort_key())
+    return found
+
+
+async def unit_standings(
+    session: AsyncSession,
+    campaign: Campaign,
+    now: dt.datetime,
+    where: UnitFilter | None = None,
+    *,
+    requirements: Sequence[Requirement] | None = None,
+) -> dict[int, list[UnitStanding]]:
+    """Every applicable unit's standing on every requirement, in one query.
+
+    Args:
+        session: The open session.
+        campaign: The campaign.
+        now: Aware current time.
+        where: Which units to consider (default: all).
+        requirements: The campaign's requirements when the caller has them already.
+
+    Returns:
+        {requirement id: standings in :meth:`UnitRef.sort_key` order}; a requirement no unit
+        (within ``where``) has to submit is absent.
+    """
+    tz, _ = rules.today(campaign, now)
+    reqs = requirements
+    if reqs is None:
+        reqs = await CampaignRepository(session).requirements_for(campaign.id)
+    return await _standings(session, reqs, tz, where or UnitFilter(), owing_only=False, limit=None)
+
+
+async def missing_units(
+    session: AsyncSession,
+    campaign: Campaign,
+    now: dt.datetime,
+    where: UnitFilter | None = None,
+    *,
+    overdue_only: bool = False,
+    limit: int | None = None,
+    stats: Sequence[RequirementStats] | None = None,
+) -> list[MissingList]:
+    """Per requirement, the units that still owe it (missing, partial or returned).
+
+    Args:
+        session: The open session.
+        campaign: The campaign.
+        now: Aware current time.
+        where: Which units to consider.
+        overdue_only: Only requirements whose due date has passed (and only if some unit owes
+            them).
+        limit: At most this many units per requirement: the first ones in the units' own
+            order (as imported), which sorting by name in the database's collation would make
+            slow and still not Vietnamese. None lists them all.
+        stats: The campaign's :func:`requirement_stats` for ``where`` when already computed.
+
+    Returns:
+        One :class:`MissingList` per requirement (checklist order); with ``overdue_only``
+        only the overdue ones.
+    """
+    where = where or UnitFilter()
+    tz, _ = rules.today(campaign, now)
+    if stats is None:
+        stats = await requirement_stats(session, campaign, now, where)
+    wanted = [s for s in stats if s.overdue] if overdue_only else list(stats)
+    lists = await _standings(
+        session,
+        [s.requirement for s in wanted if s.missing],
+        tz,
+        where,
+        owing_only=True,
+        limit=limit,
+    )
+    return [MissingList(s, tuple(lists.get(s.requirement.id, ()))) for s in wanted]

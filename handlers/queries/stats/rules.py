@@ -1,0 +1,303 @@
+"""The shared SQL building blocks of the figures: the rules of the requirements as SQL.
+
+The current submissions and the counted nominations per (requirement, unit) (:func:`activity`),
+the mark of each pair as small integers (:func:`mark_columns`), and the (requirement, unit)
+rows they make (:func:`marks`, :func:`active_marks`). See :mod:`handlers.queries.stats` for the
+counting rules they express.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    cast,
+    distinct,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
+
+from handlers.domain.progress import Mark
+from handlers.queries.stats.results import UnitFilter, UnitRef
+from storage.models import (
+    Campaign,
+    Nomination,
+    NominationStatus,
+    Requirement,
+    RequirementKind,
+    Submission,
+    SubmissionStatus,
+    Unit,
+    UTCDateTime,
+)
+
+__all__ = [
+    "ACCEPTED",
+    "COUNTED",
+    "LIVE",
+    "MARKS",
+    "MISSING",
+    "PARTIAL",
+    "PARTS_SHOWN",
+    "RETURNED",
+    "SUBMITTED",
+    "active_marks",
+    "activity",
+    "applies",
+    "cutoff",
+    "cutoffs",
+    "late",
+    "mark_columns",
+    "marks",
+    "needed_count",
+    "needed_part",
+    "needs_parts",
+    "nomination_totals",
+    "submission_totals",
+    "today",
+    "unit_ref",
+    "unit_rule",
+]
+
+#: Nomination statuses that count (as in :class:`NominationRepository.counted_by_unit`).
+COUNTED = (NominationStatus.SUBMITTED, NominationStatus.ACCEPTED)
+LIVE = (SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED)
+
+# Marks as small integers in SQL (ordered: the last two mean "sent").
+MISSING, PARTIAL, RETURNED, SUBMITTED, ACCEPTED = range(5)
+#: Marks whose ``parts_done`` a ``UnitMark`` reports (the nomination route reports 0).
+PARTS_SHOWN = (PARTIAL, SUBMITTED, ACCEPTED)
+MARKS = {
+    MISSING: Mark.MISSING,
+    PARTIAL: Mark.PARTIAL,
+    RETURNED: Mark.RETURNED,
+    SUBMITTED: Mark.SUBMITTED,
+    ACCEPTED: Mark.ACCEPTED,
+}
+
+
+def needs_parts(req: Requirement) -> bool:
+    """Whether ``req`` is a dossier counted by parts (else by the single part ``""``)."""
+    return req.kind is RequirementKind.DOSSIER and bool(req.parts)
+
+
+def cutoff(req: Requirement, tz: ZoneInfo) -> dt.datetime:
+    """The first instant that is late: the start of the day after the due date, in ``tz``."""
+    next_day = req.due_date + dt.timedelta(days=1)
+    return dt.datetime.combine(next_day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
+
+
+def unit_rule(req: Requirement) -> list[ColumnElement[bool]]:
+    """Conditions on :class:`Unit` for ``req`` to apply (none: every unit)."""
+    rule: list[ColumnElement[bool]] = []
+    if req.unit_codes:
+        rule.append(Unit.code.in_(list(req.unit_codes)))
+    if req.unit_kinds:
+        rule.append(Unit.kind.in_(list(req.unit_kinds)))
+    return rule
+
+
+def applies(reqs: Sequence[Requirement], rid: Any) -> ColumnElement[bool]:
+    """Whether :class:`Unit` must submit requirement ``rid`` (``progress.applies`` in SQL)."""
+    free = [r.id for r in reqs if not unit_rule(r)]
+    conds: list[ColumnElement[bool]] = [rid.in_(free)] if free else []
+    conds.extend(and_(rid == r.id, *unit_rule(r)) for r in reqs if unit_rule(r))
+    return or_(*conds) if conds else false()
+
+
+def needed_part(reqs: Sequence[Requirement]) -> ColumnElement[bool]:
+    """Whether a :class:`Submission` is of a part its requirement needs."""
+    plain = [r.id for r in reqs if not needs_parts(r)]
+    conds: list[ColumnElement[bool]] = (
+        [and_(Submission.requirement_id.in_(plain), Submission.part == "")] if plain else []
+    )
+    conds.extend(
+        and_(Submission.requirement_id == r.id, Submission.part.in_(sorted(set(r.parts))))
+        for r in reqs
+        if needs_parts(r)
+    )
+    return or_(*conds) if conds else false()
+
+
+def needed_count(reqs: Sequence[Requirement], rid: Any) -> ColumnElement[int]:
+    """How many distinct parts requirement ``rid`` needs."""
+    counts = {r.id: len(set(r.parts)) for r in reqs if needs_parts(r)}
+    if not counts:
+        return literal(1)
+    return case(counts, value=rid, else_=1)
+
+
+def cutoffs(reqs: Sequence[Requirement], tz: ZoneInfo, rid: Any) -> ColumnElement[dt.datetime]:
+    """The late-from instant of requirement ``rid``."""
+    whens = {r.id: literal(cutoff(r, tz), UTCDateTime()) for r in reqs}
+    return case(whens, value=rid)
+
+
+def submission_totals(reqs: Sequence[Requirement]) -> Select[Any]:
+    """Per (requirement, unit): the :func:`activity` columns from the current submissions."""
+    live = and_(Submission.status.in_(LIVE), needed_part(reqs))
+    returned = Submission.status == SubmissionStatus.RETURNED
+    return (
+        select(
+            Submission.requirement_id.label("rid"),
+            Submission.unit_id.label("uid"),
+            func.sum(case((returned, 1), else_=0)).label("n_returned"),
+            func.count(distinct(case((live, Submission.part)))).label("parts_done"),
+            func.sum(
+                case((and_(live, Submission.status != SubmissionStatus.ACCEPTED), 1), else_=0)
+            ).label("n_open"),
+            func.max(case((live, Submission.submitted_at))).label("last_at"),
+            func.max(case((returned, Submission.submitted_at))).label("returned_at"),
+            literal(0).label("n_noms"),
+            cast(null(), UTCDateTime()).label("first_at"),
+        )
+        .where(Submission.requirement_id.in_([r.id for r in reqs]), Submission.is_current)
+        .group_by(Submission.requirement_id, Submission.unit_id)
+    )
+
+
+def nomination_totals(reqs: Sequence[Requirement]) -> Select[Any]:
+    """Per (requirement, unit): the :func:`activity` columns from the counted nominations."""
+    no_time = cast(null(), UTCDateTime())
+    return (
+        select(
+            Nomination.requirement_id,
+            Nomination.unit_id,
+            literal(0),
+            literal(0),
+            literal(0),
+            no_time,
+            no_time,
+            func.count(),
+            func.min(Nomination.created_at),
+        )
+        .where(
+            Nomination.requirement_id.in_([r.id for r in reqs]),
+            Nomination.status.in_(COUNTED),
+        )
+        .group_by(Nomination.requirement_id, Nomination.unit_id)
+    )
+
+
+def activity(reqs: Sequence[Requirement]) -> Any:
+    """Per (requirement, unit) that has sent anything: what counts for its mark.
+
+    Columns: ``rid``, ``uid``; from the current submissions ``n_returned`` (returned versions),
+    ``parts_done`` (distinct needed parts submitted or accepted), ``n_open`` (of those, versions
+    not accepted), ``last_at`` (the newest of those), ``returned_at`` (the newest returned);
+    from the nominations that count (for nomination lists only) ``n_noms`` and ``first_at``.
+
+    Only the nomination lists (usually one or two requirements) combine both sources, so only
+    their rows are aggregated twice.
+    """
+    lists = [r for r in reqs if r.kind is RequirementKind.NOMINATION_LIST]
+    others = [r for r in reqs if r.kind is not RequirementKind.NOMINATION_LIST]
+    if not lists:
+        return submission_totals(others).subquery("activity")
+    both = union_all(submission_totals(lists), nomination_totals(lists)).subquery("both")
+    b = both.c
+    combined = select(
+        b.rid,
+        b.uid,
+        func.sum(b.n_returned).label("n_returned"),
+        func.sum(b.parts_done).label("parts_done"),
+        func.sum(b.n_open).label("n_open"),
+        func.max(b.last_at).label("last_at"),
+        func.max(b.returned_at).label("returned_at"),
+        func.sum(b.n_noms).label("n_noms"),
+        func.min(b.first_at).label("first_at"),
+    ).group_by(b.rid, b.uid)
+    if not others:
+        return combined.subquery("activity")
+    return union_all(submission_totals(others), combined).subquery("activity")
+
+
+def mark_columns(reqs: Sequence[Requirement], tz: ZoneInfo, act: Any, rid: Any) -> tuple[Any, ...]:
+    """The labelled mark columns of an :func:`activity` row.
+
+    Mark, time, late-from instant, parts done and nominations; the activity columns are NULL
+    when outer-joined to a unit that has sent nothing.
+    """
+    returned = func.coalesce(act.c.n_returned, 0) > 0
+    nominated = func.coalesce(act.c.n_noms, 0) > 0
+    parts = func.coalesce(act.c.parts_done, 0)
+    mark = case(
+        (returned, RETURNED),
+        (nominated, SUBMITTED),
+        (parts == 0, MISSING),
+        (parts < needed_count(reqs, rid), PARTIAL),
+        (act.c.n_open == 0, ACCEPTED),
+        else_=SUBMITTED,
+    )
+    at = case((returned, act.c.returned_at), (nominated, act.c.first_at), else_=act.c.last_at)
+    return (
+        mark.label("mark"),
+        at.label("at"),
+        cutoffs(reqs, tz, rid).label("cutoff"),
+        parts.label("parts_done"),
+        func.coalesce(act.c.n_noms, 0).label("n_noms"),
+    )
+
+
+def marks(
+    reqs: Sequence[Requirement], tz: ZoneInfo, where: UnitFilter, *unit_columns: Any
+) -> Select[Any]:
+    """One row per (requirement, applicable unit), including the units that sent nothing."""
+    act = activity(reqs)
+    return (
+        select(
+            Requirement.id.label("rid"),
+            Unit.id.label("uid"),
+            *mark_columns(reqs, tz, act, Requirement.id),
+            *unit_columns,
+        )
+        .select_from(Unit)
+        .join(
+            Requirement,
+            and_(Requirement.id.in_([r.id for r in reqs]), applies(reqs, Requirement.id)),
+        )
+        .outerjoin(act, and_(act.c.rid == Requirement.id, act.c.uid == Unit.id))
+        .where(*where.clauses())
+    )
+
+
+def active_marks(reqs: Sequence[Requirement], tz: ZoneInfo, where: UnitFilter) -> Select[Any]:
+    """Like :func:`marks`, but only for the units that have sent something.
+
+    Cheaper when only counts of the units that have sent are needed.
+    """
+    act = activity(reqs)
+    return (
+        select(act.c.rid, *mark_columns(reqs, tz, act, act.c.rid))
+        .select_from(act)
+        .join(Unit, Unit.id == act.c.uid)
+        .where(applies(reqs, act.c.rid), *where.clauses())
+    )
+
+
+def late(marks: Any) -> ColumnElement[bool]:
+    """Whether a row of a :func:`marks` subquery was sent late."""
+    return and_(marks.c.mark >= SUBMITTED, marks.c.at >= marks.c.cutoff)
+
+
+def today(campaign: Campaign, now: dt.datetime) -> tuple[ZoneInfo, dt.date]:
+    """The campaign's timezone and the calendar date of ``now`` in it."""
+    tz = ZoneInfo(campaign.timezone)
+    return tz, now.astimezone(tz).date()
+
+
+def unit_ref(row: Any) -> UnitRef:
+    """The :class:`UnitRef` of a row with ``uid``, ``code``, ``name``, ``block`` and ``kind``."""
+    return UnitRef(row.uid, row.code, row.name, row.block, row.kind)
