@@ -12,11 +12,13 @@ VERSIONS := storage/migrations/versions
 # Throw-away SQLite database that autogenerate compares the models against.
 MIGRATION_DB := $(abspath $(VENV)/autogenerate.db)
 MIGRATION_URL := sqlite+aiosqlite:///$(MIGRATION_DB)
+# Tests run on every core (pytest-xdist); PYTEST_ARGS="-n0 -x tests/..." runs them in one process.
+PYTEST_ARGS ?= -n auto
 BENCH_ARGS ?=
 BROADCAST_ARGS ?=
 STATUS_ARGS ?=
 
-.PHONY: help venv run lint test test-sqlite test-postgres migration initial-migration bench \
+.PHONY: help venv system-deps run lint test test-sqlite test-postgres migration initial-migration bench \
 	clean distclean
 
 help:
@@ -24,6 +26,7 @@ help:
 	@echo 'make test                 ruff, mypy, import-linter, then pytest on SQLite'
 	@echo '                          (and on PostgreSQL too when TEST_DATABASE_URL is set)'
 	@echo 'make lint                 ruff, mypy, import-linter only'
+	@echo 'make system-deps          LibreOffice, poppler and fonts for the document tests (apt)'
 	@echo 'make migration MSG="..."  autogenerate the next numbered revision from the models'
 	@echo 'make initial-migration    regenerate 0001_initial.py (only while it is the only one)'
 	@echo 'make bench                time one message through the core (BENCH_ARGS="--n 200"),'
@@ -37,6 +40,22 @@ $(STAMP): pyproject.toml
 	touch $@
 
 venv: $(STAMP)
+
+# What the tests need from Debian: LibreOffice renders the Word exports, poppler reads the PDFs,
+# Liberation Serif stands in for Times New Roman with the same metrics.
+SYSTEM_TOOLS := soffice pdftotext
+SYSTEM_PACKAGES := libreoffice-writer-nogui poppler-utils fonts-liberation fonts-liberation2
+
+system-deps:
+	@missing=$$(for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || echo $$t; done); \
+	fc-list : family 2>/dev/null | grep -q 'Liberation Serif' || missing="$$missing fonts"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing $(SYSTEM_PACKAGES) (missing: $$missing)"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+			$(SYSTEM_PACKAGES); \
+	fi
 
 # The demo's clock: 12/11/2019 09:00, three days before the units' plans are due.
 # `make run NOW=` runs on the real clock.
@@ -53,21 +72,21 @@ lint: $(STAMP)
 # pytest runs on SQLite first, then again on PostgreSQL when TEST_DATABASE_URL is set
 # (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test; see .ci/run). Both passes always run;
 # the target fails if either failed.
-test: lint
+test: lint system-deps
 	@status=0; \
 	echo '== pytest on SQLite =='; \
-	env -u TEST_DATABASE_URL $(BIN)/pytest -q || status=$$?; \
+	env -u TEST_DATABASE_URL $(BIN)/pytest -q $(PYTEST_ARGS) || status=$$?; \
 	if [ -n "$$TEST_DATABASE_URL" ]; then \
-		echo '== pytest on PostgreSQL =='; $(BIN)/pytest -q || status=$$?; \
+		echo "== pytest on PostgreSQL =="; $(BIN)/pytest -q $(PYTEST_ARGS) || status=$$?; \
 	else echo 'TEST_DATABASE_URL not set: skipping the PostgreSQL pass'; fi; \
 	exit $$status
 
 test-sqlite: $(STAMP)
-	env -u TEST_DATABASE_URL $(BIN)/pytest -q
+	env -u TEST_DATABASE_URL $(BIN)/pytest -q $(PYTEST_ARGS)
 
 test-postgres: $(STAMP)
 	@test -n "$$TEST_DATABASE_URL" || { echo 'set TEST_DATABASE_URL' >&2; exit 2; }
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 # Next revision number = 1 + number of existing revisions (0002, 0003, ...).
 migration: $(STAMP)

@@ -584,11 +584,9 @@ def test_cli_export(tmp_path: Path) -> None:
 
 
 # -- printing ------------------------------------------------------------------------------------
-@pytest.mark.skipif(
-    shutil.which("soffice") is None or shutil.which("pdftotext") is None,
-    reason="LibreOffice (soffice) and poppler (pdftotext) are not installed",
-)
 async def test_report_docx_prints(session_factory: SF, clock: Clock, tmp_path: Path) -> None:
+    # `make test` installs LibreOffice and poppler (Debian packages) when they are missing.
+    assert shutil.which("soffice") and shutil.which("pdftotext"), "run `make system-deps`"
     _, data = await _export(session_factory, clock, ExportKind.REPORT, ExportFormat.DOCX)
     source = tmp_path / "bc.docx"
     source.write_bytes(data)

@@ -64,6 +64,8 @@ def test_xlsx_first_sheet() -> None:
         (b"\xd0\xcf\x11\xe0rest", "x.xls", {}, ".xls"),
         (b"PK\x03\x04broken", "x.xlsx", {}, "Không đọc được tệp Excel"),
     ],
+    # Stable ids: the generated workbook's bytes differ between processes (pytest-xdist).
+    ids=["blank", "big", "rows-csv", "rows-xlsx", "empty-rows", "not-utf8", "xls", "broken"],
 )
 def test_whole_file_problems(
     data: bytes, name: str, kwargs: dict[str, int], expected: str
