@@ -29,9 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import app as bot_app
 from handlers.kernel.context import CoreDeps
-from handlers.kernel.dispatcher import Core
 from handlers.kernel.messages import ChatKey, Incoming
 from handlers.kernel.texts import Texts
+from handlers.routes import make_core
 from storage import migrate
 from storage.db import make_session_factory
 from storage.files import LocalFileStore
@@ -121,7 +121,7 @@ async def send_messages(db: BenchDb, n: int) -> dict[str, list[float]]:
     validated answer, a confirmation that writes, the secretariat's aggregate status) is timed.
     """
     with tempfile.TemporaryDirectory() as tmp:
-        core = Core(
+        core = make_core(
             CoreDeps(
                 session_factory=db.session_factory,
                 files=LocalFileStore(Path(tmp)),

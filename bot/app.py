@@ -23,6 +23,7 @@ from handlers.kernel.context import CoreDeps
 from handlers.kernel.dispatcher import Core
 from handlers.kernel.messages import Send
 from handlers.kernel.texts import Texts
+from handlers.routes import make_core
 from handlers.services.campaigns import load_campaign
 from handlers.services.demo import seed_demo_records
 from handlers.services.invites import ensure_account
@@ -164,7 +165,7 @@ async def build_app(
         wake=wakeups,
     )
     try:
-        yield App(settings, engine, session_factory, Core(deps), wakeups)
+        yield App(settings, engine, session_factory, make_core(deps), wakeups)
     finally:
         await engine.dispose()
 

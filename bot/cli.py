@@ -40,14 +40,14 @@ from bot.telegram import (
     WebhookConfig,
     deep_link,
 )
+from handlers.domain.errors import UserError
 from handlers.io.campaign_file import CampaignFileError
 from handlers.io.units_file import UnitsFileError
-from handlers.kernel.dispatcher import COMMAND_MENU, GROUP_COMMAND_MENU
-from handlers.kernel.errors import UserError
 from handlers.kernel.messages import Reply
 from handlers.kernel.texts import fmt_datetime
 from handlers.queries.export_data import ExportFormat, ExportKind, Scope, campaign_for, find_unit
 from handlers.queries.progress import status_report
+from handlers.routes import COMMAND_MENU, GROUP_COMMAND_MENU
 from handlers.services.campaigns import load_campaign
 from handlers.services.exports import FORMATS, build_export
 from handlers.services.invites import create_invite

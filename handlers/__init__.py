@@ -4,9 +4,9 @@ Channels build an :class:`Incoming`, call :meth:`Core.handle` and render the :cl
 Nothing here imports a channel SDK, an HTTP client or the scheduler.
 """
 
+from handlers.domain.errors import UserError
 from handlers.kernel.context import CoreDeps
 from handlers.kernel.dispatcher import Core
-from handlers.kernel.errors import UserError
 from handlers.kernel.messages import Button, ChatKey, Incoming, IncomingFile, OutgoingFile, Reply
 from handlers.kernel.texts import Texts
 

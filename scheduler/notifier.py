@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.domain.reminder_policy import WorkingCalendar
-from handlers.io.files import FileStore
 from handlers.kernel.messages import ChatKey, Delivery, OutgoingFile, Reply, Send
+from handlers.kernel.ports import FileStore
 from handlers.kernel.texts import Texts
 from handlers.services.notices import NOTICE, copy_reply, progress_reply, report_reply
 from handlers.services.reminders import DEFAULT_GRACE, PlannedNotice, plan_notices

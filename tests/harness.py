@@ -20,6 +20,7 @@ from handlers.kernel.context import CoreDeps
 from handlers.kernel.dispatcher import Core
 from handlers.kernel.messages import ChatKey, Incoming, IncomingFile, Reply
 from handlers.kernel.texts import Texts
+from handlers.routes import make_core
 from storage.files import LocalFileStore
 
 TZ = "Asia/Ho_Chi_Minh"
@@ -110,7 +111,7 @@ def core(session_factory: async_sessionmaker[AsyncSession], clock: Clock, tmp_pa
         texts=Texts(),
         clock=clock,
     )
-    return Core(deps)
+    return make_core(deps)
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import mark_unreachable
 from bot.telegram import CHANNEL, Limits, TelegramAdapter, TelegramConfig, WebhookConfig
-from handlers.kernel.dispatcher import COMMAND_MENU, GROUP_COMMAND_MENU, Core
+from handlers.kernel.dispatcher import Core
+from handlers.routes import COMMAND_MENU, GROUP_COMMAND_MENU
 from handlers.services.invites import create_invite
 from storage.models import Role
 from tests.fakes.telegram import Call, FakeBotAPI

@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from handlers.flows.broadcast import Act as PreviewAct
 from handlers.flows.broadcast import AudienceKind, Confirm, PickAudience
 from handlers.kernel.context import CoreDeps
-from handlers.kernel.dispatcher import COMMAND_MENU, Core
 from handlers.kernel.messages import Incoming, IncomingFile, OutgoingFile
 from handlers.kernel.texts import Texts
+from handlers.routes import COMMAND_MENU, make_core
 from handlers.services.invites import ensure_account
 from handlers.services.notices import audience_accounts, copy_reply, progress_reply, report_reply
 from storage.files import LocalFileStore
@@ -497,7 +497,7 @@ async def test_wake_is_called_once_after_commit(
         clock=clock,
         wake=wake,
     )
-    noivu = ChatHarness(Core(deps), "noivu")
+    noivu = ChatHarness(make_core(deps), "noivu")
     await _to_late_plan_preview(noivu)
     await noivu.press_data(PickAudience(kind=AudienceKind.ALL).pack())  # refused: no wake
     await noivu.press("Gửi")

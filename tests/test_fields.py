@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from handlers.domain.errors import UserError
 from handlers.domain.fields import (
     AWARD,
     BIRTH_YEAR,
@@ -35,7 +36,6 @@ from handlers.domain.items import ItemKind
 from handlers.flows import delegates, listing, nominate
 from handlers.kernel.callbacks import MAX_BYTES, CallbackData
 from handlers.kernel.context import Ctx
-from handlers.kernel.errors import UserError
 from handlers.kernel.inputs import FieldValue, SkipField, read_field
 from handlers.kernel.messages import ChatKey, Incoming, IncomingFile
 from handlers.kernel.texts import Texts

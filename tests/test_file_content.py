@@ -7,8 +7,8 @@ import zipfile
 
 import pytest
 
-from handlers.io.files import DOCUMENT_EXTENSIONS, check_content, content_matches
-from handlers.kernel.errors import UserError
+from handlers.domain.errors import UserError
+from handlers.domain.files import DOCUMENT_EXTENSIONS, check_content, content_matches
 
 
 def _zip(files: dict[str, bytes]) -> bytes:

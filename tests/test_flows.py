@@ -15,9 +15,9 @@ from handlers.domain.items import ItemKind
 from handlers.flows.listing import PickItem
 from handlers.flows.submit import Act, Confirm
 from handlers.kernel.context import CoreDeps
-from handlers.kernel.dispatcher import Core
 from handlers.kernel.inputs import FieldValue
 from handlers.kernel.messages import Incoming
+from handlers.routes import make_core
 from handlers.services.invites import create_invite
 from storage.models import (
     AuditLog,
@@ -106,7 +106,7 @@ async def test_invite_links_once_and_expires(
 
 
 async def test_invite_needs_a_known_unit(session_factory: SF, clock: Clock) -> None:
-    from handlers.kernel.errors import UserError
+    from handlers.domain.errors import UserError
 
     for role, unit, key in (
         (Role.UNIT_HEAD, None, "invite_needs_unit"),
@@ -356,7 +356,7 @@ async def test_conversation_survives_a_restart(
     from handlers.kernel.texts import Texts
     from storage.files import LocalFileStore
 
-    core2 = Core(CoreDeps(session_factory, LocalFileStore(tmp_path / "f2"), Texts(), clock))
+    core2 = make_core(CoreDeps(session_factory, LocalFileStore(tmp_path / "f2"), Texts(), clock))
     again = ChatHarness(core2, "badinh")
     await again.send("Nam")
     assert "Năm sinh" in again.text
@@ -508,7 +508,8 @@ async def test_double_tap_on_confirm_saves_once(
 
     badinh = chat("badinh")
     other_process = ChatHarness(
-        Core(CoreDeps(session_factory, LocalFileStore(tmp_path / "f2"), Texts(), clock)), "badinh"
+        make_core(CoreDeps(session_factory, LocalFileStore(tmp_path / "f2"), Texts(), clock)),
+        "badinh",
     )
     for second in (badinh, other_process):
         await badinh.send("/nop")

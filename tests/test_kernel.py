@@ -18,19 +18,19 @@ from typing import Any, cast
 import pytest
 
 import handlers.flows
-from handlers.kernel import dispatcher
+from handlers.domain.errors import UserError
 from handlers.kernel.callbacks import MAX_BYTES, SEP, CallbackData, Command, all_kinds
-from handlers.kernel.context import Ctx
-from handlers.kernel.errors import UserError
+from handlers.kernel.context import Ctx, StateSpec
 from handlers.kernel.messages import ChatKey, Incoming
-from handlers.kernel.states import IDLE, StateSpec, merge_states
+from handlers.kernel.states import IDLE, merge_states
+from handlers.routes import ROUTES
 
 # -- helpers ---------------------------------------------------------------------------------
 
 
 def core_kinds() -> list[type[CallbackData]]:
     """Every kind of button data the core defines (the dispatcher has loaded every flow)."""
-    assert dispatcher.Core  # imported for its side effect: all flows are loaded
+    assert ROUTES.states  # imported for its side effect: all flows are loaded
     return [k for k in all_kinds() if not k.__module__.startswith("tests.")]
 
 
@@ -251,8 +251,8 @@ def test_merge_states_refuses_keys_that_are_not_enum_members() -> None:
 def test_every_state_of_every_flow_is_served() -> None:
     enums = state_enums(flow_modules())
     assert len(enums) >= 8  # every flow with steps declares its State enum
-    assert missing_states(enums, dispatcher._STATES) == []
-    assert missing_states([*enums, FirstFlow], dispatcher._STATES) == ["first.ask"]
+    assert missing_states(enums, ROUTES.states) == []
+    assert missing_states([*enums, FirstFlow], ROUTES.states) == ["first.ask"]
 
 
 def test_no_two_flows_share_a_state_name() -> None:

@@ -9,11 +9,11 @@ from typing import Any, cast
 import pytest
 
 from handlers.flows.onboarding import menu_buttons, menu_command
-from handlers.kernel import dispatcher
 from handlers.kernel.callbacks import Command
 from handlers.kernel.context import Ctx
 from handlers.kernel.messages import ChatKey, Incoming
 from handlers.kernel.texts import Texts
+from handlers.routes import ROUTES
 from handlers.services.invites import normalize_invite_code
 from storage.models import Person, Role
 
@@ -37,7 +37,7 @@ def test_every_menu_button_runs_a_known_command_and_its_label_runs_it_too(role: 
     assert buttons
     for button in buttons:
         command = Command.unpack(button.data)
-        assert command is not None and command.name in dispatcher._COMMANDS
+        assert command is not None and command.name in ROUTES.commands
         assert button.label and "<" not in button.label
         assert menu_command(ctx, button.label) == button.data
         assert menu_command(ctx, f"  {button.label} ") == button.data

@@ -8,12 +8,13 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from handlers.domain.errors import UserError
 from handlers.domain.fields import parse_birth_year
 from handlers.kernel import inputs
 from handlers.kernel.context import Ctx
-from handlers.kernel.dispatcher import _match_button, parse_command
-from handlers.kernel.errors import UserError
+from handlers.kernel.dispatcher import _match_button
 from handlers.kernel.messages import ChatKey, Incoming
+from handlers.routes import ROUTES
 
 TODAY = dt.date(2019, 11, 12)
 
@@ -69,5 +70,5 @@ def test_a_typed_number_picks_that_button(labels: list[str], data: st.DataObject
 
 @given(st.text(max_size=40))
 def test_only_slash_text_is_a_command(text: str) -> None:
-    parsed = parse_command(text)
+    parsed = ROUTES.parse_command(text)
     assert (parsed is None) == (not text.startswith("/"))

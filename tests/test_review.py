@@ -23,10 +23,11 @@ from handlers.domain.progress import Mark, UnitMark
 from handlers.domain.reminder_policy import WorkingCalendar
 from handlers.flows.review import Act, ItemAct
 from handlers.kernel.context import CoreDeps
-from handlers.kernel.dispatcher import COMMAND_MENU, Core
+from handlers.kernel.dispatcher import Core
 from handlers.kernel.messages import Incoming
 from handlers.kernel.texts import Texts
 from handlers.queries.progress import campaign_progress
+from handlers.routes import COMMAND_MENU, make_core
 from handlers.services.invites import ensure_account
 from handlers.services.reminders import plan_notices
 from scheduler import BroadcastWorker
@@ -79,7 +80,7 @@ def wakes() -> list[str]:
 @pytest.fixture
 def core(session_factory: SF, clock: Clock, tmp_path: Path, wakes: list[str]) -> Core:
     """The harness's core, with a wake hook that records what it is called with."""
-    return Core(_deps(session_factory, clock, tmp_path, wakes))
+    return make_core(_deps(session_factory, clock, tmp_path, wakes))
 
 
 def _deps(sf: SF, clock: Clock, tmp_path: Path, wakes: list[str]) -> CoreDeps:
@@ -641,7 +642,7 @@ async def test_simultaneous_decisions_only_one_wins(
 ) -> None:
     """Two secretaries, in two processes, act on the same item at the same moment."""
     noivu = chat("noivu")
-    vanthu = ChatHarness(Core(_deps(session_factory, clock, tmp_path, wakes)), "vanthu")
+    vanthu = ChatHarness(make_core(_deps(session_factory, clock, tmp_path, wakes)), "vanthu")
     await _submit_plan(chat("badinh"))
     await noivu.send("/duyet P-BADINH")
     await vanthu.send("/duyet P-BADINH")
@@ -731,7 +732,7 @@ async def test_conversation_keeps_no_stale_item_after_a_restart(
     await _submit_plan(chat("badinh"))
     await noivu.send("/duyet P-BADINH")
     await noivu.press("Trả lại")
-    again = ChatHarness(Core(_deps(session_factory, clock, tmp_path, wakes)), "noivu")
+    again = ChatHarness(make_core(_deps(session_factory, clock, tmp_path, wakes)), "noivu")
     clock.now += dt.timedelta(minutes=5)
     await again.send("Kế hoạch chưa có chữ ký.")
     assert "Đã trả lại" in again.text

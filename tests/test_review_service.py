@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.domain.errors import UserError
+from handlers.domain.files import MAX_FILE_BYTES
 from handlers.domain.items import ItemKey, ItemKind, revision_of
-from handlers.io.files import MAX_FILE_BYTES
-from handlers.kernel.errors import UserError
 from handlers.kernel.messages import ChatKey
 from handlers.kernel.texts import Texts
 from handlers.services import review

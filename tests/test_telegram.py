@@ -19,6 +19,7 @@ from bot.app import Wakeups
 from bot.telegram import WebhookConfig
 from handlers.kernel.dispatcher import Core
 from handlers.kernel.messages import ChatKey, Delivery, Incoming, OutgoingFile, Reply
+from handlers.routes import make_core
 from scheduler import BroadcastWorker, Notifier, SchedulerService
 from storage.models import ChatAccount, Nomination, Role, StoredFile, Submission, Unit
 from tests.fakes.telegram import Call, FakeBotAPI
@@ -363,7 +364,7 @@ async def test_secretariat_day_status_chart_review_notice_and_exports(
 ) -> None:
     """The office's day on Telegram: status with its chart, a return the unit hears of, files."""
     wakeups = Wakeups()
-    office_core = Core(dataclasses.replace(core.deps, wake=wakeups))
+    office_core = make_core(dataclasses.replace(core.deps, wake=wakeups))
     runner = BotRunner(fake_telegram, office_core, session_factory)
     adapter = await runner.start()
     senders = {"telegram": adapter.sender.send}

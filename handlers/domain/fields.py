@@ -1,7 +1,7 @@
 """The field vocabulary: what a nomination or a delegate is described by, and how a value is read.
 
 A parser takes what a person typed, a spreadsheet cell or the code a button carries, and returns
-the value to store or raises :class:`~handlers.kernel.errors.UserError` naming what is wrong. The
+the value to store or raises :class:`~handlers.domain.errors.UserError` naming what is wrong. The
 parsers know nothing of the conversation and do no I/O, so the nomination wizard (``/decu``), its
 editing (``/danhsach``), the delegate wizard (``/daibieu``) and an importer of spreadsheet rows all
 read a value with the same code. What a parser needs besides the text (today's date, the award
@@ -26,8 +26,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from handlers.domain.errors import UserError
 from handlers.domain.normalize import ascii_int
-from handlers.kernel.errors import UserError
 from storage.models import AwardForm, DelegateCategory, SubjectKind
 from storage.text import fold_text
 

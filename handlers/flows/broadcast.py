@@ -12,13 +12,12 @@ from collections import Counter
 from enum import StrEnum
 from typing import Any
 
+from handlers.domain.errors import UserError
 from handlers.domain.vocab import UNIT_KINDS
 from handlers.kernel import inputs
 from handlers.kernel.callbacks import CallbackData
-from handlers.kernel.context import Ctx
-from handlers.kernel.errors import UserError
+from handlers.kernel.context import Ctx, StateSpec, StateTable
 from handlers.kernel.messages import Button, Reply
-from handlers.kernel.states import StateSpec, StateTable
 from handlers.services import notices
 from storage.models import Broadcast, Requirement, Unit
 from storage.text import vn_sort_key

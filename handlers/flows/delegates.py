@@ -39,6 +39,7 @@ from handlers.domain.delegate_rules import (
     parse_rules,
     summarize,
 )
+from handlers.domain.errors import UserError
 from handlers.domain.fields import (
     DELEGATE_FIELDS,
     field_by_key,
@@ -48,10 +49,8 @@ from handlers.domain.fields import (
 from handlers.domain.progress import applies, local_today
 from handlers.kernel import inputs
 from handlers.kernel.callbacks import CallbackData
-from handlers.kernel.context import Ctx
-from handlers.kernel.errors import UserError
+from handlers.kernel.context import Ctx, StateSpec, StateTable
 from handlers.kernel.messages import Button, Reply
-from handlers.kernel.states import StateSpec, StateTable
 from storage.models import (
     Campaign,
     Delegate,

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from handlers.domain.errors import UserError
 from handlers.io.exports.tables import stamp
 from handlers.kernel.callbacks import CallbackData
-from handlers.kernel.context import Ctx
-from handlers.kernel.errors import UserError
+from handlers.kernel.context import Ctx, StateSpec, StateTable
 from handlers.kernel.messages import Button, Reply
-from handlers.kernel.states import StateSpec, StateTable
 from handlers.queries import export_data as data
 from handlers.queries.export_data import ExportFormat, ExportKind, Scope
 from handlers.services.exports import FORMATS, build_export

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from handlers.domain.errors import UserError
 from handlers.domain.fields import NOMINATION_FIELDS, field_by_key, nomination_fields
 from handlers.domain.items import Item, ItemKey, ItemKind, is_withdrawn
 from handlers.domain.progress import local_today
 from handlers.kernel import inputs
 from handlers.kernel.callbacks import CallbackData
-from handlers.kernel.context import Ctx
-from handlers.kernel.errors import UserError
+from handlers.kernel.context import Ctx, StateSpec, StateTable
 from handlers.kernel.messages import Button, Reply
-from handlers.kernel.states import Entry, StateSpec, StateTable
+from handlers.kernel.states import Entry
 from handlers.services.items import load_item
 from storage.models import (
     Campaign,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from handlers.domain.errors import UserError
 from handlers.domain.fields import (
     NOMINATION_FIELDS,
     SUBJECT,
@@ -19,10 +20,8 @@ from handlers.domain.fields import (
 from handlers.domain.progress import applies
 from handlers.kernel import inputs
 from handlers.kernel.callbacks import CallbackData
-from handlers.kernel.context import Ctx
-from handlers.kernel.errors import UserError
+from handlers.kernel.context import Ctx, StateSpec, StateTable
 from handlers.kernel.messages import Reply
-from handlers.kernel.states import StateSpec, StateTable
 from storage.models import (
     Campaign,
     Nomination,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 import html
 
+from handlers.domain.errors import UserError
 from handlers.kernel.callbacks import Command
 from handlers.kernel.context import IDLE, Ctx
-from handlers.kernel.errors import UserError
 from handlers.kernel.messages import Button, Reply
 from handlers.services.invites import normalize_invite_code
 from storage.models import ChatAccount, Person, Role

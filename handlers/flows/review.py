@@ -16,13 +16,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from handlers.domain.errors import UserError
 from handlers.domain.items import ItemKey, ItemKind, revision_of, sent_at_of
 from handlers.kernel import inputs
 from handlers.kernel.callbacks import CallbackData
-from handlers.kernel.context import Ctx
-from handlers.kernel.errors import UserError
+from handlers.kernel.context import Ctx, StateSpec, StateTable
 from handlers.kernel.messages import Button, Reply
-from handlers.kernel.states import StateSpec, StateTable
 from handlers.services import review
 from handlers.services.items import load_item
 

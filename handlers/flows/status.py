@@ -20,14 +20,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from handlers.domain.errors import UserError
 from handlers.domain.progress import RequirementProgress
 from handlers.domain.vocab import UNIT_KINDS, unit_kind_from_text
 from handlers.io.chart import progress_chart
 from handlers.kernel.callbacks import CallbackData
-from handlers.kernel.context import Ctx
-from handlers.kernel.errors import UserError
+from handlers.kernel.context import Ctx, StateSpec, StateTable
 from handlers.kernel.messages import Button, OutgoingFile, Reply
-from handlers.kernel.states import StateSpec, StateTable
 from handlers.queries.progress import campaign_progress
 from handlers.queries.stats import (
     CampaignStatus,

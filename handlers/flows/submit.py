@@ -5,13 +5,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from handlers.domain.errors import UserError
 from handlers.domain.progress import Mark, RequirementProgress
 from handlers.kernel import inputs
 from handlers.kernel.callbacks import CallbackData
-from handlers.kernel.context import Ctx
-from handlers.kernel.errors import UserError
+from handlers.kernel.context import Ctx, StateSpec, StateTable
 from handlers.kernel.messages import Reply
-from handlers.kernel.states import StateSpec, StateTable
 from handlers.queries.progress import campaign_progress, unit_standing
 from storage.models import Requirement, RequirementKind, Submission, SubmissionStatus
 

@@ -15,7 +15,7 @@ for callback data); a value containing ``:`` cannot be packed. Unpacking data of
 the wrong number of parts or with a value that does not validate returns ``None``: data that came
 back from a chat is never trusted.
 
-Prefixes are unique across the core (``tests/handlers/kernel/test_callbacks.py`` walks every
+Prefixes are unique across the core (``tests/handlers/kernel/test_kernel.py`` walks every
 subclass); by convention they start with the flow's command (``nop.``, ``duyet.``…).
 """
 

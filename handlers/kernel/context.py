@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.io.files import FileStore
+from handlers.domain.errors import UserError
 from handlers.kernel.callbacks import CallbackData
-from handlers.kernel.errors import UserError
 from handlers.kernel.messages import Button, Incoming, Reply
-from handlers.kernel.states import IDLE, Entry, StateSpec, Step
+from handlers.kernel.ports import FileStore
+from handlers.kernel.states import IDLE, Entry
 from handlers.kernel.texts import Texts
 from storage.models import ChatAccount, Person, Role, Unit
 from storage.repositories.audit import AuditRepository
@@ -24,7 +24,7 @@ from storage.repositories.people import PeopleRepository
 from storage.repositories.submissions import SubmissionRepository
 from storage.repositories.units import UnitRepository
 
-__all__ = ["IDLE", "CoreDeps", "Ctx", "EnterFlow", "StateSpec", "Step"]
+__all__ = ["IDLE", "CoreDeps", "Ctx", "EnterFlow", "StateSpec", "StateTable", "Step"]
 
 _D = TypeVar("_D", bound=CallbackData)
 
@@ -176,3 +176,20 @@ class Ctx:
             entity_id=entity_id,
             detail=detail,
         )
+
+
+#: A conversation step: takes the context, returns the replies.
+Step = Callable[[Ctx], Awaitable[list[Reply]]]
+
+
+@dataclass(frozen=True, slots=True)
+class StateSpec:
+    """A conversation step: what handles input in it and how to ask its question again."""
+
+    handle: Step
+    prompt: Step
+
+
+#: A flow's states (members of its ``State`` enum) and their steps. Keys are typed ``Any`` because
+#: ``Mapping`` is invariant in its key; ``merge_states`` checks they are ``StrEnum`` members.
+StateTable = Mapping[Any, StateSpec]

@@ -13,151 +13,42 @@ import dataclasses
 import html
 import logging
 import weakref
-from collections.abc import Mapping
-from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.domain.errors import UserError
+from handlers.domain.files import MAX_FILE_BYTES
 from handlers.domain.normalize import ascii_int, normalize_text
-from handlers.flows import (
-    broadcast,
-    delegates,
-    export,
-    listing,
-    nominate,
-    onboarding,
-    review,
-    status,
-    submit,
-)
-from handlers.io.files import MAX_FILE_BYTES
 from handlers.kernel.callbacks import Command
 from handlers.kernel.context import CoreDeps, Ctx
-from handlers.kernel.errors import UserError
 from handlers.kernel.messages import ChatKey, Incoming, Reply
-from handlers.kernel.states import IDLE, Entry, Step, merge_states
+from handlers.kernel.routes import Routes
+from handlers.kernel.states import IDLE, Entry
 from storage.models import Conversation
 from storage.repositories.conversations import ConversationRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.updates import ProcessedUpdateRepository
 from storage.text import fold_text
 
-__all__ = [
-    "COMMAND_MENU",
-    "GROUP_COMMAND_MENU",
-    "Core",
-    "CoreDeps",
-    "normalize_incoming",
-    "parse_command",
-]
+__all__ = ["Core", "CoreDeps", "normalize_incoming"]
 
 _LOGGER = logging.getLogger(__name__)
 
 _BUTTONS_KEY = "_buttons"
 
 
-@dataclass(frozen=True, slots=True)
-class _Command:
-    handle: Step
-    private_only: bool = True
-    needs_link: bool = True
-
-
-#: Canonical command → handler. Vietnamese names first; English aliases below.
-_COMMANDS: Mapping[str, _Command] = {
-    "start": _Command(onboarding.start, needs_link=False),
-    "trogiup": _Command(onboarding.help_, private_only=False, needs_link=False),
-    "huy": _Command(onboarding.cancel, private_only=False, needs_link=False),
-    "decu": _Command(nominate.begin),
-    "nop": _Command(submit.begin),
-    "danhsach": _Command(listing.begin),
-    "tinhhinh": _Command(status.status, private_only=False),
-    "chuanop": _Command(status.late),
-    "thongbao": _Command(broadcast.begin),
-    "daibieu": _Command(delegates.begin),
-    "duyet": _Command(review.begin),
-    "xuat": _Command(export.begin),
-}
-_ALIASES: Mapping[str, str] = {
-    "help": "trogiup",
-    "cancel": "huy",
-    "nominate": "decu",
-    "submit": "nop",
-    "list": "danhsach",
-    "status": "tinhhinh",
-    "late": "chuanop",
-    "batdau": "start",
-    "broadcast": "thongbao",
-    "delegates": "daibieu",
-    "review": "duyet",
-    "export": "xuat",
-}
-
-#: The command menu a channel shows (Telegram's setMyCommands): name → what it does.
-COMMAND_MENU: tuple[tuple[str, str], ...] = (
-    ("nop", "Nộp kế hoạch, báo cáo, hồ sơ"),
-    ("decu", "Đề cử cá nhân, tập thể điển hình tiên tiến"),
-    ("danhsach", "Xem, sửa, rút những gì đơn vị đã gửi"),
-    ("tinhhinh", "Tình hình nộp, việc còn phải làm"),
-    ("chuanop", "Ai chưa nộp, còn thiếu gì"),
-    ("duyet", "Duyệt, trả lại hồ sơ các đơn vị gửi (Thường trực)"),
-    ("thongbao", "Gửi thông báo tới các đơn vị (Thường trực)"),
-    ("daibieu", "Danh sách đại biểu dự Hội nghị cấp trên"),
-    ("xuat", "Xuất Excel, Word: tình hình, danh sách đề cử, đại biểu, báo cáo"),
-    ("huy", "Thoát khỏi thao tác đang làm"),
-    ("trogiup", "Hướng dẫn sử dụng"),
-    ("start", "Liên kết tài khoản bằng mã mời"),
-)
-#: What works in a group chat.
-GROUP_COMMAND_MENU: tuple[tuple[str, str], ...] = (
-    ("tinhhinh", "Tình hình nộp của các đơn vị (Thường trực)"),
-    ("trogiup", "Hướng dẫn sử dụng"),
-)
-
-_STATES = merge_states(
-    [
-        nominate.STATES,
-        submit.STATES,
-        listing.STATES,
-        status.STATES,
-        broadcast.STATES,
-        delegates.STATES,
-        review.STATES,
-        export.STATES,
-    ]
-)
-
-#: Which flow serves each way in from another flow.
-_ENTRIES: Mapping[Entry, Step] = {
-    Entry.RESUBMIT: submit.resume,
-}
-
-
-def parse_command(text: str) -> tuple[str, str] | None:
-    """Split ``/cmd@bot args`` into (command, args); None if not a command.
-
-    An unknown command comes back as ``("?name", args)``.
-    """
-    if not text.startswith("/"):
-        return None
-    return _parse_known(text)
-
-
-def _parse_known(text: str) -> tuple[str, str]:
-    head, _, args = text[1:].partition(" ")
-    name = head.split("@", 1)[0].lower()
-    name = _ALIASES.get(name, name)
-    if name not in _COMMANDS:
-        return (f"?{name}", args.strip())
-    return name, args.strip()
-
-
 class Core:
-    """Routes each incoming message to a step and returns the replies."""
+    """Routes each incoming message to a step and returns the replies.
 
-    def __init__(self, deps: CoreDeps) -> None:
+    Args:
+        deps: What the steps need (database, files, texts, clock…).
+        routes: The commands, states and hand-overs to route to (``handlers.routes.ROUTES``).
+    """
+
+    def __init__(self, deps: CoreDeps, routes: Routes) -> None:
         self._deps = deps
+        self._routes = routes
         self._locks: weakref.WeakValueDictionary[ChatKey, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -185,7 +76,11 @@ class Core:
         nothing: the id is stored in the same transaction as the message's effects.
         """
         msg = normalize_incoming(msg)
-        if not msg.is_private and msg.callback_data is None and parse_command(msg.text) is None:
+        if (
+            not msg.is_private
+            and msg.callback_data is None
+            and self._routes.parse_command(msg.text) is None
+        ):
             return []  # group chatter is not for the bot
         msg = await _prefetch(msg)  # before the transaction: a download never holds a lock
         lock = self._lock(msg.key)
@@ -249,7 +144,7 @@ class Core:
             unit=unit,
             state=row.state if row is not None else IDLE,
             data=dict(row.data) if row is not None else {},
-            enter_flow=_enter,
+            enter_flow=self._enter,
         )
         ctx.loaded_state = ctx.state
         ctx.prev_buttons = ctx.data.pop(_BUTTONS_KEY, [])
@@ -272,10 +167,10 @@ class Core:
         msg = ctx.msg
         stored = ctx.prev_buttons
         if msg.callback_data is None:
-            parsed = parse_command(msg.text.strip())
+            parsed = self._routes.parse_command(msg.text.strip())
             if parsed is not None:
                 return await self._command(ctx, *parsed)
-            ctx.choice = onboarding.menu_command(ctx, msg.text) if msg.file is None else None
+            ctx.choice = self._routes.menu_command(ctx, msg.text) if msg.file is None else None
             if ctx.choice is None and stored and msg.file is None:
                 ctx.choice = _match_button(msg.text, stored)
         elif Command.unpack(msg.callback_data) is not None:
@@ -286,10 +181,10 @@ class Core:
             raise UserError("stale_button")
         menu = ctx.pressed(Command)
         if menu is not None:
-            return await self._command(ctx, *_parse_known("/" + menu.name))
+            return await self._command(ctx, *self._routes.resolve(menu.name))
         if ctx.person is None:
             return [ctx.reply("errors.not_linked")]
-        spec = _STATES.get(ctx.state)
+        spec = self._routes.states.get(ctx.state)
         if spec is None:
             ctx.end()
             return [ctx.reply("onboarding.unknown")]
@@ -298,7 +193,7 @@ class Core:
     async def _command(self, ctx: Ctx, name: str, args: str) -> list[Reply]:
         if name.startswith("?"):
             raise UserError("unknown_command", name=name[1:])
-        command = _COMMANDS[name]
+        command = self._routes.commands[name]
         if command.needs_link and ctx.person is None:
             return [ctx.reply("errors.not_linked")]
         if command.private_only and not ctx.msg.is_private:
@@ -307,6 +202,10 @@ class Core:
         replies = await command.handle(ctx)
         ctx.data.pop("args", None)
         return replies
+
+    async def _enter(self, ctx: Ctx, entry: Entry) -> list[Reply]:
+        """Serve a flow's hand-over to another flow (:meth:`Ctx.enter`)."""
+        return await self._routes.entries[entry](ctx)
 
     async def _refuse(self, msg: Incoming, err: UserError) -> list[Reply]:
         """Answer a refused message and repeat the current question; writes nothing."""
@@ -318,20 +217,15 @@ class Core:
                     return []
         async with self._deps.session_factory() as session:
             ctx, _ = await self._load(session, msg)
-            spec = _STATES.get(ctx.state)
+            spec = self._routes.states.get(ctx.state)
             in_step = (
-                parse_command(msg.text.strip()) is None
+                self._routes.parse_command(msg.text.strip()) is None
                 and Command.unpack(msg.callback_data) is None
             )
             if spec is not None and ctx.person is not None and in_step:
                 replies.extend(await spec.prompt(ctx))
         _LOGGER.debug("refused %s in state %s: %s", msg.key, ctx.state, err.key)
         return replies
-
-
-async def _enter(ctx: Ctx, entry: Entry) -> list[Reply]:
-    """Serve a flow's hand-over to another flow (:meth:`Ctx.enter`)."""
-    return await _ENTRIES[entry](ctx)
 
 
 def normalize_incoming(msg: Incoming) -> Incoming:

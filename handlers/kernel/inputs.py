@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from handlers.domain.errors import UserError
 from handlers.domain.fields import Facts, Field, award_choices, parse_text
+from handlers.domain.files import accepted_extensions, check_content, check_file
 from handlers.domain.progress import local_today
-from handlers.io.files import accepted_extensions, check_content, check_file
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx
-from handlers.kernel.errors import UserError
 from handlers.kernel.messages import Button, Reply
 from storage.models import StoredFile
 
@@ -121,7 +121,7 @@ async def receive_file(ctx: Ctx, accept: Sequence[str] = ()) -> dict[str, Any]:
     """
     file = ctx.msg.file
     assert file is not None
-    check_file(file, accepted_extensions(accept))
+    check_file(file.name, file.size, accepted_extensions(accept))
     data = await file.read()
     check_content(data, file.name)
     saved = await ctx.deps.files.save(data)

@@ -6,7 +6,7 @@ A flow declares its steps::
         PICK = "nop.pick"
         CONFIRM = "nop.confirm"
 
-    STATES: StateTable = {State.PICK: StateSpec(_pick, _ask_pick), ...}
+    STATES: StateTable = {State.PICK: StateSpec(_pick, _ask_pick), ...}  # kernel.context
 
 and the dispatcher merges every flow's table with :func:`merge_states`, which raises on a name
 two flows both use (a plain ``{**a, **b}`` would let one silently override the other).
@@ -19,33 +19,15 @@ that serves it.
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
 
-if TYPE_CHECKING:
-    from handlers.kernel.context import Ctx
-    from handlers.kernel.messages import Reply
-
-__all__ = ["IDLE", "Entry", "StateSpec", "StateTable", "Step", "merge_states"]
+__all__ = ["IDLE", "Entry", "merge_states"]
 
 #: No conversation in progress.
 IDLE = "idle"
 
-Step = Callable[["Ctx"], Awaitable[list["Reply"]]]
-
-
-@dataclass(frozen=True, slots=True)
-class StateSpec:
-    """A conversation step: what handles input in it and how to ask its question again."""
-
-    handle: Step
-    prompt: Step
-
-
-#: A flow's states (members of its ``State`` enum) and their steps. Keys are typed ``Any`` because
-#: ``Mapping`` is invariant in its key; :func:`merge_states` checks they are ``StrEnum`` members.
-StateTable = Mapping[Any, StateSpec]
+_Spec = TypeVar("_Spec")
 
 
 class Entry(enum.StrEnum):
@@ -55,14 +37,14 @@ class Entry(enum.StrEnum):
     RESUBMIT = "resubmit"
 
 
-def merge_states(tables: Iterable[StateTable]) -> dict[str, StateSpec]:
+def merge_states(tables: Iterable[Mapping[Any, _Spec]]) -> dict[str, _Spec]:
     """Merge the flows' state tables into one, keyed by state name.
 
     Raises:
         ValueError: two tables (or one table and :data:`IDLE`) use the same state name.
         TypeError: a state is not a ``StrEnum`` member.
     """
-    merged: dict[str, StateSpec] = {}
+    merged: dict[str, _Spec] = {}
     owners: dict[str, Any] = {}
     for table in tables:
         for state, spec in table.items():

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.domain.errors import UserError
 from handlers.domain.progress import Mark
-from handlers.kernel.errors import UserError
 from handlers.queries.stats import (
     AwardCount,
     NominationStats,

@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.domain.errors import UserError
 from handlers.domain.progress import (
     RequirementProgress,
     UnitMark,
     applies,
     mark_for,
 )
-from handlers.kernel.errors import UserError
 from handlers.kernel.texts import fmt_date
 from storage.models import (
     Campaign,

@@ -7,7 +7,7 @@ import secrets
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.kernel.errors import UserError
+from handlers.domain.errors import UserError
 from storage.models import ChatAccount, Invite, Person, Role, Unit
 from storage.repositories.audit import AuditRepository
 from storage.repositories.people import PeopleRepository

@@ -21,11 +21,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.domain.errors import UserError
+from handlers.domain.files import MAX_FILE_BYTES
 from handlers.domain.items import Item, ItemKey, is_withdrawn, revision_of, sent_at_of
 from handlers.domain.progress import local_today
-from handlers.io.files import MAX_FILE_BYTES, FileStore
-from handlers.kernel.errors import UserError
 from handlers.kernel.messages import ChatKey, OutgoingFile
+from handlers.kernel.ports import FileStore
 from handlers.kernel.texts import Texts
 from handlers.services.items import load_item
 from handlers.services.notices import Queued, notify_unit

@@ -53,12 +53,12 @@ from pydantic import (
 
 from handlers.domain.campaign_settings import CampaignSettings
 from handlers.domain.codes import check_code
+from handlers.domain.files import DOCUMENT_EXTENSIONS
 from handlers.domain.reminder_policy import ReminderPolicySpec
 from handlers.domain.sections import LocatedError, known_units
 from handlers.domain.vn_dates import DUE_HINT, parse_date, resolve_due
 from handlers.domain.vocab import REQUIREMENT_KIND_LABELS, UNIT_KINDS, unit_kind_from_text
 from handlers.io.campaign_file import messages as msg
-from handlers.io.files import DOCUMENT_EXTENSIONS
 from storage.models import SubjectKind
 from storage.repositories.campaigns import AwardFormData
 from storage.text import fold_text

@@ -1,4 +1,4 @@
-"""Rules for files users send, and the port that stores them."""
+"""Rules for the files people send: size, type by name, content by magic bytes."""
 
 from __future__ import annotations
 
@@ -6,17 +6,12 @@ import io
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import PurePath
-from typing import Protocol
 
-from handlers.kernel.errors import UserError
-from handlers.kernel.messages import IncomingFile
-from storage.files import SavedFile
+from handlers.domain.errors import UserError
 
 __all__ = [
     "DOCUMENT_EXTENSIONS",
     "MAX_FILE_BYTES",
-    "FileStore",
-    "SavedFile",
     "accepted_extensions",
     "check_content",
     "check_file",
@@ -148,34 +143,22 @@ def accepted_extensions(accept: Sequence[str]) -> frozenset[str]:
     return frozenset(f".{ext.lower().lstrip('.')}" for ext in accept) or DOCUMENT_EXTENSIONS
 
 
-class FileStore(Protocol):
-    """Keeps file contents (by content hash) somewhere durable."""
-
-    async def save(self, data: bytes) -> SavedFile:
-        """Store ``data`` and return where it lives."""
-        ...
-
-    async def read(self, path: str) -> bytes:
-        """The content stored under ``path``."""
-        ...
-
-
-def check_file(file: IncomingFile, allowed: frozenset[str] = DOCUMENT_EXTENSIONS) -> None:
+def check_file(name: str, size: int, allowed: frozenset[str] = DOCUMENT_EXTENSIONS) -> None:
     """Reject a file by its declared name and size before it is downloaded.
 
     Raises:
         UserError: The file is empty, too big, an executable or of a type not accepted.
     """
-    ext = PurePath(file.name).suffix.lower()
-    if file.size <= 0:
+    ext = PurePath(name).suffix.lower()
+    if size <= 0:
         raise UserError("file_empty")
-    if file.size > MAX_FILE_BYTES:
-        raise UserError("file_too_big", size_mb=round(file.size / 1024 / 1024, 1), max_mb=20)
+    if size > MAX_FILE_BYTES:
+        raise UserError("file_too_big", size_mb=round(size / 1024 / 1024, 1), max_mb=20)
     if ext in EXECUTABLE_EXTENSIONS:
-        raise UserError("file_executable", name=file.name)
+        raise UserError("file_executable", name=name)
     if ext not in allowed:
         shown = ", ".join(sorted(ext.lstrip(".") for ext in allowed))
-        raise UserError("file_type", name=file.name, allowed=shown)
+        raise UserError("file_type", name=name, allowed=shown)
 
 
 def check_content(data: bytes, name: str = "") -> None:

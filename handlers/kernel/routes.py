@@ -1,0 +1,61 @@
+"""The routing table the dispatcher follows: commands, aliases, states and hand-overs.
+
+The kernel defines its shape; :mod:`handlers.routes` fills it from the flows (the kernel never
+imports a flow).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from handlers.kernel.context import Ctx, StateSpec, Step
+from handlers.kernel.states import Entry
+
+__all__ = ["CommandSpec", "Routes"]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    """A command: its first step, and who may use it where."""
+
+    handle: Step
+    private_only: bool = True
+    needs_link: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Routes:
+    """Everything the dispatcher routes to.
+
+    Attributes:
+        commands: Canonical command name → its spec.
+        aliases: Other names of commands (English, older names) → canonical name.
+        states: State name → the step that handles input in it (see ``merge_states``).
+        entries: Ways from one flow into another → the step that serves them.
+        menu_command: The command a main-menu label typed as text stands for, if any.
+    """
+
+    commands: Mapping[str, CommandSpec]
+    aliases: Mapping[str, str]
+    states: Mapping[str, StateSpec]
+    entries: Mapping[Entry, Step]
+    menu_command: Callable[[Ctx, str], str | None]
+
+    def parse_command(self, text: str) -> tuple[str, str] | None:
+        """Split ``/cmd@bot args`` into (command, args); None if not a command.
+
+        An unknown command comes back as ``("?name", args)``.
+        """
+        if not text.startswith("/"):
+            return None
+        return self.resolve(text[1:])
+
+    def resolve(self, text: str) -> tuple[str, str]:
+        """(command, args) of ``cmd@bot args`` without the slash; ``"?name"`` if unknown."""
+        head, _, args = text.partition(" ")
+        name = head.split("@", 1)[0].lower()
+        name = self.aliases.get(name, name)
+        if name not in self.commands:
+            return (f"?{name}", args.strip())
+        return name, args.strip()
