@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from docx import Document
 
-__all__ = ["docx_bytes", "pdf_bytes"]
+__all__ = ["DEMO_DIR", "docx_bytes", "pdf_bytes"]
+
+#: The demo data shipped with the bot (Bỉm Sơn 2019).
+DEMO_DIR = Path(__file__).resolve().parents[1] / "bot" / "demo"
 
 
 def docx_bytes(text: str = "Tờ trình") -> bytes:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,10 +24,11 @@ from handlers.domain.sections import SettingsError
 from handlers.io.campaign_file import CampaignFileError, parse_campaign
 from handlers.services.campaigns import load_campaign
 from storage.models import Unit
+from tests.samples import DEMO_DIR
 
 SF = async_sessionmaker[AsyncSession]
-DEMO = Path(__file__).resolve().parents[1] / "bot" / "demo" / "bimson-2019.yaml"
-UNITS = Path(__file__).resolve().parents[1] / "bot" / "demo" / "units.csv"
+DEMO = DEMO_DIR / "bimson-2019.yaml"
+UNITS = DEMO_DIR / "units.csv"
 NOW = dt.datetime(2019, 10, 1, 2, 0, tzinfo=dt.UTC)
 DEMO_UNITS = [row.split(",")[0] for row in UNITS.read_text("utf-8").splitlines()[1:]]
 

@@ -25,7 +25,7 @@ from storage.models import (
 )
 from storage.repositories.notices import BroadcastRepository
 from tests.harness import Clock
-from tests.test_reminders import Outbox
+from tests.scheduler.test_notifier import Outbox
 
 SF = async_sessionmaker[AsyncSession]
 RECIPIENTS = 30

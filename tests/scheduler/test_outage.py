@@ -23,8 +23,8 @@ from scheduler import BroadcastWorker, SchedulerService
 from storage.files import LocalFileStore
 from storage.models import BroadcastDelivery, NoticeStatus
 from tests.harness import Clock
-from tests.test_broadcast_delivery import RECIPIENTS, broadcast_id
-from tests.test_reminders import Outbox, _notifier, heads
+from tests.scheduler.test_broadcast_worker import RECIPIENTS, broadcast_id
+from tests.scheduler.test_notifier import Outbox, _notifier, heads
 
 SF = async_sessionmaker[AsyncSession]
 

@@ -22,8 +22,8 @@ from handlers.services.campaigns import load_campaign
 from handlers.services.invites import create_invite
 from storage.models import AuditLog, Campaign, Conversation, Delegate, DelegateCategory, Role, Unit
 from storage.text import fold_text
+from tests.handlers.io.test_campaign_file import DEMO
 from tests.harness import ChatHarness, Clock
-from tests.test_campaign_file import DEMO
 
 pytestmark = pytest.mark.usefixtures("demo")
 

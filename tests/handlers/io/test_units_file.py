@@ -16,9 +16,10 @@ from handlers.services.units import import_units
 from storage.models import Unit
 from storage.repositories.units import UnitRepository
 from storage.text import fold_text, vn_sort_key
+from tests.samples import DEMO_DIR
 
 SF = async_sessionmaker[AsyncSession]
-DEMO_UNITS = Path(__file__).resolve().parents[1] / "bot" / "demo" / "units.csv"
+DEMO_UNITS = DEMO_DIR / "units.csv"
 
 
 async def _import(sf: SF, path: Path) -> ImportResult:

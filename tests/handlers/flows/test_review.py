@@ -52,7 +52,7 @@ from storage.models import (
 )
 from storage.repositories.people import PeopleRepository
 from tests.harness import ChatHarness, Clock
-from tests.test_reminders import Outbox
+from tests.scheduler.test_notifier import Outbox
 
 pytestmark = pytest.mark.usefixtures("accounts")
 

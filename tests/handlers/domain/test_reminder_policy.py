@@ -32,9 +32,10 @@ from handlers.domain.reminder_policy import (
 from handlers.io.campaign_file import CampaignFileError, parse_campaign
 from handlers.services.campaigns import load_campaign
 from storage.models import Campaign, Requirement
+from tests.samples import DEMO_DIR
 
 SF = async_sessionmaker[AsyncSession]
-DEMO = Path(__file__).resolve().parents[1] / "bot" / "demo" / "bimson-2019.yaml"
+DEMO = DEMO_DIR / "bimson-2019.yaml"
 NOW = dt.datetime(2019, 10, 1, 2, 0, tzinfo=dt.UTC)
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 BERLIN = ZoneInfo("Europe/Berlin")

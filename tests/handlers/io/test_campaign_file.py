@@ -27,9 +27,10 @@ from storage.models import (
     Unit,
 )
 from storage.repositories.campaigns import CampaignRepository
+from tests.samples import DEMO_DIR
 
 SF = async_sessionmaker[AsyncSession]
-DEMO = Path(__file__).resolve().parents[1] / "bot" / "demo" / "bimson-2019.yaml"
+DEMO = DEMO_DIR / "bimson-2019.yaml"
 NOW = dt.datetime(2019, 10, 1, 2, 0, tzinfo=dt.UTC)
 
 

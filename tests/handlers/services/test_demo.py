@@ -25,9 +25,10 @@ from storage.models import (
     SubmissionStatus,
     Unit,
 )
+from tests.samples import DEMO_DIR
 
 SF = async_sessionmaker[AsyncSession]
-DEMO = Path(__file__).resolve().parents[1] / "bot" / "demo"
+DEMO = DEMO_DIR
 CODE = "BIMSON-DHTT-2019"
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 AFTER_ALL = dt.datetime(2020, 5, 1, 9, 0, tzinfo=TZ)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,8 +24,9 @@ from handlers.domain.delegate_rules import (
     summarize,
 )
 from handlers.kernel.texts import Texts
+from tests.samples import DEMO_DIR
 
-DEMO = Path(__file__).resolve().parents[1] / "bot" / "demo" / "bimson-2019.yaml"
+DEMO = DEMO_DIR / "bimson-2019.yaml"
 
 
 @dataclass(frozen=True)
