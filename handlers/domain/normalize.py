@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["BLANK_LOOKALIKES", "ascii_int", "normalize_text"]
+__all__ = ["BLANK_LOOKALIKES", "ascii_int", "normalize_text", "writable"]
 
 #: Letters and symbols that render as nothing or as a gap: read as a space.
 BLANK_LOOKALIKES = frozenset(
@@ -38,6 +38,9 @@ BLANK_LOOKALIKES = frozenset(
 )
 _BREAK_RE = re.compile(r"\r\n|[\r\u2028\u2029\x85\x0b\x0c]")
 _TRAILING_SPACE = re.compile(r"[ \t]+$", re.MULTILINE)
+#: What XML 1.0 (Word, Excel), and so every renderer, cannot carry: C0 controls but tab and line
+#: breaks, lone surrogates, U+FFFE and U+FFFF.
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _MAX_DIGITS = 18
 
 
@@ -75,3 +78,12 @@ def ascii_int(text: str, *, max_digits: int = _MAX_DIGITS) -> int | None:
     if not all("0" <= ch <= "9" for ch in stripped):
         return None
     return int(stripped)
+
+
+def writable(text: str) -> str:
+    """``text`` without the characters a document or a message cannot carry.
+
+    For values stored before the boundary normalised input (or by a loader that did not): a
+    renderer passes what it writes through this, so an old value never breaks a view.
+    """
+    return _UNWRITABLE.sub("", text)

@@ -25,6 +25,8 @@ from jinja2 import (
 from jinja2.ext import Extension
 from jinja2.runtime import Context
 
+from handlers.domain.normalize import writable
+
 __all__ = ["Texts", "fmt_date", "fmt_datetime"]
 
 DEFAULT_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -94,5 +96,5 @@ class Texts:
         fn = getattr(module, macro, None)
         if fn is None:
             raise KeyError(f"no macro {macro!r} in {file}.j2")
-        lines = [line.rstrip() for line in str(fn(**params)).strip().splitlines()]
+        lines = [line.rstrip() for line in writable(str(fn(**params))).strip().splitlines()]
         return "\n".join(lines)

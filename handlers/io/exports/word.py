@@ -23,6 +23,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 
+from handlers.domain.normalize import writable
 from handlers.io.exports.tables import Table
 
 __all__ = [
@@ -175,7 +176,7 @@ class WordDocument:
         self.width_mm = (height if landscape else width) - left - right
         props = self.doc.core_properties
         props.author = "tdkt-bot"
-        props.title = title
+        props.title = writable(title)
         props.language = "vi-VN"
         props.created = props.modified = created.astimezone(dt.UTC).replace(
             tzinfo=None, microsecond=0
@@ -234,7 +235,7 @@ class WordDocument:
             paragraph.alignment = align
         if before:
             paragraph.paragraph_format.space_before = Pt(before)
-        for index, line in enumerate(text.split("\n")):
+        for index, line in enumerate(writable(text).split("\n")):
             if index:
                 paragraph.add_run().add_break()
             run = paragraph.add_run(line)
@@ -347,7 +348,7 @@ class WordDocument:
         paragraph = cell.paragraphs[0]
         paragraph.style = self.doc.styles[_TABLE_STYLE]
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER if center else WD_ALIGN_PARAGRAPH.LEFT
-        for index, line in enumerate(text.split("\n")):
+        for index, line in enumerate(writable(text).split("\n")):
             if index:
                 paragraph.add_run().add_break()
             run = paragraph.add_run(line)

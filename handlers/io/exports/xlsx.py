@@ -20,6 +20,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 
+from handlers.domain.normalize import writable
 from handlers.io.exports.tables import Cell, Row, Table
 
 __all__ = ["HEADER_ROW", "MIME", "workbook"]
@@ -51,7 +52,7 @@ _SHEET_NAME_BAD = str.maketrans({c: " " for c in "[]:*?/\\"})
 def _clean(value: Cell) -> Cell:
     """Drop the control characters a workbook cannot hold."""
     if isinstance(value, str):
-        return str(ILLEGAL_CHARACTERS_RE.sub("", value))
+        return str(ILLEGAL_CHARACTERS_RE.sub("", writable(value)))
     return value
 
 

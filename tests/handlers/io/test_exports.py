@@ -28,7 +28,7 @@ from bot.app import parse_now
 from handlers.io.exports.nd30 import place_of
 from handlers.kernel.texts import Texts
 from handlers.queries.export_data import ExportFormat, ExportKind, Scope
-from handlers.services.exports import build_export, file_name
+from handlers.services.exports import FORMATS, build_export, file_name
 from storage.models import (
     AuditLog,
     Delegate,
@@ -36,6 +36,7 @@ from storage.models import (
     Nomination,
     NominationStatus,
     SubjectKind,
+    Unit,
 )
 from storage.repositories.campaigns import CampaignRepository
 from storage.repositories.units import UnitRepository
@@ -618,3 +619,41 @@ async def test_report_docx_prints(session_factory: SF, clock: Clock, tmp_path: P
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in pages[0]
     assert pages[0].strip().startswith("UBND")  # no page number on page 1
     assert pages[1].strip().split()[0] == "2"  # the PAGE field, centred in the header
+
+
+# -- values stored with characters a document cannot carry --------------------------------------
+async def test_stored_control_characters_never_break_an_export(
+    session_factory: SF, clock: Clock
+) -> None:
+    bad = "Nguyễn\x00 Văn\x0b A\x1b\ufffe"
+    async with session_factory.begin() as s:
+        nomination = (await s.scalars(select(Nomination).order_by(Nomination.id))).first()
+        assert nomination is not None
+        nomination.full_name = bad
+        nomination.summary = "Thành tích\x07 xuất sắc\x0c"
+        unit = await UnitRepository(s).get_by_code("P-BADINH")
+        assert unit is not None
+        unit.name = "Phường\x01 Ba Đình"
+        unit_code = (await s.get_one(Unit, nomination.unit_id)).code
+    for kind in ExportKind:
+        for fmt in (ExportFormat.XLSX, ExportFormat.DOCX):
+            for scope in (None, unit_code, "P-BADINH"):
+                if fmt not in FORMATS[kind]:
+                    continue
+                _, data = await _export(session_factory, clock, kind, fmt, scope)
+                if fmt is ExportFormat.DOCX:
+                    text = "\n".join(p.text for p in docx.Document(io.BytesIO(data)).paragraphs)
+                    tables = docx.Document(io.BytesIO(data)).tables
+                    text += "\n".join(c.text for t in tables for r in t.rows for c in r.cells)
+                else:
+                    book = openpyxl.load_workbook(io.BytesIO(data))
+                    text = "\n".join(
+                        str(v)
+                        for ws in book
+                        for row in ws.iter_rows(values_only=True)
+                        for v in row
+                        if v is not None
+                    )
+                assert "\x00" not in text and "\x0b" not in text
+                if kind is ExportKind.NOMINATIONS and scope in (None, unit_code):
+                    assert "Nguyễn Văn A" in text
