@@ -40,9 +40,7 @@ _NOT_UTF8 = (
 def render_text(reply: Reply) -> str:
     """Render a reply as plain text with numbered buttons."""
     lines = [html.unescape(_TAG.sub("", reply.text))]
-    lines.extend(
-        f"  [{i}] {html.unescape(_TAG.sub('', b.label))}" for i, b in enumerate(reply.buttons, 1)
-    )
+    lines.extend(f"  [{i}] {b.label}" for i, b in enumerate(reply.buttons, 1))
     if reply.file is not None:
         lines.append(f"  📎 {reply.file.name} ({len(reply.file.data)} byte)")
     return "\n".join(lines)

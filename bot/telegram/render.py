@@ -78,8 +78,8 @@ def _split_long_line(line: str, limit: int) -> list[str]:
 
 
 def button_text(button: Button) -> str:
-    """A label as plain text: labels rendered from templates carry HTML entities."""
-    return html.unescape(_TAG.sub("", button.label))
+    """A label as Telegram shows it: labels are plain text (``Ctx.label``), shown literally."""
+    return button.label
 
 
 def inline_keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup:

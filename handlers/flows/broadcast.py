@@ -7,7 +7,6 @@ are the small JSON dicts described in :mod:`handlers.services.notices`.
 
 from __future__ import annotations
 
-import html
 from collections import Counter
 from enum import StrEnum
 from typing import Any
@@ -105,11 +104,6 @@ TEXT_MAX = 3000
 
 
 # -- the conversation --------------------------------------------------------------------------
-def _plain(ctx: Ctx, name: str, /, **params: Any) -> str:
-    """A template text as plain text (button labels are not HTML)."""
-    return html.unescape(ctx.t(name, **params))
-
-
 async def _label(ctx: Ctx, audience: dict[str, Any]) -> str:
     return await notices.audience_label(ctx.session, ctx.deps.texts, audience)
 
@@ -186,7 +180,7 @@ async def _ask_audience(ctx: Ctx) -> list[Reply]:
     if any(u.block for u in units):
         kinds.append(AudienceKind.BLOCK)
     kinds.append(AudienceKind.KIND)
-    buttons = [PickAudience(kind=k).button(ctx.t(f"thongbao.btn_{k.value}")) for k in kinds]
+    buttons = [PickAudience(kind=k).button(ctx.label(f"thongbao.btn_{k.value}")) for k in kinds]
     return [ctx.reply("thongbao.ask_audience", buttons=buttons)]
 
 
@@ -216,7 +210,7 @@ async def _audience(ctx: Ctx) -> list[Reply]:
 
 
 def _back_button(ctx: Ctx) -> Button:
-    return Back().button(ctx.t("thongbao.btn_back"))
+    return Back().button(ctx.label("thongbao.btn_back"))
 
 
 def _back(ctx: Ctx) -> bool:
@@ -230,7 +224,7 @@ def _back(ctx: Ctx) -> bool:
 async def _ask_requirement(ctx: Ctx) -> list[Reply]:
     buttons = [
         PickRequirement(requirement_id=req.id).button(
-            _plain(ctx, "thongbao.requirement_label", req=req)
+            ctx.label("thongbao.requirement_label", req=req)
         )
         for req in await _late_options(ctx)
     ]
@@ -253,7 +247,7 @@ async def _ask_block(ctx: Ctx) -> list[Reply]:
     counts = Counter([u.block for u in units if u.block])
     buttons = [
         PickBlock(index=i).button(
-            _plain(ctx, "thongbao.option_label", name=b, count=counts.get(b, 0))
+            ctx.label("thongbao.option_label", name=b, count=counts.get(b, 0))
         )
         for i, b in enumerate(ctx.data["options"])
     ]
@@ -282,7 +276,7 @@ async def _kinds(ctx: Ctx) -> dict[str, int]:
 async def _ask_kind(ctx: Ctx) -> list[Reply]:
     buttons = [
         PickKind(kind=kind).button(
-            _plain(ctx, "thongbao.option_label", name=UNIT_KINDS.get(kind, kind), count=n)
+            ctx.label("thongbao.option_label", name=UNIT_KINDS.get(kind, kind), count=n)
         )
         for kind, n in (await _kinds(ctx)).items()
     ]
@@ -327,10 +321,10 @@ async def _preview(
 ) -> list[Reply]:
     copy = notices.copy_reply(ctx.deps.texts, Broadcast(text=ctx.data["text"]), None)
     buttons = (
-        Confirm(act=Act.SEND).button(ctx.t("thongbao.btn_send")),
-        Confirm(act=Act.EDIT).button(ctx.t("thongbao.btn_edit")),
-        Confirm(act=Act.AUDIENCE).button(ctx.t("thongbao.btn_audience")),
-        Confirm(act=Act.CANCEL).button(ctx.t("buttons.cancel")),
+        Confirm(act=Act.SEND).button(ctx.label("thongbao.btn_send")),
+        Confirm(act=Act.EDIT).button(ctx.label("thongbao.btn_edit")),
+        Confirm(act=Act.AUDIENCE).button(ctx.label("thongbao.btn_audience")),
+        Confirm(act=Act.CANCEL).button(ctx.label("buttons.cancel")),
     )
     summary = ctx.reply(
         "thongbao.preview",

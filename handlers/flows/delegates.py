@@ -258,7 +258,7 @@ async def _ask_pick(ctx: Ctx) -> list[Reply]:
     rounds = await _rounds(ctx, _own_unit(ctx))
     buttons = [
         PickRound(campaign_id=r.campaign.id).button(
-            ctx.t("daibieu.round_label", campaign=r.campaign)
+            ctx.label("daibieu.round_label", campaign=r.campaign)
         )
         for r in rounds
     ]
@@ -303,10 +303,10 @@ async def _view(
     notes = check(found.rules, unit, delegates, campaign_total=total)
     buttons: list[Button] = []
     if editable:
-        buttons.append(Menu(act=MenuAct.ADD).button(ctx.t("daibieu.add_label")))
+        buttons.append(Menu(act=MenuAct.ADD).button(ctx.label("daibieu.add_label")))
         if delegates:
-            buttons.append(Menu(act=MenuAct.WITHDRAW).button(ctx.t("daibieu.withdraw_label")))
-        buttons.append(Menu(act=MenuAct.DONE).button(ctx.t("buttons.done")))
+            buttons.append(Menu(act=MenuAct.WITHDRAW).button(ctx.label("daibieu.withdraw_label")))
+        buttons.append(Menu(act=MenuAct.DONE).button(ctx.label("buttons.done")))
     return ctx.reply(
         "daibieu.list",
         buttons=buttons,
@@ -401,7 +401,7 @@ async def _ask_field(ctx: Ctx) -> list[Reply]:
     facts = await inputs.facts(ctx, ctx.data["campaign"])
     buttons = inputs.field_buttons(ctx, field, facts)
     if field.key == "ethnicity":
-        buttons.append(OtherEthnicity().button(ctx.t("daibieu.ethnicity_other_label")))
+        buttons.append(OtherEthnicity().button(ctx.label("daibieu.ethnicity_other_label")))
     return [ctx.reply("daibieu.ask_field", buttons=buttons, field=field)]
 
 
@@ -430,8 +430,8 @@ async def _field(ctx: Ctx) -> list[Reply]:
 
 async def _ask_confirm(ctx: Ctx) -> list[Reply]:
     buttons = (
-        Confirm(save=True).button(ctx.t("daibieu.save_label")),
-        Confirm(save=False).button(ctx.t("buttons.cancel")),
+        Confirm(save=True).button(ctx.label("daibieu.save_label")),
+        Confirm(save=False).button(ctx.label("buttons.cancel")),
     )
     return [ctx.reply("daibieu.ask_confirm", buttons=buttons, v=ctx.data["values"])]
 
@@ -490,10 +490,10 @@ async def _ask_withdraw(ctx: Ctx) -> list[Reply]:
     found = await _round(ctx, unit)
     delegates = await _delegates(ctx, found.campaign.id, unit.id)
     buttons = [
-        PickDelegate(delegate_id=d.id).button(ctx.t("daibieu.delegate_label", index=i, d=d))
+        PickDelegate(delegate_id=d.id).button(ctx.label("daibieu.delegate_label", index=i, d=d))
         for i, d in enumerate(delegates, 1)
     ]
-    buttons.append(BackToList().button(ctx.t("buttons.back")))
+    buttons.append(BackToList().button(ctx.label("buttons.back")))
     return [ctx.reply("daibieu.ask_withdraw", buttons=buttons)]
 
 
@@ -520,8 +520,8 @@ async def _withdraw(ctx: Ctx) -> list[Reply]:
 async def _ask_withdraw_confirm(ctx: Ctx) -> list[Reply]:
     delegate = await _repo(ctx).get(ctx.data.get("delegate") or 0)
     buttons = (
-        Withdraw(confirm=True).button(ctx.t("buttons.withdraw_confirm")),
-        Withdraw(confirm=False).button(ctx.t("buttons.withdraw_keep")),
+        Withdraw(confirm=True).button(ctx.label("buttons.withdraw_confirm")),
+        Withdraw(confirm=False).button(ctx.label("buttons.withdraw_keep")),
     )
     return [ctx.reply("daibieu.ask_withdraw_confirm", buttons=buttons, d=delegate)]
 

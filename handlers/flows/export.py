@@ -88,7 +88,7 @@ def _secretariat(ctx: Ctx) -> bool:
 
 
 def _back(ctx: Ctx) -> Button:
-    return Back().button(ctx.t("xuat.back_label"))
+    return Back().button(ctx.label("xuat.back_label"))
 
 
 async def begin(ctx: Ctx) -> list[Reply]:
@@ -151,12 +151,14 @@ async def _scope(ctx: Ctx) -> Scope:
 
 async def _ask_kind(ctx: Ctx) -> list[Reply]:
     scope = await _scope(ctx)
-    buttons = [PickKind(kind=k).button(ctx.t("xuat.kind_label", kind=k.value)) for k in ExportKind]
+    buttons = [
+        PickKind(kind=k).button(ctx.label("xuat.kind_label", kind=k.value)) for k in ExportKind
+    ]
     secretariat = _secretariat(ctx)
     if secretariat and scope.unit is None:
-        buttons.append(ScopeTo(to=Widen.ONE_UNIT).button(ctx.t("xuat.pick_unit_label")))
+        buttons.append(ScopeTo(to=Widen.ONE_UNIT).button(ctx.label("xuat.pick_unit_label")))
     elif secretariat:
-        buttons.append(ScopeTo(to=Widen.ALL_UNITS).button(ctx.t("xuat.all_units_label")))
+        buttons.append(ScopeTo(to=Widen.ALL_UNITS).button(ctx.label("xuat.all_units_label")))
     return [
         ctx.reply(
             "xuat.ask_kind",
@@ -211,7 +213,8 @@ async def _unit(ctx: Ctx) -> list[Reply]:
 async def _ask_format(ctx: Ctx) -> list[Reply]:
     kind = ExportKind(ctx.data["kind"])
     buttons = [
-        PickFormat(fmt=f).button(ctx.t("xuat.format_label", fmt=f.value)) for f in FORMATS[kind]
+        PickFormat(fmt=f).button(ctx.label("xuat.format_label", fmt=f.value))
+        for f in FORMATS[kind]
     ]
     return [ctx.reply("xuat.ask_format", buttons=[*buttons, _back(ctx)], kind=kind.value)]
 

@@ -109,7 +109,7 @@ async def _items(ctx: Ctx) -> tuple[list[tuple[Item, Requirement | None]], str |
 
 def _pick_button(ctx: Ctx, item: Item, req: Requirement | None) -> Button:
     key = ItemKey.of(item)
-    label = ctx.t("danhsach.item_label", it=item, req=req)
+    label = ctx.label("danhsach.item_label", it=item, req=req)
     return PickItem(kind=key.kind, item_id=key.id).button(label)
 
 
@@ -176,12 +176,12 @@ async def _show_item(ctx: Ctx) -> list[Reply]:
         open_ = False
     buttons: list[Button] = []
     if open_ and isinstance(item, Nomination):
-        buttons.append(OnItem(act=ItemAct.EDIT).button(ctx.t("buttons.edit")))
+        buttons.append(OnItem(act=ItemAct.EDIT).button(ctx.label("buttons.edit")))
     if isinstance(item, Submission) and item.status is not SubmissionStatus.ACCEPTED:
-        buttons.append(OnItem(act=ItemAct.RESUBMIT).button(ctx.t("danhsach.resubmit_label")))
+        buttons.append(OnItem(act=ItemAct.RESUBMIT).button(ctx.label("danhsach.resubmit_label")))
     if open_:
-        buttons.append(OnItem(act=ItemAct.WITHDRAW).button(ctx.t("buttons.withdraw")))
-    buttons.append(OnItem(act=ItemAct.BACK).button(ctx.t("danhsach.back_label")))
+        buttons.append(OnItem(act=ItemAct.WITHDRAW).button(ctx.label("buttons.withdraw")))
+    buttons.append(OnItem(act=ItemAct.BACK).button(ctx.label("danhsach.back_label")))
     history = (
         await ctx.submissions.history(item.unit_id, item.requirement_id, item.part)
         if isinstance(item, Submission)
@@ -223,7 +223,7 @@ async def _item(ctx: Ctx) -> list[Reply]:
 
 async def _ask_edit_field(ctx: Ctx) -> list[Reply]:
     buttons = [
-        EditField(key=f.key).button(ctx.t("fields.label", name=f.label))
+        EditField(key=f.key).button(ctx.label("fields.label", name=f.label))
         for f in nomination_fields(ctx.data["subject"])
     ]
     return [ctx.reply("danhsach.ask_edit_field", buttons=buttons)]
@@ -293,8 +293,8 @@ async def _edit_value(ctx: Ctx) -> list[Reply]:
 async def _ask_withdraw(ctx: Ctx) -> list[Reply]:
     item, req, _ = await _load_item(ctx)
     buttons = (
-        Withdraw(confirm=True).button(ctx.t("buttons.withdraw_confirm")),
-        Withdraw(confirm=False).button(ctx.t("buttons.withdraw_keep")),
+        Withdraw(confirm=True).button(ctx.label("buttons.withdraw_confirm")),
+        Withdraw(confirm=False).button(ctx.label("buttons.withdraw_keep")),
     )
     return [ctx.reply("danhsach.ask_withdraw", buttons=buttons, it=item, req=req)]
 

@@ -107,7 +107,7 @@ async def begin(ctx: Ctx) -> list[Reply]:
 
 async def _ask_req(ctx: Ctx) -> list[Reply]:
     buttons = [
-        PickRequirement(requirement_id=r.id).button(ctx.t("decu.req_label", req=r, campaign=c))
+        PickRequirement(requirement_id=r.id).button(ctx.label("decu.req_label", req=r, campaign=c))
         for c, r in await nomination_requirements(ctx)
     ]
     return [ctx.reply("decu.ask_req", buttons=buttons)]
@@ -158,7 +158,7 @@ async def _field(ctx: Ctx) -> list[Reply]:
 
 
 async def _ask_file(ctx: Ctx) -> list[Reply]:
-    return [ctx.reply("decu.ask_file", buttons=(SkipFile().button(ctx.t("buttons.skip")),))]
+    return [ctx.reply("decu.ask_file", buttons=(SkipFile().button(ctx.label("buttons.skip")),))]
 
 
 async def _file(ctx: Ctx) -> list[Reply]:
@@ -179,8 +179,8 @@ async def _award_name(ctx: Ctx, code: str) -> str:
 async def _ask_confirm(ctx: Ctx) -> list[Reply]:
     values = ctx.data["values"]
     buttons = (
-        Confirm(send=True).button(ctx.t("decu.send_label")),
-        Confirm(send=False).button(ctx.t("buttons.cancel")),
+        Confirm(send=True).button(ctx.label("decu.send_label")),
+        Confirm(send=False).button(ctx.label("buttons.cancel")),
     )
     return [
         ctx.reply(

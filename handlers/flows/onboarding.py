@@ -40,7 +40,7 @@ _ALL_ENTRIES = tuple(dict.fromkeys(entry for menu in _MENUS.values() for entry i
 
 
 def _menu_label(ctx: Ctx, macro: str) -> str:
-    return ctx.t(f"onboarding.{macro}")
+    return ctx.label(f"onboarding.{macro}")
 
 
 def menu_buttons(ctx: Ctx, person: Person | None) -> tuple[Button, ...]:

@@ -60,10 +60,10 @@ REASON_MIN, REASON_MAX = 5, 500
 
 def _item_buttons(ctx: Ctx) -> list[Button]:
     return [
-        ItemAct(act=Act.ACCEPT).button(ctx.t("duyet.btn_accept")),
-        ItemAct(act=Act.RETURN).button(ctx.t("duyet.btn_return")),
-        ItemAct(act=Act.LATER).button(ctx.t("duyet.btn_later")),
-        ItemAct(act=Act.STOP).button(ctx.t("buttons.stop")),
+        ItemAct(act=Act.ACCEPT).button(ctx.label("duyet.btn_accept")),
+        ItemAct(act=Act.RETURN).button(ctx.label("duyet.btn_return")),
+        ItemAct(act=Act.LATER).button(ctx.label("duyet.btn_later")),
+        ItemAct(act=Act.STOP).button(ctx.label("buttons.stop")),
     ]
 
 
@@ -220,7 +220,7 @@ async def _ask_reason(ctx: Ctx) -> list[Reply]:
     return [
         ctx.reply(
             "duyet.ask_reason",
-            buttons=(Back().button(ctx.t("buttons.back")),),
+            buttons=(Back().button(ctx.label("buttons.back")),),
             tz=reviewed.tz if reviewed is not None else None,
             it=item,
             req=reviewed.req if reviewed is not None else None,

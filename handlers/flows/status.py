@@ -261,21 +261,21 @@ async def _unit_checklist(ctx: Ctx, unit: Unit) -> Reply:
 
 def _menu(ctx: Ctx, flt: _Filter, view: View) -> list[Button]:
     buttons = [
-        Do(action=Action.UNITS).button(ctx.t("status.btn_units")),
-        Do(action=Action.BLOCK).button(ctx.t("status.btn_block")),
-        Do(action=Action.KIND).button(ctx.t("status.btn_kind")),
+        Do(action=Action.UNITS).button(ctx.label("status.btn_units")),
+        Do(action=Action.BLOCK).button(ctx.label("status.btn_block")),
+        Do(action=Action.KIND).button(ctx.label("status.btn_kind")),
     ]
     if view is View.OVERVIEW:
-        buttons.append(Show(view=View.NOMINATIONS).button(ctx.t("status.btn_nominations")))
+        buttons.append(Show(view=View.NOMINATIONS).button(ctx.label("status.btn_nominations")))
     else:
-        buttons.append(Show(view=View.OVERVIEW).button(ctx.t("status.btn_overview")))
+        buttons.append(Show(view=View.OVERVIEW).button(ctx.label("status.btn_overview")))
     if flt.active:
-        buttons.append(Do(action=Action.CLEAR).button(ctx.t("status.btn_clear")))
+        buttons.append(Do(action=Action.CLEAR).button(ctx.label("status.btn_clear")))
     return buttons
 
 
 def _back(ctx: Ctx) -> Button:
-    return Back().button(ctx.t("status.btn_back"))
+    return Back().button(ctx.label("status.btn_back"))
 
 
 async def _charts(items: Sequence[CampaignStatus], subtitle: str | None) -> list[Reply]:
@@ -454,7 +454,7 @@ def _option_buttons(ctx: Ctx, options: Sequence[FilterOption]) -> list[Button]:
     """The options offered (kept in the conversation, so a press names one by index)."""
     ctx.data["options"] = [o.value for o in options]
     return [
-        PickOption(index=i).button(ctx.t("status.option_label", name=o.label, count=o.units))
+        PickOption(index=i).button(ctx.label("status.option_label", name=o.label, count=o.units))
         for i, o in enumerate(options)
     ]
 

@@ -85,7 +85,7 @@ async def _ask_pick(ctx: Ctx) -> list[Reply]:
     owed = await _owed(ctx)
     buttons = [
         PickRequirement(requirement_id=p.requirement.id).button(
-            ctx.t("nop.pick_label", p=p, m=p.marks[0])
+            ctx.label("nop.pick_label", p=p, m=p.marks[0])
         )
         for p in owed
     ]
@@ -124,7 +124,7 @@ async def _ask_part(ctx: Ctx) -> list[Reply]:
     current = await ctx.submissions.current_for_unit(unit.id, [req.id])
     done = {s.part for s in current if s.status is not SubmissionStatus.WITHDRAWN}
     buttons = [
-        PickPart(index=i).button(ctx.t("nop.part_label", part=part, done=part in done))
+        PickPart(index=i).button(ctx.label("nop.part_label", part=part, done=part in done))
         for i, part in enumerate(req.parts)
     ]
     return [ctx.reply("nop.ask_part", buttons=buttons, req=req)]
@@ -172,9 +172,9 @@ async def _content(ctx: Ctx) -> list[Reply]:
 async def _ask_confirm(ctx: Ctx) -> list[Reply]:
     req = await _requirement(ctx, ctx.data["req"])
     buttons = (
-        Confirm(act=Act.OK).button(ctx.t("nop.btn_confirm")),
-        Confirm(act=Act.REDO).button(ctx.t("nop.btn_redo")),
-        Confirm(act=Act.CANCEL).button(ctx.t("buttons.cancel")),
+        Confirm(act=Act.OK).button(ctx.label("nop.btn_confirm")),
+        Confirm(act=Act.REDO).button(ctx.label("nop.btn_redo")),
+        Confirm(act=Act.CANCEL).button(ctx.label("buttons.cancel")),
     )
     return [
         ctx.reply(

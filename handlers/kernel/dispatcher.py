@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import html
 import logging
 import weakref
 
@@ -266,13 +265,14 @@ async def _prefetch(msg: Incoming) -> Incoming:
 def _match_button(text: str, stored: list[list[str]]) -> str | None:
     """Resolve a typed number or label to a button's data (text-only channels).
 
-    Labels rendered from templates carry HTML entities; the person typed the plain text.
+    A number picks by position (ASCII digits, within range); otherwise the label is compared
+    without case, diacritics or punctuation.
     """
     number = ascii_int(text)
     if number is not None:
         return stored[number - 1][1] if 1 <= number <= len(stored) else None
     typed = fold_text(text)
     for label, data in stored:
-        if typed and fold_text(html.unescape(label)) == typed:
+        if typed and fold_text(label) == typed:
             return data
     return None

@@ -76,12 +76,12 @@ def field_buttons(ctx: Ctx, field: Field, facts: Facts) -> list[Button]:
     """The buttons a field is asked with: its choices, then "skip" when it is optional."""
     buttons = [
         FieldValue(key=field.key, value=code).button(
-            ctx.t("fields.choice", key=field.key, code=code, facts=facts)
+            ctx.label("fields.choice", key=field.key, code=code, facts=facts)
         )
         for code in field.options(facts)
     ]
     if field.optional:
-        buttons.append(SkipField(key=field.key).button(ctx.t("buttons.skip")))
+        buttons.append(SkipField(key=field.key).button(ctx.label("buttons.skip")))
     return buttons
 
 

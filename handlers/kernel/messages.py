@@ -58,7 +58,11 @@ class Incoming:
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    """A choice; text-only channels show it numbered and accept the number or the label."""
+    """A choice; text-only channels show it numbered and accept the number or the label.
+
+    Unlike a reply's text, the label is plain text (no HTML, no entities): a channel shows it
+    as it is, so a name like "Trần <b>B</b> &amp;" appears literally.
+    """
 
     label: str
     data: str

@@ -9,6 +9,7 @@ described in :mod:`handlers.kernel.messages`; every value is autoescaped.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from jinja2.runtime import Context
 
 from handlers.domain.normalize import writable
 
-__all__ = ["Texts", "fmt_date", "fmt_datetime"]
+__all__ = ["Texts", "fmt_date", "fmt_datetime", "plain_text"]
 
 DEFAULT_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -49,6 +50,14 @@ def fmt_datetime(value: dt.datetime | None, tz: ZoneInfo | str = DEFAULT_TZ) -> 
 def _dt_filter(context: Context, value: dt.datetime | None) -> str:
     """``|dt``: a datetime in the zone the text is rendered for (``Texts(..., tz=)``)."""
     return fmt_datetime(value, context.get("tz") or DEFAULT_TZ)
+
+
+_HTML_TAG = re.compile(r"</?[a-z]+[^>]*>")
+
+
+def plain_text(html_text: str) -> str:
+    """A rendered text as plain text: tags dropped, entities read (for button labels)."""
+    return html.unescape(_HTML_TAG.sub("", html_text))
 
 
 _TAG_ONLY_LINE = re.compile(r"^[ \t]*((?:\{%.*?%\}|\{#.*?#\}[ \t]*)+)[ \t]*\n", re.MULTILINE)
