@@ -120,6 +120,47 @@ async def test_tdkt_run_survives_kill_9_mid_conversation(
     assert FakeBotAPI.TOKEN.split(":")[1] not in logs
 
 
+async def test_a_kill_between_receipt_and_commit_loses_nothing_and_answers_once(
+    fake_telegram: FakeBotAPI, tmp_path: Path
+) -> None:
+    """kill -9 while an update is being handled (its file downloading): it comes again."""
+    tdkt = Tdkt(tmp_path, fake_telegram)
+    await tdkt("init", "--demo", "--now", NOW)
+    code = (await tdkt("invite", "create", "--role", "unit_head", "--unit", "X-HALAN")).split()[-1]
+    bot = await tdkt.start("run", "--now", NOW)
+    await _started(fake_telegram, 2)
+    head = TgUser(fake_telegram, 6101)
+    await head.say(f"/start {code}", expect="Chào mừng")
+    await head.say("/nop", expect="nộp nội dung nào")
+    await head.press("Kế hoạch tổ chức", expect="gửi tệp")
+
+    fake_telegram.hold_downloads()
+    since = len(fake_telegram.sent_to(6101))
+    payload = b"%PDF-1.4 ke hoach xa Ha Lan"
+    fake_telegram.inject_document(6101, 6101, payload, "ke-hoach.pdf", "application/pdf")
+    for _ in range(500):  # received: the bot is downloading the file
+        if fake_telegram.download_requests:
+            break
+        await asyncio.sleep(0.02)
+    assert fake_telegram.download_requests == 1
+    bot.send_signal(signal.SIGKILL)
+    await bot.wait()
+    assert fake_telegram.pending_updates  # never confirmed to Telegram
+    fake_telegram.release_downloads()
+
+    bot = await tdkt.start("run", "--now", NOW)
+    await _started(fake_telegram, 3)
+    await head.answer(since, expect="Xác nhận")
+    await head.press("Xác nhận gửi", expect="Đã lưu")
+    await head.say("/trogiup", expect="Hướng dẫn")
+    bot.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(bot.wait(), 30) == 0
+    texts = fake_telegram.texts_to(6101)[since:]
+    assert sum("Xác nhận" in t and "ke-hoach.pdf" in t for t in texts) == 1, texts
+    assert sum("Đã lưu" in t for t in texts) == 1
+    assert not fake_telegram.pending_updates
+
+
 async def _link_telegram_heads(data_dir: Path, count: int) -> dict[int, str]:
     """Link ``count`` Telegram unit heads (chat ids 7000…) round-robin over the demo's units."""
     engine = make_engine(f"sqlite+aiosqlite:///{data_dir / 'tdkt.db'}")

@@ -6,6 +6,7 @@ like Telegram, and ``/file/bot{token}/{file_path}`` serves the bytes.
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 from dataclasses import dataclass
 from typing import Final
@@ -53,6 +54,9 @@ class FilesMixin(FakeState):
     def __init__(self) -> None:
         super().__init__()
         self.downloads: list[str] = []
+        #: Download requests received (held ones included).
+        self.download_requests = 0
+        self._download_gate: asyncio.Event | None = None
         self._files: dict[str, StoredFile] = {}
         self._file_paths: dict[str, StoredFile] = {}
         self._next_file = 1
@@ -114,9 +118,23 @@ class FilesMixin(FakeState):
             message["caption"] = caption
         return self._queue_message(message)
 
+    def hold_downloads(self) -> None:
+        """Make file downloads wait (until :meth:`release_downloads`), like a slow network."""
+        self._download_gate = asyncio.Event()
+
+    def release_downloads(self) -> None:
+        """Let held and later downloads through."""
+        if self._download_gate is not None:
+            self._download_gate.set()
+        self._download_gate = None
+
     async def _handle_file(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.TOKEN:
             return web.json_response(ApiError(401, "Unauthorized").payload(), status=401)
+        self.download_requests += 1
+        gate = self._download_gate
+        if gate is not None:
+            await gate.wait()
         file_path = request.match_info["file_path"]
         stored = self._file_paths.get(file_path)
         if stored is None:
