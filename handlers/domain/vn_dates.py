@@ -31,6 +31,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from handlers.domain.normalize import normalize_text
 from storage.text import fold_text
 
 __all__ = [
@@ -50,7 +51,6 @@ DUE_HINT = (
     "6 tháng đầu năm 2020, năm 2020)"
 )
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
 _DMY = re.compile(r"^(?:ng[àa]y\s+)?(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})$", re.I)
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -98,7 +98,7 @@ def clean_text(text: str) -> str:
     ``"１５/１１/２０１９"`` → ``"15/11/2019"``; ``"15/11/2019"`` with a zero-width space after
     ``15`` → ``"15/11/2019"``; ``"quý I/2020"`` with a no-break space → ``"quý I/2020"``.
     """
-    return " ".join(unicodedata.normalize("NFKC", text).translate(_INVISIBLE).split())
+    return " ".join(unicodedata.normalize("NFKC", normalize_text(text)).split())
 
 
 def _make_date(year: int, month: int, day: int, text: str) -> dt.date:

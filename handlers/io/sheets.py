@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import io
-import unicodedata
 import zipfile
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
+from handlers.domain.normalize import normalize_text
 from storage.text import fold_text
 
 __all__ = [
@@ -60,12 +60,16 @@ class SheetError(ValueError):
 
 
 def cell_text(value: Any) -> str:
-    """Return a cell as trimmed NFC text (``None`` → ``""``, ``24.0`` → ``"24"``)."""
+    """Return a cell as normalised text (``None`` → ``""``, ``24.0`` → ``"24"``).
+
+    The same normalisation as every chat message (:func:`normalize_text`): NFC, no invisible or
+    control characters (PostgreSQL refuses NUL), trimmed.
+    """
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return unicodedata.normalize("NFC", str(value)).strip()
+    return normalize_text(str(value))
 
 
 @dataclass(frozen=True, slots=True)
