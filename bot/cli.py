@@ -47,7 +47,7 @@ from handlers.kernel.messages import Reply
 from handlers.kernel.texts import fmt_datetime
 from handlers.queries.export_data import ExportFormat, ExportKind, Scope, campaign_for, find_unit
 from handlers.queries.progress import status_report
-from handlers.routes import COMMAND_MENU, GROUP_COMMAND_MENU
+from handlers.routes import command_menu
 from handlers.services.campaigns import load_campaign
 from handlers.services.exports import FORMATS, build_export
 from handlers.services.invites import create_invite
@@ -224,8 +224,8 @@ def run(
             the_app.core.handle,
             the_app.core.apology(),
             mark_unreachable(the_app.session_factory, the_app.core.deps.clock, CHANNEL),
-            COMMAND_MENU,
-            GROUP_COMMAND_MENU,
+            command_menu(the_app.core.deps.texts),
+            command_menu(the_app.core.deps.texts, group=True),
         )
         identity = _identity(settings, token.get_secret_value())
         stop = asyncio.Event()

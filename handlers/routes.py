@@ -23,8 +23,9 @@ from handlers.kernel.context import CoreDeps, Step
 from handlers.kernel.dispatcher import Core
 from handlers.kernel.routes import CommandSpec, Routes
 from handlers.kernel.states import Entry, merge_states
+from handlers.kernel.texts import Texts
 
-__all__ = ["COMMAND_MENU", "GROUP_COMMAND_MENU", "ROUTES", "make_core"]
+__all__ = ["GROUP_MENU_COMMANDS", "MENU_COMMANDS", "ROUTES", "command_menu", "make_core"]
 
 #: Canonical command → handler. Vietnamese names first; English aliases below.
 _COMMANDS: Mapping[str, CommandSpec] = {
@@ -56,26 +57,32 @@ _ALIASES: Mapping[str, str] = {
     "export": "xuat",
 }
 
-#: The command menu a channel shows (Telegram's setMyCommands): name → what it does.
-COMMAND_MENU: tuple[tuple[str, str], ...] = (
-    ("nop", "Nộp kế hoạch, báo cáo, hồ sơ"),
-    ("decu", "Đề cử cá nhân, tập thể điển hình tiên tiến"),
-    ("danhsach", "Xem, sửa, rút những gì đơn vị đã gửi"),
-    ("tinhhinh", "Tình hình nộp, việc còn phải làm"),
-    ("chuanop", "Ai chưa nộp, còn thiếu gì"),
-    ("duyet", "Duyệt, trả lại hồ sơ các đơn vị gửi (Thường trực)"),
-    ("thongbao", "Gửi thông báo tới các đơn vị (Thường trực)"),
-    ("daibieu", "Danh sách đại biểu dự Hội nghị cấp trên"),
-    ("xuat", "Xuất Excel, Word: tình hình, danh sách đề cử, đại biểu, báo cáo"),
-    ("huy", "Thoát khỏi thao tác đang làm"),
-    ("trogiup", "Hướng dẫn sử dụng"),
-    ("start", "Liên kết tài khoản bằng mã mời"),
+#: The commands a channel's menu shows (Telegram's setMyCommands), in order; their descriptions
+#: are macros of templates/commands.j2.
+MENU_COMMANDS: tuple[str, ...] = (
+    "nop",
+    "decu",
+    "danhsach",
+    "tinhhinh",
+    "chuanop",
+    "duyet",
+    "thongbao",
+    "daibieu",
+    "xuat",
+    "huy",
+    "trogiup",
+    "start",
 )
-#: What works in a group chat.
-GROUP_COMMAND_MENU: tuple[tuple[str, str], ...] = (
-    ("tinhhinh", "Tình hình nộp của các đơn vị (Thường trực)"),
-    ("trogiup", "Hướng dẫn sử dụng"),
-)
+#: What works in a group chat (macros ``group_<name>``).
+GROUP_MENU_COMMANDS: tuple[str, ...] = ("tinhhinh", "trogiup")
+
+
+def command_menu(texts: Texts, *, group: bool = False) -> tuple[tuple[str, str], ...]:
+    """(command, description) for a channel's command menu, private chats or groups."""
+    if group:
+        return tuple((name, texts(f"commands.group_{name}")) for name in GROUP_MENU_COMMANDS)
+    return tuple((name, texts(f"commands.{name}")) for name in MENU_COMMANDS)
+
 
 _STATES = merge_states(
     [

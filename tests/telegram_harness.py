@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import mark_unreachable
 from bot.telegram import CHANNEL, Limits, TelegramAdapter, TelegramConfig, WebhookConfig
 from handlers.kernel.dispatcher import Core
-from handlers.routes import COMMAND_MENU, GROUP_COMMAND_MENU
+from handlers.routes import command_menu
 from handlers.services.invites import create_invite
 from storage.models import Role
 from tests.fakes.telegram import Call, FakeBotAPI
@@ -69,8 +69,8 @@ class BotRunner:
             handle or self.core.handle,
             self.core.apology(),
             mark_unreachable(self.sf, self.core.deps.clock, CHANNEL),
-            COMMAND_MENU,
-            GROUP_COMMAND_MENU,
+            command_menu(self.core.deps.texts),
+            command_menu(self.core.deps.texts, group=True),
         )
 
     async def start(

@@ -31,14 +31,14 @@ The package is split by job:
 """
 
 from handlers.queries.stats import results
-from handlers.queries.stats.nominations import GENDER_LABELS, nomination_stats
+from handlers.queries.stats.nominations import GENDERS, nomination_stats
 from handlers.queries.stats.overview import block_options, campaign_status, kind_options
 from handlers.queries.stats.recent import recent_activity
 from handlers.queries.stats.requirements import missing_units, requirement_stats, unit_standings
 from handlers.queries.stats.results import *  # noqa: F403  (its __all__, added below)
 
 __all__ = [
-    "GENDER_LABELS",
+    "GENDERS",
     "block_options",
     "campaign_status",
     "kind_options",

@@ -13,12 +13,11 @@ from handlers.queries.stats.results import AwardCount, Count, NominationStats, U
 from storage.models import AwardForm, Campaign, Nomination, NominationStatus, SubjectKind, Unit
 from storage.text import vn_sort_key
 
-__all__ = ["GENDER_LABELS", "nomination_stats"]
+__all__ = ["GENDERS", "nomination_stats"]
 
 #: Gender codes of nominations (as the nomination wizard stores them) and their labels.
-GENDER_LABELS = {"nam": "Nam", "nu": "Nữ"}
-_NO_GENDER = "Chưa rõ"
-_NO_BLOCK = "Chưa xếp khối/cụm"
+#: Gender codes in the order the breakdown shows them (the words are in status.j2).
+GENDERS = ("nam", "nu")
 
 
 async def nomination_stats(
@@ -82,8 +81,8 @@ async def nomination_stats(
         if subjects.get(s.value)
     ]
     by_gender = [
-        Count(code, GENDER_LABELS.get(code, _NO_GENDER), genders[code])
-        for code in (*GENDER_LABELS, *sorted(set(genders) - set(GENDER_LABELS)))
+        Count(code, code, genders[code])  # an empty code: not recorded
+        for code in (*GENDERS, *sorted(set(genders) - set(GENDERS)))
         if genders.get(code)
     ]
 
@@ -103,7 +102,7 @@ async def nomination_stats(
     )
     block_rows = list(blocks.tuples())
     by_block = sorted(
-        (Count(b or "", b or _NO_BLOCK, int(n)) for b, n, _ in block_rows),
+        (Count(b or "", b or "", int(n)) for b, n, _ in block_rows),  # "": no block
         key=lambda c: (-c.count, not c.key, vn_sort_key(c.label)),
     )
     top = (

@@ -20,7 +20,7 @@ from handlers.flows.broadcast import AudienceKind, Confirm, PickAudience
 from handlers.kernel.context import CoreDeps
 from handlers.kernel.messages import Incoming, IncomingFile, OutgoingFile
 from handlers.kernel.texts import Texts
-from handlers.routes import COMMAND_MENU, make_core
+from handlers.routes import MENU_COMMANDS, make_core
 from handlers.services.invites import ensure_account
 from handlers.services.notices import audience_accounts, copy_reply, progress_reply, report_reply
 from storage.files import LocalFileStore
@@ -466,7 +466,7 @@ async def test_alias_menu_and_help(chat: Chat) -> None:
     assert "Vui lòng gửi nội dung thông báo" in noivu.text
     await noivu.send("/broadcast")
     assert "Vui lòng gửi nội dung thông báo" in noivu.text
-    names = [name for name, _ in COMMAND_MENU]
+    names = list(MENU_COMMANDS)
     assert names.index("thongbao") < names.index("huy")  # with the other commands, before /huy
     badinh = chat("badinh")
     await badinh.send("/trogiup")

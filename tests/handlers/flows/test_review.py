@@ -27,7 +27,7 @@ from handlers.kernel.dispatcher import Core
 from handlers.kernel.messages import Incoming
 from handlers.kernel.texts import Texts
 from handlers.queries.progress import campaign_progress
-from handlers.routes import COMMAND_MENU, make_core
+from handlers.routes import MENU_COMMANDS, make_core
 from handlers.services.invites import ensure_account
 from handlers.services.reminders import plan_notices
 from scheduler import BroadcastWorker
@@ -589,7 +589,7 @@ async def test_menu_help_and_command_list(chat: Chat) -> None:
     assert "✅ Duyệt" in noivu.buttons
     await noivu.press("Duyệt")
     assert "còn 9 mục chờ duyệt" in noivu.text
-    names = [name for name, _ in COMMAND_MENU]
+    names = list(MENU_COMMANDS)
     assert "duyet" in names and names.index("duyet") < names.index("huy")
     badinh = chat("badinh")
     await badinh.send("/trogiup")

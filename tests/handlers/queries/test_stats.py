@@ -628,6 +628,8 @@ async def test_nomination_figures_follow_the_filter(chat: Chat) -> None:
     await noivu.press("Số liệu đề cử")
     assert "Tổng số: 11 đề cử của 2 đơn vị; đã tiếp nhận 3." in noivu.text
     assert "Cá nhân theo giới tính:" in noivu.text and "Theo hình thức đề nghị:" in noivu.text
+    genders = next(line for line in noivu.text.splitlines() if "theo giới tính" in line)
+    assert "Nam " in genders and "Nữ " in genders  # words from the template, not codes
     assert "📊 Tình hình nộp" in noivu.buttons
     await noivu.press("Lọc theo khối/cụm")
     await noivu.press("Khối xã, phường")
