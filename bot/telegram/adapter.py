@@ -282,7 +282,8 @@ class TelegramAdapter:
                 replies = await self._handle(msg)
             except Exception:
                 attempts = self._attempts.get(update.update_id, 0) + 1
-                _LOGGER.exception(
+                log = _LOGGER.exception if attempts == 1 else _LOGGER.warning  # traceback once
+                log("update %s failed (attempt %d/%d)", update.update_id, attempts, MAX_ATTEMPTS)
                     "update %s failed (attempt %d of %d)", update.update_id, attempts, MAX_ATTEMPTS
                 )
                 if attempts < MAX_ATTEMPTS:
@@ -292,10 +293,15 @@ class TelegramAdapter:
                 await self.sender.send(msg.key, self._apology)
                 return True  # the keyboard stays: nothing was taken
             self._attempts.pop(update.update_id, None)
-            for reply in replies:
-                await self.sender.send(msg.key, reply)
-            if query is not None and replies:
-                await self._close_keyboard(update)
+            try:  # committed: whatever happens while answering, the update is settled
+                for reply in replies:
+                    await self.sender.send(msg.key, reply)
+                if query is not None and replies:
+                    await self._close_keyboard(update)
+            except Exception:
+                _LOGGER.exception(
+                    "update %s: answering failed after it was handled", update.update_id
+                )
             return True
 
     def _addressed_to_us(self, msg: Incoming) -> bool:
