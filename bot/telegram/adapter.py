@@ -284,8 +284,6 @@ class TelegramAdapter:
                 attempts = self._attempts.get(update.update_id, 0) + 1
                 log = _LOGGER.exception if attempts == 1 else _LOGGER.warning  # traceback once
                 log("update %s failed (attempt %d/%d)", update.update_id, attempts, MAX_ATTEMPTS)
-                    "update %s failed (attempt %d of %d)", update.update_id, attempts, MAX_ATTEMPTS
-                )
                 if attempts < MAX_ATTEMPTS:
                     self._attempts[update.update_id] = attempts
                     return False
