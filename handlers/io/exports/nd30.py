@@ -135,6 +135,7 @@ def closing(doc: WordDocument, texts: Texts, scope: Scope, *, recipients: bool) 
     opts = _opts(campaign.settings)
     left_mm = round(doc.width_mm * 0.45)
     table = doc.layout_table((left_mm, doc.width_mm - left_mm))
+    doc.keep_block(table)  # the signature never alone on a page, never split
     left, right = table.cell(0, 0), table.cell(0, 1)
     if recipients:
         doc.para(

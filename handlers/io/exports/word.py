@@ -47,7 +47,6 @@ _TABLE_STYLE = "TDKT Table"
 _HEADER_FILL = "D9E1F2"
 _CELL_PAD_MM = 1.2
 #: Tables up to this many rows (the report's) are kept on one page.
-_KEEP_TOGETHER_ROWS = 15
 _SECTION_FILL = "F2F2F2"
 
 
@@ -334,12 +333,16 @@ class WordDocument:
         for row in grid.rows:
             for cell, width in zip(row.cells, widths, strict=False):
                 cell.width = width
-        if len(grid.rows) <= _KEEP_TOGETHER_ROWS:  # a small table stays on one page
-            for row in grid.rows[:-1]:
-                for cell in row.cells:
-                    for paragraph in cell.paragraphs:
-                        paragraph.paragraph_format.keep_with_next = True
-        if table.note:
+        # The header keeps with the first row, so the table never starts at the foot of a page;
+        # otherwise rows flow from page to page (each whole, the header repeated): keeping a
+        # whole "small" table together pushed it off its title's page and left pages half empty.
+        for cell in header.cells:
+            for paragraph in cell.paragraphs:
+                paragraph.paragraph_format.keep_with_next = True
+        if table.note:  # the last row goes with the note (and the note with what follows)
+            for cell in grid.rows[-1].cells:
+                for paragraph in cell.paragraphs:
+                    paragraph.paragraph_format.keep_with_next = True
             self.para(
                 table.note, italic=True, size=TABLE_SIZE, align=WD_ALIGN_PARAGRAPH.LEFT, before=6
             )
@@ -354,8 +357,36 @@ class WordDocument:
             run = paragraph.add_run(line)
             run.bold = bold or None
 
+    def keep_block(self, table: Any) -> None:
+        """Keep a layout table (the signature) whole, and with what comes before it."""
+        for row in table.rows:
+            _row_flag(row, "w:cantSplit")
+        body = self.doc.element.body
+        previous = table._tbl.getprevious()
+        if previous is not None and previous.tag == qn("w:p") and previous.getparent() is body:
+            previous.get_or_add_pPr()
+            ppr = previous.pPr
+            _set(ppr, "w:keepNext")
+
+    def _end_with_paragraph(self) -> None:
+        """A document ending with a table gets a last paragraph of 1 pt.
+
+        Word requires a paragraph after a final table and LibreOffice adds one of normal height:
+        when the table ends at the foot of a page, that paragraph alone made an empty page.
+        """
+        body = self.doc.element.body
+        last = body[-2] if len(body) > 1 and body[-1].tag == qn("w:sectPr") else body[-1]
+        if last.tag != qn("w:tbl"):
+            return
+        paragraph = self.doc.add_paragraph()
+        paragraph.paragraph_format.space_before = Pt(0)
+        paragraph.paragraph_format.space_after = Pt(0)
+        paragraph.paragraph_format.line_spacing = Pt(1)
+        paragraph.add_run().font.size = Pt(1)
+
     def bytes(self) -> bytes:
         """The .docx file."""
+        self._end_with_paragraph()
         buffer = io.BytesIO()
         self.doc.save(buffer)
         return buffer.getvalue()

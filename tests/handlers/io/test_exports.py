@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -657,3 +658,62 @@ async def test_stored_control_characters_never_break_an_export(
                 assert "\x01" not in text and "\x0b" not in text
                 if kind is ExportKind.NOMINATIONS and scope in (None, unit_code):
                     assert "Nguyễn Văn A" in text
+
+
+# -- pagination, as LibreOffice prints it ---------------------------------------------------------
+#: A numbered table row: its number, then text on the same line.
+_TABLE_ROW = re.compile(r"^[ \t]*\d{1,3}[ \t]+\S", re.MULTILINE)
+
+
+def _pdf_pages(folder: Path, names: list[str]) -> dict[str, list[str]]:
+    """Convert the .docx files to PDF with LibreOffice; each file's pages as text."""
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{folder}/lo",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(folder),
+            *(str(folder / f"{name}.docx") for name in names),
+        ],
+        capture_output=True,
+        timeout=300,
+        check=True,
+    )
+    pages: dict[str, list[str]] = {}
+    for name in names:
+        text = subprocess.run(
+            ["pdftotext", "-layout", str(folder / f"{name}.pdf"), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        pages[name] = [page for page in text.split("\f") if page.strip() or page is not text]
+        while pages[name] and not pages[name][-1].strip():
+            pages[name].pop()  # pdftotext ends with a form feed
+    return pages
+
+
+async def test_word_files_paginate_without_empty_or_stranded_pages(
+    session_factory: SF, clock: Clock, tmp_path: Path
+) -> None:
+    names: list[str] = []
+    for kind in ExportKind:
+        for unit in (None, "P-BACSON"):
+            _, data = await _export(session_factory, clock, kind, ExportFormat.DOCX, unit)
+            name = f"{kind.value}-{unit or 'all'}"
+            (tmp_path / f"{name}.docx").write_bytes(data)
+            names.append(name)
+    pages = await asyncio.to_thread(_pdf_pages, tmp_path, names)
+    for name, texts in pages.items():
+        assert texts, name
+        for number, page in enumerate(texts, 1):
+            words = [w for w in page.split() if w != str(number)]
+            assert len(words) >= 5, f"{name}: page {number} is (nearly) empty:\n{page}"
+        if not name.startswith("report"):
+            assert "STT" in texts[0], f"{name}: the table does not start on page 1:\n{texts[0]}"
+            for number, page in enumerate(texts[1:], 2):
+                if _TABLE_ROW.search(page):  # rows continue here: under the repeated header
+                    assert "STT" in page, f"{name}: page {number} has rows without the header"
