@@ -112,6 +112,9 @@ def _columns(
 ) -> tuple[Column, ...]:
     """The columns of a table kind: headers from the template, ``widths`` in order.
 
+    Widths are Excel column units (Word scales them to the page). A landscape table of at most
+    about 176 units prints one page wide at 10 pt or more (see ``xlsx.print_layout``).
+
     The columns whose indices are in ``text`` hold running text (aligned left); the others are
     centred.
     """
@@ -213,7 +216,7 @@ def progress_table(texts: Texts, scope: Scope, progress: Progress) -> Table:
 def nominations_table(texts: Texts, scope: Scope, rows: list[NominationRow]) -> Table:
     """The "Danh sách trích ngang": "I. Cá nhân" then "II. Tập thể", numbered from 1 in each."""
     columns = _columns(
-        texts, "nominations", (6, 26, 9, 9, 28, 26, 24, 50, 18), text=(1, 4, 5, 6, 7, 8)
+        texts, "nominations", (6, 22, 7, 7, 24, 22, 22, 46, 16), text=(1, 4, 5, 6, 7, 8)
     )
     out: list[Row] = []
     for subject in (SubjectKind.INDIVIDUAL, SubjectKind.COLLECTIVE):
@@ -351,7 +354,7 @@ def report_tables(texts: Texts, report: Report) -> list[Table]:
     scope = report.scope
     req_table = Table(
         **_base(texts, ExportKind.REPORT, scope),
-        columns=_columns(texts, "report", (6, 40, 12, 11, 10, 10, 10, 36, 50), text=(1, 7, 8)),
+        columns=_columns(texts, "report", (6, 34, 10, 10, 9, 9, 9, 32, 44), text=(1, 7, 8)),
         rows=tuple(_requirement_row(texts, i, f) for i, f in enumerate(report.requirements, 1)),
         landscape=True,
     )

@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from openpyxl import Workbook
@@ -23,7 +24,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from handlers.domain.normalize import writable
 from handlers.io.exports.tables import Cell, Row, Table
 
-__all__ = ["HEADER_ROW", "MIME", "workbook"]
+__all__ = ["HEADER_ROW", "MIME", "MIN_PRINT_SIZE", "PrintLayout", "print_layout", "workbook"]
 
 MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -45,6 +46,12 @@ _TONES = {
     "overdue": "F4CCCC",
     "na": "F2F2F2",
 }
+#: The smallest text a printed sheet may shrink to (points); below it, columns go over pages.
+MIN_PRINT_SIZE = 10
+#: Printable width of A4 (points) with the margins below, and the width of one column unit
+#: (Excel widths count characters of the default font: about 7 px, 5.25 pt).
+_A4_WIDTH_PT = {"portrait": (210 / 25.4 - 1.0) * 72, "landscape": (297 / 25.4 - 1.0) * 72}
+_UNIT_PT = 5.25
 _SHEET_NAME_MAX = 31
 _SHEET_NAME_BAD = str.maketrans({c: " " for c in "[]:*?/\\"})
 
@@ -173,14 +180,44 @@ def _draw(ws: Any, table: Table) -> None:
     _print_setup(ws, table, last)
 
 
+@dataclass(frozen=True, slots=True)
+class PrintLayout:
+    """How a sheet prints: orientation, and either fitted to one page wide or at a scale."""
+
+    orientation: str
+    fit_width: bool
+    scale: int  # percent; used when not fitted
+
+
+def print_layout(width_units: float, *, wide: bool) -> PrintLayout:
+    """Choose the printing of a table ``width_units`` wide (Excel column units).
+
+    Fitting the width to the page is chosen only while the text stays at least
+    :data:`MIN_PRINT_SIZE` points; a wide table tries landscape first. Otherwise the sheet is
+    printed at the scale that keeps :data:`MIN_PRINT_SIZE`, its columns continuing on more pages.
+    """
+    width_pt = max(width_units, 1.0) * _UNIT_PT
+    for orientation in ("landscape", "portrait") if wide else ("portrait", "landscape"):
+        shrink = min(1.0, _A4_WIDTH_PT[orientation] / width_pt)
+        if _SIZE * shrink >= MIN_PRINT_SIZE:
+            return PrintLayout(orientation, True, 100)
+    return PrintLayout("landscape", False, math.floor(MIN_PRINT_SIZE / _SIZE * 100))
+
+
 def _print_setup(ws: Any, table: Table, last_row: int) -> None:
-    """A4, landscape for wide tables, fitted to the page width, header row on every page."""
+    """A4, readable: fitted to the width only while the text stays ≥ 10 pt; header repeated."""
+    layout = print_layout(sum(c.width for c in table.columns), wide=table.landscape)
     setup = ws.page_setup
     setup.paperSize = ws.PAPERSIZE_A4
-    setup.orientation = "landscape" if table.landscape else "portrait"
-    setup.fitToWidth = 1
-    setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    setup.orientation = layout.orientation
+    if layout.fit_width:
+        setup.fitToWidth = 1
+        setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    else:
+        setup.scale = layout.scale
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=False)
+        ws.print_title_cols = f"A:{get_column_letter(max(table.frozen_columns, 1))}"
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     ws.print_area = f"A1:{get_column_letter(len(table.columns))}{last_row}"
     ws.print_options.horizontalCentered = True
