@@ -43,6 +43,7 @@ from storage.repositories.units import UnitRepository
 
 __all__ = [
     "ACTIVE_DELEGATE",
+    "UPCOMING_DAYS",
     "DelegateGroup",
     "ExportFormat",
     "ExportKind",
@@ -62,6 +63,10 @@ __all__ = [
 
 #: ``Delegate.status`` of a delegate who counts (the other value is "withdrawn").
 ACTIVE_DELEGATE = "active"
+
+
+#: How far ahead a deadline counts as "sắp đến hạn" in a report.
+UPCOMING_DAYS = 30
 
 
 class ExportKind(enum.StrEnum):
@@ -372,8 +377,17 @@ class Report:
 
     @property
     def upcoming(self) -> tuple[RequirementFigures, ...]:
-        """Requirements not yet due that some unit still owes."""
-        return tuple(r for r in self.requirements if not r.is_due and r.owing)
+        """Requirements due within :data:`UPCOMING_DAYS` that some unit still owes."""
+        return tuple(
+            r
+            for r in self.requirements
+            if not r.is_due and r.owing and r.days_left <= UPCOMING_DAYS
+        )
+
+    @property
+    def later(self) -> tuple[RequirementFigures, ...]:
+        """Requirements due after :data:`UPCOMING_DAYS` (summed up in one line, not urged)."""
+        return tuple(r for r in self.requirements if r.days_left > UPCOMING_DAYS)
 
     @property
     def due_done(self) -> int:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import docx
 import openpyxl
 import pytest
 from sqlalchemy import select, update
@@ -175,3 +176,19 @@ def test_one_standing_type_for_both_sources() -> None:
     mark = UnitMark(unit, Mark.ACCEPTED)
     assert isinstance(mark, Standing) and mark.done
     assert not UnitMark(unit, Mark.RETURNED).done
+
+
+async def test_only_near_deadlines_are_sap_den_han_in_the_report(
+    session_factory: SF, demo: None
+) -> None:
+    at = parse_now("2019-11-12T09:00", TZ)  # plans due in 3 days; the rest 4–5 months away
+    async with session_factory() as s:
+        campaign = await CampaignRepository(s).get_by_code("BIMSON-DHTT-2019")
+        assert campaign is not None
+        file = await build_export(
+            s, Texts(), ExportKind.REPORT, ExportFormat.DOCX, Scope(campaign, None, at)
+        )
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(file.data)).paragraphs)
+    urged = [line for line in text.splitlines() if "Sắp đến hạn" in line]
+    assert len(urged) == 1 and "còn 3 ngày" in urged[0]
+    assert "nội dung khác có hạn từ 20/03/2020 trở đi" in text
