@@ -441,7 +441,9 @@ def export(
     kind: Annotated[
         ExportKind,
         typer.Argument(
-            help="progress (tình hình nộp), nominations (trích ngang), delegates, report."
+            help="progress (tình hình nộp), nominations (trích ngang: đề cử đã tiếp nhận), "
+            "nominations_all (mọi đề cử, kèm trạng thái), delegates, report, proposal (tờ trình), "
+            "decision (dự thảo quyết định)."
         ),
     ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Tệp ghi ra.", dir_okay=False)],
@@ -461,6 +463,8 @@ def export(
     chosen = _export_format(kind, output, fmt)
     if unit is not None and not unit.strip():
         raise _usage("--unit không được để trống; bỏ --unit để xuất tất cả đơn vị.")
+    if unit is not None and kind.secretariat_only:
+        raise _usage(f"Nội dung {kind.value} lập cho toàn kế hoạch, không dùng --unit.")
     if not output.parent.is_dir():
         raise _usage(f"Thư mục «{output.parent}» của tệp -o không tồn tại.")
     if output.is_dir():

@@ -56,6 +56,9 @@ class ExportSpec(Section):
         signer_title: The signer's position.
         signer_name: The signer's name.
         recipients: The "Nơi nhận" lines.
+        to: Whom the Tờ trình is addressed to ("Kính gửi: …").
+        authority: Who signs the Quyết định ("CHỦ TỊCH UBND THỊ XÃ BỈM SƠN").
+        bases: The Quyết định's "Căn cứ …" lines (else a default set).
     """
 
     TITLE = "Văn bản xuất (export)"
@@ -67,9 +70,12 @@ class ExportSpec(Section):
     signer_title: str | None = None
     signer_name: str | None = None
     recipients: tuple[str, ...] = ()
+    to: str | None = None
+    authority: str | None = None
+    bases: tuple[str, ...] = ()
 
     _texts = field_validator(
-        "place", "parent", "organ", "signer_title", "signer_name", mode="before"
+        "place", "parent", "organ", "signer_title", "signer_name", "to", "authority", mode="before"
     )(_text)
 
     @field_validator("recipients", mode="before")

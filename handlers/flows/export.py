@@ -149,10 +149,15 @@ async def _scope(ctx: Ctx) -> Scope:
     return Scope(campaign, ctx.unit, ctx.now)
 
 
+def _kinds(scope: Scope) -> list[ExportKind]:
+    """What can be exported in ``scope``: the award papers only for the whole campaign."""
+    return [k for k in ExportKind if scope.unit is None or not k.secretariat_only]
+
+
 async def _ask_kind(ctx: Ctx) -> list[Reply]:
     scope = await _scope(ctx)
     buttons = [
-        PickKind(kind=k).button(ctx.label("xuat.kind_label", kind=k.value)) for k in ExportKind
+        PickKind(kind=k).button(ctx.label("xuat.kind_label", kind=k.value)) for k in _kinds(scope)
     ]
     secretariat = _secretariat(ctx)
     if secretariat and scope.unit is None:
@@ -181,6 +186,8 @@ async def _kind(ctx: Ctx) -> list[Reply]:
         ctx.goto(State.KIND, unit_id=None)
         return await _ask_kind(ctx)
     kind = ctx.expect(PickKind).kind
+    if kind not in _kinds(await _scope(ctx)):
+        raise UserError("pick_one")
     ctx.goto(State.FORMAT, kind=kind.value)
     return await _ask_format(ctx)
 

@@ -28,7 +28,7 @@ from jinja2.runtime import Context
 
 from handlers.domain.normalize import writable
 
-__all__ = ["Texts", "fmt_date", "fmt_datetime", "plain_text"]
+__all__ = ["Texts", "fmt_date", "fmt_datetime", "plain_text", "roman"]
 
 DEFAULT_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -44,6 +44,32 @@ def fmt_datetime(value: dt.datetime | None, tz: ZoneInfo | str = DEFAULT_TZ) -> 
         return ""
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
     return value.astimezone(zone).strftime("%d/%m/%Y %H:%M")
+
+
+_ROMAN = (
+    (1000, "M"),
+    (900, "CM"),
+    (500, "D"),
+    (400, "CD"),
+    (100, "C"),
+    (90, "XC"),
+    (50, "L"),
+    (40, "XL"),
+    (10, "X"),
+    (9, "IX"),
+    (5, "V"),
+    (4, "IV"),
+    (1, "I"),
+)
+
+
+def roman(number: int) -> str:
+    """``number`` (1–3999) in Roman numerals, as Vietnamese documents number their parts."""
+    out = []
+    for value, letters in _ROMAN:
+        count, number = divmod(number, value)
+        out.append(letters * count)
+    return "".join(out)
 
 
 @pass_context
@@ -90,6 +116,7 @@ class Texts:
         )
         self._env.filters["d"] = fmt_date
         self._env.filters["dt"] = _dt_filter
+        self._env.filters["roman"] = roman
 
     def __call__(self, name: str, /, *, tz: str | None = None, **params: Any) -> str:
         """Render ``file.macro`` with ``params`` and strip surrounding whitespace.

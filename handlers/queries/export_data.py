@@ -73,9 +73,22 @@ class ExportKind(enum.StrEnum):
     """What to export."""
 
     PROGRESS = "progress"
+    #: "Danh sách trích ngang": for the secretariat the accepted nominations (what goes up the
+    #: chain); for a unit, all of its own with their status.
     NOMINATIONS = "nominations"
+    #: Every nomination in play (not withdrawn), each with its status.
+    NOMINATIONS_ALL = "nominations_all"
     DELEGATES = "delegates"
     REPORT = "report"
+    #: "Tờ trình đề nghị khen thưởng" to the level above, with the accepted list attached.
+    PROPOSAL = "proposal"
+    #: "Dự thảo Quyết định khen thưởng": Điều 1–3, the list as an annex grouped by award.
+    DECISION = "decision"
+
+    @property
+    def secretariat_only(self) -> bool:
+        """Documents only the secretariat issues, for the whole campaign."""
+        return self in (ExportKind.NOMINATIONS_ALL, ExportKind.PROPOSAL, ExportKind.DECISION)
 
 
 class ExportFormat(enum.StrEnum):
@@ -259,8 +272,10 @@ class NominationRow:
         return self.nomination.status is NominationStatus.RETURNED
 
 
-async def nomination_rows(session: AsyncSession, scope: Scope) -> list[NominationRow]:
-    """The campaign's nominations in scope that are not withdrawn.
+async def nomination_rows(
+    session: AsyncSession, scope: Scope, *, accepted_only: bool = False
+) -> list[NominationRow]:
+    """The campaign's nominations in scope that are not withdrawn (or only the accepted ones).
 
     Returned nominations are kept (flagged by :attr:`NominationRow.returned`): they are still in
     play until the unit completes or withdraws them. Ordered by unit (block, then name), then in
@@ -272,6 +287,8 @@ async def nomination_rows(session: AsyncSession, scope: Scope) -> list[Nominatio
         Nomination.campaign_id == scope.campaign.id,
         Nomination.status != NominationStatus.WITHDRAWN,
     )
+    if accepted_only:
+        stmt = stmt.where(Nomination.status == NominationStatus.ACCEPTED)
     if scope.unit is not None:
         stmt = stmt.where(Nomination.unit_id == scope.unit.id)
     by_id = {u.id: u for u in units}

@@ -7,7 +7,7 @@ import unicodedata
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.io.exports import docx, tables, xlsx
+from handlers.io.exports import awards, docx, tables, xlsx
 from handlers.kernel.messages import OutgoingFile
 from handlers.kernel.texts import Texts
 from handlers.queries import export_data as data
@@ -21,6 +21,9 @@ FORMATS: dict[ExportKind, tuple[ExportFormat, ...]] = {
     ExportKind.NOMINATIONS: (ExportFormat.XLSX, ExportFormat.DOCX),
     ExportKind.DELEGATES: (ExportFormat.XLSX, ExportFormat.DOCX),
     ExportKind.REPORT: (ExportFormat.DOCX, ExportFormat.XLSX),
+    ExportKind.NOMINATIONS_ALL: (ExportFormat.XLSX, ExportFormat.DOCX),
+    ExportKind.PROPOSAL: (ExportFormat.DOCX,),
+    ExportKind.DECISION: (ExportFormat.DOCX,),
 }
 
 _FILE_STEMS: dict[ExportKind, str] = {
@@ -28,6 +31,9 @@ _FILE_STEMS: dict[ExportKind, str] = {
     ExportKind.NOMINATIONS: "danh-sach-trich-ngang",
     ExportKind.DELEGATES: "danh-sach-dai-bieu",
     ExportKind.REPORT: "bao-cao-tong-hop",
+    ExportKind.NOMINATIONS_ALL: "danh-sach-de-cu-kem-trang-thai",
+    ExportKind.PROPOSAL: "to-trinh-de-nghi-khen-thuong",
+    ExportKind.DECISION: "du-thao-quyet-dinh-khen-thuong",
 }
 _MIMES = {ExportFormat.XLSX: xlsx.MIME, ExportFormat.DOCX: docx.MIME}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -58,8 +64,18 @@ async def build_export(
     """
     if fmt not in FORMATS[kind]:
         raise ValueError(f"{kind.value} does not come as {fmt.value}")
+    if kind.secretariat_only and scope.unit is not None:
+        raise ValueError(f"{kind.value} is issued for the whole campaign, not for one unit")
     content: bytes
-    if kind is ExportKind.REPORT:
+    if kind in (ExportKind.PROPOSAL, ExportKind.DECISION):
+        accepted = await data.nomination_rows(session, scope, accepted_only=True)
+        if kind is ExportKind.PROPOSAL:
+            attached = tables.nominations_table(texts, scope, accepted)
+            content = awards.proposal_document(texts, scope, accepted, attached)
+        else:
+            annex = tables.award_annex_table(texts, scope, accepted)
+            content = awards.decision_document(texts, scope, accepted, annex)
+    elif kind is ExportKind.REPORT:
         report = await data.report(session, scope)
         if fmt is ExportFormat.DOCX:
             content = docx.report_document(texts, report)
@@ -68,9 +84,12 @@ async def build_export(
     else:
         if kind is ExportKind.PROGRESS:
             table = tables.progress_table(texts, scope, await data.progress(session, scope))
-        elif kind is ExportKind.NOMINATIONS:
-            rows = await data.nomination_rows(session, scope)
-            table = tables.nominations_table(texts, scope, rows)
+        elif kind in (ExportKind.NOMINATIONS, ExportKind.NOMINATIONS_ALL):
+            # What goes up the chain: the secretariat's list holds the accepted nominations; a
+            # unit's list (or the "all" list) every one in play, with its status.
+            accepted_only = kind is ExportKind.NOMINATIONS and scope.unit is None
+            rows = await data.nomination_rows(session, scope, accepted_only=accepted_only)
+            table = tables.nominations_table(texts, scope, rows, with_status=not accepted_only)
         else:
             groups = await data.delegate_groups(session, scope)
             table = tables.delegates_table(texts, scope, groups)

@@ -22,7 +22,7 @@ from handlers.kernel.texts import Texts
 from handlers.queries.export_data import Scope
 from storage.text import fold_text
 
-__all__ = ["closing", "letterhead", "place_of"]
+__all__ = ["closing", "export_options", "issuer_symbol", "letterhead", "place_of"]
 
 _DOC = "exports/document"
 
@@ -49,7 +49,7 @@ def place_of(campaign_settings: dict[str, Any], issuer: str | None) -> str:
 
     ``"UBND thị xã Bỉm Sơn"`` → ``"Bỉm Sơn"``; an empty string when neither says.
     """
-    opts = _opts(campaign_settings)
+    opts = export_options(campaign_settings)
     if isinstance(opts.get("place"), str) and opts["place"].strip():
         return str(opts["place"]).strip()
     words = (issuer or "").split()
@@ -65,12 +65,13 @@ def place_of(campaign_settings: dict[str, Any], issuer: str | None) -> str:
     return " ".join(words)
 
 
-def _opts(settings: dict[str, Any] | None) -> dict[str, Any]:
+def export_options(settings: dict[str, Any] | None) -> dict[str, Any]:
+    """The campaign's ``settings.export`` (empty when absent)."""
     export = (settings or {}).get("export")
     return export if isinstance(export, dict) else {}
 
 
-def _symbol(doc_number: str | None) -> str:
+def issuer_symbol(doc_number: str | None) -> str:
     """The issuing body's abbreviation in a number like "…/KH-UBND" ("UBND"), if any."""
     tail = (doc_number or "").rsplit("/", 1)[-1]
     _, dash, symbol = tail.partition("-")
@@ -92,7 +93,7 @@ def letterhead(doc: WordDocument, texts: Texts, scope: Scope, kind_symbol: str |
         kind_symbol: The kind of document in its number ("BC"); None for a list (no number).
     """
     campaign, unit = scope.campaign, scope.unit
-    opts = _opts(campaign.settings)
+    opts = export_options(campaign.settings)
     left_mm = round(doc.width_mm * (0.4 if doc.width_mm < 200 else 0.42))
     right_mm = doc.width_mm - left_mm
     table = doc.layout_table((left_mm, right_mm), rows=2, padding_mm=1)
@@ -109,7 +110,7 @@ def letterhead(doc: WordDocument, texts: Texts, scope: Scope, kind_symbol: str |
     doc.para(motto, container=right, size=14, bold=True)
     doc.rule(right, right_mm, text_mm(motto, 14, bold=True))
     if kind_symbol:
-        symbol = _symbol(campaign.doc_number) if unit is None else ""
+        symbol = issuer_symbol(campaign.doc_number) if unit is None else ""
         number = plain(texts, f"{_DOC}.number", kind=kind_symbol, symbol=symbol)
         table.cell(1, 0).paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
         table.cell(1, 0).paragraphs[0].add_run(number).font.size = Pt(13)
@@ -132,7 +133,7 @@ def letterhead(doc: WordDocument, texts: Texts, scope: Scope, kind_symbol: str |
 def closing(doc: WordDocument, texts: Texts, scope: Scope, *, recipients: bool) -> None:
     """The "Nơi nhận:" block on the left (when ``recipients``), the signature on the right."""
     campaign, unit = scope.campaign, scope.unit
-    opts = _opts(campaign.settings)
+    opts = export_options(campaign.settings)
     left_mm = round(doc.width_mm * 0.45)
     table = doc.layout_table((left_mm, doc.width_mm - left_mm))
     doc.keep_block(table)  # the signature never alone on a page, never split

@@ -213,11 +213,37 @@ def progress_table(texts: Texts, scope: Scope, progress: Progress) -> Table:
 
 
 # -- nominations ---------------------------------------------------------------------------------
-def nominations_table(texts: Texts, scope: Scope, rows: list[NominationRow]) -> Table:
-    """The "Danh sách trích ngang": "I. Cá nhân" then "II. Tập thể", numbered from 1 in each."""
-    columns = _columns(
-        texts, "nominations", (6, 22, 7, 7, 24, 22, 22, 46, 16), text=(1, 4, 5, 6, 7, 8)
+def _nomination_row(texts: Texts, index: int, row: NominationRow, *, with_status: bool) -> Row:
+    n = row.nomination
+    individual = n.subject is SubjectKind.INDIVIDUAL
+    note = plain(texts, f"{_LABELS}.nomination_note", nomination=n, with_status=with_status)
+    return Row(
+        (
+            index,
+            n.full_name,
+            n.birth_year if individual else None,
+            plain(texts, f"{_LABELS}.gender", code=n.gender) if individual else None,
+            n.position if individual else None,
+            row.unit.name,
+            n.award_name,
+            n.summary,
+            note or None,
+        )
     )
+
+
+_NOMINATION_WIDTHS = (6, 22, 7, 7, 24, 22, 22, 46, 16)
+_NOMINATION_TEXT = (1, 4, 5, 6, 7, 8)
+
+
+def nominations_table(
+    texts: Texts, scope: Scope, rows: list[NominationRow], *, with_status: bool = False
+) -> Table:
+    """The "Danh sách trích ngang": "I. Cá nhân" then "II. Tập thể", numbered from 1 in each.
+
+    With ``with_status`` the note column says where each nomination stands.
+    """
+    columns = _columns(texts, "nominations", _NOMINATION_WIDTHS, text=_NOMINATION_TEXT)
     out: list[Row] = []
     for subject in (SubjectKind.INDIVIDUAL, SubjectKind.COLLECTIVE):
         group = [r for r in rows if r.nomination.subject is subject]
@@ -225,23 +251,7 @@ def nominations_table(texts: Texts, scope: Scope, rows: list[NominationRow]) -> 
         if not group:
             out.append(Row(section=plain(texts, f"{_LABELS}.none_in_section")))
         for index, row in enumerate(group, start=1):
-            n = row.nomination
-            individual = subject is SubjectKind.INDIVIDUAL
-            out.append(
-                Row(
-                    (
-                        index,
-                        n.full_name,
-                        n.birth_year if individual else None,
-                        plain(texts, f"{_LABELS}.gender", code=n.gender) if individual else None,
-                        n.position if individual else None,
-                        row.unit.name,
-                        n.award_name,
-                        n.summary,
-                        plain(texts, f"{_LABELS}.nomination_note", nomination=n) or None,
-                    )
-                )
-            )
+            out.append(_nomination_row(texts, index, row, with_status=with_status))
     individuals = sum(1 for r in rows if r.nomination.subject is SubjectKind.INDIVIDUAL)
     return Table(
         **_base(texts, ExportKind.NOMINATIONS, scope),
@@ -406,3 +416,34 @@ def report_document_tables(texts: Texts, report: Report) -> tuple[Table, Table]:
         ),
     )
     return progress, _untitled(_forms_columns(texts, 5, 40), _forms_rows(texts, report))
+
+
+def award_annex_table(texts: Texts, scope: Scope, rows: list[NominationRow]) -> Table:
+    """The decision's annex: the accepted nominations grouped by award, numbered in each."""
+    columns = _columns(texts, "nominations", _NOMINATION_WIDTHS, text=_NOMINATION_TEXT)
+    awards: dict[str, list[NominationRow]] = {}
+    for row in rows:
+        awards.setdefault(row.nomination.award_name, []).append(row)
+    out: list[Row] = []
+    for number, (award, group) in enumerate(awards.items(), start=1):
+        out.append(
+            Row(section=plain(texts, f"{_LABELS}.award_section", number=number, award=award))
+        )
+        for index, row in enumerate(group, start=1):
+            out.append(_nomination_row(texts, index, row, with_status=False))
+    if not rows:
+        out.append(Row(section=plain(texts, f"{_LABELS}.none_in_section")))
+    individuals = sum(1 for r in rows if r.nomination.subject is SubjectKind.INDIVIDUAL)
+    return Table(
+        **_base(texts, ExportKind.NOMINATIONS, scope),
+        columns=columns,
+        rows=tuple(out),
+        landscape=True,
+        note=plain(
+            texts,
+            f"{_LABELS}.nominations_note",
+            individuals=individuals,
+            collectives=len(rows) - individuals,
+            returned=0,
+        ),
+    )

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from docx import Document
-from docx.enum.section import WD_ORIENT
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -356,6 +356,17 @@ class WordDocument:
                 paragraph.add_run().add_break()
             run = paragraph.add_run(line)
             run.bold = bold or None
+
+    def new_section(self, *, landscape: bool) -> None:
+        """Start a new page in another orientation (an annex); page numbers continue."""
+        section = self.doc.add_section(WD_SECTION.NEW_PAGE)
+        width, height = _PAGE_MM
+        section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+        section.page_width = Mm(height if landscape else width)
+        section.page_height = Mm(width if landscape else height)
+        section.different_first_page_header_footer = False
+        _, _, left, right = MARGINS_MM
+        self.width_mm = (height if landscape else width) - left - right
 
     def keep_block(self, table: Any) -> None:
         """Keep a layout table (the signature) whole, and with what comes before it."""

@@ -181,8 +181,10 @@ async def test_nominations_xlsx_content_and_layout(session_factory: SF, clock: C
     await _set_status(
         session_factory, "Đỗ Văn Hùng", NominationStatus.RETURNED, "Thiếu xác nhận của khu phố"
     )
-    name, data = await _export(session_factory, clock, ExportKind.NOMINATIONS, ExportFormat.XLSX)
-    assert name == "danh-sach-trich-ngang-BIMSON-DHTT-2019.xlsx" and name.isascii()
+    name, data = await _export(
+        session_factory, clock, ExportKind.NOMINATIONS_ALL, ExportFormat.XLSX
+    )
+    assert name == "danh-sach-de-cu-kem-trang-thai-BIMSON-DHTT-2019.xlsx" and name.isascii()
     ws = _sheet(data)
     assert "DANH SÁCH TRÍCH NGANG" in ws["A1"].value and ws["A1"].font.b
     assert ws["A2"].value.startswith("Kế hoạch tổ chức Hội nghị điển hình tiên tiến")
@@ -212,6 +214,11 @@ async def test_nominations_xlsx_content_and_layout(session_factory: SF, clock: C
     assert "Nguyễn Văn Bình" not in names
     returned = next(r for r in individuals if r[1] == "Đỗ Văn Hùng")
     assert returned[8] == "Bị trả lại để bổ sung: Thiếu xác nhận của khu phố"
+    assert {r[8] for r in individuals + collectives} == {
+        "Bị trả lại để bổ sung: Thiếu xác nhận của khu phố",
+        "Chờ duyệt",
+        "Đã tiếp nhận",
+    }
     tricky = next(r for r in individuals if r[1] == TRICKY)
     assert tricky[2:7] == (
         1990,
@@ -419,7 +426,7 @@ async def test_report_docx_layout_and_figures(session_factory: SF, clock: Clock)
 
 async def test_nominations_docx_table(session_factory: SF, clock: Clock) -> None:
     await _add_tricky_nomination(session_factory, clock)
-    _, data = await _export(session_factory, clock, ExportKind.NOMINATIONS, ExportFormat.DOCX)
+    _, data = await _export(session_factory, clock, ExportKind.NOMINATIONS_ALL, ExportFormat.DOCX)
     document = docx.Document(io.BytesIO(data))
     _check_page(document, landscape=True)
     assert _body(document)[:2] == [
@@ -465,13 +472,16 @@ def test_place_of_issuer() -> None:
 
 async def test_every_kind_in_every_format(session_factory: SF, clock: Clock) -> None:
     for kind in ExportKind:
-        for fmt in ExportFormat:
+        for fmt in FORMATS[kind]:
             name, data = await _export(session_factory, clock, kind, fmt)
             assert name.endswith(f".{fmt.value}") and name.isascii()
             if fmt is ExportFormat.XLSX:
                 assert openpyxl.load_workbook(io.BytesIO(data)).sheetnames
             else:
                 assert docx.Document(io.BytesIO(data)).tables
+        if kind.secretariat_only:
+            with pytest.raises(ValueError, match="whole campaign"):
+                await _export(session_factory, clock, kind, FORMATS[kind][0], "P-BACSON")
     async with session_factory() as s:
         campaign = await CampaignRepository(s).get_by_code(CODE)
         assert campaign is not None
@@ -573,7 +583,13 @@ def test_cli_export(tmp_path: Path) -> None:
     assert "danh-sach-trich-ngang-BIMSON-DHTT-2019.xlsx" in out.stdout
     ws = _sheet((tmp_path / "out.xlsx").read_bytes())
     assert [c.value for c in ws[4]] == NOMINATION_HEADERS
-    assert len([r for r in _rows(ws) if isinstance(r[0], int)]) == 28
+    accepted = [r for r in _rows(ws) if isinstance(r[0], int)]
+    assert len(accepted) == 8 and {r[8] for r in accepted} == {None}  # what goes up the chain
+    tdkt("export", "nominations_all", "-o", "all.xlsx", "--now", NOW)
+    every = _rows(_sheet((tmp_path / "all.xlsx").read_bytes()))
+    assert len([r for r in every if isinstance(r[0], int)]) == 28
+    bad = tdkt("export", "proposal", "-o", "t.docx", "--unit", "P-BACSON", ok=False)
+    assert bad.returncode == 2 and "toàn kế hoạch" in bad.stderr
 
     tdkt("export", "report", "-o", "bc.docx", "--unit", "P-BACSON", "--campaign", CODE)
     document = docx.Document(str(tmp_path / "bc.docx"))
@@ -639,7 +655,7 @@ async def test_stored_control_characters_never_break_an_export(
     for kind in ExportKind:
         for fmt in (ExportFormat.XLSX, ExportFormat.DOCX):
             for scope in (None, unit_code, "P-BADINH"):
-                if fmt not in FORMATS[kind]:
+                if fmt not in FORMATS[kind] or (kind.secretariat_only and scope):
                     continue
                 _, data = await _export(session_factory, clock, kind, fmt, scope)
                 if fmt is ExportFormat.DOCX:
@@ -656,7 +672,9 @@ async def test_stored_control_characters_never_break_an_export(
                         if v is not None
                     )
                 assert "\x01" not in text and "\x0b" not in text
-                if kind is ExportKind.NOMINATIONS and scope in (None, unit_code):
+                if kind is ExportKind.NOMINATIONS_ALL or (
+                    kind is ExportKind.NOMINATIONS and scope == unit_code
+                ):
                     assert "Nguyễn Văn A" in text
 
 
@@ -702,6 +720,8 @@ async def test_word_files_paginate_without_empty_or_stranded_pages(
     names: list[str] = []
     for kind in ExportKind:
         for unit in (None, "P-BACSON"):
+            if kind.secretariat_only and unit:
+                continue
             _, data = await _export(session_factory, clock, kind, ExportFormat.DOCX, unit)
             name = f"{kind.value}-{unit or 'all'}"
             (tmp_path / f"{name}.docx").write_bytes(data)
@@ -712,8 +732,59 @@ async def test_word_files_paginate_without_empty_or_stranded_pages(
         for number, page in enumerate(texts, 1):
             words = [w for w in page.split() if w != str(number)]
             assert len(words) >= 5, f"{name}: page {number} is (nearly) empty:\n{page}"
-        if not name.startswith("report"):
+        if name.startswith(("proposal", "decision")):  # the list follows, as an annex
+            annex = next(i for i, page in enumerate(texts) if "STT" in page)
+            assert annex >= 1 and "Kèm theo" in texts[annex], name
+        elif not name.startswith("report"):
             assert "STT" in texts[0], f"{name}: the table does not start on page 1:\n{texts[0]}"
             for number, page in enumerate(texts[1:], 2):
                 if _TABLE_ROW.search(page):  # rows continue here: under the repeated header
                     assert "STT" in page, f"{name}: page {number} has rows without the header"
+
+
+# -- the papers that go up the chain -------------------------------------------------------------
+async def test_proposal_and_draft_decision_carry_the_accepted_nominations(
+    session_factory: SF, clock: Clock
+) -> None:
+    async with session_factory() as s:
+        accepted = (
+            await s.scalars(
+                select(Nomination).where(Nomination.status == NominationStatus.ACCEPTED)
+            )
+        ).all()
+    assert accepted
+    names = {n.full_name for n in accepted}
+    awards = {n.award_name for n in accepted}
+
+    name, data = await _export(session_factory, clock, ExportKind.PROPOSAL, ExportFormat.DOCX)
+    assert name == "to-trinh-de-nghi-khen-thuong-BIMSON-DHTT-2019.docx"
+    proposal = docx.Document(io.BytesIO(data))
+    body = "\n".join(_body(proposal))
+    assert "TỜ TRÌNH" in body and "Kính gửi:" in body
+    individuals = sum(1 for n in accepted if n.subject is SubjectKind.INDIVIDUAL)
+    collectives = len(accepted) - individuals
+    assert f"khen thưởng cho {individuals} cá nhân và {collectives} tập thể" in body
+    assert "Kèm theo Tờ trình số" in body and "/TTr-UBND" in " ".join(_letterhead(proposal))
+    (attached,) = [t for t in proposal.tables if t.rows[0].cells[0].text == "STT"]
+    listed = {row.cells[1].text for row in attached.rows[1:]}
+    assert names <= listed  # the attached trích ngang: the accepted ones
+    assert len(proposal.sections) == 2
+    assert proposal.sections[1].orientation == WD_ORIENT.LANDSCAPE
+
+    _, data = await _export(session_factory, clock, ExportKind.DECISION, ExportFormat.DOCX)
+    decision = docx.Document(io.BytesIO(data))
+    body = "\n".join(_body(decision))
+    for part in (
+        "QUYẾT ĐỊNH",
+        "(DỰ THẢO)",
+        "Căn cứ Luật Thi đua",
+        "Điều 1.",
+        "Điều 2.",
+        "Điều 3.",
+    ):
+        assert part in body, part
+    assert "Kèm theo Quyết định số" in body
+    (annex,) = [t for t in decision.tables if t.rows[0].cells[0].text == "STT"]
+    sections = [r.cells[0].text for r in annex.rows[1:] if r.cells[0].text == r.cells[1].text]
+    assert {s.split(". ", 1)[1] for s in sections} == awards  # grouped by award: I., II., …
+    assert sections[0].startswith("I. ")
