@@ -478,7 +478,7 @@ def export(
                 raise _fail("Hiện chưa có kế hoạch nào để xuất dữ liệu.")
             scope_unit = await find_unit(session, unit) if unit else None
             scope = Scope(found, scope_unit, deps.clock())
-            file = await build_export(session, deps.texts, kind, chosen, scope)
+            file = await build_export(session, deps.texts, kind, chosen, scope, files=deps.files)
         output.write_bytes(file.data)
         return file.name, len(file.data)
 
@@ -492,7 +492,7 @@ def _export_format(kind: ExportKind, output: Path, fmt: ExportFormat | None) -> 
     known = {f.value for f in ExportFormat}
     if suffix not in known:
         raise _usage(
-            f"Tệp -o «{output.name}» phải có đuôi .xlsx hoặc .docx "
+            f"Tệp -o «{output.name}» phải có đuôi .xlsx, .docx hoặc .zip "
             f"(nội dung {kind.value} xuất được dạng: {', '.join(FORMATS[kind])})."
         )
     if fmt is not None and fmt.value != suffix:

@@ -240,7 +240,7 @@ async def _format(ctx: Ctx) -> list[Reply]:
 
 
 async def _send(ctx: Ctx, scope: Scope, kind: ExportKind, fmt: ExportFormat) -> list[Reply]:
-    file = await build_export(ctx.session, ctx.deps.texts, kind, fmt, scope)
+    file = await build_export(ctx.session, ctx.deps.texts, kind, fmt, scope, files=ctx.deps.files)
     ctx.audit(
         "export",
         "campaign",

@@ -35,7 +35,10 @@ from storage.models import (
     Nomination,
     NominationStatus,
     Requirement,
+    StoredFile,
     SubjectKind,
+    Submission,
+    SubmissionStatus,
     Unit,
 )
 from storage.repositories.campaigns import CampaignRepository
@@ -47,11 +50,13 @@ __all__ = [
     "DelegateGroup",
     "ExportFormat",
     "ExportKind",
+    "FileEntry",
     "NominationRow",
     "Progress",
     "Report",
     "RequirementFigures",
     "Scope",
+    "accepted_files",
     "active_campaigns",
     "campaign_for",
     "delegate_groups",
@@ -84,6 +89,8 @@ class ExportKind(enum.StrEnum):
     PROPOSAL = "proposal"
     #: "Dự thảo Quyết định khen thưởng": Điều 1–3, the list as an annex grouped by award.
     DECISION = "decision"
+    #: The accepted files, one folder per unit and requirement, with an index sheet.
+    FILES = "files"
 
     @property
     def secretariat_only(self) -> bool:
@@ -96,6 +103,7 @@ class ExportFormat(enum.StrEnum):
 
     XLSX = "xlsx"
     DOCX = "docx"
+    ZIP = "zip"
 
 
 @dataclass(frozen=True, slots=True)
@@ -451,3 +459,55 @@ async def report(session: AsyncSession, scope: Scope) -> Report:
         late_units=_in_order(s for f in figures for s in f.late),
         overdue_units=_in_order(s for f in figures if f.is_due for s in f.owing),
     )
+
+
+# -- files ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """One accepted file: whose, for what, and the stored file."""
+
+    unit: Unit
+    #: The requirement's title, or the nominee's name for a nomination's file.
+    topic: str
+    #: The dossier part, if any.
+    part: str
+    file: StoredFile
+    sent_at: dt.datetime
+    is_nomination: bool = False
+
+
+async def accepted_files(session: AsyncSession, scope: Scope) -> list[FileEntry]:
+    """The files of the accepted current submissions and accepted nominations, in unit order."""
+    units = await _units(session, scope)
+    by_id = {u.id: u for u in units}
+    order = {u.id: index for index, u in enumerate(units)}
+    subs = await session.execute(
+        select(Submission, StoredFile, Requirement)
+        .join(StoredFile, StoredFile.id == Submission.file_id)
+        .join(Requirement, Requirement.id == Submission.requirement_id)
+        .where(
+            Requirement.campaign_id == scope.campaign.id,
+            Submission.is_current.is_(True),
+            Submission.status == SubmissionStatus.ACCEPTED,
+        )
+    )
+    entries = [
+        FileEntry(by_id[sub.unit_id], req.title, sub.part, stored, sub.submitted_at)
+        for sub, stored, req in subs.tuples()
+        if sub.unit_id in by_id
+    ]
+    noms = await session.execute(
+        select(Nomination, StoredFile)
+        .join(StoredFile, StoredFile.id == Nomination.file_id)
+        .where(
+            Nomination.campaign_id == scope.campaign.id,
+            Nomination.status == NominationStatus.ACCEPTED,
+        )
+    )
+    entries += [
+        FileEntry(by_id[n.unit_id], n.full_name, "", stored, n.created_at, is_nomination=True)
+        for n, stored in noms.tuples()
+        if n.unit_id in by_id
+    ]
+    entries.sort(key=lambda e: (order[e.unit.id], e.is_nomination, e.topic, e.part, e.sent_at))
+    return entries

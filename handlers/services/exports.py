@@ -7,8 +7,9 @@ import unicodedata
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.io.exports import awards, docx, tables, xlsx
+from handlers.io.exports import archive, awards, docx, tables, xlsx
 from handlers.kernel.messages import OutgoingFile
+from handlers.kernel.ports import FileStore
 from handlers.kernel.texts import Texts
 from handlers.queries import export_data as data
 from handlers.queries.export_data import ExportFormat, ExportKind, Scope
@@ -24,6 +25,7 @@ FORMATS: dict[ExportKind, tuple[ExportFormat, ...]] = {
     ExportKind.NOMINATIONS_ALL: (ExportFormat.XLSX, ExportFormat.DOCX),
     ExportKind.PROPOSAL: (ExportFormat.DOCX,),
     ExportKind.DECISION: (ExportFormat.DOCX,),
+    ExportKind.FILES: (ExportFormat.ZIP,),
 }
 
 _FILE_STEMS: dict[ExportKind, str] = {
@@ -34,8 +36,13 @@ _FILE_STEMS: dict[ExportKind, str] = {
     ExportKind.NOMINATIONS_ALL: "danh-sach-de-cu-kem-trang-thai",
     ExportKind.PROPOSAL: "to-trinh-de-nghi-khen-thuong",
     ExportKind.DECISION: "du-thao-quyet-dinh-khen-thuong",
+    ExportKind.FILES: "tep-da-tiep-nhan",
 }
-_MIMES = {ExportFormat.XLSX: xlsx.MIME, ExportFormat.DOCX: docx.MIME}
+_MIMES = {
+    ExportFormat.XLSX: xlsx.MIME,
+    ExportFormat.DOCX: docx.MIME,
+    ExportFormat.ZIP: archive.MIME,
+}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -55,19 +62,39 @@ def file_name(kind: ExportKind, fmt: ExportFormat, scope: Scope) -> str:
 
 
 async def build_export(
-    session: AsyncSession, texts: Texts, kind: ExportKind, fmt: ExportFormat, scope: Scope
+    session: AsyncSession,
+    texts: Texts,
+    kind: ExportKind,
+    fmt: ExportFormat,
+    scope: Scope,
+    *,
+    files: FileStore | None = None,
 ) -> OutgoingFile:
     """Query what ``kind`` needs within ``scope`` and draw it as a file of format ``fmt``.
 
+    Args:
+        session: The database.
+        texts: The templates.
+        kind: What to export.
+        fmt: The file format (see :data:`FORMATS`).
+        scope: The campaign, the unit (or all) and the moment.
+        files: Where stored files are read from (needed for :attr:`ExportKind.FILES`).
+
     Raises:
-        ValueError: ``kind`` does not come in ``fmt`` (see :data:`FORMATS`).
+        ValueError: ``kind`` does not come in ``fmt``, or needs what was not given.
     """
     if fmt not in FORMATS[kind]:
         raise ValueError(f"{kind.value} does not come as {fmt.value}")
     if kind.secretariat_only and scope.unit is not None:
         raise ValueError(f"{kind.value} is issued for the whole campaign, not for one unit")
     content: bytes
-    if kind in (ExportKind.PROPOSAL, ExportKind.DECISION):
+    if kind is ExportKind.FILES:
+        if files is None:
+            raise ValueError("the files export needs the file store")
+        entries = await data.accepted_files(session, scope)
+        contents = [await files.read(entry.file.path) for entry in entries]
+        content = archive.files_zip(texts, scope, entries, contents)
+    elif kind in (ExportKind.PROPOSAL, ExportKind.DECISION):
         accepted = await data.nomination_rows(session, scope, accepted_only=True)
         if kind is ExportKind.PROPOSAL:
             attached = tables.nominations_table(texts, scope, accepted)

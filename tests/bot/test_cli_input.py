@@ -81,8 +81,9 @@ def test_now_may_be_written_the_vietnamese_way(demo_dir: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (["-o", "bao-cao.pdf"], [".xlsx hoặc .docx"]),
-        (["-o", "bao-cao"], [".xlsx hoặc .docx"]),
+        (["-o", "bao-cao.pdf"], [".xlsx, .docx hoặc .zip"]),
+        (["-o", "bao-cao"], [".xlsx, .docx hoặc .zip"]),
+        (["-o", "bao-cao.zip"], ["chỉ xuất được dạng: xlsx, docx"]),
         (["-o", "bao-cao.xlsx", "--format", "docx"], ["không khớp"]),
         (["-o", "khong-co/bao-cao.xlsx"], ["không tồn tại"]),
         (["-o", "bao-cao.xlsx", "--unit", ""], ["--unit"]),
