@@ -83,7 +83,7 @@ async def status_report(
             raise UserError("campaign_not_found", code=campaign_code)
         campaigns = [found]
     else:
-        campaigns = await repo.get_active()
+        campaigns = await repo.get_reported()
     return [progress_json(c, await campaign_progress(session, c, now)) for c in campaigns]
 
 
