@@ -48,7 +48,13 @@ from handlers.kernel.texts import fmt_datetime
 from handlers.queries.export_data import ExportFormat, ExportKind, Scope, campaign_for, find_unit
 from handlers.queries.progress import status_report
 from handlers.routes import command_menu
-from handlers.services.campaigns import load_campaign
+from handlers.services.campaigns import (
+    CampaignAction,
+    change_campaign,
+    find_campaign,
+    list_campaigns,
+    load_campaign,
+)
 from handlers.services.exports import FORMATS, build_export
 from handlers.services.invites import create_invite
 from handlers.services.reminders import preview_notices
@@ -355,6 +361,61 @@ def campaign_load(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fal
             )
 
     typer.echo(_run(Settings(), None, work))
+
+
+@campaign_app.command("list")
+def campaign_list(
+    as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
+) -> None:
+    """Các kế hoạch và trạng thái: nháp, đang thực hiện, đã kết thúc, đã lưu trữ."""
+
+    async def work(the_app: App) -> tuple[list[dict[str, object]], list[str]]:
+        texts = the_app.core.deps.texts
+        async with the_app.session_factory() as session:
+            rows = await list_campaigns(session)
+        return [r.as_dict() for r in rows], [texts("kehoach.line", c=r) for r in rows]
+
+    rows, lines = _run(Settings(), None, work)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif not rows:
+        typer.echo("Chưa có kế hoạch nào.")
+    else:
+        for line in lines:
+            typer.echo(_plain(line))
+
+
+def _change(code: str, action: CampaignAction) -> None:
+    """Close, archive or delete the campaign ``code`` (audit-logged, no person)."""
+
+    async def work(the_app: App) -> str:
+        async with the_app.session_factory.begin() as session:
+            campaign = await find_campaign(session, code)
+            found = campaign.code
+            await change_campaign(
+                session, campaign, action, person_id=None, now=the_app.core.deps.clock()
+            )
+        return the_app.core.deps.texts("kehoach.done", code=found, action=action.value)
+
+    typer.echo(_plain(_run(Settings(), None, work)))
+
+
+@campaign_app.command("close")
+def campaign_close(code: Annotated[str, typer.Argument(help="Mã kế hoạch.")]) -> None:
+    """Kết thúc kế hoạch: không nhận thêm hồ sơ, không nhắc hạn; vẫn có trong tình hình."""
+    _change(code, CampaignAction.CLOSE)
+
+
+@campaign_app.command("archive")
+def campaign_archive(code: Annotated[str, typer.Argument(help="Mã kế hoạch.")]) -> None:
+    """Lưu trữ kế hoạch: ẩn khỏi danh sách của các đơn vị."""
+    _change(code, CampaignAction.ARCHIVE)
+
+
+@campaign_app.command("delete")
+def campaign_delete(code: Annotated[str, typer.Argument(help="Mã kế hoạch.")]) -> None:
+    """Xóa kế hoạch nạp nhầm (chỉ khi chưa đơn vị nào gửi gì; nếu đã có thì chỉ kết thúc)."""
+    _change(code, CampaignAction.DELETE)
 
 
 @units_app.command("import")

@@ -60,7 +60,7 @@ async def begin(ctx: Ctx) -> list[Reply]:
     ctx.require_secretariat()
     ctx.end()
     if not await list_campaigns(ctx.session):
-        return [ctx.reply("kehoach.none")]
+        return [ctx.reply("kehoach.empty")]
     ctx.goto(State.PICK)
     return await _ask_pick(ctx)
 
