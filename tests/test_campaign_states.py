@@ -220,3 +220,21 @@ def test_cli_campaign_list_close_delete(tdkt: Any) -> None:  # noqa: F811
     again = tdkt("campaign", "close", DEMO, ok=False)
     assert "không thể kết thúc" in again.stderr
     assert "Đã lưu trữ kế hoạch" in tdkt("campaign", "archive", DEMO).stdout
+
+
+async def test_with_two_active_campaigns_a_units_lists_name_the_plan(
+    chat: Chat, session_factory: SF, clock: Clock
+) -> None:
+    badinh = chat("badinh")
+    await badinh.send("/nop")
+    assert not any("[" in label for label in badinh.buttons)
+
+    await _load_mistake(session_factory, clock)
+    await badinh.send("/nop")
+    assert "❌ [NHAM-2019] Báo cáo nạp nhầm (hạn 30/12/2019)" in badinh.buttons
+    await badinh.press("[BIMSON-DHTT-2019] Kế hoạch tổ chức")
+    await badinh.send("Kế hoạch tổ chức Hội nghị điển hình tiên tiến phường Ba Đình năm 2019")
+    await badinh.press("Xác nhận gửi")
+    await badinh.send("/danhsach")
+    assert "1. [BIMSON-DHTT-2019] 📤 Kế hoạch tổ chức" in badinh.text
+    assert badinh.buttons[0].startswith("[BIMSON-DHTT-2019] 📤")
