@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.error import InvalidToken, NetworkError
 
 from bot.app import (
@@ -57,9 +58,15 @@ from handlers.services.campaigns import (
 )
 from handlers.services.exports import FORMATS, build_export
 from handlers.services.invites import create_invite
-from handlers.services.reminders import preview_notices
-from handlers.services.units import import_units
-from storage.models import Role
+from handlers.services.reminders import preview_notices, unreachable_summary
+from handlers.services.units import (
+    find_unit_by_code,
+    import_units,
+    list_units,
+    rename_unit,
+    set_unit_active,
+)
+from storage.models import Role, Unit
 
 __all__ = ["main"]
 
@@ -435,6 +442,95 @@ def units_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fals
     typer.echo(_run(Settings(), None, work))
 
 
+@units_app.command("list")
+def units_list(
+    as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
+) -> None:
+    """Danh sách đơn vị: mã, tên, loại, khối/cụm, còn theo dõi hay không."""
+
+    async def work(the_app: App) -> tuple[list[dict[str, object]], list[str]]:
+        async with the_app.session_factory() as session:
+            rows = await list_units(session)
+        texts = the_app.core.deps.texts
+        return [r.as_dict() for r in rows], [texts("units.line", u=r) for r in rows]
+
+    rows, lines = _run(Settings(), None, work)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for line in lines or ["Chưa có đơn vị nào; nhập bằng lệnh tdkt units import TỆP."]:
+        typer.echo(_plain(line))
+
+
+@units_app.command("linked")
+def units_linked(
+    as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
+) -> None:
+    """Đơn vị nào đã có lãnh đạo, cán bộ liên kết tài khoản, trên kênh nào."""
+
+    async def work(the_app: App) -> tuple[list[dict[str, object]], str]:
+        async with the_app.session_factory() as session:
+            rows = await list_units(session)
+        return [r.as_dict() for r in rows if r.active], the_app.core.deps.texts(
+            "units.linked", units=rows
+        )
+
+    rows, text = _run(Settings(), None, work)
+    typer.echo(json.dumps(rows, ensure_ascii=False, indent=2) if as_json else _plain(text))
+
+
+def _unit_change(code: str, change: Callable[[App, AsyncSession, Unit], Awaitable[str]]) -> None:
+    """Apply ``change`` to the unit ``code`` in one transaction and print its message."""
+
+    async def work(the_app: App) -> str:
+        async with the_app.session_factory.begin() as session:
+            unit = await find_unit_by_code(session, code)
+            return await change(the_app, session, unit)
+
+    typer.echo(_plain(_run(Settings(), None, work)))
+
+
+def _set_active(code: str, active: bool) -> None:
+    async def change(the_app: App, session: AsyncSession, unit: Unit) -> str:
+        texts = the_app.core.deps.texts
+        now = the_app.core.deps.clock()
+        if not await set_unit_active(session, unit, active, person_id=None, now=now):
+            return texts("units.unchanged", name=unit.name)
+        return texts("units.reactivated" if active else "units.deactivated", name=unit.name)
+
+    _unit_change(code, change)
+
+
+@units_app.command("deactivate")
+def units_deactivate(code: Annotated[str, typer.Argument(help="Mã đơn vị.")]) -> None:
+    """Ngừng theo dõi đơn vị: giữ hồ sơ cũ; không phải nộp nội dung mới, không nhận tin nhắc."""
+    _set_active(code, False)
+
+
+@units_app.command("reactivate")
+def units_reactivate(code: Annotated[str, typer.Argument(help="Mã đơn vị.")]) -> None:
+    """Theo dõi lại một đơn vị đã ngừng."""
+    _set_active(code, True)
+
+
+@units_app.command("rename")
+def units_rename(
+    code: Annotated[str, typer.Argument(help="Mã đơn vị.")],
+    name: Annotated[str, typer.Argument(help="Tên mới.")],
+) -> None:
+    """Đổi tên đơn vị (mã giữ nguyên; ghi vào nhật ký)."""
+
+    async def change(the_app: App, session: AsyncSession, unit: Unit) -> str:
+        texts = the_app.core.deps.texts
+        old = unit.name
+        now = the_app.core.deps.clock()
+        if not await rename_unit(session, unit, name, person_id=None, now=now):
+            return texts("units.unchanged", name=old)
+        return texts("units.renamed", old=old, new=unit.name)
+
+    _unit_change(code, change)
+
+
 @reminders_app.command("preview")
 def reminders_preview(
     campaign: Annotated[str | None, typer.Option(help="Mã kế hoạch.")] = None,
@@ -443,6 +539,8 @@ def reminders_preview(
 ) -> None:
     """Những tin nhắc hạn và tổng hợp sẽ gửi vào thời điểm --now, tới những ai."""
     settings = Settings()
+
+    unreachable: list[str] = []
 
     async def work(the_app: App) -> list[dict[str, Any]]:
         deps = the_app.core.deps
@@ -455,6 +553,9 @@ def reminders_preview(
                 grace=dt.timedelta(hours=settings.reminder_grace_hours),
                 campaign_code=campaign,
             )
+            for _, units in await unreachable_summary(session, at, campaign_code=campaign):
+                if units:
+                    unreachable.append(deps.texts("reminders.unreachable_line", units=units))
         return [
             {
                 "key": p.key,
@@ -478,6 +579,8 @@ def reminders_preview(
     if as_json:
         typer.echo(json.dumps(items, ensure_ascii=False, indent=2))
         return
+    for line in unreachable:
+        typer.echo(_plain(line))
     if not items:
         typer.echo("Không có tin nhắc nào đến hạn gửi vào thời điểm này.")
         return
