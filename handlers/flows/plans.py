@@ -1,5 +1,8 @@
 """/kehoach (secretariat): the campaigns with their state; close, archive or delete one.
 
+Its "Ai đã liên kết?" button answers, per unit, whether its head and members linked a chat
+account and on which channel (``/kehoach lienket`` asks it directly).
+
 The list names every campaign and its state (draft, active, closed, archived); a campaign's
 buttons offer only what its state allows, and each change asks for confirmation before
 :func:`handlers.services.campaigns.change_campaign` makes it (audit-logged). A campaign the units
@@ -21,8 +24,19 @@ from handlers.services.campaigns import (
     list_campaigns,
     summarize,
 )
+from handlers.services.units import list_units
+from storage.text import fold_text
 
-__all__ = ["STATES", "Back", "Confirm", "PickAction", "PickCampaign", "State", "begin"]
+__all__ = [
+    "STATES",
+    "Back",
+    "Confirm",
+    "PickAction",
+    "PickCampaign",
+    "ShowLinked",
+    "State",
+    "begin",
+]
 
 
 class State(StrEnum):
@@ -55,10 +69,17 @@ class Back(CallbackData, prefix="kehoach.back"):
     """Back to the list of campaigns."""
 
 
+class ShowLinked(CallbackData, prefix="kehoach.linked"):
+    """Who of each unit has linked a chat account."""
+
+
 async def begin(ctx: Ctx) -> list[Reply]:
     """Lists the campaigns with their state and offers one to act on."""
     ctx.require_secretariat()
+    asked = fold_text(str(ctx.data.get("args", "")))
     ctx.end()
+    if asked in {"lien ket", "lienket", "linked"}:
+        return await _linked(ctx)
     if not await list_campaigns(ctx.session):
         return [ctx.reply("kehoach.empty")]
     ctx.goto(State.PICK)
@@ -71,12 +92,20 @@ async def _ask_pick(ctx: Ctx) -> list[Reply]:
         PickCampaign(campaign_id=c.id).button(ctx.label("kehoach.pick_label", c=c))
         for c in campaigns
     ]
+    buttons.append(ShowLinked().button(ctx.label("units.linked_label")))
     return [ctx.reply("kehoach.overview", buttons=buttons, campaigns=campaigns)]
+
+
+async def _linked(ctx: Ctx) -> list[Reply]:
+    ctx.end()
+    return [ctx.reply("units.linked", units=await list_units(ctx.session))]
 
 
 async def _pick(ctx: Ctx) -> list[Reply]:
     """Takes the campaign."""
     ctx.require_secretariat()
+    if ctx.pressed(ShowLinked) is not None:
+        return await _linked(ctx)
     picked = ctx.expect(PickCampaign).campaign_id
     ctx.goto(State.ACTION, campaign_id=picked)
     return await _ask_action(ctx)
