@@ -43,6 +43,7 @@ from bot.telegram import (
 )
 from handlers.domain.errors import UserError
 from handlers.io.campaign_file import CampaignFileError
+from handlers.io.invite_sheet import InviteCard, invite_docx, invite_xlsx
 from handlers.io.units_file import UnitsFileError
 from handlers.kernel.messages import Reply
 from handlers.kernel.texts import fmt_datetime
@@ -57,7 +58,7 @@ from handlers.services.campaigns import (
     load_campaign,
 )
 from handlers.services.exports import FORMATS, build_export
-from handlers.services.invites import create_invite
+from handlers.services.invites import create_invite, create_unit_invites
 from handlers.services.reminders import preview_notices, unreachable_summary
 from handlers.services.units import (
     find_unit_by_code,
@@ -319,9 +320,19 @@ def invite_create(
     role: Annotated[Role, typer.Option(help="secretariat, unit_head hoặc unit_member.")],
     unit: Annotated[str | None, typer.Option(help="Mã hoặc tên đơn vị.")] = None,
     name: Annotated[str | None, typer.Option(help="Họ tên người được mời.")] = None,
+    all_units: Annotated[
+        bool, typer.Option("--all-units", help="Một mã cho mỗi đơn vị đang theo dõi (cần -o).")
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Tệp .docx hoặc .xlsx để in.", dir_okay=False),
+    ] = None,
 ) -> None:
-    """Tạo mã mời dùng một lần; dòng cuối cùng in ra là mã."""
+    """Tạo mã mời dùng một lần; dòng cuối cùng in ra là mã. --all-units -o TỆP: mọi đơn vị."""
     settings = Settings()
+    if all_units or output is not None:
+        _invite_sheet(settings, role, unit, all_units, output)
+        return
 
     async def work(the_app: App) -> tuple[str, str | None, dt.datetime]:
         async with the_app.session_factory.begin() as session:
@@ -346,6 +357,49 @@ def invite_create(
         else:
             typer.echo(f"Liên kết Telegram: {deep_link(username, code)}")
     typer.echo(code)
+
+
+def _invite_sheet(
+    settings: Settings, role: Role, unit: str | None, all_units: bool, output: Path | None
+) -> None:
+    """``invite create --all-units -o FILE``: one invite per active unit, printed to FILE."""
+    if not all_units or output is None:
+        raise _usage("--all-units và -o phải đi cùng nhau (in mã mời cho mọi đơn vị ra tệp).")
+    if unit is not None:
+        raise _usage("--all-units tạo mã cho mọi đơn vị; bỏ --unit.")
+    suffix = output.suffix.lower()
+    if suffix not in {".docx", ".xlsx"}:
+        raise _usage(f"Tệp -o «{output.name}» phải có đuôi .docx hoặc .xlsx.")
+    if not output.parent.is_dir():
+        raise _usage(f"Thư mục «{output.parent}» của tệp -o không tồn tại.")
+    username = None
+    if settings.telegram_token is not None:
+        token = settings.telegram_token.get_secret_value()
+        username = asyncio.run(_identity(settings, token).username())
+
+    async def work(the_app: App) -> str:
+        deps = the_app.core.deps
+        async with the_app.session_factory.begin() as session:
+            made = await create_unit_invites(
+                session, role=role, now=deps.clock(), ttl=deps.invite_ttl
+            )
+            cards = [
+                InviteCard(
+                    unit_name=u.name,
+                    unit_code=u.code,
+                    code=i.code,
+                    expires_at=i.expires_at,
+                    link=deep_link(username, i.code) if username else None,
+                )
+                for u, i in made
+            ]
+            build = invite_docx if suffix == ".docx" else invite_xlsx
+            data = build(deps.texts, cards, settings.timezone)
+            # inside the transaction: a file that cannot be written leaves no invites
+            await asyncio.to_thread(output.write_bytes, data)
+        return deps.texts("invites.done", count=len(cards), path=str(output))
+
+    typer.echo(_plain(_run(settings, None, work)))
 
 
 #: What a load did to the campaign, in words.
