@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.error import InvalidToken, NetworkError
 
 from bot.app import (
@@ -42,18 +43,31 @@ from bot.telegram import (
 )
 from handlers.domain.errors import UserError
 from handlers.io.campaign_file import CampaignFileError
+from handlers.io.invite_sheet import InviteCard, invite_docx, invite_xlsx
 from handlers.io.units_file import UnitsFileError
 from handlers.kernel.messages import Reply
 from handlers.kernel.texts import fmt_datetime
 from handlers.queries.export_data import ExportFormat, ExportKind, Scope, campaign_for, find_unit
 from handlers.queries.progress import status_report
 from handlers.routes import command_menu
-from handlers.services.campaigns import load_campaign
+from handlers.services.campaigns import (
+    CampaignAction,
+    change_campaign,
+    find_campaign,
+    list_campaigns,
+    load_campaign,
+)
 from handlers.services.exports import FORMATS, build_export
-from handlers.services.invites import create_invite
-from handlers.services.reminders import preview_notices
-from handlers.services.units import import_units
-from storage.models import Role
+from handlers.services.invites import create_invite, create_unit_invites
+from handlers.services.reminders import preview_notices, unreachable_summary
+from handlers.services.units import (
+    find_unit_by_code,
+    import_units,
+    list_units,
+    rename_unit,
+    set_unit_active,
+)
+from storage.models import Role, Unit
 
 __all__ = ["main"]
 
@@ -306,9 +320,19 @@ def invite_create(
     role: Annotated[Role, typer.Option(help="secretariat, unit_head hoặc unit_member.")],
     unit: Annotated[str | None, typer.Option(help="Mã hoặc tên đơn vị.")] = None,
     name: Annotated[str | None, typer.Option(help="Họ tên người được mời.")] = None,
+    all_units: Annotated[
+        bool, typer.Option("--all-units", help="Một mã cho mỗi đơn vị đang theo dõi (cần -o).")
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Tệp .docx hoặc .xlsx để in.", dir_okay=False),
+    ] = None,
 ) -> None:
-    """Tạo mã mời dùng một lần; dòng cuối cùng in ra là mã."""
+    """Tạo mã mời dùng một lần; dòng cuối cùng in ra là mã. --all-units -o TỆP: mọi đơn vị."""
     settings = Settings()
+    if all_units or output is not None:
+        _invite_sheet(settings, role, unit, all_units, output)
+        return
 
     async def work(the_app: App) -> tuple[str, str | None, dt.datetime]:
         async with the_app.session_factory.begin() as session:
@@ -335,6 +359,49 @@ def invite_create(
     typer.echo(code)
 
 
+def _invite_sheet(
+    settings: Settings, role: Role, unit: str | None, all_units: bool, output: Path | None
+) -> None:
+    """``invite create --all-units -o FILE``: one invite per active unit, printed to FILE."""
+    if not all_units or output is None:
+        raise _usage("--all-units và -o phải đi cùng nhau (in mã mời cho mọi đơn vị ra tệp).")
+    if unit is not None:
+        raise _usage("--all-units tạo mã cho mọi đơn vị; bỏ --unit.")
+    suffix = output.suffix.lower()
+    if suffix not in {".docx", ".xlsx"}:
+        raise _usage(f"Tệp -o «{output.name}» phải có đuôi .docx hoặc .xlsx.")
+    if not output.parent.is_dir():
+        raise _usage(f"Thư mục «{output.parent}» của tệp -o không tồn tại.")
+    username = None
+    if settings.telegram_token is not None:
+        token = settings.telegram_token.get_secret_value()
+        username = asyncio.run(_identity(settings, token).username())
+
+    async def work(the_app: App) -> str:
+        deps = the_app.core.deps
+        async with the_app.session_factory.begin() as session:
+            made = await create_unit_invites(
+                session, role=role, now=deps.clock(), ttl=deps.invite_ttl
+            )
+            cards = [
+                InviteCard(
+                    unit_name=u.name,
+                    unit_code=u.code,
+                    code=i.code,
+                    expires_at=i.expires_at,
+                    link=deep_link(username, i.code) if username else None,
+                )
+                for u, i in made
+            ]
+            build = invite_docx if suffix == ".docx" else invite_xlsx
+            data = build(deps.texts, cards, settings.timezone)
+            # inside the transaction: a file that cannot be written leaves no invites
+            await asyncio.to_thread(output.write_bytes, data)
+        return deps.texts("invites.done", count=len(cards), path=str(output))
+
+    typer.echo(_plain(_run(settings, None, work)))
+
+
 #: What a load did to the campaign, in words.
 _CHANGES = {"created": "đã tạo mới", "updated": "đã cập nhật", "unchanged": "không thay đổi"}
 
@@ -357,6 +424,61 @@ def campaign_load(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fal
     typer.echo(_run(Settings(), None, work))
 
 
+@campaign_app.command("list")
+def campaign_list(
+    as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
+) -> None:
+    """Các kế hoạch và trạng thái: nháp, đang thực hiện, đã kết thúc, đã lưu trữ."""
+
+    async def work(the_app: App) -> tuple[list[dict[str, object]], list[str]]:
+        texts = the_app.core.deps.texts
+        async with the_app.session_factory() as session:
+            rows = await list_campaigns(session)
+        return [r.as_dict() for r in rows], [texts("kehoach.line", c=r) for r in rows]
+
+    rows, lines = _run(Settings(), None, work)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif not rows:
+        typer.echo("Chưa có kế hoạch nào.")
+    else:
+        for line in lines:
+            typer.echo(_plain(line))
+
+
+def _change(code: str, action: CampaignAction) -> None:
+    """Close, archive or delete the campaign ``code`` (audit-logged, no person)."""
+
+    async def work(the_app: App) -> str:
+        async with the_app.session_factory.begin() as session:
+            campaign = await find_campaign(session, code)
+            found = campaign.code
+            await change_campaign(
+                session, campaign, action, person_id=None, now=the_app.core.deps.clock()
+            )
+        return the_app.core.deps.texts("kehoach.done", code=found, action=action.value)
+
+    typer.echo(_plain(_run(Settings(), None, work)))
+
+
+@campaign_app.command("close")
+def campaign_close(code: Annotated[str, typer.Argument(help="Mã kế hoạch.")]) -> None:
+    """Kết thúc kế hoạch: không nhận thêm hồ sơ, không nhắc hạn; vẫn có trong tình hình."""
+    _change(code, CampaignAction.CLOSE)
+
+
+@campaign_app.command("archive")
+def campaign_archive(code: Annotated[str, typer.Argument(help="Mã kế hoạch.")]) -> None:
+    """Lưu trữ kế hoạch: ẩn khỏi danh sách của các đơn vị."""
+    _change(code, CampaignAction.ARCHIVE)
+
+
+@campaign_app.command("delete")
+def campaign_delete(code: Annotated[str, typer.Argument(help="Mã kế hoạch.")]) -> None:
+    """Xóa kế hoạch nạp nhầm (chỉ khi chưa đơn vị nào gửi gì; nếu đã có thì chỉ kết thúc)."""
+    _change(code, CampaignAction.DELETE)
+
+
 @units_app.command("import")
 def units_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
     """Nhập đơn vị từ CSV hoặc XLSX (theo mã; có lỗi thì không nhập gì)."""
@@ -374,6 +496,95 @@ def units_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fals
     typer.echo(_run(Settings(), None, work))
 
 
+@units_app.command("list")
+def units_list(
+    as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
+) -> None:
+    """Danh sách đơn vị: mã, tên, loại, khối/cụm, còn theo dõi hay không."""
+
+    async def work(the_app: App) -> tuple[list[dict[str, object]], list[str]]:
+        async with the_app.session_factory() as session:
+            rows = await list_units(session)
+        texts = the_app.core.deps.texts
+        return [r.as_dict() for r in rows], [texts("units.line", u=r) for r in rows]
+
+    rows, lines = _run(Settings(), None, work)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for line in lines or ["Chưa có đơn vị nào; nhập bằng lệnh tdkt units import TỆP."]:
+        typer.echo(_plain(line))
+
+
+@units_app.command("linked")
+def units_linked(
+    as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
+) -> None:
+    """Đơn vị nào đã có lãnh đạo, cán bộ liên kết tài khoản, trên kênh nào."""
+
+    async def work(the_app: App) -> tuple[list[dict[str, object]], str]:
+        async with the_app.session_factory() as session:
+            rows = await list_units(session)
+        return [r.as_dict() for r in rows if r.active], the_app.core.deps.texts(
+            "units.linked", units=rows
+        )
+
+    rows, text = _run(Settings(), None, work)
+    typer.echo(json.dumps(rows, ensure_ascii=False, indent=2) if as_json else _plain(text))
+
+
+def _unit_change(code: str, change: Callable[[App, AsyncSession, Unit], Awaitable[str]]) -> None:
+    """Apply ``change`` to the unit ``code`` in one transaction and print its message."""
+
+    async def work(the_app: App) -> str:
+        async with the_app.session_factory.begin() as session:
+            unit = await find_unit_by_code(session, code)
+            return await change(the_app, session, unit)
+
+    typer.echo(_plain(_run(Settings(), None, work)))
+
+
+def _set_active(code: str, active: bool) -> None:
+    async def change(the_app: App, session: AsyncSession, unit: Unit) -> str:
+        texts = the_app.core.deps.texts
+        now = the_app.core.deps.clock()
+        if not await set_unit_active(session, unit, active, person_id=None, now=now):
+            return texts("units.unchanged", name=unit.name)
+        return texts("units.reactivated" if active else "units.deactivated", name=unit.name)
+
+    _unit_change(code, change)
+
+
+@units_app.command("deactivate")
+def units_deactivate(code: Annotated[str, typer.Argument(help="Mã đơn vị.")]) -> None:
+    """Ngừng theo dõi đơn vị: giữ hồ sơ cũ; không phải nộp nội dung mới, không nhận tin nhắc."""
+    _set_active(code, False)
+
+
+@units_app.command("reactivate")
+def units_reactivate(code: Annotated[str, typer.Argument(help="Mã đơn vị.")]) -> None:
+    """Theo dõi lại một đơn vị đã ngừng."""
+    _set_active(code, True)
+
+
+@units_app.command("rename")
+def units_rename(
+    code: Annotated[str, typer.Argument(help="Mã đơn vị.")],
+    name: Annotated[str, typer.Argument(help="Tên mới.")],
+) -> None:
+    """Đổi tên đơn vị (mã giữ nguyên; ghi vào nhật ký)."""
+
+    async def change(the_app: App, session: AsyncSession, unit: Unit) -> str:
+        texts = the_app.core.deps.texts
+        old = unit.name
+        now = the_app.core.deps.clock()
+        if not await rename_unit(session, unit, name, person_id=None, now=now):
+            return texts("units.unchanged", name=old)
+        return texts("units.renamed", old=old, new=unit.name)
+
+    _unit_change(code, change)
+
+
 @reminders_app.command("preview")
 def reminders_preview(
     campaign: Annotated[str | None, typer.Option(help="Mã kế hoạch.")] = None,
@@ -382,6 +593,8 @@ def reminders_preview(
 ) -> None:
     """Những tin nhắc hạn và tổng hợp sẽ gửi vào thời điểm --now, tới những ai."""
     settings = Settings()
+
+    unreachable: list[str] = []
 
     async def work(the_app: App) -> list[dict[str, Any]]:
         deps = the_app.core.deps
@@ -394,6 +607,9 @@ def reminders_preview(
                 grace=dt.timedelta(hours=settings.reminder_grace_hours),
                 campaign_code=campaign,
             )
+            for _, units in await unreachable_summary(session, at, campaign_code=campaign):
+                if units:
+                    unreachable.append(deps.texts("reminders.unreachable_line", units=units))
         return [
             {
                 "key": p.key,
@@ -417,6 +633,8 @@ def reminders_preview(
     if as_json:
         typer.echo(json.dumps(items, ensure_ascii=False, indent=2))
         return
+    for line in unreachable:
+        typer.echo(_plain(line))
     if not items:
         typer.echo("Không có tin nhắc nào đến hạn gửi vào thời điểm này.")
         return

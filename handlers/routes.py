@@ -15,6 +15,7 @@ from handlers.flows import (
     listing,
     nominate,
     onboarding,
+    plans,
     review,
     status,
     submit,
@@ -41,6 +42,7 @@ _COMMANDS: Mapping[str, CommandSpec] = {
     "daibieu": CommandSpec(delegates.begin),
     "duyet": CommandSpec(review.begin),
     "xuat": CommandSpec(export.begin),
+    "kehoach": CommandSpec(plans.begin),
 }
 _ALIASES: Mapping[str, str] = {
     "help": "trogiup",
@@ -55,6 +57,7 @@ _ALIASES: Mapping[str, str] = {
     "delegates": "daibieu",
     "review": "duyet",
     "export": "xuat",
+    "plans": "kehoach",
 }
 
 #: The commands a channel's menu shows (Telegram's setMyCommands), in order; their descriptions
@@ -69,6 +72,7 @@ MENU_COMMANDS: tuple[str, ...] = (
     "thongbao",
     "daibieu",
     "xuat",
+    "kehoach",
     "huy",
     "trogiup",
     "start",
@@ -94,6 +98,7 @@ _STATES = merge_states(
         delegates.STATES,
         review.STATES,
         export.STATES,
+        plans.STATES,
     ]
 )
 

@@ -35,6 +35,7 @@ __all__ = [
     "Broadcast",
     "BroadcastDelivery",
     "Campaign",
+    "CampaignState",
     "ChatAccount",
     "Conversation",
     "Delegate",
@@ -154,6 +155,19 @@ class NominationStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class CampaignState(enum.StrEnum):
+    """Life of a campaign: draft → active → closed → archived.
+
+    Only an active campaign takes submissions and sends reminders; a closed one is read-only and
+    still in the status figures and exports; an archived one is hidden from the units' menus.
+    """
+
+    DRAFT = "draft"
+    ACTIVE = "active"
+    CLOSED = "closed"
+    ARCHIVED = "archived"
+
+
 class SubjectKind(enum.StrEnum):
     """Whom a nomination or award form is for."""
 
@@ -177,6 +191,13 @@ class Unit(Base):
     block: Mapped[str | None] = mapped_column(String(120), index=True)
     staff_count: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    #: Set when the unit was retired: kept in history, out of new requirements and reminders.
+    deactivated_at: Mapped[dt.datetime | None] = mapped_column()
+
+    @property
+    def is_active(self) -> bool:
+        """True unless the unit was deactivated."""
+        return self.deactivated_at is None
 
 
 class Person(Base):
@@ -237,10 +258,17 @@ class Campaign(Base):
     doc_date: Mapped[dt.date | None] = mapped_column(Date)
     issuer: Mapped[str | None] = mapped_column(String(255))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
-    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    state: Mapped[CampaignState] = mapped_column(
+        _enum(CampaignState), default=CampaignState.ACTIVE, server_default="active"
+    )
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=_utcnow, onupdate=_utcnow)
+
+    @property
+    def is_active(self) -> bool:
+        """True while the campaign takes submissions and sends reminders."""
+        return self.state is CampaignState.ACTIVE
 
 
 class AwardForm(Base):

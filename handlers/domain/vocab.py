@@ -16,13 +16,16 @@ __all__ = [
     "unit_kind_from_text",
 ]
 
-#: Kinds of unit under a secretariat: code → label.
+#: Kinds of unit under a secretariat, at commune, district and province level: code → label.
 UNIT_KINDS: dict[str, str] = {
     "xa_phuong": "Xã/phường",
+    "huyen_thi_xa": "Huyện/thị xã/thành phố",
+    "so_ban_nganh": "Sở/ban/ngành",
     "co_quan": "Cơ quan",
     "doan_the": "Đoàn thể",
     "doanh_nghiep": "Doanh nghiệp",
     "truong_hoc": "Trường học",
+    "benh_vien": "Bệnh viện",
     "khoa_phong": "Khoa/phòng",
     "khac": "Khác",
 }
@@ -52,6 +55,33 @@ _UNIT_KIND_SYNONYMS: dict[str, tuple[str, ...]] = {
         "phuong xa",
         "xa phuong thi tran",
         "xa thi tran",
+        "ubnd xa",
+        "ubnd phuong",
+        "ubnd thi tran",
+        "ubnd xa phuong",
+        "ubnd xa phuong thi tran",
+    ),
+    "huyen_thi_xa": (
+        "huyen",
+        "quan",
+        "thi xa",
+        "thanh pho",
+        "huyen thi xa",
+        "quan huyen",
+        "huyen thi xa thanh pho",
+        "ubnd huyen",
+        "ubnd quan",
+        "ubnd thi xa",
+        "ubnd thanh pho",
+    ),
+    "so_ban_nganh": (
+        "so",
+        "ban",
+        "nganh",
+        "so nganh",
+        "ban nganh",
+        "so ban nganh",
+        "so ban nganh tinh",
     ),
     "co_quan": (
         "co quan don vi",
@@ -69,6 +99,7 @@ _UNIT_KIND_SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "doanh_nghiep": ("cong ty", "doanh nghiep nha nuoc", "hop tac xa"),
     "truong_hoc": ("truong", "co so giao duc"),
+    "benh_vien": ("benh vien", "trung tam y te", "tram y te", "co so y te"),
     "khoa_phong": ("khoa", "khoa phong", "phong khoa", "phong ban", "khoa phong ban"),
     "khac": ("other",),
 }

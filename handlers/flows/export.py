@@ -106,7 +106,7 @@ async def begin(ctx: Ctx) -> list[Reply]:
             if named is None or named.id != ctx.unit.id:
                 raise UserError("not_your_unit")
         unit_id = ctx.unit.id
-    campaigns = await data.active_campaigns(ctx.session)
+    campaigns = await data.reported_campaigns(ctx.session)
     if not campaigns:
         return [ctx.reply("xuat.no_campaign")]
     if len(campaigns) > 1:
@@ -117,7 +117,7 @@ async def begin(ctx: Ctx) -> list[Reply]:
 
 
 async def _ask_campaign(ctx: Ctx) -> list[Reply]:
-    campaigns = await data.active_campaigns(ctx.session)
+    campaigns = await data.reported_campaigns(ctx.session)
     buttons = [PickCampaign(campaign_id=c.id).button(c.title[:60]) for c in campaigns]
     return [ctx.reply("xuat.ask_campaign", buttons=buttons)]
 
@@ -126,7 +126,7 @@ async def _campaign(ctx: Ctx) -> list[Reply]:
     """Takes the campaign when more than one is active."""
     ctx.require_linked()
     picked = ctx.expect(PickCampaign).campaign_id
-    if picked not in {c.id for c in await data.active_campaigns(ctx.session)}:
+    if picked not in {c.id for c in await data.reported_campaigns(ctx.session)}:
         raise UserError("pick_one")
     ctx.goto(State.KIND, campaign_id=picked)
     return await _ask_kind(ctx)

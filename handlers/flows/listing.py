@@ -93,8 +93,13 @@ def _unit(ctx: Ctx) -> Unit:
     return ctx.unit
 
 
-async def _items(ctx: Ctx) -> tuple[list[tuple[Item, Requirement | None]], str | None]:
-    """The unit's current items with their requirements, and the timezone to show them in."""
+async def _items(
+    ctx: Ctx,
+) -> tuple[list[tuple[Item, Requirement | None]], str | None, dict[int, str]]:
+    """The unit's items with their requirements, timezone, and plans' short names.
+
+    The short names (campaign id → code) are given only when several campaigns are active.
+    """
     unit = _unit(ctx)
     campaigns = await ctx.campaigns.get_active()
     reqs = {r.id: r for c in campaigns for r in await ctx.campaigns.requirements_for(c.id)}
@@ -104,12 +109,13 @@ async def _items(ctx: Ctx) -> tuple[list[tuple[Item, Requirement | None]], str |
         (s, reqs[s.requirement_id]) for s in subs if s.status is not SubmissionStatus.WITHDRAWN
     ]
     items.extend((n, reqs.get(n.requirement_id or 0)) for n in noms)
-    return items, campaigns[0].timezone if campaigns else None
+    plans = {c.id: c.code for c in campaigns} if len(campaigns) > 1 else {}
+    return items, campaigns[0].timezone if campaigns else None, plans
 
 
-def _pick_button(ctx: Ctx, item: Item, req: Requirement | None) -> Button:
+def _pick_button(ctx: Ctx, item: Item, req: Requirement | None, plans: dict[int, str]) -> Button:
     key = ItemKey.of(item)
-    label = ctx.label("danhsach.item_label", it=item, req=req)
+    label = ctx.label("danhsach.item_label", it=item, req=req, plans=plans)
     return PickItem(kind=key.kind, item_id=key.id).button(label)
 
 
@@ -122,13 +128,21 @@ async def begin(ctx: Ctx) -> list[Reply]:
 
 async def _ask_pick(ctx: Ctx) -> list[Reply]:
     unit = _unit(ctx)
-    items, tz = await _items(ctx)
+    items, tz, plans = await _items(ctx)
     can_act = ctx.person is not None and ctx.person.role is Role.UNIT_HEAD
     if not items or not can_act:
         ctx.end()
-    buttons = [_pick_button(ctx, it, req) for it, req in items] if can_act else []
+    buttons = [_pick_button(ctx, it, req, plans) for it, req in items] if can_act else []
     return [
-        ctx.reply("danhsach.list", buttons=buttons, unit=unit, items=items, can_act=can_act, tz=tz)
+        ctx.reply(
+            "danhsach.list",
+            buttons=buttons,
+            unit=unit,
+            items=items,
+            can_act=can_act,
+            plans=plans,
+            tz=tz,
+        )
     ]
 
 

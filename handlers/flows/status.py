@@ -246,7 +246,7 @@ def _tz(campaigns: Sequence[Campaign]) -> str | None:
 
 async def _unit_progress(ctx: Ctx, unit: Unit) -> tuple[list[RequirementProgress], str | None]:
     """One unit's progress over every active campaign, and the zone to show its times in."""
-    campaigns = await ctx.campaigns.get_active()
+    campaigns = await ctx.campaigns.get_reported()
     result: list[RequirementProgress] = []
     for campaign in campaigns:
         result.extend(await campaign_progress(ctx.session, campaign, ctx.now, [unit]))
@@ -292,7 +292,7 @@ async def _charts(items: Sequence[CampaignStatus], subtitle: str | None) -> list
 
 async def _overview(ctx: Ctx, flt: _Filter, *, buttons: bool) -> list[Reply]:
     """The chart, then the overview text (with the follow-up buttons when ``buttons``)."""
-    campaigns = await ctx.campaigns.get_active()
+    campaigns = await ctx.campaigns.get_reported()
     if not campaigns:
         ctx.end()
         return [ctx.reply("status.no_campaign")]
@@ -324,7 +324,7 @@ async def _overview(ctx: Ctx, flt: _Filter, *, buttons: bool) -> list[Reply]:
 
 async def _nominations(ctx: Ctx, flt: _Filter) -> list[Reply]:
     """The nomination figures of every active campaign, with the follow-up buttons."""
-    campaigns = await ctx.campaigns.get_active()
+    campaigns = await ctx.campaigns.get_reported()
     if not campaigns:
         ctx.end()
         return [ctx.reply("status.no_campaign")]

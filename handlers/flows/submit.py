@@ -83,9 +83,12 @@ async def resume(ctx: Ctx) -> list[Reply]:
 
 async def _ask_pick(ctx: Ctx) -> list[Reply]:
     owed = await _owed(ctx)
+    several = len({p.campaign.id for p in owed}) > 1
     buttons = [
         PickRequirement(requirement_id=p.requirement.id).button(
-            ctx.label("nop.pick_label", p=p, m=p.marks[0])
+            ctx.label(
+                "nop.pick_label", p=p, m=p.marks[0], plan=p.campaign.code if several else None
+            )
         )
         for p in owed
     ]

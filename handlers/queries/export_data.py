@@ -57,13 +57,13 @@ __all__ = [
     "RequirementFigures",
     "Scope",
     "accepted_files",
-    "active_campaigns",
     "campaign_for",
     "delegate_groups",
     "find_unit",
     "nomination_rows",
     "progress",
     "report",
+    "reported_campaigns",
 ]
 
 #: ``Delegate.status`` of a delegate who counts (the other value is "withdrawn").
@@ -131,13 +131,13 @@ class Scope:
 
 
 # -- finding the campaign and the unit -----------------------------------------------------------
-async def active_campaigns(session: AsyncSession) -> list[Campaign]:
-    """The active campaigns, oldest first."""
-    return await CampaignRepository(session).get_active()
+async def reported_campaigns(session: AsyncSession) -> list[Campaign]:
+    """The active and closed campaigns (what exports cover), oldest first."""
+    return await CampaignRepository(session).get_reported()
 
 
 async def campaign_for(session: AsyncSession, code: str | None) -> Campaign | None:
-    """The campaign with ``code``, or without a code the newest active one (None if none).
+    """The campaign with ``code``, or without a code the newest active or closed one.
 
     Raises:
         UserError: No campaign has ``code`` (``campaign_not_found``).
@@ -148,8 +148,8 @@ async def campaign_for(session: AsyncSession, code: str | None) -> Campaign | No
         if found is None:
             raise UserError("campaign_not_found", code=code)
         return found
-    active = await repo.get_active()
-    return active[-1] if active else None
+    reported = await repo.get_reported()
+    return reported[-1] if reported else None
 
 
 async def find_unit(session: AsyncSession, ref: str) -> Unit:

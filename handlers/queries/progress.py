@@ -7,7 +7,7 @@ submissions, nomination counts); nothing loops over the database per unit.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,13 +40,26 @@ __all__ = [
 ]
 
 
+def _sent(
+    req_id: int,
+    unit_id: int,
+    subs: Mapping[tuple[int, int], Sequence[Submission]],
+    noms: Mapping[tuple[int, int], object],
+) -> bool:
+    """Whether the unit sent anything for the requirement (a retired unit keeps only that)."""
+    return bool(subs.get((req_id, unit_id))) or (req_id, unit_id) in noms
+
+
 async def campaign_progress(
     session: AsyncSession,
     campaign: Campaign,
     now: dt.datetime,
     units: Sequence[Unit] | None = None,
 ) -> list[RequirementProgress]:
-    """Return every requirement of ``campaign`` with the marks of ``units`` (default: all)."""
+    """Return every requirement of ``campaign`` with the marks of ``units`` (default: all).
+
+    A deactivated unit owes nothing: it is listed only where it sent something.
+    """
     tz = ZoneInfo(campaign.timezone)
     today = now.astimezone(tz).date()
     requirements = await CampaignRepository(session).requirements_for(campaign.id)
@@ -62,7 +75,7 @@ async def campaign_progress(
         marks = tuple(
             mark_for(req, u, by_key.get((req.id, u.id), ()), noms.get((req.id, u.id)), tz)
             for u in units
-            if applies(req, u)
+            if applies(req, u) and (u.is_active or _sent(req.id, u.id, by_key, noms))
         )
         result.append(RequirementProgress(campaign, req, today, marks))
     return result
@@ -83,7 +96,7 @@ async def status_report(
             raise UserError("campaign_not_found", code=campaign_code)
         campaigns = [found]
     else:
-        campaigns = await repo.get_active()
+        campaigns = await repo.get_reported()
     return [progress_json(c, await campaign_progress(session, c, now)) for c in campaigns]
 
 

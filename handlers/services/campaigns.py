@@ -1,4 +1,8 @@
-"""Loading a campaign file into the database (``tdkt campaign load``, the demo).
+"""Campaigns: loading a campaign file (``tdkt campaign load``, the demo) and their life.
+
+A campaign is a draft, active, closed or archived (:class:`storage.models.CampaignState`); the
+secretariat closes, archives or deletes one with :func:`change_campaign` (CLI and ``/kehoach``).
+A campaign units sent anything for can only be closed, never deleted.
 
 Loading is idempotent by campaign code: loading the same file twice changes nothing, and a
 changed file updates the rows in place.
@@ -18,22 +22,34 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import enum
 import functools
 import logging
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.domain.errors import UserError
 from handlers.io.campaign_file import CampaignFile, CampaignSource, parse_campaign
 from handlers.kernel.texts import Texts
-from storage.models import RequirementKind
+from storage.models import Campaign, CampaignState, RequirementKind
 from storage.repositories.audit import AuditRepository
 from storage.repositories.campaigns import AwardFormsChange, CampaignRepository
 from storage.repositories.units import Change, UnitRepository
 from storage.text import normalize_code
 
-__all__ = ["LoadResult", "load_campaign"]
+__all__ = [
+    "CampaignAction",
+    "CampaignSummary",
+    "LoadResult",
+    "change_campaign",
+    "find_campaign",
+    "list_campaigns",
+    "load_campaign",
+    "summarize",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -222,3 +238,146 @@ async def load_campaign(
         len(result.requirements_kept),
     )
     return result
+
+
+# -- a campaign over its life -----------------------------------------------------------------
+
+#: The states each change may start from (draft → active → closed → archived, forward only).
+_CLOSABLE = frozenset({CampaignState.DRAFT, CampaignState.ACTIVE})
+_ARCHIVABLE = frozenset({CampaignState.DRAFT, CampaignState.ACTIVE, CampaignState.CLOSED})
+
+
+class CampaignAction(enum.StrEnum):
+    """What the secretariat may do to a campaign."""
+
+    CLOSE = "close"
+    ARCHIVE = "archive"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignSummary:
+    """One line of the campaigns list (``tdkt campaign list``, ``/kehoach``)."""
+
+    id: int
+    code: str
+    title: str
+    state: CampaignState
+    requirements: int
+    #: Submissions, nominations and delegates the units sent: when not 0, it cannot be deleted.
+    submitted: int
+
+    def actions(self) -> list[CampaignAction]:
+        """The changes allowed from the campaign's state."""
+        allowed = []
+        if self.state in _CLOSABLE:
+            allowed.append(CampaignAction.CLOSE)
+        if self.state in _ARCHIVABLE:
+            allowed.append(CampaignAction.ARCHIVE)
+        if self.submitted == 0:
+            allowed.append(CampaignAction.DELETE)
+        return allowed
+
+    def as_dict(self) -> dict[str, object]:
+        """The summary as JSON-ready values."""
+        return {
+            "id": self.id,
+            "code": self.code,
+            "title": self.title,
+            "state": self.state.value,
+            "requirements": self.requirements,
+            "submitted": self.submitted,
+        }
+
+
+async def _submitted(repo: CampaignRepository, campaign_id: int) -> int:
+    return await repo.campaign_usage(campaign_id) + await repo.delegate_count(campaign_id)
+
+
+async def summarize(session: AsyncSession, campaign: Campaign) -> CampaignSummary:
+    """The campaign's state, its number of requirements and of items sent."""
+    repo = CampaignRepository(session)
+    return CampaignSummary(
+        id=campaign.id,
+        code=campaign.code,
+        title=campaign.title,
+        state=campaign.state,
+        requirements=len(await repo.requirements_for(campaign.id)),
+        submitted=await _submitted(repo, campaign.id),
+    )
+
+
+async def list_campaigns(session: AsyncSession) -> list[CampaignSummary]:
+    """Every campaign, oldest first, with its state."""
+    campaigns = await CampaignRepository(session).in_states()
+    return [await summarize(session, c) for c in campaigns]
+
+
+async def find_campaign(session: AsyncSession, code: str) -> Campaign:
+    """The campaign with ``code``; refuses with ``campaign_not_found``."""
+    campaign = await CampaignRepository(session).get_by_code(code)
+    if campaign is None:
+        raise UserError("campaign_not_found", code=code)
+    return campaign
+
+
+async def change_campaign(
+    session: AsyncSession,
+    campaign: Campaign,
+    action: CampaignAction,
+    *,
+    person_id: int | None,
+    now: dt.datetime,
+) -> CampaignState | None:
+    """Close, archive or delete a campaign, audit-logged; never commits.
+
+    Returns:
+        The campaign's new state, or None when it was deleted.
+
+    Raises:
+        UserError: ``campaign_state_forbids`` when the state does not allow the change (closing
+            a closed campaign, anything on an archived one); ``campaign_has_submissions`` when
+            deleting a campaign units already sent something for (it can only be closed).
+    """
+    repo = CampaignRepository(session)
+    before = campaign.state
+    detail: dict[str, Any] = {"code": campaign.code, "from": before.value}
+    if action is CampaignAction.DELETE:
+        submitted = await _submitted(repo, campaign.id)
+        if submitted:
+            raise UserError("campaign_has_submissions", code=campaign.code, count=submitted)
+        campaign_id = campaign.id
+        await repo.delete_campaign(campaign)
+        _record(session, f"campaign.{action.value}", campaign_id, person_id, now, detail)
+        logger.info("Deleted campaign %s", detail["code"])
+        return None
+    allowed = _CLOSABLE if action is CampaignAction.CLOSE else _ARCHIVABLE
+    if before not in allowed:
+        raise UserError(
+            "campaign_state_forbids", code=campaign.code, state=before.value, action=action.value
+        )
+    after = CampaignState.CLOSED if action is CampaignAction.CLOSE else CampaignState.ARCHIVED
+    campaign.state = after
+    await session.flush()
+    detail["to"] = after.value
+    _record(session, f"campaign.{action.value}", campaign.id, person_id, now, detail)
+    logger.info("Campaign %s: %s -> %s", campaign.code, before.value, after.value)
+    return after
+
+
+def _record(
+    session: AsyncSession,
+    action: str,
+    campaign_id: int,
+    person_id: int | None,
+    now: dt.datetime,
+    detail: dict[str, Any],
+) -> None:
+    AuditRepository(session).record(
+        at=now,
+        person_id=person_id,
+        action=action,
+        entity="campaign",
+        entity_id=campaign_id,
+        detail=detail,
+    )

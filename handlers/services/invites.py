@@ -13,7 +13,13 @@ from storage.repositories.audit import AuditRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.units import UnitRepository
 
-__all__ = ["ALPHABET", "create_invite", "ensure_account", "normalize_invite_code"]
+__all__ = [
+    "ALPHABET",
+    "create_invite",
+    "create_unit_invites",
+    "ensure_account",
+    "normalize_invite_code",
+]
 
 #: Unambiguous characters (no 0/O, 1/I/L) so a code can be read over the phone.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -49,6 +55,31 @@ async def create_invite(
         unit = await UnitRepository(session).find(unit_ref)
         if unit is None:
             raise UserError("unit_not_found", ref=unit_ref)
+    return await _new_invite(session, role, unit, full_name, now, ttl), unit
+
+
+async def create_unit_invites(
+    session: AsyncSession, *, role: Role, now: dt.datetime, ttl: dt.timedelta
+) -> list[tuple[Unit, Invite]]:
+    """One single-use invite per active unit (bulk onboarding), each audit-logged.
+
+    Raises:
+        UserError: ``invite_all_units_secretariat`` for the secretariat role (it has no unit).
+    """
+    if role is Role.SECRETARIAT:
+        raise UserError("invite_all_units_secretariat")
+    units = [u for u in await UnitRepository(session).list_all() if u.is_active]
+    return [(u, await _new_invite(session, role, u, None, now, ttl)) for u in units]
+
+
+async def _new_invite(
+    session: AsyncSession,
+    role: Role,
+    unit: Unit | None,
+    full_name: str | None,
+    now: dt.datetime,
+    ttl: dt.timedelta,
+) -> Invite:
     code = "".join(secrets.choice(ALPHABET) for _ in range(_CODE_LENGTH))
     invite = await PeopleRepository(session).add_invite(
         Invite(
@@ -68,7 +99,7 @@ async def create_invite(
         entity_id=invite.id,
         detail={"role": role.value, "unit": unit.code if unit else None},
     )
-    return invite, unit
+    return invite
 
 
 async def ensure_account(

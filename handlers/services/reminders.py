@@ -44,11 +44,12 @@ from handlers.domain.reminder_policy import (
 from handlers.kernel.messages import Reply
 from handlers.kernel.texts import Texts
 from handlers.queries.progress import campaign_progress
-from storage.models import Campaign, Requirement, Role
+from storage.models import Campaign, Requirement, Role, Unit
 from storage.repositories.campaigns import CampaignRepository
 from storage.repositories.notices import NoticeRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.submissions import SubmissionRepository
+from storage.text import vn_sort_key
 
 __all__ = [
     "DEFAULT_GRACE",
@@ -56,6 +57,8 @@ __all__ = [
     "Recipient",
     "plan_notices",
     "preview_notices",
+    "unreachable_late_units",
+    "unreachable_summary",
     "upcoming_instants",
 ]
 
@@ -128,6 +131,15 @@ async def _recipients(
     return found
 
 
+async def _campaigns(session: AsyncSession, campaign_code: str | None) -> list[Campaign]:
+    """The active campaigns, or the one named if it is active (a closed one sends nothing)."""
+    repo = CampaignRepository(session)
+    if not campaign_code:
+        return await repo.get_active()
+    one = await repo.get_by_code(campaign_code)
+    return [one] if one is not None and one.is_active else []
+
+
 async def plan_notices(
     session: AsyncSession,
     texts: Texts,
@@ -139,12 +151,7 @@ async def plan_notices(
 ) -> list[PlannedNotice]:
     """Every reminder and digest due at ``now`` (claimed or not: the caller filters)."""
     calendar = calendar or WorkingCalendar()
-    repo = CampaignRepository(session)
-    if campaign_code:
-        one = await repo.get_by_code(campaign_code)
-        campaigns = [one] if one is not None else []
-    else:
-        campaigns = list(await repo.get_active())
+    campaigns = await _campaigns(session, campaign_code)
     planned: list[PlannedNotice] = []
     for campaign in campaigns:
         progress = await campaign_progress(session, campaign, now)
@@ -187,7 +194,7 @@ async def _reminders(
             for slot in reminder_slots(req.due_date, policy, tz, calendar)
             if quiet_shift(slot.at, policy.quiet_hours, tz) <= now < slot.at + grace
         ]
-        owing = item.missing
+        owing = [m for m in item.missing if m.unit.is_active]  # a retired unit is not reminded
         if not due or not owing:
             continue
         slot = due[-1]  # after downtime only the newest missed slot goes out
@@ -253,6 +260,7 @@ async def _digest(
         for mark in item.missing
     ]
     returned = await SubmissionRepository(session).returned_between(campaign.id, since, now)
+    unreachable = await unreachable_late_units(session, progress, today)
     reply = Reply(
         texts(
             "reminders.digest",
@@ -262,6 +270,7 @@ async def _digest(
             newly_late=newly_late,
             returned=returned,
             today=today,
+            unreachable=unreachable,
         )
     )
     secretaries = (await _recipients(session, (Role.SECRETARIAT,), None)).get(None, [])
@@ -281,6 +290,42 @@ async def _digest(
         )
         for person in secretaries
     ]
+
+
+async def unreachable_late_units(
+    session: AsyncSession, progress: Sequence[RequirementProgress], today: dt.date
+) -> list[Unit]:
+    """Active units late on some requirement whom no reminder can reach, by name.
+
+    A unit cannot be reached when none of its heads or members has linked a chat account the
+    bot can write to (never linked, or marked unreachable).
+    """
+    late: dict[int, Unit] = {
+        mark.unit.id: mark.unit
+        for item in progress
+        if item.requirement.due_date < today
+        for mark in item.missing
+        if mark.unit.is_active
+    }
+    if not late:
+        return []
+    reachable = await _recipients(session, (Role.UNIT_HEAD, Role.UNIT_MEMBER), list(late))
+    return sorted(
+        (u for uid, u in late.items() if not reachable.get(uid)), key=lambda u: vn_sort_key(u.name)
+    )
+
+
+async def unreachable_summary(
+    session: AsyncSession, now: dt.datetime, *, campaign_code: str | None = None
+) -> list[tuple[Campaign, list[Unit]]]:
+    """Per active campaign (or the one named), the late units no reminder can reach."""
+    campaigns = await _campaigns(session, campaign_code)
+    result = []
+    for campaign in campaigns:
+        progress = await campaign_progress(session, campaign, now)
+        today = local_today(now, campaign.timezone)
+        result.append((campaign, await unreachable_late_units(session, progress, today)))
+    return result
 
 
 async def upcoming_instants(

@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import (
     AwardForm,
     Campaign,
+    CampaignState,
+    Delegate,
     Nomination,
     Requirement,
     RequirementKind,
@@ -69,11 +71,29 @@ class CampaignRepository:
         return (await self._s.scalars(stmt)).first()
 
     async def get_active(self) -> list[Campaign]:
-        """Return the active campaigns, oldest first."""
-        rows = await self._s.scalars(
-            select(Campaign).where(Campaign.is_active).order_by(Campaign.id)
-        )
-        return list(rows)
+        """Return the active campaigns (taking submissions), oldest first."""
+        return await self.in_states(CampaignState.ACTIVE)
+
+    async def get_reported(self) -> list[Campaign]:
+        """Return the active and closed campaigns (status, exports), oldest first."""
+        return await self.in_states(CampaignState.ACTIVE, CampaignState.CLOSED)
+
+    async def in_states(self, *states: CampaignState) -> list[Campaign]:
+        """Return the campaigns in any of ``states`` (every campaign when none), oldest first."""
+        stmt = select(Campaign).order_by(Campaign.id)
+        if states:
+            stmt = stmt.where(Campaign.state.in_(states))
+        return list(await self._s.scalars(stmt))
+
+    async def delete_campaign(self, campaign: Campaign) -> None:
+        """Delete a campaign with its requirements (use only when :meth:`campaign_usage` is 0)."""
+        for requirement in await self.requirements_for(campaign.id):
+            await self._s.delete(requirement)
+        for form in await self.award_forms_for(campaign.id):
+            await self._s.delete(form)
+        await self._s.flush()
+        await self._s.delete(campaign)
+        await self._s.flush()
 
     async def requirements_for(self, campaign_id: int) -> list[Requirement]:
         """Return the campaign's requirements ordered by position, then due date."""
@@ -119,6 +139,9 @@ class CampaignRepository:
     ) -> tuple[Campaign, Change]:
         """Insert the campaign with ``code`` or update it in place.
 
+        ``is_active`` moves a draft or active campaign between those two states; a closed or
+        archived campaign keeps its state (reloading its file does not reopen it).
+
         Returns:
             The campaign and what happened to it.
         """
@@ -128,10 +151,11 @@ class CampaignRepository:
             "doc_date": doc_date,
             "issuer": issuer,
             "timezone": timezone,
-            "is_active": is_active,
             "settings": settings,
         }
         campaign = await self.get_by_code(code)
+        if campaign is None or campaign.state in {CampaignState.DRAFT, CampaignState.ACTIVE}:
+            values["state"] = CampaignState.ACTIVE if is_active else CampaignState.DRAFT
         if campaign is None:
             campaign = Campaign(code=normalize_code(code), **values)
             self._s.add(campaign)
@@ -230,6 +254,13 @@ class CampaignRepository:
             Submission.requirement_id.in_(of_campaign),
             Nomination.campaign_id == campaign_id,
         )
+
+    async def delegate_count(self, campaign_id: int) -> int:
+        """Return how many delegates (of any status) units entered for the campaign."""
+        counted = await self._s.scalar(
+            select(func.count()).select_from(Delegate).where(Delegate.campaign_id == campaign_id)
+        )
+        return int(counted or 0)
 
     async def _usage(
         self, submissions: ColumnElement[bool], nominations: ColumnElement[bool]

@@ -12,7 +12,16 @@ from typing import Literal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Unit
+from storage.models import (
+    Campaign,
+    CampaignState,
+    Nomination,
+    NominationStatus,
+    Requirement,
+    Submission,
+    SubmissionStatus,
+    Unit,
+)
 from storage.text import fold_text, normalize_code, vn_sort_key
 
 __all__ = ["Change", "UnitRepository"]
@@ -186,3 +195,28 @@ class UnitRepository:
         if changed:
             await self._s.flush()
         return unit, "updated" if changed else "unchanged"
+
+    async def pending_count(self, unit_id: int) -> int:
+        """Items of the unit awaiting review in active campaigns (submissions, nominations)."""
+        active = select(Campaign.id).where(Campaign.state == CampaignState.ACTIVE)
+        subs = await self._s.scalar(
+            select(func.count())
+            .select_from(Submission)
+            .join(Requirement, Requirement.id == Submission.requirement_id)
+            .where(
+                Submission.unit_id == unit_id,
+                Submission.is_current,
+                Submission.status == SubmissionStatus.SUBMITTED,
+                Requirement.campaign_id.in_(active),
+            )
+        )
+        noms = await self._s.scalar(
+            select(func.count())
+            .select_from(Nomination)
+            .where(
+                Nomination.unit_id == unit_id,
+                Nomination.status == NominationStatus.SUBMITTED,
+                Nomination.campaign_id.in_(active),
+            )
+        )
+        return int(subs or 0) + int(noms or 0)
