@@ -55,6 +55,7 @@ __all__ = [
     "late",
     "parse_filter",
     "status",
+    "unlinked",
 ]
 
 
@@ -538,6 +539,17 @@ async def late(ctx: Ctx) -> list[Reply]:
     progress, tz = await _unit_progress(ctx, ctx.unit)
     owed = [(p, p.marks[0]) for p in progress if p.marks and not p.marks[0].done]
     return [ctx.reply("status.unit_late", unit=ctx.unit, items=owed, tz=tz)]
+
+
+async def unlinked(ctx: Ctx) -> list[Reply]:
+    """Answers "đơn vị nào chưa liên kết?": the units whose head has no linked account."""
+    ctx.require_secretariat()
+    ctx.end()
+    linked = {
+        person.unit_id for _, person, _ in await ctx.people.linked_accounts([Role.UNIT_HEAD])
+    }
+    units = [u for u in await ctx.units.list_all() if u.id not in linked]
+    return [ctx.reply("status.unlinked", units=units)]
 
 
 STATES: StateTable = {
