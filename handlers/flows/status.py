@@ -31,6 +31,7 @@ from handlers.queries.progress import campaign_progress
 from handlers.queries.stats import (
     CampaignStatus,
     FilterOption,
+    MissingList,
     UnitFilter,
     block_options,
     campaign_status,
@@ -47,6 +48,7 @@ __all__ = [
     "Action",
     "Back",
     "Do",
+    "More",
     "PickOption",
     "PickUnit",
     "Show",
@@ -65,13 +67,18 @@ class State(StrEnum):
     PICK_UNIT = "status.pick_unit"
     PICK_BLOCK = "status.pick_block"
     PICK_KIND = "status.pick_kind"
+    LATE_MORE = "status.late_more"
 
 
 #: At most this many units per requirement in /chuanop (the rest are counted).
-CHUANOP_LIMIT = 40
+CHUANOP_LIMIT = 10
+#: Requirements due within this many days are on /chuanop's first page.
+SOON_DAYS = 7
+#: Later requirements per "Xem thêm" page.
+PAGE_ITEMS = 1
 #: Overdue units named per requirement in the overview, and newest items shown.
 OVERDUE_NAMED = 3
-RECENT_SHOWN = 5
+RECENT_SHOWN = 3
 
 
 class View(StrEnum):
@@ -79,6 +86,7 @@ class View(StrEnum):
 
     OVERVIEW = "overview"
     NOMINATIONS = "noms"
+    FULL = "full"  # the overview with every requirement in detail ("Xem thêm")
 
 
 class Action(StrEnum):
@@ -112,6 +120,12 @@ class PickOption(CallbackData, prefix="status.opt"):
     """A block or a unit kind to filter by, by its index among those offered."""
 
     index: int
+
+
+class More(CallbackData, prefix="status.more"):
+    """The next page of /chuanop."""
+
+    page: int
 
 
 class Back(CallbackData, prefix="status.back"):
@@ -260,18 +274,20 @@ async def _unit_checklist(ctx: Ctx, unit: Unit) -> Reply:
     return ctx.reply("status.checklist", unit=unit, items=items, tz=tz)
 
 
-def _menu(ctx: Ctx, flt: _Filter, view: View) -> list[Button]:
+def _menu(ctx: Ctx, flt: _Filter, view: View, *, more: bool = False) -> list[Button]:
     buttons = [
         Do(action=Action.UNITS).button(ctx.label("status.btn_units")),
         Do(action=Action.BLOCK).button(ctx.label("status.btn_block")),
         Do(action=Action.KIND).button(ctx.label("status.btn_kind")),
     ]
-    if view is View.OVERVIEW:
+    if view is not View.NOMINATIONS:
         buttons.append(Show(view=View.NOMINATIONS).button(ctx.label("status.btn_nominations")))
     else:
         buttons.append(Show(view=View.OVERVIEW).button(ctx.label("status.btn_overview")))
     if flt.active:
         buttons.append(Do(action=Action.CLEAR).button(ctx.label("status.btn_clear")))
+    if more:
+        buttons.append(Show(view=View.FULL).button(ctx.label("status.btn_more")))
     return buttons
 
 
@@ -291,8 +307,12 @@ async def _charts(items: Sequence[CampaignStatus], subtitle: str | None) -> list
     return replies
 
 
-async def _overview(ctx: Ctx, flt: _Filter, *, buttons: bool) -> list[Reply]:
-    """The chart, then the overview text (with the follow-up buttons when ``buttons``)."""
+async def _overview(ctx: Ctx, flt: _Filter, *, buttons: bool, full: bool = False) -> list[Reply]:
+    """The chart, then the overview text (with the follow-up buttons when ``buttons``).
+
+    Requirements due later than :data:`SOON_DAYS` days are summarised in one line with a
+    "Xem thêm" button, unless ``full``.
+    """
     campaigns = await ctx.campaigns.get_active()
     if not campaigns:
         ctx.end()
@@ -308,12 +328,16 @@ async def _overview(ctx: Ctx, flt: _Filter, *, buttons: bool) -> list[Reply]:
         )
         for campaign in campaigns
     ]
+    hidden = not full and any(s.days_left > SOON_DAYS for c in items for s in c.requirements)
+    view = View.FULL if full else View.OVERVIEW
     text = ctx.reply(
         "status.overview",
-        buttons=_menu(ctx, flt, View.OVERVIEW) if buttons else (),
+        buttons=_menu(ctx, flt, view, more=hidden) if buttons else (),
         items=items,
         now=ctx.now,
         hint=buttons,
+        soon_days=SOON_DAYS,
+        full=full,
         tz=_tz(campaigns),
         **_filter_params(flt),
     )
@@ -353,7 +377,7 @@ async def _show(ctx: Ctx, flt: _Filter, view: View) -> list[Reply]:
     flt.save(ctx)
     if view is View.NOMINATIONS:
         return await _nominations(ctx, flt)
-    return await _overview(ctx, flt, buttons=True)
+    return await _overview(ctx, flt, buttons=True, full=view is View.FULL)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -507,8 +531,68 @@ async def _pick_kind(ctx: Ctx) -> list[Reply]:
     return await _pick_filter(ctx, "kind")
 
 
+async def _missing_lists(ctx: Ctx, flt: _Filter) -> tuple[list[MissingList], str | None]:
+    """Per requirement of every active campaign, the units that owe it; most urgent first.
+
+    Overdue requirements come first, then by due date (a stable sort keeps the checklist order
+    among requirements due the same day).
+    """
+    campaigns = await ctx.campaigns.get_active()
+    items: list[MissingList] = []
+    for campaign in campaigns:
+        items.extend(
+            await missing_units(ctx.session, campaign, ctx.now, flt.where, limit=CHUANOP_LIMIT)
+        )
+    items = [m for m in items if m.stats.total]
+    items.sort(key=lambda m: m.stats.days_left)
+    return items, _tz(campaigns)
+
+
+def _late_page(items: Sequence[MissingList], page: int) -> tuple[list[MissingList], int]:
+    """The requirements shown on ``page`` of /chuanop, and where the rest start.
+
+    The first page holds what is overdue or due within :data:`SOON_DAYS` days (at least one
+    requirement); each further page the next :data:`PAGE_ITEMS`.
+    """
+    first = sum(1 for m in items if m.stats.days_left <= SOON_DAYS) or min(1, len(items))
+    if page <= 0:
+        return list(items[:first]), first
+    start = first + (page - 1) * PAGE_ITEMS
+    return list(items[start : start + PAGE_ITEMS]), start + PAGE_ITEMS
+
+
+async def _late_reply(ctx: Ctx, flt: _Filter, page: int) -> list[Reply]:
+    """One page of /chuanop; later requirements summarised in one line with "Xem thêm"."""
+    items, tz = await _missing_lists(ctx, flt)
+    shown, rest_from = _late_page(items, page)
+    rest = items[rest_from:]
+    buttons: list[Button] = []
+    if rest:
+        ctx.goto(State.LATE_MORE, page=page)
+        flt.save(ctx)
+        buttons.append(More(page=page + 1).button(ctx.label("status.btn_more")))
+    else:
+        ctx.end()
+    return [
+        ctx.reply(
+            "status.late",
+            buttons=buttons,
+            items=shown,
+            page=page,
+            rest=len(rest),
+            rest_from=rest[0].stats.requirement.due_date if rest else None,
+            tz=tz,
+            **_filter_params(flt),
+        )
+    ]
+
+
 async def late(ctx: Ctx) -> list[Reply]:
-    """Answers "ai chưa nộp?": per requirement, the units that still owe it."""
+    """Answers "ai chưa nộp?": per requirement, the units that still owe it.
+
+    The secretariat's answer fits a phone: overdue and soon-due requirements first, the later
+    ones in one line with a "Xem thêm" button that pages them.
+    """
     person = ctx.require_linked()
     ref = ctx.data.get("args", "")
     ctx.end()
@@ -520,25 +604,26 @@ async def late(ctx: Ctx) -> list[Reply]:
             if isinstance(typed, _Unknown):
                 return [_unknown_reply(ctx, typed, listed=True)]
             flt = typed
-        campaigns = await ctx.campaigns.get_active()
-        items = []
-        for campaign in campaigns:
-            items.extend(
-                await missing_units(ctx.session, campaign, ctx.now, flt.where, limit=CHUANOP_LIMIT)
-            )
-        return [
-            ctx.reply(
-                "status.late",
-                items=[m for m in items if m.stats.total],
-                tz=_tz(campaigns),
-                **_filter_params(flt),
-            )
-        ]
+        return await _late_reply(ctx, flt, 0)
     if ctx.unit is None:
         raise UserError("no_unit")
     progress, tz = await _unit_progress(ctx, ctx.unit)
     owed = [(p, p.marks[0]) for p in progress if p.marks and not p.marks[0].done]
     return [ctx.reply("status.unit_late", unit=ctx.unit, items=owed, tz=tz)]
+
+
+async def _late_more(ctx: Ctx) -> list[Reply]:
+    """After a page of /chuanop: the next page; anything else leaves the list."""
+    ctx.require_secretariat()
+    more = ctx.pressed(More)
+    if more is None:
+        ctx.end()
+        return [ctx.reply("onboarding.unknown")]
+    return await _late_reply(ctx, _Filter.load(ctx), more.page)
+
+
+async def _ask_late_more(ctx: Ctx) -> list[Reply]:
+    return await _late_reply(ctx, _Filter.load(ctx), int(ctx.data.get("page", 0)))
 
 
 async def unlinked(ctx: Ctx) -> list[Reply]:
@@ -556,4 +641,5 @@ STATES: StateTable = {
     State.PICK_UNIT: StateSpec(_pick_unit, _ask_unit),
     State.PICK_BLOCK: StateSpec(_pick_block, _ask_block),
     State.PICK_KIND: StateSpec(_pick_kind, _ask_kind),
+    State.LATE_MORE: StateSpec(_late_more, _ask_late_more),
 }

@@ -560,6 +560,7 @@ async def test_overview_has_the_chart_and_the_figures(chat: Chat) -> None:
         "🏢 Lọc theo khối/cụm",
         "🏷 Lọc theo loại đơn vị",
         "🏅 Số liệu đề cử",
+        "➕ Xem thêm",
     ]
     assert len(overview.text) < 3500
     assert "📎 tinh-hinh.png" in noivu.text  # a text-only channel names the file
