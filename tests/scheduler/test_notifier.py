@@ -90,6 +90,8 @@ async def test_the_plan_reminds_exactly_the_units_that_owe_it(
     (text,) = outbox.to("badinh")
     assert "Phường Ba Đình" in text and "Kế hoạch tổ chức Hội nghị" in text
     assert "trước ngày 15/11/2019, còn 3 ngày" in text
+    assert "các cấp tiến tới Đại hội" not in text  # the requirement, not the plan's full title
+    assert "(b3)" not in text and "BIMSON" not in text
     (digest,) = outbox.to("noivu")  # the secretariat's digest at 08:00 on a working day
     assert "Tổng hợp ngày 12/11/2019" in digest and "12/21" in digest
 
