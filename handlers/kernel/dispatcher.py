@@ -337,6 +337,8 @@ def _match_button(text: str, stored: list[list[str]]) -> str | None:
 
 #: A typed part of a label shorter than this never picks a button ("a" is in every label).
 _MIN_PART = 3
+#: At most this many candidates named when typed words fit several labels.
+_LISTED = 5
 #: Longer text is an answer of its own, never part of a label.
 _MAX_PART = 120
 
@@ -349,7 +351,8 @@ def _match_label_part(text: str, stored: list[list[str]]) -> str | None:
     candidates listed.
 
     Raises:
-        UserError: ``ambiguous_choice`` with ``options``: the labels that contain the words.
+        UserError: ``ambiguous_choice`` with ``options`` (the first labels that contain the
+            words) and ``more`` (how many others do).
     """
     if len(text) > _MAX_PART:
         return None
@@ -364,5 +367,6 @@ def _match_label_part(text: str, stored: list[list[str]]) -> str | None:
     if len(found) == 1:
         return found[0][1]
     if len(found) > 1:
-        raise UserError("ambiguous_choice", options=[label for label, _ in found])
+        labels = [label for label, _ in found]
+        raise UserError("ambiguous_choice", options=labels[:_LISTED], more=len(labels[_LISTED:]))
     return None

@@ -97,3 +97,13 @@ async def test_label_matched_by_an_unambiguous_part(chat: Chat) -> None:
     assert "Tóm tắt thành tích" in badinh.text
     await badinh.send("tien tien")  # the summary step: text, not an earlier choice
     assert "quá ngắn" in badinh.text
+
+
+async def test_many_labels_containing_the_words_are_named_briefly(chat: Chat) -> None:
+    noivu = chat("noivu")
+    await noivu.send("/tinhhinh")
+    await noivu.press("Xem một đơn vị")
+    await noivu.send("son")  # "… Sơn": many units
+    assert "Có nhiều mục khớp" in noivu.text and "mục khác" in noivu.text
+    await noivu.send("ngoc trao")
+    assert "Phường Ngọc Trạo — các nội dung phải nộp" in noivu.text
