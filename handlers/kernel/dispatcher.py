@@ -171,14 +171,23 @@ class Core:
             if parsed is not None:
                 return await self._command(ctx, *parsed)
             ctx.choice = self._routes.menu_command(ctx, msg.text) if msg.file is None else None
+            candidates: list[str] = []
             if ctx.choice is None and stored and msg.file is None:
                 ctx.choice = _match_button(msg.text, stored)
+                if ctx.choice is None:
+                    candidates = _labels_containing(msg.text, stored)
+                    if len(candidates) == 1:
+                        ctx.choice = next(d for label, d in stored if label == candidates[0])
             if ctx.choice is None and msg.file is None and ctx.person is not None:
                 answered = await self._question(ctx)
                 if answered is not None:
                     return answered
-            if ctx.choice is None and stored and msg.file is None:
-                ctx.choice = _match_label_part(msg.text, stored)
+            if ctx.choice is None and len(candidates) > 1:
+                raise UserError(
+                    "ambiguous_choice",
+                    options=candidates[:_LISTED],
+                    more=len(candidates[_LISTED:]),
+                )
         elif (
             Command.unpack(msg.callback_data) is not None
             or Ask.unpack(msg.callback_data) is not None
@@ -343,30 +352,18 @@ _LISTED = 5
 _MAX_PART = 120
 
 
-def _match_label_part(text: str, stored: list[list[str]]) -> str | None:
-    """Resolve typed words to the one button whose label contains them all.
+def _labels_containing(text: str, stored: list[list[str]]) -> list[str]:
+    """The labels that contain every typed word (a typed choice by any part of its label).
 
-    Compared folded, word by word ("giay khen" picks "Giấy khen của Chủ tịch UBND thị xã" when
-    no other label holds both words). Several labels containing them are refused with the
-    candidates listed.
-
-    Raises:
-        UserError: ``ambiguous_choice`` with ``options`` (the first labels that contain the
-            words) and ``more`` (how many others do).
+    Compared folded, word by word: "giay khen" picks "Giấy khen của Chủ tịch UBND thị xã" when
+    no other label holds both words. Several labels are refused with the candidates named;
+    text too short or too long to be part of a label finds none.
     """
     if len(text) > _MAX_PART:
-        return None
+        return []
     typed = fold_text(text).split()
     if len(" ".join(typed)) < _MIN_PART:
-        return None
-    found = [
-        (label, data)
-        for label, data in stored
-        if all(word in fold_text(label).split() for word in typed)
+        return []
+    return [
+        label for label, _ in stored if all(word in fold_text(label).split() for word in typed)
     ]
-    if len(found) == 1:
-        return found[0][1]
-    if len(found) > 1:
-        labels = [label for label, _ in found]
-        raise UserError("ambiguous_choice", options=labels[:_LISTED], more=len(labels[_LISTED:]))
-    return None

@@ -107,3 +107,12 @@ async def test_many_labels_containing_the_words_are_named_briefly(chat: Chat) ->
     assert "Có nhiều mục khớp" in noivu.text and "mục khác" in noivu.text
     await noivu.send("ngoc trao")
     assert "Phường Ngọc Trạo — các nội dung phải nộp" in noivu.text
+
+
+async def test_a_choice_named_by_part_wins_over_a_question(chat: Chat) -> None:
+    noivu = chat("noivu")
+    await noivu.send("/thongbao")
+    await noivu.send("Kính gửi các đơn vị: đề nghị nộp kế hoạch đúng hạn.")
+    assert "Đơn vị chưa nộp…" in noivu.buttons
+    await noivu.send("chưa nộp")  # the audience "Đơn vị chưa nộp…", not "ai chưa nộp?"
+    assert "Ai chưa nộp?" not in noivu.text
