@@ -124,7 +124,7 @@ async def test_a_returned_submission_is_reminded_again(
             .where(Submission.unit_id == bacson.id, Submission.is_current)
             .values(
                 status=SubmissionStatus.RETURNED,
-                return_reason="Thiếu chữ ký, đóng dấu",
+                return_reason="Thiếu chữ ký, đóng dấu.",
                 reviewed_at=clock(),
             )
         )
@@ -132,7 +132,8 @@ async def test_a_returned_submission_is_reminded_again(
     outbox = Outbox()
     await _notifier(session_factory, clock, outbox).run_due()
     (text,) = outbox.to("bacson")
-    assert "bị trả lại: Thiếu chữ ký, đóng dấu" in text and "còn 1 ngày" in text
+    assert "bị trả lại: Thiếu chữ ký, đóng dấu. Vui lòng" in text and "còn 1 ngày" in text
+    assert ".." not in text  # a reason ending with a full stop
 
 
 async def test_overdue_reminders_say_how_late(
