@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -22,7 +21,8 @@ from typing import Any
 
 from handlers.domain.errors import UserError
 from handlers.domain.progress import RequirementProgress
-from handlers.domain.vocab import UNIT_KINDS, unit_kind_from_text
+from handlers.domain.unit_filter import match_block, match_kind, parse_filter
+from handlers.domain.vocab import UNIT_KINDS
 from handlers.io.chart import progress_chart
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx, StateSpec, StateTable
@@ -40,7 +40,6 @@ from handlers.queries.stats import (
     nomination_stats,
 )
 from storage.models import Campaign, Role, Unit
-from storage.text import fold_text
 
 __all__ = [
     "CHUANOP_LIMIT",
@@ -132,10 +131,6 @@ class Back(CallbackData, prefix="status.back"):
     """Back to the view without changing the filter."""
 
 
-# "khoi:…", "khối:…", "cum:…", "cụm:…", "loai:…", "loại:…" in the arguments of a command.
-_FILTER_KEY = re.compile(r"(kh[oố]i|c[uụ]m|lo[aạ]i)\s*:", re.IGNORECASE)
-
-
 # ---------------------------------------------------------------------------------------------
 # Filters
 # ---------------------------------------------------------------------------------------------
@@ -165,49 +160,6 @@ class _Filter:
         return self.block is not None or self.kind is not None
 
 
-def parse_filter(args: str) -> dict[str, str] | None:
-    """Read ``khoi:VALUE`` / ``loai:VALUE`` from a command's arguments.
-
-    Keys may carry diacritics ("khối", "cụm", "loại") and any case; ``cum`` is ``khoi``.
-
-    Returns:
-        {"block": text, "kind": text} (either may be missing), or None when ``args`` holds no
-        filter key (it then names a unit).
-    """
-    found = list(_FILTER_KEY.finditer(args))
-    if not found or args[: found[0].start()].strip():
-        return None
-    parsed: dict[str, str] = {}
-    for index, match in enumerate(found):
-        end = found[index + 1].start() if index + 1 < len(found) else len(args)
-        key = "kind" if fold_text(match.group(1)) == "loai" else "block"
-        parsed[key] = args[match.end() : end].strip()
-    return parsed
-
-
-def _match_block(text: str, options: Sequence[FilterOption]) -> str | None:
-    """The one block ``text`` names (folded: exact, else the only one containing it)."""
-    wanted = fold_text(text)
-    if not wanted:
-        return None
-    exact = [o.value for o in options if fold_text(o.value) == wanted]
-    if exact:
-        return exact[0]
-    partial = [o.value for o in options if wanted in fold_text(o.value)]
-    return partial[0] if len(partial) == 1 else None
-
-
-def _match_kind(text: str, options: Sequence[FilterOption]) -> str | None:
-    """The unit kind ``text`` names, if units of that kind exist."""
-    present = {o.value for o in options}
-    code = unit_kind_from_text(text)
-    if code in present:
-        return code
-    wanted = fold_text(text)
-    partial = [o.value for o in options if wanted and wanted in fold_text(o.label)]
-    return partial[0] if len(partial) == 1 else None
-
-
 def _filter_params(flt: _Filter) -> dict[str, Any]:
     """The filter as the templates show it (``block``, ``kind``: the kind's label)."""
     return {"block": flt.block, "kind": UNIT_KINDS.get(flt.kind or "", flt.kind)}
@@ -228,12 +180,12 @@ async def _typed_filter(ctx: Ctx, parsed: dict[str, str]) -> _Filter | _Unknown:
     block = kind = None
     if "block" in parsed:
         options = await block_options(ctx.session)
-        block = _match_block(parsed["block"], options)
+        block = match_block(parsed["block"], options)
         if block is None:
             return _Unknown("block", parsed["block"], tuple(options))
     if "kind" in parsed:
         options = await kind_options(ctx.session)
-        kind = _match_kind(parsed["kind"], options)
+        kind = match_kind(parsed["kind"], options)
         if kind is None:
             return _Unknown("kind", parsed["kind"], tuple(options), block)
     return _Filter(block, kind)
@@ -513,7 +465,7 @@ async def _pick_filter(ctx: Ctx, key: str) -> list[Reply]:
     value = _picked(ctx)
     if value is None and ctx.text and not ctx.choice:  # typed instead of pressed
         options = await (block_options if key == "block" else kind_options)(ctx.session)
-        value = (_match_block if key == "block" else _match_kind)(ctx.text, options)
+        value = (match_block if key == "block" else match_kind)(ctx.text, options)
     if value is None:
         raise UserError("pick_one")
     ctx.data.pop("options", None)
