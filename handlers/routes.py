@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from handlers.domain.intents import Intent
 from handlers.flows import (
     broadcast,
     delegates,
@@ -22,11 +23,19 @@ from handlers.flows import (
 )
 from handlers.kernel.context import CoreDeps, Step
 from handlers.kernel.dispatcher import Core
-from handlers.kernel.routes import CommandSpec, Routes
+from handlers.kernel.routes import CommandSpec, IntentRoute, Routes
 from handlers.kernel.states import Entry, merge_states
 from handlers.kernel.texts import Texts
+from storage.models import Role
 
-__all__ = ["GROUP_MENU_COMMANDS", "MENU_COMMANDS", "ROUTES", "command_menu", "make_core"]
+__all__ = [
+    "GROUP_MENU_COMMANDS",
+    "INTENTS",
+    "MENU_COMMANDS",
+    "ROUTES",
+    "command_menu",
+    "make_core",
+]
 
 #: Canonical command → handler. Vietnamese names first; English aliases below.
 _COMMANDS: Mapping[str, CommandSpec] = {
@@ -43,6 +52,7 @@ _COMMANDS: Mapping[str, CommandSpec] = {
     "duyet": CommandSpec(review.begin),
     "xuat": CommandSpec(export.begin),
     "kehoach": CommandSpec(plans.begin),
+    "chualienket": CommandSpec(status.unlinked),
 }
 _ALIASES: Mapping[str, str] = {
     "help": "trogiup",
@@ -108,12 +118,29 @@ _ENTRIES: Mapping[Entry, Step] = {
 }
 
 
+#: The everyday questions typed in plain words (handlers/domain/intents.py) → the command that
+#: answers each. Every command answers within the asker's role: a unit head's "ai chưa nộp" is
+#: their own unit's list.
+INTENTS: Mapping[Intent, IntentRoute] = {
+    Intent.LATE: IntentRoute("chuanop"),
+    Intent.OVERDUE: IntentRoute("chuanop"),
+    Intent.MISSING: IntentRoute("chuanop"),
+    Intent.STATUS: IntentRoute("tinhhinh"),
+    Intent.DEADLINE: IntentRoute("tinhhinh", by_role={Role.UNIT_HEAD: "chuanop"}),
+    Intent.UNIT_SENT: IntentRoute("tinhhinh"),
+    Intent.UNLINKED: IntentRoute("chualienket"),
+    Intent.EXPORT: IntentRoute("xuat"),
+    Intent.HELP: IntentRoute("trogiup"),
+}
+
+
 ROUTES = Routes(
     commands=_COMMANDS,
     aliases=_ALIASES,
     states=_STATES,
     entries=_ENTRIES,
     menu_command=onboarding.menu_command,
+    intents=INTENTS,
 )
 
 

@@ -11,6 +11,7 @@ from handlers.kernel.context import IDLE, Ctx
 from handlers.kernel.messages import Button, Reply
 from handlers.services.invites import normalize_invite_code
 from storage.models import ChatAccount, Person, Role
+from storage.text import fold_text
 
 __all__ = ["cancel", "help_", "menu_buttons", "menu_command", "start"]
 
@@ -53,12 +54,15 @@ def menu_buttons(ctx: Ctx, person: Person | None) -> tuple[Button, ...]:
 
 
 def menu_command(ctx: Ctx, text: str) -> str | None:
-    """The packed :class:`Command` of a main-menu label typed or tapped as text, if it is one."""
-    typed = text.strip()
+    """The packed :class:`Command` of a main-menu label typed or tapped as text, if it is one.
+
+    Compared folded: "danh sach da gui" is the label "📋 Danh sách đã gửi".
+    """
+    typed = fold_text(text)
     if not typed:
         return None
     for name, macro in _ALL_ENTRIES:
-        if html.unescape(_menu_label(ctx, macro)) == typed:
+        if fold_text(html.unescape(_menu_label(ctx, macro))) == typed:
             return Command(name=name).pack()
     return None
 

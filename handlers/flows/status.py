@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -22,7 +21,8 @@ from typing import Any
 
 from handlers.domain.errors import UserError
 from handlers.domain.progress import RequirementProgress
-from handlers.domain.vocab import UNIT_KINDS, unit_kind_from_text
+from handlers.domain.unit_filter import match_block, match_kind, parse_filter
+from handlers.domain.vocab import UNIT_KINDS
 from handlers.io.chart import progress_chart
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx, StateSpec, StateTable
@@ -31,6 +31,7 @@ from handlers.queries.progress import campaign_progress
 from handlers.queries.stats import (
     CampaignStatus,
     FilterOption,
+    MissingList,
     UnitFilter,
     block_options,
     campaign_status,
@@ -39,7 +40,6 @@ from handlers.queries.stats import (
     nomination_stats,
 )
 from storage.models import Campaign, Role, Unit
-from storage.text import fold_text
 
 __all__ = [
     "CHUANOP_LIMIT",
@@ -47,6 +47,7 @@ __all__ = [
     "Action",
     "Back",
     "Do",
+    "More",
     "PickOption",
     "PickUnit",
     "Show",
@@ -55,6 +56,7 @@ __all__ = [
     "late",
     "parse_filter",
     "status",
+    "unlinked",
 ]
 
 
@@ -64,13 +66,18 @@ class State(StrEnum):
     PICK_UNIT = "status.pick_unit"
     PICK_BLOCK = "status.pick_block"
     PICK_KIND = "status.pick_kind"
+    LATE_MORE = "status.late_more"
 
 
 #: At most this many units per requirement in /chuanop (the rest are counted).
-CHUANOP_LIMIT = 40
+CHUANOP_LIMIT = 10
+#: Requirements due within this many days are on /chuanop's first page.
+SOON_DAYS = 7
+#: Later requirements per "Xem thêm" page.
+PAGE_ITEMS = 1
 #: Overdue units named per requirement in the overview, and newest items shown.
 OVERDUE_NAMED = 3
-RECENT_SHOWN = 5
+RECENT_SHOWN = 3
 
 
 class View(StrEnum):
@@ -78,6 +85,7 @@ class View(StrEnum):
 
     OVERVIEW = "overview"
     NOMINATIONS = "noms"
+    FULL = "full"  # the overview with every requirement in detail ("Xem thêm")
 
 
 class Action(StrEnum):
@@ -113,12 +121,14 @@ class PickOption(CallbackData, prefix="status.opt"):
     index: int
 
 
+class More(CallbackData, prefix="status.more"):
+    """The next page of /chuanop."""
+
+    page: int
+
+
 class Back(CallbackData, prefix="status.back"):
     """Back to the view without changing the filter."""
-
-
-# "khoi:…", "khối:…", "cum:…", "cụm:…", "loai:…", "loại:…" in the arguments of a command.
-_FILTER_KEY = re.compile(r"(kh[oố]i|c[uụ]m|lo[aạ]i)\s*:", re.IGNORECASE)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -150,49 +160,6 @@ class _Filter:
         return self.block is not None or self.kind is not None
 
 
-def parse_filter(args: str) -> dict[str, str] | None:
-    """Read ``khoi:VALUE`` / ``loai:VALUE`` from a command's arguments.
-
-    Keys may carry diacritics ("khối", "cụm", "loại") and any case; ``cum`` is ``khoi``.
-
-    Returns:
-        {"block": text, "kind": text} (either may be missing), or None when ``args`` holds no
-        filter key (it then names a unit).
-    """
-    found = list(_FILTER_KEY.finditer(args))
-    if not found or args[: found[0].start()].strip():
-        return None
-    parsed: dict[str, str] = {}
-    for index, match in enumerate(found):
-        end = found[index + 1].start() if index + 1 < len(found) else len(args)
-        key = "kind" if fold_text(match.group(1)) == "loai" else "block"
-        parsed[key] = args[match.end() : end].strip()
-    return parsed
-
-
-def _match_block(text: str, options: Sequence[FilterOption]) -> str | None:
-    """The one block ``text`` names (folded: exact, else the only one containing it)."""
-    wanted = fold_text(text)
-    if not wanted:
-        return None
-    exact = [o.value for o in options if fold_text(o.value) == wanted]
-    if exact:
-        return exact[0]
-    partial = [o.value for o in options if wanted in fold_text(o.value)]
-    return partial[0] if len(partial) == 1 else None
-
-
-def _match_kind(text: str, options: Sequence[FilterOption]) -> str | None:
-    """The unit kind ``text`` names, if units of that kind exist."""
-    present = {o.value for o in options}
-    code = unit_kind_from_text(text)
-    if code in present:
-        return code
-    wanted = fold_text(text)
-    partial = [o.value for o in options if wanted and wanted in fold_text(o.label)]
-    return partial[0] if len(partial) == 1 else None
-
-
 def _filter_params(flt: _Filter) -> dict[str, Any]:
     """The filter as the templates show it (``block``, ``kind``: the kind's label)."""
     return {"block": flt.block, "kind": UNIT_KINDS.get(flt.kind or "", flt.kind)}
@@ -213,12 +180,12 @@ async def _typed_filter(ctx: Ctx, parsed: dict[str, str]) -> _Filter | _Unknown:
     block = kind = None
     if "block" in parsed:
         options = await block_options(ctx.session)
-        block = _match_block(parsed["block"], options)
+        block = match_block(parsed["block"], options)
         if block is None:
             return _Unknown("block", parsed["block"], tuple(options))
     if "kind" in parsed:
         options = await kind_options(ctx.session)
-        kind = _match_kind(parsed["kind"], options)
+        kind = match_kind(parsed["kind"], options)
         if kind is None:
             return _Unknown("kind", parsed["kind"], tuple(options), block)
     return _Filter(block, kind)
@@ -259,18 +226,20 @@ async def _unit_checklist(ctx: Ctx, unit: Unit) -> Reply:
     return ctx.reply("status.checklist", unit=unit, items=items, tz=tz)
 
 
-def _menu(ctx: Ctx, flt: _Filter, view: View) -> list[Button]:
+def _menu(ctx: Ctx, flt: _Filter, view: View, *, more: bool = False) -> list[Button]:
     buttons = [
         Do(action=Action.UNITS).button(ctx.label("status.btn_units")),
         Do(action=Action.BLOCK).button(ctx.label("status.btn_block")),
         Do(action=Action.KIND).button(ctx.label("status.btn_kind")),
     ]
-    if view is View.OVERVIEW:
+    if view is not View.NOMINATIONS:
         buttons.append(Show(view=View.NOMINATIONS).button(ctx.label("status.btn_nominations")))
     else:
         buttons.append(Show(view=View.OVERVIEW).button(ctx.label("status.btn_overview")))
     if flt.active:
         buttons.append(Do(action=Action.CLEAR).button(ctx.label("status.btn_clear")))
+    if more:
+        buttons.append(Show(view=View.FULL).button(ctx.label("status.btn_more")))
     return buttons
 
 
@@ -290,8 +259,12 @@ async def _charts(items: Sequence[CampaignStatus], subtitle: str | None) -> list
     return replies
 
 
-async def _overview(ctx: Ctx, flt: _Filter, *, buttons: bool) -> list[Reply]:
-    """The chart, then the overview text (with the follow-up buttons when ``buttons``)."""
+async def _overview(ctx: Ctx, flt: _Filter, *, buttons: bool, full: bool = False) -> list[Reply]:
+    """The chart, then the overview text (with the follow-up buttons when ``buttons``).
+
+    Requirements due later than :data:`SOON_DAYS` days are summarised in one line with a
+    "Xem thêm" button, unless ``full``.
+    """
     campaigns = await ctx.campaigns.get_reported()
     if not campaigns:
         ctx.end()
@@ -307,12 +280,16 @@ async def _overview(ctx: Ctx, flt: _Filter, *, buttons: bool) -> list[Reply]:
         )
         for campaign in campaigns
     ]
+    hidden = not full and any(s.days_left > SOON_DAYS for c in items for s in c.requirements)
+    view = View.FULL if full else View.OVERVIEW
     text = ctx.reply(
         "status.overview",
-        buttons=_menu(ctx, flt, View.OVERVIEW) if buttons else (),
+        buttons=_menu(ctx, flt, view, more=hidden) if buttons else (),
         items=items,
         now=ctx.now,
         hint=buttons,
+        soon_days=SOON_DAYS,
+        full=full,
         tz=_tz(campaigns),
         **_filter_params(flt),
     )
@@ -352,7 +329,7 @@ async def _show(ctx: Ctx, flt: _Filter, view: View) -> list[Reply]:
     flt.save(ctx)
     if view is View.NOMINATIONS:
         return await _nominations(ctx, flt)
-    return await _overview(ctx, flt, buttons=True)
+    return await _overview(ctx, flt, buttons=True, full=view is View.FULL)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -488,7 +465,7 @@ async def _pick_filter(ctx: Ctx, key: str) -> list[Reply]:
     value = _picked(ctx)
     if value is None and ctx.text and not ctx.choice:  # typed instead of pressed
         options = await (block_options if key == "block" else kind_options)(ctx.session)
-        value = (_match_block if key == "block" else _match_kind)(ctx.text, options)
+        value = (match_block if key == "block" else match_kind)(ctx.text, options)
     if value is None:
         raise UserError("pick_one")
     ctx.data.pop("options", None)
@@ -506,8 +483,68 @@ async def _pick_kind(ctx: Ctx) -> list[Reply]:
     return await _pick_filter(ctx, "kind")
 
 
+async def _missing_lists(ctx: Ctx, flt: _Filter) -> tuple[list[MissingList], str | None]:
+    """Per requirement of every active campaign, the units that owe it; most urgent first.
+
+    Overdue requirements come first, then by due date (a stable sort keeps the checklist order
+    among requirements due the same day).
+    """
+    campaigns = await ctx.campaigns.get_active()
+    items: list[MissingList] = []
+    for campaign in campaigns:
+        items.extend(
+            await missing_units(ctx.session, campaign, ctx.now, flt.where, limit=CHUANOP_LIMIT)
+        )
+    items = [m for m in items if m.stats.total]
+    items.sort(key=lambda m: m.stats.days_left)
+    return items, _tz(campaigns)
+
+
+def _late_page(items: Sequence[MissingList], page: int) -> tuple[list[MissingList], int]:
+    """The requirements shown on ``page`` of /chuanop, and where the rest start.
+
+    The first page holds what is overdue or due within :data:`SOON_DAYS` days (at least one
+    requirement); each further page the next :data:`PAGE_ITEMS`.
+    """
+    first = sum(1 for m in items if m.stats.days_left <= SOON_DAYS) or min(1, len(items))
+    if page <= 0:
+        return list(items[:first]), first
+    start = first + (page - 1) * PAGE_ITEMS
+    return list(items[start : start + PAGE_ITEMS]), start + PAGE_ITEMS
+
+
+async def _late_reply(ctx: Ctx, flt: _Filter, page: int) -> list[Reply]:
+    """One page of /chuanop; later requirements summarised in one line with "Xem thêm"."""
+    items, tz = await _missing_lists(ctx, flt)
+    shown, rest_from = _late_page(items, page)
+    rest = items[rest_from:]
+    buttons: list[Button] = []
+    if rest:
+        ctx.goto(State.LATE_MORE, page=page)
+        flt.save(ctx)
+        buttons.append(More(page=page + 1).button(ctx.label("status.btn_more")))
+    else:
+        ctx.end()
+    return [
+        ctx.reply(
+            "status.late",
+            buttons=buttons,
+            items=shown,
+            page=page,
+            rest=len(rest),
+            rest_from=rest[0].stats.requirement.due_date if rest else None,
+            tz=tz,
+            **_filter_params(flt),
+        )
+    ]
+
+
 async def late(ctx: Ctx) -> list[Reply]:
-    """Answers "ai chưa nộp?": per requirement, the units that still owe it."""
+    """Answers "ai chưa nộp?": per requirement, the units that still owe it.
+
+    The secretariat's answer fits a phone: overdue and soon-due requirements first, the later
+    ones in one line with a "Xem thêm" button that pages them.
+    """
     person = ctx.require_linked()
     ref = ctx.data.get("args", "")
     ctx.end()
@@ -519,20 +556,7 @@ async def late(ctx: Ctx) -> list[Reply]:
             if isinstance(typed, _Unknown):
                 return [_unknown_reply(ctx, typed, listed=True)]
             flt = typed
-        campaigns = await ctx.campaigns.get_active()
-        items = []
-        for campaign in campaigns:
-            items.extend(
-                await missing_units(ctx.session, campaign, ctx.now, flt.where, limit=CHUANOP_LIMIT)
-            )
-        return [
-            ctx.reply(
-                "status.late",
-                items=[m for m in items if m.stats.total],
-                tz=_tz(campaigns),
-                **_filter_params(flt),
-            )
-        ]
+        return await _late_reply(ctx, flt, 0)
     if ctx.unit is None:
         raise UserError("no_unit")
     progress, tz = await _unit_progress(ctx, ctx.unit)
@@ -540,8 +564,34 @@ async def late(ctx: Ctx) -> list[Reply]:
     return [ctx.reply("status.unit_late", unit=ctx.unit, items=owed, tz=tz)]
 
 
+async def _late_more(ctx: Ctx) -> list[Reply]:
+    """After a page of /chuanop: the next page; anything else leaves the list."""
+    ctx.require_secretariat()
+    more = ctx.pressed(More)
+    if more is None:
+        ctx.end()
+        return [ctx.reply("onboarding.unknown")]
+    return await _late_reply(ctx, _Filter.load(ctx), more.page)
+
+
+async def _ask_late_more(ctx: Ctx) -> list[Reply]:
+    return await _late_reply(ctx, _Filter.load(ctx), int(ctx.data.get("page", 0)))
+
+
+async def unlinked(ctx: Ctx) -> list[Reply]:
+    """Answers "đơn vị nào chưa liên kết?": the units whose head has no linked account."""
+    ctx.require_secretariat()
+    ctx.end()
+    linked = {
+        person.unit_id for _, person, _ in await ctx.people.linked_accounts([Role.UNIT_HEAD])
+    }
+    units = [u for u in await ctx.units.list_all() if u.id not in linked]
+    return [ctx.reply("status.unlinked", units=units)]
+
+
 STATES: StateTable = {
     State.PICK_UNIT: StateSpec(_pick_unit, _ask_unit),
     State.PICK_BLOCK: StateSpec(_pick_block, _ask_block),
     State.PICK_KIND: StateSpec(_pick_kind, _ask_kind),
+    State.LATE_MORE: StateSpec(_late_more, _ask_late_more),
 }

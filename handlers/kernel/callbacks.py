@@ -26,9 +26,10 @@ from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from handlers.domain.intents import Intent
 from handlers.kernel.messages import Button
 
-__all__ = ["MAX_BYTES", "SEP", "CallbackData", "Command", "all_kinds"]
+__all__ = ["MAX_BYTES", "SEP", "Ask", "CallbackData", "Command", "all_kinds"]
 
 SEP = ":"
 MAX_BYTES = 64
@@ -93,6 +94,15 @@ class Command(CallbackData, prefix="cmd"):
     """A main-menu button: runs the command ``name`` (never stale, whatever the step)."""
 
     name: str
+
+
+class Ask(CallbackData, prefix="hoi"):
+    """One meaning offered for an unclear question: answers the question ``intent``.
+
+    Never stale, like :class:`Command`.
+    """
+
+    intent: Intent
 
 
 def all_kinds() -> list[type[CallbackData]]:

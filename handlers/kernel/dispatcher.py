@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.errors import UserError
 from handlers.domain.files import MAX_FILE_BYTES
+from handlers.domain.intents import IntentMatch, match_intent
 from handlers.domain.normalize import ascii_int, normalize_text
-from handlers.kernel.callbacks import Command
+from handlers.kernel.callbacks import Ask, Command
 from handlers.kernel.context import CoreDeps, Ctx
 from handlers.kernel.messages import ChatKey, Incoming, Reply
 from handlers.kernel.routes import Routes
@@ -170,9 +171,27 @@ class Core:
             if parsed is not None:
                 return await self._command(ctx, *parsed)
             ctx.choice = self._routes.menu_command(ctx, msg.text) if msg.file is None else None
+            candidates: list[str] = []
             if ctx.choice is None and stored and msg.file is None:
                 ctx.choice = _match_button(msg.text, stored)
-        elif Command.unpack(msg.callback_data) is not None:
+                if ctx.choice is None:
+                    candidates = _labels_containing(msg.text, stored)
+                    if len(candidates) == 1:
+                        ctx.choice = next(d for label, d in stored if label == candidates[0])
+            if ctx.choice is None and msg.file is None and ctx.person is not None:
+                answered = await self._question(ctx)
+                if answered is not None:
+                    return answered
+            if ctx.choice is None and len(candidates) > 1:
+                raise UserError(
+                    "ambiguous_choice",
+                    options=candidates[:_LISTED],
+                    more=len(candidates[_LISTED:]),
+                )
+        elif (
+            Command.unpack(msg.callback_data) is not None
+            or Ask.unpack(msg.callback_data) is not None
+        ):
             ctx.choice = msg.callback_data  # menu buttons never go stale
         elif msg.callback_data in {data for _, data in stored}:
             ctx.choice = msg.callback_data
@@ -183,11 +202,58 @@ class Core:
             return await self._command(ctx, *self._routes.resolve(menu.name))
         if ctx.person is None:
             return [ctx.reply("errors.not_linked")]
+        ask = ctx.pressed(Ask)
+        if ask is not None:
+            answered = await self._answer(ctx, IntentMatch(ask.intent))
+            return answered if answered is not None else [ctx.reply("onboarding.unknown")]
         spec = self._routes.states.get(ctx.state)
         if spec is None:
             ctx.end()
             return [ctx.reply("onboarding.unknown")]
-        return await spec.handle(ctx)
+        replies = await spec.handle(ctx)
+        ctx.prev_buttons = []  # the step answered: its earlier choices are no longer offered
+        return replies
+
+    async def _question(self, ctx: Ctx) -> list[Reply] | None:
+        """Answer an everyday question typed in plain words; None if the text is not one.
+
+        Outside a step any question is recognised; an unclear one is answered with its likely
+        meanings as choices. Inside a step only a clear question is, and only when the step
+        offers choices (the text cannot be a free-text answer to it).
+        """
+        in_step = ctx.state != IDLE
+        if in_step and not ctx.prev_buttons:
+            return None
+        found = match_intent(ctx.text)
+        if found is None:
+            return None
+        if isinstance(found, IntentMatch):
+            return await self._answer(ctx, found)
+        if in_step:
+            return None
+        found = [m for m in found if m.intent in self._routes.intents]
+        if not found:
+            return None
+        buttons = [
+            Ask(intent=m.intent).button(ctx.label(f"intents.{m.intent.value}")) for m in found
+        ]
+        return [ctx.reply("intents.unclear", buttons=buttons)]
+
+    async def _answer(self, ctx: Ctx, question: IntentMatch) -> list[Reply] | None:
+        """Run the command answering ``question`` for the asker's role.
+
+        Asked in the middle of a step that the answer does not replace, the step goes on: its
+        state, data and choices stay as they were.
+        """
+        route = self._routes.intents.get(question.intent)
+        if route is None:
+            return None
+        role = ctx.person.role if ctx.person is not None else None
+        state, data = ctx.state, dict(ctx.data)
+        replies = await self._command(ctx, route.command_for(role), question.arg)
+        if state != IDLE and ctx.state == IDLE:
+            ctx.state, ctx.data = state, data
+        return replies
 
     async def _command(self, ctx: Ctx, name: str, args: str) -> list[Reply]:
         if name.startswith("?"):
@@ -276,3 +342,28 @@ def _match_button(text: str, stored: list[list[str]]) -> str | None:
         if typed and fold_text(label) == typed:
             return data
     return None
+
+
+#: A typed part of a label shorter than this never picks a button ("a" is in every label).
+_MIN_PART = 3
+#: At most this many candidates named when typed words fit several labels.
+_LISTED = 5
+#: Longer text is an answer of its own, never part of a label.
+_MAX_PART = 120
+
+
+def _labels_containing(text: str, stored: list[list[str]]) -> list[str]:
+    """The labels that contain every typed word (a typed choice by any part of its label).
+
+    Compared folded, word by word: "giay khen" picks "Giấy khen của Chủ tịch UBND thị xã" when
+    no other label holds both words. Several labels are refused with the candidates named;
+    text too short or too long to be part of a label finds none.
+    """
+    if len(text) > _MAX_PART:
+        return []
+    typed = fold_text(text).split()
+    if len(" ".join(typed)) < _MIN_PART:
+        return []
+    return [
+        label for label, _ in stored if all(word in fold_text(label).split() for word in typed)
+    ]

@@ -7,12 +7,14 @@ imports a flow).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from handlers.domain.intents import Intent
 from handlers.kernel.context import Ctx, StateSpec, Step
 from handlers.kernel.states import Entry
+from storage.models import Role
 
-__all__ = ["CommandSpec", "Routes"]
+__all__ = ["CommandSpec", "IntentRoute", "Routes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +27,24 @@ class CommandSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class IntentRoute:
+    """The command that answers an everyday question, per role where roles differ.
+
+    Attributes:
+        command: The command run for the question (its argument, if any, comes with it).
+        by_role: Another command for some roles (a unit head's "hạn nộp khi nào" is their own
+            list of what is owed; the secretariat's is the overview).
+    """
+
+    command: str
+    by_role: Mapping[Role, str] = field(default_factory=dict)
+
+    def command_for(self, role: Role | None) -> str:
+        """The command answering the question for someone with ``role``."""
+        return self.by_role.get(role, self.command) if role is not None else self.command
+
+
+@dataclass(frozen=True, slots=True)
 class Routes:
     """Everything the dispatcher routes to.
 
@@ -34,6 +54,7 @@ class Routes:
         states: State name → the step that handles input in it (see ``merge_states``).
         entries: Ways from one flow into another → the step that serves them.
         menu_command: The command a main-menu label typed as text stands for, if any.
+        intents: The everyday questions typed in plain words → the command answering each.
     """
 
     commands: Mapping[str, CommandSpec]
@@ -41,6 +62,7 @@ class Routes:
     states: Mapping[str, StateSpec]
     entries: Mapping[Entry, Step]
     menu_command: Callable[[Ctx, str], str | None]
+    intents: Mapping[Intent, IntentRoute] = field(default_factory=dict)
 
     def parse_command(self, text: str) -> tuple[str, str] | None:
         """Split ``/cmd@bot args`` into (command, args); None if not a command.

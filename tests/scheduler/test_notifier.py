@@ -90,6 +90,8 @@ async def test_the_plan_reminds_exactly_the_units_that_owe_it(
     (text,) = outbox.to("badinh")
     assert "Phường Ba Đình" in text and "Kế hoạch tổ chức Hội nghị" in text
     assert "trước ngày 15/11/2019, còn 3 ngày" in text
+    assert "các cấp tiến tới Đại hội" not in text  # the requirement, not the plan's full title
+    assert "(b3)" not in text and "BIMSON" not in text
     (digest,) = outbox.to("noivu")  # the secretariat's digest at 08:00 on a working day
     assert "Tổng hợp ngày 12/11/2019" in digest and "12/21" in digest
 
@@ -122,7 +124,7 @@ async def test_a_returned_submission_is_reminded_again(
             .where(Submission.unit_id == bacson.id, Submission.is_current)
             .values(
                 status=SubmissionStatus.RETURNED,
-                return_reason="Thiếu chữ ký, đóng dấu",
+                return_reason="Thiếu chữ ký, đóng dấu.",
                 reviewed_at=clock(),
             )
         )
@@ -130,7 +132,8 @@ async def test_a_returned_submission_is_reminded_again(
     outbox = Outbox()
     await _notifier(session_factory, clock, outbox).run_due()
     (text,) = outbox.to("bacson")
-    assert "bị trả lại: Thiếu chữ ký, đóng dấu" in text and "còn 1 ngày" in text
+    assert "bị trả lại: Thiếu chữ ký, đóng dấu. Vui lòng" in text and "còn 1 ngày" in text
+    assert ".." not in text  # a reason ending with a full stop
 
 
 async def test_overdue_reminders_say_how_late(

@@ -55,8 +55,15 @@ def test_labels_name_one_command_each() -> None:
 def test_other_text_is_no_menu_command() -> None:
     ctx = _ctx()
     assert menu_buttons(ctx, None) == ()
-    for text in ("", "Tình hình", "xin chào", "/tinhhinh"):
+    for text in ("", "Tình hình chung", "xin chào", "/tinhhinh", "📊"):
         assert menu_command(ctx, text) is None
+
+
+def test_menu_label_typed_without_emoji_case_or_diacritics() -> None:
+    ctx = _ctx()
+    for text in ("Tình hình", "tinh hinh", "AI CHUA NOP?", "danh sach da gui", "Đề cử"):
+        assert menu_command(ctx, text) is not None, text
+    assert menu_command(ctx, "tinh hinh") == Command(name="tinhhinh").pack()
 
 
 def test_normalize_invite_code() -> None:

@@ -552,7 +552,7 @@ async def test_overview_has_the_chart_and_the_figures(chat: Chat) -> None:
     assert chart.file is not None and chart.file.name == "tinh-hinh.png"
     assert chart.file.mime_type == "image/png" and chart.file.data.startswith(PNG)
     assert "Đã nộp: <b>12/21</b>; chưa nộp: 9" in overview.text
-    assert "Đúng hạn: 12 (57%); đã tiếp nhận: 11" in overview.text
+    assert "Đúng hạn: 12 (100% số đã nộp); đã tiếp nhận: 11" in overview.text
     assert "🏅 Đề cử: <b>11</b> (cá nhân 8, tập thể 3) của 2 đơn vị" in overview.text
     assert "Gửi gần đây" in overview.text and "Phường Ngọc Trạo: mục 1" in overview.text
     assert noivu.buttons == [
@@ -560,6 +560,7 @@ async def test_overview_has_the_chart_and_the_figures(chat: Chat) -> None:
         "🏢 Lọc theo khối/cụm",
         "🏷 Lọc theo loại đơn vị",
         "🏅 Số liệu đề cử",
+        "➕ Xem thêm",
     ]
     assert len(overview.text) < 3500
     assert "📎 tinh-hinh.png" in noivu.text  # a text-only channel names the file
@@ -575,7 +576,7 @@ async def test_overview_at_the_end_names_overdue_units(
     await noivu.send("/tinhhinh")
     text = _overview(noivu)
     assert "Đã nộp: <b>17/21</b>; chưa nộp: 4 (trong đó 1 bị trả lại)" in text
-    assert "Đúng hạn: 15 (71%); muộn: 2; đã tiếp nhận: 12" in text
+    assert "Đúng hạn: 15 (88% số đã nộp); muộn: 2; đã tiếp nhận: 12" in text
     assert "⏰ Quá hạn chưa nộp: Phường Ba Đình\n" in text  # the pilot conference (3 units)
     assert "và 10 đơn vị khác" in text
     assert "(trong đó 1 nộp chưa đủ)" in text

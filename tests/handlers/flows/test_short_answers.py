@@ -1,0 +1,67 @@
+"""Answers that fit a phone: the most urgent first, the rest in one line and "Xem thêm"."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from tests.harness import ChatHarness, Clock
+
+pytestmark = pytest.mark.usefixtures("demo")
+
+Chat = Callable[..., ChatHarness]
+
+#: About one phone screen per answer.
+MAX_LINES = 22
+MAX_CHARS = 1200
+
+
+def _fits(text: str) -> bool:
+    return len([line for line in text.splitlines() if line.strip()]) <= MAX_LINES and (
+        len(text) <= MAX_CHARS
+    )
+
+
+async def test_chuanop_pages_later_requirements(chat: Chat) -> None:
+    noivu = chat("noivu")
+    await noivu.send("/chuanop")
+    first = noivu.text
+    assert _fits(first), first
+    assert "Kế hoạch tổ chức Hội nghị điển hình tiên tiến của đơn vị — hạn 15/11/2019" in first
+    assert "4 nội dung khác, hạn từ 20/03/2020" in first
+    assert "Hồ sơ sau Hội nghị" not in first
+    seen = [first]
+    while "➕ Xem thêm" in noivu.buttons:
+        await noivu.press("Xem thêm")
+        assert _fits(noivu.text), noivu.text
+        seen.append(noivu.text)
+    assert len(seen) == 5  # one urgent page, then one later requirement per page
+    assert "Hồ sơ sau Hội nghị" in seen[-1] and "nội dung khác" not in seen[-1]
+    await noivu.send("xin chào")  # the pages are left, nothing is stuck
+    assert "Tôi chưa hiểu" in noivu.text
+
+
+async def test_overview_leads_with_what_matters_and_pages_the_rest(chat: Chat) -> None:
+    noivu = chat("noivu")
+    await noivu.send("/tinhhinh")
+    text = noivu.replies[-1].text
+    assert _fits(text), text
+    lead = text.split("\n1. ")[0]
+    assert "📅 Sắp đến hạn: Kế hoạch tổ chức" in lead and "15/11/2019" in lead
+    assert "📥 Đã gửi: <b>12/21</b> đơn vị" in lead
+    assert "⏰ Chưa có đơn vị nào quá hạn." in lead
+    assert "\n2. " not in text and "4 nội dung khác, hạn từ 20/03/2020" in text
+    await noivu.press("Xem thêm")
+    full = noivu.replies[-1].text
+    assert all(f"\n{n}. " in full for n in range(1, 6))
+    assert "➕ Xem thêm" not in noivu.buttons
+
+
+async def test_overview_names_who_is_late(chat: Chat, clock: Clock) -> None:
+    clock.set("2020-03-25T09:00")
+    noivu = chat("noivu")
+    await noivu.send("/tinhhinh")
+    text = noivu.replies[-1].text
+    assert "⏰ Quá hạn chưa nộp: Phường Ba Đình" in text.split("\n1. ")[0]
+    assert "📅 Sắp đến hạn: Tổ chức Hội nghị điển hình tiên tiến của đơn vị" in text
