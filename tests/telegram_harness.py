@@ -129,7 +129,7 @@ class TgUser:
     def _mark(self) -> int:
         return len(self.api.sent_to(self.chat_id))
 
-    async def answer(self, since: int, expect: str, timeout: float = 10.0) -> Call:  # noqa: ASYNC109
+    async def answer(self, since: int, expect: str, timeout: float = 30.0) -> Call:  # noqa: ASYNC109
         """Wait for a message sent after ``since`` whose text or buttons contain ``expect``."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

@@ -138,7 +138,7 @@ async def test_a_kill_between_receipt_and_commit_loses_nothing_and_answers_once(
     since = len(fake_telegram.sent_to(6101))
     payload = b"%PDF-1.4 ke hoach xa Ha Lan"
     fake_telegram.inject_document(6101, 6101, payload, "ke-hoach.pdf", "application/pdf")
-    for _ in range(500):  # received: the bot is downloading the file
+    for _ in range(1500):  # received: the bot is downloading the file
         if fake_telegram.download_requests:
             break
         await asyncio.sleep(0.02)
