@@ -14,10 +14,14 @@ from dataclasses import dataclass
 
 from handlers.domain.plan_reader.context import Reading, read_context
 from handlers.domain.plan_reader.mentions import Mention, find_mentions
+from handlers.domain.plan_reader.relative import find_relative, tied_year
 from handlers.domain.plan_reader.text import clause_bounds, fold
 
 __all__ = ["PlanItem", "find_items"]
 
+_SENDS = re.compile(r"\b(?:g(?:u|iv|ir|v)i|n[oe]p|ho\s+so|y\s+kien)\b")
+_EVENT_ONLY = re.compile(r"\b(?:hoi\s+nghi|dai\s+hoi|hop|to\s+chuc)\b")
+_OPENING = re.compile(r"\b(?:bat\s+dau\s+)?tu\s+(?:nga?y\s+)?$")
 _YEARS = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _WHAT_MAX = 160
 
@@ -149,8 +153,13 @@ def find_items(text: str, doc_date: str | None) -> list[PlanItem]:
     folded = fold(text)
     year = _default_year(folded, doc_date)
     items: list[PlanItem] = []
+    limits = find_relative(folded, text)
     for mention in find_mentions(folded):
         left, right = clause_bounds(text, mention.start, mention.end)
+        if mention.form in ("day", "range") and mention.day and mention.day[0] is None:
+            if tied := tied_year(folded, text, _phrase_start(folded, left, mention), mention.end):
+                limits.append(tied)
+                continue
         reading: Reading | None = read_context(folded, mention, left, right)
         if reading is None:
             continue
@@ -171,4 +180,31 @@ def find_items(text: str, doc_date: str | None) -> list[PlanItem]:
                 confidence=reading.confidence,
             )
         )
-    return _merge(items)
+    for limit in limits:
+        if any(i.span[0] < limit.end and limit.start < i.span[1] for i in items):
+            continue
+        left, right = clause_bounds(text, limit.start, limit.end)
+        items.append(
+            PlanItem(
+                due=None,
+                kind=_relative_kind(folded[left:right]),
+                what=_what(text, left, right),
+                who=None,
+                phrase=text[limit.start : limit.end],
+                span=(limit.start, limit.end),
+                time=None,
+                relative=limit.relative,
+                confidence=0.6,
+            )
+        )
+    return sorted(_merge(items), key=lambda i: i.span[0])
+
+
+def _phrase_start(folded: str, left: int, mention: Mention) -> int:
+    """Start of the words that open a window: "bắt đầu từ", "từ", or the mention itself."""
+    head = _OPENING.search(folded, left, mention.start)
+    return head.start() if head else mention.start
+
+
+def _relative_kind(clause: str) -> str:
+    return "event" if _EVENT_ONLY.search(clause) and not _SENDS.search(clause) else "submit"
