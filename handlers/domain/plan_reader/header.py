@@ -36,7 +36,7 @@ class Header:
 _DATELINE = re.compile(
     rf"[a-z)]\s*,\s*{DAY}\s*(\d{{1,2}})?[\s.…]*{MONTH_WORD}\s*(\d{{1,2}})?[\s.…]*{YEAR_WORD}\s*(\d{{4}})"
 )
-_STAMP = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}")
+_STAMP = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})[t ]\d{2}:\d{2}")
 _WEB = re.compile(
     r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4})\s*(?:[-|,]\s*)?\d{1,2}:\d{2}"
     r"|\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]m)?\s*[-,]?\s*(?:thu\s+\w+\s*,\s*)?"
@@ -84,7 +84,7 @@ def read_header(text: str, folded: str) -> Header:
         stripped = line.strip()
         if not stripped or _MOTTO.search(low.strip()) or _TITLE.match(low):
             continue
-        if stripped.isupper() and len(stripped) > 3:
+        if stripped.isupper() and sum(ch.isalpha() for ch in stripped) > 3:
             issuer = stripped
             break
     title = None

@@ -156,10 +156,13 @@ def find_items(text: str, doc_date: str | None) -> list[PlanItem]:
     limits = find_relative(folded, text)
     for mention in find_mentions(folded):
         left, right = clause_bounds(text, mention.start, mention.end)
-        if mention.form in ("day", "range") and mention.day and mention.day[0] is None:
-            if tied := tied_year(folded, text, _phrase_start(folded, left, mention), mention.end):
-                limits.append(tied)
-                continue
+        undated = mention.form in ("day", "range") and mention.day and mention.day[0] is None
+        tied = undated and tied_year(
+            folded, text, _phrase_start(folded, left, mention), mention.end
+        )
+        if tied:
+            limits.append(tied)
+            continue
         reading: Reading | None = read_context(folded, mention, left, right)
         if reading is None:
             continue
