@@ -22,7 +22,8 @@ if not DEV.exists():  # a worktree under /work/wt/<name>: the shared folder is t
 @pytest.mark.skipif(not (DEV / "score.py").exists(), reason="no ../shared/plans-dev here")
 def test_dev_set_reaches_the_target(tmp_path: Path) -> None:
     out = tmp_path / "score.json"
-    cmd = f"{sys.executable} -m bot.cli plan extract {{file}} --json"
+    # The CLI's own start-up (chat, database, charts) is tested in tests/bot/test_cli_plan.py.
+    cmd = f"{sys.executable} -m tests.handlers.domain.plan_reader.extract_cmd {{file}} --json"
     proc = subprocess.run(
         [sys.executable, str(DEV / "score.py"), "--cmd", cmd, "--json-out", str(out)],
         capture_output=True,
