@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from handlers.domain.plan_reader.context import Reading, read_context
 from handlers.domain.plan_reader.mentions import Mention, find_mentions
 from handlers.domain.plan_reader.relative import find_relative, tied_year
-from handlers.domain.plan_reader.text import clause_bounds, fold
+from handlers.domain.plan_reader.text import Clauses, fold
 
 __all__ = ["PlanItem", "find_items"]
 
@@ -154,8 +154,9 @@ def find_items(text: str, doc_date: str | None) -> list[PlanItem]:
     year = _default_year(folded, doc_date)
     items: list[PlanItem] = []
     limits = find_relative(folded, text)
+    clauses = Clauses(text)
     for mention in find_mentions(folded):
-        left, right = clause_bounds(text, mention.start, mention.end)
+        left, right = clauses.around(mention.start, mention.end)
         undated = mention.form in ("day", "range") and mention.day and mention.day[0] is None
         tied = undated and tied_year(
             folded, text, _phrase_start(folded, left, mention), mention.end
@@ -186,7 +187,7 @@ def find_items(text: str, doc_date: str | None) -> list[PlanItem]:
     for limit in limits:
         if any(i.span[0] < limit.end and limit.start < i.span[1] for i in items):
             continue
-        left, right = clause_bounds(text, limit.start, limit.end)
+        left, right = clauses.around(limit.start, limit.end)
         items.append(
             PlanItem(
                 due=None,

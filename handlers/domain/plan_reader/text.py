@@ -10,6 +10,7 @@ OCR without diacritics garbles the few letters around a lost accent ("trudc", "t
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 
@@ -18,6 +19,7 @@ __all__ = [
     "DAY",
     "MONTH_WORD",
     "YEAR_WORD",
+    "Clauses",
     "clause_bounds",
     "fold",
 ]
@@ -54,15 +56,28 @@ def fold(text: str) -> str:
     return "".join(_fold_char(ch) for ch in text)
 
 
-def clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    """Return the bounds of the clause holding ``text[start:end]``.
+class Clauses:
+    """The clauses of a text, found once, for many look-ups.
 
     A clause ends at a full stop, semicolon, blank line, or a line break before a list item or
-    a capitalised line; a dotted date ("22.10.2018") does not end it (no space after the dot).
+    a capitalised line; a dotted date ("22.10.2018") or an abbreviation ("TP. Hà Nội") does not
+    end it.
     """
-    left = 0
-    for m in _CLAUSE_END.finditer(text, 0, start):
-        left = m.end()
-    found = _CLAUSE_END.search(text, end)
-    right = found.start() + 1 if found else len(text)
-    return left, right
+
+    def __init__(self, text: str) -> None:
+        self._ends = [m.end() for m in _CLAUSE_END.finditer(text)]
+        self._starts = [m.start() + 1 for m in _CLAUSE_END.finditer(text)]
+        self._length = len(text)
+
+    def around(self, start: int, end: int) -> tuple[int, int]:
+        """Return the bounds of the clause holding ``text[start:end]``."""
+        i = bisect.bisect_right(self._ends, start) - 1
+        left = self._ends[i] if i >= 0 else 0
+        j = bisect.bisect_left(self._starts, end + 1)
+        right = self._starts[j] if j < len(self._starts) else self._length
+        return left, right
+
+
+def clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """Return the bounds of the clause holding ``text[start:end]`` (see :class:`Clauses`)."""
+    return Clauses(text).around(start, end)
