@@ -16,9 +16,9 @@ import re
 from dataclasses import dataclass
 
 from handlers.domain.plan_reader.mentions import Mention
-from handlers.domain.plan_reader.text import BEFORE, DAY, MONTH_WORD, YEAR_WORD
+from handlers.domain.plan_reader.text import BEFORE, DAY, MONTH_WORD, SEND, YEAR_WORD
 
-__all__ = ["Reading", "read_context"]
+__all__ = ["Reading", "kind_of", "read_context"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,20 +38,21 @@ class Reading:
     time: str | None
 
 
+# An hour and "ngày"/"tháng" between a trigger word and its date: "trước 16g30 ngày".
+_HOUR_DAY = (
+    rf"\s*(?:(?:\d{{1,2}}\s*(?:h|g|gio)\s*\d{{0,2}}\s*(?:sang|chieu|toi)?\s*)?"
+    rf"(?:{DAY}|{MONTH_WORD})?)?\s*$"
+)
 # Words right before a mention that make it a limit or a planned time (the folded tail of the
 # text before it, within its clause).
 _LIMIT = re.compile(
     rf"\b(?:{BEFORE}|cham\s+nhat(?:\s+la)?(?:\s+{BEFORE})?|han\s+(?:chot|cuoi|nop)|"
     rf"thoi\s+han(?:\s+[^\d]{{0,40}})?\s+(?:la|se\s+la)|(?:la|se\s+la)|den\s+het|"
-    rf"hoan\s+(?:thanh|tat)(?:\s+[^\d]{{0,30}})?|khong\s+qua)"
-    rf"\s*(?:(?:\d{{1,2}}\s*(?:h|g|gio)\s*\d{{0,2}}\s*(?:sang|chieu|toi)?\s*)?(?:{DAY}|{MONTH_WORD})?)?"
-    r"\s*$"
+    rf"hoan\s+(?:thanh|tat)(?:\s+[^\d]{{0,30}})?|khong\s+qua){_HOUR_DAY}"
 )
 _PLANNED = re.compile(
     rf"\b(?:to\s+chuc|dien\s+ra|khai\s+mac|du\s+kien|vao|trong(?:\s+2\s+ngay)?|"
-    rf"dau|cuoi|tu|se\s+[a-z ]{{0,20}})"
-    rf"\s*,?\s*(?:(?:\d{{1,2}}\s*(?:h|g|gio)\s*\d{{0,2}}\s*(?:sang|chieu|toi)?\s*)?(?:{DAY}|{MONTH_WORD})?)?"
-    r"\s*$"
+    rf"dau|cuoi|tu|se\s+[a-z ]{{0,20}})\s*,?{_HOUR_DAY}"
 )
 _LINE_HEAD = re.compile(rf"(?:^|\n)\s*[-+*•]?\s*(?:{DAY}\s*)?$")
 _TIMETABLE_TAIL = re.compile(r"\s*:")
@@ -73,7 +74,7 @@ _HOUR_AFTER = re.compile(r"^\s*,?\s*(?:luc\s+)?(\d{1,2})\s*(?:h|g|gio)\s*(\d{2})
 # Sending something in: these decide the kind wherever they stand in the clause. OCR forms
 # of "gửi" ("giri", "givi"), "nộp" ("nép") and "hồ sơ" ("héd sơ") included.
 _SUBMIT = re.compile(
-    r"\b(?:g(?:u|iv|ir|v)i|goi|n[oe]p|h[oe]d?\s+so|y\s+kien|tiep\s+nhan|nhan\s+bai|"
+    rf"\b(?:{SEND}|h[oe]d?\s+so|y\s+kien|tiep\s+nhan|nhan\s+bai|"
     r"bai\s+(?:du\s+)?thi|gop\s+y|dang\s+ky)\b"
 )
 # Holding or finishing something.
@@ -98,7 +99,7 @@ def _hour(before: str, after: str) -> str | None:
     return f"{hour:02d}:{minute:02d}"
 
 
-def _kind(clause: str, limit: bool) -> str:
+def kind_of(clause: str, limit: bool) -> str:
     """The kind a clause gives: sending wins, then holding, then reporting, then the trigger.
 
     Without an action word a limit ("trước ngày …") is a submission unless it is a finishing
@@ -137,12 +138,12 @@ def read_context(folded: str, mention: Mention, left: int, right: int) -> Readin
     limit = _LIMIT.search(before)
     if limit:
         weak = limit.group().lstrip().startswith("den")
-        kind = _kind(clause, limit=True)
+        kind = kind_of(clause, limit=True)
         if _FINISH.match(limit.group().lstrip()) and not _SUBMIT.search(limit.group()):
             kind = "event"  # hoàn thành việc xét … trước ngày …
         start = mention.start - len(before) + limit.start()
         return Reading(kind, start, 0.6 if weak else 0.9, time)
-    kind = _kind(clause, limit=False)
+    kind = kind_of(clause, limit=False)
     if _CONSULT.search(clause):
         kind = "submit"  # a public consultation window: comments are sent in
     planned = _PLANNED.search(before)

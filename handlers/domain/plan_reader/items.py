@@ -12,15 +12,13 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from handlers.domain.plan_reader.context import Reading, read_context
+from handlers.domain.plan_reader.context import Reading, kind_of, read_context
 from handlers.domain.plan_reader.mentions import Mention, find_mentions
 from handlers.domain.plan_reader.relative import find_relative, tied_year
 from handlers.domain.plan_reader.text import Clauses, fold
 
 __all__ = ["PlanItem", "find_items"]
 
-_SENDS = re.compile(r"\b(?:g(?:u|iv|ir|v)i|n[oe]p|ho\s+so|y\s+kien)\b")
-_EVENT_ONLY = re.compile(r"\b(?:hoi\s+nghi|dai\s+hoi|hop|to\s+chuc)\b")
 _OPENING = re.compile(r"\b(?:bat\s+dau\s+)?tu\s+(?:nga?y\s+)?$")
 _YEARS = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _WHAT_MAX = 160
@@ -191,7 +189,7 @@ def find_items(text: str, doc_date: str | None) -> list[PlanItem]:
         items.append(
             PlanItem(
                 due=None,
-                kind=_relative_kind(folded[left:right]),
+                kind=kind_of(folded[left:right], limit=True),
                 what=_what(text, left, right),
                 who=None,
                 phrase=text[limit.start : limit.end],
@@ -208,7 +206,3 @@ def _phrase_start(folded: str, left: int, mention: Mention) -> int:
     """Start of the words that open a window: "bắt đầu từ", "từ", or the mention itself."""
     head = _OPENING.search(folded, left, mention.start)
     return head.start() if head else mention.start
-
-
-def _relative_kind(clause: str) -> str:
-    return "event" if _EVENT_ONLY.search(clause) and not _SENDS.search(clause) else "submit"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from handlers.domain.plan_reader.text import DAY
+from handlers.domain.plan_reader.text import DAY, SEND
 
 __all__ = ["RelativeLimit", "find_relative", "tied_year"]
 
@@ -39,7 +39,7 @@ _COUNTED = re.compile(
     rf"it\s+nhat|toi\s+thieu)\s+(\d{{1,3}})\s+{DAY}(?:\s+lam\s+viec)?\s*\(?\s*,?\s*"
     rf"(?:ke\s+tu|tinh\s+tu|truoc|sau(?:\s+khi)?)\s+{_ANCHOR}"
 )
-_AFTER = re.compile(rf"\b(?:g(?:u|iv|ir|v)i|n[oe]p)\b[^.;:\n]{{0,80}}?\b(sau\s+khi\s+{_ANCHOR})")
+_AFTER = re.compile(rf"\b{SEND}\b[^.;:\n]{{0,80}}?\b(sau\s+khi\s+{_ANCHOR})")
 
 # "gửi và sẽ hiển thị sau khi được duyệt": the thing itself, not a limit on the units.
 _SELF = re.compile(r"\bse\b")

@@ -18,6 +18,7 @@ __all__ = [
     "BEFORE",
     "DAY",
     "MONTH_WORD",
+    "SEND",
     "YEAR_WORD",
     "Clauses",
     "clause_bounds",
@@ -30,6 +31,8 @@ BEFORE = r"tru[od][ce]"
 DAY = r"nga?y"
 #: "tháng" folded, or with its accented letter lost ("thng").
 MONTH_WORD = r"tha?ng"
+#: "gửi" and "nộp" folded, or garbled by OCR ("giri", "givi", "nép").
+SEND = r"(?:g(?:u|iv|ir|v)i|goi|n[oe]p)"
 #: "năm" folded, or with its accented letter lost or garbled ("nm", "ndm").
 YEAR_WORD = r"n[a-z]?m"
 
