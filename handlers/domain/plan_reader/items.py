@@ -16,6 +16,7 @@ from handlers.domain.plan_reader.context import Reading, kind_of, read_context
 from handlers.domain.plan_reader.mentions import Mention, find_mentions
 from handlers.domain.plan_reader.relative import find_relative, tied_year
 from handlers.domain.plan_reader.text import Clauses, fold
+from handlers.domain.plan_reader.who import find_who
 
 __all__ = ["PlanItem", "find_items"]
 
@@ -174,7 +175,7 @@ def find_items(text: str, doc_date: str | None) -> list[PlanItem]:
                 due=due,
                 kind=reading.kind,
                 what=_what(text, left, right),
-                who=None,
+                who=find_who(text, folded, left, start),
                 phrase=text[start : mention.end],
                 span=(start, mention.end),
                 time=reading.time,
@@ -191,7 +192,7 @@ def find_items(text: str, doc_date: str | None) -> list[PlanItem]:
                 due=None,
                 kind=kind_of(folded[left:right], limit=True),
                 what=_what(text, left, right),
-                who=None,
+                who=find_who(text, folded, left, limit.start),
                 phrase=text[limit.start : limit.end],
                 span=(limit.start, limit.end),
                 time=None,

@@ -225,3 +225,16 @@ def test_header_fields() -> None:
     assert plan.issuer == "UBND HUYỆN AN BÌNH"
     assert plan.title == "KẾ HOẠCH Tổ chức Hội nghị điển hình tiên tiến"
     assert set(plan.as_dict()) == {"doc_date", "issuer", "doc_number", "title", "items"}
+
+
+def test_who_is_the_acting_body_before_the_verb() -> None:
+    text = (
+        "- Các xã, phường gửi hồ sơ về Phòng Nội vụ trước ngày 20/4/2020.\n"
+        "- Liên đoàn Lao động tỉnh tổ chức trước 30/4/2020.\n"
+        "- Hồ sơ gửi về Sở trước ngày 15/5/2020.\n"
+    )
+    assert [i.who for i in extract_plan(text).items] == [
+        "Các xã, phường",
+        "Liên đoàn Lao động tỉnh",
+        None,
+    ]
