@@ -46,12 +46,14 @@ _HOUR_DAY = (
 # Words right before a mention that make it a limit or a planned time (the folded tail of the
 # text before it, within its clause).
 _LIMIT = re.compile(
-    rf"\b(?:{BEFORE}|cham\s+nhat(?:\s+la)?(?:\s+{BEFORE})?|han\s+(?:chot|cuoi|nop)|"
+    rf"\b(?:{BEFORE}|cham\s+nhat(?:\s+la)?(?:\s+{BEFORE})?|"
+    r"han\s+(?:chot|cuoi|nop)(?:[^\d:\n]{0,40}:)?|"
     rf"thoi\s+han(?:\s+[^\d]{{0,40}})?\s+(?:la|se\s+la)|(?:la|se\s+la)|den\s+het|"
     rf"hoan\s+(?:thanh|tat)(?:\s+[^\d]{{0,30}})?|khong\s+qua){_HOUR_DAY}"
 )
 _PLANNED = re.compile(
-    rf"\b(?:to\s+chuc|dien\s+ra|khai\s+mac|du\s+kien|vao|trong(?:\s+2\s+ngay)?|"
+    rf"\b(?:thoi\s+gian[^:\n]{{0,30}}:[^:\n]{{0,30}}?|to\s+chuc|dien\s+ra|khai\s+mac|"
+    rf"du\s+kien|vao(?:\s+dip)?|trong(?:\s+2\s+ngay)?|"
     rf"dau|cuoi|tu|se\s+[a-z ]{{0,20}})\s*,?{_HOUR_DAY}"
 )
 _LINE_HEAD = re.compile(rf"(?:^|\n)\s*[-+*•]?\s*(?:{DAY}\s*)?$")
@@ -65,6 +67,11 @@ _RULED_OUT = re.compile(
     rf"(?:hieu\s+luc(?:\s+(?:thi\s+hanh|tu))?|tinh\s+den|thay\s+cho|han\s+cu|cap\s+nhat|"
     rf"den\s+cuoi|ky\s+niem|ban\s+hanh|ky\s+ngay|tu\s+{MONTH_WORD}\s*\d+[^.;\n]*den|"
     rf"bat\s+dau\s+tu\s+\d)[^.;\n]{{0,25}}$"
+)
+# A past event: "Hội nghị đã được tổ chức vào ngày …", "vừa diễn ra".
+_PAST = re.compile(
+    r"\b(?:da|vua)\s+(?:duoc\s+)?(?:to\s+chuc|dien\s+ra|hop|ban\s+hanh|ky|khai\s+mac|"
+    r"trien\s+khai|hoan\s+thanh)\b"
 )
 _AFTER_RULED_OUT = re.compile(rf"^\s*(?:{DAY}\b|cua\s+{YEAR_WORD}\s+(?!sau)|[-–]\s*\d)")
 _PERIOD_AFTER = re.compile(r"^\s*(?:den|[-–])")
@@ -126,6 +133,8 @@ def read_context(folded: str, mention: Mention, left: int, right: int) -> Readin
     before = folded[max(left, mention.start - 90) : mention.start]
     after = folded[mention.end : min(right, mention.end + 60)]
     if _CITED.search(before[-40:]) or _RULED_OUT.search(before) or _AFTER_RULED_OUT.match(after):
+        return None
+    if _PAST.search(before):
         return None
     if mention.form == "range" and mention.day and mention.last:
         first_year, last_year = mention.day[0], mention.last[0]

@@ -198,8 +198,26 @@ def test_past_and_status_dates_are_not_items() -> None:
         "Ngày 26/6, Ban tổ chức đã họp triển khai.\n"
         "Tính đến ngày 22/10/2020, 14 khu dân cư đã bình xét.\n"
         "Thời hạn nhận bài thi sẽ là 31/1/2021 thay cho thời hạn cũ 30/11/2020.\n"
+        "Hội nghị sơ kết đã được tổ chức vào ngày 10/6/2020 tại huyện.\n"
     )
     assert dues(text, "2020-06-28") == ["2021-01-31"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hạn nộp: 15/10/2020.", ("2020-10-15", "submit")),
+        ("Thời gian: 01 buổi, ngày 20/11/2020.", ("2020-11-20", "event")),
+        ("Thời gian tổ chức: ngày 20/11/2020 tại Hội trường.", ("2020-11-20", "event")),
+        ("Lễ tuyên dương dự kiến tổ chức vào dịp 20/11/2020.", ("2020-11-20", "event")),
+        (
+            "Nhận hồ sơ từ ngày 01/10/2020 đến hết ngày 15/10/2020.",
+            ("2020-10-01/2020-10-15", "submit"),
+        ),
+    ],
+)
+def test_headed_times_and_windows(text: str, expected: tuple[str, str]) -> None:
+    assert [(i.due, i.kind) for i in extract_plan(text, "2020-09-01").items] == [expected]
 
 
 def test_a_text_without_deadline_gives_nothing() -> None:
