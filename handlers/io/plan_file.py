@@ -23,6 +23,8 @@ MAX_BYTES = 20 * 1024 * 1024
 MAX_PAGES = 200
 #: The file types read.
 SUFFIXES = (".txt", ".docx", ".pdf")
+#: Pictures of a page: no text layer to read (no OCR here).
+_IMAGES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".gif", ".webp", ".heic")
 #: Fewer letters than this in a PDF is a scan without a text layer.
 _MIN_LETTERS = 20
 
@@ -83,6 +85,8 @@ def read_plan_file(path: Path) -> str:
             without text, or of a type not read); the message names the file.
     """
     suffix = path.suffix.lower()
+    if suffix in _IMAGES:
+        raise UserError("plan_file_no_text", name=path.name)  # a photo or scan: ask for Word
     if suffix not in SUFFIXES:
         raise UserError("plan_file_type", name=path.name, types=", ".join(SUFFIXES))
     try:

@@ -114,4 +114,6 @@ def test_empty_missing_and_other_types(tmp_path: Path) -> None:
     assert refusal(tmp_path / "empty.txt") == "plan_file_no_text"
     assert refusal(tmp_path / "missing.txt") == "plan_file_missing"
     (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8")
-    assert refusal(tmp_path / "photo.jpg") == "plan_file_type"
+    assert refusal(tmp_path / "photo.jpg") == "plan_file_no_text"
+    (tmp_path / "plan.odt").write_bytes(b"PK")
+    assert refusal(tmp_path / "plan.odt") == "plan_file_type"
