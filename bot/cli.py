@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import secrets
 import signal
 from collections.abc import Awaitable, Callable
@@ -42,11 +43,13 @@ from bot.telegram import (
     deep_link,
 )
 from handlers.domain.errors import UserError
+from handlers.domain.plan_reader import extract_plan
 from handlers.io.campaign_file import CampaignFileError
 from handlers.io.invite_sheet import InviteCard, invite_docx, invite_xlsx
+from handlers.io.plan_file import read_plan_file
 from handlers.io.units_file import UnitsFileError
 from handlers.kernel.messages import Reply
-from handlers.kernel.texts import fmt_datetime
+from handlers.kernel.texts import Texts, fmt_datetime
 from handlers.queries.export_data import ExportFormat, ExportKind, Scope, campaign_for, find_unit
 from handlers.queries.progress import status_report
 from handlers.routes import command_menu
@@ -79,10 +82,12 @@ invite_app = typer.Typer(help="Mã mời liên kết tài khoản.", no_args_is_
 campaign_app = typer.Typer(help="Kế hoạch (campaign).", no_args_is_help=True)
 units_app = typer.Typer(help="Danh sách đơn vị.", no_args_is_help=True)
 reminders_app = typer.Typer(help="Nhắc hạn và tổng hợp hằng ngày.", no_args_is_help=True)
+plan_app = typer.Typer(help="Đọc văn bản kế hoạch (hạn, mốc, đơn vị).", no_args_is_help=True)
 app.add_typer(invite_app, name="invite")
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(units_app, name="units")
 app.add_typer(reminders_app, name="reminders")
+app.add_typer(plan_app, name="plan")
 
 NowOption = Annotated[
     str | None,
@@ -132,8 +137,6 @@ def _run(settings: Settings, now: str | None, work: Callable[[App], Awaitable[T]
     try:
         return asyncio.run(go())
     except UserError as err:
-        from handlers.kernel.texts import Texts
-
         raise _fail(Texts(settings.templates_dir)(f"errors.{err.key}", **err.params)) from None
     except OSError as err:  # e.g. the export's output cannot be written
         raise _fail(f"Không ghi/đọc được tệp: {err.strerror or err}.") from None
@@ -477,6 +480,34 @@ def campaign_archive(code: Annotated[str, typer.Argument(help="Mã kế hoạch.
 def campaign_delete(code: Annotated[str, typer.Argument(help="Mã kế hoạch.")]) -> None:
     """Xóa kế hoạch nạp nhầm (chỉ khi chưa đơn vị nào gửi gì; nếu đã có thì chỉ kết thúc)."""
     _change(code, CampaignAction.DELETE)
+
+
+@plan_app.command("extract")
+def plan_extract(
+    file: Annotated[Path, typer.Argument(dir_okay=False)],
+    doc_date: Annotated[
+        str | None,
+        typer.Option("--doc-date", help="Ngày văn bản (YYYY-MM-DD hoặc YYYY-MM) nếu đã biết."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
+) -> None:
+    """Đọc một kế hoạch (.txt, .docx, .pdf) và in các hạn, mốc đề xuất."""
+    texts = Texts(Settings().templates_dir)
+    if doc_date is not None and not _DOC_DATE.fullmatch(doc_date):
+        raise _usage(texts("errors.plan_bad_date", value=doc_date))
+    try:
+        plan = extract_plan(read_plan_file(file), doc_date)
+    except UserError as err:
+        raise _fail(texts(f"errors.{err.key}", **err.params)) from None
+    if as_json:
+        typer.echo(json.dumps(plan.as_dict(), ensure_ascii=False, indent=2))
+        return
+    for item in plan.items:
+        typer.echo(f"{item.due or item.relative} [{item.kind}] {' '.join(item.phrase.split())}")
+
+
+#: A document date as --doc-date takes it.
+_DOC_DATE = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?")
 
 
 @units_app.command("import")

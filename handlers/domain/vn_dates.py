@@ -42,6 +42,7 @@ __all__ = [
     "clean_text",
     "parse_date",
     "parse_period",
+    "quarter_number",
     "resolve_due",
 ]
 
@@ -101,6 +102,19 @@ def clean_text(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", normalize_text(text)).split())
 
 
+def quarter_number(numeral: str) -> int:
+    """Return the quarter a numeral names: ``"I"``/``"1"`` → 1 … ``"IV"``/``"4"`` → 4.
+
+    Raises:
+        DateError: The numeral names no quarter.
+    """
+    folded = numeral.strip().lower()
+    quarter = _ROMAN.get(folded) or (int(folded) if folded.isdigit() else 0)
+    if not 1 <= quarter <= 4:
+        raise DateError(f'Quý "{numeral}" không hợp lệ: quý phải từ I đến IV.', numeral)
+    return quarter
+
+
 def _make_date(year: int, month: int, day: int, text: str) -> dt.date:
     try:
         return dt.date(year, month, day)
@@ -137,7 +151,7 @@ def _period_or_none(text: str) -> Period | None:
     """
     folded = fold_text(text)
     if m := _QUARTER.match(folded):
-        year, quarter = int(m[2]), _ROMAN.get(m[1]) or int(m[1])
+        year, quarter = int(m[2]), quarter_number(m[1])
         first, last = quarter * 3 - 2, quarter * 3
     elif m := _MONTH.match(folded):
         year, first = int(m[2]), int(m[1])
