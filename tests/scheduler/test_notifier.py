@@ -94,6 +94,8 @@ async def test_the_plan_reminds_exactly_the_units_that_owe_it(
     assert "(b3)" not in text and "BIMSON" not in text
     (digest,) = outbox.to("noivu")  # the secretariat's digest at 08:00 on a working day
     assert "Tổng hợp ngày 12/11/2019" in digest and "12/21" in digest
+    header = digest.splitlines()[0]
+    assert len(header) < 100 and header.endswith("…")  # the plan's title, shortened
 
     again = await _notifier(session_factory, clock, outbox, "test:2").run_due()
     assert again.sent == 0 and len(outbox.sent) == 4  # a second run, or process: nothing new
