@@ -38,6 +38,8 @@ _OUTCOME = {
     Delivery.BLOCKED: NoticeStatus.BLOCKED,
     Delivery.FAILED: NoticeStatus.FAILED,
 }
+#: A broadcast to at most this many people gets no "sending…" note, only the report.
+QUIET_BROADCAST = 10
 #: A claim older than this whose outcome was never written belongs to a dead sender.
 DEFAULT_LEASE = dt.timedelta(minutes=15)
 
@@ -329,10 +331,12 @@ class BroadcastWorker:
             )
 
     async def _announce(self, broadcast: Broadcast) -> None:
-        """Tell the sender, once, that delivery has started."""
+        """Tell the sender, once, that delivery of a large broadcast has started."""
         async with self._sf() as session:
             counts = await BroadcastRepository(session).counts(broadcast.id)
         total = sum(counts.values())
+        if total <= QUIET_BROADCAST:
+            return  # done in a moment: the report alone says it
         await self._to_origin(
             broadcast, f"progress:{broadcast.id}", progress_reply(self._texts, broadcast, total)
         )

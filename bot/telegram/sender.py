@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import html
 import logging
+import re
 import time
 import warnings
 from collections.abc import Awaitable, Callable
@@ -40,6 +42,17 @@ T = TypeVar("T")
 
 #: Pictures Telegram shows inline (a chart) rather than as a file to download.
 _PHOTO_TYPES = frozenset({"image/png", "image/jpeg"})
+#: Telegram's limit for a caption, in characters of visible text.
+MAX_CAPTION = 1024
+_TAG = re.compile(r"</?[a-z]+[^>]*>")
+
+
+def _fits_caption(text: str) -> bool:
+    """Whether ``text`` (HTML) is short enough, once rendered, to be a file's caption."""
+    visible = html.unescape(_TAG.sub("", text)).strip()
+    return bool(visible) and len(visible) <= MAX_CAPTION
+
+
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -184,9 +197,14 @@ class TelegramSender:
         return self._bot
 
     async def send(self, key: ChatKey, reply: Reply) -> Delivery:
-        """Send one reply (its text in chunks, then its file) to a chat."""
+        """Send one reply to a chat: one message where Telegram allows it.
+
+        A file goes with its text as the caption when the text fits one (1 024 characters);
+        otherwise the text goes first, in chunks, then the file.
+        """
         chat_id = key.chat_id
-        chunks = split_html(reply.text) if reply.text.strip() else []
+        caption = reply.text if reply.file is not None and _fits_caption(reply.text) else None
+        chunks = split_html(reply.text) if reply.text.strip() and caption is None else []
         markup: Any = None
         if reply.buttons:
             markup = (menu_keyboard if reply.is_menu else inline_keyboard)(reply.buttons)
@@ -210,9 +228,18 @@ class TelegramSender:
             payload = InputFile(file.data, filename=file.name)
 
             def upload() -> Awaitable[Message]:
+                mode = "HTML" if caption else None
                 if file.mime_type in _PHOTO_TYPES:
-                    return self._bot.send_photo(int(chat_id), payload, reply_markup=markup)
-                return self._bot.send_document(int(chat_id), payload, reply_markup=markup)
+                    return self._bot.send_photo(
+                        int(chat_id),
+                        payload,
+                        caption=caption,
+                        parse_mode=mode,
+                        reply_markup=markup,
+                    )
+                return self._bot.send_document(
+                    int(chat_id), payload, caption=caption, parse_mode=mode, reply_markup=markup
+                )
 
             result = await self.call(chat_id, upload)
             if isinstance(result, Delivery):

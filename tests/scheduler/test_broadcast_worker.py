@@ -130,3 +130,23 @@ async def test_an_interrupted_broadcast_resumes_without_duplicates(
     progress = [t for c, t in crashing.sent + resumed.sent + final.sent if c == "noivu"]
     assert len(progress) == 2  # one progress note, one report (with the unknown ones)
     assert "không rõ" in progress[-1].lower()
+
+
+async def test_a_small_broadcast_gets_the_report_only(
+    session_factory: SF, broadcast_id: int, clock: Clock, tmp_path: Path
+) -> None:
+    async with session_factory.begin() as s:  # keep 3 copies pending: a small announcement
+        copies = (
+            await s.scalars(
+                select(BroadcastDelivery)
+                .where(BroadcastDelivery.status == NoticeStatus.PENDING)
+                .order_by(BroadcastDelivery.id)
+            )
+        ).all()
+        for copy in copies[3:]:
+            await s.delete(copy)
+    outbox = Outbox()
+    await _worker(session_factory, clock, outbox, tmp_path, "a").run()
+    assert len([c for c, _ in outbox.sent if c.startswith("head")]) == 3
+    (only,) = outbox.to("noivu")  # no "đang gửi…" before it
+    assert "Đang gửi" not in only

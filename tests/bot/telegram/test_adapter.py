@@ -288,6 +288,17 @@ async def test_long_replies_are_split_and_files_sent_as_documents(telegram: BotR
     assert document.files["document"].data == b"PK"
 
 
+async def test_a_short_text_goes_with_its_file_as_one_message(telegram: BotRunner) -> None:
+    assert telegram.adapter is not None
+    text = "📣 <b>Thông báo</b> &amp; lịch họp: thứ Hai, 8 giờ."
+    reply = Reply(text, file=OutgoingFile("lich-hop.pdf", "application/pdf", b"%PDF-1.4"))
+    sent = await telegram.adapter.sender.send(ChatKey("telegram", "4101"), reply)
+    assert sent is Delivery.SENT
+    (call,) = telegram.api.sent_to(4101)  # one message, not a text and then a file
+    assert call.method == "sendDocument"
+    assert call.text == "📣 Thông báo & lịch họp: thứ Hai, 8 giờ."
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
