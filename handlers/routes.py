@@ -13,6 +13,7 @@ from handlers.flows import (
     broadcast,
     delegates,
     export,
+    linked,
     listing,
     nominate,
     onboarding,
@@ -52,7 +53,7 @@ _COMMANDS: Mapping[str, CommandSpec] = {
     "duyet": CommandSpec(review.begin),
     "xuat": CommandSpec(export.begin),
     "kehoach": CommandSpec(plans.begin),
-    "chualienket": CommandSpec(status.unlinked),
+    "chualienket": CommandSpec(linked.unlinked),
 }
 _ALIASES: Mapping[str, str] = {
     "help": "trogiup",

@@ -56,7 +56,6 @@ __all__ = [
     "late",
     "parse_filter",
     "status",
-    "unlinked",
 ]
 
 
@@ -576,17 +575,6 @@ async def _late_more(ctx: Ctx) -> list[Reply]:
 
 async def _ask_late_more(ctx: Ctx) -> list[Reply]:
     return await _late_reply(ctx, _Filter.load(ctx), int(ctx.data.get("page", 0)))
-
-
-async def unlinked(ctx: Ctx) -> list[Reply]:
-    """Answers "đơn vị nào chưa liên kết?": the units whose head has no linked account."""
-    ctx.require_secretariat()
-    ctx.end()
-    linked = {
-        person.unit_id for _, person, _ in await ctx.people.linked_accounts([Role.UNIT_HEAD])
-    }
-    units = [u for u in await ctx.units.list_all() if u.id not in linked]
-    return [ctx.reply("status.unlinked", units=units)]
 
 
 STATES: StateTable = {

@@ -57,8 +57,10 @@ async def test_unlinked_units(chat: Chat) -> None:
     text = await _answer(noivu, "đơn vị nào chưa liên kết?")
     assert "chưa có lãnh đạo liên kết" in text
     assert "Ba Đình" not in text  # its head is linked
-    badinh = chat("badinh")
-    assert "Thường trực" in await _answer(badinh, "don vi nao chua lien ket")
+    badinh = chat("badinh")  # within the role: who of the unit is linked
+    own = await _answer(badinh, "don vi nao chua lien ket")
+    assert "Phường Ba Đình" in own and "lãnh đạo" in own and "Console" in own
+    assert "chưa có lãnh đạo liên kết" not in own  # not the other units
 
 
 async def test_unclear_text_offers_meanings(chat: Chat) -> None:
