@@ -109,7 +109,7 @@ async def _items(
         (s, reqs[s.requirement_id]) for s in subs if s.status is not SubmissionStatus.WITHDRAWN
     ]
     items.extend((n, reqs.get(n.requirement_id or 0)) for n in noms)
-    plans = {c.id: c.code for c in campaigns} if len(campaigns) > 1 else {}
+    plans = {c.id: c.title for c in campaigns} if len(campaigns) > 1 else {}
     return items, campaigns[0].timezone if campaigns else None, plans
 
 

@@ -87,7 +87,7 @@ async def _ask_pick(ctx: Ctx) -> list[Reply]:
     buttons = [
         PickRequirement(requirement_id=p.requirement.id).button(
             ctx.label(
-                "nop.pick_label", p=p, m=p.marks[0], plan=p.campaign.code if several else None
+                "nop.pick_label", p=p, m=p.marks[0], plan=p.campaign.title if several else None
             )
         )
         for p in owed
