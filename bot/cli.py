@@ -671,9 +671,9 @@ def reminders_preview(
         return
     for item in items:
         what = (
-            f"Nhắc {item['requirement']} ({item['slot']}) — {item['unit']}"
+            f"Nhắc {item['requirement']} ({_slot_words(item['slot'])}) — {item['unit']}"
             if item["kind"] == "reminder"
-            else f"Tổng hợp ({item['slot']})"
+            else "Tổng hợp hằng ngày"
         )
         state = "đã gửi" if item["already_sent"] else "sẽ gửi"
         recipient = item["recipient"]
@@ -733,6 +733,16 @@ def export(
 
     name, size = _run(Settings(), now, work)
     typer.echo(f"Đã ghi {output} ({size} byte; tên gợi ý: {name}).")
+
+
+def _slot_words(slot: str) -> str:
+    """A reminder slot in words: ``b3`` → "trước hạn 3 ngày", ``d0`` → "ngày đến hạn"."""
+    kind, days = slot[:1], slot[1:]
+    if kind == "b" and days.isdigit():
+        return f"trước hạn {int(days)} ngày"
+    if kind == "o" and days.isdigit():
+        return f"quá hạn {int(days)} ngày"
+    return "ngày đến hạn" if slot == "d0" else slot
 
 
 def _export_format(kind: ExportKind, output: Path, fmt: ExportFormat | None) -> ExportFormat:

@@ -139,5 +139,6 @@ def test_reminders_preview_names_who_gets_what(tdkt: Any) -> None:
     assert by_kind["digest"]["recipient"]["chat_id"] == "noivu"
     text = tdkt("reminders", "preview", "--now", NOW).stdout
     assert "[sẽ gửi]" in text and "Tổng: 2 tin, 2 chưa gửi." in text
+    assert "(trước hạn 3 ngày)" in text and "(b3)" not in text  # words, not slot codes
     quiet = tdkt("reminders", "preview", "--now", "2019-11-13T21:00").stdout
     assert "Không có tin nhắc nào" in quiet  # no plan slot on 13/11; 08:00's digest too old
