@@ -7,7 +7,6 @@ Besides what the core understands, the console knows two commands of its own:
 from __future__ import annotations
 
 import asyncio
-import html
 import io
 import logging
 import mimetypes
@@ -18,11 +17,11 @@ from pathlib import Path
 from typing import TextIO
 
 from handlers.kernel.messages import ChatKey, Delivery, Incoming, IncomingFile, Reply
+from handlers.kernel.texts import plain_text
 
 __all__ = ["CHANNEL", "ConsoleAdapter", "render_text"]
 
 CHANNEL = "console"
-_TAG = re.compile(r"</?(?:b|i|u|s|code|pre)>")
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -39,7 +38,7 @@ _NOT_UTF8 = (
 
 def render_text(reply: Reply) -> str:
     """Render a reply as plain text with numbered buttons."""
-    lines = [html.unescape(_TAG.sub("", reply.text))]
+    lines = [plain_text(reply.text)]
     lines.extend(f"  [{i}] {b.label}" for i, b in enumerate(reply.buttons, 1))
     if reply.file is not None:
         lines.append(f"  📎 {reply.file.name} ({len(reply.file.data)} byte)")

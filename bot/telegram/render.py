@@ -7,7 +7,6 @@ templates), so rendering only splits them and builds the markup.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Sequence
 
 from telegram import (
@@ -18,12 +17,12 @@ from telegram import (
 )
 
 from handlers.kernel.messages import Button
+from handlers.kernel.texts import plain_text
 
 __all__ = ["MAX_MESSAGE_CHARS", "button_text", "inline_keyboard", "menu_keyboard", "split_html"]
 
 #: Telegram refuses a message longer than 4096 characters (after entity parsing); stay below.
 MAX_MESSAGE_CHARS = 4000
-_TAG = re.compile(r"</?[a-z]+[^>]*>")
 
 
 def split_html(text: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
@@ -52,7 +51,7 @@ def split_html(text: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
 
 def _split_long_line(line: str, limit: int) -> list[str]:
     """Cut a too-long line between words (hard cut inside an endless word)."""
-    plain = html.unescape(_TAG.sub("", line))
+    plain = plain_text(line)
     pieces: list[str] = []
     current = ""
     for word in plain.split(" "):

@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import html
 import logging
-import re
 import time
 import warnings
 from collections.abc import Awaitable, Callable
@@ -34,6 +32,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.telegram.render import inline_keyboard, menu_keyboard, split_html
 from handlers.kernel.messages import ChatKey, Delivery, Reply
+from handlers.kernel.texts import plain_text
 
 __all__ = ["Limits", "RateLimiter", "TelegramSender", "TokenBucket", "is_group_chat"]
 
@@ -44,12 +43,11 @@ T = TypeVar("T")
 _PHOTO_TYPES = frozenset({"image/png", "image/jpeg"})
 #: Telegram's limit for a caption, in characters of visible text.
 MAX_CAPTION = 1024
-_TAG = re.compile(r"</?[a-z]+[^>]*>")
 
 
 def _fits_caption(text: str) -> bool:
     """Whether ``text`` (HTML) is short enough, once rendered, to be a file's caption."""
-    visible = html.unescape(_TAG.sub("", text)).strip()
+    visible = plain_text(text).strip()
     return bool(visible) and len(visible) <= MAX_CAPTION
 
 

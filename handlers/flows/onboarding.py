@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import html
 
 from handlers.domain.errors import UserError
 from handlers.kernel.callbacks import Command
@@ -62,7 +61,7 @@ def menu_command(ctx: Ctx, text: str) -> str | None:
     if not typed:
         return None
     for name, macro in _ALL_ENTRIES:
-        if fold_text(html.unescape(_menu_label(ctx, macro))) == typed:
+        if fold_text(_menu_label(ctx, macro)) == typed:
             return Command(name=name).pack()
     return None
 
@@ -86,7 +85,7 @@ async def start(ctx: Ctx) -> list[Reply]:
     name = (
         invite.full_name
         or msg.display_name
-        or html.unescape(ctx.t("onboarding.default_name", user_id=msg.user_id))
+        or ctx.label("onboarding.default_name", user_id=msg.user_id)
     )
     person = await ctx.people.add_person(
         Person(full_name=name, role=invite.role, unit_id=invite.unit_id, created_at=ctx.now)

@@ -13,7 +13,6 @@ in the group could press them.
 from __future__ import annotations
 
 import asyncio
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -294,7 +293,7 @@ async def _overview(ctx: Ctx, flt: _Filter, *, buttons: bool, full: bool = False
     )
     subtitle = None
     if flt.active:  # the chart is no HTML
-        subtitle = html.unescape(ctx.t("status.chart_subtitle", **_filter_params(flt)))
+        subtitle = ctx.label("status.chart_subtitle", **_filter_params(flt))
     return [*await _charts(items, subtitle), text]
 
 

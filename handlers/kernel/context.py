@@ -15,7 +15,7 @@ from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.messages import Button, Incoming, Reply
 from handlers.kernel.ports import FileStore
 from handlers.kernel.states import IDLE, Entry
-from handlers.kernel.texts import Texts, plain_text
+from handlers.kernel.texts import Texts
 from storage.models import ChatAccount, Person, Role, Unit
 from storage.repositories.audit import AuditRepository
 from storage.repositories.campaigns import CampaignRepository
@@ -81,7 +81,7 @@ class Ctx:
 
     def label(self, name: str, /, **params: Any) -> str:
         """A button label from a template macro: plain text, every value shown literally."""
-        return plain_text(self.t(name, **params))
+        return self.deps.texts.plain(name, **params)
 
     def reply(
         self, name: str, /, buttons: tuple[Button, ...] | list[Button] = (), **params: Any

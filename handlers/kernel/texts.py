@@ -134,3 +134,7 @@ class Texts:
             raise KeyError(f"no macro {macro!r} in {file}.j2")
         lines = [line.rstrip() for line in writable(str(fn(**params))).strip().splitlines()]
         return "\n".join(lines)
+
+    def plain(self, name: str, /, *, tz: str | None = None, **params: Any) -> str:
+        """Render ``file.macro`` as plain text (:func:`plain_text`): labels, files, charts."""
+        return plain_text(self(name, tz=tz, **params))

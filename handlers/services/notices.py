@@ -22,7 +22,6 @@ A notice to one unit stores ``{"kind": "unit", "unit_id": 3}``; it is not an aud
 from __future__ import annotations
 
 import datetime as dt
-import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -167,7 +166,7 @@ async def audience_label(session: AsyncSession, texts: Texts, audience: Mapping[
         req = await CampaignRepository(session).requirement(int(audience["requirement_id"]))
     elif kind == "unit_kind":
         value = UNIT_KINDS.get(value, value)
-    label = html.unescape(texts("thongbao.audience_label", kind=kind, req=req, value=value))
+    label = texts.plain("thongbao.audience_label", kind=kind, req=req, value=value)
     return label[:_LABEL_MAX]
 
 

@@ -9,7 +9,6 @@ text comes from the templates in ``templates/exports/``, rendered as plain text:
 from __future__ import annotations
 
 import datetime as dt
-import html
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -53,7 +52,7 @@ _LABELS = "exports/labels"
 
 def plain(texts: Texts, name: str, /, **params: Any) -> str:
     """Render a template macro as plain text (the templates escape HTML; files need none)."""
-    return html.unescape(texts(name, **params))
+    return texts.plain(name, **params)
 
 
 def stamp(scope: Scope) -> str:
@@ -236,26 +235,28 @@ _NOMINATION_WIDTHS = (6, 22, 7, 7, 24, 22, 22, 46, 16)
 _NOMINATION_TEXT = (1, 4, 5, 6, 7, 8)
 
 
-def nominations_table(
-    texts: Texts, scope: Scope, rows: list[NominationRow], *, with_status: bool = False
+def _nomination_list(
+    texts: Texts,
+    scope: Scope,
+    rows: list[NominationRow],
+    groups: list[tuple[str, list[NominationRow]]],
+    *,
+    with_status: bool,
 ) -> Table:
-    """The "Danh sách trích ngang": "I. Cá nhân" then "II. Tập thể", numbered from 1 in each.
-
-    With ``with_status`` the note column says where each nomination stands.
-    """
-    columns = _columns(texts, "nominations", _NOMINATION_WIDTHS, text=_NOMINATION_TEXT)
+    """Nominations under section rows, numbered from 1 in each; "(Không có)" for an empty one."""
     out: list[Row] = []
-    for subject in (SubjectKind.INDIVIDUAL, SubjectKind.COLLECTIVE):
-        group = [r for r in rows if r.nomination.subject is subject]
-        out.append(Row(section=plain(texts, f"{_LABELS}.subject_section", subject=subject.value)))
+    for title, group in groups:
+        out.append(Row(section=title))
         if not group:
             out.append(Row(section=plain(texts, f"{_LABELS}.none_in_section")))
         for index, row in enumerate(group, start=1):
             out.append(_nomination_row(texts, index, row, with_status=with_status))
+    if not groups:
+        out.append(Row(section=plain(texts, f"{_LABELS}.none_in_section")))
     individuals = sum(1 for r in rows if r.nomination.subject is SubjectKind.INDIVIDUAL)
     return Table(
         **_base(texts, ExportKind.NOMINATIONS, scope),
-        columns=columns,
+        columns=_columns(texts, "nominations", _NOMINATION_WIDTHS, text=_NOMINATION_TEXT),
         rows=tuple(out),
         landscape=True,
         note=plain(
@@ -266,6 +267,23 @@ def nominations_table(
             returned=sum(1 for r in rows if r.returned),
         ),
     )
+
+
+def nominations_table(
+    texts: Texts, scope: Scope, rows: list[NominationRow], *, with_status: bool = False
+) -> Table:
+    """The "Danh sách trích ngang": "I. Cá nhân" then "II. Tập thể", numbered from 1 in each.
+
+    With ``with_status`` the note column says where each nomination stands.
+    """
+    groups = [
+        (
+            plain(texts, f"{_LABELS}.subject_section", subject=subject.value),
+            [r for r in rows if r.nomination.subject is subject],
+        )
+        for subject in (SubjectKind.INDIVIDUAL, SubjectKind.COLLECTIVE)
+    ]
+    return _nomination_list(texts, scope, rows, groups, with_status=with_status)
 
 
 # -- delegates -----------------------------------------------------------------------------------
@@ -420,30 +438,11 @@ def report_document_tables(texts: Texts, report: Report) -> tuple[Table, Table]:
 
 def award_annex_table(texts: Texts, scope: Scope, rows: list[NominationRow]) -> Table:
     """The decision's annex: the accepted nominations grouped by award, numbered in each."""
-    columns = _columns(texts, "nominations", _NOMINATION_WIDTHS, text=_NOMINATION_TEXT)
     awards: dict[str, list[NominationRow]] = {}
     for row in rows:
         awards.setdefault(row.nomination.award_name, []).append(row)
-    out: list[Row] = []
-    for number, (award, group) in enumerate(awards.items(), start=1):
-        out.append(
-            Row(section=plain(texts, f"{_LABELS}.award_section", number=number, award=award))
-        )
-        for index, row in enumerate(group, start=1):
-            out.append(_nomination_row(texts, index, row, with_status=False))
-    if not rows:
-        out.append(Row(section=plain(texts, f"{_LABELS}.none_in_section")))
-    individuals = sum(1 for r in rows if r.nomination.subject is SubjectKind.INDIVIDUAL)
-    return Table(
-        **_base(texts, ExportKind.NOMINATIONS, scope),
-        columns=columns,
-        rows=tuple(out),
-        landscape=True,
-        note=plain(
-            texts,
-            f"{_LABELS}.nominations_note",
-            individuals=individuals,
-            collectives=len(rows) - individuals,
-            returned=0,
-        ),
-    )
+    groups = [
+        (plain(texts, f"{_LABELS}.award_section", number=number, award=award), group)
+        for number, (award, group) in enumerate(awards.items(), start=1)
+    ]
+    return _nomination_list(texts, scope, rows, groups, with_status=False)

@@ -48,9 +48,14 @@ _TONES = {
 }
 #: The smallest text a printed sheet may shrink to (points); below it, columns go over pages.
 MIN_PRINT_SIZE = 10
-#: Printable width of A4 (points) with the margins below, and the width of one column unit
+#: Page margins in inches: left, right, top, bottom.
+_MARGINS_IN = (0.6, 0.4, 0.6, 0.7)
+#: Printable width of A4 (points) within those margins, and the width of one column unit
 #: (Excel widths count characters of the default font: about 7 px, 5.25 pt).
-_A4_WIDTH_PT = {"portrait": (210 / 25.4 - 1.0) * 72, "landscape": (297 / 25.4 - 1.0) * 72}
+_A4_WIDTH_PT = {
+    orientation: (mm / 25.4 - _MARGINS_IN[0] - _MARGINS_IN[1]) * 72
+    for orientation, mm in (("portrait", 210), ("landscape", 297))
+}
 _UNIT_PT = 5.25
 _SHEET_NAME_MAX = 31
 _SHEET_NAME_BAD = str.maketrans({c: " " for c in "[]:*?/\\"})
@@ -222,7 +227,7 @@ def _print_setup(ws: Any, table: Table, last_row: int) -> None:
     ws.print_area = f"A1:{get_column_letter(len(table.columns))}{last_row}"
     ws.print_options.horizontalCentered = True
     margins = ws.page_margins
-    margins.left, margins.right, margins.top, margins.bottom = 0.6, 0.4, 0.6, 0.7
+    margins.left, margins.right, margins.top, margins.bottom = _MARGINS_IN
     if table.footer:
         ws.oddFooter.center.text = table.footer
         ws.oddFooter.center.size = 10

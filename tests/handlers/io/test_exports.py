@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import parse_now
+from handlers.flows.export import PickKind
 from handlers.io.exports.nd30 import place_of
 from handlers.kernel.texts import Texts
 from handlers.queries.export_data import ExportFormat, ExportKind, Scope
@@ -790,3 +791,30 @@ async def test_proposal_and_draft_decision_carry_the_accepted_nominations(
     sections = [r.cells[0].text for r in annex.rows[1:] if r.cells[0].text == r.cells[1].text]
     assert {s.split(". ", 1)[1] for s in sections} == awards  # grouped by award: I., II., …
     assert sections[0].startswith("I. ")
+
+
+async def test_xuat_award_papers_are_the_secretariats(chat: Chat) -> None:
+
+    badinh = chat("badinh")
+    await badinh.send("/xuat")
+    assert not any(
+        "Tờ trình" in b or "Quyết định" in b or "Tất cả đề cử" in b for b in badinh.buttons
+    )
+    before = badinh.text
+    await badinh.press_data(PickKind(kind=ExportKind.PROPOSAL).pack())  # a forged press
+    assert "Tờ trình" not in badinh.text and not any(r.file for r in badinh.replies)
+    assert before  # still at the choice, nothing exported
+
+    noivu = chat("noivu")
+    await noivu.send("/xuat")
+    await noivu.press("Tờ trình đề nghị khen thưởng")
+    assert noivu.buttons == ["📘 Word (.docx)", "↩️ Quay lại"]
+    await noivu.press("Word")
+    (reply,) = noivu.replies
+    assert reply.file is not None
+    assert reply.file.name == "to-trinh-de-nghi-khen-thuong-BIMSON-DHTT-2019.docx"
+    await noivu.send("/xuat")
+    await noivu.press("Tệp đã tiếp nhận")
+    await noivu.press("Tệp nén")
+    (reply,) = noivu.replies
+    assert reply.file is not None and reply.file.mime_type == "application/zip"
