@@ -15,6 +15,7 @@ __all__ = [
     "Button",
     "ChatKey",
     "Delivery",
+    "FileRequest",
     "Incoming",
     "IncomingFile",
     "OutgoingFile",
@@ -78,6 +79,21 @@ class OutgoingFile:
 
 
 @dataclass(frozen=True, slots=True)
+class FileRequest:
+    """The step now waits for a file; a channel that cannot carry one offers an upload link.
+
+    Texts are plain (no HTML): the web companion shows them on its page as they are.
+    """
+
+    #: What is being sent, e.g. "Báo cáo thành tích — Nguyễn Văn A".
+    what: str
+    #: The unit it is sent for (its name), when there is one.
+    unit: str | None = None
+    #: Accepted file extensions without the dot (empty: any type a step accepts).
+    accepts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """One message from the bot."""
 
@@ -87,6 +103,8 @@ class Reply:
     #: The buttons are the person's main menu (commands), not a one-time choice: a channel
     #: with a persistent keyboard shows them there.
     is_menu: bool = False
+    #: Set on the question of a step that takes a file (see :class:`FileRequest`).
+    file_request: FileRequest | None = None
 
 
 class Delivery(StrEnum):
