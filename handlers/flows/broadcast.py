@@ -118,7 +118,8 @@ async def begin(ctx: Ctx) -> list[Reply]:
 
 async def _ask_content(ctx: Ctx) -> list[Reply]:
     editing = ctx.data.get("audience") is not None
-    return [ctx.reply("thongbao.ask_content", limit=TEXT_MAX, editing=editing)]
+    question = ctx.reply("thongbao.ask_content", limit=TEXT_MAX, editing=editing)
+    return [inputs.asks_file(ctx, question, ctx.label("web.what_broadcast"))]
 
 
 def _caption(ctx: Ctx) -> str:

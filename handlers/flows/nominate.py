@@ -158,7 +158,9 @@ async def _field(ctx: Ctx) -> list[Reply]:
 
 
 async def _ask_file(ctx: Ctx) -> list[Reply]:
-    return [ctx.reply("decu.ask_file", buttons=(SkipFile().button(ctx.label("buttons.skip")),))]
+    question = ctx.reply("decu.ask_file", buttons=(SkipFile().button(ctx.label("buttons.skip")),))
+    what = ctx.label("web.what_nomination", name=ctx.data["values"].get("name", ""))
+    return [inputs.asks_file(ctx, question, what, (await _requirement(ctx)).accept)]
 
 
 async def _file(ctx: Ctx) -> list[Reply]:

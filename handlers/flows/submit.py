@@ -148,16 +148,17 @@ async def _ask_content(ctx: Ctx) -> list[Reply]:
     req = progress.requirement
     _, unit = ctx.require_unit_head()
     history = await ctx.submissions.history(unit.id, req.id, ctx.data.get("part", ""))
-    return [
-        ctx.reply(
-            "nop.ask_content",
-            req=req,
-            part=ctx.data.get("part", ""),
-            previous=history[0] if history else None,
-            limit=ctx.deps.max_text_chars,
-            tz=progress.campaign.timezone,
-        )
-    ]
+    part = ctx.data.get("part", "")
+    question = ctx.reply(
+        "nop.ask_content",
+        req=req,
+        part=part,
+        previous=history[0] if history else None,
+        limit=ctx.deps.max_text_chars,
+        tz=progress.campaign.timezone,
+    )
+    what = ctx.label("web.what_submission", req=req, part=part)
+    return [inputs.asks_file(ctx, question, what, req.accept)]
 
 
 async def _content(ctx: Ctx) -> list[Reply]:

@@ -10,6 +10,7 @@ field's own parser. Files are checked, stored and recorded with :func:`receive_f
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,13 +20,14 @@ from handlers.domain.files import accepted_extensions, check_content, check_file
 from handlers.domain.progress import local_today
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx
-from handlers.kernel.messages import Button, Reply
+from handlers.kernel.messages import Button, FileRequest, Reply
 from storage.models import StoredFile
 
 __all__ = [
     "FieldValue",
     "SkipField",
     "ask_field",
+    "asks_file",
     "facts",
     "field_buttons",
     "free_text",
@@ -110,6 +112,21 @@ def read_field(ctx: Ctx, field: Field, facts: Facts) -> Any:
     if not ctx.text:  # in a chat an optional field is skipped with its button, not left empty
         raise UserError("text_empty")
     return field.parse(ctx.text, facts)
+
+
+def asks_file(ctx: Ctx, reply: Reply, what: str, accept: Sequence[str] = ()) -> Reply:
+    """``reply`` marked as the question of a step that takes a file (see ``FileRequest``).
+
+    Args:
+        ctx: The step's context; the file is sent for its acting unit (none for the
+            secretariat).
+        reply: The step's question.
+        what: What is being sent, as plain text ("Kế hoạch … — Phần I").
+        accept: The extensions the requirement accepts (empty: documents and pictures).
+    """
+    unit = ctx.unit.name if ctx.unit is not None else None
+    request = FileRequest(what=what, unit=unit, accepts=tuple(str(a) for a in accept))
+    return dataclasses.replace(reply, file_request=request)
 
 
 async def receive_file(ctx: Ctx, accept: Sequence[str] = ()) -> dict[str, Any]:
