@@ -40,6 +40,18 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(
         default=None, description="Secret token Telegram sends with each webhook call."
     )
+    web_host: str = Field(default="127.0.0.1", description="Where the web companion listens.")
+    web_port: int = Field(default=8080, ge=1, le=65535)
+    public_url: str | None = Field(
+        default=None,
+        description="The https address users reach the web companion at (its reverse proxy).",
+    )
+    web_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs the web links; default one generated in data_dir.",
+    )
+    web_upload_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    web_download_minutes: int = Field(default=30, ge=1, le=24 * 60)
     templates_dir: Path | None = Field(
         default=None, description="Directory of .j2 files that override the built-in texts."
     )

@@ -56,6 +56,8 @@ __all__ = [
     "SubmissionStatus",
     "UTCDateTime",
     "Unit",
+    "WebLink",
+    "WebLinkKind",
 ]
 
 NAMING_CONVENTION = {
@@ -557,3 +559,43 @@ class AuditLog(Base):
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class WebLinkKind(enum.StrEnum):
+    """What a web companion link is for."""
+
+    UPLOAD = "upload"  # a page where a person sends the file a step waits for
+    DOWNLOAD = "download"  # a file the bot sends (an export, the chart)
+
+
+class WebLink(Base):
+    """A signed, short-lived link of the web companion, bound to one chat.
+
+    Only the SHA-256 of the token is kept: the token itself is the credential and lives only
+    in the message the person received.
+    """
+
+    __tablename__ = "web_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[WebLinkKind] = mapped_column(_enum(WebLinkKind))
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(64))
+    #: What is being sent and for which unit (uploads), shown on the page as plain text.
+    what: Mapped[str | None] = mapped_column(String(500))
+    unit: Mapped[str | None] = mapped_column(String(255))
+    accepts: Mapped[list[str]] = mapped_column(default=list)
+    #: The conversation step the link was made at: the page works only while the chat is there.
+    state: Mapped[str | None] = mapped_column(String(64))
+    #: The outgoing file (downloads): where the file store keeps it, its name and type.
+    file_path: Mapped[str | None] = mapped_column(String(255))
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    file_mime: Mapped[str | None] = mapped_column(String(127))
+    created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+    #: Set while one upload is being handled (a second post of the link is refused meanwhile).
+    claimed_at: Mapped[dt.datetime | None] = mapped_column()
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[dt.datetime | None] = mapped_column()
