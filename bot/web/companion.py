@@ -21,7 +21,7 @@ import unicodedata
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from aiohttp import BodyPartReader, web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -109,9 +109,13 @@ class WebConfig:
 
 def content_disposition(name: str, *, inline: bool = False) -> str:
     """A ``Content-Disposition`` carrying ``name`` in UTF-8 (RFC 6266) with an ASCII fallback."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    ascii_name = "".join(c if c.isprintable() and c not in '"\\;' else "_" for c in ascii_name)
-    ascii_name = ascii_name.strip() or "tep"
+    letters = []
+    for char in unicodedata.normalize("NFKD", name.replace("Đ", "D").replace("đ", "d")):
+        if unicodedata.combining(char):
+            continue  # the diacritics of a Vietnamese letter: "ệ" → "e"
+        fits = char.isascii() and char.isprintable() and char not in '"\\;'
+        letters.append(char if fits else "_")
+    ascii_name = "".join(letters).strip() or "tep"
     kind = "inline" if inline else "attachment"
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
@@ -192,7 +196,7 @@ class Companion:
                     expires_at=now + self.config.upload_ttl,
                 )
             )
-        return f"{self.config.public_url}/u/{token}"
+        return f"{self.config.public_url.rstrip('/')}/u/{token}"
 
     async def download_link(self, key: ChatKey, file: OutgoingFile) -> str:
         """A short-lived address that serves ``file`` (an export, the chart) to that chat only."""
@@ -214,7 +218,7 @@ class Companion:
                     expires_at=now + self.config.download_ttl,
                 )
             )
-        return f"{self.config.public_url}/d/{token}"
+        return f"{self.config.public_url.rstrip('/')}/d/{token}"
 
     async def offer_upload(
         self, key: ChatKey, user_id: str, request: FileRequest, *, too_big: bool = False
@@ -331,7 +335,9 @@ class Companion:
                     raise _LinkError("too_big")
                 chunks.append(chunk)
             mime = part.headers.get("Content-Type", "application/octet-stream")
-            return part.filename, mime, b"".join(chunks)
+            # Browsers escape '"' and line breaks in the name as %22, %0A, %0D (HTML's form
+            # encoding) and some clients percent-encode all of it: read both the same way.
+            return unquote(part.filename), mime, b"".join(chunks)
 
     async def _upload_post(self, request: web.Request) -> web.Response:
         try:
