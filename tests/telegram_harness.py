@@ -57,6 +57,8 @@ class BotRunner:
         self.core = core
         self.sf = sf
         self.adapter: TelegramAdapter | None = None
+        #: The web companion's upload offer the adapter is given (None: no companion).
+        self.offer_upload: Any = None
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -71,6 +73,7 @@ class BotRunner:
             mark_unreachable(self.sf, self.core.deps.clock, CHANNEL),
             command_menu(self.core.deps.texts),
             command_menu(self.core.deps.texts, group=True),
+            offer_upload=self.offer_upload,
         )
 
     async def start(

@@ -29,11 +29,12 @@ from telegram.ext import Application
 
 from bot.telegram.receiver import MAX_ATTEMPTS, Poller, WebhookServer
 from bot.telegram.sender import Limits, TelegramSender
-from handlers.kernel.messages import ChatKey, Incoming, IncomingFile, Reply
+from handlers.kernel.messages import ChatKey, FileRequest, Incoming, IncomingFile, Reply
 
 __all__ = [
     "ALLOWED_UPDATES",
     "CHANNEL",
+    "DOWNLOAD_LIMIT",
     "TelegramAdapter",
     "TelegramConfig",
     "WebhookConfig",
@@ -44,9 +45,14 @@ CHANNEL = "telegram"
 #: The updates the bot asks for; everything else (edits, reactions, member changes) is ignored.
 ALLOWED_UPDATES = ("message", "callback_query")
 
+#: The largest file the public Bot API lets a bot download.
+DOWNLOAD_LIMIT = 20 * 1024 * 1024
+
 _LOGGER = logging.getLogger(__name__)
 
 Handle = Callable[[Incoming], Awaitable[list[Reply]]]
+#: Gives a chat an upload link (the web companion): chat, user id, what the step waits for.
+UploadOffer = Callable[[ChatKey, str, FileRequest], Awaitable[Reply]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +157,8 @@ class TelegramAdapter:
         on_unreachable: Called with a chat id when Telegram says the bot cannot write there.
         commands: The command menu for private chats (name, description).
         group_commands: The command menu for groups.
+        offer_upload: The web companion's upload link, offered when a document over
+            :data:`DOWNLOAD_LIMIT` was sent at a step that waits for a file; None without one.
     """
 
     def __init__(
@@ -161,8 +169,10 @@ class TelegramAdapter:
         on_unreachable: Callable[[str], Awaitable[None]],
         commands: Sequence[tuple[str, str]] = (),
         group_commands: Sequence[tuple[str, str]] = (),
+        offer_upload: UploadOffer | None = None,
     ) -> None:
         root = config.api_root.rstrip("/")
+        self._offer_upload = offer_upload
         self._config = config
         self._handle = handle
         self._apology = apology
@@ -292,6 +302,7 @@ class TelegramAdapter:
                 return True  # the keyboard stays: nothing was taken
             self._attempts.pop(update.update_id, None)
             try:  # committed: whatever happens while answering, the update is settled
+                replies = await self._with_upload_offer(msg, replies)
                 for reply in replies:
                     await self.sender.send(msg.key, reply)
                 if query is not None and replies:
@@ -301,6 +312,23 @@ class TelegramAdapter:
                     "update %s: answering failed after it was handled", update.update_id
                 )
             return True
+
+    async def _with_upload_offer(self, msg: Incoming, replies: list[Reply]) -> list[Reply]:
+        """Add an upload link when a file too big for the Bot API met a step that takes one.
+
+        The core refused the file and asked its question again (with a ``file_request``); the
+        web companion can take it instead.
+        """
+        request = replies[-1].file_request if replies else None
+        too_big = msg.file is not None and msg.file.size > DOWNLOAD_LIMIT
+        if self._offer_upload is None or request is None or not too_big:
+            return replies
+        try:
+            offer = await self._offer_upload(msg.key, msg.user_id, request)
+        except Exception:
+            _LOGGER.exception("update %s: no upload link could be made", msg.update_id)
+            return replies
+        return [*replies, offer]
 
     def _addressed_to_us(self, msg: Incoming) -> bool:
         """A ``/cmd@otherbot`` in a group is for another bot."""

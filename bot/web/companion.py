@@ -229,6 +229,10 @@ class Companion:
         macro = "web.big_file" if too_big else "web.upload_offer"
         return Reply(text=self._texts(macro, url=url, minutes=minutes))
 
+    async def big_file_offer(self, key: ChatKey, user_id: str, request: FileRequest) -> Reply:
+        """The upload link for a file too big for the messenger (Telegram's ``offer_upload``)."""
+        return await self.offer_upload(key, user_id, request, too_big=True)
+
     # -- serving --------------------------------------------------------------------------
     def app(self) -> web.Application:
         """The aiohttp application serving the pages."""

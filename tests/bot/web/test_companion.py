@@ -278,4 +278,4 @@ async def test_offer_upload_text(chat: Chat, companion: Companion) -> None:
     offer = await companion.offer_upload(badinh.key, badinh.user, request)
     assert "https://tdkt.example.gov.vn/u/" in offer.text and "60 phút" in offer.text
     big = await companion.offer_upload(badinh.key, badinh.user, request, too_big=True)
-    assert "Tệp lớn không gửi được qua Telegram" in big.text
+    assert "Telegram không cho bot nhận tệp lớn hơn 20 MB" in big.text
