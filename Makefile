@@ -26,7 +26,7 @@ help:
 	@echo 'make test                 ruff, mypy, import-linter, then pytest on SQLite'
 	@echo '                          (and on PostgreSQL too when TEST_DATABASE_URL is set)'
 	@echo 'make lint                 ruff, mypy, import-linter only'
-	@echo 'make system-deps          LibreOffice, poppler and fonts for the document tests (apt)'
+	@echo 'make system-deps          LibreOffice, poppler, fonts and Chromium for the tests (apt)'
 	@echo 'make migration MSG="..."  autogenerate the next numbered revision from the models'
 	@echo 'make initial-migration    regenerate 0001_initial.py (only while it is the only one)'
 	@echo 'make bench                time one message through the core (BENCH_ARGS="--n 200"),'
@@ -42,9 +42,11 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 # What the tests need from Debian: LibreOffice renders the Word exports, poppler reads the PDFs,
-# Liberation Serif stands in for Times New Roman with the same metrics.
-SYSTEM_TOOLS := soffice pdftotext
-SYSTEM_PACKAGES := libreoffice-writer-nogui poppler-utils fonts-liberation fonts-liberation2
+# Liberation Serif stands in for Times New Roman with the same metrics, and headless Chromium with
+# its chromedriver drives the web companion's pages (tests/bot/web/test_browser.py).
+SYSTEM_TOOLS := soffice pdftotext chromium chromedriver
+SYSTEM_PACKAGES := libreoffice-writer-nogui poppler-utils fonts-liberation fonts-liberation2 \
+	chromium chromium-driver
 
 system-deps:
 	@missing=$$(for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || echo $$t; done); \
