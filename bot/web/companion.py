@@ -42,6 +42,7 @@ from handlers.kernel.messages import (
 from handlers.kernel.ports import FileStore
 from handlers.kernel.texts import Texts, plain_text
 from storage.models import WebLink, WebLinkKind
+from storage.repositories.audit import AuditRepository
 from storage.repositories.web_links import WebLinkRepository
 
 __all__ = ["Companion", "WebConfig", "content_disposition"]
@@ -362,9 +363,17 @@ class Companion:
             _LOGGER.exception("web upload on link %d failed", link.id)
         accepted = bool(replies) and replies is not None and replies[-1].file_request is None
         async with self._sessions.begin() as session:
-            await WebLinkRepository(session).release(
-                link.id, used_at=self._clock() if accepted else None
-            )
+            used_at = self._clock() if accepted else None
+            await WebLinkRepository(session).release(link.id, used_at=used_at)
+            if used_at is not None:
+                AuditRepository(session).record(
+                    at=used_at,
+                    person_id=None,
+                    action="web_link.upload",
+                    entity="web_link",
+                    entity_id=link.id,
+                    detail={"channel": link.channel, "chat_id": link.chat_id, "file": name},
+                )
         if replies is None:
             texts = [plain_text(self._core.apology().text)]
             return self._upload_form(link, texts, status=500)

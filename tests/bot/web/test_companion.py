@@ -18,7 +18,7 @@ from bot.web import Companion, WebConfig, make_token
 from handlers.kernel.dispatcher import Core
 from handlers.kernel.messages import ChatKey, Delivery, FileRequest, OutgoingFile, Reply
 from storage.files import LocalFileStore
-from storage.models import Conversation, Submission, WebLink
+from storage.models import AuditLog, Conversation, Submission, WebLink
 from tests.harness import ChatHarness, Clock
 from tests.samples import pdf_bytes
 
@@ -141,6 +141,14 @@ async def test_upload_continues_the_conversation_and_uses_the_link(
     async with session_factory() as s:
         sub = (await s.scalars(select(Submission).where(Submission.file_id.is_not(None)))).one()
         assert sub.text is None
+        used = (
+            await s.scalars(select(AuditLog).where(AuditLog.action == "web_link.upload"))
+        ).one()
+        assert used.detail == {
+            "channel": "console",
+            "chat_id": "badinh",
+            "file": "Kế hoạch số 12.pdf",
+        }
 
 
 async def test_a_wrong_file_shows_the_reason_and_the_link_stays_usable(
