@@ -587,8 +587,9 @@ class WebLink(Base):
     what: Mapped[str | None] = mapped_column(String(500))
     unit: Mapped[str | None] = mapped_column(String(255))
     accepts: Mapped[list[str]] = mapped_column(default=list)
-    #: The conversation step the link was made at: the page works only while the chat is there.
-    state: Mapped[str | None] = mapped_column(String(64))
+    #: The conversation step the link was made at (with a digest of its data): the page works
+    #: only while the chat is there.
+    state: Mapped[str | None] = mapped_column(String(100))
     #: The outgoing file (downloads): where the file store keeps it, its name and type.
     file_path: Mapped[str | None] = mapped_column(String(255))
     file_name: Mapped[str | None] = mapped_column(String(255))

@@ -193,7 +193,7 @@ class Companion:
                     what=request.what[:500],
                     unit=request.unit[:255] if request.unit else None,
                     accepts=list(request.accepts),
-                    state=await links.chat_state(key.channel, key.chat_id),
+                    state=await links.chat_step(key.channel, key.chat_id),
                     created_at=now,
                     expires_at=now + self.config.upload_ttl,
                 )
@@ -302,7 +302,7 @@ class Companion:
                 raise _LinkError("used")
             if link.expires_at <= self._clock():
                 raise _LinkError("expired")
-            if kind is WebLinkKind.UPLOAD and link.state != await links.chat_state(
+            if kind is WebLinkKind.UPLOAD and link.state != await links.chat_step(
                 link.channel, link.chat_id
             ):
                 raise _LinkError("moved")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,14 +53,25 @@ class WebLinkRepository:
             update(WebLink).where(WebLink.id == link_id).values(claimed_at=None, used_at=used_at)
         )
 
-    async def chat_state(self, channel: str, chat_id: str) -> str | None:
-        """The conversation step the chat is at now (None: no conversation yet)."""
-        state: str | None = await self._s.scalar(
-            select(Conversation.state).where(
-                Conversation.channel == channel, Conversation.chat_id == chat_id
+    async def chat_step(self, channel: str, chat_id: str) -> str | None:
+        """Where the chat stands: its step and a digest of the step's data (None: no row).
+
+        Two visits of the same step for different things (the plan, then a dossier part) differ
+        by their data, so a link made at the first is not valid at the second.
+        """
+        row = (
+            await self._s.execute(
+                select(Conversation.state, Conversation.data).where(
+                    Conversation.channel == channel, Conversation.chat_id == chat_id
+                )
             )
-        )
-        return state
+        ).first()
+        if row is None:
+            return None
+        state, data = row
+        kept = {k: v for k, v in (data or {}).items() if not str(k).startswith("_")}
+        text = json.dumps(kept, sort_keys=True, ensure_ascii=False, default=str)
+        return f"{state}#{hashlib.sha256(text.encode()).hexdigest()[:24]}"
 
     async def prune(self, before: dt.datetime) -> int:
         """Forget links that expired before ``before``."""

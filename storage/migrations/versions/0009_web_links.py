@@ -45,7 +45,7 @@ def upgrade() -> None:
         sa.Column("what", sa.String(length=500), nullable=True),
         sa.Column("unit", sa.String(length=255), nullable=True),
         sa.Column("accepts", sa.JSON(), nullable=False),
-        sa.Column("state", sa.String(length=64), nullable=True),
+        sa.Column("state", sa.String(length=100), nullable=True),
         sa.Column("file_path", sa.String(length=255), nullable=True),
         sa.Column("file_name", sa.String(length=255), nullable=True),
         sa.Column("file_mime", sa.String(length=127), nullable=True),

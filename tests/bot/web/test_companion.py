@@ -287,3 +287,18 @@ async def test_offer_upload_text(chat: Chat, companion: Companion) -> None:
     assert "https://tdkt.example.gov.vn/u/" in offer.text and "60 phút" in offer.text
     big = await companion.offer_upload(badinh.key, badinh.user, request, too_big=True)
     assert "Telegram không cho bot nhận tệp lớn hơn 20 MB" in big.text
+
+
+async def test_a_link_of_another_visit_of_the_same_step(
+    chat: Chat, companion: Companion, client: TestClient[object, object], outbox: Outbox
+) -> None:
+    """A link for the plan is not valid once the chat sends a dossier part at the same step."""
+    badinh, path = await _plan_link(chat, companion)
+    await badinh.send("/huy")
+    await badinh.send("/nop")
+    await badinh.press("Hồ sơ sau Hội nghị")
+    await badinh.press("Tờ trình")
+    response = await client.get(path)
+    assert response.status == 409 and "chuyển sang bước khác" in await response.text()
+    posted = await client.post(path, data=_form("ke-hoach.pdf", pdf_bytes()))
+    assert posted.status == 409 and not outbox.sent
