@@ -154,6 +154,7 @@ class Companion:
         self._files = files
         self._sessions = session_factory
         self._senders = senders
+        self._runner: web.AppRunner | None = None
 
     @classmethod
     def from_settings(
@@ -249,6 +250,7 @@ class Companion:
         """Serve the pages on the configured host and port while the block runs."""
         runner = web.AppRunner(self.app(), access_log=None)
         await runner.setup()
+        self._runner = runner
         try:
             site = web.TCPSite(runner, self.config.host, self.config.port)
             await site.start()
@@ -260,7 +262,14 @@ class Companion:
             )
             yield self
         finally:
+            self._runner = None
             await runner.cleanup()
+
+    def bound_addresses(self) -> list[tuple[str, int]]:
+        """Where the pages are served now (host, port); empty outside :meth:`serving`."""
+        if self._runner is None:
+            return []
+        return [(str(a[0]), int(a[1])) for a in self._runner.addresses]
 
     # -- pages ----------------------------------------------------------------------------
     def _page(self, html: str, status: int = 200) -> web.Response:

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from aiohttp import FormData
+from aiohttp import ClientSession, FormData
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.settings import Settings
 from bot.web import Companion, WebConfig, make_token
 from handlers.kernel.dispatcher import Core
 from handlers.kernel.messages import ChatKey, Delivery, FileRequest, OutgoingFile, Reply
@@ -302,3 +304,37 @@ async def test_a_link_of_another_visit_of_the_same_step(
     assert response.status == 409 and "chuyển sang bước khác" in await response.text()
     posted = await client.post(path, data=_form("ke-hoach.pdf", pdf_bytes()))
     assert posted.status == 409 and not outbox.sent
+
+
+async def test_settings_and_serving(
+    core: Core, session_factory: SF, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's
+    settings = Settings(data_dir=tmp_path / "data", web_port=8089)
+    config = WebConfig.from_settings(settings)
+    assert (config.host, config.port, config.public_url) == (
+        "127.0.0.1",
+        8089,
+        "http://127.0.0.1:8089",
+    )
+    assert config.upload_ttl == dt.timedelta(minutes=60)
+    assert config.download_ttl == dt.timedelta(minutes=30)
+    assert (tmp_path / "data" / "web-secret.key").exists()
+    assert WebConfig.from_settings(settings).secret == config.secret  # kept across starts
+    public = Settings(
+        data_dir=tmp_path / "data",
+        public_url="https://tdkt.example.gov.vn/",
+        web_secret="office key",
+    )
+    files = LocalFileStore(tmp_path / "files")
+    companion = Companion.from_settings(public, core, files, session_factory, {})
+    assert companion.config.public_url == "https://tdkt.example.gov.vn"
+    assert companion.config.secret == b"office key"
+    any_port = dataclasses.replace(companion.config, port=0)
+    companion = Companion(any_port, core, files, session_factory, {})
+    async with companion.serving():
+        host, port = companion.bound_addresses()[0]
+        forged = f"http://{host}:{port}/u/{make_token(b'x', 'upload')}"
+        async with ClientSession() as http, http.get(forged) as r:
+            assert r.status == 404 and "Liên kết không hợp lệ" in await r.text()
+    assert companion.bound_addresses() == []
