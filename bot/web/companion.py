@@ -333,7 +333,10 @@ class Companion:
             and request.content_length > limit + _MULTIPART_SLACK
         ):
             raise _LinkError("too_big")
-        reader = await request.multipart()
+        try:
+            reader = await request.multipart()
+        except (AssertionError, ValueError, KeyError):  # not a multipart form
+            raise _LinkError("no_file") from None
         while True:
             part = await reader.next()
             if part is None:
@@ -363,8 +366,11 @@ class Companion:
         now = self._clock()
         async with self._sessions.begin() as session:
             claimed = await WebLinkRepository(session).claim(link.id, now, CLAIM_LEASE)
-        if not claimed:
-            return self._problem("busy")
+        if not claimed:  # another post holds the link, or has just used it up
+            async with self._sessions() as session:
+                current = await session.get(WebLink, link.id)
+            used = current is None or current.used_at is not None
+            return self._problem("used" if used else "busy")
         key = ChatKey(link.channel, link.chat_id)
         replies: list[Reply] | None = None
         try:
@@ -389,9 +395,11 @@ class Companion:
             return self._upload_form(link, texts, status=500)
         _LOGGER.info("web upload on link %d: %s", link.id, "taken" if accepted else "refused")
         await self._send(key, replies)
-        texts = [plain_text(r.text) for r in replies if r.text]
         if accepted:
+            texts = [plain_text(r.text) for r in replies if r.text]
             return self._page(self._texts("web.done_page", texts=texts))
+        # The refusal; the question asked again is the page itself.
+        texts = [plain_text(r.text) for r in replies if r.text and r.file_request is None]
         return self._upload_form(link, texts, status=422)
 
     async def _hand_over(

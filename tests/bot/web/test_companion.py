@@ -161,6 +161,8 @@ async def test_a_wrong_file_shows_the_reason_and_the_link_stays_usable(
     assert renamed.status == 422
     page = await renamed.text()
     assert "không phải là tệp PDF" in page and 'type="file"' in page
+    assert "Gõ /huy" not in page  # the chat's question again is for the chat, not the page
+    assert "Gõ /huy" in outbox.text
     executable = await client.post(path, data=_form("ke-hoach.docx", b"MZ\x90\x00program"))
     assert executable.status == 422 and "tệp thực thi" in await executable.text()
     empty = await client.post(path, data=_form("ke-hoach.pdf", b""))
@@ -242,6 +244,8 @@ async def test_the_size_limit_is_held_while_streaming(
     nothing.add_field("file", b"", filename="", content_type="application/octet-stream")
     missing = await client.post(path, data=nothing)
     assert missing.status == 400 and "Chưa chọn tệp" in await missing.text()
+    not_a_form = await client.post(path, data=b"file=ke-hoach.pdf")
+    assert not_a_form.status == 400 and not outbox.sent
 
 
 async def test_two_posts_of_one_link_one_wins(
