@@ -27,6 +27,7 @@ from telegram import (
 )
 from telegram.ext import Application
 
+from bot.links import LinkMaker
 from bot.telegram.receiver import MAX_ATTEMPTS, Poller, WebhookServer
 from bot.telegram.sender import Limits, TelegramSender
 from handlers.kernel.messages import ChatKey, Incoming, IncomingFile, Reply
@@ -151,6 +152,7 @@ class TelegramAdapter:
         on_unreachable: Called with a chat id when Telegram says the bot cannot write there.
         commands: The command menu for private chats (name, description).
         group_commands: The command menu for groups.
+        links: The web companion's links (for files over Telegram's limits); None without it.
     """
 
     def __init__(
@@ -161,6 +163,7 @@ class TelegramAdapter:
         on_unreachable: Callable[[str], Awaitable[None]],
         commands: Sequence[tuple[str, str]] = (),
         group_commands: Sequence[tuple[str, str]] = (),
+        links: LinkMaker | None = None,
     ) -> None:
         root = config.api_root.rstrip("/")
         self._config = config
@@ -178,7 +181,9 @@ class TelegramAdapter:
             .connection_pool_size(max(8, config.concurrent_updates * 2))
             .build()
         )
-        self.sender = TelegramSender(self.application.bot, on_unreachable, config.limits)
+        self.sender = TelegramSender(
+            self.application.bot, on_unreachable, config.limits, links=links
+        )
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         #: Failed attempts per update id still being retried (forgotten once settled).
         self._attempts: dict[int, int] = {}

@@ -30,6 +30,7 @@ from telegram import Bot, InputFile, LinkPreviewOptions, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.links import LinkMaker
 from bot.telegram.render import inline_keyboard, menu_keyboard, split_html
 from handlers.kernel.messages import ChatKey, Delivery, Reply
 from handlers.kernel.texts import plain_text
@@ -175,6 +176,7 @@ class TelegramSender:
         on_unreachable: Called with a chat id when Telegram answers 403 for it.
         limits: Rates and retry bounds.
         limiter: A prepared limiter (tests inject one with a fake clock).
+        links: The web companion's links (files over Telegram's limits); None without it.
     """
 
     def __init__(
@@ -183,7 +185,10 @@ class TelegramSender:
         on_unreachable: Callable[[str], Awaitable[None]],
         limits: Limits | None = None,
         limiter: RateLimiter | None = None,
+        *,
+        links: LinkMaker | None = None,
     ) -> None:
+        self.links = links
         self._bot = bot
         self._on_unreachable = on_unreachable
         self._limits = limits or Limits()
