@@ -158,6 +158,17 @@ class FakeZaloAPI:
         self._queue.put_nowait(update)
         return update
 
+    def know(self, chat_id: str) -> None:
+        """Treat ``chat_id`` as a chat that wrote to the bot before (the bot may write to it)."""
+        self._known_chats.add(chat_id)
+
+    async def quiet(self, seconds: float = 0.3) -> None:
+        """Wait until the bot has sent nothing for ``seconds`` (a multi-part answer is done)."""
+        count = -1
+        while count != len(self.sent):
+            count = len(self.sent)
+            await asyncio.sleep(seconds)
+
     def redeliver(self, update: dict[str, Any]) -> None:
         """Serve an update again (Zalo does after a restart)."""
         self._queue.put_nowait(update)
@@ -444,6 +455,7 @@ class ZaloUser:
         start = len(self.api.sent)
         self.say(text)
         await self.api.wait_sent(self.user_id, expect, after=start, timeout=timeout)
+        await self.api.quiet()
         return "\n".join(s.text for s in self.api.sent[start:] if s.chat_id == self.user_id)
 
 
