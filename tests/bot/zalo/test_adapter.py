@@ -12,7 +12,7 @@ import httpx
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.zalo import ZaloAdapter, ZaloConfig, ZaloLimits, ZaloWebhookConfig
+from bot.zalo import ZaloAdapter, ZaloConfig, ZaloLimits, ZaloWebhookConfig, to_incoming
 from handlers.kernel.dispatcher import Core
 from handlers.kernel.texts import Texts
 from handlers.services.invites import create_invite
@@ -197,3 +197,29 @@ async def test_webhook_checks_the_secret_and_reads_both_body_shapes(
         assert fake_zalo.webhook_answers == [200, 200]  # answered after handling
     finally:
         await running.close()
+
+
+def _update(event: str, **message: object) -> dict[str, object]:
+    sender = {"id": "u" * 20, "display_name": "An", "is_bot": False}
+    body = {"message_id": "m" * 20, "chat": {"id": "u" * 20, "chat_type": "PRIVATE"}}
+    return {"event_name": event, "message": {"from": sender, **body, **message}}
+
+
+def test_to_incoming_reads_what_zalo_sends() -> None:
+    text = to_incoming(_update("message.text.received", text="xin chào"), "bot")
+    assert text is not None and text.text == "xin chào" and text.is_private
+    assert text.update_id == "message.text.received:" + "m" * 20
+    for field in ("photo_url", "photo"):  # the docs say photo, live payloads photo_url
+        image = to_incoming(_update("message.image.received", **{field: "https://x/a.jpg"}), "")
+        assert image is not None and image.file is not None
+    doc = to_incoming(_update("message.unsupported.received"), "bot")
+    assert doc is not None and doc.unreadable and doc.text == ""
+    group = _update("message.text.received", text="/tinhhinh")
+    group["message"]["chat"] = {"id": "g1", "chat_type": "GROUP"}  # type: ignore[index]
+    found = to_incoming(group, "bot")
+    assert found is not None and not found.is_private and found.key.chat_id == "g1"
+    assert to_incoming(_update("message.sticker.received", sticker="s"), "bot") is None
+    assert to_incoming(_update("webhook.test", text="please respond"), "bot") is None
+    assert to_incoming(_update("message.location.received"), "bot") is None
+    assert to_incoming({"event_name": "message.unsupported.received"}, "bot") is None
+    assert to_incoming(_update("message.text.received", text="echo"), "u" * 20) is None
