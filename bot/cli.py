@@ -8,8 +8,6 @@ import json
 import logging
 import os
 import re
-import secrets
-import signal
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -22,26 +20,16 @@ from bot.app import (
     App,
     TokenRedactor,
     build_app,
-    build_scheduler,
     load_demo,
     make_clock,
-    mark_unreachable,
     parse_now,
-    prune_processed_updates,
     upgrade_database,
 )
-from bot.console import CHANNEL as CONSOLE
+from bot.channels import RunOptions, serve, telegram_identity, zalo_identity
 from bot.console import ConsoleAdapter, render_text
 from bot.settings import Settings
-from bot.telegram import (
-    CHANNEL,
-    BotIdentity,
-    Limits,
-    TelegramAdapter,
-    TelegramConfig,
-    WebhookConfig,
-    deep_link,
-)
+from bot.telegram import deep_link
+from bot.zalo import ZaloApiError, ZaloNetworkError, ZaloUnauthorizedError
 from handlers.domain.errors import UserError
 from handlers.domain.plan_reader import extract_plan
 from handlers.io.campaign_file import CampaignFileError
@@ -52,7 +40,6 @@ from handlers.kernel.messages import Reply
 from handlers.kernel.texts import Texts, fmt_datetime
 from handlers.queries.export_data import ExportFormat, ExportKind, Scope, campaign_for, find_unit
 from handlers.queries.progress import status_report
-from handlers.routes import command_menu
 from handlers.services.campaigns import (
     CampaignAction,
     change_campaign,
@@ -190,7 +177,11 @@ def run(
     now: NowOption = None,
     webhook_url: Annotated[
         str | None,
-        typer.Option(help="Nhận cập nhật qua webhook tại địa chỉ HTTPS này (mặc định: polling)."),
+        typer.Option(help="Telegram: nhận cập nhật qua webhook tại địa chỉ HTTPS này."),
+    ] = None,
+    zalo_webhook_url: Annotated[
+        str | None,
+        typer.Option(help="Zalo: nhận cập nhật qua webhook tại địa chỉ HTTPS này."),
     ] = None,
     listen: Annotated[
         str | None, typer.Option(help="Địa chỉ nghe của webhook (TDKT_WEBHOOK_LISTEN).")
@@ -198,99 +189,30 @@ def run(
     port: Annotated[
         int | None, typer.Option(help="Cổng nghe của webhook (TDKT_WEBHOOK_PORT).")
     ] = None,
+    zalo_port: Annotated[
+        int | None, typer.Option(help="Cổng nghe của webhook Zalo (mặc định: như --port).")
+    ] = None,
 ) -> None:
-    """Chạy bot: Telegram khi có TDKT_TELEGRAM_TOKEN, nếu không thì console với dữ liệu mẫu."""
+    """Chạy bot: Telegram và/hoặc Zalo khi có token; nếu không có token thì console."""
     settings = Settings()
-    token = settings.telegram_token
-
-    async def console(the_app: App) -> None:
-        if await upgrade_database(the_app):
-            typer.echo(await _init(the_app, demo=True))
-        typer.echo(
-            "Gõ /as badinh để chuyển sang tài khoản lãnh đạo phường Ba Đình; Ctrl-D để thoát."
-        )
-        adapter = ConsoleAdapter(
-            the_app.core.handle,
-            the_app.core.apology(),
-            handle,
-            outbox=settings.data_dir / "outbox",
-        )
-        service = build_scheduler(the_app, {CONSOLE: adapter.push})
-        await service.start()
-        try:
-            await adapter.run()
-        finally:
-            await service.stop()
-
-    async def telegram(the_app: App) -> None:
-        assert token is not None
-        if await upgrade_database(the_app):
-            _LOGGER.warning("no active campaign yet: load one with `tdkt campaign load FILE`")
-        await prune_processed_updates(the_app)
-        webhook = None
-        if webhook_url:
-            secret = settings.webhook_secret
-            webhook = WebhookConfig(
-                url=webhook_url,
-                secret=secret.get_secret_value() if secret else secrets.token_urlsafe(32),
-                listen=listen or settings.webhook_listen,
-                port=port or settings.webhook_port,
-            )
-        adapter = TelegramAdapter(
-            _telegram_config(settings, token.get_secret_value()),
-            the_app.core.handle,
-            the_app.core.apology(),
-            mark_unreachable(the_app.session_factory, the_app.core.deps.clock, CHANNEL),
-            command_menu(the_app.core.deps.texts),
-            command_menu(the_app.core.deps.texts, group=True),
-        )
-        identity = _identity(settings, token.get_secret_value())
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        running = asyncio.create_task(adapter.run(stop, webhook, on_started=identity.remember))
-        ready = asyncio.create_task(adapter.ready.wait())
-        await asyncio.wait({running, ready}, return_when=asyncio.FIRST_COMPLETED)
-        if running.done():
-            ready.cancel()
-            await running  # start-up failed: raise its error
-            return
-        service = build_scheduler(the_app, {CHANNEL: adapter.sender.send})
-        try:
-            await service.start()
-            await running
-        finally:
-            stop.set()
-            await service.stop()
-            await asyncio.gather(running, return_exceptions=True)
-
-    if token is None:
-        _run(settings, now, console)
-        return
+    options = RunOptions(
+        console_handle=handle,
+        telegram_webhook_url=webhook_url,
+        zalo_webhook_url=zalo_webhook_url,
+        listen=listen,
+        port=port,
+        zalo_port=zalo_port,
+    )
     try:
-        _run(settings, now, telegram)
+        _run(settings, now, lambda the_app: serve(the_app, settings, options, echo=typer.echo))
     except InvalidToken:
         raise _fail("Token Telegram không hợp lệ (TDKT_TELEGRAM_TOKEN).") from None
     except NetworkError as err:
         raise _fail(f"Không kết nối được máy chủ Telegram: {err.message}") from None
-
-
-def _telegram_config(settings: Settings, token: str) -> TelegramConfig:
-    return TelegramConfig(
-        token=token,
-        api_root=settings.telegram_api_url,
-        poll_timeout=settings.telegram_poll_timeout,
-        limits=Limits(
-            overall_per_second=settings.telegram_rate_overall,
-            chat_per_second=settings.telegram_rate_chat,
-            group_per_minute=settings.telegram_rate_group,
-        ),
-    )
-
-
-def _identity(settings: Settings, token: str) -> BotIdentity:
-    return BotIdentity(settings.data_dir / "telegram-bot.json", token, settings.telegram_api_url)
+    except ZaloUnauthorizedError:
+        raise _fail("Token Zalo không hợp lệ (TDKT_ZALO_TOKEN).") from None
+    except (ZaloApiError, ZaloNetworkError) as err:
+        raise _fail(f"Không kết nối được máy chủ Zalo Bot: {err}") from None
 
 
 @app.command()
@@ -354,11 +276,17 @@ def invite_create(
     typer.echo(f"Hết hạn: {fmt_datetime(expires)}; dùng một lần: /start {code}")
     if settings.telegram_token is not None:
         token = settings.telegram_token.get_secret_value()
-        username = asyncio.run(_identity(settings, token).username())
+        username = asyncio.run(telegram_identity(settings, token).username())
         if username is None:
             typer.echo("(Chưa lấy được tên bot từ Telegram; gửi mã cho người được mời.)")
         else:
             typer.echo(f"Liên kết Telegram: {deep_link(username, code)}")
+    if settings.zalo_token is not None:
+        link = asyncio.run(zalo_identity(settings, settings.zalo_token.get_secret_value()).link())
+        if link is None:
+            typer.echo("(Chưa lấy được mã bot từ Zalo; gửi mã cho người được mời.)")
+        else:
+            typer.echo(f"Zalo: mở {link} rồi nhắn: start {code}")
     typer.echo(code)
 
 
@@ -378,7 +306,7 @@ def _invite_sheet(
     username = None
     if settings.telegram_token is not None:
         token = settings.telegram_token.get_secret_value()
-        username = asyncio.run(_identity(settings, token).username())
+        username = asyncio.run(telegram_identity(settings, token).username())
 
     async def work(the_app: App) -> str:
         deps = the_app.core.deps
@@ -773,10 +701,11 @@ def main() -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the URL
-    if settings.telegram_token is not None:
-        redactor = TokenRedactor(settings.telegram_token.get_secret_value())
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(redactor)
+    for token in (settings.telegram_token, settings.zalo_token):
+        if token is not None:
+            redactor = TokenRedactor(token.get_secret_value())
+            for handler in logging.getLogger().handlers:
+                handler.addFilter(redactor)
     app()
 
 

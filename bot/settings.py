@@ -32,6 +32,22 @@ class Settings(BaseSettings):
     telegram_rate_overall: float = Field(default=29.0, gt=0, description="Messages a second.")
     telegram_rate_chat: float = Field(default=1.0, gt=0, description="A second, per chat.")
     telegram_rate_group: float = Field(default=20.0, gt=0, description="A minute, per group.")
+    zalo_token: SecretStr | None = Field(
+        default=None, description="Zalo Bot token from Zalo Bot Creator (<bot_id>:<secret>)."
+    )
+    zalo_api_url: str = Field(
+        default="https://bot-api.zaloplatforms.com",
+        description="Root of the Zalo Bot API (<root>/bot<token>/<method>).",
+    )
+    zalo_poll_timeout: int = Field(default=30, ge=0, le=50)
+    zalo_rate_overall: float = Field(default=5.0, gt=0, description="Messages a second.")
+    zalo_rate_chat: float = Field(default=1.0, gt=0, description="A second, per chat.")
+    zalo_webhook_secret: SecretStr | None = Field(
+        default=None,
+        min_length=8,
+        max_length=256,
+        description="Secret Zalo sends with each webhook call (8–256 characters).",
+    )
     reminder_grace_hours: float = Field(
         default=12, ge=0, le=72, description="How late a missed reminder slot is still sent."
     )

@@ -142,6 +142,7 @@ ROUTES = Routes(
     entries=_ENTRIES,
     menu_command=onboarding.menu_command,
     intents=INTENTS,
+    link_text=onboarding.link_text,
 )
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "Delegate",
     "DelegateCategory",
     "Invite",
+    "LinkAttempt",
     "Nomination",
     "NominationStatus",
     "NoticeStatus",
@@ -545,6 +546,21 @@ class ProcessedUpdate(Base):
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     update_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     processed_at: Mapped[dt.datetime] = mapped_column(default=_utcnow, index=True)
+
+
+class LinkAttempt(Base):
+    """Failed invite codes typed in one chat: linking is refused for a while after too many.
+
+    Kept in the database so that a restart does not reset the count.
+    """
+
+    __tablename__ = "link_attempts"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    blocked_until: Mapped[dt.datetime | None] = mapped_column()
 
 
 class AuditLog(Base):

@@ -35,7 +35,12 @@ from storage.db import make_engine, make_session_factory
 # As ``tdkt`` does (bot.cli.main): PTB 22 time periods as timedelta, no deprecation warning.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-pytest_plugins = ["tests.harness", "tests.fakes.telegram", "tests.telegram_harness"]
+pytest_plugins = [
+    "tests.harness",
+    "tests.fakes.telegram",
+    "tests.fakes.zalo",
+    "tests.telegram_harness",
+]
 
 PG_URL_ENV = "TEST_DATABASE_URL"
 

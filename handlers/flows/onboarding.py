@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 from handlers.domain.errors import UserError
 from handlers.kernel.callbacks import Command
 from handlers.kernel.context import IDLE, Ctx
 from handlers.kernel.messages import Button, Reply
-from handlers.services.invites import normalize_invite_code
+from handlers.services.invites import ALPHABET, CODE_LENGTH, normalize_invite_code
 from storage.models import ChatAccount, Person, Role
+from storage.repositories.link_attempts import LinkAttemptRepository
 from storage.text import fold_text
 
-__all__ = ["cancel", "help_", "menu_buttons", "menu_command", "start"]
+__all__ = ["cancel", "help_", "link_text", "menu_buttons", "menu_command", "start"]
+
+#: Failed codes a chat may type within :data:`_FAIL_WINDOW` before linking is refused …
+_FAIL_LIMIT = 5
+_FAIL_WINDOW = dt.timedelta(minutes=15)
+#: … for this long.
+_FAIL_BLOCK = dt.timedelta(minutes=30)
+#: The words that may precede a code typed without the slash (Zalo has no start parameter).
+_START_WORDS = frozenset({"start", "batdau", "bat dau"})
 
 #: Each role's main menu: the command a button runs and the macro of its label in onboarding.j2.
 _MENUS: dict[Role, tuple[tuple[str, str], ...]] = {
@@ -66,22 +76,69 @@ def menu_command(ctx: Ctx, text: str) -> str | None:
     return None
 
 
+def link_text(text: str) -> str | None:
+    """The code in ``start CODE`` or a bare ``CODE`` typed by an unlinked chat, if it is one.
+
+    A channel without a start parameter (Zalo) has people type the code: with or without
+    ``start`` (or ``bắt đầu``) before it, in any case, with spaces or dashes inside.
+    """
+    words = text.strip().split()
+    if not words:
+        return None
+    head = fold_text(" ".join(words[:2])) if len(words) > 2 else ""
+    if head in _START_WORDS:
+        return " ".join(words[2:])
+    if fold_text(words[0]) in _START_WORDS:
+        return " ".join(words[1:])
+    code = normalize_invite_code(text)
+    if len(text.strip()) <= CODE_LENGTH + 4 and _is_code(code):
+        return code
+    return None
+
+
+def _is_code(code: str) -> bool:
+    return len(code) == CODE_LENGTH and all(ch in ALPHABET for ch in code)
+
+
 async def start(ctx: Ctx) -> list[Reply]:
-    """Links the account with an invite code, or greets someone already linked."""
+    """Links the account with an invite code, or greets someone already linked.
+
+    A wrong, used or expired code is counted for the chat (in the database, so a restart does
+    not reset it); after :data:`_FAIL_LIMIT` within :data:`_FAIL_WINDOW` the chat may not try
+    for :data:`_FAIL_BLOCK`.
+    """
     code = normalize_invite_code(ctx.data.get("args", ""))
     if ctx.person is not None:
         ctx.end()
         return [_help(ctx, "onboarding.already_linked")]
     if not code:
         return [ctx.reply("onboarding.need_code")]
-    invite = await ctx.people.invite_for_update(code)
-    if invite is None:
-        raise UserError("invite_invalid")
-    if invite.used_at is not None:
-        raise UserError("invite_used")
-    if invite.expires_at <= ctx.now:
-        raise UserError("invite_expired")
     msg = ctx.msg
+    attempts = LinkAttemptRepository(ctx.session)
+    until = await attempts.blocked_until(msg.key.channel, msg.key.chat_id, ctx.now)
+    if until is not None:
+        raise UserError("invite_too_many", until=until)
+    invite = await ctx.people.invite_for_update(code)
+    problem = None
+    if invite is None:
+        problem = "invite_invalid"
+    elif invite.used_at is not None:
+        problem = "invite_used"
+    elif invite.expires_at <= ctx.now:
+        problem = "invite_expired"
+    if problem is not None or invite is None:
+        blocked = await attempts.fail(
+            msg.key.channel,
+            msg.key.chat_id,
+            ctx.now,
+            window=_FAIL_WINDOW,
+            limit=_FAIL_LIMIT,
+            block=_FAIL_BLOCK,
+        )
+        if blocked is not None:
+            ctx.audit("account.link_blocked", "chat", None, channel=msg.key.channel)
+            return [ctx.reply("errors.invite_too_many", until=blocked)]
+        return [ctx.reply(f"errors.{problem}")]
     name = (
         invite.full_name
         or msg.display_name
@@ -102,6 +159,7 @@ async def start(ctx: Ctx) -> list[Reply]:
     )
     if not await ctx.people.claim_invite(invite.id, account.id, ctx.now):
         raise UserError("invite_used")
+    await attempts.clear(msg.key.channel, msg.key.chat_id)
     ctx.person, ctx.account = person, account
     ctx.unit = (await ctx.people.person_with_unit(person.id))[1]
     ctx.audit("account.link", "person", person.id, channel=msg.key.channel, invite=invite.id)

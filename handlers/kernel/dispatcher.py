@@ -166,10 +166,15 @@ class Core:
     async def _route(self, ctx: Ctx) -> list[Reply]:
         msg = ctx.msg
         stored = ctx.prev_buttons
+        if msg.unreadable:
+            raise UserError("unreadable")
         if msg.callback_data is None:
             parsed = self._routes.parse_command(msg.text.strip())
             if parsed is not None:
                 return await self._command(ctx, *parsed)
+            code = self._link_code(ctx)
+            if code is not None:
+                return await self._command(ctx, self._routes.link_command, code)
             ctx.choice = self._routes.menu_command(ctx, msg.text) if msg.file is None else None
             candidates: list[str] = []
             if ctx.choice is None and stored and msg.file is None:
@@ -213,6 +218,16 @@ class Core:
         replies = await spec.handle(ctx)
         ctx.prev_buttons = []  # the step answered: its earlier choices are no longer offered
         return replies
+
+    def _link_code(self, ctx: Ctx) -> str | None:
+        """An invite code typed without ``/start`` by an unlinked private chat, if any."""
+        link_text = self._routes.link_text
+        msg = ctx.msg
+        if link_text is None or ctx.person is not None or msg.file is not None:
+            return None
+        if not msg.is_private:
+            return None
+        return link_text(msg.text)
 
     async def _question(self, ctx: Ctx) -> list[Reply] | None:
         """Answer an everyday question typed in plain words; None if the text is not one.

@@ -55,6 +55,9 @@ class Incoming:
     is_private: bool = True
     #: The channel's id of the delivery (a Telegram update id): a redelivery is skipped.
     update_id: str | None = None
+    #: The person sent something the channel does not pass on (a document on Zalo): the core
+    #: explains, and at a step asks its question again (whose file request says how to send).
+    unreadable: bool = False
 
 
 @dataclass(frozen=True, slots=True)

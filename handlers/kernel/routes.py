@@ -55,6 +55,9 @@ class Routes:
         entries: Ways from one flow into another → the step that serves them.
         menu_command: The command a main-menu label typed as text stands for, if any.
         intents: The everyday questions typed in plain words → the command answering each.
+        link_text: The invite code in a text typed by an unlinked chat (``start CODE`` or a
+            bare code, for channels without a start parameter), run as :attr:`link_command`.
+        link_command: The command that links a chat with a code.
     """
 
     commands: Mapping[str, CommandSpec]
@@ -63,6 +66,8 @@ class Routes:
     entries: Mapping[Entry, Step]
     menu_command: Callable[[Ctx, str], str | None]
     intents: Mapping[Intent, IntentRoute] = field(default_factory=dict)
+    link_text: Callable[[str], str | None] | None = None
+    link_command: str = "start"
 
     def parse_command(self, text: str) -> tuple[str, str] | None:
         """Split ``/cmd@bot args`` into (command, args); None if not a command.

@@ -15,6 +15,7 @@ from storage.repositories.units import UnitRepository
 
 __all__ = [
     "ALPHABET",
+    "CODE_LENGTH",
     "create_invite",
     "create_unit_invites",
     "ensure_account",
@@ -23,7 +24,7 @@ __all__ = [
 
 #: Unambiguous characters (no 0/O, 1/I/L) so a code can be read over the phone.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-_CODE_LENGTH = 10
+CODE_LENGTH = 10
 
 
 def normalize_invite_code(text: str) -> str:
@@ -80,7 +81,7 @@ async def _new_invite(
     now: dt.datetime,
     ttl: dt.timedelta,
 ) -> Invite:
-    code = "".join(secrets.choice(ALPHABET) for _ in range(_CODE_LENGTH))
+    code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
     invite = await PeopleRepository(session).add_invite(
         Invite(
             code=code,

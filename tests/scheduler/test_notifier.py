@@ -22,6 +22,7 @@ from storage.db import make_session_factory
 from storage.files import LocalFileStore
 from storage.models import (
     Campaign,
+    ChatAccount,
     NoticeStatus,
     Requirement,
     Role,
@@ -275,3 +276,31 @@ async def test_start_sends_what_was_missed_then_resumes(
     async with session_factory() as s:  # the 08:00 slot, missed before 09:00, went out once
         keys = (await s.scalars(select(SentNotice.key))).all()
     assert len(keys) == 4 and all(k.startswith(("rem:", "digest:")) for k in keys)
+
+
+async def test_a_person_linked_on_two_channels_gets_one_copy_on_each(
+    session_factory: SF, heads: None, clock: Clock
+) -> None:
+    async with session_factory.begin() as s:
+        halan = await s.scalar(select(ChatAccount).where(ChatAccount.external_id == "halan"))
+        assert halan is not None
+        for channel in ("telegram", "zalo"):
+            s.add(
+                ChatAccount(
+                    person_id=halan.person_id,
+                    channel=channel,
+                    external_id=f"{channel}-halan",
+                    chat_id=f"{channel}-halan",
+                    linked_at=clock(),
+                )
+            )
+    console, telegram, zalo = Outbox(), Outbox(), Outbox()
+    senders = {"console": console, "telegram": telegram, "zalo": zalo}
+    notifier = Notifier(
+        session_factory, Texts(), clock, senders, "t:1", calendar=WorkingCalendar()
+    )
+    await notifier.run_due()
+    await Notifier(session_factory, Texts(), clock, senders, "t:2").run_due()  # a second run
+    assert len(console.to("halan")) == 1
+    assert telegram.sent == [("telegram-halan", console.to("halan")[0])]
+    assert zalo.sent == [("zalo-halan", console.to("halan")[0])]

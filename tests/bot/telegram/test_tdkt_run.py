@@ -11,6 +11,7 @@ import asyncio
 import collections
 import datetime as dt
 import os
+import socket
 import re
 import signal
 import sys
@@ -27,6 +28,12 @@ from tests.telegram_harness import TgUser
 NOW = "2019-11-12T09:00"
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 class Tdkt:
     """Runs ``tdkt`` with a data directory under ``tmp_path``, pointed at the fake server."""
 
@@ -40,6 +47,7 @@ class Tdkt:
             TDKT_TELEGRAM_POLL_TIMEOUT="1",
             TDKT_TELEGRAM_RATE_CHAT="100",
             TDKT_LOG_LEVEL="DEBUG",
+            TDKT_WEB_PORT=str(_free_port()),  # the web companion, one per test
         )
         self.runs = 0
 
