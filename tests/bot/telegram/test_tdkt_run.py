@@ -11,9 +11,9 @@ import asyncio
 import collections
 import datetime as dt
 import os
-import socket
 import re
 import signal
+import socket
 import sys
 from pathlib import Path
 

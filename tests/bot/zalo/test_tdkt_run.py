@@ -14,7 +14,6 @@ import signal
 from pathlib import Path
 
 import httpx
-
 from sqlalchemy import select
 
 from handlers.services.invites import ensure_account
