@@ -72,9 +72,7 @@ async def _export(sf: SF, clock: Clock, kind: ExportKind, unit: str | None = Non
 
 
 def _cells(document: Any) -> list[str]:
-    return [
-        p.text for t in document.tables for r in t.rows for c in r.cells for p in c.paragraphs
-    ]
+    return [p.text for t in document.tables for r in t.rows for c in r.cells for p in c.paragraphs]
 
 
 def _text(data: bytes) -> str:
@@ -144,13 +142,14 @@ async def test_the_signed_papers_print(session_factory: SF, clock: Clock, tmp_pa
     )
     pages: dict[str, list[str]] = {}
     for name in files:
-        out = subprocess.run(
+        out = await asyncio.to_thread(
+            subprocess.run,
             ["pdftotext", "-layout", str(tmp_path / f"{name}.pdf"), "-"],
             capture_output=True,
             text=True,
             check=True,
-        ).stdout
-        pages[name] = [p for p in out.split("\f") if p.strip()]
+        )
+        pages[name] = [p for p in out.stdout.split("\f") if p.strip()]
     proposal = pages["proposal"]
     assert "Số: 45/TTr-UBND" in proposal[0]
     signed = next(p for p in proposal if "KT. CHỦ TỊCH" in p)
