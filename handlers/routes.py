@@ -17,6 +17,7 @@ from handlers.flows import (
     listing,
     nominate,
     onboarding,
+    papers,
     plans,
     review,
     status,
@@ -54,6 +55,7 @@ _COMMANDS: Mapping[str, CommandSpec] = {
     "xuat": CommandSpec(export.begin),
     "kehoach": CommandSpec(plans.begin),
     "chualienket": CommandSpec(linked.unlinked),
+    "vanban": CommandSpec(papers.begin),
 }
 _ALIASES: Mapping[str, str] = {
     "help": "trogiup",
@@ -69,6 +71,7 @@ _ALIASES: Mapping[str, str] = {
     "review": "duyet",
     "export": "xuat",
     "plans": "kehoach",
+    "papers": "vanban",
 }
 
 #: The commands a channel's menu shows (Telegram's setMyCommands), in order; their descriptions
@@ -110,6 +113,7 @@ _STATES = merge_states(
         review.STATES,
         export.STATES,
         plans.STATES,
+        papers.STATES,
     ]
 )
 
