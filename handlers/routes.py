@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from handlers.domain.intents import Intent
 from handlers.flows import (
     broadcast,
+    browse,
     delegates,
     export,
     linked,
@@ -56,6 +57,7 @@ _COMMANDS: Mapping[str, CommandSpec] = {
     "kehoach": CommandSpec(plans.begin),
     "chualienket": CommandSpec(linked.unlinked),
     "vanban": CommandSpec(papers.begin),
+    "hoso": CommandSpec(browse.begin),
 }
 _ALIASES: Mapping[str, str] = {
     "help": "trogiup",
@@ -72,6 +74,7 @@ _ALIASES: Mapping[str, str] = {
     "export": "xuat",
     "plans": "kehoach",
     "papers": "vanban",
+    "files": "hoso",
 }
 
 #: The commands a channel's menu shows (Telegram's setMyCommands), in order; their descriptions
@@ -114,6 +117,7 @@ _STATES = merge_states(
         export.STATES,
         plans.STATES,
         papers.STATES,
+        browse.STATES,
     ]
 )
 
