@@ -635,8 +635,26 @@ def export(
         str | None, typer.Option(help="Mã hoặc tên đơn vị (mặc định: tất cả).")
     ] = None,
     now: NowOption = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Số liệu tính đến thời điểm này (giờ địa phương, ISO): chỉ tính những gì đã "
+            "nộp, đề cử, duyệt trước đó. Mặc định: bây giờ.",
+        ),
+    ] = None,
 ) -> None:
     """Xuất tệp Excel/Word: tình hình nộp, danh sách trích ngang, đại biểu, báo cáo tổng hợp."""
+    settings = Settings()
+    counted_to = None
+    if as_of is not None:
+        try:
+            counted_to = parse_now(as_of, settings.timezone)
+        except (ValueError, OverflowError):
+            raise _usage(
+                f"--as-of «{as_of}» không phải thời điểm hợp lệ; "
+                "hãy ghi dạng 2020-03-31T17:00 hoặc 31/03/2020 17:00 (giờ địa phương)."
+            ) from None
     chosen = _export_format(kind, output, fmt)
     if unit is not None and not unit.strip():
         raise _usage("--unit không được để trống; bỏ --unit để xuất tất cả đơn vị.")
@@ -654,12 +672,17 @@ def export(
             if found is None:
                 raise _fail("Hiện chưa có kế hoạch nào để xuất dữ liệu.")
             scope_unit = await find_unit(session, unit) if unit else None
-            scope = Scope(found, scope_unit, deps.clock())
+            moment = deps.clock()
+            if counted_to is not None:
+                if counted_to > moment:
+                    raise _usage("--as-of không được sau thời điểm hiện tại.")
+                moment = counted_to
+            scope = Scope(found, scope_unit, moment)
             file = await build_export(session, deps.texts, kind, chosen, scope, files=deps.files)
         output.write_bytes(file.data)
         return file.name, len(file.data)
 
-    name, size = _run(Settings(), now, work)
+    name, size = _run(settings, now, work)
     typer.echo(f"Đã ghi {output} ({size} byte; tên gợi ý: {name}).")
 
 

@@ -11,12 +11,14 @@ from collections.abc import Mapping
 from handlers.domain.intents import Intent
 from handlers.flows import (
     broadcast,
+    browse,
     delegates,
     export,
     linked,
     listing,
     nominate,
     onboarding,
+    papers,
     plans,
     review,
     status,
@@ -54,6 +56,8 @@ _COMMANDS: Mapping[str, CommandSpec] = {
     "xuat": CommandSpec(export.begin),
     "kehoach": CommandSpec(plans.begin),
     "chualienket": CommandSpec(linked.unlinked),
+    "vanban": CommandSpec(papers.begin),
+    "hoso": CommandSpec(browse.begin),
 }
 _ALIASES: Mapping[str, str] = {
     "help": "trogiup",
@@ -69,6 +73,8 @@ _ALIASES: Mapping[str, str] = {
     "review": "duyet",
     "export": "xuat",
     "plans": "kehoach",
+    "papers": "vanban",
+    "files": "hoso",
 }
 
 #: The commands a channel's menu shows (Telegram's setMyCommands), in order; their descriptions
@@ -110,6 +116,8 @@ _STATES = merge_states(
         review.STATES,
         export.STATES,
         plans.STATES,
+        papers.STATES,
+        browse.STATES,
     ]
 )
 

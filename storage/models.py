@@ -196,6 +196,9 @@ class Unit(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
     #: Set when the unit was retired: kept in history, out of new requirements and reminders.
     deactivated_at: Mapped[dt.datetime | None] = mapped_column()
+    #: Who signs the unit's own exports (its head's position and name), set in the chat.
+    signer_title: Mapped[str | None] = mapped_column(String(200))
+    signer_name: Mapped[str | None] = mapped_column(String(200))
 
     @property
     def is_active(self) -> bool:

@@ -23,7 +23,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from handlers.domain.delegate_settings import DelegatesSpec
 from handlers.domain.reminder_policy import DigestSpec, ReminderPolicySpec
 from handlers.domain.sections import Section
-from handlers.domain.vn_dates import DateError, resolve_due
+from handlers.domain.vn_dates import DateError, parse_date, resolve_due
 
 __all__ = [
     "CampaignSettings",
@@ -53,12 +53,17 @@ class ExportSpec(Section):
         place: The place in the date line ("Bỉm Sơn"); else taken from the issuer.
         parent: The parent body above the issuing one.
         organ: The issuing body.
+        signer_for: The line above the signer's position: "TM. ỦY BAN NHÂN DÂN" (on behalf of
+            a collective body) or "KT. CHỦ TỊCH" (a deputy signing for the head).
         signer_title: The signer's position.
         signer_name: The signer's name.
         recipients: The "Nơi nhận" lines.
         to: Whom the Tờ trình is addressed to ("Kính gửi: …").
         authority: Who signs the Quyết định ("CHỦ TỊCH UBND THỊ XÃ BỈM SƠN").
         bases: The Quyết định's "Căn cứ …" lines (else a default set).
+        proposal_number: The Tờ trình's number once it is given ("45/TTr-UBND"): in its
+            letterhead and in "Kèm theo Tờ trình số …" on the attached list.
+        proposal_date: The Tờ trình's date (dd/mm/yyyy), with its number.
     """
 
     TITLE = "Văn bản xuất (export)"
@@ -67,24 +72,48 @@ class ExportSpec(Section):
     place: str | None = None
     parent: str | None = None
     organ: str | None = None
+    signer_for: str | None = None
     signer_title: str | None = None
     signer_name: str | None = None
     recipients: tuple[str, ...] = ()
     to: str | None = None
     authority: str | None = None
     bases: tuple[str, ...] = ()
+    proposal_number: str | None = None
+    proposal_date: dt.date | None = None
 
     _texts = field_validator(
-        "place", "parent", "organ", "signer_title", "signer_name", "to", "authority", mode="before"
+        "place",
+        "parent",
+        "organ",
+        "signer_for",
+        "signer_title",
+        "signer_name",
+        "to",
+        "authority",
+        "proposal_number",
+        mode="before",
     )(_text)
 
-    @field_validator("recipients", mode="before")
+    @field_validator("proposal_date", mode="before")
     @classmethod
-    def _lines(cls, value: Any) -> tuple[str, ...]:
+    def _date(cls, value: Any) -> dt.date | None:
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str | dt.date):
+            raise cls.fail('"proposal_date" phải là một ngày, ví dụ 05/12/2019.')
+        try:
+            return parse_date(value)
+        except DateError as exc:
+            raise cls.fail(f'"proposal_date": {exc}') from None
+
+    @field_validator("recipients", "bases", mode="before")
+    @classmethod
+    def _lines(cls, value: Any, info: ValidationInfo) -> tuple[str, ...]:
         if value is None:
             return ()
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-            raise cls.fail('"recipients" phải là danh sách các dòng chữ (nơi nhận).')
+            raise cls.fail(f'"{info.field_name}" phải là danh sách các dòng chữ.')
         return tuple(value)
 
 

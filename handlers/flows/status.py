@@ -23,7 +23,7 @@ from handlers.domain.progress import RequirementProgress
 from handlers.domain.unit_filter import match_block, match_kind, parse_filter
 from handlers.domain.vocab import UNIT_KINDS
 from handlers.io.chart import progress_chart
-from handlers.kernel.callbacks import CallbackData
+from handlers.kernel.callbacks import CallbackData, Command
 from handlers.kernel.context import Ctx, StateSpec, StateTable
 from handlers.kernel.messages import Button, OutgoingFile, Reply
 from handlers.queries.progress import campaign_progress
@@ -221,7 +221,9 @@ async def _unit_progress(ctx: Ctx, unit: Unit) -> tuple[list[RequirementProgress
 async def _unit_checklist(ctx: Ctx, unit: Unit) -> Reply:
     progress, tz = await _unit_progress(ctx, unit)
     items = [(p, p.marks[0]) for p in progress if p.marks]
-    return ctx.reply("status.checklist", unit=unit, items=items, tz=tz)
+    # What the unit sent, with its files: /hoso (handlers/flows/browse.py), a menu command.
+    files = Command(name=f"hoso {unit.code}").button(ctx.label("status.files_label"))
+    return ctx.reply("status.checklist", buttons=[files], unit=unit, items=items, tz=tz)
 
 
 def _menu(ctx: Ctx, flt: _Filter, view: View, *, more: bool = False) -> list[Button]:

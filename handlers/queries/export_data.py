@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.errors import UserError
@@ -255,8 +255,9 @@ async def _figures(session: AsyncSession, scope: Scope) -> tuple[RequirementFigu
     """Every requirement of the campaign with the standings of the units in scope."""
     campaign, now, where = scope.campaign, scope.now, _where(scope)
     reqs = await CampaignRepository(session).requirements_for(campaign.id)
-    stats = await requirement_stats(session, campaign, now, where, requirements=reqs)
-    standings = await unit_standings(session, campaign, now, where, requirements=reqs)
+    # "Tính đến" a moment: what was sent and reviewed after it is not counted.
+    stats = await requirement_stats(session, campaign, now, where, requirements=reqs, as_of=now)
+    standings = await unit_standings(session, campaign, now, where, requirements=reqs, as_of=now)
     return tuple(RequirementFigures(s, tuple(standings.get(s.requirement.id, ()))) for s in stats)
 
 
@@ -287,16 +288,21 @@ async def nomination_rows(
 
     Returned nominations are kept (flagged by :attr:`NominationRow.returned`): they are still in
     play until the unit completes or withdraws them. Ordered by unit (block, then name), then in
-    the order they were sent.
+    the order they were sent. Only those created by ``scope.now`` (and accepted by then, for
+    ``accepted_only``) are listed.
     """
     units = await _units(session, scope)
     order = {u.id: index for index, u in enumerate(units)}
     stmt = select(Nomination).where(
         Nomination.campaign_id == scope.campaign.id,
-        Nomination.status != NominationStatus.WITHDRAWN,
+        # Withdrawn after the moment: still in play then.
+        or_(Nomination.status != NominationStatus.WITHDRAWN, Nomination.updated_at > scope.now),
+        Nomination.created_at <= scope.now,
     )
     if accepted_only:
-        stmt = stmt.where(Nomination.status == NominationStatus.ACCEPTED)
+        stmt = stmt.where(
+            Nomination.status == NominationStatus.ACCEPTED, Nomination.updated_at <= scope.now
+        )
     if scope.unit is not None:
         stmt = stmt.where(Nomination.unit_id == scope.unit.id)
     by_id = {u.id: u for u in units}
@@ -450,7 +456,9 @@ def _in_order(standings: Iterable[UnitStanding]) -> tuple[UnitRef, ...]:
 async def report(session: AsyncSession, scope: Scope) -> Report:
     """Compute the summary report's figures."""
     figures = await _figures(session, scope)
-    noms = await nomination_stats(session, scope.campaign, _where(scope), unit_limit=0)
+    noms = await nomination_stats(
+        session, scope.campaign, _where(scope), unit_limit=0, as_of=scope.now
+    )
     return Report(
         scope=scope,
         requirements=figures,

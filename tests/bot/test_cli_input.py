@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import docx
 import pytest
 
 NOW = "2019-11-12T09:00"
@@ -89,12 +91,28 @@ def test_now_may_be_written_the_vietnamese_way(demo_dir: Path) -> None:
         (["-o", "bao-cao.xlsx", "--unit", ""], ["--unit"]),
         (["-o", "bao-cao.xlsx", "--unit", "   "], ["--unit"]),
         (["-o", "bao-cao.xlsx", "--now", "2019-02-31T09:00"], ["--now"]),
+        (["-o", "bao-cao.xlsx", "--as-of", "31/02/2020"], ["--as-of", "không phải"]),
+        (["-o", "bao-cao.xlsx", "--now", NOW, "--as-of", "2019-12-01T09:00"], ["--as-of"]),
     ],
 )
 def test_bad_export_options_are_refused(demo_dir: Path, args: list[str], words: list[str]) -> None:
     proc = _tdkt(demo_dir, "export", "progress", *args)
     _assert_usage_error(proc, *words)
     assert not list(demo_dir.glob("bao-cao*"))
+
+
+def test_export_as_of_counts_only_what_existed_then(demo_dir: Path) -> None:
+    # Every demo record is loaded; "tính đến 12/11/2019" counts what had been sent by then.
+    texts: dict[str, str] = {}
+    for name, extra in (("then.docx", ["--as-of", "12/11/2019 09:00"]), ("now.docx", [])):
+        proc = _tdkt(demo_dir, "export", "report", "-o", name, *extra)
+        assert proc.returncode == 0, _err(proc)
+        paragraphs = docx.Document(str(demo_dir / name)).paragraphs
+        texts[name] = "\n".join(p.text for p in paragraphs)
+    then, now = texts["then.docx"], texts["now.docx"]
+    assert "tính đến 12/11/2019 09:00" in then and "tính đến 12/11/2019" not in now
+    counted = [int(re.findall(r"Đã nhận (\d+) đề cử", text)[0]) for text in (then, now)]
+    assert 0 < counted[0] < counted[1]  # the nominations sent after 12/11/2019 are left out
 
 
 def test_refusals_are_plain_text(demo_dir: Path) -> None:

@@ -67,7 +67,8 @@ def proposal_document(
 
     title = text("proposal_title", campaign=campaign)
     doc = WordDocument(landscape=False, title=title, created=scope.now)
-    nd30.letterhead(doc, texts, scope, "TTr")
+    number, issued = nd30.proposal_reference(campaign.settings)
+    nd30.letterhead(doc, texts, scope, "TTr", number=number, issued=issued)
     doc.title([text("proposal_kind"), title])
     doc.para(text("proposal_to", opts=opts), size=BODY_SIZE, before=6)
     if rows:
@@ -85,7 +86,13 @@ def proposal_document(
         doc.body(text("proposal_none"))
     nd30.closing(doc, texts, scope, recipients=True)
     symbol = nd30.issuer_symbol(campaign.doc_number)
-    under = text("attached_to_proposal", campaign=campaign, today=scope.today, symbol=symbol)
+    under = text(
+        "attached_to_proposal",
+        campaign=campaign,
+        today=issued or scope.today,
+        symbol=symbol,
+        number=number,
+    )
     title_lines = plain(texts, "exports/document.list_title", kind="nominations")
     _annex(doc, title_lines, under, attached)
     return doc.bytes()

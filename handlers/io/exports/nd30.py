@@ -10,19 +10,28 @@ organ, signer_title, signer_name, recipients) fills in what the campaign file do
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 
+from handlers.domain.vn_dates import DateError, parse_date
 from handlers.io.exports.tables import plain
 from handlers.io.exports.word import BODY_SIZE, WordDocument, text_mm
 from handlers.kernel.texts import Texts
 from handlers.queries.export_data import Scope
 from storage.text import fold_text
 
-__all__ = ["closing", "export_options", "issuer_symbol", "letterhead", "place_of"]
+__all__ = [
+    "closing",
+    "export_options",
+    "issuer_symbol",
+    "letterhead",
+    "place_of",
+    "proposal_reference",
+]
 
 _DOC = "exports/document"
 
@@ -71,6 +80,21 @@ def export_options(settings: dict[str, Any] | None) -> dict[str, Any]:
     return export if isinstance(export, dict) else {}
 
 
+def proposal_reference(
+    campaign_settings: dict[str, Any] | None,
+) -> tuple[str | None, dt.date | None]:
+    """The Tờ trình's number and date once the office has given them (else None each)."""
+    opts = export_options(campaign_settings)
+    number = opts.get("proposal_number")
+    number = " ".join(number.split()) if isinstance(number, str) and number.strip() else None
+    raw = opts.get("proposal_date")
+    try:
+        date = parse_date(raw) if isinstance(raw, str | dt.date) and raw else None
+    except DateError:
+        date = None  # the campaign file was checked when loaded: an old value is ignored
+    return number, date
+
+
 def issuer_symbol(doc_number: str | None) -> str:
     """The issuing body's abbreviation in a number like "…/KH-UBND" ("UBND"), if any."""
     tail = (doc_number or "").rsplit("/", 1)[-1]
@@ -83,7 +107,15 @@ def _zero(value: int, below: int) -> str:
     return f"{value:02d}" if value < below else str(value)
 
 
-def letterhead(doc: WordDocument, texts: Texts, scope: Scope, kind_symbol: str | None) -> None:
+def letterhead(
+    doc: WordDocument,
+    texts: Texts,
+    scope: Scope,
+    kind_symbol: str | None,
+    *,
+    number: str | None = None,
+    issued: dt.date | None = None,
+) -> None:
     """Issuing body and number on the left; national name, motto and date on the right.
 
     Args:
@@ -91,6 +123,8 @@ def letterhead(doc: WordDocument, texts: Texts, scope: Scope, kind_symbol: str |
         texts: The templates.
         scope: The campaign and the unit the document is issued for (the unit issues it).
         kind_symbol: The kind of document in its number ("BC"); None for a list (no number).
+        number: The number the office gave the document ("45/TTr-UBND"); else left blank.
+        issued: The document's date; else the day of the export.
     """
     campaign, unit = scope.campaign, scope.unit
     opts = export_options(campaign.settings)
@@ -111,10 +145,10 @@ def letterhead(doc: WordDocument, texts: Texts, scope: Scope, kind_symbol: str |
     doc.rule(right, right_mm, text_mm(motto, 14, bold=True))
     if kind_symbol:
         symbol = issuer_symbol(campaign.doc_number) if unit is None else ""
-        number = plain(texts, f"{_DOC}.number", kind=kind_symbol, symbol=symbol)
+        line = plain(texts, f"{_DOC}.number", kind=kind_symbol, symbol=symbol, given=number)
         table.cell(1, 0).paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-        table.cell(1, 0).paragraphs[0].add_run(number).font.size = Pt(13)
-    today = scope.today
+        table.cell(1, 0).paragraphs[0].add_run(line).font.size = Pt(13)
+    today = issued or scope.today
     date_line = plain(
         texts,
         f"{_DOC}.place_date",
@@ -154,7 +188,8 @@ def closing(doc: WordDocument, texts: Texts, scope: Scope, *, recipients: bool) 
     else:
         left.add_paragraph()
     title = plain(texts, f"{_DOC}.signer_title", unit=unit, opts=opts).upper()
-    doc.para(title, container=right, bold=True, size=BODY_SIZE, before=12)
+    for index, line in enumerate(title.split("\n")):
+        doc.para(line, container=right, bold=True, size=BODY_SIZE, before=0 if index else 12)
     for _ in range(4):
         right.add_paragraph()
     name = plain(texts, f"{_DOC}.signer_name", unit=unit, opts=opts)

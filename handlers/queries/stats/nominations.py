@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.vocab import SUBJECT_LABELS
@@ -26,6 +27,7 @@ async def nomination_stats(
     where: UnitFilter | None = None,
     *,
     unit_limit: int | None = 5,
+    as_of: dt.datetime | None = None,
 ) -> NominationStats:
     """The nominations of ``campaign`` that stand, by form, subject, gender, block and unit.
 
@@ -35,12 +37,24 @@ async def nomination_stats(
         where: Which units' nominations (by block, kind or one unit).
         unit_limit: At most this many units in ``by_unit`` (most nominations first); None for
             all of them.
+        as_of: Count the nominations as they stood at this moment: created by then, and one
+            accepted, returned or withdrawn after it as still waiting (sent).
 
     Returns:
         The figures; see :class:`NominationStats` for what counts.
     """
     where = where or UnitFilter()
-    base = [Nomination.campaign_id == campaign.id, Nomination.status != NominationStatus.WITHDRAWN]
+    base: list[ColumnElement[bool]] = [Nomination.campaign_id == campaign.id]
+    if as_of is None:
+        base.append(Nomination.status != NominationStatus.WITHDRAWN)
+        later: list[ColumnElement[bool]] = []
+    else:
+        base.append(Nomination.created_at <= as_of)
+        base.append(
+            or_(Nomination.status != NominationStatus.WITHDRAWN, Nomination.updated_at > as_of)
+        )
+        # Accepted, returned or withdrawn after ``as_of``: still waiting then.
+        later = [(Nomination.updated_at > as_of).label("later")]
     if where.active:  # a semi-join on the units: the nominations are still read from an index
         base.append(Nomination.unit_id.in_(select(Unit.id).where(*where.clauses())))
 
@@ -57,14 +71,18 @@ async def nomination_stats(
                 Nomination.gender,
                 Nomination.status,
                 func.count(),
+                *later,
             ).select_from(Nomination)
-        ).group_by(Nomination.award_code, Nomination.subject, Nomination.gender, Nomination.status)
+        ).group_by(
+            Nomination.award_code, Nomination.subject, Nomination.gender, Nomination.status, *later
+        )
     )
     totals = {"total": 0, "accepted": 0, "returned": 0}
     awards: dict[tuple[str, str], int] = {}
     subjects: dict[str, int] = {}
     genders: dict[str, int] = {}
-    for code, subject, gender, status, n in cube.tuples():
+    for code, subject, gender, recorded, n, *changed in cube.tuples():
+        status = NominationStatus.SUBMITTED if any(changed) else recorded
         if status is NominationStatus.RETURNED:
             totals["returned"] += n
             continue
@@ -89,7 +107,7 @@ async def nomination_stats(
     # 2. Per unit (from an index), then by block and the units with the most.
     per_unit = (
         select(Nomination.unit_id.label("uid"), func.count().label("n"))
-        .where(Nomination.campaign_id == campaign.id, Nomination.status.in_(rules.COUNTED))
+        .where(Nomination.campaign_id == campaign.id, rules.nomination_counted(as_of))
         .group_by(Nomination.unit_id)
         .subquery("per_unit")
     )

@@ -25,6 +25,7 @@ async def requirement_stats(
     where: UnitFilter | None = None,
     *,
     requirements: Sequence[Requirement] | None = None,
+    as_of: dt.datetime | None = None,
 ) -> list[RequirementStats]:
     """Per requirement of ``campaign``, in checklist order: how the units stand.
 
@@ -38,6 +39,8 @@ async def requirement_stats(
         now: Aware current time (sets "today" in the campaign's timezone).
         where: Which units to count (default: all).
         requirements: The campaign's requirements when the caller has them already.
+        as_of: Count what had been sent and reviewed by this moment (a report "tính đến"),
+            instead of everything there is now.
 
     Returns:
         One :class:`RequirementStats` per requirement (zeros where no unit applies).
@@ -59,7 +62,7 @@ async def requirement_stats(
         )
     ).one()
     # How the units that have sent anything stand: only their (requirement, unit) pairs.
-    marks = rules.active_marks(reqs, tz, where).subquery("marks")
+    marks = rules.active_marks(reqs, tz, where, as_of=as_of).subquery("marks")
     m = marks.c
 
     def count(cond: ColumnElement[bool]) -> Any:
@@ -135,13 +138,13 @@ async def _standings(
     *,
     owing_only: bool,
     limit: int | None,
+    as_of: dt.datetime | None = None,
 ) -> dict[int, list[UnitStanding]]:
     """{requirement id: standings of its units}, at most ``limit`` per requirement."""
     if not reqs:
         return {}
-    marks = rules.marks(reqs, tz, where, Unit.code, Unit.name, Unit.block, Unit.kind).subquery(
-        "marks"
-    )
+    columns = (Unit.code, Unit.name, Unit.block, Unit.kind)
+    marks = rules.marks(reqs, tz, where, *columns, as_of=as_of).subquery("marks")
     m = marks.c
     rank = func.row_number().over(partition_by=m.rid, order_by=m.uid).label("rank")
     ranked = select(marks, rank)
@@ -186,6 +189,7 @@ async def unit_standings(
     where: UnitFilter | None = None,
     *,
     requirements: Sequence[Requirement] | None = None,
+    as_of: dt.datetime | None = None,
 ) -> dict[int, list[UnitStanding]]:
     """Every applicable unit's standing on every requirement, in one query.
 
@@ -195,6 +199,7 @@ async def unit_standings(
         now: Aware current time.
         where: Which units to consider (default: all).
         requirements: The campaign's requirements when the caller has them already.
+        as_of: How they stood at this moment (see :func:`requirement_stats`).
 
     Returns:
         {requirement id: standings in :meth:`UnitRef.sort_key` order}; a requirement no unit
@@ -204,7 +209,9 @@ async def unit_standings(
     reqs = requirements
     if reqs is None:
         reqs = await CampaignRepository(session).requirements_for(campaign.id)
-    return await _standings(session, reqs, tz, where or UnitFilter(), owing_only=False, limit=None)
+    return await _standings(
+        session, reqs, tz, where or UnitFilter(), owing_only=False, limit=None, as_of=as_of
+    )
 
 
 async def missing_units(

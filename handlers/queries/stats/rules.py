@@ -20,14 +20,17 @@ from sqlalchemy import (
     case,
     cast,
     distinct,
+    exists,
     false,
     func,
     literal,
+    not_,
     null,
     or_,
     select,
     union_all,
 )
+from sqlalchemy.orm import aliased
 
 from handlers.domain.progress import Mark
 from handlers.queries.stats.results import UnitFilter, UnitRef
@@ -64,6 +67,7 @@ __all__ = [
     "needed_count",
     "needed_part",
     "needs_parts",
+    "nomination_counted",
     "nomination_totals",
     "submission_totals",
     "today",
@@ -145,30 +149,83 @@ def cutoffs(reqs: Sequence[Requirement], tz: ZoneInfo, rid: Any) -> ColumnElemen
     return case(whens, value=rid)
 
 
-def submission_totals(reqs: Sequence[Requirement]) -> Select[Any]:
-    """Per (requirement, unit): the :func:`activity` columns from the current submissions."""
-    live = and_(Submission.status.in_(LIVE), needed_part(reqs))
+def _submission_view(
+    as_of: dt.datetime | None,
+) -> tuple[ColumnElement[bool], ColumnElement[bool], ColumnElement[bool], ColumnElement[bool]]:
+    """(current, live, returned, accepted) conditions on a :class:`Submission`.
+
+    Without ``as_of``: as they stand now. With it, as they stood at that moment: the version
+    current then is the newest one sent by then; a review after it is not applied (a version
+    accepted or returned later was still waiting); a withdrawal keeps no time and stays applied.
+    """
+    if as_of is None:
+        return (
+            Submission.is_current.expression,
+            Submission.status.in_(LIVE),
+            Submission.status == SubmissionStatus.RETURNED,
+            Submission.status == SubmissionStatus.ACCEPTED,
+        )
+    newer = aliased(Submission)
+    superseded = exists().where(
+        newer.unit_id == Submission.unit_id,
+        newer.requirement_id == Submission.requirement_id,
+        newer.part == Submission.part,
+        newer.version > Submission.version,
+        newer.submitted_at <= as_of,
+    )
+    reviewed = and_(Submission.reviewed_at.is_not(None), Submission.reviewed_at <= as_of)
     returned = Submission.status == SubmissionStatus.RETURNED
+    return (
+        and_(Submission.submitted_at <= as_of, not_(superseded)),
+        or_(Submission.status.in_(LIVE), and_(returned, not_(reviewed))),
+        and_(returned, reviewed),
+        and_(Submission.status == SubmissionStatus.ACCEPTED, reviewed),
+    )
+
+
+def submission_totals(
+    reqs: Sequence[Requirement], as_of: dt.datetime | None = None
+) -> Select[Any]:
+    """Per (requirement, unit): the :func:`activity` columns from the current submissions.
+
+    With ``as_of``, from the submissions as they stood at that moment (:func:`_submission_view`).
+    """
+    current, live_status, returned, accepted = _submission_view(as_of)
+    live = and_(live_status, needed_part(reqs))
     return (
         select(
             Submission.requirement_id.label("rid"),
             Submission.unit_id.label("uid"),
             func.sum(case((returned, 1), else_=0)).label("n_returned"),
             func.count(distinct(case((live, Submission.part)))).label("parts_done"),
-            func.sum(
-                case((and_(live, Submission.status != SubmissionStatus.ACCEPTED), 1), else_=0)
-            ).label("n_open"),
+            func.sum(case((and_(live, not_(accepted)), 1), else_=0)).label("n_open"),
             func.max(case((live, Submission.submitted_at))).label("last_at"),
             func.max(case((returned, Submission.submitted_at))).label("returned_at"),
             literal(0).label("n_noms"),
             cast(null(), UTCDateTime()).label("first_at"),
         )
-        .where(Submission.requirement_id.in_([r.id for r in reqs]), Submission.is_current)
+        .where(Submission.requirement_id.in_([r.id for r in reqs]), current)
         .group_by(Submission.requirement_id, Submission.unit_id)
     )
 
 
-def nomination_totals(reqs: Sequence[Requirement]) -> Select[Any]:
+def nomination_counted(as_of: dt.datetime | None = None) -> ColumnElement[bool]:
+    """Whether a :class:`Nomination` counts (sent or accepted), now or at ``as_of``.
+
+    At ``as_of`` a nomination counts when it was created by then and either counts now or was
+    changed after it (accepted, returned or withdrawn later: it was still in play then).
+    """
+    if as_of is None:
+        return Nomination.status.in_(COUNTED)
+    return and_(
+        Nomination.created_at <= as_of,
+        or_(Nomination.status.in_(COUNTED), Nomination.updated_at > as_of),
+    )
+
+
+def nomination_totals(
+    reqs: Sequence[Requirement], as_of: dt.datetime | None = None
+) -> Select[Any]:
     """Per (requirement, unit): the :func:`activity` columns from the counted nominations."""
     no_time = cast(null(), UTCDateTime())
     return (
@@ -185,13 +242,13 @@ def nomination_totals(reqs: Sequence[Requirement]) -> Select[Any]:
         )
         .where(
             Nomination.requirement_id.in_([r.id for r in reqs]),
-            Nomination.status.in_(COUNTED),
+            nomination_counted(as_of),
         )
         .group_by(Nomination.requirement_id, Nomination.unit_id)
     )
 
 
-def activity(reqs: Sequence[Requirement]) -> Any:
+def activity(reqs: Sequence[Requirement], as_of: dt.datetime | None = None) -> Any:
     """Per (requirement, unit) that has sent anything: what counts for its mark.
 
     Columns: ``rid``, ``uid``; from the current submissions ``n_returned`` (returned versions),
@@ -200,13 +257,15 @@ def activity(reqs: Sequence[Requirement]) -> Any:
     from the nominations that count (for nomination lists only) ``n_noms`` and ``first_at``.
 
     Only the nomination lists (usually one or two requirements) combine both sources, so only
-    their rows are aggregated twice.
+    their rows are aggregated twice. With ``as_of``, what had been sent by that moment.
     """
     lists = [r for r in reqs if r.kind is RequirementKind.NOMINATION_LIST]
     others = [r for r in reqs if r.kind is not RequirementKind.NOMINATION_LIST]
     if not lists:
-        return submission_totals(others).subquery("activity")
-    both = union_all(submission_totals(lists), nomination_totals(lists)).subquery("both")
+        return submission_totals(others, as_of).subquery("activity")
+    both = union_all(submission_totals(lists, as_of), nomination_totals(lists, as_of)).subquery(
+        "both"
+    )
     b = both.c
     combined = select(
         b.rid,
@@ -221,7 +280,7 @@ def activity(reqs: Sequence[Requirement]) -> Any:
     ).group_by(b.rid, b.uid)
     if not others:
         return combined.subquery("activity")
-    return union_all(submission_totals(others), combined).subquery("activity")
+    return union_all(submission_totals(others, as_of), combined).subquery("activity")
 
 
 def mark_columns(reqs: Sequence[Requirement], tz: ZoneInfo, act: Any, rid: Any) -> tuple[Any, ...]:
@@ -252,10 +311,14 @@ def mark_columns(reqs: Sequence[Requirement], tz: ZoneInfo, act: Any, rid: Any) 
 
 
 def marks(
-    reqs: Sequence[Requirement], tz: ZoneInfo, where: UnitFilter, *unit_columns: Any
+    reqs: Sequence[Requirement],
+    tz: ZoneInfo,
+    where: UnitFilter,
+    *unit_columns: Any,
+    as_of: dt.datetime | None = None,
 ) -> Select[Any]:
     """One row per (requirement, applicable unit), including the units that sent nothing."""
-    act = activity(reqs)
+    act = activity(reqs, as_of)
     return (
         select(
             Requirement.id.label("rid"),
@@ -273,12 +336,18 @@ def marks(
     )
 
 
-def active_marks(reqs: Sequence[Requirement], tz: ZoneInfo, where: UnitFilter) -> Select[Any]:
+def active_marks(
+    reqs: Sequence[Requirement],
+    tz: ZoneInfo,
+    where: UnitFilter,
+    *,
+    as_of: dt.datetime | None = None,
+) -> Select[Any]:
     """Like :func:`marks`, but only for the units that have sent something.
 
     Cheaper when only counts of the units that have sent are needed.
     """
-    act = activity(reqs)
+    act = activity(reqs, as_of)
     return (
         select(act.c.rid, *mark_columns(reqs, tz, act, act.c.rid))
         .select_from(act)

@@ -65,3 +65,19 @@ async def test_overview_names_who_is_late(chat: Chat, clock: Clock) -> None:
     text = noivu.replies[-1].text
     assert "⏰ Quá hạn chưa nộp: Phường Ba Đình" in text.split("\n1. ")[0]
     assert "📅 Sắp đến hạn: Tổ chức Hội nghị điển hình tiên tiến của đơn vị" in text
+
+
+@pytest.mark.parametrize(("at", "days"), [("2019-11-20T09:00", 121), ("2019-11-12T09:00", 3)])
+async def test_only_a_near_deadline_is_sap_den_han(
+    chat: Chat, clock: Clock, at: str, days: int
+) -> None:
+    clock.set(at)
+    noivu = chat("noivu")
+    await noivu.send("/tinhhinh")
+    lead = noivu.replies[-1].text.split("\n1. ")[0]
+    if days > 7:  # months away: the next deadline, not "sắp đến hạn"
+        assert "Sắp đến hạn" not in lead
+        assert "📅 Hạn tiếp theo: Tổ chức Hội nghị điểm điển hình tiên tiến" in lead
+        assert f"còn {days} ngày" in lead
+    else:
+        assert "📅 Sắp đến hạn: Kế hoạch tổ chức" in lead and f"còn {days} ngày" in lead

@@ -8,6 +8,7 @@ order, times show in the campaign's timezone, and the chart's words come from th
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections import Counter
 from collections.abc import Iterable
@@ -17,7 +18,7 @@ from typing import Any
 import docx
 import openpyxl
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import parse_now
@@ -29,7 +30,15 @@ from handlers.queries.export_data import ExportFormat, ExportKind, Scope
 from handlers.queries.progress import campaign_progress
 from handlers.queries.stats import requirement_stats
 from handlers.services.exports import build_export
-from storage.models import AwardForm, Campaign, Nomination, NominationStatus, Unit
+from storage.models import (
+    AwardForm,
+    Campaign,
+    Nomination,
+    NominationStatus,
+    Submission,
+    SubmissionStatus,
+    Unit,
+)
 from storage.repositories.campaigns import CampaignRepository
 from storage.repositories.units import UnitRepository
 from tests.harness import TZ, Clock
@@ -68,16 +77,48 @@ def _check(figures: data.RequirementFigures, reference: RequirementProgress) -> 
     ]
 
 
-@pytest.mark.parametrize("moment", ["2019-11-16T09:00", "2020-04-20T09:00"])
+async def _as_it_stood(s: AsyncSession, now: dt.datetime) -> None:
+    """Turn the data back to how it stood at ``now`` (flushed, never committed).
+
+    What was sent after ``now`` goes, the version current then is current again, and a review
+    (or a withdrawal of a nomination) after ``now`` is undone: the reference of "tính đến".
+    """
+    await s.execute(delete(Submission).where(Submission.submitted_at > now))
+    await s.execute(delete(Nomination).where(Nomination.created_at > now))
+    await s.execute(
+        update(Submission)
+        .where(Submission.reviewed_at > now)
+        .values(status=SubmissionStatus.SUBMITTED, reviewed_at=None, return_reason=None)
+    )
+    await s.execute(
+        update(Nomination)
+        .where(Nomination.updated_at > now)
+        .values(status=NominationStatus.SUBMITTED)
+    )
+    newest: dict[tuple[int, int, str], int] = {}
+    for sub in await s.scalars(select(Submission)):
+        key = (sub.unit_id, sub.requirement_id, sub.part)
+        newest[key] = max(newest.get(key, 0), sub.version)
+    for sub in await s.scalars(select(Submission)):
+        sub.is_current = sub.version == newest[(sub.unit_id, sub.requirement_id, sub.part)]
+    await s.flush()
+
+
+@pytest.mark.parametrize("moment", ["2019-11-16T09:00", "2020-03-25T09:00", "2020-04-20T09:00"])
 async def test_report_figures_equal_the_reference(session_factory: SF, moment: str) -> None:
+    # Every demo record is loaded (up to 20/04/2020); a report "tính đến" an earlier moment
+    # counts only what existed then, like the reference computed on the data as it stood.
     now = parse_now(moment, TZ)
     async with session_factory() as s:
         campaign = await _campaign(s)
         units = await UnitRepository(s).list_all()
-        for unit in [None, *units[::5]]:
+        scopes = [Scope(campaign, unit, now) for unit in [None, *units[::5]]]
+        reports = [await data.report(s, scope) for scope in scopes]
+        progresses = [await data.progress(s, scope) for scope in scopes]
+        await _as_it_stood(s, now)
+        for scope, report, progress in zip(scopes, reports, progresses, strict=True):
+            unit = scope.unit
             scoped = [unit] if unit else units
-            scope = Scope(campaign, unit, now)
-            report = await data.report(s, scope)
             reference = await campaign_progress(s, campaign, now, scoped)
             assert len(report.requirements) == len(reference)
             for figures, ref in zip(report.requirements, reference, strict=True):
@@ -88,7 +129,6 @@ async def test_report_figures_equal_the_reference(session_factory: SF, moment: s
             assert [u.id for u in report.overdue_units] == [
                 u.id for u in scoped if u.id in overdue
             ]
-            progress = await data.progress(s, scope)
             assert [u.id for u in progress.units] == [u.id for u in scoped]
             assert [f.stats for f in progress.items] == [f.stats for f in report.requirements]
 
@@ -111,6 +151,9 @@ async def test_report_figures_equal_the_reference(session_factory: SF, moment: s
             assert report.nominating_units == len({n.unit_id for n in counted})
             forms = Counter((n.award_code, n.subject.value) for n in counted)
             assert {(f.code, f.subject): f.count for f in report.forms} == dict(forms)
+            listed = await data.nomination_rows(s, scope)
+            assert sorted(r.nomination.id for r in listed) == sorted(n.id for n in rows)
+        await s.rollback()
 
 
 async def test_forms_come_in_the_catalogue_order(session_factory: SF, clock: Clock) -> None:
