@@ -4,7 +4,7 @@ A unit's own exports sign for the unit: ``units.signer_title`` and ``units.signe
 once by the unit head in the chat (``/vanban``).
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0009
 Create Date: 2026-11-30 15:20:00.000000
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 __all__ = ["branch_labels", "depends_on", "down_revision", "downgrade", "revision", "upgrade"]
 
 revision: str = "0012"
-down_revision: str | Sequence[str] | None = "0007"
+down_revision: str | Sequence[str] | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
