@@ -144,7 +144,7 @@ def _incoming_file(message: Message) -> IncomingFile | None:
         tg_file = await bot.get_file(file_id)
         return bytes(await tg_file.download_as_bytearray())
 
-    return IncomingFile(name=name, mime_type=mime, size=size, read=read)
+    return IncomingFile(name=name, mime_type=mime, size=size, read=read, limit=DOWNLOAD_LIMIT)
 
 
 class TelegramAdapter:
@@ -320,7 +320,7 @@ class TelegramAdapter:
         web companion can take it instead.
         """
         request = replies[-1].file_request if replies else None
-        too_big = msg.file is not None and msg.file.size > DOWNLOAD_LIMIT
+        too_big = msg.file is not None and msg.file.beyond_channel
         if self._offer_upload is None or request is None or not too_big:
             return replies
         try:

@@ -12,13 +12,18 @@ from handlers.domain.errors import UserError
 __all__ = [
     "DOCUMENT_EXTENSIONS",
     "MAX_FILE_BYTES",
+    "MAX_FILE_MB",
     "accepted_extensions",
     "check_content",
     "check_file",
     "content_matches",
 ]
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
+#: The largest file the office takes (a scanned dossier): what a Telegram bot can send back.
+#: A channel that downloads less (Telegram's Bot API: 20 MB) says so on the file it hands over
+#: (``IncomingFile.limit``) and the person sends the file through the web companion instead.
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_FILE_MB = MAX_FILE_BYTES // (1024 * 1024)
 
 #: Extensions of documents and pictures an office works with.
 DOCUMENT_EXTENSIONS = frozenset(
@@ -153,7 +158,7 @@ def check_file(name: str, size: int, allowed: frozenset[str] = DOCUMENT_EXTENSIO
     if size <= 0:
         raise UserError("file_empty")
     if size > MAX_FILE_BYTES:
-        raise UserError("file_too_big", size_mb=round(size / 1024 / 1024, 1), max_mb=20)
+        raise UserError("file_too_big", size_mb=round(size / 1024 / 1024, 1), max_mb=MAX_FILE_MB)
     if ext in EXECUTABLE_EXTENSIONS:
         raise UserError("file_executable", name=name)
     if ext not in allowed:
@@ -170,7 +175,7 @@ def check_content(data: bytes, name: str = "") -> None:
     if not data:
         raise UserError("file_empty")
     if len(data) > MAX_FILE_BYTES:
-        raise UserError("file_too_big", size_mb=round(len(data) / 1024 / 1024, 1), max_mb=20)
+        raise UserError("file_too_big", size_mb=round(len(data) / 1024 / 1024, 1), max_mb=MAX_FILE_MB)
     if data.startswith(_EXECUTABLE_MAGIC):
         raise UserError("file_executable", name="")
     if name and not content_matches(name, data):

@@ -168,6 +168,12 @@ class Core:
         stored = ctx.prev_buttons
         if msg.unreadable:
             raise UserError("unreadable")
+        if msg.file is not None and msg.file.beyond_channel:
+            raise UserError(
+                "file_beyond_channel",
+                size_mb=round(msg.file.size / 1024 / 1024, 1),
+                max_mb=round((msg.file.limit or 0) / 1024 / 1024),
+            )
         if msg.callback_data is None:
             parsed = self._routes.parse_command(msg.text.strip())
             if parsed is not None:
@@ -334,6 +340,8 @@ async def _prefetch(msg: Incoming) -> Incoming:
     """
     file = msg.file
     if file is None or not msg.is_private or not 0 < file.size <= MAX_FILE_BYTES:
+        return msg
+    if file.beyond_channel:
         return msg
     data = await file.read()
 

@@ -40,6 +40,14 @@ class IncomingFile:
     mime_type: str
     size: int
     read: Callable[[], Awaitable[bytes]] = field(compare=False, repr=False)
+    #: The most the channel can download (Telegram's Bot API: 20 MB); a larger file cannot be
+    #: read here, and the step's question comes back for another way in (the web companion).
+    limit: int | None = None
+
+    @property
+    def beyond_channel(self) -> bool:
+        """True when the channel cannot download this file (see :attr:`limit`)."""
+        return self.limit is not None and self.size > self.limit
 
 
 @dataclass(frozen=True, slots=True)

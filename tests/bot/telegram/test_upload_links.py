@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiohttp import FormData
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -18,6 +20,7 @@ from storage.files import LocalFileStore
 from storage.models import Role
 from tests.fakes.telegram import FakeBotAPI
 from tests.harness import Clock
+from tests.samples import pdf_bytes
 from tests.telegram_harness import BotRunner, TgUser, invite_code
 
 SF = async_sessionmaker[AsyncSession]
@@ -56,7 +59,7 @@ async def test_a_big_document_at_a_file_step_gets_an_upload_link(
     await head.say(f"/start {code}", expect="Chào mừng")
     big = 25 * 1024 * 1024
     # Not at a step that takes a file: no link.
-    await head.send_file(b"%PDF", "lon.pdf", "application/pdf", expect="chưa hiểu", size=big)
+    await head.send_file(b"%PDF", "lon.pdf", "application/pdf", expect="quá lớn", size=big)
     assert PUBLIC not in "".join(c.params.get("text", "") for c in fake_telegram.calls)
     await head.say("/nop", expect="nộp nội dung nào")
     await head.press("Hồ sơ sau Hội nghị", expect="thành phần")
@@ -66,10 +69,17 @@ async def test_a_big_document_at_a_file_step_gets_an_upload_link(
     offer = await head.send_file(b"%PDF", "lon.pdf", "application/pdf", expect=PUBLIC, size=big)
     text = offer.params["text"]
     assert "Telegram không cho bot nhận tệp lớn hơn 20 MB" in text and "45 phút" in text
+    assert "25.0 MB quá lớn" in "".join(c.params.get("text", "") for c in fake_telegram.calls)
     match = re.search(re.escape(PUBLIC) + r"(/u/\S+)", text)
     assert match is not None
     async with TestClient(TestServer(companion.app())) as client:
         page = await (await client.get(match.group(1))).text()
-    assert "Hồ sơ sau Hội nghị điển hình tiên tiến — Tờ trình" in page
-    assert "Phường Bắc Sơn" in page
+        assert "Hồ sơ sau Hội nghị điển hình tiên tiến — Tờ trình" in page
+        assert "Phường Bắc Sơn" in page
+        # the page takes what Telegram could not: 25 MB, under the office's 50 MB
+        form = FormData()
+        form.add_field("file", io.BytesIO(pdf_bytes() + b"\0" * big), filename="lon.pdf")
+        posted = await client.post(match.group(1), data=form)
+        assert posted.status == 200, await posted.text()
+        assert "Đã nhận tệp" in await posted.text()
     assert all("lon" not in path for path in runner.api.downloads)  # never downloaded

@@ -108,7 +108,7 @@ async def test_the_page_says_what_and_for_which_unit(
     assert '<html lang="vi">' in page and 'name="viewport"' in page
     assert "Kế hoạch tổ chức Hội nghị điển hình tiên tiến của đơn vị" in page
     assert "Phường Ba Đình" in page and "pdf, doc, docx, odt" in page
-    assert "Gửi tệp" in page and "tối đa 20 MB" in page
+    assert "Gửi tệp" in page and "tối đa 50 MB" in page
     assert response.headers["Cache-Control"] == "no-store"
     assert "default-src 'none'" in response.headers["Content-Security-Policy"]
 

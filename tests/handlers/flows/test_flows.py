@@ -215,7 +215,7 @@ async def test_submit_file_is_stored_by_content_hash(
         ("virus.exe", b"MZ\x90\x00", None, "tệp thực thi"),
         ("ke-hoach.pdf", b"MZ\x90\x00", None, "tệp thực thi"),
         ("rong.pdf", b"", None, "Tệp rỗng"),
-        ("lon.pdf", b"x", 25 * 1024 * 1024, "Tệp quá lớn"),
+        ("lon.pdf", b"x", 51 * 1024 * 1024, "Tệp quá lớn"),
         ("nhac.mp3", b"ID3", None, "Không nhận loại tệp"),
         ("anh-chup.jpg", b"\xff\xd8\xff", None, "nhận: doc, docx, odt, pdf"),  # not for a plan
     ],

@@ -270,9 +270,9 @@ async def test_a_file_too_big_or_missing_is_named_not_sent(
     await badinh.press("Xác nhận gửi")
     async with session_factory.begin() as s:
         stored = (await s.scalars(select(StoredFile))).one()
-        stored.size = 25 * 1024 * 1024  # e.g. kept by a Bot API server without the 20 MB limit
+        stored.size = 55 * 1024 * 1024  # e.g. kept before the limit was lowered
     await noivu.send("/duyet P-BADINH")
-    assert "📎 Tệp: ke-hoach.pdf (25.0 MB) — quá 20 MB, không gửi kèm qua bot được" in noivu.text
+    assert "📎 Tệp: ke-hoach.pdf (55.0 MB) — quá 50 MB, không gửi kèm qua bot được" in noivu.text
     assert noivu.replies[0].file is None
     async with session_factory.begin() as s:
         (await s.get_one(StoredFile, stored.id)).size = 17
