@@ -175,7 +175,9 @@ def check_content(data: bytes, name: str = "") -> None:
     if not data:
         raise UserError("file_empty")
     if len(data) > MAX_FILE_BYTES:
-        raise UserError("file_too_big", size_mb=round(len(data) / 1024 / 1024, 1), max_mb=MAX_FILE_MB)
+        raise UserError(
+            "file_too_big", size_mb=round(len(data) / 1024 / 1024, 1), max_mb=MAX_FILE_MB
+        )
     if data.startswith(_EXECUTABLE_MAGIC):
         raise UserError("file_executable", name="")
     if name and not content_matches(name, data):
