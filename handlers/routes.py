@@ -18,6 +18,7 @@ from handlers.flows import (
     nominate,
     onboarding,
     plans,
+    requirements,
     review,
     status,
     submit,
@@ -110,12 +111,14 @@ _STATES = merge_states(
         review.STATES,
         export.STATES,
         plans.STATES,
+        requirements.STATES,
     ]
 )
 
 #: Which flow serves each way in from another flow.
 _ENTRIES: Mapping[Entry, Step] = {
     Entry.RESUBMIT: submit.resume,
+    Entry.REQUIREMENTS: requirements.begin,
 }
 
 
