@@ -239,6 +239,8 @@ async def _ask_ext_units(ctx: Ctx) -> list[Reply]:
 async def _ext_units(ctx: Ctx) -> list[Reply]:
     """Takes "every unit" or the unit codes typed."""
     ctx.require_secretariat()
+    if await _req(ctx) is None:
+        return _gone(ctx)
     codes: list[str] = []
     if ctx.pressed(AllUnits) is None:
         if ctx.choice is not None:
@@ -255,12 +257,16 @@ async def _ext_units(ctx: Ctx) -> list[Reply]:
 
 
 async def _ask_ext_reason(ctx: Ctx) -> list[Reply]:
+    if await _req(ctx) is None:
+        return _gone(ctx)
     return [ctx.reply("noidung.ask_ext_reason")]
 
 
 async def _ext_reason(ctx: Ctx) -> list[Reply]:
     """Takes the reason."""
     ctx.require_secretariat()
+    if await _req(ctx) is None:
+        return _gone(ctx)
     reason = " ".join(ctx.text.split())
     if not 3 <= len(reason) <= 500:
         raise UserError("extend_reason", min=3, max=500)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +19,12 @@ from handlers.domain.errors import UserError
 from handlers.kernel.texts import Texts
 from handlers.queries.progress import campaign_progress, status_report
 from handlers.queries.stats import unit_standings
-from handlers.services.campaigns import CampaignAction, change_campaign, find_campaign
+from handlers.services.campaigns import (
+    CampaignAction,
+    change_campaign,
+    find_campaign,
+    load_campaign,
+)
 from handlers.services.reminders import plan_notices
 from handlers.services.requirements import (
     Extended,
@@ -46,6 +52,7 @@ pytestmark = pytest.mark.usefixtures("demo")
 SF = async_sessionmaker[AsyncSession]
 Chat = Callable[..., ChatHarness]
 DEMO = "BIMSON-DHTT-2019"
+DEMO_FILE = Path(__file__).parents[3] / "bot" / "demo" / "bimson-2019.yaml"
 TEXTS = Texts()
 D = dt.date
 
@@ -296,3 +303,14 @@ async def test_adding_and_removing_a_requirement(session_factory: SF, clock: Clo
         "BC-BOSUNG"
     ]
     assert len(await _audit(session_factory, "requirement.remove")) == 1
+
+
+async def test_reloading_the_plan_keeps_an_extension(session_factory: SF, clock: Clock) -> None:
+    await _extend(session_factory, clock, D(2019, 11, 22), [])
+    await _extend(session_factory, clock, D(2019, 11, 25), ["P-BADINH"])
+    async with session_factory.begin() as s:
+        await load_campaign(s, DEMO_FILE, now=clock())
+    async with session_factory() as s:
+        _, req = await find_requirement(s, DEMO, "KEHOACH")
+        assert req.due_date == D(2019, 11, 22) and req.original_due == D(2019, 11, 15)
+        assert len(req.unit_due) == 1
