@@ -225,3 +225,25 @@ async def test_a_unit_head_cannot_enter(chat: Chat) -> None:
     await badinh.press_data(Do(action=ReqAction.EXTEND).pack())
     await badinh.send("/kehoach")
     assert "chỉ dành cho Thường trực" in badinh.text
+
+
+async def test_a_unit_extended_is_no_longer_named_overdue(
+    chat: Chat, session_factory: SF, clock: Clock
+) -> None:
+    clock.set("2019-11-16T09:00")
+    noivu = chat("noivu")
+    await noivu.send("/tinhhinh")
+    overdue = [line for line in noivu.text.splitlines() if "Quá hạn chưa nộp" in line]
+    assert any("Phường Ba Đình" in line for line in overdue)
+    await _to_requirement(noivu, DEMO, "KEHOACH")
+    await noivu.press("Gia hạn")
+    await noivu.send("20/11/2019")
+    await noivu.send("P-BADINH")
+    await noivu.send("Phường đang tổ chức bầu cử")
+    await noivu.press("Đồng ý")
+    await noivu.send("/tinhhinh")
+    overdue = [line for line in noivu.text.splitlines() if "Quá hạn chưa nộp" in line]
+    assert overdue and not any("Phường Ba Đình" in line for line in overdue)
+    badinh = chat("badinh")
+    await badinh.send("/chuanop")
+    assert "đã gia hạn đến 20/11/2019, còn 4 ngày" in badinh.text
