@@ -19,8 +19,11 @@ from handlers.kernel.messages import Button, Reply
 from handlers.services.requirements import (
     Edit,
     ReqField,
+    add_requirement,
     apply_edit,
     check_writable,
+    clean_code,
+    clean_title,
     extend_deadline,
     parse_due,
     plan_edit,
@@ -31,9 +34,11 @@ from storage.repositories.deadlines import DeadlineRepository
 
 __all__ = [
     "STATES",
+    "Add",
     "AllUnits",
     "Back",
     "Do",
+    "Kind",
     "PickReq",
     "ReqAction",
     "State",
@@ -51,6 +56,12 @@ class State(StrEnum):
     EXT_UNITS = "kehoach.req.ext_units"
     EXT_REASON = "kehoach.req.ext_reason"
     EXT_CONFIRM = "kehoach.req.ext_confirm"
+    ADD_CODE = "kehoach.req.add_code"
+    ADD_TITLE = "kehoach.req.add_title"
+    ADD_KIND = "kehoach.req.add_kind"
+    ADD_DUE = "kehoach.req.add_due"
+    ADD_PARTS = "kehoach.req.add_parts"
+    ADD_CONFIRM = "kehoach.req.add_confirm"
     EDIT_VALUE = "kehoach.req.edit_value"
     EDIT_CONFIRM = "kehoach.req.edit_confirm"
     REMOVE_CONFIRM = "kehoach.req.remove"
@@ -93,6 +104,16 @@ class Back(CallbackData, prefix="kehoach.req.back"):
     """Back to the list of requirements."""
 
 
+class Add(CallbackData, prefix="kehoach.req.add"):
+    """Add a requirement to the campaign."""
+
+
+class Kind(CallbackData, prefix="kehoach.req.kind"):
+    """The kind of the requirement being added."""
+
+    kind: RequirementKind
+
+
 async def _campaign(ctx: Ctx) -> Campaign | None:
     return await ctx.campaigns.get(int(ctx.data.get("campaign_id", 0)))
 
@@ -124,8 +145,10 @@ async def _ask_pick(ctx: Ctx) -> list[Reply]:
         return _gone(ctx)
     reqs = await ctx.campaigns.requirements_for(campaign.id)
     buttons = [PickReq(req_id=r.id).button(ctx.label("noidung.req_label", req=r)) for r in reqs]
-    buttons.append(Back().button(ctx.label("kehoach.back_label")))
     writable = campaign.state in (CampaignState.DRAFT, CampaignState.ACTIVE)
+    if writable:
+        buttons.append(Add().button(ctx.label("noidung.add_label")))
+    buttons.append(Back().button(ctx.label("kehoach.back_label")))
     return [
         ctx.reply(
             "noidung.overview", buttons=buttons, campaign=campaign, reqs=reqs, writable=writable
@@ -139,6 +162,13 @@ async def _pick(ctx: Ctx) -> list[Reply]:
     if ctx.pressed(Back) is not None:
         ctx.end()
         return [ctx.reply("kehoach.cancelled")]
+    if ctx.pressed(Add) is not None:
+        campaign = await _campaign(ctx)
+        if campaign is None:
+            return _gone(ctx)
+        check_writable(campaign)
+        ctx.goto(State.ADD_CODE)
+        return await _ask_add(ctx)
     ctx.goto(State.MENU, req_id=ctx.expect(PickReq).req_id)
     return await _ask_menu(ctx)
 
@@ -326,6 +356,111 @@ async def _ext_confirm(ctx: Ctx) -> list[Reply]:
     return [ctx.reply("noidung.extended", done=done, req=req)]
 
 
+# -- adding ------------------------------------------------------------------------------------
+_PART_MAX = 120
+_ADD_STEPS = {
+    State.ADD_CODE: "code",
+    State.ADD_TITLE: "title",
+    State.ADD_KIND: "kind",
+    State.ADD_DUE: "due",
+    State.ADD_PARTS: "parts",
+}
+
+
+async def _ask_add(ctx: Ctx) -> list[Reply]:
+    """Asks for the next field of the new requirement (the kind with buttons)."""
+    campaign = await _campaign(ctx)
+    if campaign is None:
+        return _gone(ctx)
+    step = _ADD_STEPS[State(ctx.state)]
+    buttons = []
+    if step == "kind":
+        buttons = [
+            Kind(kind=k).button(ctx.label("noidung.kind_name", kind=k.value))
+            for k in RequirementKind
+        ]
+    today = local_today(ctx.now, campaign.timezone)
+    return [ctx.reply("noidung.ask_add", buttons=buttons, step=step, today=today)]
+
+
+async def _add_step(ctx: Ctx) -> list[Reply]:
+    """Takes one field of the new requirement, checked as it comes."""
+    ctx.require_secretariat()
+    campaign = await _campaign(ctx)
+    if campaign is None:
+        return _gone(ctx)
+    check_writable(campaign)
+    step = _ADD_STEPS[State(ctx.state)]
+    nxt = State.ADD_CONFIRM
+    if step == "kind":
+        kind = ctx.expect(Kind).kind
+        ctx.goto(State.ADD_DUE, kind=kind.value)
+        return await _ask_add(ctx)
+    if not ctx.text or ctx.choice is not None:
+        raise UserError("text_empty")
+    if step == "code":
+        code = clean_code(ctx.text)
+        if await ctx.campaigns.requirement_by_code(campaign.id, code) is not None:
+            raise UserError("req_code_taken", code=code, campaign=campaign.code)
+        ctx.goto(State.ADD_TITLE, code=code)
+        return await _ask_add(ctx)
+    if step == "title":
+        ctx.goto(State.ADD_KIND, title=clean_title(ctx.text))
+        return await _ask_add(ctx)
+    if step == "due":
+        due = parse_due(ctx.text)
+        today = local_today(ctx.now, campaign.timezone)
+        if due < today:
+            raise UserError("extend_past", new=due, today=today)
+        if ctx.data["kind"] == RequirementKind.DOSSIER.value:
+            nxt = State.ADD_PARTS
+        ctx.goto(nxt, due=due.isoformat())
+    else:
+        if not all(0 < len(p.strip()) <= _PART_MAX for p in ctx.text.split(";")):
+            raise UserError("req_parts_bad", max=_PART_MAX)
+        ctx.goto(nxt, parts=ctx.text)
+    return await (_ask_add(ctx) if nxt is State.ADD_PARTS else _ask_add_confirm(ctx))
+
+
+async def _ask_add_confirm(ctx: Ctx) -> list[Reply]:
+    campaign = await _campaign(ctx)
+    if campaign is None:
+        return _gone(ctx)
+    return [
+        ctx.reply(
+            "noidung.add_confirm",
+            buttons=_yes_no(ctx),
+            campaign=campaign,
+            data=ctx.data,
+            due=parse_due(ctx.data["due"]),
+        )
+    ]
+
+
+async def _add_confirm(ctx: Ctx) -> list[Reply]:
+    """Adds the requirement on "yes" (every rule checked again now)."""
+    person = ctx.require_secretariat()
+    if not ctx.expect(Yes).yes:
+        ctx.end()
+        return [ctx.reply("noidung.cancelled")]
+    campaign = await _campaign(ctx)
+    if campaign is None:
+        return _gone(ctx)
+    added = await add_requirement(
+        ctx.session,
+        campaign,
+        code=ctx.data["code"],
+        title=ctx.data["title"],
+        kind=RequirementKind(ctx.data["kind"]),
+        due=parse_due(ctx.data["due"]),
+        parts=str(ctx.data.get("parts") or ""),
+        person_id=person.id,
+        now=ctx.now,
+    )
+    ctx.end()
+    return [ctx.reply("noidung.added", req=added)]
+
+
 # -- editing and removing ----------------------------------------------------------------------
 async def _ask_edit_value(ctx: Ctx) -> list[Reply]:
     found = await _req(ctx)
@@ -416,6 +551,8 @@ STATES: StateTable = {
     State.EXT_UNITS: StateSpec(_ext_units, _ask_ext_units),
     State.EXT_REASON: StateSpec(_ext_reason, _ask_ext_reason),
     State.EXT_CONFIRM: StateSpec(_ext_confirm, _ask_ext_confirm),
+    **{state: StateSpec(_add_step, _ask_add) for state in _ADD_STEPS},
+    State.ADD_CONFIRM: StateSpec(_add_confirm, _ask_add_confirm),
     State.EDIT_VALUE: StateSpec(_edit_value, _ask_edit_value),
     State.EDIT_CONFIRM: StateSpec(_edit_confirm, _ask_edit_confirm),
     State.REMOVE_CONFIRM: StateSpec(_remove, _ask_remove),

@@ -68,6 +68,8 @@ __all__ = [
     "add_requirement",
     "apply_edit",
     "check_writable",
+    "clean_code",
+    "clean_title",
     "extend_deadline",
     "find_requirement",
     "parse_due",
@@ -218,36 +220,26 @@ async def extend_deadline(
     person_id = by.id if by is not None else None
     repo = DeadlineRepository(session)
     old_due = min(olds.values()) if units else req.due_date
-    if units:
-        req.unit_due = with_unit_due(req, [u.id for u in units], new_due)
-        for unit in units:
-            repo.add(
-                DeadlineChange(
-                    requirement_id=req.id,
-                    unit_id=unit.id,
-                    old_due=olds[unit.id],
-                    new_due=new_due,
-                    reason=reason,
-                    person_id=person_id,
-                    at=now,
-                )
-            )
-    else:
-        if req.original_due is None:
-            req.original_due = req.due_date
-        req.due_date = new_due
-        req.unit_due = {str(k): v.isoformat() for k, v in unit_dues(req).items()}
+    changes: list[tuple[int | None, dt.date]] = [(u.id, olds[u.id]) for u in units]
+    for unit_id, old in changes or [(None, old_due)]:
         repo.add(
             DeadlineChange(
                 requirement_id=req.id,
-                unit_id=None,
-                old_due=old_due,
+                unit_id=unit_id,
+                old_due=old,
                 new_due=new_due,
                 reason=reason,
                 person_id=person_id,
                 at=now,
             )
         )
+    if units:
+        req.unit_due = with_unit_due(req, [u.id for u in units], new_due)
+    else:
+        if req.original_due is None:
+            req.original_due = req.due_date
+        req.due_date = new_due
+        req.unit_due = {str(k): v.isoformat() for k, v in unit_dues(req).items()}
     await session.flush()
     concerned = units or tuple(
         u
@@ -391,11 +383,24 @@ def _accept(text: str) -> dict[str, Any]:
     return {"accept": list(dict.fromkeys(exts))}
 
 
-def _title(text: str) -> dict[str, Any]:
+def clean_title(text: str) -> str:
+    """A requirement's title as typed, spaces tidied; refuses with ``req_title_bad``."""
     title = " ".join(text.split())
     if not _TITLE[0] <= len(title) <= _TITLE[1] or not any(c.isalpha() for c in title):
         raise UserError("req_title_bad", min=_TITLE[0], max=_TITLE[1])
-    return {"title": title}
+    return title
+
+
+def clean_code(code: str) -> str:
+    """A new requirement's code in capitals; refuses with ``req_code_bad``."""
+    norm = normalize_code(code)
+    if not norm or len(norm) > 64 or not norm.replace("-", "").replace("_", "").isalnum():
+        raise UserError("req_code_bad", code=code)
+    return norm
+
+
+def _title(text: str) -> dict[str, Any]:
+    return {"title": clean_title(text)}
 
 
 async def _affected(
@@ -519,9 +524,7 @@ async def add_requirement(
     """
     check_writable(campaign)
     repo = CampaignRepository(session)
-    norm = normalize_code(code)
-    if not norm or len(norm) > 64 or not norm.replace("-", "").replace("_", "").isalnum():
-        raise UserError("req_code_bad", code=code)
+    norm = clean_code(code)
     if await repo.requirement_by_code(campaign.id, norm) is not None:
         raise UserError("req_code_taken", code=norm, campaign=campaign.code)
     if due < local_today(now, campaign.timezone):

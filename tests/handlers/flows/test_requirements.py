@@ -247,3 +247,31 @@ async def test_a_unit_extended_is_no_longer_named_overdue(
     badinh = chat("badinh")
     await badinh.send("/chuanop")
     assert "đã gia hạn đến 20/11/2019, còn 4 ngày" in badinh.text
+
+
+async def test_adding_a_dossier_in_the_chat(chat: Chat, session_factory: SF) -> None:
+    noivu = chat("noivu")
+    await noivu.send("/kehoach")
+    await noivu.press(DEMO)
+    await noivu.press("Các nội dung")
+    await noivu.press("Thêm nội dung")
+    await noivu.send("KEHOACH")
+    assert "đã có nội dung mã KEHOACH" in noivu.text
+    await noivu.send("bc-bosung")
+    await noivu.send("Hồ sơ bổ sung")
+    await noivu.press("Hồ sơ")
+    await noivu.send("01/11/2019")
+    assert "ngày này đã qua" in noivu.text
+    await noivu.send("01/12/2019")
+    await noivu.send("Tờ trình;;")
+    assert "cách nhau bởi dấu chấm phẩy" in noivu.text
+    await noivu.send("Tờ trình; Báo cáo thành tích")
+    assert "BC-BOSUNG — Hồ sơ bổ sung" in noivu.text and "01/12/2019" in noivu.text
+    await noivu.press("Đồng ý")
+    assert "Đã thêm nội dung BC-BOSUNG" in noivu.text
+    async with session_factory() as s:
+        req = await s.scalar(select(Requirement).where(Requirement.code == "BC-BOSUNG"))
+        assert req is not None and req.parts == ["Tờ trình", "Báo cáo thành tích"]
+    badinh = chat("badinh")
+    await badinh.send("/tinhhinh")
+    assert "Hồ sơ bổ sung" in badinh.text
