@@ -28,6 +28,7 @@ from handlers.services.requirements import (
     parse_due,
     plan_edit,
     remove_requirement,
+    reweigh,
 )
 from storage.models import Campaign, CampaignState, Requirement, RequirementKind
 from storage.repositories.deadlines import DeadlineRepository
@@ -513,6 +514,10 @@ async def _edit_confirm(ctx: Ctx) -> list[Reply]:
         return _gone(ctx)
     campaign, req = found
     edit = Edit.from_data(ctx.data["edit"])
+    fresh = await reweigh(ctx.session, req, edit)
+    if fresh.affected > edit.affected:  # items came in since the question: ask again
+        ctx.goto(State.EDIT_CONFIRM, edit=fresh.as_data())
+        return [ctx.reply("noidung.edit_changed"), *await _ask_edit_confirm(ctx)]
     await apply_edit(
         ctx.session, campaign, req, edit, allowed=edit.affected, person_id=person.id, now=ctx.now
     )

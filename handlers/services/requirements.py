@@ -75,6 +75,7 @@ __all__ = [
     "parse_due",
     "plan_edit",
     "remove_requirement",
+    "reweigh",
 ]
 
 logger = logging.getLogger(__name__)
@@ -450,6 +451,11 @@ async def plan_edit(
     return Edit(what, values, await _affected(session, req, what, values))
 
 
+async def reweigh(session: AsyncSession, req: Requirement, edit: Edit) -> Edit:
+    """``edit`` with the number of units it affects now (items may have come in since)."""
+    return Edit(edit.field, edit.values, await _affected(session, req, edit.field, edit.values))
+
+
 async def apply_edit(
     session: AsyncSession,
     campaign: Campaign,
@@ -477,7 +483,7 @@ async def apply_edit(
             those of :func:`plan_edit`.
     """
     check_writable(campaign)
-    fresh = Edit(edit.field, edit.values, await _affected(session, req, edit.field, edit.values))
+    fresh = await reweigh(session, req, edit)
     if fresh.affected > allowed:
         raise UserError("req_edit_needs_confirm", count=fresh.affected, field=edit.field.value)
     before = {k: getattr(req, k) for k in fresh.values}

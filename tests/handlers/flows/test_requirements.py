@@ -15,7 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers.flows.requirements import Do, ReqAction
 from handlers.services.campaigns import load_campaign
 from handlers.services.invites import ensure_account
-from storage.models import AuditLog, Broadcast, DeadlineChange, Requirement, Role
+from storage.models import (
+    AuditLog,
+    Broadcast,
+    DeadlineChange,
+    Requirement,
+    Role,
+    Submission,
+    Unit,
+)
 from tests.harness import ChatHarness, Clock
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -275,3 +283,45 @@ async def test_adding_a_dossier_in_the_chat(chat: Chat, session_factory: SF) -> 
     badinh = chat("badinh")
     await badinh.send("/tinhhinh")
     assert "Hồ sơ bổ sung" in badinh.text
+
+
+async def test_items_sent_while_an_edit_waits_are_weighed_again(
+    chat: Chat, session_factory: SF, clock: Clock
+) -> None:
+    async with session_factory.begin() as s:
+        plan = select(Requirement.id).where(Requirement.code == "KEHOACH").scalar_subquery()
+        sent = set(
+            await s.scalars(select(Submission.unit_id).where(Submission.requirement_id == plan))
+        )
+        other = next(
+            u
+            for u in await s.scalars(select(Unit).order_by(Unit.id))
+            if u.id not in sent and u.code != "P-BADINH"
+        )
+        await ensure_account(
+            s,
+            channel="console",
+            external_id="khac",
+            full_name="Trưởng đơn vị khác",
+            role=Role.UNIT_HEAD,
+            unit_code=other.code,
+            now=clock(),
+        )
+    noivu = chat("noivu")
+    await _to_requirement(noivu, DEMO, "KEHOACH")
+    await noivu.press("Đơn vị phải nộp")
+    await noivu.send("P-BADINH")
+    assert f"hồ sơ đã nộp của {len(sent)} đơn vị" in noivu.text
+
+    head = chat("khac")
+    await head.send("/nop")
+    await head.press("Kế hoạch")
+    await head.send("Kế hoạch của đơn vị")
+    await head.press("Xác nhận")
+    assert "Đã lưu" in head.text
+
+    await noivu.press("Đồng ý")
+    assert "vừa gửi thêm hồ sơ" in noivu.text
+    assert f"hồ sơ đã nộp của {len(sent) + 1} đơn vị" in noivu.text
+    await noivu.press("Đồng ý")
+    assert "Đã đổi các đơn vị phải nộp" in noivu.text
