@@ -50,6 +50,16 @@ from handlers.services.campaigns import (
 from handlers.services.exports import FORMATS, build_export
 from handlers.services.invites import create_invite, create_unit_invites
 from handlers.services.reminders import preview_notices, unreachable_summary
+from handlers.services.requirements import (
+    ReqField,
+    add_requirement,
+    apply_edit,
+    extend_deadline,
+    find_requirement,
+    parse_due,
+    plan_edit,
+    remove_requirement,
+)
 from handlers.services.units import (
     find_unit_by_code,
     import_units,
@@ -57,7 +67,8 @@ from handlers.services.units import (
     rename_unit,
     set_unit_active,
 )
-from storage.models import Role, Unit
+from storage.models import Campaign, Requirement, RequirementKind, Role, Unit
+from storage.repositories.deadlines import DeadlineRepository
 
 __all__ = ["main"]
 
@@ -410,6 +421,182 @@ def campaign_delete(code: Annotated[str, typer.Argument(help="Mã kế hoạch."
     _change(code, CampaignAction.DELETE)
 
 
+req_app = typer.Typer(help="Nội dung của một kế hoạch: sửa, thêm, bỏ.", no_args_is_help=True)
+campaign_app.add_typer(req_app, name="req")
+
+CampaignArg = Annotated[str, typer.Argument(help="Mã kế hoạch.")]
+ReqArg = Annotated[str, typer.Argument(help="Mã nội dung.")]
+
+
+@campaign_app.command("extend")
+def campaign_extend(
+    code: CampaignArg,
+    req: ReqArg,
+    to: Annotated[str, typer.Option("--to", help="Hạn mới, dd/mm/yyyy.")],
+    reason: Annotated[str, typer.Option("--reason", help="Lý do (gửi kèm thông báo).")],
+    units: Annotated[
+        str | None, typer.Option("--units", help="Mã các đơn vị, cách nhau bởi dấu phẩy.")
+    ] = None,
+    now: NowOption = None,
+) -> None:
+    """Gia hạn một nội dung cho mọi đơn vị hoặc cho các đơn vị nêu tên; các đơn vị được báo."""
+    settings = Settings()
+
+    async def work(the_app: App) -> str:
+        texts = the_app.core.deps.texts
+        async with the_app.session_factory.begin() as session:
+            _, requirement = await find_requirement(session, code, req)
+            done = await extend_deadline(
+                session,
+                texts,
+                requirement,
+                new_due=parse_due(to),
+                unit_codes=[c.strip() for c in (units or "").split(",") if c.strip()],
+                reason=reason,
+                by=None,
+                now=the_app.core.deps.clock(),
+            )
+            return texts("noidung.extended", done=done, req=requirement)
+
+    typer.echo(_plain(_run(settings, now, work)))
+
+
+def _req_change(
+    code: str,
+    req: str,
+    change: Callable[[AsyncSession, Campaign, Requirement, dt.datetime], Awaitable[str]],
+) -> None:
+    async def work(the_app: App) -> str:
+        async with the_app.session_factory.begin() as session:
+            campaign, requirement = await find_requirement(session, code, req)
+            return await change(session, campaign, requirement, the_app.core.deps.clock())
+
+    typer.echo(_plain(_run(Settings(), None, work)))
+
+
+@req_app.command("edit")
+def req_edit(
+    code: CampaignArg,
+    req: ReqArg,
+    title: Annotated[str | None, typer.Option("--title", help="Tên mới.")] = None,
+    who: Annotated[
+        str | None,
+        typer.Option("--who", help="Mã các đơn vị, hoặc các loại đơn vị, hoặc «tất cả»."),
+    ] = None,
+    parts: Annotated[
+        str | None, typer.Option("--parts", help="Thành phần hồ sơ, cách nhau bởi «;».")
+    ] = None,
+    accept: Annotated[
+        str | None, typer.Option("--accept", help="Loại tệp nhận (pdf,docx) hoặc «mặc định».")
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Đồng ý cả khi thay đổi ảnh hưởng hồ sơ đã nộp.")
+    ] = False,
+) -> None:
+    """Sửa tên, đơn vị phải nộp, thành phần hoặc loại tệp của một nội dung."""
+    wanted = [
+        (f, v)
+        for f, v in (
+            (ReqField.TITLE, title),
+            (ReqField.WHO, who),
+            (ReqField.PARTS, parts),
+            (ReqField.ACCEPT, accept),
+        )
+        if v is not None
+    ]
+    if not wanted:
+        raise _usage("hãy nêu ít nhất một trong --title, --who, --parts, --accept.")
+
+    async def change(
+        session: AsyncSession, campaign: Campaign, requirement: Requirement, now: dt.datetime
+    ) -> str:
+        texts = Texts(Settings().templates_dir)
+        lines = []
+        for field, value in wanted:
+            edit = await plan_edit(session, campaign, requirement, field, value)
+            allowed = edit.affected if yes else 0
+            await apply_edit(
+                session, campaign, requirement, edit, allowed=allowed, person_id=None, now=now
+            )
+            lines.append(texts("noidung.edited", req=requirement, field=field.value))
+        return "\n".join(lines)
+
+    _req_change(code, req, change)
+
+
+@req_app.command("add")
+def req_add(
+    code: CampaignArg,
+    req: ReqArg,
+    title: Annotated[str, typer.Option("--title", help="Tên nội dung.")],
+    due: Annotated[str, typer.Option("--due", help="Hạn nộp, dd/mm/yyyy.")],
+    kind: Annotated[
+        RequirementKind, typer.Option("--kind", help="plan, report, nomination_list, dossier.")
+    ] = RequirementKind.REPORT,
+    who: Annotated[str, typer.Option("--who", help="Đơn vị hoặc loại đơn vị.")] = "",
+    parts: Annotated[str, typer.Option("--parts", help="Thành phần hồ sơ (;).")] = "",
+    accept: Annotated[str, typer.Option("--accept", help="Loại tệp nhận.")] = "",
+    now: NowOption = None,
+) -> None:
+    """Thêm một nội dung vào kế hoạch."""
+
+    async def work(the_app: App) -> str:
+        async with the_app.session_factory.begin() as session:
+            campaign = await find_campaign(session, code)
+            added = await add_requirement(
+                session,
+                campaign,
+                code=req,
+                title=title,
+                kind=kind,
+                due=parse_due(due),
+                who=who,
+                parts=parts,
+                accept=accept,
+                person_id=None,
+                now=the_app.core.deps.clock(),
+            )
+            return the_app.core.deps.texts("noidung.added", req=added)
+
+    typer.echo(_plain(_run(Settings(), now, work)))
+
+
+@req_app.command("remove")
+def req_remove(code: CampaignArg, req: ReqArg) -> None:
+    """Bỏ một nội dung chưa đơn vị nào gửi gì (đã có hồ sơ thì không bỏ được)."""
+
+    async def change(
+        session: AsyncSession, campaign: Campaign, requirement: Requirement, now: dt.datetime
+    ) -> str:
+        title = requirement.title
+        await remove_requirement(session, campaign, requirement, person_id=None, now=now)
+        return Texts(Settings().templates_dir)("noidung.removed", title=title)
+
+    _req_change(code, req, change)
+
+
+@req_app.command("show")
+def req_show(code: CampaignArg, req: ReqArg) -> None:
+    """Một nội dung: hạn (và các lần gia hạn), đơn vị phải nộp, thành phần, loại tệp."""
+
+    async def change(
+        session: AsyncSession, campaign: Campaign, requirement: Requirement, now: dt.datetime
+    ) -> str:
+        history = await DeadlineRepository(session).history(requirement.id)
+        names = {u.id: u.name for u in await list_units(session)}
+        return Texts(Settings().templates_dir)(
+            "noidung.card",
+            tz=campaign.timezone,
+            campaign=campaign,
+            req=requirement,
+            history=history,
+            names=names,
+            read_only=campaign.state.value in {"closed", "archived"},
+        )
+
+    _req_change(code, req, change)
+
+
 @plan_app.command("extract")
 def plan_extract(
     file: Annotated[Path, typer.Argument(dir_okay=False)],
@@ -687,7 +874,11 @@ def export(
 
 
 def _slot_words(slot: str) -> str:
-    """A reminder slot in words: ``b3`` → "trước hạn 3 ngày", ``d0`` → "ngày đến hạn"."""
+    """A reminder slot in words: ``b3`` → "trước hạn 3 ngày", ``d0`` → "ngày đến hạn".
+
+    After a gia hạn the slot names the new deadline too (``b3@20191120``); the words stay.
+    """
+    slot = slot.partition("@")[0]
     kind, days = slot[:1], slot[1:]
     if kind == "b" and days.isdigit():
         return f"trước hạn {int(days)} ngày"

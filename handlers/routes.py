@@ -20,6 +20,7 @@ from handlers.flows import (
     onboarding,
     papers,
     plans,
+    requirements,
     review,
     status,
     submit,
@@ -118,12 +119,14 @@ _STATES = merge_states(
         plans.STATES,
         papers.STATES,
         browse.STATES,
+        requirements.STATES,
     ]
 )
 
 #: Which flow serves each way in from another flow.
 _ENTRIES: Mapping[Entry, Step] = {
     Entry.RESUBMIT: submit.resume,
+    Entry.REQUIREMENTS: requirements.begin,
 }
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "CampaignState",
     "ChatAccount",
     "Conversation",
+    "DeadlineChange",
     "Delegate",
     "DelegateCategory",
     "Invite",
@@ -314,8 +315,35 @@ class Requirement(Base):
     policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
     #: File extensions (without the dot) this requirement accepts; empty means the default set.
     accept: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
+    #: Later deadlines of listed units (gia hạn riêng): unit id (as text) → ISO date. A unit's
+    #: effective deadline is :func:`handlers.domain.deadlines.effective_due`.
+    unit_due: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    #: The plan's own deadline, kept when everyone's deadline was extended (None: never).
+    original_due: Mapped[dt.date | None] = mapped_column(Date)
 
     campaign: Mapped[Campaign] = relationship(lazy="raise")
+
+
+class DeadlineChange(Base):
+    """One extension (gia hạn) of a requirement's deadline, for everyone or for one unit.
+
+    The history of deadlines: the current ones live on :class:`Requirement` (``due_date`` for
+    everyone, ``unit_due`` for the listed units); each change keeps the deadline it replaced.
+    """
+
+    __tablename__ = "deadline_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requirement_id: Mapped[int] = mapped_column(
+        ForeignKey("requirements.id", ondelete="CASCADE"), index=True
+    )
+    #: None: the deadline of every unit (``Requirement.due_date``).
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    old_due: Mapped[dt.date] = mapped_column(Date)
+    new_due: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
 
 
 class StoredFile(Base):

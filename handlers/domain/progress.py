@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
+from handlers.domain.deadlines import effective_due
 from storage.models import (
     Campaign,
     Requirement,
@@ -86,6 +87,10 @@ class RequirementProgress:
         """Days until the due date (negative when overdue)."""
         return (self.requirement.due_date - self.today).days
 
+    def days_left_for(self, unit_id: int) -> int:
+        """Days until the unit's own deadline (after any gia hạn; negative when overdue)."""
+        return (effective_due(self.requirement, unit_id) - self.today).days
+
     @property
     def done(self) -> list[UnitMark]:
         """Units that have sent it."""
@@ -133,7 +138,13 @@ def mark_for(
         return UnitMark(unit, Mark.RETURNED, last.submitted_at, reason=last.return_reason)
     if req.kind is RequirementKind.NOMINATION_LIST and nominations is not None:
         count, first = nominations
-        return UnitMark(unit, Mark.SUBMITTED, first, is_late(first, req.due_date, tz), count=count)
+        return UnitMark(
+            unit,
+            Mark.SUBMITTED,
+            first,
+            is_late(first, effective_due(req, unit.id), tz),
+            count=count,
+        )
     needed = set(req.parts) if req.kind is RequirementKind.DOSSIER and req.parts else {""}
     have = {s.part for s in live} & needed
     if not have:
@@ -146,6 +157,6 @@ def mark_for(
         unit,
         Mark.ACCEPTED if accepted else Mark.SUBMITTED,
         at,
-        is_late(at, req.due_date, tz),
+        is_late(at, effective_due(req, unit.id), tz),
         parts_done=len(have),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from handlers.domain.deadlines import effective_due
 from handlers.domain.errors import UserError
 from handlers.domain.fields import NOMINATION_FIELDS, field_by_key, nomination_fields
 from handlers.domain.items import Item, ItemKey, ItemKind, is_withdrawn
@@ -168,8 +169,9 @@ def _editable(ctx: Ctx, item: Item, req: Requirement | None, campaign: Campaign)
     """Refuse changes to accepted items and after the deadline."""
     if item.status in (SubmissionStatus.ACCEPTED, NominationStatus.ACCEPTED):
         raise UserError("item_locked")
-    if req is not None and local_today(ctx.now, campaign.timezone) > req.due_date:
-        raise UserError("deadline_passed", title=req.title, due=req.due_date)
+    due = effective_due(req, item.unit_id) if req is not None else None
+    if req is not None and due is not None and local_today(ctx.now, campaign.timezone) > due:
+        raise UserError("deadline_passed", title=req.title, due=due)
 
 
 async def _pick(ctx: Ctx) -> list[Reply]:

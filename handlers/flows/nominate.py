@@ -107,7 +107,9 @@ async def begin(ctx: Ctx) -> list[Reply]:
 
 async def _ask_req(ctx: Ctx) -> list[Reply]:
     buttons = [
-        PickRequirement(requirement_id=r.id).button(ctx.label("decu.req_label", req=r, campaign=c))
+        PickRequirement(requirement_id=r.id).button(
+            ctx.label("decu.req_label", req=r, campaign=c, unit_id=ctx.unit and ctx.unit.id)
+        )
         for c, r in await nomination_requirements(ctx)
     ]
     return [ctx.reply("decu.ask_req", buttons=buttons)]

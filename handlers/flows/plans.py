@@ -17,6 +17,7 @@ from handlers.domain.errors import UserError
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx, StateSpec, StateTable
 from handlers.kernel.messages import Reply
+from handlers.kernel.states import Entry
 from handlers.services.campaigns import (
     CampaignAction,
     CampaignSummary,
@@ -33,6 +34,7 @@ __all__ = [
     "Confirm",
     "PickAction",
     "PickCampaign",
+    "Requirements",
     "ShowLinked",
     "State",
     "begin",
@@ -73,6 +75,10 @@ class ShowLinked(CallbackData, prefix="kehoach.linked"):
     """Who of each unit has linked a chat account."""
 
 
+class Requirements(CallbackData, prefix="kehoach.reqs"):
+    """The chosen campaign's requirements (gia hạn, edit, remove: their own flow)."""
+
+
 async def begin(ctx: Ctx) -> list[Reply]:
     """Lists the campaigns with their state and offers one to act on."""
     ctx.require_secretariat()
@@ -111,22 +117,30 @@ async def _pick(ctx: Ctx) -> list[Reply]:
     return await _ask_action(ctx)
 
 
-async def _chosen(ctx: Ctx) -> CampaignSummary:
-    """The campaign chosen so far, read again (another secretariat may have changed it)."""
+async def _chosen(ctx: Ctx) -> CampaignSummary | None:
+    """The campaign chosen so far, read again (another secretariat may have deleted it)."""
     campaign = await ctx.campaigns.get(int(ctx.data["campaign_id"]))
     if campaign is None:
-        ctx.end()
-        raise UserError("item_gone")
+        return None
     return await summarize(ctx.session, campaign)
+
+
+def _gone(ctx: Ctx) -> list[Reply]:
+    """The campaign went meanwhile: say so and leave (never act on, or crash over, stale data)."""
+    ctx.end()
+    return [ctx.reply("noidung.gone")]
 
 
 async def _ask_action(ctx: Ctx) -> list[Reply]:
     summary = await _chosen(ctx)
+    if summary is None:
+        return _gone(ctx)
     actions = summary.actions()
     buttons = [
         PickAction(action=a).button(ctx.label("kehoach.action_label", action=a.value))
         for a in actions
     ]
+    buttons.append(Requirements().button(ctx.label("kehoach.requirements_label")))
     buttons.append(Back().button(ctx.label("kehoach.back_label")))
     return [
         ctx.reply(
@@ -144,8 +158,13 @@ async def _action(ctx: Ctx) -> list[Reply]:
     if ctx.pressed(Back) is not None:
         ctx.goto(State.PICK, campaign_id=None)
         return await _ask_pick(ctx)
+    summary = await _chosen(ctx)
+    if summary is None:
+        return _gone(ctx)
+    if ctx.pressed(Requirements) is not None:
+        return await ctx.enter(Entry.REQUIREMENTS, campaign_id=summary.id)
     action = ctx.expect(PickAction).action
-    if action not in (await _chosen(ctx)).actions():
+    if action not in summary.actions():
         raise UserError("pick_one")
     ctx.goto(State.CONFIRM, action=action.value)
     return await _ask_confirm(ctx)
@@ -153,6 +172,8 @@ async def _action(ctx: Ctx) -> list[Reply]:
 
 async def _ask_confirm(ctx: Ctx) -> list[Reply]:
     summary = await _chosen(ctx)
+    if summary is None:
+        return _gone(ctx)
     action = CampaignAction(ctx.data["action"])
     buttons = [
         Confirm(yes=True).button(ctx.label("kehoach.yes_label", action=action.value)),
@@ -170,8 +191,7 @@ async def _confirm(ctx: Ctx) -> list[Reply]:
         return [ctx.reply("kehoach.cancelled")]
     campaign = await ctx.campaigns.get(int(ctx.data["campaign_id"]))
     if campaign is None:
-        ctx.end()
-        raise UserError("item_gone")
+        return _gone(ctx)
     action = CampaignAction(ctx.data["action"])
     code = campaign.code
     await change_campaign(ctx.session, campaign, action, person_id=person.id, now=ctx.now)

@@ -232,7 +232,7 @@ async def _confirm(ctx: Ctx) -> list[Reply]:
             "nop.saved",
             req=req,
             sub=sub,
-            days_left=progress.days_left,
+            days_left=progress.days_left_for(unit.id),
             mark=progress.marks[0],
             tz=progress.campaign.timezone,
         )

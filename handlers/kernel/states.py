@@ -35,6 +35,8 @@ class Entry(enum.StrEnum):
 
     #: Send a requirement (and part) again: data ``req`` (requirement id) and ``part``.
     RESUBMIT = "resubmit"
+    #: A campaign's requirements (gia hạn, edit, remove): data ``campaign_id``.
+    REQUIREMENTS = "requirements"
 
 
 def merge_states(tables: Iterable[Mapping[Any, _Spec]]) -> dict[str, _Spec]:

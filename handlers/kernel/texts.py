@@ -26,6 +26,7 @@ from jinja2 import (
 from jinja2.ext import Extension
 from jinja2.runtime import Context
 
+from handlers.domain.deadlines import effective_due, extended_to, unit_dues
 from handlers.domain.normalize import writable
 
 __all__ = ["Texts", "fmt_date", "fmt_datetime", "plain_text", "roman"]
@@ -117,6 +118,10 @@ class Texts:
         self._env.filters["d"] = fmt_date
         self._env.filters["dt"] = _dt_filter
         self._env.filters["roman"] = roman
+        # A unit's deadline after any gia hạn (handlers.domain.deadlines), and whether it was.
+        self._env.filters["due"] = effective_due
+        self._env.filters["extended"] = extended_to
+        self._env.filters["unit_dues"] = unit_dues
 
     def __call__(self, name: str, /, *, tz: str | None = None, **params: Any) -> str:
         """Render ``file.macro`` with ``params`` and strip surrounding whitespace.

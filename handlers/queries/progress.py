@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.domain.deadlines import effective_due, unit_dues
 from handlers.domain.errors import UserError
 from handlers.domain.progress import (
     RequirementProgress,
@@ -120,8 +121,10 @@ async def unit_standing(
 def progress_json(campaign: Campaign, progress: Sequence[RequirementProgress]) -> dict[str, Any]:
     """The secretariat's status as JSON-ready data (``tdkt status --json``)."""
 
-    def unit(m: UnitMark) -> dict[str, Any]:
+    def unit(m: UnitMark, req: Requirement) -> dict[str, Any]:
         item: dict[str, Any] = {"code": m.unit.code, "name": m.unit.name, "status": m.mark.value}
+        if m.unit.id in unit_dues(req):  # a gia hạn of its own
+            item["due_date"] = effective_due(req, m.unit.id).isoformat()
         if m.at is not None:
             item["submitted_at"] = m.at.astimezone(ZoneInfo(campaign.timezone)).isoformat()
             item["late"] = m.late
@@ -142,8 +145,13 @@ def progress_json(campaign: Campaign, progress: Sequence[RequirementProgress]) -
                 "days_left": p.days_left,
                 "total": len(p.marks),
                 "submitted_count": len(p.done),
-                "submitted": [unit(m) for m in p.done],
-                "missing": [unit(m) for m in p.missing],
+                "submitted": [unit(m, p.requirement) for m in p.done],
+                "missing": [unit(m, p.requirement) for m in p.missing],
+                "extended_from": (
+                    p.requirement.original_due.isoformat()
+                    if p.requirement.original_due is not None
+                    else None
+                ),
             }
             for p in progress
         ],

@@ -7,11 +7,13 @@ A campaign units sent anything for can only be closed, never deleted.
 Loading is idempotent by campaign code: loading the same file twice changes nothing, and a
 changed file updates the rows in place.
 
-Requirements are matched by code. A requirement that disappeared from the file is deleted when no
-submission or nomination refers to it; otherwise it is kept untouched and listed in
-:attr:`LoadResult.requirements_kept` so the office can decide (nothing a unit sent is ever lost by
-reloading a file). Award forms are replaced by the file's list (matched by code; nominations keep
-their award code and name as text, so they are unaffected).
+Requirements are matched by code. A deadline extended for everyone (gia hạn,
+:mod:`handlers.services.requirements`) stays extended while the file still gives the plan's own
+deadline; a file with another deadline replaces it. A requirement that disappeared from the
+file is deleted when no submission or nomination refers to it; otherwise it is kept untouched
+and listed in :attr:`LoadResult.requirements_kept` so the office can decide (nothing a unit sent
+is ever lost by reloading a file). Award forms are replaced by the file's list (matched by
+code; nominations keep their award code and name as text, so they are unaffected).
 
 Unit codes the file names (requirements' ``unit_codes``, ``settings.delegates.quota.units``)
 must exist once units are registered: an unknown one is an error with its line. While no unit is
@@ -115,13 +117,17 @@ async def _requirements(
         "unchanged": result.requirements_unchanged,
     }
     for position, req in enumerate(spec.requirements):
+        current = existing.get(normalize_code(req.code))
+        due = req.due.date
+        if current is not None and current.original_due == due:
+            due = current.due_date  # a gia hạn outlives reloading the plan's own deadline
         _, req_change = await repo.upsert_requirement(
             campaign_id,
             code=req.code,
             title=req.title,
             kind=RequirementKind(req.kind),
             description=req.description,
-            due_date=req.due.date,
+            due_date=due,
             period_label=req.due.period_label,
             unit_kinds=req.unit_kinds,
             unit_codes=req.unit_codes,

@@ -11,6 +11,9 @@ Rules:
 * A requirement's reminder slots come from its policy (:mod:`handlers.domain.reminder_policy`).
   A slot is *due* from its time (pushed out of quiet hours) until ``grace`` after it; after
   downtime the newest due slot of a requirement is sent once, older missed ones never.
+* Slots follow each unit's effective deadline (:mod:`handlers.domain.deadlines`): after a gia
+  hạn the slots of the new deadline are new keys (``b3@20191120``), so its reminders go out
+  even where the old deadline's same slot already went.
 * A reminder goes to every reachable linked head (and member, if the policy says so) of each
   unit the requirement applies to whose mark is missing, partial or returned — and names what is
   missing and the deadline.
@@ -29,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.domain.deadlines import effective_due, extended_to, unit_dues
 from handlers.domain.progress import RequirementProgress, UnitMark, local_today
 from handlers.domain.reminder_policy import (
     DigestPolicy,
@@ -189,45 +193,56 @@ async def _reminders(
     for item in progress:
         req = item.requirement
         policy = _policy(campaign, req)
-        due = [
-            slot
-            for slot in reminder_slots(req.due_date, policy, tz, calendar)
-            if quiet_shift(slot.at, policy.quiet_hours, tz) <= now < slot.at + grace
-        ]
-        owing = [m for m in item.missing if m.unit.is_active]  # a retired unit is not reminded
-        if not due or not owing:
-            continue
-        slot = due[-1]  # after downtime only the newest missed slot goes out
         roles = (Role.UNIT_HEAD, Role.UNIT_MEMBER) if policy.include_members else (Role.UNIT_HEAD,)
-        people = await _recipients(session, roles, [m.unit.id for m in owing])
-        for mark in owing:
-            reply = Reply(
-                texts(
-                    "reminders.reminder",
-                    tz=campaign.timezone,
-                    req=req,
-                    unit=mark.unit,
-                    mark=mark,
-                    days_left=(req.due_date - today).days,
-                    campaign=campaign,
+        by_due: dict[dt.date, list[UnitMark]] = {}
+        for m in item.missing:
+            if m.unit.is_active:  # a retired unit is not reminded
+                by_due.setdefault(effective_due(req, m.unit.id), []).append(m)
+        for due_day, owing in by_due.items():
+            due = [
+                slot
+                for slot in reminder_slots(due_day, policy, tz, calendar)
+                if quiet_shift(slot.at, policy.quiet_hours, tz) <= now < slot.at + grace
+            ]
+            if not due:
+                continue
+            slot = due[-1]  # after downtime only the newest missed slot goes out
+            people = await _recipients(session, roles, [m.unit.id for m in owing])
+            for mark in owing:
+                # A gia hạn starts the reminders of the new deadline afresh.
+                key = (
+                    slot.key
+                    if extended_to(req, mark.unit.id) is None
+                    else f"{slot.key}@{due_day:%Y%m%d}"
                 )
-            )
-            for person in people.get(mark.unit.id, []):
-                planned.append(
-                    PlannedNotice(
-                        key=f"rem:{req.id}:{mark.unit.id}:{slot.key}:{person.account_id}",
-                        kind="reminder",
-                        campaign_id=campaign.id,
-                        requirement_id=req.id,
-                        unit_id=mark.unit.id,
-                        unit_name=mark.unit.name,
-                        requirement_title=req.title,
-                        slot=slot.key,
-                        slot_at=slot.at,
-                        recipient=person,
-                        reply=reply,
+                reply = Reply(
+                    texts(
+                        "reminders.reminder",
+                        tz=campaign.timezone,
+                        req=req,
+                        unit=mark.unit,
+                        mark=mark,
+                        days_left=(due_day - today).days,
+                        campaign=campaign,
+                        due=due_day,
                     )
                 )
+                for person in people.get(mark.unit.id, []):
+                    planned.append(
+                        PlannedNotice(
+                            key=f"rem:{req.id}:{mark.unit.id}:{key}:{person.account_id}",
+                            kind="reminder",
+                            campaign_id=campaign.id,
+                            requirement_id=req.id,
+                            unit_id=mark.unit.id,
+                            unit_name=mark.unit.name,
+                            requirement_title=req.title,
+                            slot=key,
+                            slot_at=slot.at,
+                            recipient=person,
+                            reply=reply,
+                        )
+                    )
     return planned
 
 
@@ -256,8 +271,8 @@ async def _digest(
     newly_late: list[tuple[Requirement, UnitMark]] = [
         (item.requirement, mark)
         for item in progress
-        if since_day <= item.requirement.due_date < today
         for mark in item.missing
+        if since_day <= effective_due(item.requirement, mark.unit.id) < today
     ]
     returned = await SubmissionRepository(session).returned_between(campaign.id, since, now)
     unreachable = await unreachable_late_units(session, progress, today)
@@ -303,9 +318,8 @@ async def unreachable_late_units(
     late: dict[int, Unit] = {
         mark.unit.id: mark.unit
         for item in progress
-        if item.requirement.due_date < today
         for mark in item.missing
-        if mark.unit.is_active
+        if mark.unit.is_active and effective_due(item.requirement, mark.unit.id) < today
     }
     if not late:
         return []
@@ -346,10 +360,11 @@ async def upcoming_instants(
         tz = ZoneInfo(campaign.timezone)
         for req in await CampaignRepository(session).requirements_for(campaign.id):
             policy = _policy(campaign, req)
-            for slot in reminder_slots(req.due_date, policy, tz, calendar):
-                moment = quiet_shift(slot.at, policy.quiet_hours, tz)
-                if now <= moment <= end:
-                    instants.add(moment)
+            for due_day in {req.due_date, *unit_dues(req).values()}:
+                for slot in reminder_slots(due_day, policy, tz, calendar):
+                    moment = quiet_shift(slot.at, policy.quiet_hours, tz)
+                    if now <= moment <= end:
+                        instants.add(moment)
         digest = _digest_policy(campaign)
         if digest.enabled:
             first = local_today(now, campaign.timezone)

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.domain.deadlines import effective_due
 from handlers.domain.errors import UserError
 from handlers.domain.files import MAX_FILE_BYTES
 from handlers.domain.items import Item, ItemKey, is_withdrawn, revision_of, sent_at_of
@@ -91,13 +92,13 @@ class Reviewed:
         if self.req is None:
             return 0
         sent = local_today(sent_at_of(self.item), self.tz)
-        return max(0, (sent - self.req.due_date).days)
+        return max(0, (sent - effective_due(self.req, self.unit.id)).days)
 
     def days_left(self, now: dt.datetime) -> int | None:
         """Days from ``now`` to its requirement's deadline (negative: past; None: no deadline)."""
         if self.req is None:
             return None
-        return (self.req.due_date - local_today(now, self.tz)).days
+        return (effective_due(self.req, self.unit.id) - local_today(now, self.tz)).days
 
 
 @dataclass(frozen=True, slots=True)

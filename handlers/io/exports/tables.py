@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handlers.domain.deadlines import effective_due
 from handlers.domain.progress import Mark
 from handlers.kernel.texts import Texts, fmt_date, fmt_datetime
 from handlers.queries.export_data import (
@@ -157,7 +158,7 @@ def mark_text(texts: Texts, m: UnitStanding, f: RequirementFigures) -> str:
         f"{_LABELS}.mark",
         mark=m.mark.value,
         at=at,
-        late_days=(at - f.requirement.due_date).days if at and m.late else 0,
+        late_days=(at - effective_due(f.requirement, m.unit.id)).days if at and m.late else 0,
         parts=len(f.requirement.parts),
         done_parts=m.parts_done,
         count=m.count,

@@ -71,7 +71,7 @@ async def recent_activity(
                     rules.unit_ref(row),
                     req,
                     row.status.value,
-                    row.submitted_at >= rules.cutoff(req, tz),
+                    row.submitted_at >= rules.cutoff(req, tz, row.uid),
                     part=row.part,
                 )
             )
@@ -173,7 +173,7 @@ async def _recent_nominations(
                 unit,
                 req,
                 "submitted",
-                req is not None and at >= rules.cutoff(req, tz),
+                req is not None and at >= rules.cutoff(req, tz, uid),
                 nominations=int(n),
             )
         )

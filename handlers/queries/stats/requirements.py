@@ -139,8 +139,12 @@ async def _standings(
     owing_only: bool,
     limit: int | None,
     as_of: dt.datetime | None = None,
+    overdue_at: dt.datetime | None = None,
 ) -> dict[int, list[UnitStanding]]:
-    """{requirement id: standings of its units}, at most ``limit`` per requirement."""
+    """{requirement id: standings of its units}, at most ``limit`` per requirement.
+
+    With ``overdue_at``, only the units whose own deadline (after any gia hạn) was over then.
+    """
     if not reqs:
         return {}
     columns = (Unit.code, Unit.name, Unit.block, Unit.kind)
@@ -150,6 +154,8 @@ async def _standings(
     ranked = select(marks, rank)
     if owing_only:
         ranked = ranked.where(m.mark < rules.SUBMITTED)
+    if overdue_at is not None:
+        ranked = ranked.where(m.cutoff <= overdue_at)
     inner = ranked.subquery("ranked")
     query = select(inner)
     if limit is not None:
@@ -254,5 +260,6 @@ async def missing_units(
         where,
         owing_only=True,
         limit=limit,
+        overdue_at=now if overdue_only else None,
     )
     return [MissingList(s, tuple(lists.get(s.requirement.id, ()))) for s in wanted]

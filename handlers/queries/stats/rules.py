@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from handlers.domain.deadlines import effective_due, unit_dues
 from handlers.domain.progress import Mark
 from handlers.queries.stats.results import UnitFilter, UnitRef
 from storage.models import (
@@ -97,9 +98,13 @@ def needs_parts(req: Requirement) -> bool:
     return req.kind is RequirementKind.DOSSIER and bool(req.parts)
 
 
-def cutoff(req: Requirement, tz: ZoneInfo) -> dt.datetime:
-    """The first instant that is late: the start of the day after the due date, in ``tz``."""
-    next_day = req.due_date + dt.timedelta(days=1)
+def cutoff(req: Requirement, tz: ZoneInfo, unit_id: int | None = None) -> dt.datetime:
+    """The first instant that is late: the start of the day after the unit's due date, in ``tz``.
+
+    The due date is the unit's effective one (``handlers.domain.deadlines``: a gia hạn for the
+    unit or for everyone); without ``unit_id``, everyone's.
+    """
+    next_day = effective_due(req, unit_id) + dt.timedelta(days=1)
     return dt.datetime.combine(next_day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
 
 
@@ -143,10 +148,19 @@ def needed_count(reqs: Sequence[Requirement], rid: Any) -> ColumnElement[int]:
     return case(counts, value=rid, else_=1)
 
 
-def cutoffs(reqs: Sequence[Requirement], tz: ZoneInfo, rid: Any) -> ColumnElement[dt.datetime]:
-    """The late-from instant of requirement ``rid``."""
+def cutoffs(
+    reqs: Sequence[Requirement], tz: ZoneInfo, rid: Any, uid: Any
+) -> ColumnElement[dt.datetime]:
+    """The late-from instant of requirement ``rid`` for unit ``uid`` (its own gia hạn first)."""
     whens = {r.id: literal(cutoff(r, tz), UTCDateTime()) for r in reqs}
-    return case(whens, value=rid)
+    own = [
+        (and_(rid == r.id, uid == unit_id), literal(cutoff(r, tz, unit_id), UTCDateTime()))
+        for r in reqs
+        for unit_id in unit_dues(r)
+    ]
+    if not own:
+        return case(whens, value=rid)
+    return case(*own, else_=case(whens, value=rid))
 
 
 def _submission_view(
@@ -283,7 +297,9 @@ def activity(reqs: Sequence[Requirement], as_of: dt.datetime | None = None) -> A
     return union_all(submission_totals(others, as_of), combined).subquery("activity")
 
 
-def mark_columns(reqs: Sequence[Requirement], tz: ZoneInfo, act: Any, rid: Any) -> tuple[Any, ...]:
+def mark_columns(
+    reqs: Sequence[Requirement], tz: ZoneInfo, act: Any, rid: Any, uid: Any
+) -> tuple[Any, ...]:
     """The labelled mark columns of an :func:`activity` row.
 
     Mark, time, late-from instant, parts done and nominations; the activity columns are NULL
@@ -304,7 +320,7 @@ def mark_columns(reqs: Sequence[Requirement], tz: ZoneInfo, act: Any, rid: Any) 
     return (
         mark.label("mark"),
         at.label("at"),
-        cutoffs(reqs, tz, rid).label("cutoff"),
+        cutoffs(reqs, tz, rid, uid).label("cutoff"),
         parts.label("parts_done"),
         func.coalesce(act.c.n_noms, 0).label("n_noms"),
     )
@@ -323,7 +339,7 @@ def marks(
         select(
             Requirement.id.label("rid"),
             Unit.id.label("uid"),
-            *mark_columns(reqs, tz, act, Requirement.id),
+            *mark_columns(reqs, tz, act, Requirement.id, Unit.id),
             *unit_columns,
         )
         .select_from(Unit)
@@ -349,7 +365,7 @@ def active_marks(
     """
     act = activity(reqs, as_of)
     return (
-        select(act.c.rid, *mark_columns(reqs, tz, act, act.c.rid))
+        select(act.c.rid, *mark_columns(reqs, tz, act, act.c.rid, act.c.uid))
         .select_from(act)
         .join(Unit, Unit.id == act.c.uid)
         .where(applies(reqs, act.c.rid), *where.clauses())

@@ -170,7 +170,12 @@ async def test_kehoach_closes_a_campaign_after_confirmation(
     await noivu.send("/kehoach")
     assert "BIMSON-DHTT-2019" in noivu.text and "Đang thực hiện" in noivu.text
     await noivu.press(DEMO)
-    assert noivu.buttons == ["🔒 Kết thúc", "🗄 Lưu trữ", "↩️ Quay lại"]
+    assert noivu.buttons == [
+        "🔒 Kết thúc",
+        "🗄 Lưu trữ",
+        "📋 Các nội dung (gia hạn, sửa)",
+        "↩️ Quay lại",
+    ]
     await noivu.press("Kết thúc")
     assert "Kết thúc kế hoạch" in noivu.text
     await noivu.press("Không")
