@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from handlers.domain.intents import Intent
 from handlers.flows import (
     broadcast,
+    bulk,
     delegates,
     export,
     linked,
@@ -54,6 +55,7 @@ _COMMANDS: Mapping[str, CommandSpec] = {
     "xuat": CommandSpec(export.begin),
     "kehoach": CommandSpec(plans.begin),
     "chualienket": CommandSpec(linked.unlinked),
+    "nhapdonvi": CommandSpec(bulk.begin_units),
 }
 _ALIASES: Mapping[str, str] = {
     "help": "trogiup",
@@ -110,12 +112,15 @@ _STATES = merge_states(
         review.STATES,
         export.STATES,
         plans.STATES,
+        bulk.STATES,
     ]
 )
 
 #: Which flow serves each way in from another flow.
 _ENTRIES: Mapping[Entry, Step] = {
     Entry.RESUBMIT: submit.resume,
+    Entry.BULK_NOMINATIONS: bulk.begin_nominations,
+    Entry.BULK_DELEGATES: bulk.begin_delegates,
 }
 
 

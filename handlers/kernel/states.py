@@ -35,6 +35,10 @@ class Entry(enum.StrEnum):
 
     #: Send a requirement (and part) again: data ``req`` (requirement id) and ``part``.
     RESUBMIT = "resubmit"
+    #: Import nominations from an Excel file: data ``campaign`` and ``req`` (requirement id).
+    BULK_NOMINATIONS = "bulk_nominations"
+    #: Import delegates from an Excel file: data ``campaign``.
+    BULK_DELEGATES = "bulk_delegates"
 
 
 def merge_states(tables: Iterable[Mapping[Any, _Spec]]) -> dict[str, _Spec]:
