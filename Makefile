@@ -41,14 +41,16 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-# What the tests need from Debian: LibreOffice renders the Word exports, poppler reads the PDFs,
+# What the tests need from Debian: LibreOffice renders the Word exports (Calc re-saves the Excel
+# templates), poppler reads the PDFs,
 # Liberation Serif stands in for Times New Roman with the same metrics.
 SYSTEM_TOOLS := soffice pdftotext
-SYSTEM_PACKAGES := libreoffice-writer-nogui poppler-utils fonts-liberation fonts-liberation2
+SYSTEM_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils fonts-liberation fonts-liberation2
 
 system-deps:
 	@missing=$$(for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || echo $$t; done); \
 	fc-list : family 2>/dev/null | grep -q 'Liberation Serif' || missing="$$missing fonts"; \
+	ls /usr/lib/libreoffice/program/libsclo.so >/dev/null 2>&1 || missing="$$missing calc"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing $(SYSTEM_PACKAGES) (missing: $$missing)"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
