@@ -84,8 +84,7 @@ def _read(
     row: SheetRow, column: str, text: str, fld: Field, facts: Facts, problems: list[Problem]
 ) -> Any:
     """The value of ``fld`` in ``text``, or None with the problem recorded."""
-    if column in row.formulas:
-        problems.append(Problem(row.number, column, "bulk_formula"))
+    if column in row.formulas:  # listed once per row by _formulas
         return None
     if not text.strip() and not fld.optional:
         problems.append(Problem(row.number, column, "bulk_cell_empty"))
@@ -100,6 +99,11 @@ def _read(
         else:
             problems.append(Problem(row.number, column, err.key, err.params))
         return None
+
+
+def _formulas(row: SheetRow, problems: list[Problem]) -> None:
+    """A problem for every cell of ``row`` that holds a formula, whatever its column."""
+    problems.extend(Problem(row.number, column, "bulk_formula") for column in row.formulas)
 
 
 def check_nominations(
@@ -123,6 +127,7 @@ def check_nominations(
         subject = SubjectKind.INDIVIDUAL.value if individual else SubjectKind.COLLECTIVE.value
         facts = Facts(today, awards.get(subject, {}))
         before = len(problems)
+        _formulas(row, problems)
         values: dict[str, Any] = {"subject": subject}
         for fld in nomination_fields(subject):
             column, text = fld.key, row.cells.get(fld.key, "")
@@ -146,6 +151,7 @@ def check_delegates(rows: Iterable[SheetRow], today: dt.date) -> tuple[list[Entr
     facts = Facts(today)
     for row in rows:
         before = len(problems)
+        _formulas(row, problems)
         values: dict[str, Any] = {}
         for fld in DELEGATE_FIELDS:
             text = row.cells.get(fld.key, "")
