@@ -56,6 +56,7 @@ _COMMANDS: Mapping[str, CommandSpec] = {
     "kehoach": CommandSpec(plans.begin),
     "chualienket": CommandSpec(linked.unlinked),
     "nhapdonvi": CommandSpec(bulk.begin_units),
+    "xuatmau": CommandSpec(bulk.export_lists),
 }
 _ALIASES: Mapping[str, str] = {
     "help": "trogiup",

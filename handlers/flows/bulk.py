@@ -11,6 +11,10 @@ skip or keep them. Then a preview, and ✅ imports everything in the message's t
 list that changed meanwhile (a quota filled) is refused then.
 
 ``/nhapdonvi`` (secretariat): the units list the same way (``tdkt units import`` in the chat).
+
+``/xuatmau``: a unit's lists (nominations in play, delegates on the list) back in the same
+template, one file per list and active campaign: a unit head's own, or ``/xuatmau MÃ-ĐƠN-VỊ``
+for the secretariat. Sent back, its rows are flagged as duplicates (already in the system).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from handlers.kernel.context import Ctx, StateSpec, StateTable
 from handlers.kernel.messages import FileRequest, OutgoingFile, Reply
 from handlers.services import bulk_import
 from handlers.services.units import import_units_data
-from storage.models import Campaign, DelegateCategory
+from storage.models import Campaign, Delegate, DelegateCategory, Nomination, Role, Unit
 from storage.repositories.delegates import DelegateRepository
 
 __all__ = [
@@ -45,6 +49,7 @@ __all__ = [
     "begin_delegates",
     "begin_nominations",
     "begin_units",
+    "export_lists",
 ]
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -84,26 +89,29 @@ async def _campaign(ctx: Ctx) -> Campaign:
     return campaign
 
 
-async def _awards(ctx: Ctx) -> dict[str, dict[str, str]]:
-    forms = await ctx.campaigns.award_forms_for(ctx.data["campaign"])
+async def _awards(ctx: Ctx, campaign_id: int | None = None) -> dict[str, dict[str, str]]:
+    forms = await ctx.campaigns.award_forms_for(campaign_id or ctx.data["campaign"])
     return {s: award_choices(forms, s) for s in ("ca_nhan", "tap_the")}
 
 
-async def _spec(ctx: Ctx, kind: BulkKind, campaign: Campaign) -> TemplateSpec:
-    """The template's words (``templates/nhap.j2``) and drop-downs."""
+async def _spec(
+    ctx: Ctx, kind: BulkKind, campaign: Campaign, unit: Unit | None = None
+) -> TemplateSpec:
+    """The template's words (``templates/nhap.j2``) and drop-downs (``unit``: the acting one's)."""
     today = local_today(ctx.now, campaign.timezone)
     years = (MIN_BIRTH_YEAR, today.year - MIN_AGE)
     choices: dict[str, list[str]] = {
         "gender": [ctx.label("fields.gender", code=g) for g in GENDERS],
     }
     if kind is BulkKind.NOMINATIONS:
-        names = [n for forms in (await _awards(ctx)).values() for n in forms.values()]
+        awards = await _awards(ctx, campaign.id)
+        names = [n for forms in awards.values() for n in forms.values()]
         choices["award"] = list(dict.fromkeys(names))
     else:
         choices["ethnicity"] = list(ETHNIC_GROUPS)
         choices["category"] = [ctx.label("fields.category", code=c) for c in DelegateCategory]
         choices["presidium"] = [ctx.label("nhap.yes"), ctx.label("nhap.no")]
-    params: dict[str, Any] = {"kind": kind.value, "campaign": campaign, "unit": ctx.unit}
+    params: dict[str, Any] = {"kind": kind.value, "campaign": campaign, "unit": unit or ctx.unit}
     return TemplateSpec(
         kind=kind,
         campaign_code=campaign.code,
@@ -402,6 +410,83 @@ async def _units_confirm(ctx: Ctx) -> list[Reply]:
     )
     ctx.end()
     return [ctx.reply("nhap.units_imported", r=result)]
+
+
+# --------------------------------------------------------------------------- export
+
+
+def _nomination_row(ctx: Ctx, n: Nomination) -> dict[str, Any]:
+    individual = n.subject.value == "ca_nhan"
+    return {
+        "name": n.full_name if individual else "",
+        "gender": ctx.label("fields.gender", code=n.gender) if n.gender else "",
+        "birth_year": n.birth_year,
+        "position": n.position or "",
+        "workplace": "" if individual else n.full_name,
+        "award": n.award_name,
+        "summary": n.summary,
+    }
+
+
+def _delegate_row(ctx: Ctx, d: Delegate) -> dict[str, Any]:
+    return {
+        "name": d.full_name,
+        "gender": ctx.label("fields.gender", code=d.gender),
+        "birth_year": d.birth_year,
+        "ethnicity": d.ethnicity,
+        "position": d.position,
+        "category": ctx.label("fields.category", code=d.category.value),
+        "presidium": ctx.label("nhap.yes" if d.in_presidium else "nhap.no"),
+    }
+
+
+async def _export_unit(ctx: Ctx) -> Unit:
+    person = ctx.require_linked()
+    ref = ctx.data.get("args", "")
+    if person.role is Role.SECRETARIAT:
+        if not ref:
+            raise UserError("bulk_export_which_unit")
+        unit = await ctx.units.find(ref)
+        if unit is None:
+            raise UserError("unit_not_found", ref=ref)
+        return unit
+    _, unit = ctx.require_unit_head()
+    if ref:
+        other = await ctx.units.find(ref)
+        if other is None or other.id != unit.id:
+            raise UserError("not_your_unit")
+    return unit
+
+
+async def export_lists(ctx: Ctx) -> list[Reply]:
+    """``/xuatmau [MÃ-ĐƠN-VỊ]``: the unit's lists in the import template, one file each."""
+    unit = await _export_unit(ctx)
+    ctx.end()
+    delegates = DelegateRepository(ctx.session)
+    replies: list[Reply] = []
+    for campaign in await ctx.campaigns.get_active():
+        lists = {
+            BulkKind.NOMINATIONS: [
+                _nomination_row(ctx, n)
+                for n in await ctx.nominations.for_unit(unit.id, [campaign.id])
+            ],
+            BulkKind.DELEGATES: [
+                _delegate_row(ctx, d)
+                for d in await delegates.active_for_unit(campaign.id, unit.id)
+            ],
+        }
+        for kind, rows in lists.items():
+            if not rows:
+                continue
+            spec = await _spec(ctx, kind, campaign, unit)
+            name = ctx.label("nhap.export_name", kind=kind.value, campaign=campaign, unit=unit)
+            text = ctx.t("nhap.exported", kind=kind.value, n=len(rows), unit=unit)
+            replies.append(
+                Reply(text, file=OutgoingFile(name, XLSX_MIME, write_template(spec, rows)))
+            )
+    if not replies:
+        return [ctx.reply("nhap.nothing_to_export", unit=unit)]
+    return replies
 
 
 STATES: StateTable = {

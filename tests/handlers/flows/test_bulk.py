@@ -296,3 +296,40 @@ async def test_a_units_file_with_wrong_rows_imports_nothing(
     await noivu.upload("don-vi.csv", "Mã;Tên;Loại\nP-X;Phường X;Hành tinh\n".encode())
     assert "Dòng 2:" in noivu.text and "chưa nhập đơn vị nào" in noivu.text
     assert await _count(session_factory, Unit) == before
+
+
+# --------------------------------------------------------------------------- export
+
+
+async def test_a_list_goes_back_to_the_same_template_and_reads_as_duplicates(
+    chat: Chat, session_factory: SF
+) -> None:
+    badinh = chat("badinh")
+    template = await _template(badinh, "/decu")
+    await badinh.upload("a.xlsx", _fill(template, [_person("Lê Văn C"), _collective("Khu phố 5")]))
+    await badinh.press("Nhập")
+    template = await _template(badinh, "/daibieu")
+    await badinh.upload("db.xlsx", _fill(template, [_delegate("Trần Thị B")]))
+    await badinh.press("Nhập")
+    noivu = chat("noivu")
+    await noivu.send("/xuatmau")
+    assert "/xuatmau MÃ-ĐƠN-VỊ" in noivu.text
+    await noivu.send("/xuatmau P-BADINH")
+    files = [r.file for r in noivu.replies if r.file is not None]
+    assert [f.name.split("-p-badinh")[0] for f in files] == ["de-cu", "dai-bieu"]
+    sheet = load_workbook(io.BytesIO(files[1].data)).worksheets[0]
+    assert [c.value for c in sheet[4]] == [
+        "Trần Thị B", "Nữ", 1985, "Kinh", "Cán bộ khu phố", "Điển hình", "Không"
+    ]  # fmt: skip
+    exported = files[0].data
+    names = {r[0] or r[4] for r in load_workbook(io.BytesIO(exported)).worksheets[0].iter_rows(
+        min_row=4, values_only=True)}  # fmt: skip
+    assert names == {"Lê Văn C", "Khu phố 5"}
+    await _template(badinh, "/decu")  # the unit head sends the exported file back
+    await badinh.upload("lai.xlsx", exported)
+    assert "Dòng 4: Lê Văn C (1980) — đã có trong danh sách" in badinh.text
+    assert "Dòng 5: Khu phố 5 — đã có trong danh sách" in badinh.text
+    await badinh.press("Bỏ qua")
+    assert "không còn dòng nào" in badinh.text
+    await badinh.send("/xuatmau P-KHAC")
+    assert "chỉ được xem" in badinh.text
