@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import io
+import re
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -68,6 +70,7 @@ _BLANK_ROWS = 200
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 _ZIP_MAGIC = b"PK\x03\x04"
 _ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
+_MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+[0-9]+):([A-Z]+[0-9]+)"')
 
 
 class BulkKind(enum.StrEnum):
@@ -282,7 +285,7 @@ def _open(data: bytes) -> Any:
     if not data.startswith(_ZIP_MAGIC):
         raise UserError("bulk_not_xlsx")
     try:
-        return load_workbook(io.BytesIO(data), data_only=False, rich_text=False)
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
         raise UserError("bulk_not_xlsx") from None
 
@@ -302,19 +305,37 @@ def _check_marker(book: Any, kind: BulkKind, campaign_code: str) -> None:
         raise UserError("bulk_wrong_campaign", found=found_code, expected=campaign_code)
 
 
-def _merged_values(sheet: Worksheet) -> dict[tuple[int, int], Any]:
-    """(row, column) → the value a merged range shows, for every cell of every range."""
+def _merged_values(book: Any, sheet: Any) -> dict[tuple[int, int], Any]:
+    """(row, column) → the value a merged range shows, for every cell of every range.
+
+    A read-only sheet does not parse its merged ranges: they are read from the sheet's XML
+    (``<mergeCell ref="A1:G1"/>``, after the rows), their top-left values from the rows.
+    """
+    xml = book._archive.read(sheet._worksheet_path)
+    ranges = []
+    for match in _MERGE_CELL.finditer(xml):
+        low, high = (coordinate_to_tuple(ref.decode()) for ref in match.groups())
+        if low != high:
+            ranges.append((low, high))
+    if not ranges:
+        return {}
+    corners = {low for low, _ in ranges}
+    last = max(row for row, _ in corners)
+    tops: dict[tuple[int, int], Any] = {}
+    for number, cells in enumerate(sheet.iter_rows(max_row=last, values_only=True), start=1):
+        for column, value in enumerate(cells, start=1):
+            if (number, column) in corners:
+                tops[(number, column)] = value
     values: dict[tuple[int, int], Any] = {}
-    for merged in sheet.merged_cells.ranges:
-        value = sheet.cell(row=merged.min_row, column=merged.min_col).value
-        for row in range(merged.min_row, merged.max_row + 1):
-            for column in range(merged.min_col, merged.max_col + 1):
-                values[(row, column)] = value
+    for (top, left), (bottom, right) in ranges:
+        for row in range(top, bottom + 1):
+            for column in range(left, right + 1):
+                values[(row, column)] = tops.get((top, left))
     return values
 
 
 def _find_header(
-    sheet: Worksheet, kind: BulkKind, merged: Mapping[tuple[int, int], Any]
+    sheet: Any, kind: BulkKind, merged: Mapping[tuple[int, int], Any]
 ) -> tuple[int, dict[str, int]]:
     """The header row's number and column key → 1-based column."""
     keys = COLUMNS[kind]
@@ -346,9 +367,9 @@ def _as_text(key: str, value: Any) -> str:
     return cell_text(value)
 
 
-def _data_sheet(book: Any) -> Worksheet:
+def _data_sheet(book: Any) -> Any:
     for sheet in book.worksheets:
-        if sheet.title != MARKER_SHEET and sheet.sheet_state == "visible":
+        if sheet.title != MARKER_SHEET and getattr(sheet, "sheet_state", "visible") == "visible":
             return sheet
     raise UserError("bulk_no_header", kind="")
 
@@ -374,7 +395,7 @@ def read_bulk(
     try:
         _check_marker(book, kind, campaign_code)
         sheet = _data_sheet(book)
-        merged = _merged_values(sheet)
+        merged = _merged_values(book, sheet)
         header, index = _find_header(sheet, kind, merged)
         rows: list[SheetRow] = []
         for number, cells in enumerate(sheet.iter_rows(min_row=header + 1), start=header + 1):
@@ -382,8 +403,8 @@ def read_bulk(
             formulas: list[str] = []
             for key, column in index.items():
                 cell = cells[column - 1] if column <= len(cells) else None
-                value = merged.get((number, column), cell.value if cell is not None else None)
-                if cell is not None and cell.data_type == "f":
+                value = merged.get((number, column), getattr(cell, "value", None))
+                if getattr(cell, "data_type", None) == "f":
                     formulas.append(key)
                     value = None
                 texts[key] = _as_text(key, value)
