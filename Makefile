@@ -31,7 +31,8 @@ help:
 	@echo 'make initial-migration    regenerate 0001_initial.py (only while it is the only one)'
 	@echo 'make bench                time one message through the core (BENCH_ARGS="--n 200"),'
 	@echo '                          a 1 000-recipient broadcast (BROADCAST_ARGS="--pg-url URL"),'
-	@echo '                          status over 10 000 units (STATUS_ARGS="--runs 15 --no-pg")'
+	@echo '                          status over 10 000 units (STATUS_ARGS="--runs 15 --no-pg"),'
+	@echo '                          a 10 000-row Excel list (SHEETS_ARGS="--no-db")'
 	@echo 'make clean / distclean    remove caches / also the virtualenv'
 
 $(STAMP): pyproject.toml
@@ -114,6 +115,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py $(BENCH_ARGS)
 	PYTHONPATH=. $(BIN)/python bench/bench_broadcast.py $(BROADCAST_ARGS)
 	$(BIN)/python bench/bench_status.py $(STATUS_ARGS)
+	PYTHONPATH=. $(BIN)/python bench/bench_sheets.py $(SHEETS_ARGS)
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .hypothesis build dist *.egg-info
