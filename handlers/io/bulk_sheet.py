@@ -48,6 +48,7 @@ __all__ = [
     "MARKER",
     "MARKER_SHEET",
     "MAX_DATA_ROWS",
+    "MAX_UNZIPPED_BYTES",
     "BulkKind",
     "SheetRow",
     "TemplateSpec",
@@ -57,6 +58,8 @@ __all__ = [
 
 #: Most data rows a file may hold (a unit's list is tens of names; 1 000 is generous).
 MAX_DATA_ROWS = 1000
+#: Most bytes a workbook may hold once unzipped (1 000 rows are well under 2 MB).
+MAX_UNZIPPED_BYTES = 100 * 1024 * 1024
 #: The hidden sheet holding the marker and the drop-down lists.
 MARKER_SHEET = "_tdkt"
 #: The marker's first cell.
@@ -284,6 +287,13 @@ def _open(data: bytes) -> Any:
         raise UserError("bulk_encrypted" if _ENCRYPTED in data else "bulk_old_xls")
     if not data.startswith(_ZIP_MAGIC):
         raise UserError("bulk_not_xlsx")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unzipped = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise UserError("bulk_not_xlsx") from None
+    if unzipped > MAX_UNZIPPED_BYTES:  # a few MB of ZIP must not become gigabytes of XML
+        raise UserError("bulk_too_big", max_mb=MAX_BYTES // (1024 * 1024))
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):

@@ -139,6 +139,14 @@ def test_a_file_that_is_not_a_readable_xlsx_is_refused_with_its_reason(
     assert err.value.key == key
 
 
+def test_a_zip_bomb_is_refused_before_it_is_unzipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = write_template(spec(), [_row("Lê Văn C")])
+    monkeypatch.setattr("handlers.io.bulk_sheet.MAX_UNZIPPED_BYTES", 10_000)
+    with pytest.raises(UserError) as err:
+        read_bulk(data, NOM, "KH-2019")
+    assert err.value.key == "bulk_too_big"
+
+
 def test_an_office_list_with_title_rows_merged_cells_dates_and_text_numbers_is_read() -> None:
     book = Workbook()
     sheet = book.active
