@@ -252,6 +252,8 @@ async def _entries(ctx: Ctx) -> list[Entry]:
 async def _file(ctx: Ctx) -> list[Reply]:
     """Checks the file: lists its problems, or shows its duplicates, or previews it."""
     data = await _receive(ctx)
+    ctx.goto(State.FILE)  # a file sent at the preview replaces the previous one
+    ctx.data.pop("path", None)
     entries, problems = await _checked(ctx, data)
     if problems:
         return [_problems_reply(ctx, problems)]
@@ -278,7 +280,9 @@ async def _ask_duplicates(ctx: Ctx) -> list[Reply]:
 
 
 async def _duplicates(ctx: Ctx) -> list[Reply]:
-    """Skip or keep the duplicated rows, then the preview."""
+    """Skip or keep the duplicated rows, then the preview (a new file starts over)."""
+    if ctx.msg.file is not None:
+        return await _file(ctx)
     if ctx.pressed(Confirm) is not None:
         return _cancelled(ctx)
     ctx.data["skip_dups"] = ctx.expect(Duplicates).skip
@@ -317,7 +321,9 @@ def _cancelled(ctx: Ctx) -> list[Reply]:
 
 
 async def _confirm(ctx: Ctx) -> list[Reply]:
-    """Imports every entry in this message's transaction."""
+    """Imports every entry in this message's transaction (a new file starts over)."""
+    if ctx.msg.file is not None:
+        return await _file(ctx)
     if not ctx.expect(Confirm).go:
         return _cancelled(ctx)
     person, unit = ctx.require_unit_head()

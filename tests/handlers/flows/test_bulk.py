@@ -145,6 +145,12 @@ async def test_a_file_with_problems_lists_each_and_imports_nothing(
     assert await _state(session_factory, "badinh") == "nhap.file"
     await badinh.upload("de-cu.xlsx", _fill(template, rows[:1]))  # corrected: sent again
     assert "1 cá nhân, 0 tập thể" in badinh.text
+    await badinh.upload("de-cu.xlsx", _fill(template, [*rows[:1], _collective("Khu phố 5")]))
+    assert "1 cá nhân, 1 tập thể" in badinh.text  # another file at the preview starts over
+    await badinh.upload("de-cu.xlsx", _fill(template, rows[1:2]))
+    assert "Dòng 4, cột Năm sinh" in badinh.text
+    assert await _state(session_factory, "badinh") == "nhap.file"  # not the old preview
+    await badinh.upload("de-cu.xlsx", _fill(template, rows[:1]))
     await badinh.press("Hủy")
     assert "không nhập gì" in badinh.text
     assert await _nominations(session_factory) == before
