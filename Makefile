@@ -31,7 +31,8 @@ help:
 	@echo 'make initial-migration    regenerate 0001_initial.py (only while it is the only one)'
 	@echo 'make bench                time one message through the core (BENCH_ARGS="--n 200"),'
 	@echo '                          a 1 000-recipient broadcast (BROADCAST_ARGS="--pg-url URL"),'
-	@echo '                          status over 10 000 units (STATUS_ARGS="--runs 15 --no-pg")'
+	@echo '                          status over 10 000 units (STATUS_ARGS="--runs 15 --no-pg"),'
+	@echo '                          a 10 000-row Excel list (SHEETS_ARGS="--no-db")'
 	@echo 'make clean / distclean    remove caches / also the virtualenv'
 
 $(STAMP): pyproject.toml
@@ -41,16 +42,18 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-# What the tests need from Debian: LibreOffice renders the Word exports, poppler reads the PDFs,
-# Liberation Serif stands in for Times New Roman with the same metrics, and headless Chromium with
-# its chromedriver drives the web companion's pages (tests/bot/web/test_browser.py).
+# What the tests need from Debian: LibreOffice renders the Word exports (Calc re-saves the Excel
+# templates), poppler reads the PDFs, Liberation Serif stands in for Times New Roman with the same
+# metrics, and headless Chromium with its chromedriver drives the web companion's pages
+# (tests/bot/web/test_browser.py).
 SYSTEM_TOOLS := soffice pdftotext chromium chromedriver
-SYSTEM_PACKAGES := libreoffice-writer-nogui poppler-utils fonts-liberation fonts-liberation2 \
-	chromium chromium-driver
+SYSTEM_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils fonts-liberation \
+	fonts-liberation2 chromium chromium-driver
 
 system-deps:
 	@missing=$$(for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || echo $$t; done); \
 	fc-list : family 2>/dev/null | grep -q 'Liberation Serif' || missing="$$missing fonts"; \
+	ls /usr/lib/libreoffice/program/libsclo.so >/dev/null 2>&1 || missing="$$missing calc"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing $(SYSTEM_PACKAGES) (missing: $$missing)"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -114,6 +117,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py $(BENCH_ARGS)
 	PYTHONPATH=. $(BIN)/python bench/bench_broadcast.py $(BROADCAST_ARGS)
 	$(BIN)/python bench/bench_status.py $(STATUS_ARGS)
+	PYTHONPATH=. $(BIN)/python bench/bench_sheets.py $(SHEETS_ARGS)
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .hypothesis build dist *.egg-info

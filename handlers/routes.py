@@ -12,6 +12,7 @@ from handlers.domain.intents import Intent
 from handlers.flows import (
     broadcast,
     browse,
+    bulk,
     delegates,
     export,
     linked,
@@ -59,6 +60,8 @@ _COMMANDS: Mapping[str, CommandSpec] = {
     "chualienket": CommandSpec(linked.unlinked),
     "vanban": CommandSpec(papers.begin),
     "hoso": CommandSpec(browse.begin),
+    "nhapdonvi": CommandSpec(bulk.begin_units),
+    "xuatmau": CommandSpec(bulk.export_lists),
 }
 _ALIASES: Mapping[str, str] = {
     "help": "trogiup",
@@ -120,6 +123,7 @@ _STATES = merge_states(
         papers.STATES,
         browse.STATES,
         requirements.STATES,
+        bulk.STATES,
     ]
 )
 
@@ -127,6 +131,8 @@ _STATES = merge_states(
 _ENTRIES: Mapping[Entry, Step] = {
     Entry.RESUBMIT: submit.resume,
     Entry.REQUIREMENTS: requirements.begin,
+    Entry.BULK_NOMINATIONS: bulk.begin_nominations,
+    Entry.BULK_DELEGATES: bulk.begin_delegates,
 }
 
 

@@ -51,6 +51,7 @@ from handlers.kernel import inputs
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx, StateSpec, StateTable
 from handlers.kernel.messages import Button, Reply
+from handlers.kernel.states import Entry
 from storage.models import (
     Campaign,
     Delegate,
@@ -99,6 +100,7 @@ class MenuAct(StrEnum):
     """What the list's menu does."""
 
     ADD = "add"
+    IMPORT = "import"
     WITHDRAW = "withdraw"
     DONE = "done"
 
@@ -304,6 +306,7 @@ async def _view(
     buttons: list[Button] = []
     if editable:
         buttons.append(Menu(act=MenuAct.ADD).button(ctx.label("daibieu.add_label")))
+        buttons.append(Menu(act=MenuAct.IMPORT).button(ctx.label("daibieu.import_label")))
         if delegates:
             buttons.append(Menu(act=MenuAct.WITHDRAW).button(ctx.label("daibieu.withdraw_label")))
         buttons.append(Menu(act=MenuAct.DONE).button(ctx.label("buttons.done")))
@@ -369,6 +372,9 @@ async def _menu(ctx: Ctx) -> list[Reply]:
         ctx.end()
         s = summarize(found.rules, unit, delegates)
         return [ctx.reply("daibieu.done", unit=unit, s=s, due=found.due)]
+    if act is MenuAct.IMPORT:
+        _, found = await _editing(ctx)
+        return await ctx.enter(Entry.BULK_DELEGATES, campaign=found.campaign.id)
     if act is MenuAct.ADD:
         unit, found = await _editing(ctx)
         delegates = await _delegates(ctx, found.campaign.id, unit.id)

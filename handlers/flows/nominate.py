@@ -6,6 +6,7 @@ The answers and their validation are the field vocabulary's
 
 from __future__ import annotations
 
+import dataclasses
 from enum import StrEnum
 
 from handlers.domain.errors import UserError
@@ -22,6 +23,7 @@ from handlers.kernel import inputs
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx, StateSpec, StateTable
 from handlers.kernel.messages import Reply
+from handlers.kernel.states import Entry
 from storage.models import (
     Campaign,
     Nomination,
@@ -34,6 +36,7 @@ from storage.models import (
 __all__ = [
     "STATES",
     "Confirm",
+    "ImportExcel",
     "PickRequirement",
     "SkipFile",
     "State",
@@ -60,6 +63,10 @@ class PickRequirement(CallbackData, prefix="decu.req"):
 
 class SkipFile(CallbackData, prefix="decu.skip_file"):
     """No achievement report file."""
+
+
+class ImportExcel(CallbackData, prefix="decu.xlsx"):
+    """Nominate many at once: fill in the Excel template and send it back."""
 
 
 class Confirm(CallbackData, prefix="decu.confirm"):
@@ -128,11 +135,16 @@ async def _pick_req(ctx: Ctx) -> list[Reply]:
 async def _ask_subject(ctx: Ctx) -> list[Reply]:
     facts = await inputs.facts(ctx, ctx.data["campaign"])
     req = await _requirement(ctx)
-    return [inputs.ask_field(ctx, "decu.ask_subject", SUBJECT, facts, req=req)]
+    reply = inputs.ask_field(ctx, "decu.ask_subject", SUBJECT, facts, req=req)
+    bulk = ImportExcel().button(ctx.label("decu.import_label"))
+    return [dataclasses.replace(reply, buttons=(*reply.buttons, bulk))]
 
 
 async def _subject(ctx: Ctx) -> list[Reply]:
-    """Stores cá nhân/tập thể and asks for the first field."""
+    """Stores cá nhân/tập thể and asks for the first field (or hands over to the importer)."""
+    if ctx.pressed(ImportExcel) is not None:
+        data = {"campaign": ctx.data["campaign"], "req": ctx.data["req"]}
+        return await ctx.enter(Entry.BULK_NOMINATIONS, **data)
     subject = inputs.read_field(ctx, SUBJECT, await inputs.facts(ctx, ctx.data["campaign"]))
     ctx.goto(State.FIELD, subject=subject, field=nomination_fields(subject)[0].key, values={})
     return await _ask_field(ctx)

@@ -11,9 +11,10 @@ Accepted files:
 * XLSX (the first sheet is read). An old ``.xls`` is refused with a hint.
 
 Rows keep their number in the file (the first row is 1), so a message can name the row a person
-sees in Excel. Empty rows are skipped; the first non-empty row is the header. Cell texts are NFC
-and trimmed; a whole number stored as a float (``24.0``) reads as ``24``. Files over
-:data:`MAX_BYTES` or with more than :data:`MAX_ROWS` rows are refused.
+sees in Excel. Empty rows are skipped; the first non-empty row is the header (or, when the
+importer knows its column titles, the first row naming two of them: title rows above it are
+dropped). Cell texts are NFC and trimmed; a whole number stored as a float (``24.0``) reads as
+``24``. Files over :data:`MAX_BYTES` or with more than :data:`MAX_ROWS` rows are refused.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ MAX_ROWS = 20_000
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+#: Non-empty rows searched for the header when its titles are known.
+_HEADER_SEARCH = 15
 #: Columns nobody needs to import, not worth a warning (folded).
 _QUIET_COLUMNS = frozenset({"stt", "tt", "so tt", "ghi chu", "note", "notes"})
 
@@ -161,8 +164,23 @@ def _read_csv(data: bytes, max_rows: int) -> list[tuple[Any, ...]]:
     return rows
 
 
+def _header_index(rows: Sequence[Row], titles: Collection[str] | None) -> int:
+    """Where the header is: the first row naming two known columns, else the first row."""
+    if titles is None:
+        return 0
+    for index, row in enumerate(rows[:_HEADER_SEARCH]):
+        if sum(1 for cell in row.cells if fold_text(cell_text(cell)) in titles) >= 2:
+            return index
+    return 0
+
+
 def read_table(
-    data: bytes, filename: str, *, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS
+    data: bytes,
+    filename: str,
+    *,
+    max_bytes: int = MAX_BYTES,
+    max_rows: int = MAX_ROWS,
+    titles: Collection[str] | None = None,
 ) -> Table:
     """Read the header and the data rows of a CSV or XLSX file.
 
@@ -171,9 +189,12 @@ def read_table(
         filename: Its name (the extension helps tell XLSX from CSV).
         max_bytes: Largest content accepted.
         max_rows: Most rows accepted (all rows, empty ones too).
+        titles: Known column titles, folded: the header is then the first of the first
+            rows naming two of them, and the rows above it (a title, a date) are dropped.
 
     Returns:
-        The first non-empty row as the header, then every non-empty row (possibly none).
+        The header (the first non-empty row, or the one ``titles`` find), then every
+        non-empty row below it (possibly none).
 
     Raises:
         SheetError: The file is empty, too large, unreadable, or has no row.
@@ -198,7 +219,8 @@ def read_table(
     ]
     if not rows:
         raise SheetError("Tệp không có dòng nào.")
-    return Table(rows[0], rows[1:])
+    header = _header_index(rows, titles)
+    return Table(rows[header], rows[header + 1 :])
 
 
 def map_columns(

@@ -5,7 +5,8 @@ the database is :func:`handlers.services.units.import_units`.
 
 Column names may be Vietnamese or English, in any case, with or without diacritics:
 ``Mã``/``code``, ``Tên``/``name``, ``Loại``/``kind``, ``Khối``/``Cụm``/``block``,
-``Số cán bộ``/``Biên chế``/``staff``. Mã, tên and loại are required. A kind may be its code
+``Số cán bộ``/``Biên chế``/``staff``. Mã, tên and loại are required. Title rows above the
+header ("UBND THỊ XÃ BỈM SƠN", "DANH SÁCH ĐƠN VỊ") are skipped. A kind may be its code
 (``xa_phuong``) or a label (``Xã/phường``, ``Phường``, ``Doanh nghiệp``).
 
 Import is all or nothing: every row is checked first and, if any row is wrong, nothing is written
@@ -198,7 +199,8 @@ def read_units_file(data: bytes, filename: str) -> tuple[list[UnitRow], ImportRe
         UnitsFileError: The file is empty, unreadable or its header lacks a required column.
     """
     try:
-        table = read_table(data, filename)
+        titles = frozenset().union(*HEADER_ALIASES.values())
+        table = read_table(data, filename, titles=titles)
         columns = map_columns(table.header, HEADER_ALIASES, _FIELD_LABELS, _REQUIRED)
     except SheetError as exc:
         raise UnitsFileError(str(exc)) from None

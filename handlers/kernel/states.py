@@ -37,6 +37,10 @@ class Entry(enum.StrEnum):
     RESUBMIT = "resubmit"
     #: A campaign's requirements (gia hạn, edit, remove): data ``campaign_id``.
     REQUIREMENTS = "requirements"
+    #: Import nominations from an Excel file: data ``campaign`` and ``req`` (requirement id).
+    BULK_NOMINATIONS = "bulk_nominations"
+    #: Import delegates from an Excel file: data ``campaign``.
+    BULK_DELEGATES = "bulk_delegates"
 
 
 def merge_states(tables: Iterable[Mapping[Any, _Spec]]) -> dict[str, _Spec]:

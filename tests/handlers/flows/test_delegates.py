@@ -140,7 +140,7 @@ async def test_full_add_flow_with_typed_and_pressed_answers(
     assert "Đại biểu dự Hội nghị cấp trên — Phường Ba Đình" in badinh.text
     assert "0/15 đại biểu, 0 điển hình, 0 khách mời; đoàn chủ tịch 0" in badinh.text
     assert "Hạn chốt danh sách: 15/04/2020 (còn 155 ngày)" in badinh.text
-    assert badinh.buttons == ["➕ Thêm đại biểu", "✅ Xong"]
+    assert badinh.buttons == ["➕ Thêm đại biểu", "📥 Nhập từ tệp Excel", "✅ Xong"]
 
     await badinh.send("1")  # typed number of "Thêm đại biểu"
     assert "Họ và tên đại biểu" in badinh.text
@@ -168,7 +168,12 @@ async def test_full_add_flow_with_typed_and_pressed_answers(
         " · đoàn chủ tịch" in badinh.text
     )
     assert "⚠️ Đoàn chủ tịch có 1 người; kế hoạch quy định 5–7 người." in badinh.text
-    assert badinh.buttons == ["➕ Thêm đại biểu", "🗑 Rút một đại biểu", "✅ Xong"]
+    assert badinh.buttons == [
+        "➕ Thêm đại biểu",
+        "📥 Nhập từ tệp Excel",
+        "🗑 Rút một đại biểu",
+        "✅ Xong",
+    ]
 
     async with session_factory() as s:
         row = (await s.scalars(select(Delegate))).one()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.domain.codes import check_code
 from handlers.domain.vocab import UNIT_KINDS, unit_kind_from_text
-from handlers.io.units_file import ImportResult, UnitsFileError
+from handlers.io.units_file import ImportResult, UnitsFileError, read_units_file
 from handlers.services.units import import_units
 from storage.models import Unit
 from storage.repositories.units import UnitRepository
@@ -214,3 +215,19 @@ async def test_a_bad_code_is_named_in_its_row(session_factory: SF, tmp_path: Pat
     assert [(e.row, e.message) for e in result.errors] == [
         (2, 'Mã "P Ạ" chỉ được gồm chữ cái không dấu, chữ số và các dấu - _ . (tối đa 32 ký tự).')
     ]
+
+
+def test_title_rows_above_the_header_are_skipped() -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["UBND THỊ XÃ BỈM SƠN"])
+    sheet.append(["DANH SÁCH ĐƠN VỊ (kèm theo Kế hoạch số 12/KH-UBND)"])
+    sheet.append([])
+    sheet.append(["STT", "Mã đơn vị", "Tên đơn vị", "Loại"])
+    sheet.append([1, "P-BADINH", "Phường Ba Đình", "Phường"])
+    out = io.BytesIO()
+    book.save(out)
+    rows, result = read_units_file(out.getvalue(), "don-vi.xlsx")
+    assert result.errors == []
+    assert [(r.row, r.code, r.name) for r in rows] == [(5, "P-BADINH", "Phường Ba Đình")]
