@@ -79,6 +79,8 @@ async def start(ctx: Ctx) -> list[Reply]:
         raise UserError("invite_invalid")
     if invite.used_at is not None:
         raise UserError("invite_used")
+    if invite.revoked_at is not None:
+        raise UserError("invite_revoked")
     if invite.expires_at <= ctx.now:
         raise UserError("invite_expired")
     msg = ctx.msg
@@ -90,18 +92,29 @@ async def start(ctx: Ctx) -> list[Reply]:
     person = await ctx.people.add_person(
         Person(full_name=name, role=invite.role, unit_id=invite.unit_id, created_at=ctx.now)
     )
-    account = await ctx.people.add_account(
-        ChatAccount(
-            person_id=person.id,
-            channel=msg.key.channel,
-            external_id=msg.user_id,
-            chat_id=msg.key.chat_id,
-            display_name=msg.display_name,
-            linked_at=ctx.now,
+    account = ctx.account
+    if account is not None:  # the account of someone removed: it now acts for the new person
+        account.person_id = person.id
+        account.chat_id = msg.key.chat_id
+        account.display_name = msg.display_name
+        account.linked_at = ctx.now
+        account.unreachable_at = None
+        await ctx.session.flush()
+    else:
+        account = await ctx.people.add_account(
+            ChatAccount(
+                person_id=person.id,
+                channel=msg.key.channel,
+                external_id=msg.user_id,
+                chat_id=msg.key.chat_id,
+                display_name=msg.display_name,
+                linked_at=ctx.now,
+            )
         )
-    )
     if not await ctx.people.claim_invite(invite.id, account.id, ctx.now):
-        raise UserError("invite_used")
+        # used or revoked meanwhile (a new batch): the step's writes are rolled back
+        await ctx.session.refresh(invite)
+        raise UserError("invite_revoked" if invite.revoked_at is not None else "invite_used")
     ctx.person, ctx.account = person, account
     ctx.unit = (await ctx.people.person_with_unit(person.id))[1]
     ctx.audit("account.link", "person", person.id, channel=msg.key.channel, invite=invite.id)
