@@ -13,6 +13,7 @@ from handlers.flows import (
     broadcast,
     delegates,
     export,
+    invites,
     linked,
     listing,
     nominate,
@@ -21,6 +22,7 @@ from handlers.flows import (
     review,
     status,
     submit,
+    unit_admin,
 )
 from handlers.kernel.context import CoreDeps, Step
 from handlers.kernel.dispatcher import Core
@@ -54,6 +56,8 @@ _COMMANDS: Mapping[str, CommandSpec] = {
     "xuat": CommandSpec(export.begin),
     "kehoach": CommandSpec(plans.begin),
     "chualienket": CommandSpec(linked.unlinked),
+    "donvi": CommandSpec(unit_admin.begin),
+    "moi": CommandSpec(invites.begin),
 }
 _ALIASES: Mapping[str, str] = {
     "help": "trogiup",
@@ -69,6 +73,8 @@ _ALIASES: Mapping[str, str] = {
     "review": "duyet",
     "export": "xuat",
     "plans": "kehoach",
+    "units": "donvi",
+    "invite": "moi",
 }
 
 #: The commands a channel's menu shows (Telegram's setMyCommands), in order; their descriptions
@@ -84,6 +90,8 @@ MENU_COMMANDS: tuple[str, ...] = (
     "daibieu",
     "xuat",
     "kehoach",
+    "donvi",
+    "moi",
     "huy",
     "trogiup",
     "start",
@@ -110,6 +118,8 @@ _STATES = merge_states(
         review.STATES,
         export.STATES,
         plans.STATES,
+        unit_admin.STATES,
+        invites.STATES,
     ]
 )
 
