@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
 from handlers.domain.reminder_policy import WorkingCalendar
+from handlers.domain.vocab import DEFAULT_UNIT_KINDS
+from handlers.io.unit_kinds_file import read_unit_kinds
 from handlers.io.units_file import UnitsFileError
 from handlers.kernel.context import CoreDeps
 from handlers.kernel.dispatcher import Core
@@ -166,6 +168,11 @@ async def build_app(
         invite_ttl=dt.timedelta(days=settings.invite_ttl_days),
         wake=wakeups,
         invite_links=invite_linker(settings),
+        unit_kinds=(
+            read_unit_kinds(settings.unit_kinds_file)
+            if settings.unit_kinds_file is not None
+            else DEFAULT_UNIT_KINDS
+        ),
     )
     try:
         yield App(settings, engine, session_factory, make_core(deps), wakeups)

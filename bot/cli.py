@@ -47,6 +47,7 @@ from handlers.domain.plan_reader import extract_plan
 from handlers.io.campaign_file import CampaignFileError
 from handlers.io.invite_sheet import SHEET_FORMATS, InviteCard, invite_file
 from handlers.io.plan_file import read_plan_file
+from handlers.io.unit_kinds_file import UnitKindsFileError
 from handlers.io.units_file import UnitsFileError
 from handlers.kernel.messages import Reply
 from handlers.kernel.texts import Texts, fmt_datetime
@@ -145,7 +146,7 @@ def _run(settings: Settings, now: str | None, work: Callable[[App], Awaitable[T]
         raise _fail(Texts(settings.templates_dir)(f"errors.{err.key}", **err.params)) from None
     except OSError as err:  # e.g. the export's output cannot be written
         raise _fail(f"Không ghi/đọc được tệp: {err.strerror or err}.") from None
-    except (CampaignFileError, UnitsFileError) as err:
+    except (CampaignFileError, UnitsFileError, UnitKindsFileError) as err:
         raise _fail(str(err)) from None
 
 
@@ -527,7 +528,8 @@ def campaign_load(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fal
 
     async def work(the_app: App) -> str:
         async with the_app.session_factory.begin() as session:
-            result = await load_campaign(session, file, now=the_app.core.deps.clock())
+            deps = the_app.core.deps
+            result = await load_campaign(session, file, now=deps.clock(), kinds=deps.unit_kinds)
             change = _CHANGES.get(result.campaign_change, result.campaign_change)
             return (
                 f"Kế hoạch {result.campaign_code}: {change}; nội dung mới "
@@ -628,7 +630,7 @@ def units_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fals
 
     async def work(the_app: App) -> str:
         async with the_app.session_factory.begin() as session:
-            result = await import_units(session, file)
+            result = await import_units(session, file, the_app.core.deps.unit_kinds)
             if not result.ok:
                 raise UnitsFileError(result.error_text())
             return (
@@ -647,7 +649,7 @@ def units_list(
 
     async def work(the_app: App) -> tuple[list[dict[str, object]], list[str]]:
         async with the_app.session_factory() as session:
-            rows = await list_units(session)
+            rows = await list_units(session, the_app.core.deps.unit_kinds)
         texts = the_app.core.deps.texts
         return [r.as_dict() for r in rows], [texts("units.line", u=r) for r in rows]
 
@@ -659,6 +661,28 @@ def units_list(
         typer.echo(_plain(line))
 
 
+@units_app.command("kinds")
+def units_kinds(
+    as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
+) -> None:
+    """Các loại đơn vị của nơi triển khai (TDKT_UNIT_KINDS_FILE) và cách viết được hiểu."""
+
+    async def work(the_app: App) -> list[tuple[str, str, list[str]]]:
+        kinds = the_app.core.deps.unit_kinds
+        return [
+            (code, kinds.label(code), sorted(a for a, c in kinds.lookup.items() if c == code))
+            for code in kinds
+        ]
+
+    rows = _run(Settings(), None, work)
+    if as_json:
+        payload = [{"code": c, "label": label, "aliases": a} for c, label, a in rows]
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    for code, label, aliases in rows:
+        typer.echo(f"{code} — {label} (viết: {', '.join(aliases)})")
+
+
 @units_app.command("linked")
 def units_linked(
     as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
@@ -667,7 +691,7 @@ def units_linked(
 
     async def work(the_app: App) -> tuple[list[dict[str, object]], str]:
         async with the_app.session_factory() as session:
-            rows = await list_units(session)
+            rows = await list_units(session, the_app.core.deps.unit_kinds)
         return [r.as_dict() for r in rows if r.active], the_app.core.deps.texts(
             "units.linked", units=rows
         )

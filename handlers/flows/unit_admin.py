@@ -112,7 +112,7 @@ async def _find(ctx: Ctx, ref: str) -> Unit:
 
 
 async def _ask_pick(ctx: Ctx) -> list[Reply]:
-    units = await list_units(ctx.session)
+    units = await list_units(ctx.session, ctx.deps.unit_kinds)
     buttons: list[Button] = []
     if len(units) <= _MAX_BUTTONS:
         buttons = [
