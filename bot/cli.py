@@ -64,7 +64,11 @@ from handlers.services.campaigns import (
 from handlers.services.exports import FORMATS, build_export
 from handlers.services.invites import create_invite, create_invite_batch, revoke_invites
 from handlers.services.people import list_people, move_person, parse_role, remove_person
-from handlers.services.reminders import preview_notices, unreachable_summary
+from handlers.services.reminders import (
+    preview_notices,
+    unreachable_blocked_ids,
+    unreachable_summary,
+)
 from handlers.services.units import (
     find_unit_by_code,
     import_units,
@@ -776,7 +780,10 @@ def reminders_preview(
             )
             for _, units in await unreachable_summary(session, at, campaign_code=campaign):
                 if units:
-                    unreachable.append(deps.texts("reminders.unreachable_line", units=units))
+                    blocked = await unreachable_blocked_ids(session, units)
+                    unreachable.append(
+                        deps.texts("reminders.unreachable_line", units=units, blocked=blocked)
+                    )
         return [
             {
                 "key": p.key,
