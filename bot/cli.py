@@ -310,10 +310,21 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
 ) -> None:
     """Tình hình nộp của các đơn vị: theo từng nội dung, đơn vị đã nộp và chưa nộp."""
+    unreachable: list[str] = []
 
     async def work(the_app: App) -> list[dict[str, Any]]:
+        deps = the_app.core.deps
         async with the_app.session_factory() as session:
-            return await status_report(session, campaign, the_app.core.deps.clock())
+            report = await status_report(session, campaign, deps.clock())
+            if not as_json:
+                summary = await unreachable_summary(session, deps.clock(), campaign_code=campaign)
+                for _, units in summary:
+                    if units:
+                        blocked = await unreachable_blocked_ids(session, units)
+                        unreachable.append(
+                            deps.texts("reminders.unreachable_line", units=units, blocked=blocked)
+                        )
+            return report
 
     result = _run(Settings(), now, work)
     if as_json:
@@ -326,6 +337,8 @@ def status(
             typer.echo(
                 f"  {req['due']}  {req['title']}: {req['submitted_count']}/{req['total']} đã nộp"
             )
+    for line in unreachable:
+        typer.echo(_plain(line))
 
 
 RoleOption = Annotated[

@@ -83,6 +83,10 @@ async def start(ctx: Ctx) -> list[Reply]:
         raise UserError("invite_revoked")
     if invite.expires_at <= ctx.now:
         raise UserError("invite_expired")
+    if invite.unit_id is not None:
+        unit = await ctx.units.get(invite.unit_id)
+        if unit is not None and not unit.is_active:
+            raise UserError("invite_unit_inactive", name=unit.name)
     msg = ctx.msg
     name = (
         invite.full_name

@@ -10,6 +10,8 @@ from tests.bot.test_cli import tdkt  # noqa: F401  (the CLI fixture)
 
 def test_people_listed_moved_and_removed(tdkt: Any) -> None:  # noqa: F811
     tdkt("init", "--demo", "--now", "2019-11-12T09:00")
+    status = tdkt("status", "--now", "2019-11-18T08:00").stdout
+    assert "8 đơn vị quá hạn không nhận được tin nhắc: 8 đơn vị chưa ai liên kết" in status
     people = json.loads(tdkt("people", "list", "--json").stdout)
     assert [(p["name"], p["role"], p["unit"]) for p in people] == [
         ("Phòng Nội vụ thị xã Bỉm Sơn", "secretariat", None),

@@ -213,3 +213,21 @@ async def test_an_invite_for_a_retired_unit_is_refused(session_factory: SF, cloc
                 s, role=Role.UNIT_HEAD, unit_ref="P-BADINH", full_name=None, now=clock(), ttl=TTL
             )
     assert err.value.key == "unit_inactive"
+
+
+async def test_a_code_of_a_unit_retired_since_does_not_link(
+    session_factory: SF, clock: Clock, chat: Chat
+) -> None:
+    async with session_factory.begin() as s:
+        invite, _ = await create_invite(
+            s, role=Role.UNIT_HEAD, unit_ref="X-HALAN", full_name=None, now=clock(), ttl=TTL
+        )
+        code = invite.code
+    async with session_factory.begin() as s:
+        unit = await find_unit_by_code(s, "X-HALAN")
+        await set_unit_active(s, unit, False, person_id=None, now=clock())
+    user = chat("halan")
+    await user.send(f"/start {code}")
+    assert "Xã Hà Lan, đơn vị đã ngừng theo dõi" in user.text
+    await user.send("/nop")
+    assert "chưa được liên kết" in user.text
