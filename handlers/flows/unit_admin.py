@@ -235,9 +235,9 @@ async def _ask_move(ctx: Ctx) -> list[Reply]:
     unit = await _chosen(ctx)
     people = {p.id: p for p in await list_people(ctx.session, unit)}
     moving = people.get(int(ctx.data["person_id"]))
-    if moving is None:
+    if moving is None:  # removed or moved meanwhile (another secretariat): back to the unit
         ctx.goto(State.UNIT, person_id=None)
-        raise UserError("person_not_found", ref=ctx.data["person_id"])
+        return [ctx.reply("donvi.person_gone"), *await _ask_unit(ctx)]
     return [ctx.reply("donvi.ask_move", p=moving, unit=unit)]
 
 
@@ -265,9 +265,9 @@ async def _ask_confirm(ctx: Ctx) -> list[Reply]:
     if ctx.data.get("what") == "remove":
         people = {p.id: p for p in await list_people(ctx.session, unit)}
         target = people.get(int(ctx.data["person_id"]))
-        if target is None:
+        if target is None:  # removed or moved meanwhile (another secretariat): back to the unit
             ctx.goto(State.UNIT, what=None, person_id=None)
-            raise UserError("person_not_found", ref=ctx.data["person_id"])
+            return [ctx.reply("donvi.person_gone"), *await _ask_unit(ctx)]
         return [ctx.reply("donvi.confirm_remove", buttons=buttons, p=target, unit=unit)]
     return [ctx.reply("donvi.confirm_deactivate", buttons=buttons, unit=unit)]
 

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.services.people import remove_person
 from storage.models import AuditLog, Person, Unit
-from tests.harness import ChatHarness
+from tests.harness import ChatHarness, Clock
 
 SF = async_sessionmaker[AsyncSession]
 Chat = Callable[..., ChatHarness]
@@ -131,3 +132,19 @@ async def test_a_unit_head_code_from_the_unit_page(chat: Chat) -> None:
     head = chat("bacson")
     await head.send(f"/start {code}")
     assert "Phường Bắc Sơn" in head.text
+
+
+async def test_a_person_removed_meanwhile_by_another_secretary(
+    chat: Chat, session_factory: SF, clock: Clock
+) -> None:
+    noivu = chat("noivu")
+    await noivu.send("/donvi P-BADINH")
+    await noivu.press("Xóa Lãnh đạo")
+    async with session_factory() as s:
+        badinh = (await s.scalars(select(Person).where(Person.full_name.like("Lãnh đạo%")))).one()
+    async with session_factory.begin() as s:
+        await remove_person(s, badinh.id, by=None, now=clock())
+    await noivu.press("Đồng ý")
+    assert "Không tìm thấy người dùng số" in noivu.text
+    assert len(await _audit(session_factory, "person.remove")) == 1
+    await noivu.send("/huy")
