@@ -18,10 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
 from handlers.domain.reminder_policy import WorkingCalendar
+from handlers.domain.vocab import DEFAULT_UNIT_KINDS
+from handlers.io.unit_kinds_file import read_unit_kinds
 from handlers.io.units_file import UnitsFileError
 from handlers.kernel.context import CoreDeps
 from handlers.kernel.dispatcher import Core
 from handlers.kernel.messages import Send
+from handlers.kernel.ports import InviteLinks
 from handlers.kernel.texts import Texts
 from handlers.routes import make_core
 from handlers.services.campaigns import load_campaign
@@ -49,6 +52,7 @@ __all__ = [
     "build_scheduler",
     "claimant",
     "claimant_is_dead",
+    "invite_linker",
     "load_demo",
     "make_clock",
     "mark_unreachable",
@@ -163,11 +167,42 @@ async def build_app(
         clock=clock or make_clock(None),
         invite_ttl=dt.timedelta(days=settings.invite_ttl_days),
         wake=wakeups,
+        invite_links=invite_linker(settings),
+        unit_kinds=(
+            read_unit_kinds(settings.unit_kinds_file)
+            if settings.unit_kinds_file is not None
+            else DEFAULT_UNIT_KINDS
+        ),
     )
     try:
         yield App(settings, engine, session_factory, make_core(deps), wakeups)
     finally:
         await engine.dispose()
+
+
+def invite_linker(settings: Settings) -> Callable[[str], InviteLinks]:
+    """The links of an invite code, for the invites made in the chat.
+
+    The Telegram deep link when the bot's username is cached (``tdkt run`` asks getMe at
+    start-up), and the Zalo bot's link (``TDKT_ZALO_BOT_LINK``).
+    """
+    token = settings.telegram_token
+
+    def links(code: str) -> InviteLinks:
+        telegram = None
+        if token is not None:
+            from bot.telegram.identity import BotIdentity, deep_link
+
+            identity = BotIdentity(
+                settings.data_dir / "telegram-bot.json",
+                token.get_secret_value(),
+                settings.telegram_api_url,
+            )
+            username = identity.cached()
+            telegram = deep_link(username, code) if username else None
+        return InviteLinks(telegram=telegram, zalo=settings.zalo_bot_link or None)
+
+    return links
 
 
 async def upgrade_database(the_app: App) -> bool:

@@ -33,8 +33,9 @@ from bot.zalo import ZaloApiError, ZaloNetworkError, ZaloUnauthorizedError
 from handlers.domain.errors import UserError
 from handlers.domain.plan_reader import extract_plan
 from handlers.io.campaign_file import CampaignFileError
-from handlers.io.invite_sheet import InviteCard, invite_docx, invite_xlsx
+from handlers.io.invite_sheet import SHEET_FORMATS, InviteCard, invite_file
 from handlers.io.plan_file import read_plan_file
+from handlers.io.unit_kinds_file import UnitKindsFileError
 from handlers.io.units_file import UnitsFileError
 from handlers.kernel.messages import Reply
 from handlers.kernel.texts import Texts, fmt_datetime
@@ -48,8 +49,13 @@ from handlers.services.campaigns import (
     load_campaign,
 )
 from handlers.services.exports import FORMATS, build_export
-from handlers.services.invites import create_invite, create_unit_invites
-from handlers.services.reminders import preview_notices, unreachable_summary
+from handlers.services.invites import create_invite, create_invite_batch, revoke_invites
+from handlers.services.people import list_people, move_person, parse_role, remove_person
+from handlers.services.reminders import (
+    preview_notices,
+    unreachable_blocked_ids,
+    unreachable_summary,
+)
 from handlers.services.requirements import (
     ReqField,
     add_requirement,
@@ -79,11 +85,15 @@ app = typer.Typer(help="tdkt-bot: trợ lý thi đua – khen thưởng.", no_ar
 invite_app = typer.Typer(help="Mã mời liên kết tài khoản.", no_args_is_help=True)
 campaign_app = typer.Typer(help="Kế hoạch (campaign).", no_args_is_help=True)
 units_app = typer.Typer(help="Danh sách đơn vị.", no_args_is_help=True)
+people_app = typer.Typer(
+    help="Người dùng đã liên kết: xem, xóa, chuyển đơn vị.", no_args_is_help=True
+)
 reminders_app = typer.Typer(help="Nhắc hạn và tổng hợp hằng ngày.", no_args_is_help=True)
 plan_app = typer.Typer(help="Đọc văn bản kế hoạch (hạn, mốc, đơn vị).", no_args_is_help=True)
 app.add_typer(invite_app, name="invite")
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(units_app, name="units")
+app.add_typer(people_app, name="people")
 app.add_typer(reminders_app, name="reminders")
 app.add_typer(plan_app, name="plan")
 
@@ -138,7 +148,7 @@ def _run(settings: Settings, now: str | None, work: Callable[[App], Awaitable[T]
         raise _fail(Texts(settings.templates_dir)(f"errors.{err.key}", **err.params)) from None
     except OSError as err:  # e.g. the export's output cannot be written
         raise _fail(f"Không ghi/đọc được tệp: {err.strerror or err}.") from None
-    except (CampaignFileError, UnitsFileError) as err:
+    except (CampaignFileError, UnitsFileError, UnitKindsFileError) as err:
         raise _fail(str(err)) from None
 
 
@@ -233,10 +243,21 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
 ) -> None:
     """Tình hình nộp của các đơn vị: theo từng nội dung, đơn vị đã nộp và chưa nộp."""
+    unreachable: list[str] = []
 
     async def work(the_app: App) -> list[dict[str, Any]]:
+        deps = the_app.core.deps
         async with the_app.session_factory() as session:
-            return await status_report(session, campaign, the_app.core.deps.clock())
+            report = await status_report(session, campaign, deps.clock())
+            if not as_json:
+                summary = await unreachable_summary(session, deps.clock(), campaign_code=campaign)
+                for _, units in summary:
+                    if units:
+                        blocked = await unreachable_blocked_ids(session, units)
+                        unreachable.append(
+                            deps.texts("reminders.unreachable_line", units=units, blocked=blocked)
+                        )
+            return report
 
     result = _run(Settings(), now, work)
     if as_json:
@@ -249,11 +270,34 @@ def status(
             typer.echo(
                 f"  {req['due']}  {req['title']}: {req['submitted_count']}/{req['total']} đã nộp"
             )
+    for line in unreachable:
+        typer.echo(_plain(line))
+
+
+RoleOption = Annotated[
+    str | None,
+    typer.Option(
+        "--role",
+        help="secretariat (Thường trực), unit_head (lãnh đạo đơn vị) hoặc unit_member (cán bộ).",
+    ),
+]
+
+
+def _role(text: str | None, default: Role | None = None) -> Role:
+    """The role of ``--role``; an unknown one is a usage error in Vietnamese."""
+    if text is None:
+        if default is None:
+            raise _usage("cần --role (secretariat, unit_head hoặc unit_member).")
+        return default
+    try:
+        return parse_role(text)
+    except UserError as err:
+        raise _usage(Texts()(f"errors.{err.key}", **err.params)) from None
 
 
 @invite_app.command("create")
 def invite_create(
-    role: Annotated[Role, typer.Option(help="secretariat, unit_head hoặc unit_member.")],
+    role: RoleOption = None,
     unit: Annotated[str | None, typer.Option(help="Mã hoặc tên đơn vị.")] = None,
     name: Annotated[str | None, typer.Option(help="Họ tên người được mời.")] = None,
     all_units: Annotated[
@@ -261,20 +305,27 @@ def invite_create(
     ] = False,
     output: Annotated[
         Path | None,
-        typer.Option("-o", "--output", help="Tệp .docx hoặc .xlsx để in.", dir_okay=False),
+        typer.Option("-o", "--output", help="Tệp .docx, .xlsx hoặc .pdf để in.", dir_okay=False),
     ] = None,
+    revoke_old: Annotated[
+        bool,
+        typer.Option(
+            "--revoke-old", help="Thu hồi các mã cũ chưa dùng cùng vai trò (--all-units)."
+        ),
+    ] = False,
 ) -> None:
     """Tạo mã mời dùng một lần; dòng cuối cùng in ra là mã. --all-units -o TỆP: mọi đơn vị."""
     settings = Settings()
-    if all_units or output is not None:
-        _invite_sheet(settings, role, unit, all_units, output)
+    if all_units or output is not None or revoke_old:
+        _invite_sheet(settings, _role(role, Role.UNIT_HEAD), unit, all_units, output, revoke_old)
         return
+    the_role = _role(role)
 
     async def work(the_app: App) -> tuple[str, str | None, dt.datetime]:
         async with the_app.session_factory.begin() as session:
             invite, found = await create_invite(
                 session,
-                role=role,
+                role=the_role,
                 unit_ref=unit,
                 full_name=name,
                 now=the_app.core.deps.clock(),
@@ -283,7 +334,7 @@ def invite_create(
             return invite.code, found.name if found else None, invite.expires_at
 
     code, unit_name, expires = _run(settings, None, work)
-    typer.echo(f"Vai trò: {role.value}" + (f" — {unit_name}" if unit_name else ""))
+    typer.echo(f"Vai trò: {the_role.value}" + (f" — {unit_name}" if unit_name else ""))
     typer.echo(f"Hết hạn: {fmt_datetime(expires)}; dùng một lần: /start {code}")
     if settings.telegram_token is not None:
         token = settings.telegram_token.get_secret_value()
@@ -292,26 +343,34 @@ def invite_create(
             typer.echo("(Chưa lấy được tên bot từ Telegram; gửi mã cho người được mời.)")
         else:
             typer.echo(f"Liên kết Telegram: {deep_link(username, code)}")
-    if settings.zalo_token is not None:
-        link = asyncio.run(zalo_identity(settings, settings.zalo_token.get_secret_value()).link())
-        if link is None:
-            typer.echo("(Chưa lấy được mã bot từ Zalo; gửi mã cho người được mời.)")
-        else:
-            typer.echo(f"Zalo: mở {link} rồi nhắn: start {code}")
+    zalo = settings.zalo_bot_link
+    if zalo is None and settings.zalo_token is not None:
+        zalo = asyncio.run(zalo_identity(settings, settings.zalo_token.get_secret_value()).link())
+        if zalo is None:
+            typer.echo("(Chưa lấy được mã bot từ Zalo.)")
+    if zalo:
+        typer.echo(f"Zalo: mở {zalo} rồi nhắn: start {code}")
+    else:
+        typer.echo(f"Zalo: nhắn «start {code}» cho bot")
     typer.echo(code)
 
 
 def _invite_sheet(
-    settings: Settings, role: Role, unit: str | None, all_units: bool, output: Path | None
+    settings: Settings,
+    role: Role,
+    unit: str | None,
+    all_units: bool,
+    output: Path | None,
+    revoke_old: bool,
 ) -> None:
     """``invite create --all-units -o FILE``: one invite per active unit, printed to FILE."""
     if not all_units or output is None:
         raise _usage("--all-units và -o phải đi cùng nhau (in mã mời cho mọi đơn vị ra tệp).")
     if unit is not None:
         raise _usage("--all-units tạo mã cho mọi đơn vị; bỏ --unit.")
-    suffix = output.suffix.lower()
-    if suffix not in {".docx", ".xlsx"}:
-        raise _usage(f"Tệp -o «{output.name}» phải có đuôi .docx hoặc .xlsx.")
+    fmt = output.suffix.lower().lstrip(".")
+    if fmt not in SHEET_FORMATS:
+        raise _usage(f"Tệp -o «{output.name}» phải có đuôi .docx, .xlsx hoặc .pdf.")
     if not output.parent.is_dir():
         raise _usage(f"Thư mục «{output.parent}» của tệp -o không tồn tại.")
     username = None
@@ -322,8 +381,8 @@ def _invite_sheet(
     async def work(the_app: App) -> str:
         deps = the_app.core.deps
         async with the_app.session_factory.begin() as session:
-            made = await create_unit_invites(
-                session, role=role, now=deps.clock(), ttl=deps.invite_ttl
+            batch = await create_invite_batch(
+                session, role=role, now=deps.clock(), ttl=deps.invite_ttl, revoke_old=revoke_old
             )
             cards = [
                 InviteCard(
@@ -332,16 +391,88 @@ def _invite_sheet(
                     code=i.code,
                     expires_at=i.expires_at,
                     link=deep_link(username, i.code) if username else None,
+                    zalo_link=settings.zalo_bot_link or None,
                 )
-                for u, i in made
+                for u, i in batch.invites
             ]
-            build = invite_docx if suffix == ".docx" else invite_xlsx
-            data = build(deps.texts, cards, settings.timezone)
+            data = await invite_file(deps.texts, cards, settings.timezone, fmt)
             # inside the transaction: a file that cannot be written leaves no invites
             await asyncio.to_thread(output.write_bytes, data)
-        return deps.texts("invites.done", count=len(cards), path=str(output))
+        return deps.texts(
+            "invites.done", count=len(cards), path=str(output), revoked=batch.revoked
+        )
 
     typer.echo(_plain(_run(settings, None, work)))
+
+
+@invite_app.command("revoke")
+def invite_revoke(
+    role: RoleOption = None,
+    unit: Annotated[str | None, typer.Option(help="Chỉ mã của đơn vị này.")] = None,
+) -> None:
+    """Thu hồi các mã mời chưa dùng (mặc định: của lãnh đạo đơn vị, mọi đơn vị)."""
+    the_role = _role(role, Role.UNIT_HEAD)
+
+    async def work(the_app: App) -> str:
+        deps = the_app.core.deps
+        async with the_app.session_factory.begin() as session:
+            found = await find_unit_by_code(session, unit) if unit is not None else None
+            count = await revoke_invites(session, role=the_role, now=deps.clock(), unit=found)
+        return deps.texts("invites.revoked", count=count, role=the_role.value)
+
+    typer.echo(_plain(_run(Settings(), None, work)))
+
+
+@people_app.command("list")
+def people_list(
+    unit: Annotated[str | None, typer.Option(help="Mã đơn vị.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
+) -> None:
+    """Những người đã liên kết: số, họ tên, vai trò, đơn vị, kênh."""
+
+    async def work(the_app: App) -> tuple[list[dict[str, object]], str]:
+        async with the_app.session_factory() as session:
+            found = await find_unit_by_code(session, unit) if unit is not None else None
+            people = await list_people(session, found)
+        return [p.as_dict() for p in people], the_app.core.deps.texts(
+            "donvi.people_lines", people=people
+        )
+
+    rows, text = _run(Settings(), None, work)
+    typer.echo(json.dumps(rows, ensure_ascii=False, indent=2) if as_json else _plain(text))
+
+
+@people_app.command("remove")
+def people_remove(
+    person_id: Annotated[int, typer.Argument(help="Số của người (people list).")],
+) -> None:
+    """Xóa một người khỏi hệ thống (tài khoản chat không còn tác dụng; ghi nhật ký)."""
+
+    async def work(the_app: App) -> str:
+        deps = the_app.core.deps
+        async with the_app.session_factory.begin() as session:
+            person = await remove_person(session, person_id, by=None, now=deps.clock())
+        return deps.texts("donvi.removed", name=person.full_name)
+
+    typer.echo(_plain(_run(Settings(), None, work)))
+
+
+@people_app.command("move")
+def people_move(
+    person_id: Annotated[int, typer.Argument(help="Số của người (people list).")],
+    unit: Annotated[str, typer.Argument(help="Mã hoặc tên đơn vị mới.")],
+) -> None:
+    """Chuyển lãnh đạo/cán bộ sang đơn vị khác (ghi nhật ký)."""
+
+    async def work(the_app: App) -> str:
+        deps = the_app.core.deps
+        async with the_app.session_factory.begin() as session:
+            person, old, new = await move_person(
+                session, person_id, unit, by=None, now=deps.clock()
+            )
+        return deps.texts("donvi.moved", name=person.full_name, old=old.name, new=new.name)
+
+    typer.echo(_plain(_run(Settings(), None, work)))
 
 
 #: What a load did to the campaign, in words.
@@ -354,7 +485,8 @@ def campaign_load(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fal
 
     async def work(the_app: App) -> str:
         async with the_app.session_factory.begin() as session:
-            result = await load_campaign(session, file, now=the_app.core.deps.clock())
+            deps = the_app.core.deps
+            result = await load_campaign(session, file, now=deps.clock(), kinds=deps.unit_kinds)
             change = _CHANGES.get(result.campaign_change, result.campaign_change)
             return (
                 f"Kế hoạch {result.campaign_code}: {change}; nội dung mới "
@@ -631,7 +763,7 @@ def units_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fals
 
     async def work(the_app: App) -> str:
         async with the_app.session_factory.begin() as session:
-            result = await import_units(session, file)
+            result = await import_units(session, file, the_app.core.deps.unit_kinds)
             if not result.ok:
                 raise UnitsFileError(result.error_text())
             return (
@@ -650,7 +782,7 @@ def units_list(
 
     async def work(the_app: App) -> tuple[list[dict[str, object]], list[str]]:
         async with the_app.session_factory() as session:
-            rows = await list_units(session)
+            rows = await list_units(session, the_app.core.deps.unit_kinds)
         texts = the_app.core.deps.texts
         return [r.as_dict() for r in rows], [texts("units.line", u=r) for r in rows]
 
@@ -662,6 +794,28 @@ def units_list(
         typer.echo(_plain(line))
 
 
+@units_app.command("kinds")
+def units_kinds(
+    as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
+) -> None:
+    """Các loại đơn vị của nơi triển khai (TDKT_UNIT_KINDS_FILE) và cách viết được hiểu."""
+
+    async def work(the_app: App) -> list[tuple[str, str, list[str]]]:
+        kinds = the_app.core.deps.unit_kinds
+        return [
+            (code, kinds.label(code), sorted(a for a, c in kinds.lookup.items() if c == code))
+            for code in kinds
+        ]
+
+    rows = _run(Settings(), None, work)
+    if as_json:
+        payload = [{"code": c, "label": label, "aliases": a} for c, label, a in rows]
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    for code, label, aliases in rows:
+        typer.echo(f"{code} — {label} (viết: {', '.join(aliases)})")
+
+
 @units_app.command("linked")
 def units_linked(
     as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
@@ -670,7 +824,7 @@ def units_linked(
 
     async def work(the_app: App) -> tuple[list[dict[str, object]], str]:
         async with the_app.session_factory() as session:
-            rows = await list_units(session)
+            rows = await list_units(session, the_app.core.deps.unit_kinds)
         return [r.as_dict() for r in rows if r.active], the_app.core.deps.texts(
             "units.linked", units=rows
         )
@@ -755,7 +909,10 @@ def reminders_preview(
             )
             for _, units in await unreachable_summary(session, at, campaign_code=campaign):
                 if units:
-                    unreachable.append(deps.texts("reminders.unreachable_line", units=units))
+                    blocked = await unreachable_blocked_ids(session, units)
+                    unreachable.append(
+                        deps.texts("reminders.unreachable_line", units=units, blocked=blocked)
+                    )
         return [
             {
                 "key": p.key,

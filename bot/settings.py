@@ -72,6 +72,12 @@ class Settings(BaseSettings):
         default=None, description="Directory of .j2 files that override the built-in texts."
     )
     invite_ttl_days: int = Field(default=7, ge=1, le=90)
+    unit_kinds_file: Path | None = Field(
+        default=None, description="YAML file of the deployment's unit kinds (optional)."
+    )
+    zalo_bot_link: str | None = Field(
+        default=None, description="The Zalo bot's link printed on invite sheets (optional)."
+    )
     timezone: str = "Asia/Ho_Chi_Minh"
     log_level: str = "WARNING"
 

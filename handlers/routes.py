@@ -15,6 +15,7 @@ from handlers.flows import (
     bulk,
     delegates,
     export,
+    invites,
     linked,
     listing,
     nominate,
@@ -25,6 +26,7 @@ from handlers.flows import (
     review,
     status,
     submit,
+    unit_admin,
 )
 from handlers.kernel.context import CoreDeps, Step
 from handlers.kernel.dispatcher import Core
@@ -62,6 +64,8 @@ _COMMANDS: Mapping[str, CommandSpec] = {
     "hoso": CommandSpec(browse.begin),
     "nhapdonvi": CommandSpec(bulk.begin_units),
     "xuatmau": CommandSpec(bulk.export_lists),
+    "donvi": CommandSpec(unit_admin.begin),
+    "moi": CommandSpec(invites.begin),
 }
 _ALIASES: Mapping[str, str] = {
     "help": "trogiup",
@@ -79,6 +83,8 @@ _ALIASES: Mapping[str, str] = {
     "plans": "kehoach",
     "papers": "vanban",
     "files": "hoso",
+    "units": "donvi",
+    "invite": "moi",
 }
 
 #: The commands a channel's menu shows (Telegram's setMyCommands), in order; their descriptions
@@ -94,6 +100,8 @@ MENU_COMMANDS: tuple[str, ...] = (
     "daibieu",
     "xuat",
     "kehoach",
+    "donvi",
+    "moi",
     "huy",
     "trogiup",
     "start",
@@ -124,6 +132,8 @@ _STATES = merge_states(
         browse.STATES,
         requirements.STATES,
         bulk.STATES,
+        unit_admin.STATES,
+        invites.STATES,
     ]
 )
 

@@ -217,8 +217,15 @@ class Person(Base):
     role: Mapped[Role] = mapped_column(_enum(Role))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    #: When the secretariat removed the person; their accounts no longer act for them.
+    removed_at: Mapped[dt.datetime | None] = mapped_column()
 
     unit: Mapped[Unit | None] = relationship(lazy="raise")
+
+    @property
+    def is_active(self) -> bool:
+        """Whether the person has not been removed."""
+        return self.removed_at is None
 
 
 class ChatAccount(Base):
@@ -251,6 +258,8 @@ class Invite(Base):
     expires_at: Mapped[dt.datetime] = mapped_column()
     used_at: Mapped[dt.datetime | None] = mapped_column()
     used_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("chat_accounts.id"))
+    #: When a newer batch (or the secretariat) revoked the unused code.
+    revoked_at: Mapped[dt.datetime | None] = mapped_column()
 
 
 class Campaign(Base):

@@ -3,16 +3,29 @@
 Codes are short ASCII strings (what the database and the campaign files hold); labels are what a
 user reads. :func:`unit_kind_from_text` reads a unit kind written either way ("xa_phuong",
 "Xã/phường", "Phường", "Doanh nghiệp"…), which is what a spreadsheet made by an office contains.
+
+Unit kinds are a per-deployment vocabulary: :data:`DEFAULT_UNIT_KINDS` covers commune, district
+and province level; a deployment adds kinds, relabels them or adds aliases with a small YAML
+file (``TDKT_UNIT_KINDS_FILE``, read by :mod:`handlers.io.unit_kinds_file` into
+:meth:`UnitKinds.with_overrides`).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
 from storage.text import fold_text
 
 __all__ = [
+    "DEFAULT_UNIT_KINDS",
     "REQUIREMENT_KIND_LABELS",
     "SUBJECT_LABELS",
     "UNIT_KINDS",
+    "UNIT_KINDS_CONTEXT",
+    "UnitKindSpec",
+    "UnitKinds",
     "unit_kind_from_text",
 ]
 
@@ -105,17 +118,110 @@ _UNIT_KIND_SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _kind_lookup() -> dict[str, str]:
-    table: dict[str, str] = {}
-    for code, label in UNIT_KINDS.items():
-        table[fold_text(code)] = code
-        table[fold_text(label)] = code
-        for synonym in _UNIT_KIND_SYNONYMS.get(code, ()):
-            table[synonym] = code
-    return table
+_CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
-def unit_kind_from_text(text: str) -> str | None:
+@dataclass(frozen=True, slots=True)
+class UnitKindSpec:
+    """One kind of unit as a deployment declares it (before checking)."""
+
+    code: str
+    label: str | None = None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UnitKinds:
+    """A vocabulary of unit kinds: code → label, and what each kind may be written as."""
+
+    labels: Mapping[str, str]
+    #: Folded alias → code (codes and labels included).
+    lookup: Mapping[str, str] = field(repr=False)
+
+    @classmethod
+    def build(cls, labels: Mapping[str, str], aliases: Mapping[str, Sequence[str]]) -> UnitKinds:
+        """A vocabulary from labels and aliases (aliases folded; codes and labels read too).
+
+        Raises:
+            ValueError: An alias, label or code names two kinds (in Vietnamese).
+        """
+        lookup: dict[str, str] = {}
+        for code, label in labels.items():
+            for word in (code, label, *aliases.get(code, ())):
+                folded = fold_text(word)
+                if not folded:
+                    continue
+                other = lookup.get(folded)
+                if other is not None and other != code:
+                    raise ValueError(f"«{word}» chỉ cả loại {other} và loại {code}.")
+                lookup[folded] = code
+        return cls(dict(labels), lookup)
+
+    def with_overrides(self, specs: Sequence[UnitKindSpec], *, replace: bool = False) -> UnitKinds:
+        """This vocabulary with kinds added or relabelled and aliases added.
+
+        Args:
+            specs: The deployment's kinds: a known code gets a new label (if given) and more
+                aliases; a new code needs a label.
+            replace: Keep only the kinds listed (an office with its own list).
+
+        Raises:
+            ValueError: A code that is not lower-case ASCII, a new kind without a label, a
+                repeated code, or an alias naming two kinds (in Vietnamese).
+        """
+        labels: dict[str, str] = {} if replace else dict(self.labels)
+        aliases: dict[str, list[str]] = {}
+        if not replace:
+            for alias, code in self.lookup.items():
+                aliases.setdefault(code, []).append(alias)
+        seen: set[str] = set()
+        for spec in specs:
+            if not _CODE.match(spec.code):
+                raise ValueError(
+                    f"Mã loại «{spec.code}» phải viết thường, không dấu (a-z, 0-9, _), "
+                    "tối đa 32 ký tự."
+                )
+            if spec.code in seen:
+                raise ValueError(f"Loại {spec.code} được khai hai lần.")
+            seen.add(spec.code)
+            label = spec.label or self.labels.get(spec.code)
+            if not label:
+                raise ValueError(f"Loại mới {spec.code} cần có tên (label).")
+            labels[spec.code] = label
+            kept = self.lookup if spec.code in self.labels else {}
+            aliases[spec.code] = [a for a, c in kept.items() if c == spec.code] + list(
+                spec.aliases
+            )
+        if not labels:
+            raise ValueError("Danh sách loại đơn vị trống.")
+        return UnitKinds.build(labels, aliases)
+
+    def from_text(self, text: str) -> str | None:
+        """The kind ``text`` names (its code, label or an alias; case and diacritics aside)."""
+        folded = fold_text(text)
+        return self.lookup.get(folded) if folded else None
+
+    def label(self, code: str) -> str:
+        """The kind's label (the code itself when unknown)."""
+        return self.labels.get(code, code)
+
+    def __iter__(self) -> Iterator[str]:
+        """The codes, in order."""
+        return iter(self.labels)
+
+    def __contains__(self, code: object) -> bool:
+        """Whether ``code`` is a kind of this vocabulary."""
+        return code in self.labels
+
+
+#: Validation context key (campaign files): the deployment's :class:`UnitKinds`.
+UNIT_KINDS_CONTEXT = "unit_kinds"
+
+#: The built-in vocabulary (commune, district and province level, with common aliases).
+DEFAULT_UNIT_KINDS = UnitKinds.build(UNIT_KINDS, _UNIT_KIND_SYNONYMS)
+
+
+def unit_kind_from_text(text: str, kinds: UnitKinds | None = None) -> str | None:
     """Read a unit kind written as its code, its label or a common synonym.
 
     Matching ignores case, diacritics and punctuation, so ``"Xã/phường"``, ``"xa phuong"``,
@@ -123,11 +229,9 @@ def unit_kind_from_text(text: str) -> str | None:
 
     Args:
         text: What the user or the spreadsheet wrote.
+        kinds: The deployment's vocabulary (default: the built-in one).
 
     Returns:
         The kind code, or None when the text names no known kind.
     """
-    folded = fold_text(text)
-    if not folded:
-        return None
-    return _kind_lookup().get(folded)
+    return (kinds or DEFAULT_UNIT_KINDS).from_text(text)

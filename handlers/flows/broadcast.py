@@ -12,7 +12,6 @@ from enum import StrEnum
 from typing import Any
 
 from handlers.domain.errors import UserError
-from handlers.domain.vocab import UNIT_KINDS
 from handlers.kernel import inputs
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx, StateSpec, StateTable
@@ -270,14 +269,14 @@ async def _block(ctx: Ctx) -> list[Reply]:
 async def _kinds(ctx: Ctx) -> dict[str, int]:
     """Unit kinds present, vocabulary order first, with their unit counts."""
     counts = Counter([u.kind for u in await ctx.units.list_all()])
-    rank = {kind: i for i, kind in enumerate(UNIT_KINDS)}
+    rank = {kind: i for i, kind in enumerate(ctx.deps.unit_kinds)}
     return dict(sorted(counts.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
 
 
 async def _ask_kind(ctx: Ctx) -> list[Reply]:
     buttons = [
         PickKind(kind=kind).button(
-            ctx.label("thongbao.option_label", name=UNIT_KINDS.get(kind, kind), count=n)
+            ctx.label("thongbao.option_label", name=ctx.deps.unit_kinds.label(kind), count=n)
         )
         for kind, n in (await _kinds(ctx)).items()
     ]

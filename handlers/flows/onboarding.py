@@ -124,6 +124,8 @@ async def start(ctx: Ctx) -> list[Reply]:
         problem = "invite_invalid"
     elif invite.used_at is not None:
         problem = "invite_used"
+    elif invite.revoked_at is not None:
+        problem = "invite_revoked"
     elif invite.expires_at <= ctx.now:
         problem = "invite_expired"
     if problem is not None or invite is None:
@@ -139,6 +141,10 @@ async def start(ctx: Ctx) -> list[Reply]:
             ctx.audit("account.link_blocked", "chat", None, channel=msg.key.channel)
             return [ctx.reply("errors.invite_too_many", until=blocked)]
         return [ctx.reply(f"errors.{problem}")]
+    if invite.unit_id is not None:
+        unit = await ctx.units.get(invite.unit_id)
+        if unit is not None and not unit.is_active:
+            raise UserError("invite_unit_inactive", name=unit.name)
     name = (
         invite.full_name
         or msg.display_name
@@ -147,18 +153,29 @@ async def start(ctx: Ctx) -> list[Reply]:
     person = await ctx.people.add_person(
         Person(full_name=name, role=invite.role, unit_id=invite.unit_id, created_at=ctx.now)
     )
-    account = await ctx.people.add_account(
-        ChatAccount(
-            person_id=person.id,
-            channel=msg.key.channel,
-            external_id=msg.user_id,
-            chat_id=msg.key.chat_id,
-            display_name=msg.display_name,
-            linked_at=ctx.now,
+    account = ctx.account
+    if account is not None:  # the account of someone removed: it now acts for the new person
+        account.person_id = person.id
+        account.chat_id = msg.key.chat_id
+        account.display_name = msg.display_name
+        account.linked_at = ctx.now
+        account.unreachable_at = None
+        await ctx.session.flush()
+    else:
+        account = await ctx.people.add_account(
+            ChatAccount(
+                person_id=person.id,
+                channel=msg.key.channel,
+                external_id=msg.user_id,
+                chat_id=msg.key.chat_id,
+                display_name=msg.display_name,
+                linked_at=ctx.now,
+            )
         )
-    )
     if not await ctx.people.claim_invite(invite.id, account.id, ctx.now):
-        raise UserError("invite_used")
+        # used or revoked meanwhile (a new batch): the step's writes are rolled back
+        await ctx.session.refresh(invite)
+        raise UserError("invite_revoked" if invite.revoked_at is not None else "invite_used")
     await attempts.clear(msg.key.channel, msg.key.chat_id)
     ctx.person, ctx.account = person, account
     ctx.unit = (await ctx.people.person_with_unit(person.id))[1]

@@ -38,6 +38,7 @@ from handlers.queries.stats import (
     missing_units,
     nomination_stats,
 )
+from handlers.services.reminders import unreachable_blocked_ids, unreachable_summary
 from storage.models import Campaign, Role, Unit
 
 __all__ = [
@@ -282,6 +283,11 @@ async def _overview(ctx: Ctx, flt: _Filter, *, buttons: bool, full: bool = False
     ]
     hidden = not full and any(s.days_left > SOON_DAYS for c in items for s in c.requirements)
     view = View.FULL if full else View.OVERVIEW
+    unreachable = []
+    if not flt.active:  # late units no reminder reaches, and why (never linked / blocked)
+        for _, units in await unreachable_summary(ctx.session, ctx.now):
+            if units:
+                unreachable.append((units, await unreachable_blocked_ids(ctx.session, units)))
     text = ctx.reply(
         "status.overview",
         buttons=_menu(ctx, flt, view, more=hidden) if buttons else (),
@@ -291,6 +297,7 @@ async def _overview(ctx: Ctx, flt: _Filter, *, buttons: bool, full: bool = False
         soon_days=SOON_DAYS,
         full=full,
         tz=_tz(campaigns),
+        unreachable=unreachable,
         **_filter_params(flt),
     )
     subtitle = None

@@ -1,16 +1,23 @@
-"""The printable invite sheet: one row (Excel) or one page (Word) per unit, with a QR code.
+"""The printable invite sheet: one row (Excel) or one page (Word, PDF) per unit, with a QR code.
 
 Each card holds the unit's name and code, its one-time invite code, the Telegram deep link
-(when the bot's username is known) with its QR code, and two lines of instructions. Every word
-comes from ``templates/invites.j2``.
+(when the bot's username is known) with its QR code, the line to type on Zalo ("start CODE",
+with the Zalo bot's link when known), and two lines of instructions. Every word comes from
+``templates/invites.j2``. The PDF is the Word sheet printed by LibreOffice
+(``soffice --headless --convert-to pdf``, installed by ``make system-deps``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
+import logging
+import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import qrcode
 from docx import Document
@@ -20,11 +27,30 @@ from openpyxl import Workbook
 from openpyxl.drawing.image import Image as SheetImage
 from openpyxl.styles import Alignment, Font
 
+from handlers.domain.errors import UserError
 from handlers.kernel.texts import Texts, plain_text
 
-__all__ = ["InviteCard", "invite_docx", "invite_xlsx", "qr_png"]
+__all__ = [
+    "SHEET_FORMATS",
+    "InviteCard",
+    "docx_to_pdf",
+    "invite_docx",
+    "invite_file",
+    "invite_xlsx",
+    "qr_png",
+]
 
 _T = "invites"
+#: The formats of the sheet, by file extension, and their MIME types.
+SHEET_FORMATS: dict[str, str] = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+#: How long LibreOffice may take to print the sheet (a hundred pages take a few seconds).
+_PDF_TIMEOUT = 240.0
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +63,8 @@ class InviteCard:
     expires_at: dt.datetime
     #: The Telegram deep link, or None when the bot's username is not known.
     link: str | None
+    #: The Zalo bot's link (its Official Account page), or None when not configured.
+    zalo_link: str | None = None
 
 
 def qr_png(data: str, box_size: int = 6) -> bytes:
@@ -64,7 +92,7 @@ def invite_xlsx(texts: Texts, cards: Sequence[InviteCard], tz: str) -> bytes:
     sheet.append(headers)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for width, column in zip((40, 16, 16, 48, 60, 22), "ABCDEF", strict=True):
+    for width, column in zip((40, 16, 16, 48, 60, 22, 36), "ABCDEFG", strict=True):
         sheet.column_dimensions[column].width = width
     for row, card in enumerate(cards, start=2):
         sheet.append(
@@ -74,6 +102,8 @@ def invite_xlsx(texts: Texts, cards: Sequence[InviteCard], tz: str) -> bytes:
                 card.code,
                 card.link or "",
                 _text(texts, "instructions", tz, card=card),
+                None,
+                _text(texts, "zalo_line", tz, card=card),
             ]
         )
         for cell in sheet[row]:
@@ -98,6 +128,7 @@ def invite_docx(texts: Texts, cards: Sequence[InviteCard], tz: str) -> bytes:
         if card.link:
             doc.add_paragraph(card.link)
         doc.add_picture(io.BytesIO(qr_png(_qr_data(card))), width=Cm(6))
+        doc.add_paragraph(_text(texts, "zalo_line", tz, card=card)).runs[0].font.size = Pt(14)
         for line in _text(texts, "instructions", tz, card=card).split("\n"):
             doc.add_paragraph(line)
         if index < len(cards) - 1:
@@ -105,3 +136,59 @@ def invite_docx(texts: Texts, cards: Sequence[InviteCard], tz: str) -> bytes:
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
+
+
+async def docx_to_pdf(data: bytes, *, seconds: float = _PDF_TIMEOUT) -> bytes:
+    """Print a Word document to PDF with LibreOffice (headless, its own profile).
+
+    Raises:
+        UserError: ``pdf_unavailable`` when LibreOffice is not installed, fails or takes too
+            long (the Word sheet can be printed instead).
+    """
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        raise UserError("pdf_unavailable")
+    with tempfile.TemporaryDirectory(prefix="tdkt-pdf-") as tmp:
+        folder = Path(tmp)
+        source = folder / "sheet.docx"
+        await asyncio.to_thread(source.write_bytes, data)
+        process = await asyncio.create_subprocess_exec(
+            soffice,
+            f"-env:UserInstallation={(folder / 'profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(folder),
+            str(source),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            _, err = await asyncio.wait_for(process.communicate(), seconds)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+            logger.warning("LibreOffice took over %.0f s to print the invite sheet", seconds)
+            raise UserError("pdf_unavailable") from None
+        target = folder / "sheet.pdf"
+        if process.returncode != 0 or not target.is_file():
+            logger.warning(
+                "LibreOffice could not print the invite sheet (status %s): %s",
+                process.returncode,
+                err.decode(errors="replace")[-300:],
+            )
+            raise UserError("pdf_unavailable")
+        return await asyncio.to_thread(target.read_bytes)
+
+
+async def invite_file(texts: Texts, cards: Sequence[InviteCard], tz: str, fmt: str) -> bytes:
+    """The sheet in ``fmt`` (a key of :data:`SHEET_FORMATS`).
+
+    Raises:
+        UserError: ``pdf_unavailable`` when the PDF cannot be printed.
+    """
+    if fmt == "xlsx":
+        return invite_xlsx(texts, cards, tz)
+    document = invite_docx(texts, cards, tz)
+    return await docx_to_pdf(document) if fmt == "pdf" else document

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from handlers.domain.codes import check_code
-from handlers.domain.vocab import UNIT_KINDS, unit_kind_from_text
+from handlers.domain.vocab import DEFAULT_UNIT_KINDS, UnitKinds
 from handlers.io.sheets import Columns, Row, SheetError, cell_text, map_columns, read_table
 
 __all__ = [
@@ -146,7 +146,7 @@ def _parse_staff(value: Any) -> int | None:
     return number
 
 
-def _check_row(row: Row, columns: Columns) -> UnitRow | RowError:
+def _check_row(row: Row, columns: Columns, kinds: UnitKinds) -> UnitRow | RowError:
     problems: list[str] = []
     code = cell_text(columns.value(row, "code"))
     if not code:
@@ -162,13 +162,13 @@ def _check_row(row: Row, columns: Columns) -> UnitRow | RowError:
     elif len(name) > 255:
         problems.append("tên đơn vị quá dài (tối đa 255 ký tự)")
     kind_text = cell_text(columns.value(row, "kind"))
-    kind = unit_kind_from_text(kind_text) if kind_text else None
+    kind = kinds.from_text(kind_text) if kind_text else None
     if not kind_text:
         problems.append("thiếu loại đơn vị")
     elif kind is None:
         problems.append(
             f'không rõ loại đơn vị "{kind_text}"; dùng một trong: '
-            + ", ".join(UNIT_KINDS.values())
+            + ", ".join(kinds.labels.values())
         )
     block = " ".join(cell_text(columns.value(row, "block")).split()) or None
     if block is not None and len(block) > 120:
@@ -185,12 +185,15 @@ def _check_row(row: Row, columns: Columns) -> UnitRow | RowError:
     return UnitRow(row.number, code, name, kind, block, staff)
 
 
-def read_units_file(data: bytes, filename: str) -> tuple[list[UnitRow], ImportResult]:
+def read_units_file(
+    data: bytes, filename: str, kinds: UnitKinds | None = None
+) -> tuple[list[UnitRow], ImportResult]:
     """Read and check every row without touching the database.
 
     Args:
         data: The file's content.
         filename: Its name (the extension helps tell XLSX from CSV).
+        kinds: The deployment's unit kinds (default: the built-in vocabulary).
 
     Returns:
         The valid rows, and a result carrying the row errors and warnings (counts are zero).
@@ -212,7 +215,7 @@ def read_units_file(data: bytes, filename: str) -> tuple[list[UnitRow], ImportRe
     valid: list[UnitRow] = []
     first_row: dict[str, int] = {}
     for row in table.rows:
-        checked = _check_row(row, columns)
+        checked = _check_row(row, columns, kinds or DEFAULT_UNIT_KINDS)
         if isinstance(checked, RowError):
             result.errors.append(checked)
             continue

@@ -11,9 +11,10 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.domain.errors import UserError
+from handlers.domain.vocab import DEFAULT_UNIT_KINDS, UnitKinds
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.messages import Button, Incoming, Reply
-from handlers.kernel.ports import FileStore
+from handlers.kernel.ports import FileStore, InviteLinker, InviteLinks
 from handlers.kernel.states import IDLE, Entry
 from handlers.kernel.texts import Texts
 from storage.models import ChatAccount, Person, Role, Unit
@@ -45,6 +46,14 @@ class CoreDeps:
     #: Called after a message's transaction committed, once per topic a step raised
     #: (``"broadcast"``: new copies wait to be sent). The composition root wakes the worker.
     wake: Callable[[str], None] | None = None
+    #: The deployment's unit kinds (``TDKT_UNIT_KINDS_FILE``; default: the built-in vocabulary).
+    unit_kinds: UnitKinds = DEFAULT_UNIT_KINDS
+    #: The Telegram/Zalo links of an invite code (bulk invites and secretariat invites in chat).
+    invite_links: InviteLinker | None = None
+
+    def links_for(self, code: str) -> InviteLinks:
+        """The links of an invite code (none when the composition root gave no linker)."""
+        return self.invite_links(code) if self.invite_links is not None else InviteLinks()
 
 
 @dataclass(eq=False)

@@ -132,6 +132,8 @@ class Core:
         person = unit = None
         if account is not None:
             person, unit = await people.person_with_unit(account.person_id)
+            if person.removed_at is not None:  # removed by the secretariat: unlinked again
+                person = unit = None
             if msg.is_private and account.unreachable_at is not None:
                 account.unreachable_at = None  # they wrote again: reachable again
         ctx = Ctx(

@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.errors import UserError
+from handlers.domain.vocab import UnitKinds
 from handlers.io.campaign_file import CampaignFile, CampaignSource, parse_campaign
 from handlers.kernel.texts import Texts
 from storage.models import Campaign, CampaignState, RequirementKind
@@ -97,13 +98,16 @@ def _built_in_texts() -> Texts:
     return Texts()
 
 
-async def _read(session: AsyncSession, data: CampaignSource) -> tuple[CampaignFile, bool]:
+async def _read(
+    session: AsyncSession, data: CampaignSource, kinds: UnitKinds | None = None
+) -> tuple[CampaignFile, bool]:
     """Validate the file against the registered units; True when there were some."""
     known = [normalize_code(u.code) for u in await UnitRepository(session).list_all()]
     units = known or None
     if isinstance(data, str | os.PathLike):
-        return await asyncio.to_thread(parse_campaign, data, units=units), bool(known)
-    return parse_campaign(data, units=units), bool(known)
+        spec = await asyncio.to_thread(parse_campaign, data, units=units, kinds=kinds)
+        return spec, bool(known)
+    return parse_campaign(data, units=units, kinds=kinds), bool(known)
 
 
 async def _requirements(
@@ -188,6 +192,7 @@ async def load_campaign(
     texts: Texts | None = None,
     person_id: int | None = None,
     now: dt.datetime | None = None,
+    kinds: UnitKinds | None = None,
 ) -> LoadResult:
     """Create or update a campaign, its award forms and requirements from a campaign file.
 
@@ -200,6 +205,7 @@ async def load_campaign(
         texts: Renders the warnings; default: the built-in templates.
         person_id: Who loads the file (for the audit log).
         now: Aware time of the load (for the audit log); defaults to the current UTC time.
+        kinds: The deployment's unit kinds (default: the built-in vocabulary).
 
     Returns:
         What was created, updated, deleted or kept.
@@ -212,7 +218,7 @@ async def load_campaign(
     if now is not None and now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     t = texts or _built_in_texts()
-    spec, units_checked = await _read(session, data)
+    spec, units_checked = await _read(session, data, kinds)
     repo = CampaignRepository(session)
     campaign, change = await repo.upsert_campaign(
         code=spec.code,

@@ -61,6 +61,7 @@ __all__ = [
     "Recipient",
     "plan_notices",
     "preview_notices",
+    "unreachable_blocked_ids",
     "unreachable_late_units",
     "unreachable_summary",
     "upcoming_instants",
@@ -276,6 +277,7 @@ async def _digest(
     ]
     returned = await SubmissionRepository(session).returned_between(campaign.id, since, now)
     unreachable = await unreachable_late_units(session, progress, today)
+    blocked = await unreachable_blocked_ids(session, unreachable)
     reply = Reply(
         texts(
             "reminders.digest",
@@ -286,6 +288,7 @@ async def _digest(
             returned=returned,
             today=today,
             unreachable=unreachable,
+            blocked=blocked,
         )
     )
     secretaries = (await _recipients(session, (Role.SECRETARIAT,), None)).get(None, [])
@@ -327,6 +330,20 @@ async def unreachable_late_units(
     return sorted(
         (u for uid, u in late.items() if not reachable.get(uid)), key=lambda u: vn_sort_key(u.name)
     )
+
+
+async def unreachable_blocked_ids(session: AsyncSession, units: Sequence[Unit]) -> set[int]:
+    """Of ``units`` (which no reminder can reach), those whose people did link an account.
+
+    Their accounts are marked unreachable (the bot was blocked or the account deleted); the
+    others never linked one.
+    """
+    if not units:
+        return set()
+    rows = await PeopleRepository(session).linked_accounts(
+        (Role.UNIT_HEAD, Role.UNIT_MEMBER), unit_ids=[u.id for u in units]
+    )
+    return {person.unit_id for _, person, _ in rows if person.unit_id is not None}
 
 
 async def unreachable_summary(

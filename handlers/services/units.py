@@ -22,7 +22,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.errors import UserError
-from handlers.domain.vocab import UNIT_KINDS
+from handlers.domain.vocab import DEFAULT_UNIT_KINDS, UnitKinds
 from handlers.io.units_file import ImportResult, UnitsFileError, read_units_file
 from storage.models import Role, Unit
 from storage.repositories.audit import AuditRepository
@@ -43,9 +43,11 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-async def import_units_data(session: AsyncSession, data: bytes, filename: str) -> ImportResult:
+async def import_units_data(
+    session: AsyncSession, data: bytes, filename: str, kinds: UnitKinds | None = None
+) -> ImportResult:
     """Import units from a file's content (e.g. a file sent in chat); see :func:`import_units`."""
-    rows, result = read_units_file(data, filename)
+    rows, result = read_units_file(data, filename, kinds)
     if result.errors:
         logger.info("Units file %s rejected: %d wrong rows", filename, len(result.errors))
         return result
@@ -74,12 +76,16 @@ async def import_units_data(session: AsyncSession, data: bytes, filename: str) -
     return result
 
 
-async def import_units(session: AsyncSession, path: str | os.PathLike[str]) -> ImportResult:
+async def import_units(
+    session: AsyncSession, path: str | os.PathLike[str], kinds: UnitKinds | None = None
+) -> ImportResult:
     """Create or update units from a CSV or XLSX file, all or nothing. Never commits.
 
     Args:
         session: The open session (the caller commits when :attr:`ImportResult.ok`).
         path: The file.
+        kinds: The deployment's unit kinds (default: the built-in vocabulary); a row of another
+            kind is an error with its line.
 
     Returns:
         Counts of created/updated/unchanged units, or the row errors (then nothing was written).
@@ -92,7 +98,7 @@ async def import_units(session: AsyncSession, path: str | os.PathLike[str]) -> I
         data = await asyncio.to_thread(file.read_bytes)
     except OSError:
         raise UnitsFileError(f'Không mở được tệp "{file.name}".') from None
-    return await import_units_data(session, data, file.name)
+    return await import_units_data(session, data, file.name, kinds)
 
 
 # -- units as an office has them ----------------------------------------------------------------
@@ -119,11 +125,8 @@ class UnitSummary:
     block: str | None
     active: bool
     accounts: tuple[LinkedAccount, ...] = ()
-
-    @property
-    def kind_label(self) -> str:
-        """The kind in words (the code itself when the vocabulary does not know it)."""
-        return UNIT_KINDS.get(self.kind, self.kind)
+    #: The kind in words, from the deployment's vocabulary.
+    kind_label: str = ""
 
     @property
     def head_linked(self) -> bool:
@@ -163,8 +166,14 @@ class UnitSummary:
         }
 
 
-async def list_units(session: AsyncSession) -> list[UnitSummary]:
-    """Every unit (active or not), by block then name, with its linked accounts."""
+async def list_units(session: AsyncSession, kinds: UnitKinds | None = None) -> list[UnitSummary]:
+    """Every unit (active or not), by block then name, with its linked accounts.
+
+    Args:
+        session: The open session.
+        kinds: The deployment's unit kinds, for the kinds' labels (default: built-in).
+    """
+    vocabulary = kinds or DEFAULT_UNIT_KINDS
     units = await UnitRepository(session).list_all()
     rows = await PeopleRepository(session).linked_accounts((Role.UNIT_HEAD, Role.UNIT_MEMBER))
     by_unit: dict[int, list[LinkedAccount]] = {}
@@ -184,6 +193,7 @@ async def list_units(session: AsyncSession) -> list[UnitSummary]:
             block=u.block,
             active=u.is_active,
             accounts=tuple(by_unit.get(u.id, ())),
+            kind_label=vocabulary.label(u.kind),
         )
         for u in units
     ]

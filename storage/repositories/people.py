@@ -62,13 +62,81 @@ class PeopleRepository:
         return invite
 
     async def claim_invite(self, invite_id: int, account_id: int, now: dt.datetime) -> bool:
-        """Mark an unused invite used; False when someone else used it first."""
+        """Mark an unused invite used; False when someone used or revoked it first."""
         result = await self._s.execute(
             update(Invite)
-            .where(Invite.id == invite_id, Invite.used_at.is_(None))
+            .where(Invite.id == invite_id, Invite.used_at.is_(None), Invite.revoked_at.is_(None))
             .values(used_at=now, used_by_account_id=account_id)
         )
         return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def revoke_invites(
+        self, role: Role, now: dt.datetime, *, unit_ids: Sequence[int] | None = None
+    ) -> int:
+        """Revoke the unused, unexpired invites of ``role`` (of these units, if given).
+
+        A code already used is left alone: the person it linked stays linked.
+
+        Returns:
+            How many invites were revoked.
+        """
+        stmt = (
+            update(Invite)
+            .where(
+                Invite.role == role,
+                Invite.used_at.is_(None),
+                Invite.revoked_at.is_(None),
+                Invite.expires_at > now,
+            )
+            .values(revoked_at=now)
+        )
+        if unit_ids is not None:
+            stmt = stmt.where(Invite.unit_id.in_(list(unit_ids)))
+        result = await self._s.execute(stmt)
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def people(
+        self, *, unit_id: int | None = None, roles: Sequence[Role] | None = None
+    ) -> list[Person]:
+        """The people not removed, of a unit and with roles if given, by id."""
+        stmt = select(Person).where(Person.removed_at.is_(None)).order_by(Person.id)
+        if unit_id is not None:
+            stmt = stmt.where(Person.unit_id == unit_id)
+        if roles is not None:
+            stmt = stmt.where(Person.role.in_(list(roles)))
+        return list(await self._s.scalars(stmt))
+
+    async def person_for_update(self, person_id: int) -> Person | None:
+        """The person with ``person_id``, locked against a concurrent change where supported."""
+        rows = await self._s.scalars(
+            select(Person)
+            .where(Person.id == person_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return rows.first()
+
+    async def lock_secretariat(self) -> list[Person]:
+        """The secretariat people not removed, locked (so two removals see each other)."""
+        rows = await self._s.scalars(
+            select(Person)
+            .where(Person.role == Role.SECRETARIAT, Person.removed_at.is_(None))
+            .order_by(Person.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return list(rows)
+
+    async def accounts_of(self, person_ids: Sequence[int]) -> list[ChatAccount]:
+        """The chat accounts of these people, by id."""
+        if not person_ids:
+            return []
+        rows = await self._s.scalars(
+            select(ChatAccount)
+            .where(ChatAccount.person_id.in_(list(person_ids)))
+            .order_by(ChatAccount.id)
+        )
+        return list(rows)
 
     async def mark_unreachable(self, channel: str, chat_id: str, now: dt.datetime) -> int:
         """Record that the bot can no longer write to ``chat_id`` (blocked, deleted account).
@@ -108,7 +176,7 @@ class PeopleRepository:
             select(ChatAccount, Person, Unit)
             .join(Person, Person.id == ChatAccount.person_id)
             .outerjoin(Unit, Unit.id == Person.unit_id)
-            .where(Person.role.in_(list(roles)))
+            .where(Person.role.in_(list(roles)), Person.removed_at.is_(None))
             .order_by(ChatAccount.id)
         )
         if unit_ids is not None:

@@ -15,6 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from handlers.domain.sections import UNIT_CODES
+from handlers.domain.vocab import UNIT_KINDS_CONTEXT, UnitKinds
 from handlers.io.campaign_file import messages as msg
 from handlers.io.campaign_file.errors import CampaignFileError, problems
 from handlers.io.campaign_file.schema import CampaignFile
@@ -50,26 +51,39 @@ def _read_path(path: str | os.PathLike[str]) -> tuple[bytes, str]:
         raise CampaignFileError([msg.cannot_open(file.name)]) from None
 
 
-def _validate(raw: Any, root: yaml.Node | None, units: Collection[str] | None) -> CampaignFile:
+def _validate(
+    raw: Any, root: yaml.Node | None, units: Collection[str] | None, kinds: UnitKinds | None
+) -> CampaignFile:
     if not isinstance(raw, Mapping):
         raise CampaignFileError([msg.NOT_A_MAPPING])
-    context = None if units is None else {UNIT_CODES: units}
+    context: dict[str, object] = {}
+    if units is not None:
+        context[UNIT_CODES] = units
+    if kinds is not None:
+        context[UNIT_KINDS_CONTEXT] = kinds
     try:
-        return CampaignFile.model_validate(dict(raw), context=context)
+        return CampaignFile.model_validate(dict(raw), context=context or None)
     except ValidationError as exc:
         raise CampaignFileError(problems(exc, raw, root)) from None
 
 
-def _parse_content(content: bytes, source: str, units: Collection[str] | None) -> CampaignFile:
+def _parse_content(
+    content: bytes, source: str, units: Collection[str] | None, kinds: UnitKinds | None
+) -> CampaignFile:
     try:
         text = unicodedata.normalize("NFC", content.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise CampaignFileError([msg.not_utf8(source)]) from None
     raw, root = _read_yaml(text, source)
-    return _validate(raw, root, units)
+    return _validate(raw, root, units, kinds)
 
 
-def parse_campaign(data: CampaignSource, *, units: Collection[str] | None = None) -> CampaignFile:
+def parse_campaign(
+    data: CampaignSource,
+    *,
+    units: Collection[str] | None = None,
+    kinds: UnitKinds | None = None,
+) -> CampaignFile:
     """Validate a campaign file without touching the database.
 
     Args:
@@ -77,6 +91,8 @@ def parse_campaign(data: CampaignSource, *, units: Collection[str] | None = None
             content as bytes (e.g. a file sent in chat).
         units: The unit codes that exist: ``unit_codes`` and delegate quotas naming another
             unit are errors. None: codes are not checked.
+        kinds: The deployment's unit kinds (default: the built-in vocabulary); another kind in
+            ``unit_kinds`` is an error with its line.
 
     Returns:
         The validated campaign.
@@ -86,7 +102,7 @@ def parse_campaign(data: CampaignSource, *, units: Collection[str] | None = None
             problem's field and, for YAML text, its line.
     """
     if isinstance(data, Mapping):
-        return _validate(data, None, units)
+        return _validate(data, None, units, kinds)
     if isinstance(data, bytes):
-        return _parse_content(data, msg.UNNAMED_SOURCE, units)
-    return _parse_content(*_read_path(data), units)
+        return _parse_content(data, msg.UNNAMED_SOURCE, units, kinds)
+    return _parse_content(*_read_path(data), units, kinds)

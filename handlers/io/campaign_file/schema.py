@@ -57,7 +57,12 @@ from handlers.domain.files import DOCUMENT_EXTENSIONS
 from handlers.domain.reminder_policy import ReminderPolicySpec
 from handlers.domain.sections import LocatedError, known_units
 from handlers.domain.vn_dates import DUE_HINT, parse_date, resolve_due
-from handlers.domain.vocab import REQUIREMENT_KIND_LABELS, UNIT_KINDS, unit_kind_from_text
+from handlers.domain.vocab import (
+    DEFAULT_UNIT_KINDS,
+    REQUIREMENT_KIND_LABELS,
+    UNIT_KINDS_CONTEXT,
+    UnitKinds,
+)
 from handlers.io.campaign_file import messages as msg
 from storage.models import SubjectKind
 from storage.repositories.campaigns import AwardFormData
@@ -237,12 +242,16 @@ class RequirementSpec(_Spec):
 
     @field_validator("unit_kinds")
     @classmethod
-    def _known_kinds(cls, value: list[str]) -> list[str]:
+    def _known_kinds(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        context = info.context if isinstance(info.context, dict) else {}
+        vocabulary = context.get(UNIT_KINDS_CONTEXT)
+        if not isinstance(vocabulary, UnitKinds):
+            vocabulary = DEFAULT_UNIT_KINDS
         kinds: list[str] = []
         for text in value:
-            kind = unit_kind_from_text(text)
+            kind = vocabulary.from_text(text)
             if kind is None:
-                known = ", ".join(f"{c} ({label})" for c, label in UNIT_KINDS.items())
+                known = ", ".join(f"{c} ({label})" for c, label in vocabulary.labels.items())
                 raise ValueError(msg.bad_unit_kind(text, known))
             if kind not in kinds:
                 kinds.append(kind)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +111,50 @@ def test_cli_invites_for_every_unit(tdkt: Any, tmp_path: Path) -> None:  # noqa:
     done = tdkt("invite", "create", "--role", "unit_head", "--all-units", "-o", str(out))
     assert "Đã tạo 21 mã mời" in done.stdout
     assert openpyxl.load_workbook(out).active.max_row == 22
-    pdf = tdkt("invite", "create", "--role", "unit_head", "--all-units", "-o", "moi.pdf", ok=False)
-    assert pdf.returncode == 2 and "phải có đuôi .docx hoặc .xlsx" in pdf.stderr
+    again = tdkt("invite", "create", "--all-units", "--revoke-old", "-o", "moi.docx")
+    assert "Đã tạo 21 mã mời" in again.stdout and "Đã thu hồi 21 mã cũ chưa dùng" in again.stdout
+    text = "\n".join(p.text for p in docx.Document(tmp_path / "moi.docx").paragraphs)
+    assert "Trên Zalo, nhắn cho bot: start " in text
+    wrong = tdkt("invite", "create", "--all-units", "-o", "moi.txt", ok=False)
+    assert wrong.returncode == 2 and "phải có đuôi .docx, .xlsx hoặc .pdf" in wrong.stderr
     alone = tdkt("invite", "create", "--role", "unit_head", "--all-units", ok=False)
     assert alone.returncode == 2
+    role = tdkt("invite", "create", "--role", "admin", "--all-units", "-o", "x.xlsx", ok=False)
+    assert role.returncode == 2 and "Vai trò «admin» không có" in role.stderr
+    assert not (tmp_path / "x.xlsx").exists()
+    revoked = tdkt("invite", "revoke")
+    assert "Đã thu hồi 21 mã mời chưa dùng (unit_head)" in revoked.stdout
+    assert "Không có mã mời nào" in tdkt("invite", "revoke", "--role", "lanh dao").stdout
+
+
+def test_cli_sheet_as_pdf(tdkt: Any, tmp_path: Path) -> None:  # noqa: F811
+    # `make test` installs LibreOffice and poppler (Debian packages) when they are missing.
+    assert shutil.which("soffice") and shutil.which("pdftotext"), "run `make system-deps`"
+    tdkt("init", "--demo")
+    (tmp_path / ".env").write_text("TDKT_ZALO_BOT_LINK=https://zalo.me/123456789\n")
+    done = tdkt("invite", "create", "--all-units", "-o", "moi.pdf")
+    assert "Đã tạo 21 mã mời" in done.stdout
+    assert (tmp_path / "moi.pdf").read_bytes().startswith(b"%PDF")
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(tmp_path / "moi.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    pages = [" ".join(p.split()) for p in text.split("\f") if p.strip()]
+    assert len(pages) == 21
+    (badinh,) = [p for p in pages if "Phường Ba Đình (P-BADINH)" in p]
+    code = badinh.split("Mã mời: ")[1].split()[0]
+    assert f"Trên Zalo (https://zalo.me/123456789), nhắn cho bot: start {code}" in badinh
+    assert f"/start {code}" in badinh
+
+
+def test_zalo_line_names_the_bot_when_known() -> None:
+    card = InviteCard(
+        "Phường Ba Đình", "P-BADINH", "ABCDEFGHJK", EXPIRES, None, "https://zalo.me/1"
+    )
+    document = docx.Document(io.BytesIO(invite_docx(Texts(), [card], TZ)))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "Trên Zalo (https://zalo.me/1), nhắn cho bot: start ABCDEFGHJK" in text
+    sheet = openpyxl.load_workbook(io.BytesIO(invite_xlsx(Texts(), [card], TZ))).active
+    assert sheet["G1"].value == "Zalo" and "start ABCDEFGHJK" in sheet["G2"].value
