@@ -22,6 +22,7 @@ from bot.app import (
     App,
     TokenRedactor,
     build_app,
+    build_export_worker,
     build_scheduler,
     load_demo,
     make_clock,
@@ -172,12 +173,25 @@ def chat(
     settings = Settings()
 
     async def work(the_app: App) -> None:
-        await ConsoleAdapter(
+        adapter = ConsoleAdapter(
             the_app.core.handle,
             the_app.core.apology(),
             handle,
             outbox=settings.data_dir / "outbox",
-        ).run()
+        )
+        # No scheduler here, but a file asked for with /xuat is still built and shown.
+        exports = build_export_worker(the_app, {CONSOLE: adapter.push})
+        running: set[asyncio.Task[object]] = set()
+
+        def wake(topic: str) -> None:
+            if topic == "export":
+                task: asyncio.Task[object] = asyncio.get_running_loop().create_task(exports.run())
+                running.add(task)
+                task.add_done_callback(running.discard)
+
+        the_app.wakeups.bind(wake)
+        await adapter.run()
+        await asyncio.gather(*running, return_exceptions=True)  # files asked for before EOF
 
     _run(settings, now, work)
 
