@@ -12,11 +12,10 @@ import secrets
 import signal
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram.error import InvalidToken, NetworkError
 
 from bot.app import (
     App,
@@ -34,15 +33,6 @@ from bot.app import (
 from bot.console import CHANNEL as CONSOLE
 from bot.console import ConsoleAdapter, render_text
 from bot.settings import Settings
-from bot.telegram import (
-    CHANNEL,
-    BotIdentity,
-    Limits,
-    TelegramAdapter,
-    TelegramConfig,
-    WebhookConfig,
-    deep_link,
-)
 from handlers.domain.errors import UserError
 from handlers.domain.plan_reader import extract_plan
 from handlers.io.campaign_file import CampaignFileError
@@ -72,6 +62,9 @@ from handlers.services.units import (
     set_unit_active,
 )
 from storage.models import Role, Unit
+
+if TYPE_CHECKING:
+    from bot.telegram import BotIdentity, TelegramConfig
 
 __all__ = ["main"]
 
@@ -237,6 +230,8 @@ def run(
             await service.stop()
 
     async def telegram(the_app: App) -> None:
+        from bot.telegram import CHANNEL, TelegramAdapter, WebhookConfig
+
         assert token is not None
         if await upgrade_database(the_app):
             _LOGGER.warning("no active campaign yet: load one with `tdkt campaign load FILE`")
@@ -282,6 +277,9 @@ def run(
     if token is None:
         _run(settings, now, console)
         return
+    # python-telegram-bot only when the bot runs on Telegram: every other command starts faster.
+    from telegram.error import InvalidToken, NetworkError
+
     try:
         _run(settings, now, telegram)
     except InvalidToken:
@@ -290,7 +288,16 @@ def run(
         raise _fail(f"Không kết nối được máy chủ Telegram: {err.message}") from None
 
 
+def _identity_link(username: str, code: str) -> str:
+    """The Telegram deep link of an invite (python-telegram-bot imported only then)."""
+    from bot.telegram import deep_link
+
+    return deep_link(username, code)
+
+
 def _telegram_config(settings: Settings, token: str) -> TelegramConfig:
+    from bot.telegram import Limits, TelegramConfig
+
     return TelegramConfig(
         token=token,
         api_root=settings.telegram_api_url,
@@ -304,6 +311,8 @@ def _telegram_config(settings: Settings, token: str) -> TelegramConfig:
 
 
 def _identity(settings: Settings, token: str) -> BotIdentity:
+    from bot.telegram import BotIdentity
+
     return BotIdentity(settings.data_dir / "telegram-bot.json", token, settings.telegram_api_url)
 
 
@@ -372,7 +381,7 @@ def invite_create(
         if username is None:
             typer.echo("(Chưa lấy được tên bot từ Telegram; gửi mã cho người được mời.)")
         else:
-            typer.echo(f"Liên kết Telegram: {deep_link(username, code)}")
+            typer.echo(f"Liên kết Telegram: {_identity_link(username, code)}")
     typer.echo(code)
 
 
@@ -406,7 +415,7 @@ def _invite_sheet(
                     unit_code=u.code,
                     code=i.code,
                     expires_at=i.expires_at,
-                    link=deep_link(username, i.code) if username else None,
+                    link=_identity_link(username, i.code) if username else None,
                 )
                 for u, i in made
             ]

@@ -14,8 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from copy import copy
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from openpyxl import Workbook
@@ -73,12 +75,16 @@ def _clean(value: Cell) -> Cell:
     return value
 
 
-def _cell(ws: Any, value: Cell, style: str) -> Any:
-    """A streamed cell with a shared named style; text is always text (never a formula)."""
+def _cell(ws: Any, value: Cell, style: Any) -> Any:
+    """A streamed cell with a shared named style; text is always text (never a formula).
+
+    ``style`` is the style's array from :meth:`_Styles.array`: copying it is what setting
+    ``cell.style`` does, without looking the name up again for every cell.
+    """
     cell = WriteOnlyCell(ws, value=_clean(value))
     if isinstance(value, str) and value.startswith("="):
         cell.data_type = "s"
-    cell.style = style
+    cell._style = copy(style)  # what setting cell.style does, without the name lookup
     return cell
 
 
@@ -92,61 +98,85 @@ class _Styles:
     def __init__(self, wb: Any) -> None:
         self._wb = wb
         self._known: set[str] = set()
+        self._arrays: dict[str, Any] = {}
 
-    def get(self, name: str, **parts: Any) -> str:
-        """The name of a style with ``parts`` (font, fill, border, alignment); made once."""
+    def array(self, ws: Any, name: str) -> Any:
+        """The style array a cell of named style ``name`` carries (made once)."""
+        found = self._arrays.get(name)
+        if found is None:
+            cell = WriteOnlyCell(ws)
+            cell.style = name
+            found = self._arrays[name] = cell._style
+        return found
+
+    def get(self, name: str, make: Callable[[], dict[str, Any]]) -> str:
+        """The name of a style; ``make`` gives its parts (font, fill…) the first time only."""
         if name not in self._known:
-            self._wb.add_named_style(NamedStyle(name=name, **parts))
+            self._wb.add_named_style(NamedStyle(name=name, **make()))
             self._known.add(name)
         return name
 
     def title(self, size: int, *, bold: bool = False, italic: bool = False) -> str:
         return self.get(
             f"tdkt-title-{size}-{int(bold)}{int(italic)}",
-            font=Font(name=_FONT, size=size, bold=bold, italic=italic),
-            alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
+            lambda: {
+                "font": Font(name=_FONT, size=size, bold=bold, italic=italic),
+                "alignment": Alignment(horizontal="center", vertical="center", wrap_text=True),
+            },
         )
 
     def header(self) -> str:
         return self.get(
             "tdkt-header",
-            font=Font(name=_FONT, size=_SIZE, bold=True),
-            fill=_HEADER_FILL,
-            border=_BORDER,
-            alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
+            lambda: {
+                "font": Font(name=_FONT, size=_SIZE, bold=True),
+                "fill": _HEADER_FILL,
+                "border": _BORDER,
+                "alignment": Alignment(horizontal="center", vertical="center", wrap_text=True),
+            },
         )
 
     def section(self) -> str:
         return self.get(
             "tdkt-section",
-            font=Font(name=_FONT, size=_SIZE, bold=True),
-            fill=_SECTION_FILL,
-            border=_BORDER,
-            alignment=Alignment(vertical="center", wrap_text=False),
+            lambda: {
+                "font": Font(name=_FONT, size=_SIZE, bold=True),
+                "fill": _SECTION_FILL,
+                "border": _BORDER,
+                "alignment": Alignment(vertical="center", wrap_text=False),
+            },
         )
 
     def data(self, *, center: bool, bold: bool, tone: str | None) -> str:
-        fill = PatternFill("solid", fgColor=_TONES[tone]) if tone in _TONES else None
-        if fill is None and bold:
-            fill = _SECTION_FILL
-        return self.get(
-            f"tdkt-data-{'c' if center else 'l'}{int(bold)}-{tone if fill else ''}",
-            font=Font(name=_FONT, size=_SIZE, bold=bold),
-            fill=fill or PatternFill(),
-            border=_BORDER,
-            alignment=Alignment(
-                horizontal="center" if center else "left", vertical="top", wrap_text=True
-            ),
-        )
+        tone = tone if tone in _TONES else None
+        name = f"tdkt-data-{'c' if center else 'l'}{int(bold)}-{tone or ''}"
+        if name in self._known:
+            return name
+
+        def make() -> dict[str, Any]:
+            fill = PatternFill("solid", fgColor=_TONES[tone]) if tone else None
+            return {
+                "font": Font(name=_FONT, size=_SIZE, bold=bold),
+                "fill": fill or (_SECTION_FILL if bold else PatternFill()),
+                "border": _BORDER,
+                "alignment": Alignment(
+                    horizontal="center" if center else "left", vertical="top", wrap_text=True
+                ),
+            }
+
+        return self.get(name, make)
 
     def note(self) -> str:
         return self.get(
             "tdkt-note",
-            font=Font(name=_FONT, size=_SIZE, italic=True),
-            alignment=Alignment(wrap_text=True, vertical="top"),
+            lambda: {
+                "font": Font(name=_FONT, size=_SIZE, italic=True),
+                "alignment": Alignment(wrap_text=True, vertical="top"),
+            },
         )
 
 
+@lru_cache(maxsize=4096)  # pure: the same short values (a year, "Nam", an award) recur
 def _lines(text: str, width: float) -> int:
     """Roughly how many lines ``text`` wraps to, word by word, in a column ``width`` wide."""
     chars = max(int(width * 1.15) - 1, 1)
@@ -182,6 +212,10 @@ class _Sheet:
         dims.pop(self.row, None)  # written: keep no per-row object for 500 000 rows
         return self.row
 
+    def cell(self, value: Cell, style: str) -> Any:
+        """A cell of this sheet with the named style ``style``."""
+        return _cell(self.ws, value, self.styles.array(self.ws, style))
+
     def merge_row(self, row: int) -> None:
         if self.ncols > 1:
             self.ws.merged_cells.add(f"A{row}:{get_column_letter(self.ncols)}{row}")
@@ -189,15 +223,13 @@ class _Sheet:
 
 def _title_row(sheet: _Sheet, text: str, width: float, style: str, size: int) -> None:
     height = max(_lines(text, width), 1) * size * 1.35
-    row = sheet.append([_cell(sheet.ws, text, style)], height)
+    row = sheet.append([sheet.cell(text, style)], height)
     sheet.merge_row(row)
 
 
 def _section(sheet: _Sheet, text: str) -> None:
     style = sheet.styles.section()
-    cells = [
-        _cell(sheet.ws, text if col == 1 else None, style) for col in range(1, sheet.ncols + 1)
-    ]
+    cells = [sheet.cell(text if col == 1 else None, style) for col in range(1, sheet.ncols + 1)]
     sheet.merge_row(sheet.append(cells))
 
 
@@ -213,7 +245,7 @@ def _data(sheet: _Sheet, table: Table, data: Row) -> None:
         style = sheet.styles.data(
             center=column.center or (data.total and col > 2), bold=data.total, tone=tone
         )
-        cells.append(_cell(sheet.ws, value, style))
+        cells.append(sheet.cell(value, style))
     sheet.append(cells, lines * _LINE_HEIGHT + 3)
 
 
@@ -243,7 +275,7 @@ def _draw(ws: Any, styles: _Styles, table: Table) -> None:
     header_lines = max((_lines(c.header, c.width) for c in table.columns), default=1)
     header = styles.header()
     sheet.append(
-        [_cell(ws, column.header, header) for column in table.columns],
+        [sheet.cell(column.header, header) for column in table.columns],
         max(header_lines, 1) * _LINE_HEIGHT,
     )
     for data in table.rows:
@@ -254,7 +286,7 @@ def _draw(ws: Any, styles: _Styles, table: Table) -> None:
     if table.note:
         sheet.append([])
         last = sheet.append(
-            [_cell(ws, table.note, styles.note())],
+            [sheet.cell(table.note, styles.note())],
             _lines(table.note, total_width) * _LINE_HEIGHT,
         )
         sheet.merge_row(last)
