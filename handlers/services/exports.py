@@ -109,9 +109,13 @@ async def build_export(
     if kind is ExportKind.FILES:
         if files is None:
             raise ValueError("the files export needs the file store")
+        store = files
         entries = await data.accepted_files(session, scope)
-        contents = [await files.read(entry.file.path) for entry in entries]
-        content = archive.files_zip(texts, scope, entries, contents)
+
+        async def read(entry: data.FileEntry) -> bytes:
+            return await store.read(entry.file.path)
+
+        content = await archive.files_zip(texts, scope, entries, read)
     elif kind in (ExportKind.PROPOSAL, ExportKind.DECISION):
         accepted = await data.nomination_rows(session, scope, accepted_only=True)
         if kind is ExportKind.PROPOSAL:
