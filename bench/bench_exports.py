@@ -4,6 +4,7 @@ Usage::
 
     python bench/bench_exports.py [--units 10000] [--nominations 500000] [--requirements 20]
                                   [--runs 1] [--cases progress-xlsx,nominations-xlsx,report-docx]
+                                  [--startup-runs 5]
 
 Two SQLite databases are seeded like ``bench_status.py`` does (one campaign: units,
 requirements, submissions, nominations in every status): the full size and one tenth of it.
@@ -12,6 +13,9 @@ engine -- what the export worker does -- in a fresh child process, so that its p
 own; runs alternate between the two sizes. Printed per case and size: the median wall time
 (seconds), the peak RSS of the child and the part of it the export added over the child's
 imports (MB), the file size; then the ratio big / small.
+
+Then the start-up imports: wall time and RSS of ``import bot.cli`` against ``import
+telegram.ext`` (a bare python-telegram-bot echo bot), alternating.
 
 The old path (a normal openpyxl workbook, every cell its own style objects) is gone, so it is
 not measured here; the issue's table has its figures (44 s / 494 MB, 431 s / 3.3 GB, 34 s /
@@ -103,6 +107,46 @@ async def _seed(path: Path, units: int, requirements: int, nominations: int) -> 
     return time.perf_counter() - start
 
 
+_IMPORT = (
+    "import resource, time; start = time.perf_counter(); import {module}; "
+    "print(time.perf_counter() - start, "
+    "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+)
+
+
+def startup(runs: int) -> None:
+    """Import time and RSS of the bot's entry point against python-telegram-bot alone.
+
+    ``telegram.ext`` is what a bare python-telegram-bot echo bot imports; ``bot.cli`` is
+    everything ``tdkt run`` loads before it answers (drawing and document libraries load later,
+    when a file is drawn). Alternating, ``runs`` times each; medians.
+    """
+    results: dict[str, list[tuple[float, float]]] = {"telegram.ext": [], "bot.cli": []}
+    env = {**os.environ, "PYTHONPATH": str(_ROOT)}
+    for _ in range(runs):
+        for module, found in results.items():
+            out = subprocess.run(
+                [sys.executable, "-c", _IMPORT.format(module=module)],
+                check=True,
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=_ROOT,
+            )
+            wall, rss = out.stdout.split()
+            found.append((float(wall), float(rss)))
+    print()
+    print(f"{'start-up import':<18} {'wall s':>8} {'RSS MB':>8}")
+    medians = {}
+    for module, found in results.items():
+        wall = statistics.median(w for w, _ in found)
+        rss = statistics.median(r for _, r in found)
+        medians[module] = (wall, rss)
+        print(f"{module:<18} {wall:8.2f} {rss:8.0f}")
+    (echo_wall, echo_rss), (bot_wall, bot_rss) = medians["telegram.ext"], medians["bot.cli"]
+    print(f"bot.cli / echo bot: wall {bot_wall / echo_wall:.1f}×, RSS {bot_rss / echo_rss:.1f}×")
+
+
 def run(args: argparse.Namespace) -> None:
     """Seed both sizes, build every case in child processes, print the figures."""
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
@@ -157,7 +201,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--runs", type=int, default=1, help="runs per case and size (1)")
     parser.add_argument("--cases", default=",".join(CASES), help="comma-separated cases")
-    run(parser.parse_args(argv))
+    parser.add_argument("--startup-runs", type=int, default=5, help="start-up imports (5)")
+    args = parser.parse_args(argv)
+    if args.cases:
+        run(args)
+    if args.startup_runs:
+        startup(args.startup_runs)
 
 
 if __name__ == "__main__":
