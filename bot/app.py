@@ -32,7 +32,6 @@ from handlers.services.units import import_units
 from scheduler import BroadcastWorker, ExportWorker, Notifier, SchedulerService
 from storage.db import make_engine, make_session_factory
 from storage.files import LocalFileStore
-from storage.migrate import upgrade_to_head
 from storage.models import Role
 from storage.repositories.campaigns import CampaignRepository
 from storage.repositories.people import PeopleRepository
@@ -174,6 +173,8 @@ async def build_app(
 
 async def upgrade_database(the_app: App) -> bool:
     """Bring the schema to the newest revision; True when no campaign is active yet."""
+    from storage.migrate import upgrade_to_head  # Alembic: only when the schema is checked
+
     await upgrade_to_head(the_app.settings.db_url)
     async with the_app.session_factory() as session:
         return not await CampaignRepository(session).get_active()
