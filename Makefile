@@ -17,6 +17,7 @@ PYTEST_ARGS ?= -n auto
 BENCH_ARGS ?=
 BROADCAST_ARGS ?=
 STATUS_ARGS ?=
+EXPORTS_ARGS ?=
 
 .PHONY: help venv system-deps run lint test test-sqlite test-postgres migration initial-migration bench \
 	clean distclean
@@ -33,6 +34,7 @@ help:
 	@echo '                          a 1 000-recipient broadcast (BROADCAST_ARGS="--pg-url URL"),'
 	@echo '                          status over 10 000 units (STATUS_ARGS="--runs 15 --no-pg"),'
 	@echo '                          a 10 000-row Excel list (SHEETS_ARGS="--no-db")'
+	@echo '                          exports at 1k/10k units (EXPORTS_ARGS="--nominations 50000")'
 	@echo 'make clean / distclean    remove caches / also the virtualenv'
 
 $(STAMP): pyproject.toml
@@ -118,6 +120,7 @@ bench: $(STAMP)
 	PYTHONPATH=. $(BIN)/python bench/bench_broadcast.py $(BROADCAST_ARGS)
 	$(BIN)/python bench/bench_status.py $(STATUS_ARGS)
 	PYTHONPATH=. $(BIN)/python bench/bench_sheets.py $(SHEETS_ARGS)
+	PYTHONPATH=. $(BIN)/python bench/bench_exports.py $(EXPORTS_ARGS)
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .hypothesis build dist *.egg-info

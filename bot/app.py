@@ -15,6 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.pool import NullPool
 
 from bot.settings import Settings
 from handlers.domain.reminder_policy import WorkingCalendar
@@ -31,10 +32,9 @@ from handlers.services.campaigns import load_campaign
 from handlers.services.demo import seed_demo_records
 from handlers.services.invites import ensure_account
 from handlers.services.units import import_units
-from scheduler import BroadcastWorker, Notifier, SchedulerService
+from scheduler import BroadcastWorker, ExportWorker, Notifier, SchedulerService
 from storage.db import make_engine, make_session_factory
 from storage.files import LocalFileStore
-from storage.migrate import upgrade_to_head
 from storage.models import Role
 from storage.repositories.campaigns import CampaignRepository
 from storage.repositories.people import PeopleRepository
@@ -49,6 +49,7 @@ __all__ = [
     "TokenRedactor",
     "Wakeups",
     "build_app",
+    "build_export_worker",
     "build_scheduler",
     "claimant",
     "claimant_is_dead",
@@ -207,6 +208,8 @@ def invite_linker(settings: Settings) -> Callable[[str], InviteLinks]:
 
 async def upgrade_database(the_app: App) -> bool:
     """Bring the schema to the newest revision; True when no campaign is active yet."""
+    from storage.migrate import upgrade_to_head  # Alembic: only when the schema is checked
+
     await upgrade_to_head(the_app.settings.db_url)
     async with the_app.session_factory() as session:
         return not await CampaignRepository(session).get_active()
@@ -286,8 +289,26 @@ def claimant_is_dead(who: str) -> bool:
     return False
 
 
+def build_export_worker(
+    the_app: App, senders: Mapping[str, Send], who: str | None = None
+) -> ExportWorker:
+    """The worker that builds the files asked for in chats and sends them to ``senders``."""
+    deps = the_app.core.deps
+    url = the_app.settings.db_url
+    return ExportWorker(
+        the_app.session_factory,
+        lambda: make_engine(url, read_only=True, poolclass=NullPool),
+        deps.texts,
+        deps.files,
+        deps.clock,
+        senders,
+        who or claimant(),
+        is_dead=claimant_is_dead,
+    )
+
+
 def build_scheduler(the_app: App, senders: Mapping[str, Send]) -> SchedulerService:
-    """The reminder and broadcast machinery over the app's database and channels."""
+    """The reminder, broadcast and export machinery over the app's database and channels."""
     deps = the_app.core.deps
     settings = the_app.settings
     grace = dt.timedelta(hours=settings.reminder_grace_hours)
@@ -313,7 +334,13 @@ def build_scheduler(the_app: App, senders: Mapping[str, Send]) -> SchedulerServi
         is_dead=claimant_is_dead,
     )
     service = SchedulerService(
-        the_app.session_factory, notifier, broadcasts, deps.clock, grace=grace, calendar=calendar
+        the_app.session_factory,
+        notifier,
+        broadcasts,
+        deps.clock,
+        grace=grace,
+        calendar=calendar,
+        exports=build_export_worker(the_app, senders, who),
     )
     the_app.wakeups.bind(service.wake)
     return service

@@ -14,22 +14,20 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram.error import InvalidToken, NetworkError
 
 from bot.app import (
     App,
     TokenRedactor,
     build_app,
+    build_export_worker,
     load_demo,
     make_clock,
     parse_now,
     upgrade_database,
 )
-from bot.channels import RunOptions, serve, telegram_identity, zalo_identity
+from bot.console import CHANNEL as CONSOLE
 from bot.console import ConsoleAdapter, render_text
 from bot.settings import Settings
-from bot.telegram import deep_link
-from bot.zalo import ZaloApiError, ZaloNetworkError, ZaloUnauthorizedError
 from handlers.domain.errors import UserError
 from handlers.domain.plan_reader import extract_plan
 from handlers.io.campaign_file import CampaignFileError
@@ -180,12 +178,25 @@ def chat(
     settings = Settings()
 
     async def work(the_app: App) -> None:
-        await ConsoleAdapter(
+        adapter = ConsoleAdapter(
             the_app.core.handle,
             the_app.core.apology(),
             handle,
             outbox=settings.data_dir / "outbox",
-        ).run()
+        )
+        # No scheduler here, but a file asked for with /xuat is still built and shown.
+        exports = build_export_worker(the_app, {CONSOLE: adapter.push})
+        running: set[asyncio.Task[object]] = set()
+
+        def wake(topic: str) -> None:
+            if topic == "export":
+                task: asyncio.Task[object] = asyncio.get_running_loop().create_task(exports.run())
+                running.add(task)
+                task.add_done_callback(running.discard)
+
+        the_app.wakeups.bind(wake)
+        await adapter.run()
+        await asyncio.gather(*running, return_exceptions=True)  # files asked for before EOF
 
     _run(settings, now, work)
 
@@ -215,6 +226,13 @@ def run(
     ] = None,
 ) -> None:
     """Chạy bot: Telegram và/hoặc Zalo khi có token; nếu không có token thì console."""
+    # The channels (python-telegram-bot, aiohttp) only when the bot runs: every other command
+    # starts faster.
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.channels import RunOptions, serve
+    from bot.zalo import ZaloApiError, ZaloNetworkError, ZaloUnauthorizedError
+
     settings = Settings()
     options = RunOptions(
         console_handle=handle,
@@ -234,6 +252,13 @@ def run(
         raise _fail("Token Zalo không hợp lệ (TDKT_ZALO_TOKEN).") from None
     except (ZaloApiError, ZaloNetworkError) as err:
         raise _fail(f"Không kết nối được máy chủ Zalo Bot: {err}") from None
+
+
+def _identity_link(username: str, code: str) -> str:
+    """The Telegram deep link of an invite (python-telegram-bot imported only then)."""
+    from bot.telegram import deep_link
+
+    return deep_link(username, code)
 
 
 @app.command()
@@ -338,13 +363,17 @@ def invite_create(
     typer.echo(f"Hết hạn: {fmt_datetime(expires)}; dùng một lần: /start {code}")
     if settings.telegram_token is not None:
         token = settings.telegram_token.get_secret_value()
+        from bot.channels import telegram_identity
+
         username = asyncio.run(telegram_identity(settings, token).username())
         if username is None:
             typer.echo("(Chưa lấy được tên bot từ Telegram; gửi mã cho người được mời.)")
         else:
-            typer.echo(f"Liên kết Telegram: {deep_link(username, code)}")
+            typer.echo(f"Liên kết Telegram: {_identity_link(username, code)}")
     zalo = settings.zalo_bot_link
     if zalo is None and settings.zalo_token is not None:
+        from bot.channels import zalo_identity
+
         zalo = asyncio.run(zalo_identity(settings, settings.zalo_token.get_secret_value()).link())
         if zalo is None:
             typer.echo("(Chưa lấy được mã bot từ Zalo.)")
@@ -376,6 +405,8 @@ def _invite_sheet(
     username = None
     if settings.telegram_token is not None:
         token = settings.telegram_token.get_secret_value()
+        from bot.channels import telegram_identity
+
         username = asyncio.run(telegram_identity(settings, token).username())
 
     async def work(the_app: App) -> str:
@@ -390,7 +421,7 @@ def _invite_sheet(
                     unit_code=u.code,
                     code=i.code,
                     expires_at=i.expires_at,
-                    link=deep_link(username, i.code) if username else None,
+                    link=_identity_link(username, i.code) if username else None,
                     zalo_link=settings.zalo_bot_link or None,
                 )
                 for u, i in batch.invites

@@ -2,7 +2,8 @@
 
 The database is the source of truth. The scheduler holds one date job per moment at which some
 reminder or digest becomes due (``notify:<UTC minute>``, deterministic ids), an interval job that
-re-derives those jobs (``reconcile``) and one that delivers broadcast copies (``broadcasts``).
+re-derives those jobs (``reconcile``), one that delivers broadcast copies (``broadcasts``) and
+one that builds and sends the files asked for in chats (``exports``).
 A job does not carry *what* to send: it asks the database what is due at that moment, so a
 submission or a changed deadline is honoured without touching the jobs.
 
@@ -35,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.domain.reminder_policy import WorkingCalendar
 from handlers.services.reminders import upcoming_instants
+from scheduler.exports import ExportWorker
 from scheduler.notifier import BroadcastWorker, Notifier
 
 __all__ = ["NOTIFY_PREFIX", "RETRY_BACKOFF", "SchedulerService"]
@@ -62,6 +64,8 @@ class SchedulerService:
         grace: How late a job may still run (a missed slot older than this is not sent).
         calendar: Working days.
         retry_backoff: Seconds before each retry after a failure (the last repeats).
+        exports: Builds and sends the files asked for in chats (woken by ``"export"``; also
+            run at start-up, for jobs a crash left, and every ``broadcast_every``).
     """
 
     def __init__(
@@ -77,7 +81,9 @@ class SchedulerService:
         grace: dt.timedelta = dt.timedelta(hours=12),
         calendar: WorkingCalendar | None = None,
         retry_backoff: Sequence[float] = RETRY_BACKOFF,
+        exports: ExportWorker | None = None,
     ) -> None:
+        self._exports = exports
         self._sf = session_factory
         self._notifier = notifier
         self._broadcasts = broadcasts
@@ -127,6 +133,13 @@ class SchedulerService:
             id="broadcasts",
             replace_existing=True,
         )
+        if self._exports is not None:
+            scheduler.add_job(
+                self._guarded("exports", self._exports.run),
+                IntervalTrigger(seconds=self._broadcast_every.total_seconds(), timezone=dt.UTC),
+                id="exports",
+                replace_existing=True,
+            )
         # Reconcile, send what was missed while down (within the grace period), resume
         # broadcasts interrupted by a crash; if the database is away, the recovery job does it.
         await self._guarded("start", self._catch_up)()
@@ -140,6 +153,8 @@ class SchedulerService:
         await self.reconcile()
         await self._notifier.run_due()
         await self._broadcasts.run()
+        if self._exports is not None:
+            self._spawn("exports", self._exports.run)  # a big file must not delay the start
 
     def _guarded(
         self, what: str, work: Callable[[], Awaitable[object]]
@@ -212,10 +227,14 @@ class SchedulerService:
 
     def wake(self, topic: str) -> None:
         """Run the worker for ``topic`` now (called after a message committed new work)."""
-        if topic != "broadcast":
-            return
+        if topic == "broadcast":
+            self._spawn("broadcast", self._broadcasts.run)
+        elif topic == "export" and self._exports is not None:
+            self._spawn("exports", self._exports.run)
+
+    def _spawn(self, what: str, work: Callable[[], Awaitable[object]]) -> None:
         task: asyncio.Task[object] = asyncio.get_running_loop().create_task(
-            self._guarded("broadcast", self._broadcasts.run)()
+            self._guarded(what, work)()
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

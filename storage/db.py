@@ -32,18 +32,40 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def _sqlite_read_only(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA query_only=ON")
+    cur.close()
+
+
+def _sqlite_begin_deferred(conn: Connection) -> None:
+    # A reader takes no write lock: in WAL mode it reads a snapshot while others write.
+    conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncEngine:
     """Create an async engine for ``url`` (sqlite+aiosqlite or postgresql+asyncpg).
 
     SQLite gets foreign keys, WAL, a busy timeout and ``BEGIN IMMEDIATE`` transactions, so that
     two processes (a console and a bot) can share one file and their transactions serialise the
     way PostgreSQL's row locks make them.
+
+    Args:
+        url: The database.
+        read_only: An engine for long reads (building an export): on SQLite its transactions
+            are deferred and its connections refuse writes, so it never holds the write lock
+            that every message needs.
+        **kwargs: Passed to :func:`~sqlalchemy.ext.asyncio.create_async_engine`.
     """
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         sync_engine: Engine = engine.sync_engine
         event.listen(sync_engine, "connect", _sqlite_connect)
-        event.listen(sync_engine, "begin", _sqlite_begin)
+        if read_only:
+            event.listen(sync_engine, "connect", _sqlite_read_only)
+            event.listen(sync_engine, "begin", _sqlite_begin_deferred)
+        else:
+            event.listen(sync_engine, "begin", _sqlite_begin)
     return engine
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "DeadlineChange",
     "Delegate",
     "DelegateCategory",
+    "ExportJob",
     "Invite",
     "LinkAttempt",
     "Nomination",
@@ -572,6 +573,39 @@ class BroadcastDelivery(Base):
     status: Mapped[NoticeStatus] = mapped_column(_enum(NoticeStatus), index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
     detail: Mapped[str | None] = mapped_column(String(255))
+
+
+class ExportJob(Base):
+    """A file asked for in a chat (an export, a document, a ZIP), built and sent in the background.
+
+    Written in the transaction of the message that asked for it; a worker claims it
+    (``pending`` → ``building``), builds the file from a read-only session off the event loop,
+    sends it to the chat and marks it ``done``. A failed attempt goes back to ``pending`` until
+    :attr:`attempts` reaches the worker's limit, then ``failed`` (the person is told). A claim
+    left by a crashed process is taken again.
+    """
+
+    __tablename__ = "export_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    #: One unit, or None for the whole campaign.
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    fmt: Mapped[str] = mapped_column(String(8))
+    #: The moment the file shows ("Tính đến …"): when it was asked for.
+    as_of: Mapped[dt.datetime] = mapped_column()
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    #: "pending", "building", "done" or "failed".
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column()
+    finished_at: Mapped[dt.datetime | None] = mapped_column()
+    error: Mapped[str | None] = mapped_column(String(255))
 
 
 class ProcessedUpdate(Base):

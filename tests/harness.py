@@ -1,27 +1,38 @@
 """The chat harness: drive the core like a channel would, read back the replies.
 
 Registered as a pytest plugin from ``conftest.py``; fixtures: ``clock``, ``core``, ``demo``,
-``chat`` (a factory: ``badinh = chat("badinh")``).
+``chat`` (a factory: ``badinh = chat("badinh")``), ``jobs`` (the background work the core's
+messages queue: the export worker and what it sent).
+
+A file asked for with /xuat is built in the background: the harness runs the export worker
+once the message is answered, so ``badinh.replies`` holds "Đang tạo tệp…" and then the reply
+that carries the file, as a chat would show them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.pool import NullPool
 
 from bot.app import load_demo, parse_now
 from bot.console import render_text
 from handlers.kernel.context import CoreDeps
 from handlers.kernel.dispatcher import Core
-from handlers.kernel.messages import ChatKey, Incoming, IncomingFile, Reply
+from handlers.kernel.messages import ChatKey, Delivery, Incoming, IncomingFile, Reply
 from handlers.kernel.texts import Texts
 from handlers.routes import make_core
+from scheduler import ExportWorker
 from storage.files import LocalFileStore
+
+if TYPE_CHECKING:
+    from tests.conftest import TestDatabase
 
 TZ = "Asia/Ho_Chi_Minh"
 
@@ -40,20 +51,67 @@ class Clock:
         self.now = parse_now(local_iso, TZ)
 
 
+@dataclass
+class Jobs:
+    """The background work of the core's messages: woken topics, the export worker, its sends.
+
+    ``auto`` (the default) runs the export worker after each message that queued a file; a
+    test that watches the order of events turns it off and calls :meth:`run` itself.
+    """
+
+    worker: ExportWorker | None = None
+    woken: list[str] = field(default_factory=list)
+    sent: list[tuple[ChatKey, Reply]] = field(default_factory=list)
+    auto: bool = True
+
+    def wake(self, topic: str) -> None:
+        """The core's wake hook."""
+        self.woken.append(topic)
+
+    async def send(self, key: ChatKey, reply: Reply) -> Delivery:
+        """The console channel's send, as the export worker uses it."""
+        self.sent.append((key, reply))
+        return Delivery.SENT
+
+    async def run(self) -> None:
+        """Build and send every queued file."""
+        assert self.worker is not None, "no export worker in this core"
+        self.woken.clear()
+        await self.worker.run()
+
+    def take(self, key: ChatKey) -> list[Reply]:
+        """What was sent to ``key`` since the last call."""
+        mine = [reply for to, reply in self.sent if to == key]
+        self.sent = [(to, reply) for to, reply in self.sent if to != key]
+        return mine
+
+
 class ChatHarness:
     """One user's chat with the core: ``await send(...)``, then read ``text`` and ``buttons``."""
 
     def __init__(
-        self, core: Core, user: str, *, channel: str = "console", private: bool = True
+        self,
+        core: Core,
+        user: str,
+        *,
+        channel: str = "console",
+        private: bool = True,
+        jobs: Jobs | None = None,
     ) -> None:
         self.core = core
         self.user = user
         self.key = ChatKey(channel, user)
         self.private = private
+        self.jobs = jobs
         self.replies: list[Reply] = []
 
     async def _push(self, msg: Incoming) -> list[Reply]:
-        self.replies = await self.core.handle(msg)
+        replies = await self.core.handle(msg)
+        jobs = self.jobs
+        if jobs is not None and jobs.auto and "export" in jobs.woken:
+            await jobs.run()
+            replies = [*replies, *jobs.take(self.key)]
+        self.replies = replies
         return self.replies
 
     async def send(self, text: str) -> list[Reply]:
@@ -103,13 +161,37 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def core(session_factory: async_sessionmaker[AsyncSession], clock: Clock, tmp_path: Path) -> Core:
+def jobs(
+    session_factory: async_sessionmaker[AsyncSession],
+    test_db: TestDatabase,
+    clock: Clock,
+    tmp_path: Path,
+) -> Jobs:
+    """The export worker over the test database (a read-only engine of its own per file)."""
+    found = Jobs()
+    found.worker = ExportWorker(
+        session_factory,
+        lambda: test_db.make_engine(read_only=True, poolclass=NullPool),
+        Texts(),
+        LocalFileStore(tmp_path / "files"),
+        clock,
+        {"console": found.send},
+        "harness:1:test",
+    )
+    return found
+
+
+@pytest.fixture
+def core(
+    session_factory: async_sessionmaker[AsyncSession], clock: Clock, tmp_path: Path, jobs: Jobs
+) -> Core:
     """The core over the test database, with files under ``tmp_path/files``."""
     deps = CoreDeps(
         session_factory=session_factory,
         files=LocalFileStore(tmp_path / "files"),
         texts=Texts(),
         clock=clock,
+        wake=jobs.wake,
     )
     return make_core(deps)
 
@@ -122,10 +204,11 @@ async def demo(session_factory: async_sessionmaker[AsyncSession], clock: Clock) 
 
 
 @pytest.fixture
-def chat(core: Core) -> Callable[..., ChatHarness]:
-    """Factory of chat harnesses on the same core."""
+def chat(core: Core, jobs: Jobs) -> Callable[..., ChatHarness]:
+    """Factory of chat harnesses on the same core (the files they ask for are sent to them)."""
 
     def make(user: str, **kwargs: object) -> ChatHarness:
+        kwargs.setdefault("jobs", jobs)
         return ChatHarness(core, user, **kwargs)  # type: ignore[arg-type]
 
     return make

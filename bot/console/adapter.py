@@ -102,6 +102,7 @@ class ConsoleAdapter:
         Every console account shares this terminal, so the addressee is named.
         """
         self._print(f"📣 (gửi tới {key.chat_id})\n{render_text(reply)}\n")
+        await self._keep_file(reply)
         return Delivery.SENT
 
     def _readline(self) -> str | None:

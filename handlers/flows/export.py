@@ -1,5 +1,8 @@
 """/xuat (/export): choose what to export, then the format; the file comes back in the chat.
 
+The file is not built in the message: the last step queues a job and answers "Đang tạo tệp…" at
+once; the scheduler's export worker builds the file off the event loop and sends it here.
+
 The secretariat exports every unit or one unit (``/xuat Bắc Sơn``, or the "Chọn một đơn vị…"
 button); anyone else linked to a unit exports only that unit, and naming another unit is refused
 (``not_your_unit``). Each export is recorded in the audit log: the lists hold personal data.
@@ -10,13 +13,12 @@ from __future__ import annotations
 from enum import StrEnum
 
 from handlers.domain.errors import UserError
-from handlers.io.exports.tables import stamp
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx, StateSpec, StateTable
 from handlers.kernel.messages import Button, Reply
 from handlers.queries import export_data as data
 from handlers.queries.export_data import ExportFormat, ExportKind, Scope
-from handlers.services.exports import FORMATS, build_export
+from handlers.services.exports import FORMATS, file_name, queue_export
 from storage.models import Role
 
 __all__ = [
@@ -240,7 +242,15 @@ async def _format(ctx: Ctx) -> list[Reply]:
 
 
 async def _send(ctx: Ctx, scope: Scope, kind: ExportKind, fmt: ExportFormat) -> list[Reply]:
-    file = await build_export(ctx.session, ctx.deps.texts, kind, fmt, scope, files=ctx.deps.files)
+    """Queue the file; the export worker sends it once built (woken after the commit)."""
+    job = await queue_export(
+        ctx.session,
+        kind,
+        fmt,
+        scope,
+        chat=ctx.msg.key,
+        requested_by=ctx.person.id if ctx.person else None,
+    )
     ctx.audit(
         "export",
         "campaign",
@@ -248,11 +258,12 @@ async def _send(ctx: Ctx, scope: Scope, kind: ExportKind, fmt: ExportFormat) -> 
         kind=kind.value,
         format=fmt.value,
         unit=scope.unit.code if scope.unit else None,
-        file=file.name,
+        file=file_name(kind, fmt, scope),
+        job=job.id,
     )
     ctx.end()
-    text = ctx.t("xuat.done", kind=kind.value, fmt=fmt.value, unit=scope.unit, stamp=stamp(scope))
-    return [Reply(text=text, file=file)]
+    ctx.wake_after_commit("export")
+    return [ctx.reply("xuat.building", kind=kind.value, fmt=fmt.value)]
 
 
 STATES: StateTable = {

@@ -15,9 +15,6 @@ import threading
 from collections.abc import Sequence
 from functools import cache, lru_cache
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from handlers.io.exports.tables import plain
 from handlers.kernel.texts import Texts
 from handlers.queries.stats import RequirementStats
@@ -86,6 +83,10 @@ def progress_chart(
 def _render(
     rows: tuple[_Row, ...], title: str, subtitle: str, segments: tuple[str, ...], empty: str
 ) -> bytes:
+    # matplotlib costs most of a second to import: only when a chart is drawn, not at start-up.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     height = 1.6 + 0.72 * max(len(rows), 1)
     fig = Figure(figsize=(10, height), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)

@@ -19,14 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import qrcode
-from docx import Document
-from docx.enum.text import WD_BREAK
-from docx.shared import Cm, Pt
-from openpyxl import Workbook
-from openpyxl.drawing.image import Image as SheetImage
-from openpyxl.styles import Alignment, Font
-
 from handlers.domain.errors import UserError
 from handlers.kernel.texts import Texts, plain_text
 
@@ -69,6 +61,8 @@ class InviteCard:
 
 def qr_png(data: str, box_size: int = 6) -> bytes:
     """A QR code of ``data`` as PNG bytes."""
+    import qrcode  # heavy (PIL): imported when a sheet is made, not at start-up
+
     image = qrcode.make(data, box_size=box_size, border=2)
     out = io.BytesIO()
     image.save(out)
@@ -85,6 +79,10 @@ def _text(texts: Texts, name: str, tz: str, **params: object) -> str:
 
 def invite_xlsx(texts: Texts, cards: Sequence[InviteCard], tz: str) -> bytes:
     """A table with one row per unit and its QR code in the last column."""
+    from openpyxl import Workbook
+    from openpyxl.drawing.image import Image as SheetImage
+    from openpyxl.styles import Alignment, Font
+
     book = Workbook()
     sheet = book.active
     sheet.title = _text(texts, "sheet_title", tz)[:31]
@@ -118,6 +116,10 @@ def invite_xlsx(texts: Texts, cards: Sequence[InviteCard], tz: str) -> bytes:
 
 def invite_docx(texts: Texts, cards: Sequence[InviteCard], tz: str) -> bytes:
     """One page per unit: its name, its code, the link, a QR code and the instructions."""
+    from docx import Document
+    from docx.enum.text import WD_BREAK
+    from docx.shared import Cm, Pt
+
     doc = Document()
     for index, card in enumerate(cards):
         title = doc.add_paragraph()

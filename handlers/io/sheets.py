@@ -27,8 +27,6 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
-from openpyxl import load_workbook
-
 from handlers.domain.normalize import normalize_text
 from storage.text import fold_text
 
@@ -116,6 +114,8 @@ class Columns:
 
 def _read_xlsx(data: bytes, max_rows: int) -> list[tuple[Any, ...]]:
     try:
+        from openpyxl import load_workbook  # heavy: imported when a sheet is read
+
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
         raise SheetError("Không đọc được tệp Excel (.xlsx); tệp có thể bị hỏng.") from None

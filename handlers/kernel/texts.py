@@ -122,6 +122,10 @@ class Texts:
         self._env.filters["due"] = effective_due
         self._env.filters["extended"] = extended_to
         self._env.filters["unit_dues"] = unit_dues
+        #: Each template's module (its macros) per time zone, made once: making one runs the
+        #: whole template file, which costs more than the macro itself (an export renders one
+        #: macro per cell). Keyed by the template object, so a reloaded template is made anew.
+        self._modules: dict[tuple[Any, str | None], Any] = {}
 
     def __call__(self, name: str, /, *, tz: str | None = None, **params: Any) -> str:
         """Render ``file.macro`` with ``params`` and strip surrounding whitespace.
@@ -133,7 +137,11 @@ class Texts:
             **params: The macro's arguments.
         """
         file, _, macro = name.partition(".")
-        module = self._env.get_template(f"{file}.j2").make_module(vars={"tz": tz})
+        template = self._env.get_template(f"{file}.j2")
+        module = self._modules.get((template, tz))
+        if module is None:
+            module = template.make_module(vars={"tz": tz})
+            self._modules[(template, tz)] = module
         fn = getattr(module, macro, None)
         if fn is None:
             raise KeyError(f"no macro {macro!r} in {file}.j2")

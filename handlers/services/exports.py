@@ -1,4 +1,10 @@
-"""Build an export file: query the data in scope and draw it in the format asked for."""
+"""Build an export file: query the data in scope and draw it in the format asked for.
+
+In a chat, a file is not built in the message's transaction: :func:`queue_export` writes a job
+(``export_jobs``) and the scheduler's export worker builds it later with :func:`build_job`, off
+the event loop and from a read-only session, and sends it. The CLI calls :func:`build_export`
+directly. The drawing libraries (openpyxl, python-docx) are imported only when a file is drawn.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +13,24 @@ import unicodedata
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.io.exports import archive, awards, docx, tables, xlsx
-from handlers.kernel.messages import OutgoingFile
+from handlers.io.exports import tables
+from handlers.kernel.messages import ChatKey, OutgoingFile, Reply
 from handlers.kernel.ports import FileStore
 from handlers.kernel.texts import Texts
 from handlers.queries import export_data as data
 from handlers.queries.export_data import ExportFormat, ExportKind, Scope
+from storage.models import Campaign, ExportJob, Unit
+from storage.repositories.exports import ExportJobRepository
 
-__all__ = ["FORMATS", "build_export", "file_name"]
+__all__ = [
+    "FORMATS",
+    "build_export",
+    "build_job",
+    "done_text",
+    "failed_reply",
+    "file_name",
+    "queue_export",
+]
 
 #: The formats each kind comes in, the usual one first.
 FORMATS: dict[ExportKind, tuple[ExportFormat, ...]] = {
@@ -39,9 +55,9 @@ _FILE_STEMS: dict[ExportKind, str] = {
     ExportKind.FILES: "tep-da-tiep-nhan",
 }
 _MIMES = {
-    ExportFormat.XLSX: xlsx.MIME,
-    ExportFormat.DOCX: docx.MIME,
-    ExportFormat.ZIP: archive.MIME,
+    ExportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ExportFormat.DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ExportFormat.ZIP: "application/zip",
 }
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -87,13 +103,19 @@ async def build_export(
         raise ValueError(f"{kind.value} does not come as {fmt.value}")
     if kind.secretariat_only and scope.unit is not None:
         raise ValueError(f"{kind.value} is issued for the whole campaign, not for one unit")
+    from handlers.io.exports import archive, awards, docx, xlsx  # heavy: imported when drawn
+
     content: bytes
     if kind is ExportKind.FILES:
         if files is None:
             raise ValueError("the files export needs the file store")
+        store = files
         entries = await data.accepted_files(session, scope)
-        contents = [await files.read(entry.file.path) for entry in entries]
-        content = archive.files_zip(texts, scope, entries, contents)
+
+        async def read(entry: data.FileEntry) -> bytes:
+            return await store.read(entry.file.path)
+
+        content = await archive.files_zip(texts, scope, entries, read)
     elif kind in (ExportKind.PROPOSAL, ExportKind.DECISION):
         accepted = await data.nomination_rows(session, scope, accepted_only=True)
         if kind is ExportKind.PROPOSAL:
@@ -125,3 +147,75 @@ async def build_export(
         else:
             content = docx.list_document(texts, scope, table)
     return OutgoingFile(file_name(kind, fmt, scope), _MIMES[fmt], content)
+
+
+async def queue_export(
+    session: AsyncSession,
+    kind: ExportKind,
+    fmt: ExportFormat,
+    scope: Scope,
+    *,
+    chat: ChatKey,
+    requested_by: int | None,
+) -> ExportJob:
+    """Write the job of building ``kind`` as ``fmt`` for ``chat``; sent once it is built.
+
+    Raises:
+        ValueError: ``kind`` does not come in ``fmt``, or not for one unit.
+    """
+    if fmt not in FORMATS[kind]:
+        raise ValueError(f"{kind.value} does not come as {fmt.value}")
+    if kind.secretariat_only and scope.unit is not None:
+        raise ValueError(f"{kind.value} is issued for the whole campaign, not for one unit")
+    return await ExportJobRepository(session).add(
+        ExportJob(
+            created_at=scope.now,
+            requested_by=requested_by,
+            campaign_id=scope.campaign.id,
+            unit_id=scope.unit.id if scope.unit is not None else None,
+            kind=kind.value,
+            fmt=fmt.value,
+            as_of=scope.now,
+            channel=chat.channel,
+            chat_id=chat.chat_id,
+            status="pending",
+            attempts=0,
+        )
+    )
+
+
+def done_text(texts: Texts, kind: ExportKind, fmt: ExportFormat, scope: Scope) -> str:
+    """The caption of a built file."""
+    return texts(
+        "xuat.done",
+        kind=kind.value,
+        fmt=fmt.value,
+        unit=scope.unit,
+        stamp=tables.stamp(scope),
+    )
+
+
+def failed_reply(texts: Texts, job: ExportJob) -> Reply:
+    """What the person hears when their file could not be built."""
+    return Reply(texts("xuat.failed", kind=job.kind))
+
+
+async def build_job(
+    session: AsyncSession, texts: Texts, job_id: int, *, files: FileStore | None = None
+) -> Reply:
+    """Build the file of job ``job_id`` (reads only) and the reply that carries it.
+
+    Raises:
+        LookupError: The job, its campaign or its unit is gone.
+    """
+    job = await session.get(ExportJob, job_id)
+    if job is None:
+        raise LookupError(f"export job {job_id} is gone")
+    campaign = await session.get(Campaign, job.campaign_id)
+    unit = await session.get(Unit, job.unit_id) if job.unit_id is not None else None
+    if campaign is None or (job.unit_id is not None and unit is None):
+        raise LookupError(f"the campaign or unit of export job {job_id} is gone")
+    kind, fmt = ExportKind(job.kind), ExportFormat(job.fmt)
+    scope = Scope(campaign, unit, job.as_of)
+    file = await build_export(session, texts, kind, fmt, scope, files=files)
+    return Reply(text=done_text(texts, kind, fmt, scope), file=file)

@@ -8,12 +8,13 @@ when it was sent and where it is in the archive.
 
 from __future__ import annotations
 
-import io
 import re
+import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import PurePosixPath
+from typing import BinaryIO
 
 from handlers.io.exports.tables import Column, Row, Table, plain
 from handlers.io.exports.xlsx import workbook
@@ -48,16 +49,39 @@ def _unique(path: str, taken: set[str]) -> str:
     return candidate
 
 
-def files_zip(
-    texts: Texts, scope: Scope, entries: Sequence[FileEntry], contents: Sequence[bytes]
+async def files_zip(
+    texts: Texts,
+    scope: Scope,
+    entries: Sequence[FileEntry],
+    read: Callable[[FileEntry], Awaitable[bytes]],
 ) -> bytes:
-    """The ZIP of ``entries`` (whose bytes are ``contents``, in order) with its index sheet."""
+    """The ZIP of ``entries`` with its index sheet.
+
+    Each file is read (``read``) and compressed into a temporary file one at a time: only one
+    stored file is in memory while the archive is made, then the finished archive.
+    """
     nominations = safe_name(plain(texts, f"{_LABELS}.files_nominations_folder"))
     taken: set[str] = set()
     rows: list[Row] = []
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for index, (entry, data) in enumerate(zip(entries, contents, strict=True), start=1):
+    with tempfile.TemporaryFile(prefix="tdkt-zip-") as spool:
+        await _write_zip(texts, scope, entries, read, spool, nominations, taken, rows)
+        spool.seek(0)
+        return spool.read()
+
+
+async def _write_zip(
+    texts: Texts,
+    scope: Scope,
+    entries: Sequence[FileEntry],
+    read: Callable[[FileEntry], Awaitable[bytes]],
+    out: BinaryIO,
+    nominations: str,
+    taken: set[str],
+    rows: list[Row],
+) -> None:
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for index, entry in enumerate(entries, start=1):
+            data = await read(entry)
             folder = [safe_name(entry.unit.name)]
             folder += (
                 [nominations, safe_name(entry.topic)]
@@ -68,6 +92,7 @@ def files_zip(
                 folder.append(safe_name(entry.part))
             path = _unique("/".join([*folder, safe_name(entry.file.name)]), taken)
             archive.writestr(path, data)
+            del data
             sent = fmt_datetime(entry.sent_at, scope.campaign.timezone)
             what = entry.topic + (f" — {entry.part}" if entry.part else "")
             rows.append(Row((index, entry.unit.name, what, entry.file.name, sent, path)))
@@ -92,4 +117,3 @@ def files_zip(
         )
         index_name = safe_name(plain(texts, f"{_LABELS}.files_index"))
         archive.writestr(index_name, workbook([index_table], created=scope.now))
-    return buffer.getvalue()

@@ -4,6 +4,9 @@ Each table becomes one sheet: three title rows (the sheet title, the campaign an
 đến dd/mm/yyyy HH:MM"), the header row, then the data. Panes are frozen below the header, the
 header row repeats on every printed page, and the sheet prints on A4 fitted to the page width.
 Values are written as values: a text starting with "=" stays text, never a formula.
+
+Workbooks are streamed (openpyxl's write-only mode): each row is written as it comes, its cells
+styled with a few shared named styles, so a list of 500 000 nominations stays within memory.
 """
 
 from __future__ import annotations
@@ -11,15 +14,19 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from copy import copy
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
 
 from handlers.domain.normalize import writable
 from handlers.io.exports.tables import Cell, Row, Table
@@ -68,15 +75,108 @@ def _clean(value: Cell) -> Cell:
     return value
 
 
-def _put(ws: Any, row: int, col: int, value: Cell) -> Any:
-    """Write a value; text is always text (a leading "=" does not make a formula)."""
-    cell = ws.cell(row=row, column=col)
-    cell.value = _clean(value)
+def _cell(ws: Any, value: Cell, style: Any) -> Any:
+    """A streamed cell with a shared named style; text is always text (never a formula).
+
+    ``style`` is the style's array from :meth:`_Styles.array`: copying it is what setting
+    ``cell.style`` does, without looking the name up again for every cell.
+    """
+    cell = WriteOnlyCell(ws, value=_clean(value))
     if isinstance(value, str) and value.startswith("="):
         cell.data_type = "s"
+    cell._style = copy(style)  # what setting cell.style does, without the name lookup
     return cell
 
 
+class _Styles:
+    """The workbook's named styles, each registered once and shared by every cell using it.
+
+    A streamed sheet refers to a style by name; 500 000 rows cost a handful of styles, not
+    500 000 font, fill, border and alignment objects.
+    """
+
+    def __init__(self, wb: Any) -> None:
+        self._wb = wb
+        self._known: set[str] = set()
+        self._arrays: dict[str, Any] = {}
+
+    def array(self, ws: Any, name: str) -> Any:
+        """The style array a cell of named style ``name`` carries (made once)."""
+        found = self._arrays.get(name)
+        if found is None:
+            cell = WriteOnlyCell(ws)
+            cell.style = name
+            found = self._arrays[name] = cell._style
+        return found
+
+    def get(self, name: str, make: Callable[[], dict[str, Any]]) -> str:
+        """The name of a style; ``make`` gives its parts (font, fill…) the first time only."""
+        if name not in self._known:
+            self._wb.add_named_style(NamedStyle(name=name, **make()))
+            self._known.add(name)
+        return name
+
+    def title(self, size: int, *, bold: bool = False, italic: bool = False) -> str:
+        return self.get(
+            f"tdkt-title-{size}-{int(bold)}{int(italic)}",
+            lambda: {
+                "font": Font(name=_FONT, size=size, bold=bold, italic=italic),
+                "alignment": Alignment(horizontal="center", vertical="center", wrap_text=True),
+            },
+        )
+
+    def header(self) -> str:
+        return self.get(
+            "tdkt-header",
+            lambda: {
+                "font": Font(name=_FONT, size=_SIZE, bold=True),
+                "fill": _HEADER_FILL,
+                "border": _BORDER,
+                "alignment": Alignment(horizontal="center", vertical="center", wrap_text=True),
+            },
+        )
+
+    def section(self) -> str:
+        return self.get(
+            "tdkt-section",
+            lambda: {
+                "font": Font(name=_FONT, size=_SIZE, bold=True),
+                "fill": _SECTION_FILL,
+                "border": _BORDER,
+                "alignment": Alignment(vertical="center", wrap_text=False),
+            },
+        )
+
+    def data(self, *, center: bool, bold: bool, tone: str | None) -> str:
+        tone = tone if tone in _TONES else None
+        name = f"tdkt-data-{'c' if center else 'l'}{int(bold)}-{tone or ''}"
+        if name in self._known:
+            return name
+
+        def make() -> dict[str, Any]:
+            fill = PatternFill("solid", fgColor=_TONES[tone]) if tone else None
+            return {
+                "font": Font(name=_FONT, size=_SIZE, bold=bold),
+                "fill": fill or (_SECTION_FILL if bold else PatternFill()),
+                "border": _BORDER,
+                "alignment": Alignment(
+                    horizontal="center" if center else "left", vertical="top", wrap_text=True
+                ),
+            }
+
+        return self.get(name, make)
+
+    def note(self) -> str:
+        return self.get(
+            "tdkt-note",
+            lambda: {
+                "font": Font(name=_FONT, size=_SIZE, italic=True),
+                "alignment": Alignment(wrap_text=True, vertical="top"),
+            },
+        )
+
+
+@lru_cache(maxsize=4096)  # pure: the same short values (a year, "Nam", an award) recur
 def _lines(text: str, width: float) -> int:
     """Roughly how many lines ``text`` wraps to, word by word, in a column ``width`` wide."""
     chars = max(int(width * 1.15) - 1, 1)
@@ -93,47 +193,60 @@ def _lines(text: str, width: float) -> int:
     return count
 
 
-def _title_row(ws: Any, row: int, text: str, ncols: int, width: float, font: Font) -> None:
-    cell = _put(ws, row, 1, text)
-    cell.font = font
-    cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ncols)
-    lines = _lines(text, width)
-    ws.row_dimensions[row].height = max(lines, 1) * (font.sz or _SIZE) * 1.35
+class _Sheet:
+    """One streamed sheet: rows are appended in order and written out at once."""
+
+    def __init__(self, ws: Any, styles: _Styles, ncols: int) -> None:
+        self.ws = ws
+        self.styles = styles
+        self.ncols = ncols
+        self.row = 0
+
+    def append(self, cells: list[Any], height: float | None = None) -> int:
+        """Write the next row (its height first: a streamed row cannot be changed later)."""
+        self.row += 1
+        dims = self.ws.row_dimensions
+        if height is not None:
+            dims[self.row].height = height
+        self.ws.append(cells)
+        dims.pop(self.row, None)  # written: keep no per-row object for 500 000 rows
+        return self.row
+
+    def cell(self, value: Cell, style: str) -> Any:
+        """A cell of this sheet with the named style ``style``."""
+        return _cell(self.ws, value, self.styles.array(self.ws, style))
+
+    def merge_row(self, row: int) -> None:
+        if self.ncols > 1:
+            self.ws.merged_cells.add(f"A{row}:{get_column_letter(self.ncols)}{row}")
 
 
-def _section(ws: Any, row: int, text: str, ncols: int) -> None:
-    for col in range(1, ncols + 1):
-        cell = _put(ws, row, col, text if col == 1 else None)
-        cell.fill = _SECTION_FILL
-        cell.border = _BORDER
-        cell.font = Font(name=_FONT, size=_SIZE, bold=True)
-        cell.alignment = Alignment(vertical="center", wrap_text=False)
-    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ncols)
+def _title_row(sheet: _Sheet, text: str, width: float, style: str, size: int) -> None:
+    height = max(_lines(text, width), 1) * size * 1.35
+    row = sheet.append([sheet.cell(text, style)], height)
+    sheet.merge_row(row)
 
 
-def _data(ws: Any, row: int, table: Table, data: Row) -> None:
+def _section(sheet: _Sheet, text: str) -> None:
+    style = sheet.styles.section()
+    cells = [sheet.cell(text if col == 1 else None, style) for col in range(1, sheet.ncols + 1)]
+    sheet.merge_row(sheet.append(cells))
+
+
+def _data(sheet: _Sheet, table: Table, data: Row) -> None:
     # Spreadsheet programs do not all grow a row to fit wrapped text: give it its height.
     lines = max(
         (_lines(str(v), c.width) for v, c in zip(data.cells, table.columns, strict=True) if v),
         default=1,
     )
-    ws.row_dimensions[row].height = lines * _LINE_HEIGHT + 3
+    cells = []
     for col, (column, value) in enumerate(zip(table.columns, data.cells, strict=True), start=1):
-        cell = _put(ws, row, col, value)
-        cell.border = _BORDER
-        cell.font = Font(name=_FONT, size=_SIZE, bold=data.total)
-        cell.alignment = Alignment(
-            horizontal="center" if column.center or (data.total and col > 2) else "left",
-            vertical="top",
-            wrap_text=True,
-        )
         tone = data.tones[col - 1] if col - 1 < len(data.tones) else None
-        fill = _TONES.get(tone or "")
-        if fill is not None:
-            cell.fill = PatternFill("solid", fgColor=fill)
-        elif data.total:
-            cell.fill = _SECTION_FILL
+        style = sheet.styles.data(
+            center=column.center or (data.total and col > 2), bold=data.total, tone=tone
+        )
+        cells.append(sheet.cell(value, style))
+    sheet.append(cells, lines * _LINE_HEIGHT + 3)
 
 
 def _sheet_name(name: str, taken: set[str]) -> str:
@@ -147,42 +260,37 @@ def _sheet_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _draw(ws: Any, table: Table) -> None:
+def _draw(ws: Any, styles: _Styles, table: Table) -> None:
     ncols = len(table.columns)
     total_width = sum(c.width for c in table.columns)
     for index, column in enumerate(table.columns, start=1):
         ws.column_dimensions[get_column_letter(index)].width = column.width
-    _title_row(ws, 1, table.title, ncols, total_width, Font(name=_FONT, size=14, bold=True))
-    _title_row(
-        ws, 2, table.subtitle, ncols, total_width, Font(name=_FONT, size=_SIZE, italic=True)
+    ws.freeze_panes = f"{get_column_letter(table.frozen_columns + 1)}{HEADER_ROW + 1}"
+    _print_setup(ws, table)  # before the first row: a streamed sheet writes its head first
+    sheet = _Sheet(ws, styles, ncols)
+    _title_row(sheet, table.title, total_width, styles.title(14, bold=True), 14)
+    italic = styles.title(_SIZE, italic=True)
+    _title_row(sheet, table.subtitle, total_width, italic, _SIZE)
+    _title_row(sheet, table.as_of, total_width, italic, _SIZE)
+    header_lines = max((_lines(c.header, c.width) for c in table.columns), default=1)
+    header = styles.header()
+    sheet.append(
+        [sheet.cell(column.header, header) for column in table.columns],
+        max(header_lines, 1) * _LINE_HEIGHT,
     )
-    _title_row(ws, 3, table.as_of, ncols, total_width, Font(name=_FONT, size=_SIZE, italic=True))
-    header_lines = 1
-    for col, column in enumerate(table.columns, start=1):
-        cell = _put(ws, HEADER_ROW, col, column.header)
-        cell.font = Font(name=_FONT, size=_SIZE, bold=True)
-        cell.fill = _HEADER_FILL
-        cell.border = _BORDER
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        header_lines = max(header_lines, _lines(column.header, column.width))
-    ws.row_dimensions[HEADER_ROW].height = header_lines * _LINE_HEIGHT
-    row = HEADER_ROW
     for data in table.rows:
-        row += 1
         if data.section is not None:
-            _section(ws, row, data.section, ncols)
+            _section(sheet, data.section)
         else:
-            _data(ws, row, table, data)
-    last = row
+            _data(sheet, table, data)
     if table.note:
-        last = row + 2
-        cell = _put(ws, last, 1, table.note)
-        cell.font = Font(name=_FONT, size=_SIZE, italic=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.merge_cells(start_row=last, start_column=1, end_row=last, end_column=ncols)
-        ws.row_dimensions[last].height = _lines(table.note, total_width) * _LINE_HEIGHT
-    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=table.frozen_columns + 1).coordinate
-    _print_setup(ws, table, last)
+        sheet.append([])
+        last = sheet.append(
+            [sheet.cell(table.note, styles.note())],
+            _lines(table.note, total_width) * _LINE_HEIGHT,
+        )
+        sheet.merge_row(last)
+    ws.print_area = f"A1:{get_column_letter(ncols)}{sheet.row}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,11 +317,11 @@ def print_layout(width_units: float, *, wide: bool) -> PrintLayout:
     return PrintLayout("landscape", False, math.floor(MIN_PRINT_SIZE / _SIZE * 100))
 
 
-def _print_setup(ws: Any, table: Table, last_row: int) -> None:
+def _print_setup(ws: Any, table: Table) -> None:
     """A4, readable: fitted to the width only while the text stays ≥ 10 pt; header repeated."""
     layout = print_layout(sum(c.width for c in table.columns), wide=table.landscape)
     setup = ws.page_setup
-    setup.paperSize = ws.PAPERSIZE_A4
+    setup.paperSize = Worksheet.PAPERSIZE_A4
     setup.orientation = layout.orientation
     if layout.fit_width:
         setup.fitToWidth = 1
@@ -224,7 +332,6 @@ def _print_setup(ws: Any, table: Table, last_row: int) -> None:
         ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=False)
         ws.print_title_cols = f"A:{get_column_letter(max(table.frozen_columns, 1))}"
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    ws.print_area = f"A1:{get_column_letter(len(table.columns))}{last_row}"
     ws.print_options.horizontalCentered = True
     margins = ws.page_margins
     margins.left, margins.right, margins.top, margins.bottom = _MARGINS_IN
@@ -240,11 +347,11 @@ def workbook(tables: Sequence[Table], *, created: dt.datetime) -> bytes:
         tables: One sheet each, in order.
         created: The workbook's creation time (its document properties).
     """
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = Workbook(write_only=True)
+    styles = _Styles(wb)
     taken: set[str] = set()
     for table in tables:
-        _draw(wb.create_sheet(_sheet_name(table.sheet, taken)), table)
+        _draw(wb.create_sheet(_sheet_name(table.sheet, taken)), styles, table)
     stamp = created.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
     wb.properties.creator = "tdkt-bot"
     wb.properties.created = stamp

@@ -14,14 +14,16 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.pool import NullPool
 
 from bot.app import Wakeups
 from bot.telegram import WebhookConfig
 from handlers.kernel.dispatcher import Core
 from handlers.kernel.messages import ChatKey, Delivery, Incoming, OutgoingFile, Reply
 from handlers.routes import make_core
-from scheduler import BroadcastWorker, Notifier, SchedulerService
+from scheduler import BroadcastWorker, ExportWorker, Notifier, SchedulerService
 from storage.models import ChatAccount, Nomination, Role, StoredFile, Submission, Unit
+from tests.conftest import TestDatabase
 from tests.fakes.telegram import Call, FakeBotAPI
 from tests.harness import Clock
 from tests.telegram_harness import BotRunner, TgUser, invite_code
@@ -372,6 +374,7 @@ async def test_secretariat_day_status_chart_review_notice_and_exports(
     tg_user: User,
     clock: Clock,
     tmp_path: Path,
+    test_db: TestDatabase,
 ) -> None:
     """The office's day on Telegram: status with its chart, a return the unit hears of, files."""
     wakeups = Wakeups()
@@ -385,6 +388,15 @@ async def test_secretariat_day_status_chart_review_notice_and_exports(
         Notifier(session_factory, deps.texts, deps.clock, senders, "e2e"),
         BroadcastWorker(session_factory, deps.texts, deps.files, deps.clock, senders, "e2e"),
         deps.clock,
+        exports=ExportWorker(
+            session_factory,
+            lambda: test_db.make_engine(read_only=True, poolclass=NullPool),
+            deps.texts,
+            deps.files,
+            deps.clock,
+            senders,
+            "e2e",
+        ),
     )
     await service.start()
     wakeups.bind(service.wake)
@@ -414,7 +426,7 @@ async def test_secretariat_day_status_chart_review_notice_and_exports(
 
         await secretary.say("/xuat", expect="Danh sách trích ngang")
         await secretary.press("Danh sách trích ngang", expect="Excel")
-        await secretary.press("Excel", expect="")
+        await secretary.press("Excel", expect="Đang tạo tệp…")  # built in the background
         document = (await fake_telegram.wait_for(document_to_secretary, count=2))[-1]
         path = tmp_path / "trich-ngang.xlsx"
         path.write_bytes(document.files["document"].data)

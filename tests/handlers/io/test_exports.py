@@ -506,7 +506,8 @@ async def test_xuat_unit_head_gets_only_their_unit(
     await badinh.press("Danh sách trích ngang")
     assert badinh.buttons == ["📗 Excel (.xlsx)", "📘 Word (.docx)", "↩️ Quay lại"]
     await badinh.press("Excel")
-    (reply,) = badinh.replies
+    building, reply = badinh.replies
+    assert "Đang tạo tệp…" in building.text and building.file is None
     assert reply.file is not None
     assert reply.file.name == "danh-sach-trich-ngang-BIMSON-DHTT-2019-P-BADINH.xlsx"
     assert reply.file.mime_type.endswith("spreadsheetml.sheet")
@@ -519,7 +520,8 @@ async def test_xuat_unit_head_gets_only_their_unit(
     await badinh.send("/export Ba Đình")  # the English alias, their own unit by name
     await badinh.press("Báo cáo tổng hợp")
     await badinh.press("Word")
-    (reply,) = badinh.replies
+    building, reply = badinh.replies
+    assert "Đang tạo tệp…" in building.text and building.file is None
     assert reply.file is not None and reply.file.name.endswith("-P-BADINH.docx")
     document = docx.Document(io.BytesIO(reply.file.data))
     assert "PHƯỜNG BA ĐÌNH" in _letterhead(document)
@@ -544,7 +546,8 @@ async def test_xuat_secretariat_picks_a_unit(chat: Chat, session_factory: SF) ->
     assert "🌐 Tất cả đơn vị" in noivu.buttons
     await noivu.press("Danh sách đại biểu")
     await noivu.press("Word")
-    (reply,) = noivu.replies
+    building, reply = noivu.replies
+    assert "Đang tạo tệp…" in building.text and building.file is None
     assert reply.file is not None
     assert reply.file.name == "danh-sach-dai-bieu-BIMSON-DHTT-2019-P-BACSON.docx"
     document = docx.Document(io.BytesIO(reply.file.data))
@@ -555,7 +558,8 @@ async def test_xuat_secretariat_picks_a_unit(chat: Chat, session_factory: SF) ->
     await noivu.send("/xuat")
     await noivu.press("Tình hình nộp")
     await noivu.press("Excel")
-    (reply,) = noivu.replies
+    building, reply = noivu.replies
+    assert "Đang tạo tệp…" in building.text and building.file is None
     assert reply.file is not None and reply.file.name == "tinh-hinh-nop-BIMSON-DHTT-2019.xlsx"
     assert len([r for r in _rows(_sheet(reply.file.data)) if isinstance(r[0], int)]) == 21
     await noivu.send("/xuat Không Có Đơn Vị Này")
@@ -810,11 +814,13 @@ async def test_xuat_award_papers_are_the_secretariats(chat: Chat) -> None:
     await noivu.press("Tờ trình đề nghị khen thưởng")
     assert noivu.buttons == ["📘 Word (.docx)", "↩️ Quay lại"]
     await noivu.press("Word")
-    (reply,) = noivu.replies
+    building, reply = noivu.replies
+    assert "Đang tạo tệp…" in building.text and building.file is None
     assert reply.file is not None
     assert reply.file.name == "to-trinh-de-nghi-khen-thuong-BIMSON-DHTT-2019.docx"
     await noivu.send("/xuat")
     await noivu.press("Tệp đã tiếp nhận")
     await noivu.press("Tệp nén")
-    (reply,) = noivu.replies
+    building, reply = noivu.replies
+    assert "Đang tạo tệp…" in building.text and building.file is None
     assert reply.file is not None and reply.file.mime_type == "application/zip"
