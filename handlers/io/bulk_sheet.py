@@ -28,18 +28,15 @@ import re
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.cell import coordinate_to_tuple
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import TYPE_CHECKING, Any
 
 from handlers.domain.errors import UserError
 from handlers.io.sheets import MAX_BYTES, cell_text
 from storage.text import fold_text
+
+if TYPE_CHECKING:  # openpyxl is imported where a sheet is read or drawn, not at start-up
+    from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl.worksheet.worksheet import Worksheet
 
 __all__ = [
     "ALIASES",
@@ -183,12 +180,13 @@ _WIDTHS = {
     "category": 14,
     "presidium": 14,
 }
-_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-_EXAMPLE_FONT = Font(italic=True, color="808080")
 
 
 def _list_validation(marker: Worksheet, column: int, values: Sequence[str]) -> DataValidation:
     """A drop-down over ``values``, written in column ``column`` of the hidden sheet."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     for row, value in enumerate(values, start=1):
         marker.cell(row=row + 3, column=column, value=value)
     letter = get_column_letter(column)
@@ -201,6 +199,9 @@ def _list_validation(marker: Worksheet, column: int, values: Sequence[str]) -> D
 def _validations(
     spec: TemplateSpec, marker: Worksheet, first: int, last: int
 ) -> list[DataValidation]:
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     found: list[DataValidation] = []
     for index, key in enumerate(COLUMNS[spec.kind], start=1):
         letter = get_column_letter(index)
@@ -232,6 +233,10 @@ def write_template(spec: TemplateSpec, rows: Sequence[Mapping[str, Any]] = ()) -
     Returns:
         The .xlsx file's content.
     """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     keys = COLUMNS[spec.kind]
     book = Workbook()
     sheet = book.active
@@ -242,11 +247,11 @@ def write_template(spec: TemplateSpec, rows: Sequence[Mapping[str, Any]] = ()) -
     for index, key in enumerate(keys, start=1):
         cell = sheet.cell(row=2, column=index, value=spec.labels[key])
         cell.font = Font(bold=True)
-        cell.fill = _HEADER_FILL
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
         sheet.column_dimensions[get_column_letter(index)].width = _WIDTHS.get(key, 16)
         example = sheet.cell(row=3, column=index, value=spec.example.get(key, ""))
-        example.font = _EXAMPLE_FONT
+        example.font = Font(italic=True, color="808080")
     for number, entry in enumerate(rows, start=4):
         for index, key in enumerate(keys, start=1):
             value = entry.get(key)
@@ -295,6 +300,8 @@ def _open(data: bytes) -> Any:
     if unzipped > MAX_UNZIPPED_BYTES:  # a few MB of ZIP must not become gigabytes of XML
         raise UserError("bulk_too_big", max_mb=MAX_BYTES // (1024 * 1024))
     try:
+        from openpyxl import load_workbook
+
         return load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
         raise UserError("bulk_not_xlsx") from None
@@ -321,6 +328,8 @@ def _merged_values(book: Any, sheet: Any) -> dict[tuple[int, int], Any]:
     A read-only sheet does not parse its merged ranges: they are read from the sheet's XML
     (``<mergeCell ref="A1:G1"/>``, after the rows), their top-left values from the rows.
     """
+    from openpyxl.utils.cell import coordinate_to_tuple
+
     xml = book._archive.read(sheet._worksheet_path)
     ranges = []
     for match in _MERGE_CELL.finditer(xml):

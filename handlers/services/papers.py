@@ -17,7 +17,6 @@ from handlers.domain.campaign_settings import ExportSpec
 from handlers.domain.errors import UserError
 from handlers.domain.sections import SettingsError
 from handlers.domain.vn_dates import DateError, parse_date
-from handlers.io.exports.nd30 import export_options
 from storage.models import Campaign, Unit
 
 __all__ = [
@@ -64,6 +63,8 @@ class UnitKey(enum.StrEnum):
 
 def campaign_values(campaign: Campaign) -> dict[str, Any]:
     """The campaign's ``settings.export`` values the chat shows, by key (absent: default)."""
+    from handlers.io.exports.nd30 import export_options  # python-docx: not at start-up
+
     opts = export_options(campaign.settings)
     return {key.value: opts[key.value] for key in CampaignKey if opts.get(key.value)}
 
@@ -110,6 +111,8 @@ def set_campaign_value(campaign: Campaign, key: CampaignKey, value: Any) -> None
     Raises:
         UserError: The value breaks the section's rules (``papers_invalid``): nothing changes.
     """
+    from handlers.io.exports.nd30 import export_options  # python-docx: not at start-up
+
     export = dict(export_options(campaign.settings))
     if value is None or value == []:
         export.pop(key.value, None)
