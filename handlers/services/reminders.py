@@ -25,6 +25,7 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +35,7 @@ from handlers.domain.reminder_policy import (
     DigestPolicy,
     PolicyError,
     ReminderPolicy,
+    Slot,
     WorkingCalendar,
     digest_days,
     effective_policy,
@@ -44,6 +46,7 @@ from handlers.domain.reminder_policy import (
 from handlers.kernel.messages import Reply
 from handlers.kernel.texts import Texts
 from handlers.queries.progress import campaign_progress
+from handlers.queries.stats import owing_accounts
 from storage.models import Campaign, Requirement, Role, Unit
 from storage.repositories.campaigns import CampaignRepository
 from storage.repositories.notices import NoticeRepository
@@ -149,14 +152,18 @@ async def plan_notices(
     campaign_code: str | None = None,
     calendar: WorkingCalendar | None = None,
 ) -> list[PlannedNotice]:
-    """Every reminder and digest due at ``now`` (claimed or not: the caller filters)."""
+    """Every reminder and digest due at ``now`` (claimed or not: the caller filters).
+
+    Which slots are due is decided from the requirements alone; the owing units and their
+    accounts are then read in one query per (campaign, recipients' roles) for the requirements
+    with a due slot only. When nothing is due, no unit, submission or account is read.
+    """
     calendar = calendar or WorkingCalendar()
     campaigns = await _campaigns(session, campaign_code)
     planned: list[PlannedNotice] = []
     for campaign in campaigns:
-        progress = await campaign_progress(session, campaign, now)
-        planned.extend(await _reminders(session, texts, campaign, progress, now, grace, calendar))
-        planned.extend(await _digest(session, texts, campaign, progress, now, grace, calendar))
+        planned.extend(await _reminders(session, texts, campaign, now, grace, calendar))
+        planned.extend(await _digest(session, texts, campaign, now, grace, calendar))
     return planned
 
 
@@ -174,68 +181,92 @@ async def preview_notices(
     return [(p, p.key in taken) for p in planned]
 
 
+def _due_slot(
+    campaign: Campaign,
+    req: Requirement,
+    now: dt.datetime,
+    grace: dt.timedelta,
+    calendar: WorkingCalendar,
+) -> tuple[Slot, ReminderPolicy] | None:
+    """The requirement's slot due at ``now`` (the newest missed one after downtime), if any."""
+    tz = ZoneInfo(campaign.timezone)
+    policy = _policy(campaign, req)
+    due = [
+        slot
+        for slot in reminder_slots(req.due_date, policy, tz, calendar)
+        if quiet_shift(slot.at, policy.quiet_hours, tz) <= now < slot.at + grace
+    ]
+    return (due[-1], policy) if due else None
+
+
 async def _reminders(
     session: AsyncSession,
     texts: Texts,
     campaign: Campaign,
-    progress: Sequence[RequirementProgress],
     now: dt.datetime,
     grace: dt.timedelta,
     calendar: WorkingCalendar,
 ) -> list[PlannedNotice]:
     tz = ZoneInfo(campaign.timezone)
     today = local_today(now, campaign.timezone)
-    planned: list[PlannedNotice] = []
-    for item in progress:
-        req = item.requirement
-        policy = _policy(campaign, req)
-        due = [
-            slot
-            for slot in reminder_slots(req.due_date, policy, tz, calendar)
-            if quiet_shift(slot.at, policy.quiet_hours, tz) <= now < slot.at + grace
-        ]
-        owing = [m for m in item.missing if m.unit.is_active]  # a retired unit is not reminded
-        if not due or not owing:
+    slots: dict[int, Slot] = {}
+    by_roles: dict[tuple[Role, ...], list[Requirement]] = {}
+    requirements = await CampaignRepository(session).requirements_for(campaign.id)
+    for req in requirements:
+        due = _due_slot(campaign, req, now, grace, calendar)
+        if due is None:
             continue
-        slot = due[-1]  # after downtime only the newest missed slot goes out
-        roles = (Role.UNIT_HEAD, Role.UNIT_MEMBER) if policy.include_members else (Role.UNIT_HEAD,)
-        people = await _recipients(session, roles, [m.unit.id for m in owing])
-        for mark in owing:
-            reply = Reply(
-                texts(
-                    "reminders.reminder",
-                    tz=campaign.timezone,
-                    req=req,
-                    unit=mark.unit,
-                    mark=mark,
-                    days_left=(req.due_date - today).days,
-                    campaign=campaign,
-                )
-            )
-            for person in people.get(mark.unit.id, []):
-                planned.append(
-                    PlannedNotice(
-                        key=f"rem:{req.id}:{mark.unit.id}:{slot.key}:{person.account_id}",
-                        kind="reminder",
-                        campaign_id=campaign.id,
-                        requirement_id=req.id,
-                        unit_id=mark.unit.id,
-                        unit_name=mark.unit.name,
-                        requirement_title=req.title,
-                        slot=slot.key,
-                        slot_at=slot.at,
-                        recipient=person,
-                        reply=reply,
+        slot, policy = due
+        slots[req.id] = slot
+        wanted: tuple[Role, ...] = (Role.UNIT_HEAD,)
+        if policy.include_members:
+            wanted = (Role.UNIT_HEAD, Role.UNIT_MEMBER)
+        by_roles.setdefault(wanted, []).append(req)
+    rank = {r.id: i for i, r in enumerate(requirements)}
+    found: list[tuple[tuple[Any, ...], PlannedNotice]] = []
+    for roles, reqs in by_roles.items():
+        by_id = {r.id: r for r in reqs}
+        replies: dict[tuple[int, int], Reply] = {}
+        for owing in await owing_accounts(session, reqs, tz, roles):
+            req, unit = by_id[owing.requirement_id], owing.standing.unit
+            slot = slots[req.id]
+            reply = replies.get((req.id, unit.id))
+            if reply is None:
+                reply = replies[(req.id, unit.id)] = Reply(
+                    texts(
+                        "reminders.reminder",
+                        tz=campaign.timezone,
+                        req=req,
+                        unit=unit,
+                        mark=owing.standing,
+                        days_left=(req.due_date - today).days,
+                        campaign=campaign,
                     )
                 )
-    return planned
+            notice = PlannedNotice(
+                key=f"rem:{req.id}:{unit.id}:{slot.key}:{owing.account_id}",
+                kind="reminder",
+                campaign_id=campaign.id,
+                requirement_id=req.id,
+                unit_id=unit.id,
+                unit_name=unit.name,
+                requirement_title=req.title,
+                slot=slot.key,
+                slot_at=slot.at,
+                recipient=Recipient(
+                    owing.account_id, owing.channel, owing.chat_id, owing.person_name
+                ),
+                reply=reply,
+            )
+            found.append(((rank[req.id], unit.sort_key(), owing.account_id), notice))
+    found.sort(key=lambda item: item[0])  # checklist order, then the units' own order
+    return [notice for _, notice in found]
 
 
 async def _digest(
     session: AsyncSession,
     texts: Texts,
     campaign: Campaign,
-    progress: Sequence[RequirementProgress],
     now: dt.datetime,
     grace: dt.timedelta,
     calendar: WorkingCalendar,
@@ -253,6 +284,7 @@ async def _digest(
     )
     since_day = earlier[-1] if earlier else today - dt.timedelta(days=1)
     since = dt.datetime.combine(since_day, digest.at, tzinfo=tz).astimezone(dt.UTC)
+    progress = await campaign_progress(session, campaign, now)  # once a day, when it is due
     newly_late: list[tuple[Requirement, UnitMark]] = [
         (item.requirement, mark)
         for item in progress

@@ -34,16 +34,24 @@ from handlers.queries.stats import results
 from handlers.queries.stats.nominations import GENDERS, nomination_stats
 from handlers.queries.stats.overview import block_options, campaign_status, kind_options
 from handlers.queries.stats.recent import recent_activity
-from handlers.queries.stats.requirements import missing_units, requirement_stats, unit_standings
+from handlers.queries.stats.requirements import (
+    OwingAccount,
+    missing_units,
+    owing_accounts,
+    requirement_stats,
+    unit_standings,
+)
 from handlers.queries.stats.results import *  # noqa: F403  (its __all__, added below)
 
 __all__ = [
     "GENDERS",
+    "OwingAccount",
     "block_options",
     "campaign_status",
     "kind_options",
     "missing_units",
     "nomination_stats",
+    "owing_accounts",
     "recent_activity",
     "requirement_stats",
     "unit_standings",

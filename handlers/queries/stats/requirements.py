@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,10 +13,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.queries.stats import rules
 from handlers.queries.stats.results import MissingList, RequirementStats, UnitFilter, UnitStanding
-from storage.models import Campaign, Requirement, Submission, SubmissionStatus, Unit
+from storage.models import (
+    Campaign,
+    ChatAccount,
+    Person,
+    Requirement,
+    Role,
+    Submission,
+    SubmissionStatus,
+    Unit,
+)
 from storage.repositories.campaigns import CampaignRepository
 
-__all__ = ["missing_units", "requirement_stats", "unit_standings"]
+__all__ = [
+    "OwingAccount",
+    "missing_units",
+    "owing_accounts",
+    "requirement_stats",
+    "unit_standings",
+]
 
 
 async def requirement_stats(
@@ -249,3 +265,86 @@ async def missing_units(
         limit=limit,
     )
     return [MissingList(s, tuple(lists.get(s.requirement.id, ()))) for s in wanted]
+
+
+@dataclass(frozen=True, slots=True)
+class OwingAccount:
+    """A unit that owes a requirement, and one reachable account of its people."""
+
+    requirement_id: int
+    standing: UnitStanding
+    account_id: int
+    channel: str
+    chat_id: str
+    person_name: str
+
+
+async def owing_accounts(
+    session: AsyncSession,
+    reqs: Sequence[Requirement],
+    tz: ZoneInfo,
+    roles: Sequence[Role],
+) -> list[OwingAccount]:
+    """The active units that owe one of ``reqs``, each with its reachable accounts, in one query.
+
+    What reminders are sent for: the (requirement, unit) pairs whose mark is missing, partial
+    or returned, joined with the reachable chat accounts of the unit's people with ``roles``
+    (a unit nobody can be reached at yields nothing). The reasons of the returned ones follow
+    in a second query when there are any.
+
+    Args:
+        session: The open session.
+        reqs: The requirements due for a reminder now (none: nothing is read).
+        tz: The campaign's timezone.
+        roles: Whose accounts.
+
+    Returns:
+        One item per (requirement, unit, account), by requirement, unit and account.
+    """
+    if not reqs:
+        return []
+    marks = rules.marks(
+        reqs, tz, UnitFilter(), Unit.code, Unit.name, Unit.block, Unit.kind, Unit.deactivated_at
+    ).subquery("marks")
+    m = marks.c
+    rows = (
+        await session.execute(
+            select(
+                marks,
+                ChatAccount.id.label("account_id"),
+                ChatAccount.channel,
+                ChatAccount.chat_id,
+                Person.full_name,
+            )
+            .join(Person, Person.unit_id == m.uid)
+            .join(ChatAccount, ChatAccount.person_id == Person.id)
+            .where(
+                m.mark < rules.SUBMITTED,
+                m.deactivated_at.is_(None),
+                Person.role.in_(list(roles)),
+                ChatAccount.chat_id.is_not(None),
+                ChatAccount.unreachable_at.is_(None),
+            )
+            .order_by(m.rid, m.uid, ChatAccount.id)
+        )
+    ).all()
+    returned = sorted({(row.rid, row.uid) for row in rows if row.mark == rules.RETURNED})
+    reasons = {}
+    if returned:  # a few pairs by name; many: every returned version of these requirements
+        reasons = await _return_reasons(session, reqs, returned if len(returned) <= 50 else None)
+    found = []
+    for row in rows:
+        standing = UnitStanding(
+            rules.unit_ref(row),
+            rules.MARKS[row.mark],
+            row.at if row.mark != rules.MISSING else None,
+            False,
+            parts_done=int(row.parts_done) if row.mark == rules.PARTIAL else 0,
+            reason=reasons.get((row.rid, row.uid)),
+        )
+        found.append(
+            OwingAccount(
+                row.rid, standing, row.account_id, row.channel, row.chat_id, row.full_name
+            )
+        )
+    return found
