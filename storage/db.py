@@ -12,8 +12,22 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
-__all__ = ["make_engine", "make_session_factory"]
+from storage import standings
+
+__all__ = ["TrackedSession", "make_engine", "make_session_factory"]
+
+
+class TrackedSession(Session):
+    """A session that keeps the status read model (:mod:`storage.standings`) up to date.
+
+    After each flush, the standings of what the flush changed are recomputed on the same
+    connection, so they commit (or roll back) with the change.
+    """
+
+
+event.listen(TrackedSession, "after_flush", standings.after_flush)
 
 
 def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -48,5 +62,5 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded objects usable after commit."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+    """Sessions that keep loaded objects usable after commit, and the standings up to date."""
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=TrackedSession)

@@ -37,6 +37,7 @@ from storage.models import (
     NominationStatus,
     Requirement,
     RequirementKind,
+    Standing,
     Submission,
     SubmissionStatus,
     Unit,
@@ -65,6 +66,7 @@ __all__ = [
     "needed_part",
     "needs_parts",
     "nomination_totals",
+    "source_activity",
     "submission_totals",
     "today",
     "unit_ref",
@@ -192,7 +194,31 @@ def nomination_totals(reqs: Sequence[Requirement]) -> Select[Any]:
 
 
 def activity(reqs: Sequence[Requirement]) -> Any:
-    """Per (requirement, unit) that has sent anything: what counts for its mark.
+    """Per (requirement, unit) that has sent anything: what counts for its mark, as stored.
+
+    The rows of the read model :class:`storage.models.Standing` (kept by
+    :mod:`storage.standings` in the transaction of every write), with the columns of
+    :func:`source_activity`, which computes the same from the submissions and nominations.
+    """
+    return (
+        select(
+            Standing.requirement_id.label("rid"),
+            Standing.unit_id.label("uid"),
+            Standing.n_returned,
+            Standing.parts_done,
+            Standing.n_open,
+            Standing.last_at,
+            Standing.returned_at,
+            Standing.n_noms,
+            Standing.first_at,
+        )
+        .where(Standing.requirement_id.in_([r.id for r in reqs]))
+        .subquery("activity")
+    )
+
+
+def source_activity(reqs: Sequence[Requirement]) -> Any:
+    """Per (requirement, unit) that has sent anything: what counts for its mark, recomputed.
 
     Columns: ``rid``, ``uid``; from the current submissions ``n_returned`` (returned versions),
     ``parts_done`` (distinct needed parts submitted or accepted), ``n_open`` (of those, versions
