@@ -28,6 +28,7 @@ class TrackedSession(Session):
 
 
 event.listen(TrackedSession, "after_flush", standings.after_flush)
+event.listen(TrackedSession, "do_orm_execute", standings.on_execute)
 
 
 def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -3,9 +3,11 @@
 Every session made by :func:`storage.db.make_session_factory` calls :func:`after_flush` after
 each flush: the (requirement, unit) pairs whose submissions or nominations were added, changed
 or deleted in the flush (and every pair of a requirement whose kind or parts changed) are
-recomputed from their rows, in the same transaction. A pair's rows are few, so the cost of a
-write does not grow with the campaign. Writes that bypass the ORM (bulk inserts of a benchmark
-or an import) are followed by :func:`rebuild` (``tdkt stats rebuild``).
+recomputed from their rows, in the same transaction. Bulk ``insert``/``update``/``delete``
+statements on those tables executed through the session are caught by :func:`on_execute`. A
+pair's rows are few, so the cost of a write does not grow with the campaign. Writes that
+bypass the session (bulk inserts on a bare connection, as the benchmark seeds) are followed by
+:func:`rebuild` (``tdkt stats rebuild``).
 
 A row's columns (see the model) follow the counting rules of :mod:`handlers.queries.stats`;
 ``tests/storage/test_standings.py`` checks them against that package's aggregate over the
@@ -21,9 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, func, insert, inspect, select, tuple_
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Result
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from storage.models import (
     Nomination,
@@ -35,7 +37,7 @@ from storage.models import (
     SubmissionStatus,
 )
 
-__all__ = ["after_flush", "rebuild", "rebuild_sync", "refresh"]
+__all__ = ["after_flush", "on_execute", "rebuild", "rebuild_sync", "refresh"]
 
 _COUNTED = (NominationStatus.SUBMITTED, NominationStatus.ACCEPTED)
 _LIVE = (SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED)
@@ -228,6 +230,42 @@ def _touched(session: Session) -> tuple[set[_Pair], set[int]]:
             if state.attrs.kind.history.has_changes() or state.attrs.parts.history.has_changes():
                 whole.add(obj.id)
     return pairs, whole
+
+
+def on_execute(state: ORMExecuteState) -> Result[Any] | None:
+    """Recompute the rows a bulk insert, update or delete of submissions or nominations touches.
+
+    A session event (``do_orm_execute``): the statement's rows are found before it runs (by its
+    own condition), or after an insert (by its parameters), and their pairs recomputed.
+    """
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return None
+    mapper = state.bind_mapper
+    entity = mapper.class_ if mapper is not None else None
+    if entity is not Submission and entity is not Nomination:
+        return None
+    conn = state.session.connection()
+    pairs: set[_Pair] = set()
+    if not state.is_insert:
+        where = state.statement.whereclause  # type: ignore[attr-defined]
+        found = select(entity.requirement_id, entity.unit_id)
+        if where is not None:
+            found = found.where(where)
+        pairs.update((r, u) for r, u in conn.execute(found.distinct()).tuples() if r is not None)
+    result = state.invoke_statement()
+    params = state.parameters
+    rows: list[Any] = list(params) if isinstance(params, list) else [params or {}]
+    statement_values = getattr(state.statement, "_values", None) or {}
+    for row in rows:
+        if not isinstance(row, dict):
+            continue
+        values = {**{getattr(k, "key", k): v for k, v in statement_values.items()}, **row}
+        rid, uid = values.get("requirement_id"), values.get("unit_id")
+        if isinstance(rid, int) and isinstance(uid, int):
+            pairs.add((rid, uid))
+    if pairs:
+        refresh(conn, pairs)
+    return result
 
 
 def after_flush(session: Session, _context: Any) -> None:

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.domain.progress import RequirementProgress, UnitMark, local_today
+from handlers.domain.progress import local_today
 from handlers.domain.reminder_policy import (
     DigestPolicy,
     PolicyError,
@@ -45,8 +45,7 @@ from handlers.domain.reminder_policy import (
 )
 from handlers.kernel.messages import Reply
 from handlers.kernel.texts import Texts
-from handlers.queries.progress import campaign_progress
-from handlers.queries.stats import owing_accounts
+from handlers.queries.stats import digest_figures, owing_accounts, unreachable_owing
 from storage.models import Campaign, Requirement, Role, Unit
 from storage.repositories.campaigns import CampaignRepository
 from storage.repositories.notices import NoticeRepository
@@ -284,21 +283,19 @@ async def _digest(
     )
     since_day = earlier[-1] if earlier else today - dt.timedelta(days=1)
     since = dt.datetime.combine(since_day, digest.at, tzinfo=tz).astimezone(dt.UTC)
-    progress = await campaign_progress(session, campaign, now)  # once a day, when it is due
-    newly_late: list[tuple[Requirement, UnitMark]] = [
-        (item.requirement, mark)
-        for item in progress
-        if since_day <= item.requirement.due_date < today
-        for mark in item.missing
-    ]
+    reqs = await CampaignRepository(session).requirements_for(campaign.id)
+    late_reqs = [r for r in reqs if since_day <= r.due_date < today]
+    counts, owing = await digest_figures(session, reqs, tz, late_reqs)
+    items = [(r, *counts.get(r.id, (0, 0))) for r in reqs]
+    newly_late = [(r, standing) for r in late_reqs for standing in owing.get(r.id, [])]
     returned = await SubmissionRepository(session).returned_between(campaign.id, since, now)
-    unreachable = await unreachable_late_units(session, progress, today)
+    unreachable = await unreachable_late_units(session, campaign, reqs, today)
     reply = Reply(
         texts(
             "reminders.digest",
             tz=campaign.timezone,
             campaign=campaign,
-            items=progress,
+            items=items,
             newly_late=newly_late,
             returned=returned,
             today=today,
@@ -325,26 +322,18 @@ async def _digest(
 
 
 async def unreachable_late_units(
-    session: AsyncSession, progress: Sequence[RequirementProgress], today: dt.date
+    session: AsyncSession, campaign: Campaign, reqs: Sequence[Requirement], today: dt.date
 ) -> list[Unit]:
     """Active units late on some requirement whom no reminder can reach, by name.
 
     A unit cannot be reached when none of its heads or members has linked a chat account the
-    bot can write to (never linked, or marked unreachable).
+    bot can write to (never linked, or marked unreachable). One query.
     """
-    late: dict[int, Unit] = {
-        mark.unit.id: mark.unit
-        for item in progress
-        if item.requirement.due_date < today
-        for mark in item.missing
-        if mark.unit.is_active
-    }
-    if not late:
-        return []
-    reachable = await _recipients(session, (Role.UNIT_HEAD, Role.UNIT_MEMBER), list(late))
-    return sorted(
-        (u for uid, u in late.items() if not reachable.get(uid)), key=lambda u: vn_sort_key(u.name)
+    overdue = [r for r in reqs if r.due_date < today]
+    found = await unreachable_owing(
+        session, overdue, ZoneInfo(campaign.timezone), (Role.UNIT_HEAD, Role.UNIT_MEMBER)
     )
+    return sorted(found, key=lambda u: vn_sort_key(u.name))
 
 
 async def unreachable_summary(
@@ -354,9 +343,9 @@ async def unreachable_summary(
     campaigns = await _campaigns(session, campaign_code)
     result = []
     for campaign in campaigns:
-        progress = await campaign_progress(session, campaign, now)
+        reqs = await CampaignRepository(session).requirements_for(campaign.id)
         today = local_today(now, campaign.timezone)
-        result.append((campaign, await unreachable_late_units(session, progress, today)))
+        result.append((campaign, await unreachable_late_units(session, campaign, reqs, today)))
     return result
 
 

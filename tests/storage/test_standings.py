@@ -1,7 +1,8 @@
 """The status read model (storage.standings) against a full recomputation, on random histories.
 
 A random history is a sequence of transactions, each a few of what the bot does: a new version
-of a submission (or of one part of a dossier), a review (accept, return), a withdrawal, a
+of a submission (or of one part of a dossier), a review (accept, return), a withdrawal, a bulk
+update of a unit's versions, a
 nomination sent, reviewed, withdrawn, corrected, moved to another requirement or to none, a
 requirement whose kind or parts change, a requirement deleted; some transactions roll back.
 After each transaction the stored rows must equal
@@ -113,6 +114,12 @@ class _History:
                     text="nội dung",
                     submitted_at=self.at(),
                 )
+            )
+        elif what < 0.42:  # a bulk update through the session (all of a unit's versions)
+            await s.execute(
+                update(Submission)
+                .where(Submission.unit_id == unit, Submission.is_current)
+                .values(status=rng.choice(list(SubmissionStatus)))
             )
         elif what < 0.55:  # a review or a withdrawal of a current version
             subs = list(await s.scalars(select(Submission).where(Submission.is_current)))

@@ -36,10 +36,12 @@ from handlers.queries.stats.overview import block_options, campaign_status, kind
 from handlers.queries.stats.recent import recent_activity
 from handlers.queries.stats.requirements import (
     OwingAccount,
+    digest_figures,
     missing_units,
     owing_accounts,
     requirement_stats,
     unit_standings,
+    unreachable_owing,
 )
 from handlers.queries.stats.results import *  # noqa: F403  (its __all__, added below)
 
@@ -48,6 +50,7 @@ __all__ = [
     "OwingAccount",
     "block_options",
     "campaign_status",
+    "digest_figures",
     "kind_options",
     "missing_units",
     "nomination_stats",
@@ -55,5 +58,6 @@ __all__ = [
     "recent_activity",
     "requirement_stats",
     "unit_standings",
+    "unreachable_owing",
 ]
 __all__ += results.__all__  # the result types and the unit filter

@@ -151,18 +151,25 @@ async def _standings(
     *,
     owing_only: bool,
     limit: int | None,
+    current_only: bool = False,
 ) -> dict[int, list[UnitStanding]]:
-    """{requirement id: standings of its units}, at most ``limit`` per requirement."""
+    """{requirement id: standings of its units}, at most ``limit`` per requirement.
+
+    With ``current_only``, a deactivated unit is listed only where it has sent something (as
+    :func:`handlers.queries.progress.campaign_progress` lists it).
+    """
     if not reqs:
         return {}
-    marks = rules.marks(reqs, tz, where, Unit.code, Unit.name, Unit.block, Unit.kind).subquery(
-        "marks"
-    )
+    marks = rules.marks(
+        reqs, tz, where, Unit.code, Unit.name, Unit.block, Unit.kind, Unit.deactivated_at
+    ).subquery("marks")
     m = marks.c
     rank = func.row_number().over(partition_by=m.rid, order_by=m.uid).label("rank")
     ranked = select(marks, rank)
     if owing_only:
         ranked = ranked.where(m.mark < rules.SUBMITTED)
+    if current_only:
+        ranked = ranked.where(or_(m.deactivated_at.is_(None), m.has_rows == 1))
     inner = ranked.subquery("ranked")
     query = select(inner)
     if limit is not None:
@@ -348,3 +355,68 @@ async def owing_accounts(
             )
         )
     return found
+
+
+async def digest_figures(
+    session: AsyncSession,
+    reqs: Sequence[Requirement],
+    tz: ZoneInfo,
+    newly_late: Sequence[Requirement],
+) -> tuple[dict[int, tuple[int, int]], dict[int, list[UnitStanding]]]:
+    """What the secretariat's daily digest counts, as the units' checklists count it.
+
+    A deactivated unit counts only where it has sent something.
+
+    Args:
+        session: The open session.
+        reqs: The campaign's requirements.
+        tz: The campaign's timezone.
+        newly_late: The requirements whose owing units the digest names.
+
+    Returns:
+        {requirement id: (units that sent it, units counted)}, and {requirement id: the units
+        that owe it} for ``newly_late``.
+    """
+    if not reqs:
+        return {}, {}
+    marks = rules.marks(reqs, tz, UnitFilter(), Unit.deactivated_at).subquery("marks")
+    m = marks.c
+    rows = await session.execute(
+        select(m.rid, func.sum(case((m.mark >= rules.SUBMITTED, 1), else_=0)), func.count())
+        .where(or_(m.deactivated_at.is_(None), m.has_rows == 1))
+        .group_by(m.rid)
+    )
+    counts = {rid: (int(done or 0), int(total)) for rid, done, total in rows.tuples()}
+    owing = await _standings(
+        session, newly_late, tz, UnitFilter(), owing_only=True, limit=None, current_only=True
+    )
+    return counts, owing
+
+
+async def unreachable_owing(
+    session: AsyncSession, reqs: Sequence[Requirement], tz: ZoneInfo, roles: Sequence[Role]
+) -> list[Unit]:
+    """Active units that owe one of ``reqs`` and have no reachable account of ``roles``.
+
+    Returns:
+        The units, in no particular order.
+    """
+    if not reqs:
+        return []
+    marks = rules.marks(reqs, tz, UnitFilter()).subquery("marks")
+    owing = select(marks.c.uid).where(marks.c.mark < rules.SUBMITTED)
+    reachable = (
+        select(Person.id)
+        .join(ChatAccount, ChatAccount.person_id == Person.id)
+        .where(
+            Person.unit_id == Unit.id,
+            Person.role.in_(list(roles)),
+            ChatAccount.chat_id.is_not(None),
+            ChatAccount.unreachable_at.is_(None),
+        )
+        .exists()
+    )
+    found = await session.scalars(
+        select(Unit).where(Unit.id.in_(owing), Unit.deactivated_at.is_(None), ~reachable)
+    )
+    return list(found)

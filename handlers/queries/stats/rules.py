@@ -280,13 +280,17 @@ def mark_columns(reqs: Sequence[Requirement], tz: ZoneInfo, act: Any, rid: Any) 
 def marks(
     reqs: Sequence[Requirement], tz: ZoneInfo, where: UnitFilter, *unit_columns: Any
 ) -> Select[Any]:
-    """One row per (requirement, applicable unit), including the units that sent nothing."""
+    """One row per (requirement, applicable unit), including the units that sent nothing.
+
+    ``has_rows`` says whether the unit has any current version or counted nomination for it.
+    """
     act = activity(reqs)
     return (
         select(
             Requirement.id.label("rid"),
             Unit.id.label("uid"),
             *mark_columns(reqs, tz, act, Requirement.id),
+            case((act.c.rid.is_(None), 0), else_=1).label("has_rows"),
             *unit_columns,
         )
         .select_from(Unit)

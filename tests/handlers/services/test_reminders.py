@@ -65,7 +65,7 @@ async def test_due_reminders_equal_the_reference_in_one_query(
     async with session_factory() as s:
         statements.clear()
         planned = await plan_notices(s, Texts(), now, calendar=WorkingCalendar())
-        owing_queries = [q for q in statements if "chat_accounts" in q and "submissions" in q]
+        owing_queries = [q for q in statements if "chat_accounts" in q and "standings" in q]
         reminders = [p for p in planned if p.kind == "reminder"]
         assert reminders, moment
         assert len(owing_queries) == 1  # the digest, when due, reads on its own
