@@ -19,6 +19,7 @@ from storage.models import (
     Person,
     Requirement,
     Role,
+    Standing,
     Submission,
     SubmissionStatus,
     Unit,
@@ -160,18 +161,20 @@ def _first_standings(
     """
     parts = []
     for req in reqs:
-        act = rules.activity([req])
+        act = Standing.__table__  # joined directly: each unit's row read by primary key
         rid = literal(req.id)
         pairs = (
             select(
                 rid.label("rid"),
                 Unit.id.label("uid"),
                 *rules.mark_columns([req], tz, act, rid),
-                case((act.c.rid.is_(None), 0), else_=1).label("has_rows"),
+                case((Standing.unit_id.is_(None), 0), else_=1).label("has_rows"),
                 *unit_columns,
             )
             .select_from(Unit)
-            .outerjoin(act, act.c.uid == Unit.id)
+            .outerjoin(
+                Standing, and_(Standing.requirement_id == req.id, Standing.unit_id == Unit.id)
+            )
             .where(*rules.unit_rule(req), *where.clauses())
             .subquery(f"pairs_{req.id}")
         )
