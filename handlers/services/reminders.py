@@ -22,9 +22,10 @@ Rules:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -45,7 +46,12 @@ from handlers.domain.reminder_policy import (
 )
 from handlers.kernel.messages import Reply
 from handlers.kernel.texts import Texts
-from handlers.queries.stats import digest_figures, owing_accounts, unreachable_owing
+from handlers.queries.stats import (
+    UnitStanding,
+    digest_figures,
+    owing_accounts,
+    unreachable_owing,
+)
 from storage.models import Campaign, Requirement, Role, Unit
 from storage.repositories.campaigns import CampaignRepository
 from storage.repositories.notices import NoticeRepository
@@ -102,7 +108,11 @@ class Recipient:
 
 @dataclass(frozen=True, slots=True)
 class PlannedNotice:
-    """One message due now to one recipient, with its exactly-once key."""
+    """One message due now to one recipient, with its exactly-once key.
+
+    Its text is rendered when first asked for (:attr:`reply`), once per (requirement, unit):
+    a planning pass names every notice due, but only the unclaimed ones are rendered and sent.
+    """
 
     key: str
     kind: str  # "reminder" | "digest"
@@ -114,7 +124,24 @@ class PlannedNotice:
     slot: str
     slot_at: dt.datetime
     recipient: Recipient
-    reply: Reply
+    render: Callable[[], Reply] = field(compare=False, repr=False)
+
+    @property
+    def reply(self) -> Reply:
+        """The message (rendered on first use, shared by the unit's recipients)."""
+        return self.render()
+
+
+def _once(make: Callable[[], Reply]) -> Callable[[], Reply]:
+    """``make``, called at most once; its result kept."""
+    kept: list[Reply] = []
+
+    def get() -> Reply:
+        if not kept:
+            kept.append(make())
+        return kept[0]
+
+    return get
 
 
 async def _recipients(
@@ -222,26 +249,20 @@ async def _reminders(
             wanted = (Role.UNIT_HEAD, Role.UNIT_MEMBER)
         by_roles.setdefault(wanted, []).append(req)
     rank = {r.id: i for i, r in enumerate(requirements)}
+    order: dict[int, tuple[Any, ...]] = {}  # each unit's sort key, computed once
     found: list[tuple[tuple[Any, ...], PlannedNotice]] = []
     for roles, reqs in by_roles.items():
         by_id = {r.id: r for r in reqs}
-        replies: dict[tuple[int, int], Reply] = {}
+        replies: dict[tuple[int, int], Callable[[], Reply]] = {}
         for owing in await owing_accounts(session, reqs, tz, roles):
             req, unit = by_id[owing.requirement_id], owing.standing.unit
             slot = slots[req.id]
-            reply = replies.get((req.id, unit.id))
-            if reply is None:
-                reply = replies[(req.id, unit.id)] = Reply(
-                    texts(
-                        "reminders.reminder",
-                        tz=campaign.timezone,
-                        req=req,
-                        unit=unit,
-                        mark=owing.standing,
-                        days_left=(req.due_date - today).days,
-                        campaign=campaign,
-                    )
+            render = replies.get((req.id, unit.id))
+            if render is None:
+                render = replies[(req.id, unit.id)] = _once(
+                    functools.partial(_reminder_reply, texts, campaign, req, owing.standing, today)
                 )
+                order[unit.id] = order.get(unit.id) or unit.sort_key()
             notice = PlannedNotice(
                 key=f"rem:{req.id}:{unit.id}:{slot.key}:{owing.account_id}",
                 kind="reminder",
@@ -255,11 +276,27 @@ async def _reminders(
                 recipient=Recipient(
                     owing.account_id, owing.channel, owing.chat_id, owing.person_name
                 ),
-                reply=reply,
+                render=render,
             )
-            found.append(((rank[req.id], unit.sort_key(), owing.account_id), notice))
+            found.append(((rank[req.id], order[unit.id], owing.account_id), notice))
     found.sort(key=lambda item: item[0])  # checklist order, then the units' own order
     return [notice for _, notice in found]
+
+
+def _reminder_reply(
+    texts: Texts, campaign: Campaign, req: Requirement, standing: UnitStanding, today: dt.date
+) -> Reply:
+    return Reply(
+        texts(
+            "reminders.reminder",
+            tz=campaign.timezone,
+            req=req,
+            unit=standing.unit,
+            mark=standing,
+            days_left=(req.due_date - today).days,
+            campaign=campaign,
+        )
+    )
 
 
 async def _digest(
@@ -315,7 +352,7 @@ async def _digest(
             slot=f"digest-{today.isoformat()}",
             slot_at=at,
             recipient=person,
-            reply=reply,
+            render=lambda: reply,
         )
         for person in secretaries
     ]
