@@ -1,7 +1,10 @@
 """The secretariat's figures, computed by the database: aggregate SQL, no per-unit loops.
 
 Every figure follows the counting rules of :func:`handlers.domain.progress.mark_for`,
-expressed in SQL over the current submissions and the counted nominations:
+expressed in SQL over the current submissions and the counted nominations — read from the
+read model :class:`storage.models.Standing` (one row per (requirement, unit) that has sent
+anything, kept by :mod:`storage.standings` in the transaction of every write;
+:func:`rules.source_activity` is the same computed from the source rows):
 
 * a unit is **returned** on a requirement when any of its current versions was returned;
 * otherwise, for a ``nomination_list`` requirement, it has **submitted** when at least one of its
