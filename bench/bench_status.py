@@ -18,7 +18,16 @@ status), runs ``VACUUM ANALYZE`` on PostgreSQL (what autovacuum does after bulk 
   (what the issue asks to time), and each of them alone;
 * ``overview``: :func:`handlers.queries.stats.campaign_status` (figures, overdue units, newest
   items);
-* ``filtered``: the figures for one block (khối/cụm).
+* ``filtered``: the figures for one block (khối/cụm);
+* ``/chuanop``: the secretariat's list of who still owes what (10 units per requirement);
+* ``unit /tinhhinh`` and ``unit /chuanop``: a unit head's checklist and what it still owes
+  (:func:`handlers.queries.progress.campaign_progress` for that unit);
+* ``reminders due`` and ``reminders, none due``: the reminder planning pass
+  (:func:`handlers.services.reminders.plan_notices`) at a moment when a slot is due (90 % of
+  the units have a linked head) and at one when nothing is.
+
+The bulk inserts bypass the ORM, so the status read model is rebuilt after seeding
+(``tdkt stats rebuild``; its time is printed with the seeding steps).
 
 It prints the median and p95 of each, and the ratio big / small of the medians.
 """
@@ -37,23 +46,32 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchdb import DEFAULT_PG_URL, postgres_engine, postgres_reachable, sqlite_engine
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from handlers.domain.reminder_policy import WorkingCalendar
+from handlers.kernel.texts import Texts
+from handlers.queries.progress import campaign_progress
 from handlers.queries.stats import (
     UnitFilter,
     campaign_status,
+    missing_units,
     nomination_stats,
     requirement_stats,
 )
+from handlers.services.reminders import plan_notices, upcoming_instants
+from storage import standings
 from storage.db import make_session_factory
 from storage.models import (
     AwardForm,
     Campaign,
+    ChatAccount,
     Nomination,
     NominationStatus,
+    Person,
     Requirement,
     RequirementKind,
+    Role,
     SubjectKind,
     Submission,
     SubmissionStatus,
@@ -65,6 +83,8 @@ __all__ = ["main"]
 TZ = dt.timezone(dt.timedelta(hours=7))
 #: The moment the figures are asked for: about half of the deadlines have passed.
 NOW = dt.datetime(2020, 4, 1, 9, 0, tzinfo=TZ)
+#: A moment when no reminder or digest is due (after the 08:00 slots' grace, before the next).
+NOTHING_DUE = dt.datetime(2020, 4, 2, 3, 0, tzinfo=TZ)
 CHUNK = 5000
 
 KINDS = ("xa_phuong", "co_quan", "doan_the", "doanh_nghiep", "truong_hoc")
@@ -309,6 +329,28 @@ async def seed(engine: AsyncEngine, size: Size, seed_value: int = 2019) -> dict[
         _nomination_rows(rng, campaign_id, reqs, unit_rows, size.nominations),
     )
     report["seed nominations s"] = time.perf_counter() - start
+    await _insert(
+        engine,
+        Person.__table__,
+        (
+            {"full_name": f"Lãnh đạo {code}", "role": Role.UNIT_HEAD, "unit_id": uid}
+            for uid, code, _ in unit_rows
+            if uid % 10  # 90 % of the units have a head
+        ),
+    )
+    people = await _fetch(sf, select(Person.id))
+    await _insert(
+        engine,
+        ChatAccount.__table__,
+        (
+            {"person_id": pid, "channel": "telegram", "external_id": str(pid), "chat_id": str(pid)}
+            for (pid,) in people
+        ),
+    )
+    start = time.perf_counter()
+    async with sf.begin() as session:
+        report["standings"] = await standings.rebuild(session)
+    report["rebuild standings s"] = time.perf_counter() - start
     start = time.perf_counter()
     # What autovacuum does after bulk inserts on PostgreSQL (statistics, and the visibility map
     # that lets index-only scans skip the table); statistics only on SQLite.
@@ -351,6 +393,14 @@ async def time_figures(engine: AsyncEngine, runs: int) -> dict[str, list[float]]
     """Time the secretariat's figures ``runs`` times each; seconds per run, by kind."""
     sf = make_session_factory(engine)
     block = (await _fetch(sf, select(Unit.block).where(Unit.block.is_not(None)).limit(1)))[0][0]
+    n_units = (await _fetch(sf, select(func.count()).select_from(Unit)))[0][0]
+    one_unit = (await _fetch(sf, select(Unit.id).order_by(Unit.id).offset(n_units // 2)))[0][0]
+    async with sf() as session:
+        instants = await upcoming_instants(
+            session, NOW - dt.timedelta(days=30), dt.timedelta(days=30), WorkingCalendar()
+        )
+    due_at = instants[-1] + dt.timedelta(minutes=30)
+    texts = Texts()
 
     async def figures(session: AsyncSession, campaign: Campaign) -> None:
         await requirement_stats(session, campaign, NOW)
@@ -370,7 +420,31 @@ async def time_figures(engine: AsyncEngine, runs: int) -> dict[str, list[float]]
         await requirement_stats(session, campaign, NOW, where)
         await nomination_stats(session, campaign, where)
 
+    async def chuanop(session: AsyncSession, campaign: Campaign) -> None:
+        await missing_units(session, campaign, NOW, limit=10)
+
+    async def unit_status(session: AsyncSession, campaign: Campaign) -> None:
+        unit = await session.get_one(Unit, one_unit)
+        await campaign_progress(session, campaign, NOW, [unit])
+
+    async def unit_owes(session: AsyncSession, campaign: Campaign) -> None:
+        unit = await session.get_one(Unit, one_unit)
+        progress = await campaign_progress(session, campaign, NOW, [unit])
+        owed = [p for p in progress if p.marks and not p.marks[0].done]
+        assert len(owed) <= len(progress)
+
+    async def reminders_due(session: AsyncSession, _campaign: Campaign) -> None:
+        assert await plan_notices(session, texts, due_at, calendar=WorkingCalendar())
+
+    async def reminders_none(session: AsyncSession, _campaign: Campaign) -> None:
+        assert not await plan_notices(session, texts, NOTHING_DUE, calendar=WorkingCalendar())
+
     return {
+        "unit /tinhhinh": await _time(sf, runs, unit_status),
+        "unit /chuanop": await _time(sf, runs, unit_owes),
+        "/chuanop": await _time(sf, runs, chuanop),
+        "reminders due": await _time(sf, runs, reminders_due),
+        "reminders, none due": await _time(sf, runs, reminders_none),
         "figures": await _time(sf, runs, figures),
         "  requirement_stats": await _time(sf, runs, req_only),
         "  nomination_stats": await _time(sf, runs, noms_only),

@@ -71,6 +71,7 @@ from handlers.services.units import (
     rename_unit,
     set_unit_active,
 )
+from storage import standings
 from storage.models import Campaign, Requirement, RequirementKind, Role, Unit
 from storage.repositories.deadlines import DeadlineRepository
 
@@ -94,6 +95,8 @@ app.add_typer(units_app, name="units")
 app.add_typer(people_app, name="people")
 app.add_typer(reminders_app, name="reminders")
 app.add_typer(plan_app, name="plan")
+stats_app = typer.Typer(help="Số liệu tình hình (bảng tổng hợp).", no_args_is_help=True)
+app.add_typer(stats_app, name="stats")
 
 NowOption = Annotated[
     str | None,
@@ -914,6 +917,24 @@ def units_rename(
         return texts("units.renamed", old=old, new=unit.name)
 
     _unit_change(code, change)
+
+
+@stats_app.command("rebuild")
+def stats_rebuild(
+    campaign: Annotated[
+        str | None, typer.Option("--campaign", help="Chỉ kế hoạch có mã này.")
+    ] = None,
+) -> None:
+    """Tính lại số liệu tình hình từ nội dung đã nộp và đề cử (sau khi nạp dữ liệu ngoài bot)."""
+    settings = Settings()
+
+    async def work(the_app: App) -> str:
+        async with the_app.session_factory.begin() as session:
+            campaign_id = (await find_campaign(session, campaign)).id if campaign else None
+            rows = await standings.rebuild(session, campaign_id)
+        return f"Đã tính lại số liệu tình hình: {rows} cặp nội dung – đơn vị."
+
+    typer.echo(_run(settings, None, work))
 
 
 @reminders_app.command("preview")

@@ -12,8 +12,23 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
-__all__ = ["make_engine", "make_session_factory"]
+from storage import standings
+
+__all__ = ["TrackedSession", "make_engine", "make_session_factory"]
+
+
+class TrackedSession(Session):
+    """A session that keeps the status read model (:mod:`storage.standings`) up to date.
+
+    After each flush, the standings of what the flush changed are recomputed on the same
+    connection, so they commit (or roll back) with the change.
+    """
+
+
+event.listen(TrackedSession, "after_flush", standings.after_flush)
+event.listen(TrackedSession, "do_orm_execute", standings.on_execute)
 
 
 def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -70,5 +85,5 @@ def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncEng
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded objects usable after commit."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+    """Sessions that keep loaded objects usable after commit, and the standings up to date."""
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=TrackedSession)

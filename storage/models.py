@@ -53,6 +53,7 @@ __all__ = [
     "RequirementKind",
     "Role",
     "SentNotice",
+    "Standing",
     "StoredFile",
     "SubjectKind",
     "Submission",
@@ -397,6 +398,38 @@ class Submission(Base):
     reviewed_at: Mapped[dt.datetime | None] = mapped_column()
 
     file: Mapped[StoredFile | None] = relationship(lazy="raise")
+
+
+class Standing(Base):
+    """What counts for one unit's mark on one requirement: an incremental read model.
+
+    One row per (requirement, unit) that has a current submission version (of any status) or,
+    for a nomination list, a nomination that counts; kept in the transaction of every write to
+    the submissions and nominations (:mod:`storage.standings`), rebuilt by ``tdkt stats
+    rebuild``. The mark itself (and lateness, from the due date) is decided when read, by
+    :mod:`handlers.queries.stats.rules`.
+    """
+
+    __tablename__ = "standings"
+    __table_args__ = (Index("ix_standings_unit_requirement", "unit_id", "requirement_id"),)
+
+    requirement_id: Mapped[int] = mapped_column(
+        ForeignKey("requirements.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    #: Current versions returned (any part).
+    n_returned: Mapped[int] = mapped_column(Integer, default=0)
+    #: Distinct needed parts with a current version submitted or accepted.
+    parts_done: Mapped[int] = mapped_column(Integer, default=0)
+    #: Of those versions, the ones not accepted yet.
+    n_open: Mapped[int] = mapped_column(Integer, default=0)
+    #: The newest of those versions.
+    last_at: Mapped[dt.datetime | None] = mapped_column()
+    #: The newest returned current version.
+    returned_at: Mapped[dt.datetime | None] = mapped_column()
+    #: Nominations that count (nomination lists only), and the first one's time.
+    n_noms: Mapped[int] = mapped_column(Integer, default=0)
+    first_at: Mapped[dt.datetime | None] = mapped_column()
 
 
 class Nomination(Base):

@@ -40,6 +40,9 @@ __all__ = [
     "unit_standing",
 ]
 
+#: Up to this many units are read by their ids; more read every unit's rows of the campaign.
+_FEW_UNITS = 200
+
 
 def _sent(
     req_id: int,
@@ -59,18 +62,23 @@ async def campaign_progress(
 ) -> list[RequirementProgress]:
     """Return every requirement of ``campaign`` with the marks of ``units`` (default: all).
 
-    A deactivated unit owes nothing: it is listed only where it sent something.
+    With ``units`` given, only their rows are read (a unit's checklist reads that unit's
+    submissions and nominations from an index, whatever the number of other units). A
+    deactivated unit owes nothing: it is listed only where it sent something.
     """
     tz = ZoneInfo(campaign.timezone)
     today = now.astimezone(tz).date()
     requirements = await CampaignRepository(session).requirements_for(campaign.id)
+    unit_ids: list[int] | None = None
     if units is None:
         units = await UnitRepository(session).list_all()
+    elif len(units) <= _FEW_UNITS:
+        unit_ids = [u.id for u in units]
     req_ids = [r.id for r in requirements]
     by_key: dict[tuple[int, int], list[Submission]] = {}
-    for sub in await SubmissionRepository(session).current_for_requirements(req_ids):
+    for sub in await SubmissionRepository(session).current_for_requirements(req_ids, unit_ids):
         by_key.setdefault((sub.requirement_id, sub.unit_id), []).append(sub)
-    noms = await NominationRepository(session).counted_by_unit(req_ids)
+    noms = await NominationRepository(session).counted_by_unit(req_ids, unit_ids)
     result = []
     for req in requirements:
         marks = tuple(
@@ -113,7 +121,7 @@ async def unit_standing(
         return None
     tz = ZoneInfo(campaign.timezone)
     subs = await SubmissionRepository(session).current_for_unit(unit.id, [req.id])
-    noms = await NominationRepository(session).counted_by_unit([req.id])
+    noms = await NominationRepository(session).counted_by_unit([req.id], [unit.id])
     mark = mark_for(req, unit, subs, noms.get((req.id, unit.id)), tz)
     return RequirementProgress(campaign, req, now.astimezone(tz).date(), (mark,))
 

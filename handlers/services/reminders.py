@@ -25,19 +25,22 @@ Rules:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.deadlines import effective_due, extended_to, unit_dues
-from handlers.domain.progress import RequirementProgress, UnitMark, local_today
+from handlers.domain.progress import local_today
 from handlers.domain.reminder_policy import (
     DigestPolicy,
     PolicyError,
     ReminderPolicy,
+    Slot,
     WorkingCalendar,
     digest_days,
     effective_policy,
@@ -47,7 +50,12 @@ from handlers.domain.reminder_policy import (
 )
 from handlers.kernel.messages import Reply
 from handlers.kernel.texts import Texts
-from handlers.queries.progress import campaign_progress
+from handlers.queries.stats import (
+    UnitStanding,
+    digest_figures,
+    owing_accounts,
+    unreachable_owing,
+)
 from storage.models import Campaign, Requirement, Role, Unit
 from storage.repositories.campaigns import CampaignRepository
 from storage.repositories.notices import NoticeRepository
@@ -105,7 +113,11 @@ class Recipient:
 
 @dataclass(frozen=True, slots=True)
 class PlannedNotice:
-    """One message due now to one recipient, with its exactly-once key."""
+    """One message due now to one recipient, with its exactly-once key.
+
+    Its text is rendered when first asked for (:attr:`reply`), once per (requirement, unit):
+    a planning pass names every notice due, but only the unclaimed ones are rendered and sent.
+    """
 
     key: str
     kind: str  # "reminder" | "digest"
@@ -117,7 +129,24 @@ class PlannedNotice:
     slot: str
     slot_at: dt.datetime
     recipient: Recipient
-    reply: Reply
+    render: Callable[[], Reply] = field(compare=False, repr=False)
+
+    @property
+    def reply(self) -> Reply:
+        """The message (rendered on first use, shared by the unit's recipients)."""
+        return self.render()
+
+
+def _once(make: Callable[[], Reply]) -> Callable[[], Reply]:
+    """``make``, called at most once; its result kept."""
+    kept: list[Reply] = []
+
+    def get() -> Reply:
+        if not kept:
+            kept.append(make())
+        return kept[0]
+
+    return get
 
 
 async def _recipients(
@@ -154,14 +183,18 @@ async def plan_notices(
     campaign_code: str | None = None,
     calendar: WorkingCalendar | None = None,
 ) -> list[PlannedNotice]:
-    """Every reminder and digest due at ``now`` (claimed or not: the caller filters)."""
+    """Every reminder and digest due at ``now`` (claimed or not: the caller filters).
+
+    Which slots are due is decided from the requirements alone; the owing units and their
+    accounts are then read in one query per (campaign, recipients' roles) for the requirements
+    with a due slot only. When nothing is due, no unit, submission or account is read.
+    """
     calendar = calendar or WorkingCalendar()
     campaigns = await _campaigns(session, campaign_code)
     planned: list[PlannedNotice] = []
     for campaign in campaigns:
-        progress = await campaign_progress(session, campaign, now)
-        planned.extend(await _reminders(session, texts, campaign, progress, now, grace, calendar))
-        planned.extend(await _digest(session, texts, campaign, progress, now, grace, calendar))
+        planned.extend(await _reminders(session, texts, campaign, now, grace, calendar))
+        planned.extend(await _digest(session, texts, campaign, now, grace, calendar))
     return planned
 
 
@@ -179,79 +212,127 @@ async def preview_notices(
     return [(p, p.key in taken) for p in planned]
 
 
+def _deadlines(req: Requirement) -> set[dt.date]:
+    """Everyone's deadline and the units' own later ones (gia hạn for listed units)."""
+    return {req.due_date, *unit_dues(req).values()}
+
+
+def _due_slots(
+    campaign: Campaign,
+    req: Requirement,
+    now: dt.datetime,
+    grace: dt.timedelta,
+    calendar: WorkingCalendar,
+) -> tuple[dict[dt.date, Slot], ReminderPolicy]:
+    """The requirement's slots due at ``now``, one per deadline that has one.
+
+    The deadlines are everyone's and each unit's own after a gia hạn; the slot is the newest
+    missed one after downtime.
+    """
+    tz = ZoneInfo(campaign.timezone)
+    policy = _policy(campaign, req)
+    found: dict[dt.date, Slot] = {}
+    for due_day in _deadlines(req):
+        due = [
+            slot
+            for slot in reminder_slots(due_day, policy, tz, calendar)
+            if quiet_shift(slot.at, policy.quiet_hours, tz) <= now < slot.at + grace
+        ]
+        if due:
+            found[due_day] = due[-1]
+    return found, policy
+
+
 async def _reminders(
     session: AsyncSession,
     texts: Texts,
     campaign: Campaign,
-    progress: Sequence[RequirementProgress],
     now: dt.datetime,
     grace: dt.timedelta,
     calendar: WorkingCalendar,
 ) -> list[PlannedNotice]:
     tz = ZoneInfo(campaign.timezone)
     today = local_today(now, campaign.timezone)
-    planned: list[PlannedNotice] = []
-    for item in progress:
-        req = item.requirement
-        policy = _policy(campaign, req)
-        roles = (Role.UNIT_HEAD, Role.UNIT_MEMBER) if policy.include_members else (Role.UNIT_HEAD,)
-        by_due: dict[dt.date, list[UnitMark]] = {}
-        for m in item.missing:
-            if m.unit.is_active:  # a retired unit is not reminded
-                by_due.setdefault(effective_due(req, m.unit.id), []).append(m)
-        for due_day, owing in by_due.items():
-            due = [
-                slot
-                for slot in reminder_slots(due_day, policy, tz, calendar)
-                if quiet_shift(slot.at, policy.quiet_hours, tz) <= now < slot.at + grace
-            ]
-            if not due:
-                continue
-            slot = due[-1]  # after downtime only the newest missed slot goes out
-            people = await _recipients(session, roles, [m.unit.id for m in owing])
-            for mark in owing:
-                # A gia hạn starts the reminders of the new deadline afresh.
-                key = (
-                    slot.key
-                    if extended_to(req, mark.unit.id) is None
-                    else f"{slot.key}@{due_day:%Y%m%d}"
-                )
-                reply = Reply(
-                    texts(
-                        "reminders.reminder",
-                        tz=campaign.timezone,
-                        req=req,
-                        unit=mark.unit,
-                        mark=mark,
-                        days_left=(due_day - today).days,
-                        campaign=campaign,
-                        due=due_day,
+    slots: dict[int, dict[dt.date, Slot]] = {}
+    by_roles: dict[tuple[Role, ...], list[Requirement]] = {}
+    requirements = await CampaignRepository(session).requirements_for(campaign.id)
+    for req in requirements:
+        due, policy = _due_slots(campaign, req, now, grace, calendar)
+        if not due:
+            continue
+        slots[req.id] = due
+        wanted: tuple[Role, ...] = (Role.UNIT_HEAD,)
+        if policy.include_members:
+            wanted = (Role.UNIT_HEAD, Role.UNIT_MEMBER)
+        by_roles.setdefault(wanted, []).append(req)
+    rank = {r.id: i for i, r in enumerate(requirements)}
+    order: dict[int, tuple[Any, ...]] = {}  # each unit's sort key, computed once
+    found: list[tuple[tuple[Any, ...], PlannedNotice]] = []
+    for roles, reqs in by_roles.items():
+        by_id = {r.id: r for r in reqs}
+        replies: dict[tuple[int, int], Callable[[], Reply]] = {}
+        for owing in await owing_accounts(session, reqs, tz, roles):
+            req, unit = by_id[owing.requirement_id], owing.standing.unit
+            due_day = effective_due(req, unit.id)
+            slot = slots[req.id].get(due_day)
+            if slot is None:
+                continue  # this unit's own deadline (a gia hạn) has no slot due now
+            # A gia hạn starts the reminders of the new deadline afresh.
+            key = slot.key if extended_to(req, unit.id) is None else f"{slot.key}@{due_day:%Y%m%d}"
+            render = replies.get((req.id, unit.id))
+            if render is None:
+                render = replies[(req.id, unit.id)] = _once(
+                    functools.partial(
+                        _reminder_reply, texts, campaign, req, owing.standing, today, due_day
                     )
                 )
-                for person in people.get(mark.unit.id, []):
-                    planned.append(
-                        PlannedNotice(
-                            key=f"rem:{req.id}:{mark.unit.id}:{key}:{person.account_id}",
-                            kind="reminder",
-                            campaign_id=campaign.id,
-                            requirement_id=req.id,
-                            unit_id=mark.unit.id,
-                            unit_name=mark.unit.name,
-                            requirement_title=req.title,
-                            slot=key,
-                            slot_at=slot.at,
-                            recipient=person,
-                            reply=reply,
-                        )
-                    )
-    return planned
+                order[unit.id] = order.get(unit.id) or unit.sort_key()
+            notice = PlannedNotice(
+                key=f"rem:{req.id}:{unit.id}:{key}:{owing.account_id}",
+                kind="reminder",
+                campaign_id=campaign.id,
+                requirement_id=req.id,
+                unit_id=unit.id,
+                unit_name=unit.name,
+                requirement_title=req.title,
+                slot=key,
+                slot_at=slot.at,
+                recipient=Recipient(
+                    owing.account_id, owing.channel, owing.chat_id, owing.person_name
+                ),
+                render=render,
+            )
+            found.append(((rank[req.id], order[unit.id], owing.account_id), notice))
+    found.sort(key=lambda item: item[0])  # checklist order, then the units' own order
+    return [notice for _, notice in found]
+
+
+def _reminder_reply(
+    texts: Texts,
+    campaign: Campaign,
+    req: Requirement,
+    standing: UnitStanding,
+    today: dt.date,
+    due_day: dt.date,
+) -> Reply:
+    return Reply(
+        texts(
+            "reminders.reminder",
+            tz=campaign.timezone,
+            req=req,
+            unit=standing.unit,
+            mark=standing,
+            days_left=(due_day - today).days,
+            campaign=campaign,
+            due=due_day,
+        )
+    )
 
 
 async def _digest(
     session: AsyncSession,
     texts: Texts,
     campaign: Campaign,
-    progress: Sequence[RequirementProgress],
     now: dt.datetime,
     grace: dt.timedelta,
     calendar: WorkingCalendar,
@@ -269,21 +350,29 @@ async def _digest(
     )
     since_day = earlier[-1] if earlier else today - dt.timedelta(days=1)
     since = dt.datetime.combine(since_day, digest.at, tzinfo=tz).astimezone(dt.UTC)
-    newly_late: list[tuple[Requirement, UnitMark]] = [
-        (item.requirement, mark)
-        for item in progress
-        for mark in item.missing
-        if since_day <= effective_due(item.requirement, mark.unit.id) < today
+    reqs = await CampaignRepository(session).requirements_for(campaign.id)
+    late_reqs = [
+        r
+        for r in reqs
+        if any(since_day <= d < today for d in {r.due_date, *unit_dues(r).values()})
+    ]
+    counts, owing = await digest_figures(session, reqs, tz, late_reqs)
+    items = [(r, *counts.get(r.id, (0, 0))) for r in reqs]
+    newly_late = [
+        (r, standing)
+        for r in late_reqs
+        for standing in owing.get(r.id, [])
+        if since_day <= effective_due(r, standing.unit.id) < today  # its own deadline, if any
     ]
     returned = await SubmissionRepository(session).returned_between(campaign.id, since, now)
-    unreachable = await unreachable_late_units(session, progress, today)
+    unreachable = await unreachable_late_units(session, campaign, reqs, today)
     blocked = await unreachable_blocked_ids(session, unreachable)
     reply = Reply(
         texts(
             "reminders.digest",
             tz=campaign.timezone,
             campaign=campaign,
-            items=progress,
+            items=items,
             newly_late=newly_late,
             returned=returned,
             today=today,
@@ -304,32 +393,27 @@ async def _digest(
             slot=f"digest-{today.isoformat()}",
             slot_at=at,
             recipient=person,
-            reply=reply,
+            render=lambda: reply,
         )
         for person in secretaries
     ]
 
 
 async def unreachable_late_units(
-    session: AsyncSession, progress: Sequence[RequirementProgress], today: dt.date
+    session: AsyncSession, campaign: Campaign, reqs: Sequence[Requirement], today: dt.date
 ) -> list[Unit]:
     """Active units late on some requirement whom no reminder can reach, by name.
 
     A unit cannot be reached when none of its heads or members has linked a chat account the
-    bot can write to (never linked, or marked unreachable).
+    bot can write to (never linked, or marked unreachable). One query.
     """
-    late: dict[int, Unit] = {
-        mark.unit.id: mark.unit
-        for item in progress
-        for mark in item.missing
-        if mark.unit.is_active and effective_due(item.requirement, mark.unit.id) < today
-    }
-    if not late:
-        return []
-    reachable = await _recipients(session, (Role.UNIT_HEAD, Role.UNIT_MEMBER), list(late))
-    return sorted(
-        (u for uid, u in late.items() if not reachable.get(uid)), key=lambda u: vn_sort_key(u.name)
+    tz = ZoneInfo(campaign.timezone)
+    overdue = [r for r in reqs if r.due_date < today]  # a unit's own later deadline: below
+    start = dt.datetime.combine(today, dt.time(), tzinfo=tz).astimezone(dt.UTC)
+    found = await unreachable_owing(
+        session, overdue, tz, (Role.UNIT_HEAD, Role.UNIT_MEMBER), overdue_at=start
     )
+    return sorted(found, key=lambda u: vn_sort_key(u.name))
 
 
 async def unreachable_blocked_ids(session: AsyncSession, units: Sequence[Unit]) -> set[int]:
@@ -353,9 +437,9 @@ async def unreachable_summary(
     campaigns = await _campaigns(session, campaign_code)
     result = []
     for campaign in campaigns:
-        progress = await campaign_progress(session, campaign, now)
+        reqs = await CampaignRepository(session).requirements_for(campaign.id)
         today = local_today(now, campaign.timezone)
-        result.append((campaign, await unreachable_late_units(session, progress, today)))
+        result.append((campaign, await unreachable_late_units(session, campaign, reqs, today)))
     return result
 
 
@@ -377,7 +461,7 @@ async def upcoming_instants(
         tz = ZoneInfo(campaign.timezone)
         for req in await CampaignRepository(session).requirements_for(campaign.id):
             policy = _policy(campaign, req)
-            for due_day in {req.due_date, *unit_dues(req).values()}:
+            for due_day in _deadlines(req):
                 for slot in reminder_slots(due_day, policy, tz, calendar):
                     moment = quiet_shift(slot.at, policy.quiet_hours, tz)
                     if now <= moment <= end:

@@ -45,11 +45,19 @@ class NominationRepository:
         return list(rows)
 
     async def counted_by_unit(
-        self, requirement_ids: Sequence[int]
+        self, requirement_ids: Sequence[int], unit_ids: Sequence[int] | None = None
     ) -> dict[tuple[int, int], tuple[int, dt.datetime]]:
-        """Return {(requirement_id, unit_id): (count, first sent)} of nominations that count."""
-        if not requirement_ids:
+        """Return {(requirement_id, unit_id): (count, first sent)} of nominations that count.
+
+        Args:
+            requirement_ids: The requirements looked at.
+            unit_ids: Only these units' nominations (read from an index), or every unit's.
+        """
+        if not requirement_ids or (unit_ids is not None and not unit_ids):
             return {}
+        where = [Nomination.requirement_id.in_(requirement_ids), Nomination.status.in_(_COUNTED)]
+        if unit_ids is not None:
+            where.append(Nomination.unit_id.in_(unit_ids))
         rows = await self._s.execute(
             select(
                 Nomination.requirement_id,
@@ -57,10 +65,7 @@ class NominationRepository:
                 func.count(),
                 func.min(Nomination.created_at),
             )
-            .where(
-                Nomination.requirement_id.in_(requirement_ids),
-                Nomination.status.in_(_COUNTED),
-            )
+            .where(*where)
             .group_by(Nomination.requirement_id, Nomination.unit_id)
         )
         return {(r, u): (n, first) for r, u, n, first in rows.tuples() if r is not None}

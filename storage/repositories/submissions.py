@@ -33,16 +33,18 @@ class SubmissionRepository:
         rows = await self._s.scalars(stmt.order_by(Submission.requirement_id, Submission.part))
         return list(rows)
 
-    async def current_for_requirements(self, requirement_ids: Sequence[int]) -> list[Submission]:
-        """Return every unit's current versions for the given requirements."""
-        if not requirement_ids:
+    async def current_for_requirements(
+        self, requirement_ids: Sequence[int], unit_ids: Sequence[int] | None = None
+    ) -> list[Submission]:
+        """Return the current versions for the given requirements (of ``unit_ids``, or all)."""
+        if not requirement_ids or (unit_ids is not None and not unit_ids):
             return []
-        rows = await self._s.scalars(
-            select(Submission).where(
-                Submission.requirement_id.in_(requirement_ids), Submission.is_current
-            )
+        stmt = select(Submission).where(
+            Submission.requirement_id.in_(requirement_ids), Submission.is_current
         )
-        return list(rows)
+        if unit_ids is not None:
+            stmt = stmt.where(Submission.unit_id.in_(unit_ids))
+        return list(await self._s.scalars(stmt))
 
     async def add_version(self, submission: Submission) -> Submission:
         """Insert ``submission`` as the newest version of its unit × requirement × part."""

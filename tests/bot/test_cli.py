@@ -142,3 +142,16 @@ def test_reminders_preview_names_who_gets_what(tdkt: Any) -> None:
     assert "(trước hạn 3 ngày)" in text and "(b3)" not in text  # words, not slot codes
     quiet = tdkt("reminders", "preview", "--now", "2019-11-13T21:00").stdout
     assert "Không có tin nhắc nào" in quiet  # no plan slot on 13/11; 08:00's digest too old
+
+
+def test_stats_rebuild(tdkt: Any) -> None:
+    tdkt("init", "--demo", "--now", NOW)
+    assert "Đã tính lại số liệu tình hình: " in tdkt("stats", "rebuild").stdout
+    assert (
+        "cặp nội dung – đơn vị"
+        in tdkt("stats", "rebuild", "--campaign", "BIMSON-DHTT-2019").stdout
+    )
+    proc = tdkt("stats", "rebuild", "--campaign", "KHONG-CO", ok=False)
+    assert proc.returncode == 1 and "Không có kế hoạch mã «KHONG-CO»" in proc.stderr
+    text = tdkt("status", "--now", NOW).stdout
+    assert "12/21 đã nộp" in text

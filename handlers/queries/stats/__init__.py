@@ -1,7 +1,10 @@
 """The secretariat's figures, computed by the database: aggregate SQL, no per-unit loops.
 
 Every figure follows the counting rules of :func:`handlers.domain.progress.mark_for`,
-expressed in SQL over the current submissions and the counted nominations:
+expressed in SQL over the current submissions and the counted nominations — read from the
+read model :class:`storage.models.Standing` (one row per (requirement, unit) that has sent
+anything, kept by :mod:`storage.standings` in the transaction of every write;
+:func:`rules.source_activity` is the same computed from the source rows):
 
 * a unit is **returned** on a requirement when any of its current versions was returned;
 * otherwise, for a ``nomination_list`` requirement, it has **submitted** when at least one of its
@@ -34,18 +37,30 @@ from handlers.queries.stats import results
 from handlers.queries.stats.nominations import GENDERS, nomination_stats
 from handlers.queries.stats.overview import block_options, campaign_status, kind_options
 from handlers.queries.stats.recent import recent_activity
-from handlers.queries.stats.requirements import missing_units, requirement_stats, unit_standings
+from handlers.queries.stats.requirements import (
+    OwingAccount,
+    digest_figures,
+    missing_units,
+    owing_accounts,
+    requirement_stats,
+    unit_standings,
+    unreachable_owing,
+)
 from handlers.queries.stats.results import *  # noqa: F403  (its __all__, added below)
 
 __all__ = [
     "GENDERS",
+    "OwingAccount",
     "block_options",
     "campaign_status",
+    "digest_figures",
     "kind_options",
     "missing_units",
     "nomination_stats",
+    "owing_accounts",
     "recent_activity",
     "requirement_stats",
     "unit_standings",
+    "unreachable_owing",
 ]
 __all__ += results.__all__  # the result types and the unit filter

@@ -4,18 +4,35 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.queries.stats import rules
 from handlers.queries.stats.results import MissingList, RequirementStats, UnitFilter, UnitStanding
-from storage.models import Campaign, Requirement, Submission, SubmissionStatus, Unit
+from storage.models import (
+    Campaign,
+    ChatAccount,
+    Person,
+    Requirement,
+    Role,
+    Standing,
+    Submission,
+    SubmissionStatus,
+    Unit,
+)
 from storage.repositories.campaigns import CampaignRepository
 
-__all__ = ["missing_units", "requirement_stats", "unit_standings"]
+__all__ = [
+    "OwingAccount",
+    "missing_units",
+    "owing_accounts",
+    "requirement_stats",
+    "unit_standings",
+]
 
 
 async def requirement_stats(
@@ -130,6 +147,53 @@ async def _return_reasons(
     return {(r, u): reason for r, u, reason in rows.tuples()}
 
 
+def _first_standings(
+    reqs: Sequence[Requirement],
+    tz: ZoneInfo,
+    where: UnitFilter,
+    unit_columns: Sequence[Any],
+    owing_only: bool,
+    limit: int,
+    current_only: bool,
+    overdue_at: dt.datetime | None,
+) -> Any:
+    """The first ``limit`` units (by id) of each requirement, from the indexes.
+
+    One limited select per requirement (the units read in id order, each looked up in the
+    standings by primary key, stopping at the limit), put together with UNION ALL: no sort of
+    every (requirement, unit) pair.
+    """
+    parts = []
+    for req in reqs:
+        act = Standing.__table__  # joined directly: each unit's row read by primary key
+        rid = literal(req.id)
+        pairs = (
+            select(
+                rid.label("rid"),
+                Unit.id.label("uid"),
+                *rules.mark_columns([req], tz, act, rid, Unit.id),
+                case((Standing.unit_id.is_(None), 0), else_=1).label("has_rows"),
+                *unit_columns,
+            )
+            .select_from(Unit)
+            .outerjoin(
+                Standing, and_(Standing.requirement_id == req.id, Standing.unit_id == Unit.id)
+            )
+            .where(*rules.unit_rule(req), *where.clauses())
+            .subquery(f"pairs_{req.id}")
+        )
+        first = select(pairs)
+        if owing_only:
+            first = first.where(pairs.c.mark < rules.SUBMITTED)
+        if current_only:
+            first = first.where(or_(pairs.c.deactivated_at.is_(None), pairs.c.has_rows == 1))
+        if overdue_at is not None:
+            first = first.where(pairs.c.cutoff <= overdue_at)
+        limited = first.order_by(pairs.c.uid).limit(limit).subquery(f"first_{req.id}")
+        parts.append(select(limited))
+    return parts[0] if len(parts) == 1 else union_all(*parts)
+
+
 async def _standings(
     session: AsyncSession,
     reqs: Sequence[Requirement],
@@ -138,28 +202,35 @@ async def _standings(
     *,
     owing_only: bool,
     limit: int | None,
+    current_only: bool = False,
     as_of: dt.datetime | None = None,
     overdue_at: dt.datetime | None = None,
 ) -> dict[int, list[UnitStanding]]:
     """{requirement id: standings of its units}, at most ``limit`` per requirement.
 
-    With ``overdue_at``, only the units whose own deadline (after any gia hạn) was over then.
+    With ``current_only``, a deactivated unit is listed only where it has sent something (as
+    :func:`handlers.queries.progress.campaign_progress` lists it); with ``overdue_at``, only
+    the units whose own deadline (after any gia hạn) was over then; with ``as_of``, how they
+    stood at that moment (recomputed from the sources, never limited).
     """
     if not reqs:
         return {}
-    columns = (Unit.code, Unit.name, Unit.block, Unit.kind)
-    marks = rules.marks(reqs, tz, where, *columns, as_of=as_of).subquery("marks")
-    m = marks.c
-    rank = func.row_number().over(partition_by=m.rid, order_by=m.uid).label("rank")
-    ranked = select(marks, rank)
-    if owing_only:
-        ranked = ranked.where(m.mark < rules.SUBMITTED)
-    if overdue_at is not None:
-        ranked = ranked.where(m.cutoff <= overdue_at)
-    inner = ranked.subquery("ranked")
-    query = select(inner)
-    if limit is not None:
-        query = query.where(inner.c.rank <= limit)
+    unit_columns = (Unit.code, Unit.name, Unit.block, Unit.kind, Unit.deactivated_at)
+    query: Any
+    if limit is not None and as_of is None:
+        query = _first_standings(
+            reqs, tz, where, unit_columns, owing_only, limit, current_only, overdue_at
+        )
+    else:
+        marks = rules.marks(reqs, tz, where, *unit_columns, as_of=as_of).subquery("marks")
+        m = marks.c
+        query = select(marks)
+        if owing_only:
+            query = query.where(m.mark < rules.SUBMITTED)
+        if current_only:
+            query = query.where(or_(m.deactivated_at.is_(None), m.has_rows == 1))
+        if overdue_at is not None:
+            query = query.where(m.cutoff <= overdue_at)
     rows = (await session.execute(query)).all()
     returned = [(row.rid, row.uid) for row in rows if row.mark == rules.RETURNED]
     reasons = (
@@ -263,3 +334,162 @@ async def missing_units(
         overdue_at=now if overdue_only else None,
     )
     return [MissingList(s, tuple(lists.get(s.requirement.id, ()))) for s in wanted]
+
+
+@dataclass(frozen=True, slots=True)
+class OwingAccount:
+    """A unit that owes a requirement, and one reachable account of its people."""
+
+    requirement_id: int
+    standing: UnitStanding
+    account_id: int
+    channel: str
+    chat_id: str
+    person_name: str
+
+
+async def owing_accounts(
+    session: AsyncSession,
+    reqs: Sequence[Requirement],
+    tz: ZoneInfo,
+    roles: Sequence[Role],
+) -> list[OwingAccount]:
+    """The active units that owe one of ``reqs``, each with its reachable accounts, in one query.
+
+    What reminders are sent for: the (requirement, unit) pairs whose mark is missing, partial
+    or returned, joined with the reachable chat accounts of the unit's people with ``roles``
+    (a unit nobody can be reached at yields nothing). The reasons of the returned ones follow
+    in a second query when there are any.
+
+    Args:
+        session: The open session.
+        reqs: The requirements due for a reminder now (none: nothing is read).
+        tz: The campaign's timezone.
+        roles: Whose accounts.
+
+    Returns:
+        One item per (requirement, unit, account), by requirement, unit and account.
+    """
+    if not reqs:
+        return []
+    marks = rules.marks(
+        reqs, tz, UnitFilter(), Unit.code, Unit.name, Unit.block, Unit.kind, Unit.deactivated_at
+    ).subquery("marks")
+    m = marks.c
+    rows = (
+        await session.execute(
+            select(
+                marks,
+                ChatAccount.id.label("account_id"),
+                ChatAccount.channel,
+                ChatAccount.chat_id,
+                Person.full_name,
+            )
+            .join(Person, Person.unit_id == m.uid)
+            .join(ChatAccount, ChatAccount.person_id == Person.id)
+            .where(
+                m.mark < rules.SUBMITTED,
+                m.deactivated_at.is_(None),
+                Person.role.in_(list(roles)),
+                Person.removed_at.is_(None),
+                ChatAccount.chat_id.is_not(None),
+                ChatAccount.unreachable_at.is_(None),
+            )
+            .order_by(m.rid, m.uid, ChatAccount.id)
+        )
+    ).all()
+    returned = sorted({(row.rid, row.uid) for row in rows if row.mark == rules.RETURNED})
+    reasons = {}
+    if returned:  # a few pairs by name; many: every returned version of these requirements
+        reasons = await _return_reasons(session, reqs, returned if len(returned) <= 50 else None)
+    found = []
+    for row in rows:
+        standing = UnitStanding(
+            rules.unit_ref(row),
+            rules.MARKS[row.mark],
+            row.at if row.mark != rules.MISSING else None,
+            False,
+            parts_done=int(row.parts_done) if row.mark == rules.PARTIAL else 0,
+            reason=reasons.get((row.rid, row.uid)),
+        )
+        found.append(
+            OwingAccount(
+                row.rid, standing, row.account_id, row.channel, row.chat_id, row.full_name
+            )
+        )
+    return found
+
+
+async def digest_figures(
+    session: AsyncSession,
+    reqs: Sequence[Requirement],
+    tz: ZoneInfo,
+    newly_late: Sequence[Requirement],
+) -> tuple[dict[int, tuple[int, int]], dict[int, list[UnitStanding]]]:
+    """What the secretariat's daily digest counts, as the units' checklists count it.
+
+    A deactivated unit counts only where it has sent something.
+
+    Args:
+        session: The open session.
+        reqs: The campaign's requirements.
+        tz: The campaign's timezone.
+        newly_late: The requirements whose owing units the digest names.
+
+    Returns:
+        {requirement id: (units that sent it, units counted)}, and {requirement id: the units
+        that owe it} for ``newly_late``.
+    """
+    if not reqs:
+        return {}, {}
+    marks = rules.marks(reqs, tz, UnitFilter(), Unit.deactivated_at).subquery("marks")
+    m = marks.c
+    rows = await session.execute(
+        select(m.rid, func.sum(case((m.mark >= rules.SUBMITTED, 1), else_=0)), func.count())
+        .where(or_(m.deactivated_at.is_(None), m.has_rows == 1))
+        .group_by(m.rid)
+    )
+    counts = {rid: (int(done or 0), int(total)) for rid, done, total in rows.tuples()}
+    owing = await _standings(
+        session, newly_late, tz, UnitFilter(), owing_only=True, limit=None, current_only=True
+    )
+    return counts, owing
+
+
+async def unreachable_owing(
+    session: AsyncSession,
+    reqs: Sequence[Requirement],
+    tz: ZoneInfo,
+    roles: Sequence[Role],
+    *,
+    overdue_at: dt.datetime | None = None,
+) -> list[Unit]:
+    """Active units that owe one of ``reqs`` and have no reachable account of ``roles``.
+
+    With ``overdue_at``, only where the unit's own deadline (after any gia hạn) was over then.
+
+    Returns:
+        The units, in no particular order.
+    """
+    if not reqs:
+        return []
+    marks = rules.marks(reqs, tz, UnitFilter()).subquery("marks")
+    owing = select(marks.c.uid).where(marks.c.mark < rules.SUBMITTED)
+    if overdue_at is not None:
+        owing = owing.where(marks.c.cutoff <= overdue_at)
+    reachable = (
+        select(Person.id)
+        .join(ChatAccount, ChatAccount.person_id == Person.id)
+        .where(
+            Person.unit_id == Unit.id,
+            Person.role.in_(list(roles)),
+            Person.removed_at.is_(None),
+            ChatAccount.chat_id.is_not(None),
+            ChatAccount.unreachable_at.is_(None),
+        )
+        .exists()
+    )
+    found = await session.scalars(
+        select(Unit).where(Unit.id.in_(owing), Unit.deactivated_at.is_(None), ~reachable)
+    )
+    return list(found)

@@ -41,6 +41,7 @@ from storage.models import (
     NominationStatus,
     Requirement,
     RequirementKind,
+    Standing,
     Submission,
     SubmissionStatus,
     Unit,
@@ -70,6 +71,7 @@ __all__ = [
     "needs_parts",
     "nomination_counted",
     "nomination_totals",
+    "source_activity",
     "submission_totals",
     "today",
     "unit_ref",
@@ -263,7 +265,34 @@ def nomination_totals(
 
 
 def activity(reqs: Sequence[Requirement], as_of: dt.datetime | None = None) -> Any:
-    """Per (requirement, unit) that has sent anything: what counts for its mark.
+    """Per (requirement, unit) that has sent anything: what counts for its mark, as stored.
+
+    The rows of the read model :class:`storage.models.Standing` (kept by
+    :mod:`storage.standings` in the transaction of every write), with the columns of
+    :func:`source_activity`, which computes the same from the submissions and nominations.
+    A moment in the past (``as_of``, a report "tính đến") is recomputed from the sources.
+    """
+    if as_of is not None:
+        return source_activity(reqs, as_of)
+    return (
+        select(
+            Standing.requirement_id.label("rid"),
+            Standing.unit_id.label("uid"),
+            Standing.n_returned,
+            Standing.parts_done,
+            Standing.n_open,
+            Standing.last_at,
+            Standing.returned_at,
+            Standing.n_noms,
+            Standing.first_at,
+        )
+        .where(Standing.requirement_id.in_([r.id for r in reqs]))
+        .subquery("activity")
+    )
+
+
+def source_activity(reqs: Sequence[Requirement], as_of: dt.datetime | None = None) -> Any:
+    """Per (requirement, unit) that has sent anything: what counts for its mark, recomputed.
 
     Columns: ``rid``, ``uid``; from the current submissions ``n_returned`` (returned versions),
     ``parts_done`` (distinct needed parts submitted or accepted), ``n_open`` (of those, versions
@@ -333,13 +362,17 @@ def marks(
     *unit_columns: Any,
     as_of: dt.datetime | None = None,
 ) -> Select[Any]:
-    """One row per (requirement, applicable unit), including the units that sent nothing."""
+    """One row per (requirement, applicable unit), including the units that sent nothing.
+
+    ``has_rows`` says whether the unit has any current version or counted nomination for it.
+    """
     act = activity(reqs, as_of)
     return (
         select(
             Requirement.id.label("rid"),
             Unit.id.label("uid"),
             *mark_columns(reqs, tz, act, Requirement.id, Unit.id),
+            case((act.c.rid.is_(None), 0), else_=1).label("has_rows"),
             *unit_columns,
         )
         .select_from(Unit)
