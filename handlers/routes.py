@@ -14,6 +14,7 @@ from handlers.flows import (
     browse,
     delegates,
     export,
+    intake,
     linked,
     listing,
     nominate,
@@ -118,12 +119,14 @@ _STATES = merge_states(
         plans.STATES,
         papers.STATES,
         browse.STATES,
+        intake.STATES,
     ]
 )
 
 #: Which flow serves each way in from another flow.
 _ENTRIES: Mapping[Entry, Step] = {
     Entry.RESUBMIT: submit.resume,
+    Entry.INTAKE: intake.begin,
 }
 
 

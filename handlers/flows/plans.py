@@ -17,6 +17,7 @@ from handlers.domain.errors import UserError
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx, StateSpec, StateTable
 from handlers.kernel.messages import Reply
+from handlers.kernel.states import Entry
 from handlers.services.campaigns import (
     CampaignAction,
     CampaignSummary,
@@ -31,6 +32,7 @@ __all__ = [
     "STATES",
     "Back",
     "Confirm",
+    "NewPlan",
     "PickAction",
     "PickCampaign",
     "ShowLinked",
@@ -73,6 +75,10 @@ class ShowLinked(CallbackData, prefix="kehoach.linked"):
     """Who of each unit has linked a chat account."""
 
 
+class NewPlan(CallbackData, prefix="kehoach.new"):
+    """A new campaign from a plan's document (the intake flow)."""
+
+
 async def begin(ctx: Ctx) -> list[Reply]:
     """Lists the campaigns with their state and offers one to act on."""
     ctx.require_secretariat()
@@ -80,9 +86,10 @@ async def begin(ctx: Ctx) -> list[Reply]:
     ctx.end()
     if asked in {"lien ket", "lienket", "linked"}:
         return await _linked(ctx)
-    if not await list_campaigns(ctx.session):
-        return [ctx.reply("kehoach.empty")]
     ctx.goto(State.PICK)
+    if not await list_campaigns(ctx.session):
+        new = NewPlan().button(ctx.label("kehoach.new_label"))
+        return [ctx.reply("kehoach.empty", buttons=[new])]
     return await _ask_pick(ctx)
 
 
@@ -93,6 +100,7 @@ async def _ask_pick(ctx: Ctx) -> list[Reply]:
         for c in campaigns
     ]
     buttons.append(ShowLinked().button(ctx.label("units.linked_label")))
+    buttons.append(NewPlan().button(ctx.label("kehoach.new_label")))
     return [ctx.reply("kehoach.overview", buttons=buttons, campaigns=campaigns)]
 
 
@@ -106,6 +114,8 @@ async def _pick(ctx: Ctx) -> list[Reply]:
     ctx.require_secretariat()
     if ctx.pressed(ShowLinked) is not None:
         return await _linked(ctx)
+    if ctx.pressed(NewPlan) is not None:
+        return await ctx.enter(Entry.INTAKE)
     picked = ctx.expect(PickCampaign).campaign_id
     ctx.goto(State.ACTION, campaign_id=picked)
     return await _ask_action(ctx)

@@ -35,6 +35,8 @@ class Entry(enum.StrEnum):
 
     #: Send a requirement (and part) again: data ``req`` (requirement id) and ``part``.
     RESUBMIT = "resubmit"
+    #: A new campaign from a plan's document (``/kehoach`` → "Kế hoạch mới từ văn bản").
+    INTAKE = "intake"
 
 
 def merge_states(tables: Iterable[Mapping[Any, _Spec]]) -> dict[str, _Spec]:
