@@ -84,20 +84,20 @@ async def test_file_to_campaign_that_a_unit_sees(chat: Chat, session_factory: SF
         "Sự kiện",
     ):
         assert part in shown, part
-    assert noivu.buttons[:3] == ["1. Xem/sửa", "2. Xem/sửa", "3. Xem/sửa"]
+    assert noivu.buttons[:3] == ["Xem/sửa nội dung 1", "Xem/sửa nội dung 2", "Xem/sửa nội dung 3"]
 
     # edit a due, accept the item
-    await noivu.press("1. Xem/sửa")
+    await noivu.press("Xem/sửa nội dung 1")
     await noivu.press("Sửa hạn")
     await noivu.send("28/11/2019")
     assert "Hạn: 28/11/2019" in noivu.text
     await noivu.press("✅ Nhận")
     # drop item 2
-    await noivu.press("2. Xem/sửa")
+    await noivu.press("Xem/sửa nội dung 2")
     await noivu.press("Bỏ nội dung")
     assert "🗑" in noivu.text
     # accept item 3 (a quarter) for the wards only
-    await noivu.press("3. Xem/sửa")
+    await noivu.press("Xem/sửa nội dung 3")
     await noivu.press("Đơn vị thực hiện")
     await noivu.press("Theo loại đơn vị")
     await noivu.press("Xã/phường")
@@ -155,12 +155,34 @@ async def test_file_to_campaign_that_a_unit_sees(chat: Chat, session_factory: SF
         assert "28/11/2019" in broadcast.text
 
 
+async def test_a_long_plan_is_paged(chat: Chat) -> None:
+    lines = [
+        f"{n}. Các đơn vị gửi báo cáo chuyên đề {n} trước ngày {n}/12/2019." for n in range(1, 8)
+    ]
+    noivu = chat("noivu")
+    await _to_intake(noivu)
+    await noivu.send("\n".join(lines))
+    assert "(trang 1/2)" in noivu.text
+    assert "Hạn: 05/12/2019" in noivu.text
+    assert "06/12/2019" not in noivu.text
+    assert "Trang trước" not in " ".join(noivu.buttons)
+    await noivu.press("Trang sau")
+    assert "(trang 2/2)" in noivu.text
+    assert "Hạn: 07/12/2019" in noivu.text
+    assert "05/12/2019" not in noivu.text
+    assert noivu.buttons[:3] == ["Xem/sửa nội dung 6", "Xem/sửa nội dung 7", "◀ Trang trước"]
+    await noivu.press("Xem/sửa nội dung 7")
+    await noivu.press("Bỏ nội dung")
+    assert "(trang 2/2)" in noivu.text  # back on the page it was opened from
+    assert "🗑 1 đã bỏ" in noivu.text
+
+
 async def test_restart_in_the_middle_resumes(
     chat: Chat, session_factory: SF, clock: Clock, tmp_path: Path
 ) -> None:
     noivu = chat("noivu")
     await _upload_plan(noivu)
-    await noivu.press("2. Xem/sửa")
+    await noivu.press("Xem/sửa nội dung 2")
     await noivu.press("Bỏ nội dung")
 
     core = make_core(
@@ -193,7 +215,7 @@ async def test_a_second_secretariat_sees_the_same_draft(
         )
     noivu, vanthu = chat("noivu"), chat("vanthu")
     await _upload_plan(noivu)
-    await noivu.press("2. Xem/sửa")
+    await noivu.press("Xem/sửa nội dung 2")
     await noivu.press("Bỏ nội dung")
 
     await _to_intake(vanthu)
@@ -271,7 +293,7 @@ async def test_bad_due_and_unknown_unit_change_nothing(chat: Chat) -> None:
     noivu = chat("noivu")
     await _to_intake(noivu)
     await noivu.send(PLAN)
-    await noivu.press("1. Xem/sửa")
+    await noivu.press("Xem/sửa nội dung 1")
     await noivu.press("Sửa hạn")
     await noivu.send("31/2/2020")
     assert "Chưa hiểu hạn" in noivu.text
