@@ -305,6 +305,15 @@ async def test_bad_due_and_unknown_unit_change_nothing(chat: Chat) -> None:
     assert "Không tìm thấy đơn vị «KHONG-CO»" in noivu.text
     await noivu.send("p-badinh")
     assert "Đơn vị thực hiện: P-BADINH" in noivu.text
+    await noivu.press("Sửa tên")
+    await noivu.send("  Kế hoạch   của phường  ")
+    assert "Tên: Kế hoạch của phường" in noivu.text
+    await noivu.press("Đổi loại")
+    assert noivu.buttons == ["Kế hoạch", "Báo cáo", "Danh sách đề nghị", "Sự kiện"]
+    await noivu.press_data("intake.kind:dossier")  # forged: not offered
+    assert "Vui lòng chọn" in noivu.text
+    await noivu.press("Kế hoạch")
+    assert "Loại: Kế hoạch" in noivu.text
 
 
 async def test_create_needs_an_accepted_item_with_a_day(chat: Chat, session_factory: SF) -> None:
