@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections import Counter
 from enum import StrEnum
 from typing import Any
 
@@ -26,7 +25,7 @@ from handlers.kernel import inputs
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx, StateSpec, StateTable, Step
 from handlers.kernel.messages import Button, Reply
-from handlers.services import intake, notices
+from handlers.services import intake
 from storage.models import PlanDraft
 
 __all__ = [
@@ -189,15 +188,9 @@ async def _source(ctx: Ctx) -> list[Reply]:
         intake.check_upload(file.name, file.size)  # refused before the download
         data = await file.read()
         text = await asyncio.to_thread(intake.read_upload, file.name, data)
-        saved = await ctx.deps.files.save(data)
-        record = {
-            "sha256": saved.sha256,
-            "path": saved.path,
-            "size": saved.size,
-            "name": file.name[:255],
-            "mime": file.mime_type[:127] or "application/octet-stream",
-        }
-        file_id = await inputs.stored_file(ctx, record)
+        file_id = await intake.keep_upload(
+            ctx.session, ctx.deps.files, file.name, file.mime_type, data, ctx.now
+        )
     draft = await intake.start_draft(ctx.session, text, file_id=file_id, by=person, now=ctx.now)
     return await _to_review(ctx, draft.id)
 
@@ -208,11 +201,7 @@ async def _draft(ctx: Ctx, *, lock: bool = False) -> PlanDraft:
 
 
 def _guarded(step: Step) -> Step:
-    """``step``, ending the conversation with a word when its draft is gone.
-
-    Another secretariat may have created the campaign from the draft, or cancelled it: every
-    step of this conversation (and every question asked again) then says so once and ends.
-    """
+    """``step``, ending the conversation when another secretariat created or cancelled it."""
 
     @functools.wraps(step)
     async def run(ctx: Ctx) -> list[Reply]:
@@ -233,23 +222,11 @@ async def _to_review(ctx: Ctx, draft_id: int, page: int | None = None) -> list[R
     return await _ask_review(ctx)
 
 
-def _pages(draft: PlanDraft) -> int:
-    return max(1, -(-len(draft.plan["items"]) // PAGE))
-
-
 async def _ask_review(ctx: Ctx) -> list[Reply]:
     draft = await _draft(ctx)
     items: list[dict[str, Any]] = draft.plan["items"]
-    pages = _pages(draft)
-    page = min(max(int(ctx.data.get("page", 0)), 0), pages - 1)
+    page, pages, rows, counts = intake.page_of(draft, int(ctx.data.get("page", 0)), PAGE)
     ctx.data["page"] = page
-    first = page * PAGE
-    rows = [
-        (first + i + 1, item, intake.due_form(item["due"]))
-        for i, item in enumerate(items[first : first + PAGE])
-    ]
-    counts = Counter({"accepted": 0, "proposed": 0, "dropped": 0})
-    counts.update(item["status"] for item in items)
     buttons = [
         OpenItem(index=n - 1).button(ctx.label("intake.item_button", n=n)) for n, _, _ in rows
     ]
@@ -263,17 +240,10 @@ async def _ask_review(ctx: Ctx) -> list[Reply]:
     if items:
         buttons.append(ReviewAct(act=Review.CREATE).button(ctx.label("intake.btn_create")))
     buttons.append(ReviewAct(act=Review.DISCARD).button(ctx.label("intake.btn_discard")))
-    text = ctx.reply(
-        "intake.review",
-        buttons=buttons,
-        plan=draft.plan,
-        rows=rows,
-        page=page,
-        pages=pages,
-        counts=counts,
-        kinds=UNIT_KINDS,
-    )
-    return [text]
+    params = {"rows": rows, "page": page, "pages": pages, "counts": counts}
+    return [
+        ctx.reply("intake.review", buttons=buttons, plan=draft.plan, kinds=UNIT_KINDS, **params)
+    ]
 
 
 async def _review(ctx: Ctx) -> list[Reply]:
@@ -303,7 +273,7 @@ async def _review(ctx: Ctx) -> list[Reply]:
         intake.cancel_draft(ctx.session, draft, by=person, now=ctx.now)
         ctx.end()
         return [ctx.reply("intake.discarded")]
-    if not _fixed(draft):
+    if not intake.accepted_items(draft)[0]:
         raise UserError("intake_nothing_to_create")
     ctx.goto(State.CONFIRM)
     return await _ask_confirm(ctx)
@@ -446,17 +416,12 @@ async def _units(ctx: Ctx) -> list[Reply]:
     return await _ask_unit_codes(ctx)
 
 
-async def _unit_kinds(ctx: Ctx) -> dict[str, int]:
-    counts = Counter(u.kind for u in await ctx.units.list_all() if u.is_active)
-    return {k: counts[k] for k in UNIT_KINDS if counts[k]}
-
-
 async def _ask_unit_kind(ctx: Ctx) -> list[Reply]:
     buttons: list[Button] = [
         PickUnitKind(kind=k).button(
             ctx.label("intake.unit_kind_label", name=UNIT_KINDS[k], count=n)
         )
-        for k, n in (await _unit_kinds(ctx)).items()
+        for k, n in (await intake.unit_kind_counts(ctx.session)).items()
     ]
     return [ctx.reply("intake.ask_unit_kind", buttons=buttons)]
 
@@ -465,7 +430,7 @@ async def _unit_kind(ctx: Ctx) -> list[Reply]:
     """Takes the kind of unit the item applies to."""
     ctx.require_secretariat()
     kind = ctx.expect(PickUnitKind).kind
-    if kind not in await _unit_kinds(ctx):
+    if kind not in await intake.unit_kind_counts(ctx.session):
         raise UserError("pick_one")
     draft, _ = await _item_of(ctx, lock=True)
     _set(ctx, draft, units={"mode": "kinds", "kinds": [kind]})
@@ -501,22 +466,9 @@ async def _add(ctx: Ctx) -> list[Reply]:
 
 
 # -- creating the campaign --------------------------------------------------------------------
-def _accepted(draft: PlanDraft) -> list[tuple[dict[str, Any], intake.DueForm]]:
-    return [
-        (item, intake.due_form(item["due"]))
-        for item in draft.plan["items"]
-        if item["status"] == "accepted"
-    ]
-
-
-def _fixed(draft: PlanDraft) -> list[tuple[dict[str, Any], intake.DueForm]]:
-    return [(item, form) for item, form in _accepted(draft) if form.fixed]
-
-
 async def _ask_confirm(ctx: Ctx) -> list[Reply]:
     draft = await _draft(ctx)
-    accepted = _accepted(draft)
-    fixed = [(item, form) for item, form in accepted if form.fixed]
+    fixed, undated = intake.accepted_items(draft)
     if not fixed:  # another secretariat changed the draft meanwhile
         ctx.goto(State.REVIEW)
         return [ctx.reply("errors.intake_nothing_to_create"), *await _ask_review(ctx)]
@@ -531,7 +483,7 @@ async def _ask_confirm(ctx: Ctx) -> list[Reply]:
             buttons=buttons,
             plan=draft.plan,
             fixed=fixed,
-            undated=[(item, form) for item, form in accepted if not form.fixed],
+            undated=undated,
             proposed=proposed,
             kinds=UNIT_KINDS,
         )
@@ -555,9 +507,7 @@ async def _ask_announce(ctx: Ctx) -> list[Reply]:
     campaign = await ctx.campaigns.get(int(ctx.data["campaign_id"]))
     if campaign is None:
         ctx.end()
-        raise UserError("item_gone")
-    reqs = await ctx.campaigns.requirements_for(campaign.id)
-    units = await intake.campaign_units(ctx.session, campaign.id, ctx.now)
+        return [ctx.reply("errors.item_gone")]
     buttons = [
         Announce(yes=True).button(ctx.label("intake.btn_announce")),
         Announce(yes=False).button(ctx.label("intake.btn_no_announce")),
@@ -568,9 +518,9 @@ async def _ask_announce(ctx: Ctx) -> list[Reply]:
             buttons=buttons,
             code=campaign.code,
             title=campaign.title,
-            requirements=len(reqs),
+            requirements=len(await ctx.campaigns.requirements_for(campaign.id)),
             undated=len(campaign.settings.get("undated", [])),
-            units=len(units),
+            units=len(await intake.campaign_units(ctx.session, campaign.id, ctx.now)),
         )
     ]
 
@@ -581,32 +531,20 @@ async def _announce(ctx: Ctx) -> list[Reply]:
     yes = ctx.expect(Announce).yes
     campaign_id, file_id = int(ctx.data["campaign_id"]), ctx.data.get("file_id")
     ctx.end()
-    if not yes:
-        return [ctx.reply("intake.not_announced")]
     campaign = await ctx.campaigns.get(campaign_id)
-    if campaign is None:
-        raise UserError("item_gone")
-    audience = intake.campaign_audience(campaign_id)
-    recipients = await notices.audience_accounts(ctx.session, audience, ctx.now)
-    if not any(notices.reachable(account) for account, _, _ in recipients):
-        return [ctx.reply("intake.nobody")]
-    text = ctx.deps.texts.plain(
-        "intake.announcement",
-        title=campaign.title,
-        reqs=await ctx.campaigns.requirements_for(campaign_id),
-        undated=campaign.settings.get("undated", []),
-    )
-    queued = await notices.announce(
+    if not yes or campaign is None:
+        return [ctx.reply("intake.not_announced")]
+    queued = await intake.announce_campaign(
         ctx.session,
         ctx.deps.texts,
-        text=text,
+        campaign,
         file_id=file_id,
-        audience=audience,
-        recipients=recipients,
         by=person,
         origin=ctx.msg.key,
         now=ctx.now,
     )
+    if queued is None:
+        return [ctx.reply("intake.nobody")]
     ctx.wake_after_commit("broadcast")
     return [
         ctx.reply(

@@ -28,6 +28,7 @@ import copy
 import datetime as dt
 import re
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
@@ -38,11 +39,20 @@ from handlers.domain.errors import UserError
 from handlers.domain.files import check_content
 from handlers.domain.plan_reader import extract_plan
 from handlers.domain.vn_dates import DateError, clean_text, parse_date, parse_period
+from handlers.domain.vocab import UNIT_KINDS
 from handlers.io.campaign_file.schema import DEFAULT_AWARD_FORMS, DEFAULT_TIMEZONE
 from handlers.io.plan_file import MAX_BYTES, SUFFIXES, read_plan_file
+from handlers.kernel.messages import ChatKey
+from handlers.kernel.ports import FileStore
 from handlers.kernel.texts import Texts
-from handlers.services.notices import audience_units
-from storage.models import Campaign, Person, PlanDraft, RequirementKind, Unit
+from handlers.services.notices import (
+    Queued,
+    announce,
+    audience_accounts,
+    audience_units,
+    reachable,
+)
+from storage.models import Campaign, Person, PlanDraft, RequirementKind, StoredFile, Unit
 from storage.repositories.audit import AuditRepository
 from storage.repositories.campaigns import CampaignRepository
 from storage.repositories.plan_drafts import OPEN, PlanDraftRepository
@@ -55,7 +65,9 @@ __all__ = [
     "TEXT_MAX",
     "DueForm",
     "accept_all",
+    "accepted_items",
     "add_item",
+    "announce_campaign",
     "campaign_audience",
     "campaign_units",
     "cancel_draft",
@@ -64,11 +76,14 @@ __all__ = [
     "draft_items",
     "due_form",
     "get_open",
+    "keep_upload",
     "open_drafts",
+    "page_of",
     "parse_due",
     "parse_unit_codes",
     "read_upload",
     "start_draft",
+    "unit_kind_counts",
     "update_item",
 ]
 
@@ -119,6 +134,24 @@ def read_upload(name: str, data: bytes) -> str:
         path = Path(folder) / f"plan{PurePath(name).suffix.lower()}"
         path.write_bytes(data)
         return read_plan_file(path)
+
+
+async def keep_upload(
+    session: AsyncSession, files: FileStore, name: str, mime: str, data: bytes, now: dt.datetime
+) -> int:
+    """Store the plan's file (it goes with the announcement); returns its ``StoredFile`` id."""
+    saved = await files.save(data)
+    row = StoredFile(
+        sha256=saved.sha256,
+        name=name[:255],
+        mime_type=mime[:127] or "application/octet-stream",
+        size=saved.size,
+        path=saved.path,
+        created_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return row.id
 
 
 def _kind_of(kind: str, what: str) -> str:
@@ -386,6 +419,45 @@ async def parse_unit_codes(session: AsyncSession, text: str) -> list[str]:
     return codes
 
 
+def accepted_items(
+    draft: PlanDraft,
+) -> tuple[list[tuple[dict[str, Any], DueForm]], list[tuple[dict[str, Any], DueForm]]]:
+    """The accepted items with their dues: (those with a fixed day, those without)."""
+    accepted = [
+        (item, due_form(item["due"]))
+        for item in draft.plan["items"]
+        if item["status"] == "accepted"
+    ]
+    return [p for p in accepted if p[1].fixed], [p for p in accepted if not p[1].fixed]
+
+
+def page_of(
+    draft: PlanDraft, page: int, size: int
+) -> tuple[int, int, list[tuple[int, dict[str, Any], DueForm]], Counter[str]]:
+    """One page of the draft's items: (page, pages, [(number, item, due)], counts by status).
+
+    ``page`` is brought within the pages there are (an item may have been added or the draft
+    changed by another secretariat since it was shown).
+    """
+    items: list[dict[str, Any]] = draft.plan["items"]
+    pages = max(1, -(-len(items) // size))
+    page = min(max(page, 0), pages - 1)
+    first = page * size
+    rows = [
+        (first + i + 1, item, due_form(item["due"]))
+        for i, item in enumerate(items[first : first + size])
+    ]
+    counts: Counter[str] = Counter({"accepted": 0, "proposed": 0, "dropped": 0})
+    counts.update(item["status"] for item in items)
+    return page, pages, rows, counts
+
+
+async def unit_kind_counts(session: AsyncSession) -> dict[str, int]:
+    """The kinds of the active units (vocabulary order) with their unit counts."""
+    counts = Counter(u.kind for u in await UnitRepository(session).list_all() if u.is_active)
+    return {k: counts[k] for k in UNIT_KINDS if counts[k]}
+
+
 # -- the campaign ---------------------------------------------------------------------------------
 def _doc_date(value: str | None) -> dt.date | None:
     if value and _DAY.match(value):
@@ -411,24 +483,14 @@ async def create_campaign(
         UserError: ``intake_nothing_to_create`` when no accepted item has a fixed day.
     """
     plan = draft.plan
-    accepted = [item for item in plan["items"] if item["status"] == "accepted"]
-    dated = [(item, due_form(item["due"])) for item in accepted]
-    fixed = [(item, form) for item, form in dated if form.fixed]
+    fixed, undated_items = accepted_items(draft)
     if not fixed:
         raise UserError("intake_nothing_to_create")
     doc_date = _doc_date(plan.get("doc_date"))
     repo = CampaignRepository(session)
     code = await _free_code(repo, (doc_date or now.date()).year, draft.id)
-    undated = [
-        {
-            "title": item["title"],
-            "kind": item["kind"],
-            "due": item["due"],
-            "relative": item.get("relative"),
-        }
-        for item, form in dated
-        if not form.fixed
-    ]
+    keys = ("title", "kind", "due", "relative")
+    undated = [{key: item.get(key) for key in keys} for item, _ in undated_items]
     title = plan.get("title") or texts.plain("intake.default_title", plan=plan)
     campaign, _ = await repo.upsert_campaign(
         code=code,
@@ -488,3 +550,42 @@ async def campaign_units(session: AsyncSession, campaign_id: int, now: dt.dateti
 def campaign_audience(campaign_id: int) -> dict[str, Any]:
     """The broadcast audience of a campaign's units (:mod:`handlers.services.notices`)."""
     return {"kind": "campaign", "campaign_id": campaign_id}
+
+
+async def announce_campaign(
+    session: AsyncSession,
+    texts: Texts,
+    campaign: Campaign,
+    *,
+    file_id: int | None,
+    by: Person,
+    origin: ChatKey,
+    now: dt.datetime,
+) -> Queued | None:
+    """Queue the announcement of a new campaign to its units, with the plan's file.
+
+    Returns:
+        What was queued (the caller wakes the sender after the commit), or None when nobody
+        of those units can be reached (nothing is written).
+    """
+    audience = campaign_audience(campaign.id)
+    recipients = await audience_accounts(session, audience, now)
+    if not any(reachable(account) for account, _, _ in recipients):
+        return None
+    text = texts.plain(
+        "intake.announcement",
+        title=campaign.title,
+        reqs=await CampaignRepository(session).requirements_for(campaign.id),
+        undated=campaign.settings.get("undated", []),
+    )
+    return await announce(
+        session,
+        texts,
+        text=text,
+        file_id=file_id,
+        audience=audience,
+        recipients=recipients,
+        by=by,
+        origin=origin,
+        now=now,
+    )
