@@ -116,6 +116,7 @@ async def test_file_to_campaign_that_a_unit_sees(chat: Chat, session_factory: SF
     assert "Báo cáo nhanh kết quả hội nghị — chưa có hạn" in noivu.text
     await noivu.press("Tạo kế hoạch")
     assert "Đã tạo kế hoạch" in noivu.text
+    assert "kèm tệp văn bản?" in noivu.text
 
     async with session_factory() as s:
         campaign = (await s.scalars(select(Campaign).where(Campaign.code.like("KH-%")))).one()
