@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.domain.errors import UserError
 from handlers.kernel.texts import Texts
 from handlers.services import intake
-from storage.models import Campaign, Person, Requirement, Role
+from handlers.services.invites import ensure_account
+from storage.models import Broadcast, Campaign, Person, Requirement, Role
+from tests.handlers.flows.test_intake import PLAN
+from tests.harness import ChatHarness, Clock
 
 SF = async_sessionmaker[AsyncSession]
 NOW = dt.datetime(2019, 11, 12, 2, 0, tzinfo=dt.UTC)
@@ -141,3 +145,37 @@ async def test_create_campaign_from_a_draft(session_factory: SF) -> None:
         assert await intake.open_drafts(s) == []
         with pytest.raises(UserError):
             await intake.get_open(s, draft.id)
+
+
+async def _broadcasts(sf: SF) -> int:
+    async with sf() as s:
+        return int(await s.scalar(select(func.count()).select_from(Broadcast)) or 0)
+
+
+async def test_without_campaigns_kehoach_offers_a_new_plan(
+    chat: Callable[..., ChatHarness], session_factory: SF, clock: Clock
+) -> None:
+    async with session_factory.begin() as s:
+        assert await ensure_account(
+            s,
+            channel="console",
+            external_id="noivu",
+            full_name="Phòng Nội vụ",
+            role=Role.SECRETARIAT,
+            unit_code=None,
+            now=clock(),
+        )
+    noivu = chat("noivu")
+    await noivu.send("/kehoach")
+    assert "Chưa có kế hoạch nào" in noivu.text
+    assert noivu.buttons == ["📄 Kế hoạch mới từ văn bản"]
+    await noivu.press("Kế hoạch mới từ văn bản")
+    await noivu.send(PLAN)
+    await noivu.press("Nhận tất cả")
+    await noivu.press("Tạo kế hoạch")
+    await noivu.press("Tạo kế hoạch")
+    assert "Đã tạo kế hoạch" in noivu.text
+    assert "0 đơn vị thực hiện" in noivu.text
+    await noivu.press("Thông báo tới các đơn vị")
+    assert "Chưa có ai trong các đơn vị thực hiện" in noivu.text
+    assert await _broadcasts(session_factory) == 0
