@@ -15,6 +15,7 @@ from handlers.flows import (
     bulk,
     delegates,
     export,
+    intake,
     invites,
     linked,
     listing,
@@ -134,6 +135,7 @@ _STATES = merge_states(
         bulk.STATES,
         unit_admin.STATES,
         invites.STATES,
+        intake.STATES,
     ]
 )
 
@@ -143,6 +145,7 @@ _ENTRIES: Mapping[Entry, Step] = {
     Entry.REQUIREMENTS: requirements.begin,
     Entry.BULK_NOMINATIONS: bulk.begin_nominations,
     Entry.BULK_DELEGATES: bulk.begin_delegates,
+    Entry.INTAKE: intake.begin,
 }
 
 

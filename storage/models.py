@@ -48,6 +48,7 @@ __all__ = [
     "NominationStatus",
     "NoticeStatus",
     "Person",
+    "PlanDraft",
     "ProcessedUpdate",
     "Requirement",
     "RequirementKind",
@@ -723,3 +724,28 @@ class WebLink(Base):
     claimed_at: Mapped[dt.datetime | None] = mapped_column()
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     used_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class PlanDraft(Base):
+    """A plan read from a document in the chat (``/kehoach``), proposed until confirmed.
+
+    ``plan`` holds what was read and what the secretariat changed since: the document's
+    particulars and its items (due, kind, title, units, status). Every secretariat sees the
+    same open drafts; nothing is created until one is confirmed (``status`` then ``created``,
+    with the campaign it became).
+    """
+
+    __tablename__ = "plan_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: "open", "created" or "cancelled".
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    plan: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    created_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL")
+    )

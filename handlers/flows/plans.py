@@ -32,6 +32,7 @@ __all__ = [
     "STATES",
     "Back",
     "Confirm",
+    "NewPlan",
     "PickAction",
     "PickCampaign",
     "Requirements",
@@ -79,6 +80,10 @@ class Requirements(CallbackData, prefix="kehoach.reqs"):
     """The chosen campaign's requirements (gia hạn, edit, remove: their own flow)."""
 
 
+class NewPlan(CallbackData, prefix="kehoach.new"):
+    """A new campaign from a plan's document (the intake flow)."""
+
+
 async def begin(ctx: Ctx) -> list[Reply]:
     """Lists the campaigns with their state and offers one to act on."""
     ctx.require_secretariat()
@@ -86,9 +91,10 @@ async def begin(ctx: Ctx) -> list[Reply]:
     ctx.end()
     if asked in {"lien ket", "lienket", "linked"}:
         return await _linked(ctx)
-    if not await list_campaigns(ctx.session):
-        return [ctx.reply("kehoach.empty")]
     ctx.goto(State.PICK)
+    if not await list_campaigns(ctx.session):
+        new = NewPlan().button(ctx.label("kehoach.new_label"))
+        return [ctx.reply("kehoach.empty", buttons=[new])]
     return await _ask_pick(ctx)
 
 
@@ -99,6 +105,7 @@ async def _ask_pick(ctx: Ctx) -> list[Reply]:
         for c in campaigns
     ]
     buttons.append(ShowLinked().button(ctx.label("units.linked_label")))
+    buttons.append(NewPlan().button(ctx.label("kehoach.new_label")))
     return [ctx.reply("kehoach.overview", buttons=buttons, campaigns=campaigns)]
 
 
@@ -112,6 +119,8 @@ async def _pick(ctx: Ctx) -> list[Reply]:
     ctx.require_secretariat()
     if ctx.pressed(ShowLinked) is not None:
         return await _linked(ctx)
+    if ctx.pressed(NewPlan) is not None:
+        return await ctx.enter(Entry.INTAKE)
     picked = ctx.expect(PickCampaign).campaign_id
     ctx.goto(State.ACTION, campaign_id=picked)
     return await _ask_action(ctx)

@@ -41,6 +41,8 @@ class Entry(enum.StrEnum):
     BULK_NOMINATIONS = "bulk_nominations"
     #: Import delegates from an Excel file: data ``campaign``.
     BULK_DELEGATES = "bulk_delegates"
+    #: A new campaign from a plan's document (``/kehoach`` → "Kế hoạch mới từ văn bản").
+    INTAKE = "intake"
 
 
 def merge_states(tables: Iterable[Mapping[Any, _Spec]]) -> dict[str, _Spec]:

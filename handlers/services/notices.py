@@ -15,6 +15,7 @@ Audiences are small JSON dicts kept in the conversation and on the broadcast::
     {"kind": "late", "requirement_id": 12}      # units that still owe requirement 12
     {"kind": "block", "value": "Khối xã, phường"}
     {"kind": "unit_kind", "value": "xa_phuong"}
+    {"kind": "campaign", "campaign_id": 4}     # units a requirement of campaign 4 applies to
 
 A notice to one unit stores ``{"kind": "unit", "unit_id": 3}``; it is not an audience to choose.
 """
@@ -28,6 +29,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.domain.progress import applies
 from handlers.domain.vocab import UNIT_KINDS
 from handlers.kernel.messages import ChatKey, OutgoingFile, Reply
 from handlers.kernel.texts import Texts
@@ -104,6 +106,9 @@ async def audience_units(
     if kind == "late":
         return await late_units(session, int(audience["requirement_id"]), now)
     units = await UnitRepository(session).list_all()
+    if kind == "campaign":
+        reqs = await CampaignRepository(session).requirements_for(int(audience["campaign_id"]))
+        return [u for u in units if u.is_active and any(applies(r, u) for r in reqs)]
     if kind == "all":
         return units
     if kind == "block":
@@ -166,6 +171,9 @@ async def audience_label(session: AsyncSession, texts: Texts, audience: Mapping[
         req = await CampaignRepository(session).requirement(int(audience["requirement_id"]))
     elif kind == "unit_kind":
         value = UNIT_KINDS.get(value, value)
+    elif kind == "campaign":
+        campaign = await CampaignRepository(session).get(int(audience["campaign_id"]))
+        value = campaign.title if campaign is not None else ""
     label = texts.plain("thongbao.audience_label", kind=kind, req=req, value=value)
     return label[:_LABEL_MAX]
 

@@ -1,0 +1,591 @@
+"""Plan intake: a plan read from a document becomes a draft, then a running campaign.
+
+The secretariat sends a plan (.txt, .docx, .pdf with a text layer) or pastes its text;
+:func:`start_draft` reads it with :func:`handlers.domain.plan_reader.extract_plan` and keeps
+the proposals in a :class:`~storage.models.PlanDraft` (``plan``: the document's particulars and
+its items). Every secretariat sees the same open drafts; each change reads the draft again
+(locked on PostgreSQL), so two secretaries never overwrite each other's edits.
+
+An item of ``plan["items"]`` is a dict::
+
+    {"due": "2019-11-15" | "2020-06-06/2020-06-08" | "2020-08" | "2020-Q1" | "--03-15" | None,
+     "kind": "plan" | "report" | "nomination_list" | "event",   # the requirement kind
+     "title": "...", "who": "..." | None, "phrase": "...", "relative": "..." | None,
+     "time": "HH:MM" | None, "status": "proposed" | "accepted" | "dropped",
+     "units": {"mode": "all"} | {"mode": "kinds", "kinds": [...]}
+              | {"mode": "codes", "codes": [...]}}
+
+:func:`create_campaign` makes an active campaign: one requirement per accepted item with a
+fixed day (a day, a range — due its last day —, a month or a quarter — due its last day, with
+the period as its label); accepted items without a fixed day (a yearly rule, a relative limit,
+"to be announced") are kept in the campaign's ``settings["undated"]`` and listed as "chưa có
+hạn". Nothing is created before that.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import re
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.domain.errors import UserError
+from handlers.domain.files import check_content
+from handlers.domain.plan_reader import extract_plan
+from handlers.domain.vn_dates import DateError, clean_text, parse_date, parse_period
+from handlers.domain.vocab import UNIT_KINDS
+from handlers.io.campaign_file.schema import DEFAULT_AWARD_FORMS, DEFAULT_TIMEZONE
+from handlers.io.plan_file import MAX_BYTES, SUFFIXES, read_plan_file
+from handlers.kernel.messages import ChatKey
+from handlers.kernel.ports import FileStore
+from handlers.kernel.texts import Texts
+from handlers.services.notices import (
+    Queued,
+    announce,
+    audience_accounts,
+    audience_units,
+    reachable,
+)
+from storage.models import Campaign, Person, PlanDraft, RequirementKind, StoredFile, Unit
+from storage.repositories.audit import AuditRepository
+from storage.repositories.campaigns import CampaignRepository
+from storage.repositories.plan_drafts import OPEN, PlanDraftRepository
+from storage.repositories.units import UnitRepository
+from storage.text import fold_text, normalize_code
+
+__all__ = [
+    "ACCEPTS",
+    "EDIT_KINDS",
+    "TEXT_MAX",
+    "DueForm",
+    "accept_all",
+    "accepted_items",
+    "add_item",
+    "announce_campaign",
+    "campaign_audience",
+    "campaign_units",
+    "cancel_draft",
+    "check_upload",
+    "create_campaign",
+    "draft_items",
+    "due_form",
+    "get_open",
+    "keep_upload",
+    "open_drafts",
+    "page_of",
+    "parse_due",
+    "parse_unit_codes",
+    "read_upload",
+    "start_draft",
+    "unit_kind_counts",
+    "update_item",
+]
+
+#: The file types a plan is read from (the question's file request).
+ACCEPTS = ("docx", "pdf", "txt")
+#: The longest pasted plan text read.
+TEXT_MAX = 100_000
+#: Requirement kinds an item may be given in the chat (a dossier needs its parts: YAML).
+EDIT_KINDS = ("plan", "report", "nomination_list", "event")
+_IMAGES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".gif", ".webp", ".heic"})
+_TITLE_MAX = 255
+_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_YEARLY = re.compile(r"^--(\d{2})-(\d{2})$")
+_NO_DUE = {"chua co han", "khong co han", "chua co", "khong", "-"}
+
+
+# -- reading the document ------------------------------------------------------------------------
+def check_upload(name: str, size: int) -> None:
+    """Refuse a plan file by its name and declared size, before it is downloaded.
+
+    Raises:
+        UserError: a picture (no text layer: ask for the Word file), a type not read, an empty
+            file or one over the plan reader's limit.
+    """
+    suffix = PurePath(name).suffix.lower()
+    if suffix in _IMAGES:
+        raise UserError("plan_file_no_text", name=name)
+    if suffix not in SUFFIXES:
+        raise UserError("plan_file_type", name=name, types=", ".join(SUFFIXES))
+    if size <= 0:
+        raise UserError("file_empty")
+    if size > MAX_BYTES:
+        raise UserError("plan_file_too_big", name=name, limit=MAX_BYTES // (1024 * 1024))
+
+
+def read_upload(name: str, data: bytes) -> str:
+    """The text of an uploaded plan file (blocking: run it in a thread).
+
+    Raises:
+        UserError: the refusals of :func:`handlers.io.plan_file.read_plan_file` (encrypted,
+            corrupt, no text layer, too many pages…), or an executable.
+    """
+    check_upload(name, len(data))
+    check_content(data)  # size and executables; a wrong format is the reader's "corrupt"
+    with tempfile.TemporaryDirectory(prefix="tdkt-plan-") as folder:
+        path = Path(folder) / f"plan{PurePath(name).suffix.lower()}"
+        path.write_bytes(data)
+        return read_plan_file(path)
+
+
+async def keep_upload(
+    session: AsyncSession, files: FileStore, name: str, mime: str, data: bytes, now: dt.datetime
+) -> int:
+    """Store the plan's file (it goes with the announcement); returns its ``StoredFile`` id."""
+    saved = await files.save(data)
+    row = StoredFile(
+        sha256=saved.sha256,
+        name=name[:255],
+        mime_type=mime[:127] or "application/octet-stream",
+        size=saved.size,
+        path=saved.path,
+        created_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return row.id
+
+
+def _kind_of(kind: str, what: str) -> str:
+    """The requirement kind proposed for an extracted item."""
+    if kind == "event":
+        return RequirementKind.EVENT.value
+    folded = fold_text(what)
+    if kind == "submit" and "ke hoach" in folded:
+        return RequirementKind.PLAN.value
+    if "danh sach" in folded and ("de nghi" in folded or "khen" in folded):
+        return RequirementKind.NOMINATION_LIST.value
+    return RequirementKind.REPORT.value
+
+
+def draft_items(text: str) -> dict[str, Any]:
+    """What ``text`` says, as a draft's ``plan``: particulars and proposed items."""
+    plan = extract_plan(text)
+    items = [
+        {
+            "due": item.due,
+            "kind": _kind_of(item.kind, item.what),
+            "title": " ".join(item.what.split())[:_TITLE_MAX],
+            "who": item.who,
+            "phrase": item.phrase,
+            "relative": item.relative,
+            "time": item.time,
+            "status": "proposed",
+            "units": {"mode": "all"},
+        }
+        for item in plan.items
+    ]
+    return {
+        "doc_date": plan.doc_date,
+        "issuer": plan.issuer,
+        "doc_number": plan.doc_number,
+        "title": plan.title,
+        "items": items,
+    }
+
+
+# -- drafts ---------------------------------------------------------------------------------------
+def _audit(
+    session: AsyncSession, action: str, draft: PlanDraft, by: Person, now: dt.datetime, **d: Any
+) -> None:
+    AuditRepository(session).record(
+        at=now, person_id=by.id, action=action, entity="plan_draft", entity_id=draft.id, detail=d
+    )
+
+
+async def start_draft(
+    session: AsyncSession, text: str, *, file_id: int | None, by: Person, now: dt.datetime
+) -> PlanDraft:
+    """Read ``text`` and keep what it proposes as a new open draft (audit-logged)."""
+    draft = await PlanDraftRepository(session).add(
+        PlanDraft(
+            status=OPEN,
+            plan=draft_items(text),
+            file_id=file_id,
+            created_by=by.id,
+            created_at=now,
+            updated_by=by.id,
+            updated_at=now,
+        )
+    )
+    _audit(session, "plan_draft.create", draft, by, now, items=len(draft.plan["items"]))
+    return draft
+
+
+async def open_drafts(session: AsyncSession) -> list[PlanDraft]:
+    """Every draft still being reviewed (any secretariat's), oldest first."""
+    return await PlanDraftRepository(session).open_drafts()
+
+
+async def get_open(session: AsyncSession, draft_id: int, *, for_update: bool = False) -> PlanDraft:
+    """The open draft ``draft_id``; refuses with ``intake_draft_gone`` when it is not open."""
+    draft = await PlanDraftRepository(session).get_open(draft_id, for_update=for_update)
+    if draft is None:
+        raise UserError("intake_draft_gone")
+    return draft
+
+
+def _changed(draft: PlanDraft, plan: dict[str, Any], by: Person, now: dt.datetime) -> None:
+    draft.plan = plan  # a new object: the JSON column sees the change
+    draft.updated_by = by.id
+    draft.updated_at = now
+
+
+def update_item(
+    session: AsyncSession,
+    draft: PlanDraft,
+    index: int,
+    *,
+    by: Person,
+    now: dt.datetime,
+    **changes: Any,
+) -> dict[str, Any]:
+    """Change item ``index`` of ``draft`` (audit-logged); returns the item as changed.
+
+    Raises:
+        UserError: ``item_gone`` when the draft has no such item.
+    """
+    plan = copy.deepcopy(draft.plan)
+    items: list[dict[str, Any]] = plan["items"]
+    if not 0 <= index < len(items):
+        raise UserError("item_gone")
+    items[index].update(changes)
+    _changed(draft, plan, by, now)
+    _audit(session, "plan_draft.edit", draft, by, now, item=index + 1, changes=changes)
+    return items[index]
+
+
+def accept_all(session: AsyncSession, draft: PlanDraft, *, by: Person, now: dt.datetime) -> int:
+    """Accept every item still proposed; returns how many."""
+    plan = copy.deepcopy(draft.plan)
+    count = 0
+    for item in plan["items"]:
+        if item["status"] == "proposed":
+            item["status"] = "accepted"
+            count += 1
+    if count:
+        _changed(draft, plan, by, now)
+        _audit(session, "plan_draft.accept_all", draft, by, now, items=count)
+    return count
+
+
+def add_item(
+    session: AsyncSession, draft: PlanDraft, title: str, *, by: Person, now: dt.datetime
+) -> int:
+    """Add an item typed by hand (accepted, no due yet); returns its index."""
+    plan = copy.deepcopy(draft.plan)
+    plan["items"].append(
+        {
+            "due": None,
+            "kind": RequirementKind.REPORT.value,
+            "title": title[:_TITLE_MAX],
+            "who": None,
+            "phrase": None,
+            "relative": None,
+            "time": None,
+            "status": "accepted",
+            "units": {"mode": "all"},
+        }
+    )
+    _changed(draft, plan, by, now)
+    index = len(plan["items"]) - 1
+    _audit(session, "plan_draft.add", draft, by, now, item=index + 1)
+    return index
+
+
+def cancel_draft(session: AsyncSession, draft: PlanDraft, *, by: Person, now: dt.datetime) -> None:
+    """Give a draft up: nothing is created (audit-logged)."""
+    draft.status = "cancelled"
+    draft.updated_by = by.id
+    draft.updated_at = now
+    _audit(session, "plan_draft.cancel", draft, by, now)
+
+
+# -- dues -----------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class DueForm:
+    """A due as the templates show it.
+
+    Attributes:
+        kind: ``day``, ``range``, ``month``, ``quarter``, ``yearly`` or ``none``.
+        start: The day, or the first day of a range; a yearly rule's day in year 2000.
+        end: The last day of a range, month or quarter.
+        quarter: 1–4 for a quarter.
+    """
+
+    kind: str
+    start: dt.date | None = None
+    end: dt.date | None = None
+    quarter: int = 0
+
+    @property
+    def fixed(self) -> bool:
+        """Whether the due is one day a requirement can hold (the end of a period counts)."""
+        return self.kind in {"day", "range", "month", "quarter"}
+
+    @property
+    def due_date(self) -> dt.date | None:
+        """The requirement's due date: the day, or the last day of the range or period."""
+        return self.start if self.kind == "day" else self.end if self.fixed else None
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    first_next = dt.date(year + month // 12, month % 12 + 1, 1)
+    return first_next - dt.timedelta(days=1)
+
+
+def due_form(due: str | None) -> DueForm:
+    """Read a due written as the extractor writes it (see the module docstring)."""
+    if not due:
+        return DueForm("none")
+    try:
+        if "/" in due:
+            first, last = (dt.date.fromisoformat(p) for p in due.split("/", 1))
+            return DueForm("range", first, last)
+        if _DAY.match(due):
+            return DueForm("day", dt.date.fromisoformat(due))
+        if m := _MONTH.match(due):
+            year, month = int(m[1]), int(m[2])
+            return DueForm("month", dt.date(year, month, 1), _month_end(year, month))
+        if m := _QUARTER.match(due):
+            year, quarter = int(m[1]), int(m[2])
+            return DueForm(
+                "quarter",
+                dt.date(year, quarter * 3 - 2, 1),
+                _month_end(year, quarter * 3),
+                quarter,
+            )
+        if m := _YEARLY.match(due):
+            return DueForm("yearly", dt.date(2000, int(m[1]), int(m[2])))
+    except ValueError:
+        pass
+    return DueForm("none")
+
+
+def parse_due(text: str) -> str | None:
+    """A due typed in the chat, in the draft's form: "15/11/2019", "quý I/2020", "chưa có hạn".
+
+    A period other than a month or a quarter ("6 tháng đầu năm 2020", "năm 2020") is kept as
+    the range of its days.
+
+    Raises:
+        UserError: ``intake_bad_due`` (with the reason) when the text is neither.
+    """
+    cleaned = clean_text(text)
+    if fold_text(cleaned).strip(" .") in _NO_DUE:
+        return None
+    try:
+        return parse_date(cleaned).isoformat()
+    except DateError as err:
+        date_error = err
+    try:
+        period = parse_period(cleaned)
+    except DateError:
+        raise UserError("intake_bad_due", reason=str(date_error)) from None
+    folded = fold_text(cleaned)
+    if folded.startswith("quy"):
+        return f"{period.start.year}-Q{(period.start.month + 2) // 3}"
+    if folded.startswith("thang"):
+        return f"{period.start.year}-{period.start.month:02d}"
+    return f"{period.start.isoformat()}/{period.end.isoformat()}"
+
+
+async def parse_unit_codes(session: AsyncSession, text: str) -> list[str]:
+    """Unit codes typed "P-BADINH, P-BACSON" (any case, commas or spaces), each checked.
+
+    Raises:
+        UserError: ``intake_no_units`` when none is typed, ``unit_not_found`` for an unknown one.
+    """
+    known = {normalize_code(u.code): u.code for u in await UnitRepository(session).list_all()}
+    codes: list[str] = []
+    for part in re.split(r"[,;\s]+", text):
+        if not part:
+            continue
+        code = known.get(normalize_code(part))
+        if code is None:
+            raise UserError("unit_not_found", ref=part)
+        if code not in codes:
+            codes.append(code)
+    if not codes:
+        raise UserError("intake_no_units")
+    return codes
+
+
+def accepted_items(
+    draft: PlanDraft,
+) -> tuple[list[tuple[dict[str, Any], DueForm]], list[tuple[dict[str, Any], DueForm]]]:
+    """The accepted items with their dues: (those with a fixed day, those without)."""
+    accepted = [
+        (item, due_form(item["due"]))
+        for item in draft.plan["items"]
+        if item["status"] == "accepted"
+    ]
+    return [p for p in accepted if p[1].fixed], [p for p in accepted if not p[1].fixed]
+
+
+def page_of(
+    draft: PlanDraft, page: int, size: int
+) -> tuple[int, int, list[tuple[int, dict[str, Any], DueForm]], Counter[str]]:
+    """One page of the draft's items: (page, pages, [(number, item, due)], counts by status).
+
+    ``page`` is brought within the pages there are (an item may have been added or the draft
+    changed by another secretariat since it was shown).
+    """
+    items: list[dict[str, Any]] = draft.plan["items"]
+    pages = max(1, -(-len(items) // size))
+    page = min(max(page, 0), pages - 1)
+    first = page * size
+    rows = [
+        (first + i + 1, item, due_form(item["due"]))
+        for i, item in enumerate(items[first : first + size])
+    ]
+    counts: Counter[str] = Counter({"accepted": 0, "proposed": 0, "dropped": 0})
+    counts.update(item["status"] for item in items)
+    return page, pages, rows, counts
+
+
+async def unit_kind_counts(session: AsyncSession) -> dict[str, int]:
+    """The kinds of the active units (vocabulary order) with their unit counts."""
+    counts = Counter(u.kind for u in await UnitRepository(session).list_all() if u.is_active)
+    return {k: counts[k] for k in UNIT_KINDS if counts[k]}
+
+
+# -- the campaign ---------------------------------------------------------------------------------
+def _doc_date(value: str | None) -> dt.date | None:
+    if value and _DAY.match(value):
+        return dt.date.fromisoformat(value)
+    return None
+
+
+async def _free_code(repo: CampaignRepository, year: int, draft_id: int) -> str:
+    base = f"KH-{year}-{draft_id}"
+    code, n = base, 1
+    while await repo.get_by_code(code) is not None:
+        n += 1
+        code = f"{base}-{n}"
+    return code
+
+
+async def create_campaign(
+    session: AsyncSession, texts: Texts, draft: PlanDraft, *, by: Person, now: dt.datetime
+) -> Campaign:
+    """Make the draft an active campaign (audit-logged); the draft is then ``created``.
+
+    Raises:
+        UserError: ``intake_nothing_to_create`` when no accepted item has a fixed day.
+    """
+    plan = draft.plan
+    fixed, undated_items = accepted_items(draft)
+    if not fixed:
+        raise UserError("intake_nothing_to_create")
+    doc_date = _doc_date(plan.get("doc_date"))
+    repo = CampaignRepository(session)
+    code = await _free_code(repo, (doc_date or now.date()).year, draft.id)
+    keys = ("title", "kind", "due", "relative")
+    undated = [{key: item.get(key) for key in keys} for item, _ in undated_items]
+    title = plan.get("title") or texts.plain("intake.default_title", plan=plan)
+    campaign, _ = await repo.upsert_campaign(
+        code=code,
+        title=title,
+        doc_number=(plan.get("doc_number") or None) and str(plan["doc_number"])[:64],
+        doc_date=doc_date,
+        issuer=(plan.get("issuer") or None) and str(plan["issuer"])[:255],
+        timezone=DEFAULT_TIMEZONE,
+        is_active=True,
+        settings={"undated": undated} if undated else {},
+    )
+    await repo.replace_award_forms(campaign.id, DEFAULT_AWARD_FORMS)
+    for position, (item, form) in enumerate(fixed):
+        units = item.get("units") or {"mode": "all"}
+        due_date = form.due_date
+        assert due_date is not None
+        await repo.upsert_requirement(
+            campaign.id,
+            code=f"ND{position + 1}",
+            title=item["title"][:_TITLE_MAX],
+            kind=RequirementKind(item["kind"]),
+            description=texts.plain("intake.req_description", item=item) or None,
+            due_date=due_date,
+            period_label=texts.plain("intake.period_label", form=form)[:64] or None,
+            unit_kinds=list(units.get("kinds", [])) if units["mode"] == "kinds" else [],
+            unit_codes=list(units.get("codes", [])) if units["mode"] == "codes" else [],
+            parts=[],
+            position=position,
+            policy={},
+        )
+    draft.status = "created"
+    draft.campaign_id = campaign.id
+    draft.updated_by = by.id
+    draft.updated_at = now
+    AuditRepository(session).record(
+        at=now,
+        person_id=by.id,
+        action="campaign.create_from_plan",
+        entity="campaign",
+        entity_id=campaign.id,
+        detail={
+            "code": code,
+            "draft": draft.id,
+            "requirements": len(fixed),
+            "undated": len(undated),
+        },
+    )
+    await session.flush()
+    return campaign
+
+
+async def campaign_units(session: AsyncSession, campaign_id: int, now: dt.datetime) -> list[Unit]:
+    """The active units at least one requirement of the campaign applies to."""
+    return await audience_units(session, campaign_audience(campaign_id), now)
+
+
+def campaign_audience(campaign_id: int) -> dict[str, Any]:
+    """The broadcast audience of a campaign's units (:mod:`handlers.services.notices`)."""
+    return {"kind": "campaign", "campaign_id": campaign_id}
+
+
+async def announce_campaign(
+    session: AsyncSession,
+    texts: Texts,
+    campaign: Campaign,
+    *,
+    file_id: int | None,
+    by: Person,
+    origin: ChatKey,
+    now: dt.datetime,
+) -> Queued | None:
+    """Queue the announcement of a new campaign to its units, with the plan's file.
+
+    Returns:
+        What was queued (the caller wakes the sender after the commit), or None when nobody
+        of those units can be reached (nothing is written).
+    """
+    audience = campaign_audience(campaign.id)
+    recipients = await audience_accounts(session, audience, now)
+    if not any(reachable(account) for account, _, _ in recipients):
+        return None
+    text = texts.plain(
+        "intake.announcement",
+        title=campaign.title,
+        reqs=await CampaignRepository(session).requirements_for(campaign.id),
+        undated=campaign.settings.get("undated", []),
+    )
+    return await announce(
+        session,
+        texts,
+        text=text,
+        file_id=file_id,
+        audience=audience,
+        recipients=recipients,
+        by=by,
+        origin=origin,
+        now=now,
+    )
