@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.domain.deadlines import unit_dues
 from handlers.queries.stats import rules
 from handlers.queries.stats.results import MissingList, RequirementStats, UnitFilter, UnitStanding
 from storage.models import (
@@ -333,7 +334,21 @@ async def missing_units(
         limit=limit,
         overdue_at=now if overdue_only else None,
     )
-    return [MissingList(s, tuple(lists.get(s.requirement.id, ()))) for s in wanted]
+    # A unit's own later deadline (gia hạn) keeps it out of the overdue list, so for the
+    # requirements extended for listed units "… và N đơn vị khác" counts the full list.
+    totals: dict[int, int] = {}
+    extended = [s.requirement for s in wanted if s.missing and unit_dues(s.requirement)]
+    if overdue_only and extended:
+        full = lists
+        if limit is not None:
+            full = await _standings(
+                session, extended, tz, where, owing_only=True, limit=None, overdue_at=now
+            )
+        totals = {r.id: len(full.get(r.id, ())) for r in extended}
+    return [
+        MissingList(s, tuple(lists.get(s.requirement.id, ())), totals.get(s.requirement.id))
+        for s in wanted
+    ]
 
 
 @dataclass(frozen=True, slots=True)

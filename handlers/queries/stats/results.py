@@ -125,11 +125,15 @@ class MissingList:
 
     stats: RequirementStats
     units: tuple[UnitStanding, ...]
+    #: How many units the full list holds, when not all that owe it (overdue only, with some
+    #: units' own later deadlines after a gia hạn); None: ``stats.missing``.
+    total: int | None = None
 
     @property
     def more(self) -> int:
         """Units that owe it but are not in ``units``."""
-        return self.stats.missing - len(self.units)
+        total = self.stats.missing if self.total is None else self.total
+        return total - len(self.units)
 
 
 @dataclass(frozen=True, slots=True)

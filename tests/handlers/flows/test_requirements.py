@@ -235,6 +235,13 @@ async def test_a_unit_head_cannot_enter(chat: Chat) -> None:
     assert "chỉ dành cho Thường trực" in badinh.text
 
 
+def _overdue_count(line: str) -> int:
+    """The units an overdue line names plus its "và N đơn vị khác"."""
+    names, _, rest = line.split(":", 1)[1].partition(" và ")
+    more = int(rest.split()[0]) if rest else 0
+    return len([n for n in names.split(",") if n.strip()]) + more
+
+
 async def test_a_unit_extended_is_no_longer_named_overdue(
     chat: Chat, session_factory: SF, clock: Clock
 ) -> None:
@@ -243,6 +250,7 @@ async def test_a_unit_extended_is_no_longer_named_overdue(
     await noivu.send("/tinhhinh")
     overdue = [line for line in noivu.text.splitlines() if "Quá hạn chưa nộp" in line]
     assert any("Phường Ba Đình" in line for line in overdue)
+    before = _overdue_count(overdue[-1])  # the requirement's own line (the first: overview)
     await _to_requirement(noivu, DEMO, "KEHOACH")
     await noivu.press("Gia hạn")
     await noivu.send("20/11/2019")
@@ -252,6 +260,7 @@ async def test_a_unit_extended_is_no_longer_named_overdue(
     await noivu.send("/tinhhinh")
     overdue = [line for line in noivu.text.splitlines() if "Quá hạn chưa nộp" in line]
     assert overdue and not any("Phường Ba Đình" in line for line in overdue)
+    assert _overdue_count(overdue[-1]) == before - 1  # "… và N đơn vị khác" counts it out too
     badinh = chat("badinh")
     await badinh.send("/chuanop")
     assert "đã gia hạn đến 20/11/2019, còn 4 ngày" in badinh.text
