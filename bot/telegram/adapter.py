@@ -27,7 +27,7 @@ from telegram import (
 )
 from telegram.ext import Application
 
-from bot.telegram.receiver import MAX_ATTEMPTS, Poller, WebhookServer
+from bot.telegram.receiver import MAX_ATTEMPTS, Poller, webhook_server
 from bot.telegram.sender import Limits, TelegramSender
 from handlers.kernel.messages import ChatKey, FileRequest, Incoming, IncomingFile, Reply
 
@@ -238,7 +238,7 @@ class TelegramAdapter:
                     self.ready.clear()
                     polling.cancel()
                 return
-            server = WebhookServer(
+            server = webhook_server(
                 app.bot, self.settle, webhook.path, webhook.secret, webhook.listen, webhook.port
             )
             await server.start()

@@ -6,8 +6,8 @@ window loses the message. Here the adapter's :meth:`settle` runs first:
 
 * **Long polling** (:class:`Poller`) handles a whole ``getUpdates`` batch, then asks for the next
   one with ``offset`` past it. A process killed before that gets the same batch again.
-* **Webhook** (:class:`WebhookServer`, aiohttp) answers 200 only once the update is settled and
-  500 when handling failed, so Telegram delivers it again.
+* **Webhook** (:func:`webhook_server`, :mod:`bot.webhook`) answers 200 only once the update is
+  settled and 500 when handling failed, so Telegram delivers it again.
 
 A re-delivered update is harmless: the core stores each update id in the transaction of the
 update's effects and skips an id it has seen. An update whose handling keeps failing is tried a
@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
-from aiohttp import web
 from telegram import Bot, Update
 from telegram.error import NetworkError, TelegramError
 
-__all__ = ["MAX_ATTEMPTS", "Poller", "Settle", "WebhookServer"]
+from bot.webhook import WebhookServer
+
+__all__ = ["MAX_ATTEMPTS", "Poller", "Settle", "webhook_server"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -143,8 +143,10 @@ class Poller:
             _LOGGER.info("could not confirm updates before %s on stopping: %s", offset, err)
 
 
-class WebhookServer:
-    """An aiohttp server that answers Telegram's webhook POST after the update is settled.
+def webhook_server(
+    bot: Bot, settle: Settle, path: str, secret: str, listen: str, port: int
+) -> WebhookServer[Update]:
+    """The webhook server for Telegram's POSTs (see :class:`bot.webhook.WebhookServer`).
 
     Args:
         bot: The initialised PTB bot (to decode updates).
@@ -155,37 +157,19 @@ class WebhookServer:
         port: The port to listen on.
     """
 
-    def __init__(
-        self, bot: Bot, settle: Settle, path: str, secret: str, listen: str, port: int
-    ) -> None:
-        self._bot = bot
-        self._settle = settle
-        self._secret = secret.encode()
-        self._listen = listen
-        self._port = port
-        app = web.Application(client_max_size=_MAX_BODY)
-        app.router.add_post("/" + path.lstrip("/"), self._receive)
-        self._runner = web.AppRunner(app, access_log=None)
+    def decode(data: Any) -> Update:
+        update = Update.de_json(data, bot)
+        if update is None:
+            raise ValueError("empty body")
+        return update
 
-    async def start(self) -> None:
-        """Start listening."""
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self._listen, self._port).start()
-
-    async def stop(self) -> None:
-        """Stop listening (requests being handled are finished first)."""
-        await self._runner.cleanup()
-
-    async def _receive(self, request: web.Request) -> web.Response:
-        given = request.headers.get(_SECRET_HEADER, "").encode()
-        if not hmac.compare_digest(given, self._secret):
-            return web.Response(status=403)
-        try:
-            data = json.loads(await request.read())
-            update = Update.de_json(data, self._bot)
-        except (ValueError, TypeError, KeyError) as err:
-            _LOGGER.warning("webhook body is not an update: %s", err)
-            return web.Response(status=400)
-        if await self._settle(update):
-            return web.Response(status=200)
-        return web.Response(status=500)  # Telegram delivers it again
+    return WebhookServer(
+        decode,
+        settle,
+        path=path,
+        header=_SECRET_HEADER,
+        secret=secret,
+        listen=listen,
+        port=port,
+        max_body=_MAX_BODY,
+    )

@@ -25,7 +25,7 @@ import httpx
 
 from bot.links import LinkMaker
 from bot.zalo.client import DEFAULT_API_URL, BotInfo, ZaloClient
-from bot.zalo.receiver import ZaloPoller, ZaloWebhookServer
+from bot.zalo.receiver import ZaloPoller, zalo_webhook_server
 from bot.zalo.sender import ZaloLimits, ZaloSender
 from handlers.domain.files import MAX_FILE_BYTES
 from handlers.domain.normalize import ascii_int
@@ -237,7 +237,7 @@ class ZaloAdapter:
                 finally:
                     polling.cancel()
                 return
-            server = ZaloWebhookServer(
+            server = zalo_webhook_server(
                 self.settle, webhook.path, webhook.secret, webhook.listen, webhook.port
             )
             await server.start()

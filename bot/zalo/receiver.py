@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import web
-
+from bot.webhook import NOT_AN_UPDATE, NotAnUpdate, WebhookServer
 from bot.zalo.client import ZaloApiError, ZaloClient, ZaloNetworkError, ZaloUnauthorizedError
 
-__all__ = ["BACKOFF", "SECRET_HEADER", "Settle", "ZaloPoller", "ZaloWebhookServer", "unwrap"]
+__all__ = ["BACKOFF", "SECRET_HEADER", "Settle", "ZaloPoller", "unwrap", "zalo_webhook_server"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -100,8 +97,10 @@ class ZaloPoller:
                 await self._settle(found)
 
 
-class ZaloWebhookServer:
-    """An aiohttp server answering Zalo's webhook POST after the update is settled.
+def zalo_webhook_server(
+    settle: Settle, path: str, secret: str, listen: str, port: int
+) -> WebhookServer[dict[str, Any]]:
+    """The webhook server for Zalo's POSTs, flat or ``{ok, result}``-wrapped bodies.
 
     Args:
         settle: The adapter's handler.
@@ -111,36 +110,17 @@ class ZaloWebhookServer:
         port: The port to listen on.
     """
 
-    def __init__(self, settle: Settle, path: str, secret: str, listen: str, port: int) -> None:
-        self._settle = settle
-        self._secret = secret.encode()
-        self._listen = listen
-        self._port = port
-        app = web.Application(client_max_size=_MAX_BODY)
-        app.router.add_post("/" + path.lstrip("/"), self._receive)
-        self._runner = web.AppRunner(app, access_log=None)
-
-    async def start(self) -> None:
-        """Start listening."""
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self._listen, self._port).start()
-
-    async def stop(self) -> None:
-        """Stop listening (requests being handled are finished first)."""
-        await self._runner.cleanup()
-
-    async def _receive(self, request: web.Request) -> web.Response:
-        given = request.headers.get(SECRET_HEADER, "").encode()
-        if not hmac.compare_digest(given, self._secret):
-            return web.Response(status=403)
-        try:
-            body = json.loads(await request.read())
-        except ValueError:
-            return web.Response(status=400)
+    def decode(body: Any) -> dict[str, Any] | NotAnUpdate:
         update = unwrap(body)
-        if update is None:
-            _LOGGER.info("webhook body without an update; ignored")
-            return web.Response(status=200)
-        if await self._settle(update):
-            return web.Response(status=200)
-        return web.Response(status=500)
+        return NOT_AN_UPDATE if update is None else update
+
+    return WebhookServer(
+        decode,
+        settle,
+        path=path,
+        header=SECRET_HEADER,
+        secret=secret,
+        listen=listen,
+        port=port,
+        max_body=_MAX_BODY,
+    )
