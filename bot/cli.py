@@ -39,6 +39,7 @@ from handlers.kernel.messages import Reply
 from handlers.kernel.texts import Texts, fmt_datetime
 from handlers.queries.export_data import ExportFormat, ExportKind, Scope, campaign_for, find_unit
 from handlers.queries.progress import status_report
+from handlers.services.campaign_export import export_campaign
 from handlers.services.campaigns import (
     CampaignAction,
     change_campaign,
@@ -530,6 +531,30 @@ def campaign_load(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fal
             )
 
     typer.echo(_run(Settings(), None, work))
+
+
+@campaign_app.command("export")
+def campaign_export(
+    code: Annotated[str, typer.Argument(help="Mã kế hoạch.")],
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", dir_okay=False, help="Ghi ra tệp này (mặc định: in ra)."),
+    ] = None,
+) -> None:
+    """Xuất kế hoạch ra tệp YAML mà "tdkt campaign load" nạp lại được y hệt."""
+
+    async def work(the_app: App) -> str:
+        async with the_app.session_factory() as session:
+            text = await export_campaign(session, code)
+        if output is not None:
+            await asyncio.to_thread(output.write_text, text, encoding="utf-8")
+        return text
+
+    text = _run(Settings(), None, work)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        typer.echo(f"Đã xuất kế hoạch ra {output}.")
 
 
 @campaign_app.command("list")

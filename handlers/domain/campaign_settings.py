@@ -10,7 +10,10 @@ in ``Campaign.settings`` (JSON); each reader takes its own part from there:
 * ``delegates``: the delegate rules (:class:`~handlers.domain.delegate_settings.DelegatesSpec`);
 * ``export``: the letterhead and signature of exported Word documents (:class:`ExportSpec`);
 * ``quotas`` and ``milestones``: notes for the office (delegate caps as the plan states them,
-  the plan's own dates), kept but not acted on (:class:`QuotasSpec`, :class:`MilestoneSpec`).
+  the plan's own dates), kept but not acted on (:class:`QuotasSpec`, :class:`MilestoneSpec`);
+* ``undated``: the plan's items without a fixed day yet ("thời gian cụ thể sẽ thông báo sau"),
+  listed as "chưa có hạn" and never reminded (:class:`UndatedSpec`; the chat's plan intake
+  writes them).
 """
 
 from __future__ import annotations
@@ -30,9 +33,12 @@ __all__ = [
     "ExportSpec",
     "MilestoneSpec",
     "QuotasSpec",
+    "UndatedSpec",
 ]
 
 _MAX_TEXT = 500
+#: The requirement kinds (``storage.models.RequirementKind``), for ``undated`` items.
+_KINDS = ("plan", "report", "nomination_list", "dossier", "event")
 
 
 def _text(cls: type[Section], value: Any, info: ValidationInfo) -> str | None:
@@ -160,6 +166,43 @@ class MilestoneSpec(Section):
             raise cls.fail(f'"due": {exc}') from None
 
 
+class UndatedSpec(Section):
+    """One item of the plan without a fixed day (``undated``), as the plan intake keeps it.
+
+    Attributes:
+        title: What is to be done or sent.
+        kind: The requirement kind it would be (``plan``, ``report``, ``nomination_list``,
+            ``dossier``, ``event``; None: not said).
+        due: The plan reader's due without a fixed day, e.g. ``--03-15`` (None: none).
+        relative: The deadline in the plan's words ("sẽ thông báo sau").
+    """
+
+    TITLE = "Nội dung chưa có hạn (undated)"
+    EXAMPLE = "{title: Đại hội thi đua tỉnh, kind: event, relative: sẽ thông báo sau}"
+
+    title: str
+    kind: str | None = None
+    due: str | None = None
+    relative: str | None = None
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def _named(cls, value: Any, info: ValidationInfo) -> str:
+        text = _text(cls, value, info)
+        if not text:
+            raise cls.fail('"title" không được để trống.')
+        return text
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _kind(cls, value: Any) -> Any:
+        if value is not None and value not in _KINDS:
+            raise cls.fail(f'"kind" phải là một trong: {", ".join(_KINDS)}.')
+        return value
+
+    _texts = field_validator("due", "relative", mode="before")(_text)
+
+
 class CampaignSettings(Section):
     """The whole ``settings`` mapping of a campaign file; each key optional."""
 
@@ -172,14 +215,15 @@ class CampaignSettings(Section):
     export: ExportSpec = Field(default_factory=ExportSpec)
     quotas: QuotasSpec = Field(default_factory=QuotasSpec)
     milestones: tuple[MilestoneSpec, ...] = ()
+    undated: tuple[UndatedSpec, ...] = ()
 
-    @field_validator("milestones", mode="before")
+    @field_validator("milestones", "undated", mode="before")
     @classmethod
-    def _listed(cls, value: Any) -> Any:
+    def _listed(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None:
             return ()
         if not isinstance(value, list | tuple):
             raise cls.fail(
-                '"milestones" phải là danh sách, mỗi mục một dòng "- {title: …, due: …}".'
+                f'"{info.field_name}" phải là danh sách, mỗi mục một dòng "- {{title: …, …}}".'
             )
         return value

@@ -9,11 +9,13 @@ changed file updates the rows in place.
 
 Requirements are matched by code. A deadline extended for everyone (gia hạn,
 :mod:`handlers.services.requirements`) stays extended while the file still gives the plan's own
-deadline; a file with another deadline replaces it. A requirement that disappeared from the
-file is deleted when no submission or nomination refers to it; otherwise it is kept untouched
-and listed in :attr:`LoadResult.requirements_kept` so the office can decide (nothing a unit sent
-is ever lost by reloading a file). Award forms are replaced by the file's list (matched by
-code; nominations keep their award code and name as text, so they are unaffected).
+deadline; a file with another deadline replaces it. A file that gives the gia hạn itself
+(``extended_due``, ``unit_due``: what ``tdkt campaign export`` writes) sets it. A requirement
+that disappeared from the file is deleted when no submission or nomination refers to it;
+otherwise it is kept untouched and listed in :attr:`LoadResult.requirements_kept` so the office
+can decide (nothing a unit sent is ever lost by reloading a file). Award forms are replaced by
+the file's list (matched by code; nominations keep their award code and name as text, so they
+are unaffected).
 
 Unit codes the file names (requirements' ``unit_codes``, ``settings.delegates.quota.units``)
 must exist once units are registered: an unknown one is an error with its line. While no unit is
@@ -35,9 +37,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.errors import UserError
 from handlers.domain.vocab import UnitKinds
-from handlers.io.campaign_file import CampaignFile, CampaignSource, parse_campaign
+from handlers.io.campaign_file import (
+    CampaignFile,
+    CampaignSource,
+    RequirementSpec,
+    parse_campaign,
+)
 from handlers.kernel.texts import Texts
-from storage.models import Campaign, CampaignState, RequirementKind
+from storage.models import Campaign, CampaignState, Requirement, RequirementKind
 from storage.repositories.audit import AuditRepository
 from storage.repositories.campaigns import AwardFormsChange, CampaignRepository
 from storage.repositories.units import Change, UnitRepository
@@ -110,8 +117,35 @@ async def _read(
     return parse_campaign(data, units=units, kinds=kinds), bool(known)
 
 
+def _extensions(requirement: Requirement, req: RequirementSpec, unit_ids: dict[str, int]) -> bool:
+    """Set the gia hạn the file gives (``extended_due``, ``unit_due``); True when it changed.
+
+    Without those keys the requirement's gia hạn is left as it is. ``unit_due`` of units not
+    registered is dropped (the load warns that unit codes were not checked).
+    """
+    changed = False
+    if req.extended_due is not None and requirement.original_due != req.due.date:
+        requirement.original_due = req.due.date
+        changed = True
+    if req.unit_due:
+        dues = {
+            str(unit_ids[code]): day.isoformat()
+            for code, day in req.unit_due.items()
+            if code in unit_ids
+        }
+        if requirement.unit_due != dues:
+            requirement.unit_due = dues
+            changed = True
+    return changed
+
+
 async def _requirements(
-    repo: CampaignRepository, campaign_id: int, spec: CampaignFile, result: LoadResult, t: Texts
+    repo: CampaignRepository,
+    campaign_id: int,
+    spec: CampaignFile,
+    result: LoadResult,
+    t: Texts,
+    unit_ids: dict[str, int],
 ) -> None:
     """Upsert the file's requirements; delete or keep the ones it no longer lists."""
     existing = {normalize_code(r.code): r for r in await repo.requirements_for(campaign_id)}
@@ -122,17 +156,17 @@ async def _requirements(
     }
     for position, req in enumerate(spec.requirements):
         current = existing.get(normalize_code(req.code))
-        due = req.due.date
-        if current is not None and current.original_due == due:
+        due = req.current_due
+        if req.extended_due is None and current is not None and current.original_due == due:
             due = current.due_date  # a gia hạn outlives reloading the plan's own deadline
-        _, req_change = await repo.upsert_requirement(
+        requirement, req_change = await repo.upsert_requirement(
             campaign_id,
             code=req.code,
             title=req.title,
             kind=RequirementKind(req.kind),
             description=req.description,
             due_date=due,
-            period_label=req.due.period_label,
+            period_label=req.label,
             unit_kinds=req.unit_kinds,
             unit_codes=req.unit_codes,
             parts=req.parts,
@@ -140,6 +174,8 @@ async def _requirements(
             policy=req.policy,
             accept=req.accept,
         )
+        if _extensions(requirement, req, unit_ids) and req_change == "unchanged":
+            req_change = "updated"
         changes[req_change].append(req.code)
         if spec.doc_date is not None and req.due.date < spec.doc_date:
             result.warnings.append(
@@ -234,7 +270,8 @@ async def load_campaign(
         campaign_id=campaign.id, campaign_code=campaign.code, campaign_change=change
     )
     result.award_forms = await repo.replace_award_forms(campaign.id, spec.award_form_data())
-    await _requirements(repo, campaign.id, spec, result, t)
+    unit_ids = {normalize_code(u.code): u.id for u in await UnitRepository(session).list_all()}
+    await _requirements(repo, campaign.id, spec, result, t, unit_ids)
     if not units_checked and spec.unit_codes():
         result.warnings.append(t(f"{_TEXTS}.units_not_checked", codes=spec.unit_codes()))
     if result.changed:

@@ -27,6 +27,7 @@ __all__ = [
     "dossier_needs_parts",
     "duplicate",
     "empty",
+    "extension_not_later",
     "field",
     "item",
     "line",
@@ -209,3 +210,8 @@ def parts_only_for_dossiers(code: str, kind: str, label: str) -> str:
 def bad_timezone(value: str, example: str) -> str:
     """An unknown IANA zone name."""
     return f'Múi giờ "{value}" không hợp lệ; ví dụ đúng: {example}.'
+
+
+def extension_not_later(day: object, due: object) -> str:
+    """A gia hạn (``extended_due``, ``unit_due``) that is not after the deadline it extends."""
+    return f"Hạn gia hạn {day:%d/%m/%Y} phải sau hạn {due:%d/%m/%Y}."

@@ -23,8 +23,14 @@ Format (top-level keys)::
         parts: [Tờ trình, …]        # dossier only (required there): one submission per part
         accept: [pdf, docx]         # optional: file types accepted; empty = documents, pictures
         policy: {}                  # optional reminder policy (domain/reminder_policy)
+        period_label: quý I/2020    # optional: how the deadline is named when ``due`` is a
+                                    # day (else taken from a period ``due``)
+        extended_due: 30/11/2019    # optional gia hạn of everyone: the current deadline
+                                    # (``due`` stays the plan's own)
+        unit_due: {P-BADINH: 5/12/2019}  # optional gia hạn of listed units (later than the
+                                         # deadline of everyone)
     settings:                       # optional (domain/campaign_settings): reminders, digest,
-      delegates: {quota: …}         # delegates, export, quotas, milestones
+      delegates: {quota: …}         # delegates, export, quotas, milestones, undated
 
 ``policy`` and ``settings`` are validated by the domain's sections and kept as written (they are
 stored as JSON and read again by the domain). When validation is given the unit codes that exist
@@ -226,6 +232,32 @@ class RequirementSpec(_Spec):
         default_factory=ReminderPolicySpec, validation_alias="policy"
     )
     accept: list[str] = Field(default_factory=list)
+    period_label: Annotated[str | None, AfterValidator(_optional_text(64))] = None
+    extended_due: DateField = None
+    unit_due: dict[Code32, Annotated[dt.date, BeforeValidator(_date_before)]] = Field(
+        default_factory=dict
+    )
+
+    @property
+    def label(self) -> str | None:
+        """How the deadline is named: ``period_label``, else the period ``due`` gave."""
+        return self.period_label or self.due.period_label
+
+    @property
+    def current_due(self) -> dt.date:
+        """Everyone's deadline now: the gia hạn when there is one, else ``due``."""
+        return self.extended_due or self.due.date
+
+    @field_validator("unit_due")
+    @classmethod
+    def _known_unit_dues(
+        cls, value: dict[str, dt.date], info: ValidationInfo
+    ) -> dict[str, dt.date]:
+        known = known_units(info)
+        for code in value:
+            if known is not None and code not in known:
+                raise LocatedError(msg.unknown_unit(code), (code,))
+        return value
 
     @field_validator("accept")
     @classmethod
@@ -285,6 +317,15 @@ class RequirementSpec(_Spec):
             raise ValueError(msg.parts_only_for_dossiers(self.code, self.kind, label))
         return self
 
+    @model_validator(mode="after")
+    def _extensions_later(self) -> RequirementSpec:
+        if self.extended_due is not None and self.extended_due <= self.due.date:
+            raise ValueError(msg.extension_not_later(self.extended_due, self.due.date))
+        for day in self.unit_due.values():
+            if day <= self.current_due:
+                raise ValueError(msg.extension_not_later(day, self.current_due))
+        return self
+
 
 class CampaignFile(_Spec):
     """A whole campaign file, validated.
@@ -338,6 +379,6 @@ class CampaignFile(_Spec):
 
     def unit_codes(self) -> list[str]:
         """Every unit code the file names (requirements and delegate quotas), sorted."""
-        codes = {c for req in self.requirements for c in req.unit_codes}
+        codes = {c for req in self.requirements for c in (*req.unit_codes, *req.unit_due)}
         codes.update(self.settings_spec.delegates.quota.by_unit)
         return sorted(codes)
