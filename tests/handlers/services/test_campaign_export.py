@@ -1,0 +1,167 @@
+"""``export_campaign``: the YAML ``campaign load`` reads back into the same campaign.
+
+A "fresh database" is played by loading the export under another campaign code next to the
+original (the units are the same): its export must be the original's, code aside. The CLI test
+(tests/bot/test_cli_campaign_export.py) loads it on a database of its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import yaml
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.domain.errors import UserError
+from handlers.io.campaign_file import CampaignFileError, parse_campaign
+from handlers.kernel.texts import Texts
+from handlers.services import intake
+from handlers.services.campaign_export import export_campaign
+from handlers.services.campaigns import load_campaign
+from handlers.services.requirements import extend_deadline, find_requirement
+from storage.models import Person, Requirement, Role, Unit
+from tests.harness import Clock
+
+pytestmark = pytest.mark.usefixtures("demo")
+
+SF = async_sessionmaker[AsyncSession]
+DEMO = "BIMSON-DHTT-2019"
+D = dt.date
+
+
+async def _export(sf: SF, code: str) -> str:
+    async with sf() as s:
+        return await export_campaign(s, code)
+
+
+async def _round_trip(sf: SF, clock: Clock, code: str) -> str:
+    """Export ``code``, load it again as-is (no change) and as a copy; return the export."""
+    text = await _export(sf, code)
+    async with sf.begin() as s:
+        again = await load_campaign(s, text.encode(), now=clock())
+    assert not again.changed, again
+    assert await _export(sf, code) == text
+    copy = text.replace(f"code: {code}\n", "code: BANSAO\n", 1)
+    assert copy != text
+    async with sf.begin() as s:
+        created = await load_campaign(s, copy.encode(), now=clock())
+    assert created.campaign_change == "created" and not created.warnings
+    assert await _export(sf, "BANSAO") == copy
+    return text
+
+
+async def test_the_demo_round_trips(session_factory: SF, clock: Clock) -> None:
+    text = await _round_trip(session_factory, clock, DEMO)
+    data = yaml.safe_load(text)
+    assert list(data)[:3] == ["code", "title", "doc_number"]
+    assert "Bỉm Sơn" in text and "\\u" not in text  # Vietnamese kept as written
+    assert data["doc_date"] == "30/09/2019"
+    hoso = next(r for r in data["requirements"] if r["code"] == "HOSO")
+    assert hoso["parts"][0] == "Báo cáo tổng kết Hội nghị" and hoso["due"] == "15/04/2020"
+    assert data["settings"]["delegates"]["quota"]["units"]["P-BADINH"] == 15
+    assert [f["code"] for f in data["award_forms"]][:2] == ["CSTDCS", "LDTT"]
+
+
+async def test_an_extension_round_trips(session_factory: SF, clock: Clock) -> None:
+    async with session_factory.begin() as s:
+        _, req = await find_requirement(s, DEMO, "KEHOACH")
+        for new, units in ((D(2019, 11, 22), []), (D(2019, 11, 29), ["P-BADINH"])):
+            await extend_deadline(
+                s, Texts(), req, new_due=new, unit_codes=units, reason="Mưa bão", by=None,
+                now=clock(),
+            )  # fmt: skip
+    text = await _round_trip(session_factory, clock, DEMO)
+    plan = next(r for r in yaml.safe_load(text)["requirements"] if r["code"] == "KEHOACH")
+    assert (plan["due"], plan["extended_due"]) == ("15/11/2019", "22/11/2019")
+    assert plan["unit_due"] == {"P-BADINH": "29/11/2019"}
+    async with session_factory() as s:
+        badinh = await s.scalar(select(Unit).where(Unit.code == "P-BADINH"))
+        copy = await s.scalar(
+            select(Requirement).where(Requirement.code == "KEHOACH", Requirement.id != req.id)
+        )
+        assert badinh is not None and copy is not None
+        assert (copy.due_date, copy.original_due) == (D(2019, 11, 22), D(2019, 11, 15))
+        assert copy.unit_due == {str(badinh.id): "2019-11-29"}
+
+
+async def test_a_campaign_from_the_intake_round_trips(session_factory: SF, clock: Clock) -> None:
+    now = clock()
+    text = (
+        "UBND HUYỆN A\nSố: 7/KH-UBND\nHuyện A, ngày 02 tháng 01 năm 2020\n\n"
+        "KẾ HOẠCH\nThi đua năm 2020\n"
+        "Các xã gửi báo cáo sơ kết trước ngày 15/6/2020.\n"
+        "Hội nghị điển hình tiên tiến của huyện tổ chức trong tháng 8/2020.\n"
+    )
+    async with session_factory.begin() as s:
+        person = Person(full_name="Thường trực", role=Role.SECRETARIAT, created_at=now)
+        s.add(person)
+        await s.flush()
+        draft = await intake.start_draft(s, text, file_id=None, by=person, now=now)
+        intake.accept_all(s, draft, by=person, now=now)
+        index = intake.add_item(s, draft, "Báo cáo nhanh", by=person, now=now)
+        intake.update_item(s, draft, index, by=person, now=now, due="--03-15")
+        campaign = await intake.create_campaign(s, Texts(), draft, by=person, now=now)
+        code = campaign.code
+    exported = await _round_trip(session_factory, clock, code)
+    data = yaml.safe_load(exported)
+    assert [(r["code"], r["due"]) for r in data["requirements"]] == [
+        ("ND1", "15/06/2020"),
+        ("ND2", "tháng 8/2020"),
+    ]
+    (undated,) = data["settings"]["undated"]
+    assert (undated["title"], undated["due"]) == ("Báo cáo nhanh", "--03-15")
+
+
+async def test_an_unknown_campaign_is_refused(session_factory: SF) -> None:
+    with pytest.raises(UserError) as info:
+        await _export(session_factory, "KHONG-CO")
+    assert info.value.key == "campaign_not_found"
+
+
+BASE = {
+    "code": "X",
+    "title": "Kế hoạch",
+    "requirements": [{"code": "BC", "title": "Báo cáo", "kind": "report", "due": "15/11/2019"}],
+}
+
+
+def _with(requirement: dict[str, object] | None = None, **top: object) -> dict[str, object]:
+    req = {**BASE["requirements"][0], **(requirement or {})}  # type: ignore[index]
+    return {**BASE, "requirements": [req], **top}
+
+
+def test_the_format_reads_the_new_keys() -> None:
+    spec = parse_campaign(
+        _with(
+            {"period_label": "quý IV/2019", "extended_due": "20/11/2019",
+             "unit_due": {"p-badinh": "25/11/2019"}},
+            settings={"undated": [{"title": "Đại hội", "kind": "event", "due": None,
+                                   "relative": "sẽ thông báo sau"}]},
+        ),
+        units=["P-BADINH"],
+    )  # fmt: skip
+    (req,) = spec.requirements
+    assert (req.label, req.current_due) == ("quý IV/2019", D(2019, 11, 20))
+    assert req.unit_due == {"P-BADINH": D(2019, 11, 25)}
+    assert spec.settings_spec.undated[0].relative == "sẽ thông báo sau"
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (_with({"extended_due": "15/11/2019"}), "phải sau hạn 15/11/2019"),
+        (_with({"extended_due": "20/11/2019", "unit_due": {"P-BADINH": "18/11/2019"}}),
+         "phải sau hạn 20/11/2019"),
+        (_with({"unit_due": {"P-KHONGCO": "18/11/2019"}}), "P-KHONGCO"),
+        (_with(settings={"undated": [{"title": " "}]}), "title"),
+        (_with(settings={"undated": [{"title": "A", "kind": "meeting"}]}), "kind"),
+        (_with(settings={"undated": [{"title": "A", "when": "sau"}]}), "when"),
+        (_with(settings={"undated": "sau"}), "undated"),
+    ],
+)  # fmt: skip
+def test_the_new_keys_are_checked(data: dict[str, object], words: str) -> None:
+    with pytest.raises(CampaignFileError) as info:
+        parse_campaign(data, units=["P-BADINH"])
+    assert words in str(info.value)
