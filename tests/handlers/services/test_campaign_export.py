@@ -120,16 +120,12 @@ async def test_an_unknown_campaign_is_refused(session_factory: SF) -> None:
     assert info.value.key == "campaign_not_found"
 
 
-BASE = {
-    "code": "X",
-    "title": "Kế hoạch",
-    "requirements": [{"code": "BC", "title": "Báo cáo", "kind": "report", "due": "15/11/2019"}],
-}
+REQUIREMENT = {"code": "BC", "title": "Báo cáo", "kind": "report", "due": "15/11/2019"}
 
 
 def _with(requirement: dict[str, object] | None = None, **top: object) -> dict[str, object]:
-    req = {**BASE["requirements"][0], **(requirement or {})}  # type: ignore[index]
-    return {**BASE, "requirements": [req], **top}
+    req = {**REQUIREMENT, **(requirement or {})}
+    return {"code": "X", "title": "Kế hoạch", "requirements": [req], **top}
 
 
 def test_the_format_reads_the_new_keys() -> None:
