@@ -8,6 +8,9 @@ holds the campaign's fields, its award forms, every requirement with every key a
 A gia hạn is kept: ``due`` is the plan's own deadline, ``extended_due`` everyone's deadline
 once extended, ``unit_due`` the later deadlines of listed units (by unit code). The history of
 extensions (the ``deadline_changes`` rows, with reasons) is not exported.
+
+Titles and descriptions are written as the loader stores them (line breaks and runs of spaces
+as one space), so a text typed elsewhere with line breaks still loads back the same.
 """
 
 from __future__ import annotations
@@ -42,10 +45,16 @@ def _due(req: Requirement) -> dict[str, Any]:
     return {"due": plan_due, "period_label": label}
 
 
+def _one_line(text: str) -> str:
+    """``text`` as the loader stores it: runs of spaces and line breaks as one space."""
+    return " ".join(text.split())
+
+
 def _requirement(req: Requirement, unit_codes: dict[int, str]) -> dict[str, Any]:
-    data: dict[str, Any] = {"code": req.code, "title": req.title, "kind": req.kind.value}
-    if req.description is not None:
-        data["description"] = req.description
+    data: dict[str, Any] = {"code": req.code, "title": _one_line(req.title)}
+    data["kind"] = req.kind.value
+    if req.description is not None and req.description.strip():
+        data["description"] = _one_line(req.description)
     data.update(_due(req))
     if req.original_due is not None and req.original_due != req.due_date:
         data["extended_due"] = req.due_date
@@ -65,7 +74,7 @@ async def campaign_data(session: AsyncSession, campaign: Campaign) -> dict[str, 
     """The campaign as the campaign file's mapping, keys in the format's order."""
     repo = CampaignRepository(session)
     unit_codes = {u.id: u.code for u in await UnitRepository(session).list_all()}
-    data: dict[str, Any] = {"code": campaign.code, "title": campaign.title}
+    data: dict[str, Any] = {"code": campaign.code, "title": _one_line(campaign.title)}
     if campaign.doc_number is not None:
         data["doc_number"] = campaign.doc_number
     if campaign.doc_date is not None:

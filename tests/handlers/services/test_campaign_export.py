@@ -91,7 +91,7 @@ async def test_a_campaign_from_the_intake_round_trips(session_factory: SF, clock
     text = (
         "UBND HUYỆN A\nSố: 7/KH-UBND\nHuyện A, ngày 02 tháng 01 năm 2020\n\n"
         "KẾ HOẠCH\nThi đua năm 2020\n"
-        "Các xã gửi báo cáo sơ kết trước ngày 15/6/2020.\n"
+        "Các xã gửi báo cáo sơ kết trước\nngày 15/6/2020.\n"  # a line break in the phrase
         "Hội nghị điển hình tiên tiến của huyện tổ chức trong tháng 8/2020.\n"
     )
     async with session_factory.begin() as s:
@@ -110,8 +110,23 @@ async def test_a_campaign_from_the_intake_round_trips(session_factory: SF, clock
         ("ND1", "15/06/2020"),
         ("ND2", "tháng 8/2020"),
     ]
+    assert "trước ngày 15/6/2020" in data["requirements"][0]["description"]
     (undated,) = data["settings"]["undated"]
     assert (undated["title"], undated["due"]) == ("Báo cáo nhanh", "--03-15")
+
+
+async def test_texts_are_written_as_the_loader_stores_them(
+    session_factory: SF, clock: Clock
+) -> None:
+    async with session_factory.begin() as s:
+        _, req = await find_requirement(s, DEMO, "KEHOACH")
+        req.description = "Gửi về\n  phòng Nội vụ."
+    text = await _export(session_factory, DEMO)
+    assert "description: Gửi về phòng Nội vụ.\n" in text
+    copy = text.replace(f"code: {DEMO}\n", "code: BANSAO\n", 1)
+    async with session_factory.begin() as s:
+        await load_campaign(s, copy.encode(), now=clock())
+    assert await _export(session_factory, "BANSAO") == copy
 
 
 async def test_an_unknown_campaign_is_refused(session_factory: SF) -> None:
