@@ -9,8 +9,8 @@ A gia hạn is kept: ``due`` is the plan's own deadline, ``extended_due`` everyo
 once extended, ``unit_due`` the later deadlines of listed units (by unit code). The history of
 extensions (the ``deadline_changes`` rows, with reasons) is not exported.
 
-Titles and descriptions are written as the loader stores them (line breaks and runs of spaces
-as one space), so a text typed elsewhere with line breaks still loads back the same.
+Names, titles and descriptions are written as the loader stores them (line breaks and runs of
+spaces as one space), so a text typed elsewhere with line breaks still loads back the same.
 """
 
 from __future__ import annotations
@@ -75,16 +75,16 @@ async def campaign_data(session: AsyncSession, campaign: Campaign) -> dict[str, 
     repo = CampaignRepository(session)
     unit_codes = {u.id: u.code for u in await UnitRepository(session).list_all()}
     data: dict[str, Any] = {"code": campaign.code, "title": _one_line(campaign.title)}
-    if campaign.doc_number is not None:
-        data["doc_number"] = campaign.doc_number
+    if campaign.doc_number is not None and campaign.doc_number.strip():
+        data["doc_number"] = _one_line(campaign.doc_number)
     if campaign.doc_date is not None:
         data["doc_date"] = campaign.doc_date
-    if campaign.issuer is not None:
-        data["issuer"] = campaign.issuer
+    if campaign.issuer is not None and campaign.issuer.strip():
+        data["issuer"] = _one_line(campaign.issuer)
     data["timezone"] = campaign.timezone
     data["active"] = campaign.state is not CampaignState.DRAFT
     data["award_forms"] = [
-        {"code": f.code, "name": f.name, "subject": f.subject.value}
+        {"code": f.code, "name": _one_line(f.name), "subject": f.subject.value}
         for f in await repo.award_forms_for(campaign.id)
     ]
     data["requirements"] = [
