@@ -120,12 +120,18 @@ async def _read(
 def _extensions(requirement: Requirement, req: RequirementSpec, unit_ids: dict[str, int]) -> bool:
     """Set the gia hạn the file gives (``extended_due``, ``unit_due``); True when it changed.
 
-    Without those keys the requirement's gia hạn is left as it is. ``unit_due`` of units not
+    Without those keys the requirement's gia hạn is left as it is, unless the file's ``due`` is
+    not the plan's deadline it extended (the file replaced it). ``unit_due`` of units not
     registered is dropped (the load warns that unit codes were not checked).
     """
     changed = False
-    if req.extended_due is not None and requirement.original_due != req.due.date:
-        requirement.original_due = req.due.date
+    original = requirement.original_due
+    if req.extended_due is not None:
+        original = req.due.date
+    elif original is not None and original != req.due.date:
+        original = None  # the file gave another deadline: it replaced the gia hạn
+    if requirement.original_due != original:
+        requirement.original_due = original
         changed = True
     if req.unit_due:
         dues = {

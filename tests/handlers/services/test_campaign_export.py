@@ -86,6 +86,30 @@ async def test_an_extension_round_trips(session_factory: SF, clock: Clock) -> No
         assert copy.unit_due == {str(badinh.id): "2019-11-29"}
 
 
+async def test_a_file_with_another_deadline_replaces_the_extension(
+    session_factory: SF, clock: Clock
+) -> None:
+    async with session_factory.begin() as s:
+        _, req = await find_requirement(s, DEMO, "KEHOACH")
+        await extend_deadline(
+            s, Texts(), req, new_due=D(2019, 11, 22), unit_codes=[], reason="Mưa bão", by=None,
+            now=clock(),
+        )  # fmt: skip
+    text = await _export(session_factory, DEMO)
+    plain = text.replace("    extended_due: 22/11/2019\n", "", 1)
+    async with session_factory.begin() as s:
+        kept = await load_campaign(s, plain.encode(), now=clock())
+    assert not kept.changed  # the plan's own deadline: the gia hạn stays
+    assert await _export(session_factory, DEMO) == text
+    later = plain.replace("due: 15/11/2019\n", "due: 30/11/2019\n", 1)
+    async with session_factory.begin() as s:
+        await load_campaign(s, later.encode(), now=clock())
+    async with session_factory() as s:
+        _, req = await find_requirement(s, DEMO, "KEHOACH")
+        assert (req.due_date, req.original_due) == (D(2019, 11, 30), None)
+    assert await _export(session_factory, DEMO) == later
+
+
 async def test_a_campaign_from_the_intake_round_trips(session_factory: SF, clock: Clock) -> None:
     now = clock()
     text = (
