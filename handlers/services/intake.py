@@ -474,11 +474,6 @@ async def _free_code(repo: CampaignRepository, year: int, draft_id: int) -> str:
     return code
 
 
-def _one_line(text: str) -> str | None:
-    """``text`` with its runs of spaces and line breaks as one space, as a campaign file has it."""
-    return " ".join(text.split()) or None
-
-
 async def create_campaign(
     session: AsyncSession, texts: Texts, draft: PlanDraft, *, by: Person, now: dt.datetime
 ) -> Campaign:
@@ -517,7 +512,7 @@ async def create_campaign(
             code=f"ND{position + 1}",
             title=item["title"][:_TITLE_MAX],
             kind=RequirementKind(item["kind"]),
-            description=_one_line(texts.plain("intake.req_description", item=item)),
+            description=" ".join(texts.plain("intake.req_description", item=item).split()) or None,
             due_date=due_date,
             period_label=texts.plain("intake.period_label", form=form)[:64] or None,
             unit_kinds=list(units.get("kinds", [])) if units["mode"] == "kinds" else [],
