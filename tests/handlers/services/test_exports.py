@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+import zipfile
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.app import load_demo
 from handlers.io.chart import progress_chart
+from handlers.io.exports import tables, xlsx
 from handlers.kernel.messages import ChatKey
 from handlers.kernel.texts import Texts
+from handlers.queries import export_data as data
+from handlers.queries.export_data import ExportFormat, ExportKind, Scope
 from handlers.queries.stats import UnitFilter, requirement_stats
-from handlers.services.exports import CHART_JOB, build_job, failed_reply, queue_charts
-from storage.models import ExportJob
+from handlers.services.exports import (
+    CHART_JOB,
+    build_export,
+    build_job,
+    failed_reply,
+    queue_charts,
+)
+from storage.models import ExportJob, SubjectKind
 from storage.repositories.campaigns import CampaignRepository
+from storage.repositories.units import UnitRepository
 from tests.harness import Clock
 
 SF = async_sessionmaker[AsyncSession]
@@ -59,3 +73,55 @@ async def test_a_chart_that_fails_is_announced_as_a_chart(
         job = await s.get_one(ExportJob, job_id)
     text = failed_reply(Texts(), job).text
     assert "Chưa vẽ được biểu đồ tình hình nộp" in text and "/xuat" not in text
+
+
+def _parts(content: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(content)) as z:
+        return {name: z.read(name) for name in z.namelist()}
+
+
+@pytest.mark.parametrize(
+    ("kind", "one_unit"),
+    [
+        (ExportKind.NOMINATIONS, False),
+        (ExportKind.NOMINATIONS_ALL, False),
+        (ExportKind.NOMINATIONS, True),
+    ],
+)
+async def test_the_streamed_nominations_list_is_the_whole_table(
+    session_factory: SF,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: ExportKind,
+    one_unit: bool,
+) -> None:
+    clock.set("2020-04-16T09:00")  # every nomination of the demo has been sent
+    async with session_factory.begin() as s:
+        await load_demo(s, clock())
+    monkeypatch.setattr(data, "STREAM_UNITS", 3)  # several queries, several batches each
+    monkeypatch.setattr(data, "STREAM_ROWS", 2)
+    texts = Texts()
+    async with session_factory() as s:
+        campaign = await CampaignRepository(s).get_by_code(CODE)
+        assert campaign is not None
+        unit = (await UnitRepository(s).get_by_code("P-BACSON")) if one_unit else None
+        scope = Scope(campaign, unit, clock())
+        streamed = await build_export(s, texts, kind, ExportFormat.XLSX, scope)
+        accepted_only = kind is ExportKind.NOMINATIONS and not one_unit
+        rows = await data.nomination_rows(s, scope, accepted_only=accepted_only)
+        batches = [
+            b
+            async for subject in _subjects()
+            async for b in data.stream_nomination_rows(s, scope, subject)
+        ]
+    assert len(rows) >= (2 if one_unit else 5), len(rows)
+    assert any(len(b) == 2 for b in batches)
+    table = tables.nominations_table(texts, scope, rows, with_status=not accepted_only)
+    whole = xlsx.workbook([table], created=scope.now)
+    assert _parts(streamed.data) == _parts(whole)
+    assert "P-BACSON" in streamed.name if one_unit else True
+
+
+async def _subjects() -> AsyncIterator[SubjectKind]:
+    for subject in (SubjectKind.INDIVIDUAL, SubjectKind.COLLECTIVE):
+        yield subject
