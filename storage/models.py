@@ -640,6 +640,9 @@ class ExportJob(Base):
     claimed_at: Mapped[dt.datetime | None] = mapped_column()
     finished_at: Mapped[dt.datetime | None] = mapped_column()
     error: Mapped[str | None] = mapped_column(String(255))
+    #: What the kind needs beyond the scope (a chart: ``block``, ``kind``, ``subtitle``,
+    #: ``index``), or None.
+    params: Mapped[dict[str, Any] | None] = mapped_column()
 
 
 class ProcessedUpdate(Base):

@@ -1,8 +1,8 @@
 """/tinhhinh (status) and /chuanop (who has not submitted).
 
-The secretariat's overview comes from :mod:`handlers.queries.stats` (aggregate SQL) with a chart
-from :mod:`handlers.io.chart`; a unit's checklist (its own, or the one the secretariat drills into)
-from :mod:`handlers.queries.progress`.
+The secretariat's overview comes from :mod:`handlers.queries.stats` (aggregate SQL); its chart
+is drawn and sent by the export worker (queued); a unit's checklist (its own, or the one the
+secretariat drills into) from :mod:`handlers.queries.progress`.
 
 After the overview, the secretariat may drill into a unit, filter by block (khối/cụm) or by
 unit kind, see the nomination figures, or clear the filter; ``/tinhhinh khoi:… loai:…`` and
@@ -12,7 +12,6 @@ in the group could press them.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -22,10 +21,9 @@ from handlers.domain.errors import UserError
 from handlers.domain.progress import RequirementProgress
 from handlers.domain.unit_filter import match_block, match_kind, parse_filter
 from handlers.domain.vocab import UNIT_KINDS
-from handlers.io.chart import progress_chart
 from handlers.kernel.callbacks import CallbackData, Command
 from handlers.kernel.context import Ctx, StateSpec, StateTable
-from handlers.kernel.messages import Button, OutgoingFile, Reply
+from handlers.kernel.messages import Button, Reply
 from handlers.queries.progress import campaign_progress
 from handlers.queries.stats import (
     CampaignStatus,
@@ -38,6 +36,7 @@ from handlers.queries.stats import (
     missing_units,
     nomination_stats,
 )
+from handlers.services.exports import queue_charts
 from handlers.services.reminders import unreachable_blocked_ids, unreachable_summary
 from storage.models import Campaign, Role, Unit
 
@@ -248,20 +247,21 @@ def _back(ctx: Ctx) -> Button:
     return Back().button(ctx.label("status.btn_back"))
 
 
-async def _charts(items: Sequence[CampaignStatus], subtitle: str | None) -> list[Reply]:
-    """One chart per campaign (usually one), drawn off the event loop."""
-    replies = []
-    for index, item in enumerate(items, 1):
-        if not any(s.total for s in item.requirements):
-            continue
-        png = await asyncio.to_thread(progress_chart, item.requirements, subtitle=subtitle)
-        name = "tinh-hinh.png" if index == 1 else f"tinh-hinh-{index}.png"
-        replies.append(Reply(text="", file=OutgoingFile(name, "image/png", png)))
-    return replies
+async def _charts(ctx: Ctx, items: Sequence[CampaignStatus], flt: _Filter) -> bool:
+    """Queue one chart per campaign (usually one) for the export worker; whether any was."""
+    subtitle = ctx.label("status.chart_subtitle", **_filter_params(flt)) if flt.active else None
+    charted = [
+        (n, c.campaign) for n, c in enumerate(items, 1) if any(s.total for s in c.requirements)
+    ]
+    if charted:
+        person = ctx.person.id if ctx.person else None
+        await queue_charts(ctx.session, charted, ctx.now, flt.where, subtitle, ctx.msg.key, person)
+        ctx.wake_after_commit("export")
+    return bool(charted)
 
 
 async def _overview(ctx: Ctx, flt: _Filter, *, buttons: bool, full: bool = False) -> list[Reply]:
-    """The chart, then the overview text (with the follow-up buttons when ``buttons``).
+    """The overview text (with the follow-up buttons when ``buttons``); the chart follows.
 
     Requirements due later than :data:`SOON_DAYS` days are summarised in one line with a
     "Xem thêm" button, unless ``full``.
@@ -288,6 +288,7 @@ async def _overview(ctx: Ctx, flt: _Filter, *, buttons: bool, full: bool = False
         for _, units in await unreachable_summary(ctx.session, ctx.now):
             if units:
                 unreachable.append((units, await unreachable_blocked_ids(ctx.session, units)))
+    charting = await _charts(ctx, items, flt)
     text = ctx.reply(
         "status.overview",
         buttons=_menu(ctx, flt, view, more=hidden) if buttons else (),
@@ -298,12 +299,10 @@ async def _overview(ctx: Ctx, flt: _Filter, *, buttons: bool, full: bool = False
         full=full,
         tz=_tz(campaigns),
         unreachable=unreachable,
+        charting=charting,
         **_filter_params(flt),
     )
-    subtitle = None
-    if flt.active:  # the chart is no HTML
-        subtitle = ctx.label("status.chart_subtitle", **_filter_params(flt))
-    return [*await _charts(items, subtitle), text]
+    return [text]
 
 
 async def _nominations(ctx: Ctx, flt: _Filter) -> list[Reply]:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, case, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.errors import UserError
@@ -46,11 +46,14 @@ from storage.repositories.units import UnitRepository
 
 __all__ = [
     "ACTIVE_DELEGATE",
+    "STREAM_ROWS",
+    "STREAM_UNITS",
     "UPCOMING_DAYS",
     "DelegateGroup",
     "ExportFormat",
     "ExportKind",
     "FileEntry",
+    "NominationData",
     "NominationRow",
     "Progress",
     "Report",
@@ -64,6 +67,7 @@ __all__ = [
     "progress",
     "report",
     "reported_campaigns",
+    "stream_nomination_rows",
 ]
 
 #: ``Delegate.status`` of a delegate who counts (the other value is "withdrawn").
@@ -268,11 +272,49 @@ async def progress(session: AsyncSession, scope: Scope) -> Progress:
 
 
 # -- nominations ---------------------------------------------------------------------------------
+#: Units per query of a streamed list (their order is sent as a CASE: a bounded statement).
+STREAM_UNITS = 500
+#: Rows fetched at a time by a streamed list.
+STREAM_ROWS = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class NominationData:
+    """What a list shows of a nomination: a plain row, not an ORM object."""
+
+    id: int
+    subject: SubjectKind
+    full_name: str
+    gender: str | None
+    birth_year: int | None
+    position: str | None
+    award_name: str
+    summary: str
+    status: NominationStatus
+    return_reason: str | None
+    created_at: dt.datetime
+
+
+_DATA_COLUMNS = (
+    Nomination.id,
+    Nomination.subject,
+    Nomination.full_name,
+    Nomination.gender,
+    Nomination.birth_year,
+    Nomination.position,
+    Nomination.award_name,
+    Nomination.summary,
+    Nomination.status,
+    Nomination.return_reason,
+    Nomination.created_at,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class NominationRow:
     """One nomination with its unit."""
 
-    nomination: Nomination
+    nomination: Nomination | NominationData
     unit: Unit
 
     @property
@@ -293,16 +335,7 @@ async def nomination_rows(
     """
     units = await _units(session, scope)
     order = {u.id: index for index, u in enumerate(units)}
-    stmt = select(Nomination).where(
-        Nomination.campaign_id == scope.campaign.id,
-        # Withdrawn after the moment: still in play then.
-        or_(Nomination.status != NominationStatus.WITHDRAWN, Nomination.updated_at > scope.now),
-        Nomination.created_at <= scope.now,
-    )
-    if accepted_only:
-        stmt = stmt.where(
-            Nomination.status == NominationStatus.ACCEPTED, Nomination.updated_at <= scope.now
-        )
+    stmt = select(Nomination).where(*_in_play(scope, accepted_only=accepted_only))
     if scope.unit is not None:
         stmt = stmt.where(Nomination.unit_id == scope.unit.id)
     by_id = {u.id: u for u in units}
@@ -313,6 +346,48 @@ async def nomination_rows(
     ]
     rows.sort(key=lambda r: (order[r.unit.id], r.nomination.created_at, r.nomination.id))
     return rows
+
+
+def _in_play(scope: Scope, *, accepted_only: bool) -> list[ColumnElement[bool]]:
+    """The nominations of :func:`nomination_rows` (any unit)."""
+    found = [
+        Nomination.campaign_id == scope.campaign.id,
+        # Withdrawn after the moment: still in play then.
+        or_(Nomination.status != NominationStatus.WITHDRAWN, Nomination.updated_at > scope.now),
+        Nomination.created_at <= scope.now,
+    ]
+    if accepted_only:
+        found += [
+            Nomination.status == NominationStatus.ACCEPTED,
+            Nomination.updated_at <= scope.now,
+        ]
+    return found
+
+
+async def stream_nomination_rows(
+    session: AsyncSession, scope: Scope, subject: SubjectKind, *, accepted_only: bool = False
+) -> AsyncIterator[list[NominationRow]]:
+    """The rows of :func:`nomination_rows` of one ``subject``, in order, a batch at a time.
+
+    For a list too long to hold: plain rows (:class:`NominationData`), fetched
+    :data:`STREAM_ROWS` at a time by a server-side cursor, :data:`STREAM_UNITS` units per
+    query, each query ordered in SQL by the units' usual order (a CASE on the unit).
+    """
+    units = await _units(session, scope)
+    where = _in_play(scope, accepted_only=accepted_only)
+    for start in range(0, len(units), STREAM_UNITS):
+        chunk = units[start : start + STREAM_UNITS]
+        by_id = {u.id: u for u in chunk}
+        order = case({u.id: index for index, u in enumerate(chunk)}, value=Nomination.unit_id)
+        stmt = (
+            select(Nomination.unit_id, *_DATA_COLUMNS)
+            .where(*where, Nomination.subject == subject, Nomination.unit_id.in_(list(by_id)))
+            .order_by(order, Nomination.created_at, Nomination.id)
+            .execution_options(yield_per=STREAM_ROWS)
+        )
+        result = await session.stream(stmt)
+        async for part in result.partitions():
+            yield [NominationRow(NominationData(*row[1:]), by_id[row[0]]) for row in part]
 
 
 # -- delegates -----------------------------------------------------------------------------------

@@ -4,12 +4,18 @@ In a chat, a file is not built in the message's transaction: :func:`queue_export
 (``export_jobs``) and the scheduler's export worker builds it later with :func:`build_job`, off
 the event loop and from a read-only session, and sends it. The CLI calls :func:`build_export`
 directly. The drawing libraries (openpyxl, python-docx) are imported only when a file is drawn.
+
+The /tinhhinh chart goes the same way (:func:`queue_chart`, a job of kind :data:`CHART_JOB`):
+matplotlib draws in the worker, never in a message's transaction.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,18 +25,24 @@ from handlers.kernel.ports import FileStore
 from handlers.kernel.texts import Texts
 from handlers.queries import export_data as data
 from handlers.queries.export_data import ExportFormat, ExportKind, Scope
-from storage.models import Campaign, ExportJob, Unit
+from handlers.queries.stats import UnitFilter, requirement_stats
+from storage.models import Campaign, ExportJob, SubjectKind, Unit
 from storage.repositories.exports import ExportJobRepository
 
 __all__ = [
+    "CHART_JOB",
     "FORMATS",
     "build_export",
     "build_job",
     "done_text",
     "failed_reply",
     "file_name",
+    "queue_charts",
     "queue_export",
 ]
+
+#: ``ExportJob.kind`` of a /tinhhinh chart (not an :class:`ExportKind`: /xuat never offers it).
+CHART_JOB = "chart"
 
 #: The formats each kind comes in, the usual one first.
 FORMATS: dict[ExportKind, tuple[ExportFormat, ...]] = {
@@ -137,6 +149,9 @@ async def build_export(
             # What goes up the chain: the secretariat's list holds the accepted nominations; a
             # unit's list (or the "all" list) every one in play, with its status.
             accepted_only = kind is ExportKind.NOMINATIONS and scope.unit is None
+            if fmt is ExportFormat.XLSX:  # streamed: 500 000 rows are never held at once
+                content = await _nominations_xlsx(session, texts, scope, accepted_only)
+                return OutgoingFile(file_name(kind, fmt, scope), _MIMES[fmt], content)
             rows = await data.nomination_rows(session, scope, accepted_only=accepted_only)
             table = tables.nominations_table(texts, scope, rows, with_status=not accepted_only)
         else:
@@ -147,6 +162,33 @@ async def build_export(
         else:
             content = docx.list_document(texts, scope, table)
     return OutgoingFile(file_name(kind, fmt, scope), _MIMES[fmt], content)
+
+
+async def _nominations_xlsx(
+    session: AsyncSession, texts: Texts, scope: Scope, accepted_only: bool
+) -> bytes:
+    """The nominations list as a workbook, written row by row as the rows are fetched.
+
+    The same file as :func:`tables.nominations_table` drawn by :func:`xlsx.workbook`.
+    """
+    from handlers.io.exports import xlsx  # heavy: imported when drawn
+
+    writer = xlsx.SheetWriter(tables.nominations_head(texts, scope), created=scope.now)
+    counts = {subject: 0 for subject in SubjectKind}
+    returned = 0
+    for subject in (SubjectKind.INDIVIDUAL, SubjectKind.COLLECTIVE):
+        writer.write([tables.Row(section=tables.subject_section(texts, subject))])
+        batches = data.stream_nomination_rows(session, scope, subject, accepted_only=accepted_only)
+        async for batch in batches:
+            start = counts[subject] + 1
+            rows = tables.nomination_rows(texts, batch, start=start, with_status=not accepted_only)
+            writer.write(rows)
+            counts[subject] += len(batch)
+            returned += sum(1 for r in batch if r.returned)
+        if not counts[subject]:
+            writer.write([tables.none_in_section(texts)])
+    individuals, collectives = counts[SubjectKind.INDIVIDUAL], counts[SubjectKind.COLLECTIVE]
+    return writer.finish(tables.nominations_note(texts, individuals, collectives, returned))
 
 
 async def queue_export(
@@ -184,6 +226,66 @@ async def queue_export(
     )
 
 
+async def queue_charts(
+    session: AsyncSession,
+    charted: Sequence[tuple[int, Campaign]],
+    now: dt.datetime,
+    where: UnitFilter,
+    subtitle: str | None,
+    chat: ChatKey,
+    requested_by: int | None,
+) -> list[ExportJob]:
+    """Write the jobs of drawing the /tinhhinh charts of ``charted`` campaigns for ``chat``.
+
+    Args:
+        session: The message's session.
+        charted: Each campaign charted, with its number among those shown (names the file).
+        now: The moment of the figures.
+        where: The units counted (the secretariat's block/kind filter).
+        subtitle: The charts' subtitle (the filter), or None.
+        chat: Where the charts go.
+        requested_by: Who asked.
+    """
+    repo = ExportJobRepository(session)
+    jobs = []
+    for index, campaign in charted:
+        params: dict[str, Any] = {
+            "block": where.block,
+            "kind": where.kind,
+            "subtitle": subtitle,
+            "index": index,
+        }
+        job = ExportJob(
+            created_at=now,
+            requested_by=requested_by,
+            campaign_id=campaign.id,
+            unit_id=None,
+            kind=CHART_JOB,
+            fmt="png",
+            as_of=now,
+            channel=chat.channel,
+            chat_id=chat.chat_id,
+            status="pending",
+            attempts=0,
+            params=params,
+        )
+        jobs.append(await repo.add(job))
+    return jobs
+
+
+async def _chart(session: AsyncSession, texts: Texts, job: ExportJob, campaign: Campaign) -> Reply:
+    """Draw the chart of job ``job`` (figures as at the moment it was asked for)."""
+    from handlers.io.chart import progress_chart  # heavy: imported when drawn
+
+    params = job.params or {}
+    where = UnitFilter(block=params.get("block"), kind=params.get("kind"))
+    stats = await requirement_stats(session, campaign, job.as_of, where)
+    png = progress_chart(stats, subtitle=params.get("subtitle"), texts=texts)
+    index = int(params.get("index") or 1)
+    name = "tinh-hinh.png" if index == 1 else f"tinh-hinh-{index}.png"
+    return Reply(text="", file=OutgoingFile(name, "image/png", png))
+
+
 def done_text(texts: Texts, kind: ExportKind, fmt: ExportFormat, scope: Scope) -> str:
     """The caption of a built file."""
     return texts(
@@ -197,6 +299,8 @@ def done_text(texts: Texts, kind: ExportKind, fmt: ExportFormat, scope: Scope) -
 
 def failed_reply(texts: Texts, job: ExportJob) -> Reply:
     """What the person hears when their file could not be built."""
+    if job.kind == CHART_JOB:
+        return Reply(texts("status.chart_failed"))
     return Reply(texts("xuat.failed", kind=job.kind))
 
 
@@ -215,6 +319,8 @@ async def build_job(
     unit = await session.get(Unit, job.unit_id) if job.unit_id is not None else None
     if campaign is None or (job.unit_id is not None and unit is None):
         raise LookupError(f"the campaign or unit of export job {job_id} is gone")
+    if job.kind == CHART_JOB:
+        return await _chart(session, texts, job, campaign)
     kind, fmt = ExportKind(job.kind), ExportFormat(job.fmt)
     scope = Scope(campaign, unit, job.as_of)
     file = await build_export(session, texts, kind, fmt, scope, files=files)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,12 +37,17 @@ __all__ = [
     "delegates_table",
     "late_list",
     "mark_text",
+    "nomination_rows",
+    "nominations_head",
+    "nominations_note",
     "nominations_table",
+    "none_in_section",
     "plain",
     "progress_table",
     "report_document_tables",
     "report_tables",
     "stamp",
+    "subject_section",
 ]
 
 #: A cell's value: text, a number, or nothing.
@@ -256,6 +261,47 @@ _NOMINATION_WIDTHS = (6, 22, 7, 7, 24, 22, 22, 46, 16)
 _NOMINATION_TEXT = (1, 4, 5, 6, 7, 8)
 
 
+def nominations_head(texts: Texts, scope: Scope) -> Table:
+    """The titles and columns of the "Danh sách trích ngang", without rows or note."""
+    return Table(
+        **_base(texts, ExportKind.NOMINATIONS, scope),
+        columns=_columns(texts, "nominations", _NOMINATION_WIDTHS, text=_NOMINATION_TEXT),
+        rows=(),
+        landscape=True,
+    )
+
+
+def subject_section(texts: Texts, subject: SubjectKind) -> str:
+    """The section row of ``subject``: "I. Cá nhân" or "II. Tập thể"."""
+    return plain(texts, f"{_LABELS}.subject_section", subject=subject.value)
+
+
+def none_in_section(texts: Texts) -> Row:
+    """The row of an empty section: "(Không có)"."""
+    return Row(section=plain(texts, f"{_LABELS}.none_in_section"))
+
+
+def nomination_rows(
+    texts: Texts, rows: Sequence[NominationRow], *, start: int, with_status: bool
+) -> list[Row]:
+    """The rows of ``rows``, numbered from ``start``."""
+    return [
+        _nomination_row(texts, index, row, with_status=with_status)
+        for index, row in enumerate(rows, start=start)
+    ]
+
+
+def nominations_note(texts: Texts, individuals: int, collectives: int, returned: int) -> str:
+    """The line under the list: the totals."""
+    return plain(
+        texts,
+        f"{_LABELS}.nominations_note",
+        individuals=individuals,
+        collectives=collectives,
+        returned=returned,
+    )
+
+
 def _nomination_list(
     texts: Texts,
     scope: Scope,
@@ -269,25 +315,15 @@ def _nomination_list(
     for title, group in groups:
         out.append(Row(section=title))
         if not group:
-            out.append(Row(section=plain(texts, f"{_LABELS}.none_in_section")))
-        for index, row in enumerate(group, start=1):
-            out.append(_nomination_row(texts, index, row, with_status=with_status))
+            out.append(none_in_section(texts))
+        out += nomination_rows(texts, group, start=1, with_status=with_status)
     if not groups:
-        out.append(Row(section=plain(texts, f"{_LABELS}.none_in_section")))
+        out.append(none_in_section(texts))
     individuals = sum(1 for r in rows if r.nomination.subject is SubjectKind.INDIVIDUAL)
-    return Table(
-        **_base(texts, ExportKind.NOMINATIONS, scope),
-        columns=_columns(texts, "nominations", _NOMINATION_WIDTHS, text=_NOMINATION_TEXT),
-        rows=tuple(out),
-        landscape=True,
-        note=plain(
-            texts,
-            f"{_LABELS}.nominations_note",
-            individuals=individuals,
-            collectives=len(rows) - individuals,
-            returned=sum(1 for r in rows if r.returned),
-        ),
-    )
+    returned = sum(1 for r in rows if r.returned)
+    head = nominations_head(texts, scope)
+    note = nominations_note(texts, individuals, len(rows) - individuals, returned)
+    return replace(head, rows=tuple(out), note=note)
 
 
 def nominations_table(
@@ -298,10 +334,7 @@ def nominations_table(
     With ``with_status`` the note column says where each nomination stands.
     """
     groups = [
-        (
-            plain(texts, f"{_LABELS}.subject_section", subject=subject.value),
-            [r for r in rows if r.nomination.subject is subject],
-        )
+        (subject_section(texts, subject), [r for r in rows if r.nomination.subject is subject])
         for subject in (SubjectKind.INDIVIDUAL, SubjectKind.COLLECTIVE)
     ]
     return _nomination_list(texts, scope, rows, groups, with_status=with_status)

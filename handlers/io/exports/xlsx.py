@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from copy import copy
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,7 +31,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 from handlers.domain.normalize import writable
 from handlers.io.exports.tables import Cell, Row, Table
 
-__all__ = ["HEADER_ROW", "MIME", "MIN_PRINT_SIZE", "PrintLayout", "print_layout", "workbook"]
+__all__ = [
+    "HEADER_ROW",
+    "MIME",
+    "MIN_PRINT_SIZE",
+    "PrintLayout",
+    "SheetWriter",
+    "print_layout",
+    "workbook",
+]
 
 MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -260,7 +268,8 @@ def _sheet_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _draw(ws: Any, styles: _Styles, table: Table) -> None:
+def _head(ws: Any, styles: _Styles, table: Table) -> _Sheet:
+    """The sheet's layout, titles and header row."""
     ncols = len(table.columns)
     total_width = sum(c.width for c in table.columns)
     for index, column in enumerate(table.columns, start=1):
@@ -278,19 +287,33 @@ def _draw(ws: Any, styles: _Styles, table: Table) -> None:
         [sheet.cell(column.header, header) for column in table.columns],
         max(header_lines, 1) * _LINE_HEIGHT,
     )
-    for data in table.rows:
+    return sheet
+
+
+def _body(sheet: _Sheet, table: Table, rows: Iterable[Row]) -> None:
+    for data in rows:
         if data.section is not None:
             _section(sheet, data.section)
         else:
             _data(sheet, table, data)
-    if table.note:
+
+
+def _tail(sheet: _Sheet, table: Table, note: str | None) -> None:
+    """The note under the table, and the print area."""
+    if note:
         sheet.append([])
         last = sheet.append(
-            [sheet.cell(table.note, styles.note())],
-            _lines(table.note, total_width) * _LINE_HEIGHT,
+            [sheet.cell(note, sheet.styles.note())],
+            _lines(note, sum(c.width for c in table.columns)) * _LINE_HEIGHT,
         )
         sheet.merge_row(last)
-    ws.print_area = f"A1:{get_column_letter(ncols)}{sheet.row}"
+    sheet.ws.print_area = f"A1:{get_column_letter(sheet.ncols)}{sheet.row}"
+
+
+def _draw(ws: Any, styles: _Styles, table: Table) -> None:
+    sheet = _head(ws, styles, table)
+    _body(sheet, table, table.rows)
+    _tail(sheet, table, table.note)
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +363,16 @@ def _print_setup(ws: Any, table: Table) -> None:
         ws.oddFooter.center.size = 10
 
 
+def _save(wb: Any, created: dt.datetime) -> bytes:
+    stamp = created.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
+    wb.properties.creator = "tdkt-bot"
+    wb.properties.created = stamp
+    wb.properties.modified = stamp
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
 def workbook(tables: Sequence[Table], *, created: dt.datetime) -> bytes:
     """Draw ``tables`` as the sheets of one workbook and return the .xlsx bytes.
 
@@ -352,10 +385,29 @@ def workbook(tables: Sequence[Table], *, created: dt.datetime) -> bytes:
     taken: set[str] = set()
     for table in tables:
         _draw(wb.create_sheet(_sheet_name(table.sheet, taken)), styles, table)
-    stamp = created.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
-    wb.properties.creator = "tdkt-bot"
-    wb.properties.created = stamp
-    wb.properties.modified = stamp
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    return _save(wb, created)
+
+
+class SheetWriter:
+    """A one-sheet workbook written as its rows come: for a list too long to hold.
+
+    ``SheetWriter(head, created=…)`` writes the titles and header of ``head`` (its rows and note
+    are not used); :meth:`write` appends rows; :meth:`finish` adds the note and returns the
+    .xlsx bytes, the same as :func:`workbook` of the whole table would.
+    """
+
+    def __init__(self, head: Table, *, created: dt.datetime) -> None:
+        self._wb = Workbook(write_only=True)
+        self._table = head
+        self._created = created
+        ws = self._wb.create_sheet(_sheet_name(head.sheet, set()))
+        self._sheet = _head(ws, _Styles(self._wb), head)
+
+    def write(self, rows: Iterable[Row]) -> None:
+        """Append ``rows``."""
+        _body(self._sheet, self._table, rows)
+
+    def finish(self, note: str | None) -> bytes:
+        """Add ``note`` under the table; the workbook's bytes."""
+        _tail(self._sheet, self._table, note)
+        return _save(self._wb, self._created)

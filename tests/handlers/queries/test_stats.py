@@ -47,6 +47,7 @@ from handlers.queries.stats import (
 from storage.models import (
     AwardForm,
     Campaign,
+    ExportJob,
     Nomination,
     NominationStatus,
     Requirement,
@@ -58,7 +59,7 @@ from storage.models import (
 )
 from storage.repositories.campaigns import CampaignRepository
 from storage.repositories.units import UnitRepository
-from tests.harness import ChatHarness, Clock
+from tests.harness import ChatHarness, Clock, Jobs
 
 SF = async_sessionmaker[AsyncSession]
 Chat = Callable[..., ChatHarness]
@@ -548,7 +549,8 @@ def _overview(harness: ChatHarness) -> str:
 async def test_overview_has_the_chart_and_the_figures(chat: Chat) -> None:
     noivu = chat("noivu")
     await noivu.send("/tinhhinh")
-    chart, overview = noivu.replies
+    overview, chart = noivu.replies  # the chart is drawn by the export worker, after the text
+    assert "📊 Đang vẽ biểu đồ…" in overview.text
     assert chart.file is not None and chart.file.name == "tinh-hinh.png"
     assert chart.file.mime_type == "image/png" and chart.file.data.startswith(PNG)
     assert "Đã nộp: <b>12/21</b>; chưa nộp: 9" in overview.text
@@ -600,7 +602,7 @@ async def test_filter_by_block_then_kind_then_clear(chat: Chat) -> None:
     text = _overview(noivu)
     assert "Đang lọc: khối/cụm «Khối xã, phường»" in text
     assert "Đã nộp: <b>4/8</b>; chưa nộp: 4" in text
-    assert noivu.replies[0].file is not None  # the chart follows the filter
+    assert noivu.replies[-1].file is not None  # the chart follows the filter
     assert "✖️ Bỏ lọc" in noivu.buttons
     await noivu.press("Xem một đơn vị")
     assert len(noivu.buttons) == 8 and "Phường Ba Đình" in noivu.buttons
@@ -656,10 +658,34 @@ async def test_typed_filters(chat: Chat) -> None:
 
 
 @pytest.mark.usefixtures("demo")
+async def test_the_chart_is_not_drawn_in_the_message(
+    chat: Chat, jobs: Jobs, session_factory: SF
+) -> None:
+    jobs.auto = False
+    noivu = chat("noivu")
+    await noivu.send("/tinhhinh khoi:Khối xã, phường")
+    assert not any(r.file for r in noivu.replies)
+    assert "📊 Đang vẽ biểu đồ…" in noivu.text and jobs.woken == ["export"]
+    async with session_factory() as s:
+        (job,) = (await s.scalars(select(ExportJob))).all()
+    assert (job.kind, job.status) == ("chart", "pending")
+    assert job.params == {
+        "block": "Khối xã, phường",
+        "kind": None,
+        "subtitle": "Đang lọc: khối/cụm «Khối xã, phường»",
+        "index": 1,
+    }
+    await jobs.run()
+    (chart,) = jobs.take(noivu.key)
+    assert chart.file is not None and chart.file.name == "tinh-hinh.png"
+    assert chart.file.data.startswith(PNG)
+
+
+@pytest.mark.usefixtures("demo")
 async def test_group_gets_chart_and_overview_without_buttons(chat: Chat) -> None:
     group = chat("noivu", private=False)
     await group.send("/tinhhinh")
-    assert group.replies[0].file is not None
+    assert group.replies[-1].file is not None
     assert "12/21" in group.text and group.buttons == []
     assert "Lọc nhanh" not in group.text
     await group.send("/tinhhinh loai:khong ro")
