@@ -86,33 +86,36 @@ async def nomination_stats(
     ]
 
     # 2. Per unit, then by block and the units with the most.
-    blocks = await session.execute(
-        select(Unit.block, func.sum(per_unit.c.n), func.count())
-        .select_from(per_unit)
+    # One pass over the per-unit counts (a row per unit that nominated), rolled up here.
+    units = await session.execute(
+        select(per_unit.c.uid, Unit.block, per_unit.c.n)
         .join(Unit, Unit.id == per_unit.c.uid)
         .where(*where.clauses())
-        .group_by(Unit.block)
     )
-    block_rows = list(blocks.tuples())
+    block_sums: dict[str, int] = {}
+    counted: list[tuple[int, int]] = []
+    for uid, block, count in units.tuples():
+        block_sums[block or ""] = block_sums.get(block or "", 0) + int(count)  # "": no block
+        counted.append((-int(count), uid))
     by_block = sorted(
-        (Count(b or "", b or "", int(n)) for b, n, _ in block_rows),  # "": no block
+        (Count(b, b, n) for b, n in block_sums.items()),
         key=lambda c: (-c.count, not c.key, vn_sort_key(c.label)),
     )
-    top = (
-        select(per_unit.c.uid, Unit.name, per_unit.c.n)
-        .join(Unit, Unit.id == per_unit.c.uid)
-        .where(*where.clauses())
-        .order_by(per_unit.c.n.desc(), Unit.id)
-    )
-    if unit_limit is not None:
-        top = top.limit(unit_limit)
-    by_unit = [Count(str(uid), name, int(n)) for uid, name, n in await session.execute(top)]
+    counted.sort()
+    shown = counted if unit_limit is None else counted[:unit_limit]
+    names: dict[int, str] = {}
+    for chunk in (shown[i : i + 500] for i in range(0, len(shown), 500)):
+        rows = await session.execute(
+            select(Unit.id, Unit.name).where(Unit.id.in_([uid for _, uid in chunk]))
+        )
+        names.update((uid, name) for uid, name in rows.tuples())
+    by_unit = [Count(str(uid), names[uid], -neg) for neg, uid in shown]
     return NominationStats(
         campaign,
         totals["total"],
         totals["accepted"],
         totals["returned"],
-        sum(int(units) for _, _, units in block_rows),
+        len(counted),
         tuple(by_award),
         tuple(by_subject),
         tuple(by_gender),
