@@ -26,8 +26,8 @@ status), runs ``VACUUM ANALYZE`` on PostgreSQL (what autovacuum does after bulk 
   (:func:`handlers.services.reminders.plan_notices`) at a moment when a slot is due (90 % of
   the units have a linked head) and at one when nothing is.
 
-The bulk inserts bypass the ORM, so the status read model is rebuilt after seeding
-(``tdkt stats rebuild``; its time is printed with the seeding steps).
+The bulk inserts bypass the ORM, so the status read models (standings and nomination counts)
+are rebuilt after seeding (``tdkt stats rebuild``; its time is printed with the seeding steps).
 
 It prints the median and p95 of each, and the ratio big / small of the medians.
 """
@@ -60,7 +60,7 @@ from handlers.queries.stats import (
     requirement_stats,
 )
 from handlers.services.reminders import plan_notices, upcoming_instants
-from storage import standings
+from storage import nomination_counts, standings
 from storage.db import make_session_factory
 from storage.models import (
     AwardForm,
@@ -351,6 +351,10 @@ async def seed(engine: AsyncEngine, size: Size, seed_value: int = 2019) -> dict[
     async with sf.begin() as session:
         report["standings"] = await standings.rebuild(session)
     report["rebuild standings s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    async with sf.begin() as session:
+        report["nomination counts"] = await nomination_counts.rebuild(session)
+    report["rebuild nomination counts s"] = time.perf_counter() - start
     start = time.perf_counter()
     # What autovacuum does after bulk inserts on PostgreSQL (statistics, and the visibility map
     # that lets index-only scans skip the table); statistics only on SQLite.

@@ -72,7 +72,7 @@ from handlers.services.units import (
     rename_unit,
     set_unit_active,
 )
-from storage import standings
+from storage import nomination_counts, standings
 from storage.models import Campaign, Requirement, RequirementKind, Role, Unit
 from storage.repositories.deadlines import DeadlineRepository
 
@@ -957,7 +957,11 @@ def stats_rebuild(
         async with the_app.session_factory.begin() as session:
             campaign_id = (await find_campaign(session, campaign)).id if campaign else None
             rows = await standings.rebuild(session, campaign_id)
-        return f"Đã tính lại số liệu tình hình: {rows} cặp nội dung – đơn vị."
+            counts = await nomination_counts.rebuild(session, campaign_id)
+        return (
+            f"Đã tính lại số liệu tình hình: {rows} cặp nội dung – đơn vị, "
+            f"{counts} dòng đếm đề cử."
+        )
 
     typer.echo(_run(settings, None, work))
 

@@ -45,6 +45,7 @@ __all__ = [
     "Invite",
     "LinkAttempt",
     "Nomination",
+    "NominationCount",
     "NominationStatus",
     "NoticeStatus",
     "Person",
@@ -431,6 +432,28 @@ class Standing(Base):
     #: Nominations that count (nomination lists only), and the first one's time.
     n_noms: Mapped[int] = mapped_column(Integer, default=0)
     first_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class NominationCount(Base):
+    """How many nominations stand per (campaign, unit, form, subject, gender, status).
+
+    An incremental read model of the nomination figures: withdrawn nominations have no row, a
+    gender not recorded is ``""``. Kept in the transaction of every write to the nominations
+    (:mod:`storage.nomination_counts`), rebuilt by ``tdkt stats rebuild``. The unit's block and
+    kind are joined when read, so a unit moving to another block changes no row.
+    """
+
+    __tablename__ = "nomination_counts"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    award_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    subject: Mapped[SubjectKind] = mapped_column(_enum(SubjectKind), primary_key=True)
+    gender: Mapped[str] = mapped_column(String(8), primary_key=True)
+    status: Mapped[NominationStatus] = mapped_column(_enum(NominationStatus), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
 
 
 class Nomination(Base):

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection, Result
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from storage import nomination_counts
 from storage.models import (
     Nomination,
     NominationStatus,
@@ -246,14 +247,23 @@ def on_execute(state: ORMExecuteState) -> Result[Any] | None:
         return None
     conn = state.session.connection()
     pairs: set[_Pair] = set()
+    keys: set[tuple[int, int]] = set()
+    ids: list[int] = []
     if not state.is_insert:
         where = state.statement.whereclause  # type: ignore[attr-defined]
         found = select(entity.requirement_id, entity.unit_id)
         if where is not None:
             found = found.where(where)
         pairs.update((r, u) for r, u in conn.execute(found.distinct()).tuples() if r is not None)
+        if entity is Nomination:
+            keys, ids = nomination_counts.keys_before(conn, where)
     result = state.invoke_statement()
     params = state.parameters
+    if entity is Nomination:
+        statement_values = getattr(state.statement, "_values", None) or {}
+        keys |= nomination_counts.keys_after(conn, ids, params, statement_values)
+        if keys:
+            nomination_counts.refresh(conn, keys)
     rows: list[Any] = list(params) if isinstance(params, list) else [params or {}]
     statement_values = getattr(state.statement, "_values", None) or {}
     for row in rows:
@@ -268,8 +278,12 @@ def on_execute(state: ORMExecuteState) -> Result[Any] | None:
     return result
 
 
-def after_flush(session: Session, _context: Any) -> None:
-    """Recompute the rows of what the flush changed (a session event, see the module)."""
+def after_flush(session: Session, context: Any) -> None:
+    """Recompute the rows of what the flush changed (a session event, see the module).
+
+    The nomination counters (:mod:`storage.nomination_counts`) are recomputed too.
+    """
+    nomination_counts.after_flush(session, context)
     pairs, whole = _touched(session)
     if pairs or whole:
         refresh(session.connection(), pairs, whole)

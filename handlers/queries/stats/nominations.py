@@ -5,13 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.vocab import SUBJECT_LABELS
 from handlers.queries.stats import rules
 from handlers.queries.stats.results import AwardCount, Count, NominationStats, UnitFilter
-from storage.models import AwardForm, Campaign, Nomination, NominationStatus, SubjectKind, Unit
+from storage.models import (
+    AwardForm,
+    Campaign,
+    Nomination,
+    NominationCount,
+    NominationStatus,
+    SubjectKind,
+    Unit,
+)
 from storage.text import vn_sort_key
 
 __all__ = ["GENDERS", "nomination_stats"]
@@ -44,44 +52,17 @@ async def nomination_stats(
         The figures; see :class:`NominationStats` for what counts.
     """
     where = where or UnitFilter()
-    base: list[ColumnElement[bool]] = [Nomination.campaign_id == campaign.id]
     if as_of is None:
-        base.append(Nomination.status != NominationStatus.WITHDRAWN)
-        later: list[ColumnElement[bool]] = []
+        cube_rows, per_unit = _from_counters(campaign, where)
     else:
-        base.append(Nomination.created_at <= as_of)
-        base.append(
-            or_(Nomination.status != NominationStatus.WITHDRAWN, Nomination.updated_at > as_of)
-        )
-        # Accepted, returned or withdrawn after ``as_of``: still waiting then.
-        later = [(Nomination.updated_at > as_of).label("later")]
-    if where.active:  # a semi-join on the units: the nominations are still read from an index
-        base.append(Nomination.unit_id.in_(select(Unit.id).where(*where.clauses())))
-
-    def scoped(query: Select[Any]) -> Select[Any]:
-        return query.where(*base)
-
-    # 1. Totals and the breakdowns by form, subject and gender: one grouped query (a few
-    #    dozen groups, read from an index), rolled up below.
-    cube = await session.execute(
-        scoped(
-            select(
-                Nomination.award_code,
-                Nomination.subject,
-                Nomination.gender,
-                Nomination.status,
-                func.count(),
-                *later,
-            ).select_from(Nomination)
-        ).group_by(
-            Nomination.award_code, Nomination.subject, Nomination.gender, Nomination.status, *later
-        )
-    )
+        cube_rows, per_unit = _from_nominations(campaign, where, as_of)
     totals = {"total": 0, "accepted": 0, "returned": 0}
     awards: dict[tuple[str, str], int] = {}
     subjects: dict[str, int] = {}
     genders: dict[str, int] = {}
-    for code, subject, gender, recorded, n, *changed in cube.tuples():
+    cube = await session.execute(cube_rows)
+    for code, subject, gender, recorded, count, *changed in cube.tuples():
+        n = int(count)
         status = NominationStatus.SUBMITTED if any(changed) else recorded
         if status is NominationStatus.RETURNED:
             totals["returned"] += n
@@ -104,46 +85,115 @@ async def nomination_stats(
         if genders.get(code)
     ]
 
-    # 2. Per unit (from an index), then by block and the units with the most.
-    per_unit = (
-        select(Nomination.unit_id.label("uid"), func.count().label("n"))
-        .where(Nomination.campaign_id == campaign.id, rules.nomination_counted(as_of))
-        .group_by(Nomination.unit_id)
-        .subquery("per_unit")
-    )
-    blocks = await session.execute(
-        select(Unit.block, func.sum(per_unit.c.n), func.count())
-        .select_from(per_unit)
+    # 2. Per unit, then by block and the units with the most.
+    # One pass over the per-unit counts (a row per unit that nominated), rolled up here.
+    units = await session.execute(
+        select(per_unit.c.uid, Unit.block, per_unit.c.n)
         .join(Unit, Unit.id == per_unit.c.uid)
         .where(*where.clauses())
-        .group_by(Unit.block)
     )
-    block_rows = list(blocks.tuples())
+    block_sums: dict[str, int] = {}
+    counted: list[tuple[int, int]] = []
+    for uid, block, count in units.tuples():
+        block_sums[block or ""] = block_sums.get(block or "", 0) + int(count)  # "": no block
+        counted.append((-int(count), uid))
     by_block = sorted(
-        (Count(b or "", b or "", int(n)) for b, n, _ in block_rows),  # "": no block
+        (Count(b, b, n) for b, n in block_sums.items()),
         key=lambda c: (-c.count, not c.key, vn_sort_key(c.label)),
     )
-    top = (
-        select(per_unit.c.uid, Unit.name, per_unit.c.n)
-        .join(Unit, Unit.id == per_unit.c.uid)
-        .where(*where.clauses())
-        .order_by(per_unit.c.n.desc(), Unit.id)
-    )
-    if unit_limit is not None:
-        top = top.limit(unit_limit)
-    by_unit = [Count(str(uid), name, n) for uid, name, n in await session.execute(top)]
+    counted.sort()
+    shown = counted if unit_limit is None else counted[:unit_limit]
+    names: dict[int, str] = {}
+    for chunk in (shown[i : i + 500] for i in range(0, len(shown), 500)):
+        rows = await session.execute(
+            select(Unit.id, Unit.name).where(Unit.id.in_([uid for _, uid in chunk]))
+        )
+        names.update((uid, name) for uid, name in rows.tuples())
+    by_unit = [Count(str(uid), names[uid], -neg) for neg, uid in shown]
     return NominationStats(
         campaign,
         totals["total"],
         totals["accepted"],
         totals["returned"],
-        sum(int(units) for _, _, units in block_rows),
+        len(counted),
         tuple(by_award),
         tuple(by_subject),
         tuple(by_gender),
         tuple(by_block),
         tuple(by_unit),
     )
+
+
+def _from_counters(campaign: Campaign, where: UnitFilter) -> tuple[Select[Any], Subquery]:
+    """The grouped counts and the per-unit counts, from the counters (the figures now)."""
+    base: list[ColumnElement[bool]] = [NominationCount.campaign_id == campaign.id]
+    if where.active:
+        base.append(NominationCount.unit_id.in_(select(Unit.id).where(*where.clauses())))
+    cube = (
+        select(
+            NominationCount.award_code,
+            NominationCount.subject,
+            NominationCount.gender,
+            NominationCount.status,
+            func.sum(NominationCount.n),
+        )
+        .where(*base)
+        .group_by(
+            NominationCount.award_code,
+            NominationCount.subject,
+            NominationCount.gender,
+            NominationCount.status,
+        )
+    )
+    per_unit = (
+        select(NominationCount.unit_id.label("uid"), func.sum(NominationCount.n).label("n"))
+        .where(
+            NominationCount.campaign_id == campaign.id,
+            NominationCount.status.in_(rules.COUNTED),
+        )
+        .group_by(NominationCount.unit_id)
+        .subquery("per_unit")
+    )
+    return cube, per_unit
+
+
+def _from_nominations(
+    campaign: Campaign, where: UnitFilter, as_of: dt.datetime
+) -> tuple[Select[Any], Subquery]:
+    """The grouped counts and the per-unit counts as they stood at ``as_of``, from the rows.
+
+    A nomination accepted, returned or withdrawn after ``as_of`` was still waiting then: the
+    grouped rows carry a last column saying so.
+    """
+    later = (Nomination.updated_at > as_of).label("later")
+    base: list[ColumnElement[bool]] = [
+        Nomination.campaign_id == campaign.id,
+        Nomination.created_at <= as_of,
+        or_(Nomination.status != NominationStatus.WITHDRAWN, Nomination.updated_at > as_of),
+    ]
+    if where.active:  # a semi-join on the units: the nominations are still read from an index
+        base.append(Nomination.unit_id.in_(select(Unit.id).where(*where.clauses())))
+    cube = (
+        select(
+            Nomination.award_code,
+            Nomination.subject,
+            Nomination.gender,
+            Nomination.status,
+            func.count(),
+            later,
+        )
+        .where(*base)
+        .group_by(
+            Nomination.award_code, Nomination.subject, Nomination.gender, Nomination.status, later
+        )
+    )
+    per_unit = (
+        select(Nomination.unit_id.label("uid"), func.count().label("n"))
+        .where(Nomination.campaign_id == campaign.id, rules.nomination_counted(as_of))
+        .group_by(Nomination.unit_id)
+        .subquery("per_unit")
+    )
+    return cube, per_unit
 
 
 async def _award_counts(
