@@ -4,7 +4,7 @@ Created empty, then filled from the nominations already there (the same computat
 ``tdkt stats rebuild``).
 
 Revision ID: 0017
-Revises: 0016
+Revises: 0018
 Create Date: 2026-11-30 16:40:00.000000
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 __all__ = ["branch_labels", "depends_on", "down_revision", "downgrade", "revision", "upgrade"]
 
 revision: str = "0017"
-down_revision: str | Sequence[str] | None = "0016"
+down_revision: str | Sequence[str] | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
