@@ -124,3 +124,19 @@ async def engine(
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Session factory bound to ``engine``."""
     return make_session_factory(engine)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass, only the tests that open a database.
+
+    ``make test`` runs every test on SQLite first; a test that never opens ``test_db`` (file
+    formats, the CLI's own SQLite data directory, the channels' fakes) would only run again the
+    same way, so the PostgreSQL pass leaves it out (reported as deselected).
+    """
+    if not os.environ.get(PG_URL_ENV):
+        return
+    keep = [item for item in items if "test_db" in getattr(item, "fixturenames", ())]
+    dropped = [item for item in items if "test_db" not in getattr(item, "fixturenames", ())]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
