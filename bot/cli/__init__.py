@@ -1,0 +1,48 @@
+"""The ``tdkt`` command line: database set-up, data loading, invites, status and the channels.
+
+One module per command group; :mod:`bot.cli.common` holds the root app and the shared helpers.
+Importing a module registers its commands: ``core`` (init, chat, run, status) and ``export``
+on the root app, in that order; each group on its own sub-app, added below in the order
+``tdkt --help`` lists them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from bot.app import TokenRedactor
+from bot.cli import campaign, core, export, invites, people, plan, reminders, stats, units
+from bot.cli.common import app
+from bot.settings import Settings
+
+__all__ = ["app", "main"]
+
+_ROOT_COMMANDS = (core, export)  # imported for their commands on the root app
+
+app.add_typer(invites.invite_app, name="invite")
+app.add_typer(campaign.campaign_app, name="campaign")
+app.add_typer(units.units_app, name="units")
+app.add_typer(people.people_app, name="people")
+app.add_typer(reminders.reminders_app, name="reminders")
+app.add_typer(plan.plan_app, name="plan")
+app.add_typer(stats.stats_app, name="stats")
+
+
+def main() -> None:
+    """Entry point of the ``tdkt`` script."""
+    # PTB 22 warns on every 429 unless time periods are opted into as timedelta (its next
+    # major version's behaviour); the sender reads both forms.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the URL
+    for token in (settings.telegram_token, settings.zalo_token):
+        if token is not None:
+            redactor = TokenRedactor(token.get_secret_value())
+            for handler in logging.getLogger().handlers:
+                handler.addFilter(redactor)
+    app()

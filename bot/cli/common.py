@@ -1,0 +1,82 @@
+"""What every ``tdkt`` command shares: the root app, ``--now``, refusals, running the work.
+
+The helpers used by more than one group are public here (``run_app``, ``fail``, ``usage``,
+``plain``); the rest stay private.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+
+from bot.app import App, build_app, make_clock, parse_now
+from bot.console import render_text
+from bot.settings import Settings
+from handlers.domain.errors import UserError
+from handlers.io.campaign_file import CampaignFileError
+from handlers.io.unit_kinds_file import UnitKindsFileError
+from handlers.io.units_file import UnitsFileError
+from handlers.kernel.messages import Reply
+from handlers.kernel.texts import Texts
+
+T = TypeVar("T")
+
+app = typer.Typer(help="tdkt-bot: trợ lý thi đua – khen thưởng.", no_args_is_help=True)
+
+NowOption = Annotated[
+    str | None,
+    typer.Option("--now", help="Ghim đồng hồ (giờ địa phương, ISO), ví dụ 2019-11-12T09:00."),
+]
+
+
+def fail(message: str) -> typer.Exit:
+    """A refusal: one plain-text line on stderr, exit status 1."""
+    typer.echo(plain(message), err=True)
+    return typer.Exit(1)
+
+
+def usage(message: str) -> typer.Exit:
+    """A bad option or argument: one plain-text line on stderr, exit status 2."""
+    typer.echo(f"Lỗi: {plain(message)}", err=True)
+    return typer.Exit(2)
+
+
+def plain(text: str) -> str:
+    """A message without the HTML the chat texts use, blank lines dropped."""
+    lines = (" ".join(line.split()) for line in render_text(Reply(text=text)).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def _start(now: str | None, settings: Settings) -> dt.datetime | None:
+    """The pinned clock of ``--now``; a bad value is a usage error."""
+    if now is None:
+        return None
+    try:
+        return parse_now(now, settings.timezone)
+    except (ValueError, OverflowError):
+        raise usage(
+            f"--now «{now}» không phải thời điểm hợp lệ; "
+            "hãy ghi dạng 2019-11-12T09:00 hoặc 12/11/2019 09:00 (giờ địa phương)."
+        ) from None
+
+
+def run_app(settings: Settings, now: str | None, work: Callable[[App], Awaitable[T]]) -> T:
+    """Run ``work`` on a wired app; user-facing errors become a message and exit code 1."""
+    start = _start(now, settings)
+
+    async def go() -> T:
+        async with build_app(settings, make_clock(start)) as the_app:
+            return await work(the_app)
+
+    try:
+        return asyncio.run(go())
+    except UserError as err:
+        raise fail(Texts(settings.templates_dir)(f"errors.{err.key}", **err.params)) from None
+    except OSError as err:  # e.g. the export's output cannot be written
+        raise fail(f"Không ghi/đọc được tệp: {err.strerror or err}.") from None
+    except (CampaignFileError, UnitsFileError, UnitKindsFileError) as err:
+        raise fail(str(err)) from None

@@ -1,0 +1,37 @@
+"""``tdkt stats``: the status figures (standings)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from bot.app import App
+from bot.cli.common import run_app
+from bot.settings import Settings
+from handlers.services.campaigns import find_campaign
+from storage import nomination_counts, standings
+
+stats_app = typer.Typer(help="Số liệu tình hình (bảng tổng hợp).", no_args_is_help=True)
+
+
+@stats_app.command("rebuild")
+def stats_rebuild(
+    campaign: Annotated[
+        str | None, typer.Option("--campaign", help="Chỉ kế hoạch có mã này.")
+    ] = None,
+) -> None:
+    """Tính lại số liệu tình hình từ nội dung đã nộp và đề cử (sau khi nạp dữ liệu ngoài bot)."""
+    settings = Settings()
+
+    async def work(the_app: App) -> str:
+        async with the_app.session_factory.begin() as session:
+            campaign_id = (await find_campaign(session, campaign)).id if campaign else None
+            rows = await standings.rebuild(session, campaign_id)
+            counts = await nomination_counts.rebuild(session, campaign_id)
+        return (
+            f"Đã tính lại số liệu tình hình: {rows} cặp nội dung – đơn vị, "
+            f"{counts} dòng đếm đề cử."
+        )
+
+    typer.echo(run_app(settings, None, work))
