@@ -70,15 +70,29 @@ async def requirement_stats(
         reqs = await CampaignRepository(session).requirements_for(campaign.id)
     if not reqs:
         return []
-    # The units each requirement applies to: one pass over the units.
+    # The units each requirement applies to: one pass over the active units, then the retired
+    # ones that had sent something for it (a retired unit counts only there, as in the digest).
     applicable = [and_(true(), *rules.unit_rule(r)) for r in reqs]
-    totals = (
+    active = (
         await session.execute(
             select(*(func.sum(case((rule, 1), else_=0)) for rule in applicable))
             .select_from(Unit)
-            .where(*where.clauses())
+            .where(Unit.deactivated_at.is_(None), *where.clauses())
         )
     ).one()
+    rows = await session.execute(
+        select(Standing.requirement_id, func.count())
+        .join(Unit, Unit.id == Standing.unit_id)
+        .where(
+            Unit.deactivated_at.is_not(None),
+            Standing.requirement_id.in_([r.id for r in reqs]),
+            rules.applies(reqs, Standing.requirement_id),
+            *where.clauses(),
+        )
+        .group_by(Standing.requirement_id)
+    )
+    retired = {rid: int(n) for rid, n in rows.tuples()}
+    totals = [int(n or 0) + int(retired.get(r.id, 0)) for r, n in zip(reqs, active, strict=True)]
     # How the units that have sent anything stand: only their (requirement, unit) pairs.
     marks = rules.active_marks(reqs, tz, where, as_of=as_of).subquery("marks")
     m = marks.c
@@ -86,7 +100,7 @@ async def requirement_stats(
     def count(cond: ColumnElement[bool]) -> Any:
         return func.sum(case((cond, 1), else_=0))
 
-    rows = await session.execute(
+    counted = await session.execute(
         select(
             m.rid,
             count(m.mark >= rules.SUBMITTED),
@@ -96,7 +110,7 @@ async def requirement_stats(
             count(rules.late(marks)),
         ).group_by(m.rid)
     )
-    by_id = {row[0]: tuple(int(v or 0) for v in row[1:]) for row in rows.tuples()}
+    by_id = {row[0]: tuple(int(v or 0) for v in row[1:]) for row in counted.tuples()}
     return [
         RequirementStats(campaign, r, today, int(total or 0), *by_id.get(r.id, (0, 0, 0, 0, 0)))
         for r, total in zip(reqs, totals, strict=True)
@@ -332,6 +346,7 @@ async def missing_units(
         where,
         owing_only=True,
         limit=limit,
+        current_only=True,
         overdue_at=now if overdue_only else None,
     )
     # A unit's own later deadline (gia hạn) keeps it out of the overdue list, so for the
@@ -342,7 +357,14 @@ async def missing_units(
         full = lists
         if limit is not None:
             full = await _standings(
-                session, extended, tz, where, owing_only=True, limit=None, overdue_at=now
+                session,
+                extended,
+                tz,
+                where,
+                owing_only=True,
+                limit=None,
+                current_only=True,
+                overdue_at=now,
             )
         totals = {r.id: len(full.get(r.id, ())) for r in extended}
     return [

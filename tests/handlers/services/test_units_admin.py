@@ -141,6 +141,11 @@ async def test_a_retired_unit_owes_nothing_and_gets_no_reminder(
     badinh = chat("badinh")
     await badinh.send("/nop")
     assert "Hiện không có nội dung nào đơn vị phải nộp" in badinh.text
+    noivu = chat("noivu")  # the secretariat's figures and lists leave it out too
+    await noivu.send("/tinhhinh")
+    assert "📥 Đã gửi: 12/20 đơn vị" in noivu.text
+    await noivu.send("/chuanop")
+    assert "Phường Ba Đình" not in noivu.text and "Phường Phú Sơn" in noivu.text
     (row,) = await _audit(session_factory, "unit.deactivate")
     assert row.detail == {"code": "P-BADINH"}
     async with session_factory() as s:
