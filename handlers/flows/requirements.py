@@ -128,6 +128,14 @@ async def _req(ctx: Ctx) -> tuple[Campaign, Requirement] | None:
     return campaign, req
 
 
+def _declined(ctx: Ctx) -> list[Reply] | None:
+    """The answer to "no" at a confirmation (the step ends); None on "yes"."""
+    if ctx.expect(Yes).yes:
+        return None
+    ctx.end()
+    return [ctx.reply("noidung.cancelled")]
+
+
 def _gone(ctx: Ctx) -> list[Reply]:
     ctx.end()
     return [ctx.reply("noidung.gone")]
@@ -333,9 +341,8 @@ async def _ask_ext_confirm(ctx: Ctx) -> list[Reply]:
 async def _ext_confirm(ctx: Ctx) -> list[Reply]:
     """Extends on "yes" (every rule checked again now) and queues the notices."""
     person = ctx.require_secretariat()
-    if not ctx.expect(Yes).yes:
-        ctx.end()
-        return [ctx.reply("noidung.cancelled")]
+    if (declined := _declined(ctx)) is not None:
+        return declined
     found = await _req(ctx)
     if found is None:
         return _gone(ctx)
@@ -441,9 +448,8 @@ async def _ask_add_confirm(ctx: Ctx) -> list[Reply]:
 async def _add_confirm(ctx: Ctx) -> list[Reply]:
     """Adds the requirement on "yes" (every rule checked again now)."""
     person = ctx.require_secretariat()
-    if not ctx.expect(Yes).yes:
-        ctx.end()
-        return [ctx.reply("noidung.cancelled")]
+    if (declined := _declined(ctx)) is not None:
+        return declined
     campaign = await _campaign(ctx)
     if campaign is None:
         return _gone(ctx)
@@ -506,9 +512,8 @@ async def _ask_edit_confirm(ctx: Ctx) -> list[Reply]:
 async def _edit_confirm(ctx: Ctx) -> list[Reply]:
     """Makes the change on "yes" (refused if it now affects more units than shown)."""
     person = ctx.require_secretariat()
-    if not ctx.expect(Yes).yes:
-        ctx.end()
-        return [ctx.reply("noidung.cancelled")]
+    if (declined := _declined(ctx)) is not None:
+        return declined
     found = await _req(ctx)
     if found is None:
         return _gone(ctx)
@@ -536,9 +541,8 @@ async def _ask_remove(ctx: Ctx) -> list[Reply]:
 async def _remove(ctx: Ctx) -> list[Reply]:
     """Removes the requirement on "yes" (only when nothing was sent for it)."""
     person = ctx.require_secretariat()
-    if not ctx.expect(Yes).yes:
-        ctx.end()
-        return [ctx.reply("noidung.cancelled")]
+    if (declined := _declined(ctx)) is not None:
+        return declined
     found = await _req(ctx)
     if found is None:
         return _gone(ctx)
