@@ -205,6 +205,8 @@ def _submission(
         "status": SubmissionStatus(status),
         "return_reason": "Thiếu chữ ký" if status == "returned" else None,
         "submitted_at": at,
+        # A reviewed version has its review time (the exports check it; see export_moment).
+        "reviewed_at": at if status in ("accepted", "returned") else None,
     }
 
 

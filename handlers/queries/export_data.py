@@ -7,16 +7,16 @@ and runs a handful of queries; nothing here knows about spreadsheets or Word doc
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, case, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.errors import UserError
 from handlers.domain.progress import Mark
+from handlers.queries.export_moment import settled_at
+from handlers.queries.export_scope import ExportFormat, ExportKind, Scope
 from handlers.queries.stats import (
     AwardCount,
     NominationStats,
@@ -76,62 +76,6 @@ ACTIVE_DELEGATE = "active"
 
 #: How far ahead a deadline counts as "sắp đến hạn" in a report.
 UPCOMING_DAYS = 30
-
-
-class ExportKind(enum.StrEnum):
-    """What to export."""
-
-    PROGRESS = "progress"
-    #: "Danh sách trích ngang": for the secretariat the accepted nominations (what goes up the
-    #: chain); for a unit, all of its own with their status.
-    NOMINATIONS = "nominations"
-    #: Every nomination in play (not withdrawn), each with its status.
-    NOMINATIONS_ALL = "nominations_all"
-    DELEGATES = "delegates"
-    REPORT = "report"
-    #: "Tờ trình đề nghị khen thưởng" to the level above, with the accepted list attached.
-    PROPOSAL = "proposal"
-    #: "Dự thảo Quyết định khen thưởng": Điều 1–3, the list as an annex grouped by award.
-    DECISION = "decision"
-    #: The accepted files, one folder per unit and requirement, with an index sheet.
-    FILES = "files"
-
-    @property
-    def secretariat_only(self) -> bool:
-        """Documents only the secretariat issues, for the whole campaign."""
-        return self in (ExportKind.NOMINATIONS_ALL, ExportKind.PROPOSAL, ExportKind.DECISION)
-
-
-class ExportFormat(enum.StrEnum):
-    """The file format of an export."""
-
-    XLSX = "xlsx"
-    DOCX = "docx"
-    ZIP = "zip"
-
-
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """Which campaign, which units (one, or all when ``unit`` is None) and up to when."""
-
-    campaign: Campaign
-    unit: Unit | None
-    now: dt.datetime
-
-    @property
-    def tz(self) -> ZoneInfo:
-        """The campaign's timezone."""
-        return ZoneInfo(self.campaign.timezone)
-
-    @property
-    def local_now(self) -> dt.datetime:
-        """``now`` in the campaign's timezone."""
-        return self.now.astimezone(self.tz)
-
-    @property
-    def today(self) -> dt.date:
-        """The calendar date of ``now`` in the campaign's timezone."""
-        return self.local_now.date()
 
 
 # -- finding the campaign and the unit -----------------------------------------------------------
@@ -255,20 +199,32 @@ def _where(scope: Scope) -> UnitFilter:
     return UnitFilter(unit_id=scope.unit.id) if scope.unit is not None else UnitFilter()
 
 
-async def _figures(session: AsyncSession, scope: Scope) -> tuple[RequirementFigures, ...]:
-    """Every requirement of the campaign with the standings of the units in scope."""
+async def _figures(
+    session: AsyncSession, scope: Scope
+) -> tuple[tuple[RequirementFigures, ...], dt.datetime | None]:
+    """Every requirement of the campaign with the standings of the units in scope.
+
+    Also the ``as_of`` the figures were read with: None when the read models already show the
+    campaign as it stood at ``scope.now`` (:func:`settled_at`), else ``scope.now``.
+    """
     campaign, now, where = scope.campaign, scope.now, _where(scope)
     reqs = await CampaignRepository(session).requirements_for(campaign.id)
     # "Tính đến" a moment: what was sent and reviewed after it is not counted.
-    stats = await requirement_stats(session, campaign, now, where, requirements=reqs, as_of=now)
-    standings = await unit_standings(session, campaign, now, where, requirements=reqs, as_of=now)
-    return tuple(RequirementFigures(s, tuple(standings.get(s.requirement.id, ()))) for s in stats)
+    settled = await settled_at(session, campaign.id, [r.id for r in reqs], now)
+    as_of = None if settled else now
+    stats = await requirement_stats(session, campaign, now, where, requirements=reqs, as_of=as_of)
+    standings = await unit_standings(session, campaign, now, where, requirements=reqs, as_of=as_of)
+    figures = tuple(
+        RequirementFigures(s, tuple(standings.get(s.requirement.id, ()))) for s in stats
+    )
+    return figures, as_of
 
 
 async def progress(session: AsyncSession, scope: Scope) -> Progress:
     """Every requirement of the campaign with the standings of the units in scope."""
     units = await _units(session, scope)
-    return Progress(tuple(units), await _figures(session, scope))
+    figures, _ = await _figures(session, scope)
+    return Progress(tuple(units), figures)
 
 
 # -- nominations ---------------------------------------------------------------------------------
@@ -530,9 +486,9 @@ def _in_order(standings: Iterable[UnitStanding]) -> tuple[UnitRef, ...]:
 
 async def report(session: AsyncSession, scope: Scope) -> Report:
     """Compute the summary report's figures."""
-    figures = await _figures(session, scope)
+    figures, as_of = await _figures(session, scope)
     noms = await nomination_stats(
-        session, scope.campaign, _where(scope), unit_limit=0, as_of=scope.now
+        session, scope.campaign, _where(scope), unit_limit=0, as_of=as_of
     )
     return Report(
         scope=scope,

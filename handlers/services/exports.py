@@ -176,12 +176,15 @@ async def _nominations_xlsx(
     writer = xlsx.SheetWriter(tables.nominations_head(texts, scope), created=scope.now)
     counts = {subject: 0 for subject in SubjectKind}
     returned = 0
+    seen: dict[tuple[Any, ...], str] = {}  # the notes and genders rendered so far
     for subject in (SubjectKind.INDIVIDUAL, SubjectKind.COLLECTIVE):
         writer.write([tables.Row(section=tables.subject_section(texts, subject))])
         batches = data.stream_nomination_rows(session, scope, subject, accepted_only=accepted_only)
         async for batch in batches:
             start = counts[subject] + 1
-            rows = tables.nomination_rows(texts, batch, start=start, with_status=not accepted_only)
+            rows = tables.nomination_rows(
+                texts, batch, start=start, with_status=not accepted_only, seen=seen
+            )
             writer.write(rows)
             counts[subject] += len(batch)
             returned += sum(1 for r in batch if r.returned)

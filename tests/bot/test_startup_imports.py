@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("matplotlib", "openpyxl", "docx", "qrcode", "pypdf", "PIL")
+HEAVY = ("matplotlib", "openpyxl", "xlsxwriter", "docx", "qrcode", "pypdf", "PIL")
 
 
 def _imported_after(module: str) -> list[str]:
@@ -40,7 +40,7 @@ def test_the_cli_loads_python_telegram_bot_only_to_run_on_telegram() -> None:
 
 
 def test_the_libraries_still_load_when_a_file_is_drawn() -> None:
-    assert "openpyxl" in _imported_after("handlers.io.exports.xlsx")
+    assert "xlsxwriter" in _imported_after("handlers.io.exports.xlsx")
     assert _chart_draws()
 
 

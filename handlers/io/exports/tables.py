@@ -238,16 +238,46 @@ def progress_table(texts: Texts, scope: Scope, progress: Progress) -> Table:
 
 
 # -- nominations ---------------------------------------------------------------------------------
-def _nomination_row(texts: Texts, index: int, row: NominationRow, *, with_status: bool) -> Row:
+def _cached(
+    texts: Texts, seen: dict[tuple[Any, ...], str], key: tuple[Any, ...], name: str, **params: Any
+) -> str:
+    """``plain(texts, name, **params)``, rendered once per ``key`` (a list repeats few texts)."""
+    text = seen.get(key)
+    if text is None:
+        text = seen[key] = plain(texts, name, **params)
+    return text
+
+
+def _nomination_row(
+    texts: Texts,
+    index: int,
+    row: NominationRow,
+    *,
+    with_status: bool,
+    seen: dict[tuple[Any, ...], str],
+) -> Row:
     n = row.nomination
     individual = n.subject is SubjectKind.INDIVIDUAL
-    note = plain(texts, f"{_LABELS}.nomination_note", nomination=n, with_status=with_status)
+    # The note says where the nomination stands: one text per status and reason.
+    note = _cached(
+        texts,
+        seen,
+        ("note", n.status, n.return_reason, with_status),
+        f"{_LABELS}.nomination_note",
+        nomination=n,
+        with_status=with_status,
+    )
+    gender = (
+        _cached(texts, seen, ("gender", n.gender), f"{_LABELS}.gender", code=n.gender)
+        if individual
+        else None
+    )
     return Row(
         (
             index,
             n.full_name,
             n.birth_year if individual else None,
-            plain(texts, f"{_LABELS}.gender", code=n.gender) if individual else None,
+            gender,
             n.position if individual else None,
             row.unit.name,
             n.award_name,
@@ -282,11 +312,21 @@ def none_in_section(texts: Texts) -> Row:
 
 
 def nomination_rows(
-    texts: Texts, rows: Sequence[NominationRow], *, start: int, with_status: bool
+    texts: Texts,
+    rows: Sequence[NominationRow],
+    *,
+    start: int,
+    with_status: bool,
+    seen: dict[tuple[Any, ...], str] | None = None,
 ) -> list[Row]:
-    """The rows of ``rows``, numbered from ``start``."""
+    """The rows of ``rows``, numbered from ``start``.
+
+    ``seen`` keeps the texts already rendered (the notes and genders) from one batch of a
+    streamed list to the next.
+    """
+    seen = {} if seen is None else seen
     return [
-        _nomination_row(texts, index, row, with_status=with_status)
+        _nomination_row(texts, index, row, with_status=with_status, seen=seen)
         for index, row in enumerate(rows, start=start)
     ]
 

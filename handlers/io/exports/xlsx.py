@@ -1,12 +1,14 @@
-"""Excel workbooks (openpyxl) drawn from :class:`~handlers.io.exports.tables.Table`.
+"""Excel workbooks (XlsxWriter) drawn from :class:`~handlers.io.exports.tables.Table`.
 
 Each table becomes one sheet: three title rows (the sheet title, the campaign and scope, "Tính
 đến dd/mm/yyyy HH:MM"), the header row, then the data. Panes are frozen below the header, the
 header row repeats on every printed page, and the sheet prints on A4 fitted to the page width.
 Values are written as values: a text starting with "=" stays text, never a formula.
 
-Workbooks are streamed (openpyxl's write-only mode): each row is written as it comes, its cells
-styled with a few shared named styles, so a list of 500 000 nominations stays within memory.
+Workbooks are streamed (XlsxWriter's ``constant_memory`` mode): each row is written out as soon
+as the next one starts, its cells sharing a handful of cell formats made once per workbook, so a
+list of 500 000 nominations stays within memory. XlsxWriter writes a cell several times faster
+than openpyxl's write-only mode (the files are read back with openpyxl in the tests).
 """
 
 from __future__ import annotations
@@ -14,19 +16,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
-from copy import copy
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.properties import PageSetupProperties
-from openpyxl.worksheet.worksheet import Worksheet
+import xlsxwriter
 
 from handlers.domain.normalize import writable
 from handlers.io.exports.tables import Cell, Row, Table
@@ -49,17 +45,16 @@ HEADER_ROW = 4
 _FONT = "Times New Roman"
 _SIZE = 12
 _LINE_HEIGHT = 16.0  # points per line of 12 pt text
-_THIN = Side(style="thin", color="808080")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
-_SECTION_FILL = PatternFill("solid", fgColor="F2F2F2")
+_BORDER_COLOR = "#808080"
+_HEADER_FILL = "#D9E1F2"
+_SECTION_FILL = "#F2F2F2"
 _TONES = {
-    "done": "E2EFDA",
-    "late": "FFF2CC",
-    "partial": "FCE4D6",
-    "returned": "F8CBAD",
-    "overdue": "F4CCCC",
-    "na": "F2F2F2",
+    "done": "#E2EFDA",
+    "late": "#FFF2CC",
+    "partial": "#FCE4D6",
+    "returned": "#F8CBAD",
+    "overdue": "#F4CCCC",
+    "na": "#F2F2F2",
 }
 #: The smallest text a printed sheet may shrink to (points); below it, columns go over pages.
 MIN_PRINT_SIZE = 10
@@ -72,116 +67,110 @@ _A4_WIDTH_PT = {
     for orientation, mm in (("portrait", 210), ("landscape", 297))
 }
 _UNIT_PT = 5.25
+#: XlsxWriter adds a character's padding (5 px of 7) to a width; the stored width stays ours.
+_WIDTH_PADDING = 5 / 7
+_PAPER_A4 = 9
 _SHEET_NAME_MAX = 31
 _SHEET_NAME_BAD = str.maketrans({c: " " for c in "[]:*?/\\"})
+#: The control characters a workbook cannot hold (as openpyxl refuses them).
+_ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+_OPTIONS = {
+    "constant_memory": True,
+    "strings_to_numbers": False,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+}
 
 
-def _clean(value: Cell) -> Cell:
+def _clean(value: str) -> str:
     """Drop the control characters a workbook cannot hold."""
-    if isinstance(value, str):
-        return str(ILLEGAL_CHARACTERS_RE.sub("", writable(value)))
-    return value
-
-
-def _cell(ws: Any, value: Cell, style: Any) -> Any:
-    """A streamed cell with a shared named style; text is always text (never a formula).
-
-    ``style`` is the style's array from :meth:`_Styles.array`: copying it is what setting
-    ``cell.style`` does, without looking the name up again for every cell.
-    """
-    cell = WriteOnlyCell(ws, value=_clean(value))
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"
-    cell._style = copy(style)  # what setting cell.style does, without the name lookup
-    return cell
+    return _ILLEGAL.sub("", writable(value))
 
 
 class _Styles:
-    """The workbook's named styles, each registered once and shared by every cell using it.
+    """The workbook's cell formats, each made once and shared by every cell using it.
 
-    A streamed sheet refers to a style by name; 500 000 rows cost a handful of styles, not
-    500 000 font, fill, border and alignment objects.
+    500 000 rows cost a handful of formats, not 500 000 font, fill, border and alignment
+    objects.
     """
 
     def __init__(self, wb: Any) -> None:
         self._wb = wb
-        self._known: set[str] = set()
-        self._arrays: dict[str, Any] = {}
+        self._known: dict[str, Any] = {}
 
-    def array(self, ws: Any, name: str) -> Any:
-        """The style array a cell of named style ``name`` carries (made once)."""
-        found = self._arrays.get(name)
+    def get(self, name: str, make: Callable[[], dict[str, Any]]) -> Any:
+        """The format ``name``; ``make`` gives its properties the first time only."""
+        found = self._known.get(name)
         if found is None:
-            cell = WriteOnlyCell(ws)
-            cell.style = name
-            found = self._arrays[name] = cell._style
+            found = self._known[name] = self._wb.add_format(
+                {"font_name": _FONT, "font_size": _SIZE, **make()}
+            )
         return found
 
-    def get(self, name: str, make: Callable[[], dict[str, Any]]) -> str:
-        """The name of a style; ``make`` gives its parts (font, fill…) the first time only."""
-        if name not in self._known:
-            self._wb.add_named_style(NamedStyle(name=name, **make()))
-            self._known.add(name)
-        return name
-
-    def title(self, size: int, *, bold: bool = False, italic: bool = False) -> str:
+    def title(self, size: int, *, bold: bool = False, italic: bool = False) -> Any:
         return self.get(
-            f"tdkt-title-{size}-{int(bold)}{int(italic)}",
+            f"title-{size}-{int(bold)}{int(italic)}",
             lambda: {
-                "font": Font(name=_FONT, size=size, bold=bold, italic=italic),
-                "alignment": Alignment(horizontal="center", vertical="center", wrap_text=True),
+                "font_size": size,
+                "bold": bold,
+                "italic": italic,
+                "align": "center",
+                "valign": "vcenter",
+                "text_wrap": True,
             },
         )
 
-    def header(self) -> str:
+    def header(self) -> Any:
         return self.get(
-            "tdkt-header",
+            "header",
             lambda: {
-                "font": Font(name=_FONT, size=_SIZE, bold=True),
-                "fill": _HEADER_FILL,
-                "border": _BORDER,
-                "alignment": Alignment(horizontal="center", vertical="center", wrap_text=True),
+                "bold": True,
+                "pattern": 1,
+                "bg_color": _HEADER_FILL,
+                "border": 1,
+                "border_color": _BORDER_COLOR,
+                "align": "center",
+                "valign": "vcenter",
+                "text_wrap": True,
             },
         )
 
-    def section(self) -> str:
+    def section(self) -> Any:
         return self.get(
-            "tdkt-section",
+            "section",
             lambda: {
-                "font": Font(name=_FONT, size=_SIZE, bold=True),
-                "fill": _SECTION_FILL,
-                "border": _BORDER,
-                "alignment": Alignment(vertical="center", wrap_text=False),
+                "bold": True,
+                "pattern": 1,
+                "bg_color": _SECTION_FILL,
+                "border": 1,
+                "border_color": _BORDER_COLOR,
+                "valign": "vcenter",
             },
         )
 
-    def data(self, *, center: bool, bold: bool, tone: str | None) -> str:
+    def data(self, *, center: bool, bold: bool, tone: str | None) -> Any:
         tone = tone if tone in _TONES else None
-        name = f"tdkt-data-{'c' if center else 'l'}{int(bold)}-{tone or ''}"
-        if name in self._known:
-            return name
+        name = f"data-{'c' if center else 'l'}{int(bold)}-{tone or ''}"
+        found = self._known.get(name)
+        if found is not None:
+            return found
 
         def make() -> dict[str, Any]:
-            fill = PatternFill("solid", fgColor=_TONES[tone]) if tone else None
+            fill = _TONES[tone] if tone else (_SECTION_FILL if bold else None)
             return {
-                "font": Font(name=_FONT, size=_SIZE, bold=bold),
-                "fill": fill or (_SECTION_FILL if bold else PatternFill()),
-                "border": _BORDER,
-                "alignment": Alignment(
-                    horizontal="center" if center else "left", vertical="top", wrap_text=True
-                ),
+                "bold": bold,
+                **({"pattern": 1, "bg_color": fill} if fill else {}),
+                "border": 1,
+                "border_color": _BORDER_COLOR,
+                "align": "center" if center else "left",
+                "valign": "top",
+                "text_wrap": True,
             }
 
         return self.get(name, make)
 
-    def note(self) -> str:
-        return self.get(
-            "tdkt-note",
-            lambda: {
-                "font": Font(name=_FONT, size=_SIZE, italic=True),
-                "alignment": Alignment(wrap_text=True, vertical="top"),
-            },
-        )
+    def note(self) -> Any:
+        return self.get("note", lambda: {"italic": True, "text_wrap": True, "valign": "top"})
 
 
 @lru_cache(maxsize=4096)  # pure: the same short values (a year, "Nam", an award) recur
@@ -202,43 +191,46 @@ def _lines(text: str, width: float) -> int:
 
 
 class _Sheet:
-    """One streamed sheet: rows are appended in order and written out at once."""
+    """One streamed sheet: rows are written in order, each flushed when the next starts."""
 
     def __init__(self, ws: Any, styles: _Styles, ncols: int) -> None:
         self.ws = ws
         self.styles = styles
         self.ncols = ncols
-        self.row = 0
+        self.row = 0  # rows written (1-based number of the last one)
 
-    def append(self, cells: list[Any], height: float | None = None) -> int:
-        """Write the next row (its height first: a streamed row cannot be changed later)."""
+    def start(self, height: float | None = None) -> int:
+        """Begin the next row (0-based index returned); its height first."""
+        index = self.row
         self.row += 1
-        dims = self.ws.row_dimensions
         if height is not None:
-            dims[self.row].height = height
-        self.ws.append(cells)
-        dims.pop(self.row, None)  # written: keep no per-row object for 500 000 rows
-        return self.row
+            self.ws.set_row(index, height)
+        # The row before was written out when this one began: keep no per-row record of it
+        # (XlsxWriter holds row heights until the file is closed; 500 000 of them add up).
+        self.ws.row_info.pop(index - 2, None)
+        return index
 
-    def cell(self, value: Cell, style: str) -> Any:
-        """A cell of this sheet with the named style ``style``."""
-        return _cell(self.ws, value, self.styles.array(self.ws, style))
+    def put(self, index: int, col: int, value: Cell, fmt: Any) -> None:
+        """One cell: text always as text (never a formula), a number as a number."""
+        if value is None:
+            self.ws.write_blank(index, col, None, fmt)
+        elif isinstance(value, str):
+            self.ws.write_string(index, col, _clean(value), fmt)
+        else:
+            self.ws.write_number(index, col, value, fmt)
 
-    def merge_row(self, row: int) -> None:
+    def merged(self, text: str, fmt: Any, height: float | None = None) -> None:
+        """A row of one text across every column."""
+        index = self.start(height)
         if self.ncols > 1:
-            self.ws.merged_cells.add(f"A{row}:{get_column_letter(self.ncols)}{row}")
+            self.ws.merge_range(index, 0, index, self.ncols - 1, _clean(text), fmt)
+        else:
+            self.put(index, 0, text, fmt)
 
 
-def _title_row(sheet: _Sheet, text: str, width: float, style: str, size: int) -> None:
+def _title_row(sheet: _Sheet, text: str, width: float, fmt: Any, size: int) -> None:
     height = max(_lines(text, width), 1) * size * 1.35
-    row = sheet.append([sheet.cell(text, style)], height)
-    sheet.merge_row(row)
-
-
-def _section(sheet: _Sheet, text: str) -> None:
-    style = sheet.styles.section()
-    cells = [sheet.cell(text if col == 1 else None, style) for col in range(1, sheet.ncols + 1)]
-    sheet.merge_row(sheet.append(cells))
+    sheet.merged(text, fmt, height)
 
 
 def _data(sheet: _Sheet, table: Table, data: Row) -> None:
@@ -247,14 +239,14 @@ def _data(sheet: _Sheet, table: Table, data: Row) -> None:
         (_lines(str(v), c.width) for v, c in zip(data.cells, table.columns, strict=True) if v),
         default=1,
     )
-    cells = []
-    for col, (column, value) in enumerate(zip(table.columns, data.cells, strict=True), start=1):
-        tone = data.tones[col - 1] if col - 1 < len(data.tones) else None
-        style = sheet.styles.data(
-            center=column.center or (data.total and col > 2), bold=data.total, tone=tone
+    index = sheet.start(lines * _LINE_HEIGHT + 3)
+    styles, tones, put = sheet.styles, data.tones, sheet.put
+    for col, (column, value) in enumerate(zip(table.columns, data.cells, strict=True)):
+        tone = tones[col] if col < len(tones) else None
+        fmt = styles.data(
+            center=column.center or (data.total and col > 1), bold=data.total, tone=tone
         )
-        cells.append(sheet.cell(value, style))
-    sheet.append(cells, lines * _LINE_HEIGHT + 3)
+        put(index, col, value, fmt)
 
 
 def _sheet_name(name: str, taken: set[str]) -> str:
@@ -272,10 +264,10 @@ def _head(ws: Any, styles: _Styles, table: Table) -> _Sheet:
     """The sheet's layout, titles and header row."""
     ncols = len(table.columns)
     total_width = sum(c.width for c in table.columns)
-    for index, column in enumerate(table.columns, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = column.width
-    ws.freeze_panes = f"{get_column_letter(table.frozen_columns + 1)}{HEADER_ROW + 1}"
-    _print_setup(ws, table)  # before the first row: a streamed sheet writes its head first
+    for index, column in enumerate(table.columns):
+        ws.set_column(index, index, max(column.width - _WIDTH_PADDING, 0))
+    ws.freeze_panes(HEADER_ROW, table.frozen_columns)
+    _print_setup(ws, table)
     sheet = _Sheet(ws, styles, ncols)
     _title_row(sheet, table.title, total_width, styles.title(14, bold=True), 14)
     italic = styles.title(_SIZE, italic=True)
@@ -283,17 +275,17 @@ def _head(ws: Any, styles: _Styles, table: Table) -> _Sheet:
     _title_row(sheet, table.as_of, total_width, italic, _SIZE)
     header_lines = max((_lines(c.header, c.width) for c in table.columns), default=1)
     header = styles.header()
-    sheet.append(
-        [sheet.cell(column.header, header) for column in table.columns],
-        max(header_lines, 1) * _LINE_HEIGHT,
-    )
+    index = sheet.start(max(header_lines, 1) * _LINE_HEIGHT)
+    for col, column in enumerate(table.columns):
+        sheet.put(index, col, column.header, header)
     return sheet
 
 
 def _body(sheet: _Sheet, table: Table, rows: Iterable[Row]) -> None:
+    section = sheet.styles.section()
     for data in rows:
         if data.section is not None:
-            _section(sheet, data.section)
+            sheet.merged(data.section, section)
         else:
             _data(sheet, table, data)
 
@@ -301,13 +293,10 @@ def _body(sheet: _Sheet, table: Table, rows: Iterable[Row]) -> None:
 def _tail(sheet: _Sheet, table: Table, note: str | None) -> None:
     """The note under the table, and the print area."""
     if note:
-        sheet.append([])
-        last = sheet.append(
-            [sheet.cell(note, sheet.styles.note())],
-            _lines(note, sum(c.width for c in table.columns)) * _LINE_HEIGHT,
-        )
-        sheet.merge_row(last)
-    sheet.ws.print_area = f"A1:{get_column_letter(sheet.ncols)}{sheet.row}"
+        sheet.start()  # an empty row
+        height = _lines(note, sum(c.width for c in table.columns)) * _LINE_HEIGHT
+        sheet.merged(note, sheet.styles.note(), height)
+    sheet.ws.print_area(0, 0, max(sheet.row - 1, 0), sheet.ncols - 1)
 
 
 def _draw(ws: Any, styles: _Styles, table: Table) -> None:
@@ -343,34 +332,29 @@ def print_layout(width_units: float, *, wide: bool) -> PrintLayout:
 def _print_setup(ws: Any, table: Table) -> None:
     """A4, readable: fitted to the width only while the text stays ≥ 10 pt; header repeated."""
     layout = print_layout(sum(c.width for c in table.columns), wide=table.landscape)
-    setup = ws.page_setup
-    setup.paperSize = Worksheet.PAPERSIZE_A4
-    setup.orientation = layout.orientation
-    if layout.fit_width:
-        setup.fitToWidth = 1
-        setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.set_paper(_PAPER_A4)
+    if layout.orientation == "landscape":
+        ws.set_landscape()
     else:
-        setup.scale = layout.scale
-        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=False)
-        ws.print_title_cols = f"A:{get_column_letter(max(table.frozen_columns, 1))}"
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    ws.print_options.horizontalCentered = True
-    margins = ws.page_margins
-    margins.left, margins.right, margins.top, margins.bottom = _MARGINS_IN
+        ws.set_portrait()
+    if layout.fit_width:
+        ws.fit_to_pages(1, 0)
+    else:
+        ws.set_print_scale(layout.scale)
+        ws.repeat_columns(0, max(table.frozen_columns, 1) - 1)
+    ws.repeat_rows(HEADER_ROW - 1)
+    ws.center_horizontally()
+    left, right, top, bottom = _MARGINS_IN
+    ws.set_margins(left=left, right=right, top=top, bottom=bottom)
     if table.footer:
-        ws.oddFooter.center.text = table.footer
-        ws.oddFooter.center.size = 10
+        ws.set_footer(f"&C&10{table.footer}")
 
 
-def _save(wb: Any, created: dt.datetime) -> bytes:
-    stamp = created.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
-    wb.properties.creator = "tdkt-bot"
-    wb.properties.created = stamp
-    wb.properties.modified = stamp
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+def _open(buffer: io.BytesIO, created: dt.datetime) -> Any:
+    wb = xlsxwriter.Workbook(buffer, _OPTIONS)
+    stamp = created.astimezone(dt.UTC).replace(microsecond=0)
+    wb.set_properties({"author": "tdkt-bot", "created": stamp})
+    return wb
 
 
 def workbook(tables: Sequence[Table], *, created: dt.datetime) -> bytes:
@@ -380,12 +364,14 @@ def workbook(tables: Sequence[Table], *, created: dt.datetime) -> bytes:
         tables: One sheet each, in order.
         created: The workbook's creation time (its document properties).
     """
-    wb = Workbook(write_only=True)
+    buffer = io.BytesIO()
+    wb = _open(buffer, created)
     styles = _Styles(wb)
     taken: set[str] = set()
     for table in tables:
-        _draw(wb.create_sheet(_sheet_name(table.sheet, taken)), styles, table)
-    return _save(wb, created)
+        _draw(wb.add_worksheet(_sheet_name(table.sheet, taken)), styles, table)
+    wb.close()
+    return buffer.getvalue()
 
 
 class SheetWriter:
@@ -397,10 +383,10 @@ class SheetWriter:
     """
 
     def __init__(self, head: Table, *, created: dt.datetime) -> None:
-        self._wb = Workbook(write_only=True)
+        self._buffer = io.BytesIO()
+        self._wb = _open(self._buffer, created)
         self._table = head
-        self._created = created
-        ws = self._wb.create_sheet(_sheet_name(head.sheet, set()))
+        ws = self._wb.add_worksheet(_sheet_name(head.sheet, set()))
         self._sheet = _head(ws, _Styles(self._wb), head)
 
     def write(self, rows: Iterable[Row]) -> None:
@@ -410,4 +396,5 @@ class SheetWriter:
     def finish(self, note: str | None) -> bytes:
         """Add ``note`` under the table; the workbook's bytes."""
         _tail(self._sheet, self._table, note)
-        return _save(self._wb, self._created)
+        self._wb.close()
+        return self._buffer.getvalue()

@@ -1,0 +1,58 @@
+"""Whether the status read models already show a campaign as it stood at a moment.
+
+An export shows the campaign "tính đến" the moment it was asked for; the export worker builds it
+a little later. Recomputing the figures at a past moment scans every submission and nomination
+of the campaign; the read models (``standings``, ``nomination_counts``) hold them as they stand
+now. When nothing was sent, reviewed, created or changed after the moment, the two are the same,
+and the figures are read from the read models.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Nomination, Submission, SubmissionStatus
+
+__all__ = ["settled_at"]
+
+_REVIEWED = (SubmissionStatus.ACCEPTED, SubmissionStatus.RETURNED)
+
+
+async def settled_at(
+    session: AsyncSession, campaign_id: int, requirement_ids: Sequence[int], moment: dt.datetime
+) -> bool:
+    """Whether the campaign's submissions and nominations are as they stood at ``moment``.
+
+    True when no submission of ``requirement_ids`` was sent or reviewed after ``moment`` (and
+    none is marked reviewed without a review time), and no nomination of the campaign was
+    created or changed after it: then the figures "as of" ``moment`` are the current ones (see
+    ``handlers.queries.stats.rules``: ``_submission_view`` and ``nomination_counted``).
+    """
+    if requirement_ids:
+        later = await session.scalar(
+            select(Submission.id)
+            .where(
+                Submission.requirement_id.in_(list(requirement_ids)),
+                or_(
+                    Submission.submitted_at > moment,
+                    Submission.reviewed_at > moment,
+                    and_(Submission.status.in_(_REVIEWED), Submission.reviewed_at.is_(None)),
+                ),
+            )
+            .limit(1)
+        )
+        if later is not None:
+            return False
+    changed = await session.scalar(
+        select(Nomination.id)
+        .where(
+            Nomination.campaign_id == campaign_id,
+            or_(Nomination.created_at > moment, Nomination.updated_at > moment),
+        )
+        .limit(1)
+    )
+    return changed is None
