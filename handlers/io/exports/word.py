@@ -157,6 +157,7 @@ class WordDocument:
 
     def __init__(self, *, landscape: bool, title: str, created: dt.datetime) -> None:
         self.doc: Any = Document()
+        self._table_style_id: str | None = None
         self._styles()
         width, height = _PAGE_MM
         section = self.doc.sections[0]
@@ -349,7 +350,9 @@ class WordDocument:
 
     def _cell(self, cell: Any, text: str, *, center: bool = False, bold: bool = False) -> None:
         paragraph = cell.paragraphs[0]
-        paragraph.style = self.doc.styles[_TABLE_STYLE]
+        if self._table_style_id is None:  # looking a style up by name reads every style
+            self._table_style_id = self.doc.styles[_TABLE_STYLE].style_id
+        paragraph._p.style = self._table_style_id
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER if center else WD_ALIGN_PARAGRAPH.LEFT
         for index, line in enumerate(writable(text).split("\n")):
             if index:
