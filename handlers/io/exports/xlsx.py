@@ -198,6 +198,14 @@ class _Sheet:
         self.styles = styles
         self.ncols = ncols
         self.row = 0  # rows written (1-based number of the last one)
+        self._plain: list[Any] | None = None
+
+    def plain(self, table: Table) -> list[Any]:
+        """The format of each column in a plain data row (no tone, not a total)."""
+        if self._plain is None:
+            data = self.styles.data
+            self._plain = [data(center=c.center, bold=False, tone=None) for c in table.columns]
+        return self._plain
 
     def start(self, height: float | None = None) -> int:
         """Begin the next row (0-based index returned); its height first."""
@@ -241,6 +249,10 @@ def _data(sheet: _Sheet, table: Table, data: Row) -> None:
     )
     index = sheet.start(lines * _LINE_HEIGHT + 3)
     styles, tones, put = sheet.styles, data.tones, sheet.put
+    if not tones and not data.total:  # a plain row (most of a long list): formats per column
+        for col, (value, fmt) in enumerate(zip(data.cells, sheet.plain(table), strict=True)):
+            put(index, col, value, fmt)
+        return
     for col, (column, value) in enumerate(zip(table.columns, data.cells, strict=True)):
         tone = tones[col] if col < len(tones) else None
         fmt = styles.data(
