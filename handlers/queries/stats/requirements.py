@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, tr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.deadlines import unit_dues
-from handlers.queries.stats import rules
+from handlers.queries.stats import counters, rules
 from handlers.queries.stats.results import MissingList, RequirementStats, UnitFilter, UnitStanding
 from storage.models import (
     Campaign,
@@ -47,8 +47,9 @@ async def requirement_stats(
 ) -> list[RequirementStats]:
     """Per requirement of ``campaign``, in checklist order: how the units stand.
 
-    Two aggregate queries whatever the number of units: the units each requirement applies to
-    (one pass over the units), and the marks of the (requirement, unit) pairs that have sent
+    Read from the counters (:mod:`handlers.queries.stats.counters`: a few hundred rows and
+    the active units per kind) where they can say; otherwise two aggregate queries: the units
+    each requirement applies to, and the marks of the (requirement, unit) pairs that have sent
     anything, counted per requirement.
 
     Args:
@@ -70,6 +71,27 @@ async def requirement_stats(
         reqs = await CampaignRepository(session).requirements_for(campaign.id)
     if not reqs:
         return []
+    # From the counters where they can say (the figures now, not of one unit, the requirements
+    # not restricted to a list of units); the others from the standings.
+    counted: dict[int, counters.Figures] = {}
+    if as_of is None:
+        counted = await counters.requirement_figures(
+            session, [r for r in reqs if counters.countable(r, where)], where
+        )
+    rest = [r for r in reqs if r.id not in counted]
+    if rest:
+        counted.update(await _standing_figures(session, rest, tz, where, as_of))
+    return [RequirementStats(campaign, r, today, *counted[r.id]) for r in reqs]
+
+
+async def _standing_figures(
+    session: AsyncSession,
+    reqs: Sequence[Requirement],
+    tz: ZoneInfo,
+    where: UnitFilter,
+    as_of: dt.datetime | None,
+) -> dict[int, counters.Figures]:
+    """:func:`requirement_stats`' figures of ``reqs`` from the standings (or the sources)."""
     # The units each requirement applies to: one pass over the active units, then the retired
     # ones that had sent something for it (a retired unit counts only there, as in the digest).
     applicable = [and_(true(), *rules.unit_rule(r)) for r in reqs]
@@ -111,10 +133,11 @@ async def requirement_stats(
         ).group_by(m.rid)
     )
     by_id = {row[0]: tuple(int(v or 0) for v in row[1:]) for row in counted.tuples()}
-    return [
-        RequirementStats(campaign, r, today, int(total or 0), *by_id.get(r.id, (0, 0, 0, 0, 0)))
-        for r, total in zip(reqs, totals, strict=True)
-    ]
+    found: dict[int, counters.Figures] = {}
+    for r, total in zip(reqs, totals, strict=True):
+        sub, acc, ret, part, late = by_id.get(r.id, (0, 0, 0, 0, 0))
+        found[r.id] = (int(total or 0), sub, acc, ret, part, late)
+    return found
 
 
 async def _return_reasons(

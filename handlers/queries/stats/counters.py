@@ -1,0 +1,75 @@
+"""The requirement figures read from the counters (:class:`storage.models.StandingCount`).
+
+The counters hold, per (requirement, unit block, unit kind, unit retired, mark, late), how many
+units stand so; the units a requirement applies to are counted per kind among the active units.
+So the figures of a campaign read a few hundred counter rows and one grouped count of the
+units, whatever the number of units. A requirement restricted to a list of unit codes, a filter
+on one unit and a moment in the past are not counted here (the caller reads the standings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.queries.stats import rules
+from handlers.queries.stats.results import UnitFilter
+from storage.models import Requirement, StandingCount, Unit
+
+__all__ = ["Figures", "countable", "requirement_figures"]
+
+#: (total, submitted, accepted, returned, partial, late) of one requirement.
+Figures = tuple[int, int, int, int, int, int]
+
+
+def countable(req: Requirement, where: UnitFilter) -> bool:
+    """Whether ``req``'s figures within ``where`` can be read from the counters."""
+    return not req.unit_codes and where.unit_id is None
+
+
+async def requirement_figures(
+    session: AsyncSession, reqs: Sequence[Requirement], where: UnitFilter
+) -> dict[int, Figures]:
+    """{requirement id: its figures within ``where``} for ``reqs`` (all :func:`countable`).
+
+    Two grouped queries: the active units per kind (within ``where``), and the counters of
+    ``reqs`` summed over the blocks (or in the block of ``where``).
+    """
+    if not reqs:
+        return {}
+    units = await session.execute(
+        select(Unit.kind, func.count())
+        .where(Unit.deactivated_at.is_(None), *where.clauses())
+        .group_by(Unit.kind)
+    )
+    active = {kind: int(n) for kind, n in units.tuples()}
+    c = StandingCount
+    conditions: list[ColumnElement[bool]] = [c.requirement_id.in_([r.id for r in reqs])]
+    if where.block is not None:
+        conditions.append(c.block == where.block)
+    if where.kind is not None:
+        conditions.append(c.kind == where.kind)
+    rows = await session.execute(
+        select(c.requirement_id, c.kind, c.retired, c.mark, c.late, func.sum(c.n))
+        .where(*conditions)
+        .group_by(c.requirement_id, c.kind, c.retired, c.mark, c.late)
+    )
+    kinds = {r.id: set(r.unit_kinds or ()) for r in reqs}
+    counts = {r.id: [0] * 6 for r in reqs}
+    for rid, kind, retired, mark, late, n in rows.tuples():
+        if kinds[rid] and kind not in kinds[rid]:
+            continue  # the requirement does not apply to this kind of unit
+        figures, n = counts[rid], int(n)
+        figures[0] += n if retired else 0  # a retired unit counts where it has sent something
+        if mark >= rules.SUBMITTED:
+            figures[1] += n
+            figures[5] += n if late else 0
+        figures[2] += n if mark == rules.ACCEPTED else 0
+        figures[3] += n if mark == rules.RETURNED else 0
+        figures[4] += n if mark == rules.PARTIAL else 0
+    for req in reqs:
+        wanted = kinds[req.id]
+        counts[req.id][0] += sum(n for k, n in active.items() if not wanted or k in wanted)
+    return {rid: (f[0], f[1], f[2], f[3], f[4], f[5]) for rid, f in counts.items()}
