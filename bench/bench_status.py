@@ -332,11 +332,14 @@ async def seed(engine: AsyncEngine, size: Size, seed_value: int = 2019) -> dict[
     await _insert(
         engine,
         Person.__table__,
-        (
-            {"full_name": f"Lãnh đạo {code}", "role": Role.UNIT_HEAD, "unit_id": uid}
-            for uid, code, _ in unit_rows
-            if uid % 10  # 90 % of the units have a head
-        ),
+        [
+            *(
+                {"full_name": f"Lãnh đạo {code}", "role": Role.UNIT_HEAD, "unit_id": uid}
+                for uid, code, _ in unit_rows
+                if uid % 10  # 90 % of the units have a head
+            ),
+            {"full_name": "Thư ký Hội đồng", "role": Role.SECRETARIAT, "unit_id": None},
+        ],
     )
     people = await _fetch(sf, select(Person.id))
     await _insert(

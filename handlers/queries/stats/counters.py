@@ -3,22 +3,34 @@
 The counters hold, per (requirement, unit block, unit kind, unit retired, mark, late), how many
 units stand so; the units a requirement applies to are counted per kind among the active units.
 So the figures of a campaign read a few hundred counter rows and one grouped count of the
-units, whatever the number of units. A requirement restricted to a list of unit codes, a filter
-on one unit and a moment in the past are not counted here (the caller reads the standings).
+units, whatever the number of units. A requirement restricted to a list of unit codes is counted
+from its listed units' rows (:func:`listed_figures`); a filter on one unit and a moment in the
+past are not counted here (the caller reads the standings).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.queries.stats import rules
 from handlers.queries.stats.results import UnitFilter
-from storage.models import Requirement, StandingCount, Unit
+from storage.models import Requirement, Standing, StandingCount, Unit
 
-__all__ = ["Figures", "countable", "requirement_figures"]
+__all__ = ["Figures", "countable", "listed_figures", "requirement_figures"]
+
+_ROW = (
+    Standing.unit_id,
+    Standing.n_returned,
+    Standing.parts_done,
+    Standing.n_open,
+    Standing.last_at,
+    Standing.n_noms,
+    Standing.first_at,
+)
 
 #: (total, submitted, accepted, returned, partial, late) of one requirement.
 Figures = tuple[int, int, int, int, int, int]
@@ -27,6 +39,44 @@ Figures = tuple[int, int, int, int, int, int]
 def countable(req: Requirement, where: UnitFilter) -> bool:
     """Whether ``req``'s figures within ``where`` can be read from the counters."""
     return not req.unit_codes and where.unit_id is None
+
+
+async def listed_figures(
+    session: AsyncSession, reqs: Sequence[Requirement], tz: ZoneInfo, where: UnitFilter
+) -> dict[int, Figures]:
+    """{requirement id: its figures within ``where``} for requirements of listed units.
+
+    One select per requirement of its listed units (by code) and their standings rows, each
+    marked here as :func:`rules.mark_columns` marks it; a retired unit counts where it has a row.
+    """
+    found: dict[int, Figures] = {}
+    for req in reqs:
+        rows = await session.execute(
+            select(Unit.id, Unit.deactivated_at, *_ROW)
+            .select_from(Unit)
+            .outerjoin(
+                Standing, and_(Standing.requirement_id == req.id, Standing.unit_id == Unit.id)
+            )
+            .where(*rules.unit_rule(req), *where.clauses())
+        )
+        figures = [0] * 6
+        needed = len(set(req.parts)) if rules.needs_parts(req) else 1
+        for uid, gone, has_row, n_returned, parts, n_open, last_at, n_noms, first_at in rows:
+            if has_row is None:
+                figures[0] += gone is None
+                continue
+            figures[0] += 1
+            if n_returned:
+                figures[3] += 1
+            elif n_noms or parts >= needed:
+                at = first_at if n_noms else last_at
+                figures[1] += 1
+                figures[2] += not n_noms and n_open == 0
+                figures[5] += at >= rules.cutoff(req, tz, uid)
+            elif parts:
+                figures[4] += 1
+        found[req.id] = (figures[0], figures[1], figures[2], figures[3], figures[4], figures[5])
+    return found
 
 
 async def requirement_figures(
