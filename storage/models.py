@@ -385,6 +385,8 @@ class Submission(Base):
         Index("ix_submissions_req_unit_current", "requirement_id", "unit_id", "is_current"),
         # The newest submissions of the status overview (read backwards, stops at the limit).
         Index("ix_submissions_submitted_at", "submitted_at"),
+        # The versions returned since the previous digest (a range, not a scan of every one).
+        Index("ix_submissions_reviewed_at", "reviewed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

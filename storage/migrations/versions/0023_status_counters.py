@@ -2,7 +2,8 @@
 
 ``standing_counts`` (per requirement, block, kind, retired, mark, late),
 ``nomination_block_counts`` (per campaign, block, kind, form, subject, gender, status) and
-``nomination_unit_totals`` (per campaign and unit, the nominations that count). Created empty,
+``nomination_unit_totals`` (per campaign and unit, the nominations that count), and an index
+of the submissions' review times (the digest's returned versions). Created empty,
 then filled from the standings and nomination counters already there (the same computation as
 ``tdkt stats rebuild``).
 
@@ -107,6 +108,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("campaign_id", "unit_id", name=op.f("pk_nomination_unit_totals")),
     )
+    op.create_index("ix_submissions_reviewed_at", "submissions", ["reviewed_at"], unique=False)
     # The models of this revision (see 0013): filled from the read models already there.
     from storage import nomination_counts, standing_counts
 
@@ -117,7 +119,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop the three tables."""
+    """Drop the three tables and the index."""
+    op.drop_index("ix_submissions_reviewed_at", table_name="submissions")
     op.drop_table("nomination_unit_totals")
     op.drop_table("nomination_block_counts")
     op.drop_table("standing_counts")
