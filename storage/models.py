@@ -45,8 +45,10 @@ __all__ = [
     "Invite",
     "LinkAttempt",
     "Nomination",
+    "NominationBlockCount",
     "NominationCount",
     "NominationStatus",
+    "NominationUnitTotal",
     "NoticeStatus",
     "Person",
     "PlanDraft",
@@ -56,6 +58,7 @@ __all__ = [
     "Role",
     "SentNotice",
     "Standing",
+    "StandingCount",
     "StoredFile",
     "SubjectKind",
     "Submission",
@@ -382,6 +385,8 @@ class Submission(Base):
         Index("ix_submissions_req_unit_current", "requirement_id", "unit_id", "is_current"),
         # The newest submissions of the status overview (read backwards, stops at the limit).
         Index("ix_submissions_submitted_at", "submitted_at"),
+        # The versions returned since the previous digest (a range, not a scan of every one).
+        Index("ix_submissions_reviewed_at", "reviewed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -432,6 +437,69 @@ class Standing(Base):
     #: Nominations that count (nomination lists only), and the first one's time.
     n_noms: Mapped[int] = mapped_column(Integer, default=0)
     first_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class StandingCount(Base):
+    """How many units stand in each way on a requirement, per block, kind and retirement.
+
+    A coarse incremental read model over :class:`Standing` (:mod:`storage.standing_counts`):
+    per (requirement, unit block, unit kind, unit retired, mark, late) the number of standings
+    rows. ``block`` is ``""`` for a unit without one; ``mark`` is the small integer of
+    :mod:`handlers.queries.stats.rules` (missing 0, partial 1, returned 2, submitted 3,
+    accepted 4); ``late`` says whether a sent one was sent after the unit's own deadline
+    (a fact of its time and the deadline, not of the clock). Kept in the transaction of every
+    write to the standings, the units (block, kind, retirement) and the deadlines.
+    """
+
+    __tablename__ = "standing_counts"
+
+    requirement_id: Mapped[int] = mapped_column(
+        ForeignKey("requirements.id", ondelete="CASCADE"), primary_key=True
+    )
+    block: Mapped[str] = mapped_column(String(120), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    retired: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    mark: Mapped[int] = mapped_column(Integer, primary_key=True)
+    late: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class NominationBlockCount(Base):
+    """How many nominations stand per block and kind of units: :class:`NominationCount` rolled up.
+
+    The grain is (campaign, unit block, unit kind, form, subject, gender, status).
+    ``block`` is ``""`` for a unit without one. Kept with :class:`NominationCount`
+    (:mod:`storage.nomination_counts`), and moved when a unit changes block or kind.
+    """
+
+    __tablename__ = "nomination_block_counts"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    block: Mapped[str] = mapped_column(String(120), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    award_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    subject: Mapped[SubjectKind] = mapped_column(_enum(SubjectKind), primary_key=True)
+    gender: Mapped[str] = mapped_column(String(8), primary_key=True)
+    status: Mapped[NominationStatus] = mapped_column(_enum(NominationStatus), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class NominationUnitTotal(Base):
+    """How many nominations of a unit count (submitted or accepted) in a campaign (n > 0).
+
+    Kept with :class:`NominationCount` (:mod:`storage.nomination_counts`): the units with the
+    most nominations and how many units nominated, without summing every counter.
+    """
+
+    __tablename__ = "nomination_unit_totals"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
 
 
 class NominationCount(Base):

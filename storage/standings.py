@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection, Result
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from storage import nomination_counts
+from storage import nomination_counts, standing_counts
 from storage.models import (
     Nomination,
     NominationStatus,
@@ -89,7 +89,11 @@ def _chunks(items: Iterable[Any]) -> Iterator[list[Any]]:
 
 
 def refresh(
-    conn: Connection, pairs: Collection[_Pair] = (), requirement_ids: Collection[int] = ()
+    conn: Connection,
+    pairs: Collection[_Pair] = (),
+    requirement_ids: Collection[int] = (),
+    *,
+    counters: bool = True,
 ) -> int:
     """Recompute the rows of ``pairs`` and of every pair of ``requirement_ids``.
 
@@ -97,6 +101,8 @@ def refresh(
         conn: The connection of the transaction that changed them.
         pairs: (requirement id, unit id) pairs.
         requirement_ids: Requirements recomputed whole (a changed kind or parts; a rebuild).
+        counters: Keep :mod:`storage.standing_counts` too (False: a migration older than
+            its table).
 
     Returns:
         How many rows the pairs now have.
@@ -105,6 +111,7 @@ def refresh(
     some = {p for p in pairs if p[0] not in whole}
     written = 0
     for chunk in _chunks(sorted(some)):
+        before = standing_counts.snapshot(conn, chunk) if counters else []
         written += _refresh(
             conn,
             [tuple_(Submission.requirement_id, Submission.unit_id).in_(chunk)],
@@ -113,6 +120,8 @@ def refresh(
             {p[0] for p in chunk},
             chunk,
         )
+        if counters:
+            standing_counts.change(conn, before, standing_counts.snapshot(conn, chunk))
     for rid in sorted(whole):
         written += _refresh(
             conn,
@@ -122,6 +131,8 @@ def refresh(
             {rid},
             None,
         )
+    if counters:
+        standing_counts.recompute(conn, whole)
     return written
 
 
@@ -194,21 +205,29 @@ def _refresh(
     return len(rows)
 
 
-def rebuild_sync(conn: Connection, campaign_id: int | None = None) -> int:
-    """Recompute every row (of one campaign's requirements, or of all); return the row count."""
+def rebuild_sync(
+    conn: Connection, campaign_id: int | None = None, *, counters: bool = False
+) -> int:
+    """Recompute every row (of one campaign's requirements, or of all); return the row count.
+
+    With ``counters``, :mod:`storage.standing_counts` too (the migration that made the
+    standings table predates the counters' table, so not by default).
+    """
     query = select(Requirement.id)
     if campaign_id is not None:
         query = query.where(Requirement.campaign_id == campaign_id)
     rids = list(conn.execute(query).scalars())
     if campaign_id is None:  # rows of requirements that no longer exist cannot remain (FK)
         conn.execute(delete(Standing).where(Standing.requirement_id.not_in(rids)))
-    return refresh(conn, requirement_ids=rids)
+    return refresh(conn, requirement_ids=rids, counters=counters)
 
 
 async def rebuild(session: AsyncSession, campaign_id: int | None = None) -> int:
-    """:func:`rebuild_sync` in ``session``'s transaction (the caller commits)."""
+    """:func:`rebuild_sync` with the counters, in ``session``'s transaction (caller commits)."""
     await session.flush()
-    return await session.run_sync(lambda s: rebuild_sync(s.connection(), campaign_id))
+    return await session.run_sync(
+        lambda s: rebuild_sync(s.connection(), campaign_id, counters=True)
+    )
 
 
 def _old(obj: Any, attr: str) -> list[Any]:
@@ -281,9 +300,17 @@ def on_execute(state: ORMExecuteState) -> Result[Any] | None:
 def after_flush(session: Session, context: Any) -> None:
     """Recompute the rows of what the flush changed (a session event, see the module).
 
-    The nomination counters (:mod:`storage.nomination_counts`) are recomputed too.
+    The nomination counters (:mod:`storage.nomination_counts`) and the standings' counters
+    (:mod:`storage.standing_counts`) are kept too.
     """
+    moved = standing_counts.moved_units(session)
+    if moved:  # before the pairs and nominations: still counted under the old block and kind
+        standing_counts.move_units(session.connection(), moved)
+        nomination_counts.move_units(session.connection(), moved)
     nomination_counts.after_flush(session, context)
     pairs, whole = _touched(session)
     if pairs or whole:
         refresh(session.connection(), pairs, whole)
+    deadlines = standing_counts.requirement_changes(session) - whole
+    if deadlines:
+        standing_counts.recompute(session.connection(), deadlines)

@@ -345,6 +345,9 @@ async def _digest(
     at = dt.datetime.combine(today, digest.at, tzinfo=tz).astimezone(dt.UTC)
     if not at <= now < at + grace:
         return []
+    secretaries = (await _recipients(session, (Role.SECRETARIAT,), None)).get(None, [])
+    if not secretaries:
+        return []  # nobody to send it to: nothing is computed
     earlier = digest_days(
         today - dt.timedelta(days=14), today - dt.timedelta(days=1), digest, calendar
     )
@@ -380,7 +383,6 @@ async def _digest(
             blocked=blocked,
         )
     )
-    secretaries = (await _recipients(session, (Role.SECRETARIAT,), None)).get(None, [])
     return [
         PlannedNotice(
             key=f"digest:{campaign.id}:{today.isoformat()}:{person.account_id}",

@@ -3,9 +3,10 @@
 A random history is a sequence of transactions on two campaigns, each a few of what the bot
 does with nominations: one sent, a bulk import (one executemany), a correction of its form,
 subject or gender, a review or a withdrawal, a move to a unit of another block, a bulk update
-or delete of a unit's nominations, one deleted, a unit moving to another block; some
-transactions roll back. After each transaction the stored counters must equal a count in
-Python over every nomination, and the figures read from them must equal the figures
+or delete of a unit's nominations, one deleted, a unit moving to another block or kind; some
+transactions roll back. After each transaction the stored counters, their roll-ups per block
+and kind of units and the units' totals must equal a count in Python over every nomination
+(and the units), and the figures read from them must equal the figures
 recomputed from the rows (``as_of`` a moment after everything). Then the rows are spoiled and
 ``rebuild`` restores them. With the hook disabled the same history must be caught. Runs on
 SQLite, and on PostgreSQL with ``TEST_DATABASE_URL``.
@@ -29,8 +30,10 @@ from storage.models import (
     AwardForm,
     Campaign,
     Nomination,
+    NominationBlockCount,
     NominationCount,
     NominationStatus,
+    NominationUnitTotal,
     SubjectKind,
     Unit,
 )
@@ -72,6 +75,34 @@ async def _recomputed(s: AsyncSession) -> list[tuple[Any, ...]]:
             )
             counts[key] += 1
     return sorted((*k, n) for k, n in counts.items())
+
+
+async def _stored_roll_ups(s: AsyncSession) -> tuple[list[tuple[Any, ...]], ...]:
+    b, t = NominationBlockCount, NominationUnitTotal
+    blocks = await s.execute(
+        select(b.campaign_id, b.block, b.kind, b.award_code, b.subject, b.gender, b.status, b.n)
+    )
+    totals = await s.execute(select(t.campaign_id, t.unit_id, t.n))
+    return sorted(tuple(r) for r in blocks.tuples()), sorted(tuple(r) for r in totals.tuples())
+
+
+async def _recomputed_roll_ups(s: AsyncSession) -> tuple[list[tuple[Any, ...]], ...]:
+    """The block counters and unit totals, counted in Python over every nomination."""
+    units = {u.id: u for u in await s.scalars(select(Unit))}
+    blocks: collections.Counter[tuple[Any, ...]] = collections.Counter()
+    totals: collections.Counter[tuple[Any, ...]] = collections.Counter()
+    for nom in await s.scalars(select(Nomination)):
+        if nom.status is NominationStatus.WITHDRAWN:
+            continue
+        unit = units[nom.unit_id]
+        key = (nom.campaign_id, unit.block or "", unit.kind, nom.award_code, nom.subject)
+        blocks[(*key, nom.gender or "", nom.status)] += 1
+        if nom.status in (NominationStatus.SUBMITTED, NominationStatus.ACCEPTED):
+            totals[(nom.campaign_id, nom.unit_id)] += 1
+    return (
+        sorted((*k, n) for k, n in blocks.items()),
+        sorted((*k, n) for k, n in totals.items()),
+    )
 
 
 class _History:
@@ -138,10 +169,12 @@ class _History:
             )
         elif what < 0.88:  # one deleted
             await s.delete(nom)
-        else:  # a unit moves to another block: no counter changes, the figures follow
+        else:  # a unit moves to another block (or kind): its roll-ups move, the figures follow
             moved = await s.get(Unit, unit)
             assert moved is not None
             moved.block = rng.choice(_BLOCKS)
+            if rng.random() < 0.3:
+                moved.kind = rng.choice(("co_quan", "xa_phuong"))
         await s.flush()
 
 
@@ -180,6 +213,7 @@ async def _figures_agree(s: AsyncSession, campaigns: list[Campaign], unit: int) 
             UnitFilter(block="Khối A"),
             UnitFilter(block="Khối B"),
             UnitFilter(kind="co_quan"),
+            UnitFilter(block="Khối A", kind="xa_phuong"),
             UnitFilter(unit_id=unit),
         ):
             now = await nomination_stats(s, campaign, where, unit_limit=None)
@@ -203,6 +237,7 @@ async def _run(session_factory: SF, seed: int, steps: int = 25) -> bool:
                 await s.commit()
         async with session_factory() as s:
             agreed = agreed and await _stored(s) == await _recomputed(s)
+            agreed = agreed and await _stored_roll_ups(s) == await _recomputed_roll_ups(s)
             if not agreed:
                 return False
             await _figures_agree(s, campaigns, rng.choice(units))
@@ -214,17 +249,21 @@ async def test_counters_equal_a_full_recomputation(session_factory: SF, seed: in
     assert await _run(session_factory, seed)
     async with session_factory() as s:
         expected = await _stored(s)
+        roll_ups = await _stored_roll_ups(s)
         assert expected  # the history did something
     async with session_factory.begin() as s:  # spoil: bulk writes that bypass the hooks
         conn = await s.connection()
         await conn.execute(delete(NominationCount).where(NominationCount.n == 1))
         await conn.execute(update(NominationCount).values(n=99))
+        await conn.execute(update(NominationBlockCount).values(n=99))
+        await conn.execute(delete(NominationUnitTotal))
     async with session_factory() as s:
         assert await _stored(s) != expected
     async with session_factory.begin() as s:
         assert await nomination_counts.rebuild(s) == len(expected)
     async with session_factory() as s:
         assert await _stored(s) == expected
+        assert await _stored_roll_ups(s) == roll_ups
 
 
 async def test_rebuild_of_one_campaign(session_factory: SF) -> None:

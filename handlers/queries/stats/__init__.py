@@ -27,6 +27,8 @@ The package is split by job:
 
 * ``rules``: the shared SQL building blocks (current submissions, counted nominations, marks);
 * ``requirements``: per-requirement figures, unit standings and the units that still owe;
+* ``counters``: the requirement figures from the counters (``storage.standing_counts``);
+* ``owing``: the units that owe, from the units' index and the standings' keys;
 * ``nominations``: the nomination figures;
 * ``recent``: the newest items sent;
 * ``overview``: the secretariat's overview assembled, and the filter options;

@@ -15,8 +15,10 @@ from storage.models import (
     AwardForm,
     Campaign,
     Nomination,
+    NominationBlockCount,
     NominationCount,
     NominationStatus,
+    NominationUnitTotal,
     SubjectKind,
     Unit,
 )
@@ -85,7 +87,29 @@ async def nomination_stats(
         if genders.get(code)
     ]
 
-    # 2. Per unit, then by block and the units with the most.
+    # 2. By block, how many units nominated and the units with the most.
+    if as_of is None and where.unit_id is None:
+        by_block, n_units, by_unit = await _units_from_totals(session, campaign, where, unit_limit)
+    else:
+        by_block, n_units, by_unit = await _units_from_rows(session, per_unit, where, unit_limit)
+    return NominationStats(
+        campaign,
+        totals["total"],
+        totals["accepted"],
+        totals["returned"],
+        n_units,
+        tuple(by_award),
+        tuple(by_subject),
+        tuple(by_gender),
+        tuple(by_block),
+        tuple(by_unit),
+    )
+
+
+async def _units_from_rows(
+    session: AsyncSession, per_unit: Subquery, where: UnitFilter, unit_limit: int | None
+) -> tuple[list[Count], int, list[Count]]:
+    """By block, how many units and the units with the most, from per-unit counts."""
     # One pass over the per-unit counts (a row per unit that nominated), rolled up here.
     units = await session.execute(
         select(per_unit.c.uid, Unit.block, per_unit.c.n)
@@ -97,10 +121,6 @@ async def nomination_stats(
     for uid, block, count in units.tuples():
         block_sums[block or ""] = block_sums.get(block or "", 0) + int(count)  # "": no block
         counted.append((-int(count), uid))
-    by_block = sorted(
-        (Count(b, b, n) for b, n in block_sums.items()),
-        key=lambda c: (-c.count, not c.key, vn_sort_key(c.label)),
-    )
     counted.sort()
     shown = counted if unit_limit is None else counted[:unit_limit]
     names: dict[int, str] = {}
@@ -110,40 +130,70 @@ async def nomination_stats(
         )
         names.update((uid, name) for uid, name in rows.tuples())
     by_unit = [Count(str(uid), names[uid], -neg) for neg, uid in shown]
-    return NominationStats(
-        campaign,
-        totals["total"],
-        totals["accepted"],
-        totals["returned"],
-        len(counted),
-        tuple(by_award),
-        tuple(by_subject),
-        tuple(by_gender),
-        tuple(by_block),
-        tuple(by_unit),
+    return _blocks(block_sums), len(counted), by_unit
+
+
+async def _units_from_totals(
+    session: AsyncSession, campaign: Campaign, where: UnitFilter, unit_limit: int | None
+) -> tuple[list[Count], int, list[Count]]:
+    """By block, how many units and the units with the most, from the roll-ups.
+
+    The block counters give the blocks; the unit totals (one row per unit that nominated) are
+    counted, and only the first ``unit_limit`` of them by count read.
+    """
+    b = NominationBlockCount
+    conditions = [b.campaign_id == campaign.id, b.status.in_(rules.COUNTED)]
+    if where.block is not None:
+        conditions.append(b.block == where.block)
+    if where.kind is not None:
+        conditions.append(b.kind == where.kind)
+    blocks = await session.execute(
+        select(b.block, func.sum(b.n)).where(*conditions).group_by(b.block)
+    )
+    block_sums = {block: int(n) for block, n in blocks.tuples() if n}
+    t = NominationUnitTotal
+    mine = [t.campaign_id == campaign.id, *where.clauses()]
+    n_units = await session.scalar(
+        select(func.count()).select_from(t).join(Unit, Unit.id == t.unit_id).where(*mine)
+    )
+    top = (
+        select(t.unit_id, Unit.name, t.n)
+        .join(Unit, Unit.id == t.unit_id)
+        .where(*mine)
+        .order_by(t.n.desc(), t.unit_id)
+    )
+    if unit_limit is not None:
+        top = top.limit(unit_limit)
+    rows = await session.execute(top)
+    by_unit = [Count(str(uid), name, int(n)) for uid, name, n in rows.tuples()]
+    return _blocks(block_sums), int(n_units or 0), by_unit
+
+
+def _blocks(block_sums: dict[str, int]) -> list[Count]:
+    """The blocks' counts, most first (no block last among equals)."""
+    return sorted(
+        (Count(b, b, n) for b, n in block_sums.items()),
+        key=lambda c: (-c.count, not c.key, vn_sort_key(c.label)),
     )
 
 
 def _from_counters(campaign: Campaign, where: UnitFilter) -> tuple[Select[Any], Subquery]:
     """The grouped counts and the per-unit counts, from the counters (the figures now)."""
-    base: list[ColumnElement[bool]] = [NominationCount.campaign_id == campaign.id]
-    if where.active:
-        base.append(NominationCount.unit_id.in_(select(Unit.id).where(*where.clauses())))
+    c: Any = NominationCount
+    base: list[ColumnElement[bool]] = [c.campaign_id == campaign.id]
+    if where.unit_id is not None:
+        base.append(c.unit_id.in_(select(Unit.id).where(*where.clauses())))
+    else:  # the roll-up per block and kind of units: a few hundred rows
+        c = NominationBlockCount
+        base = [c.campaign_id == campaign.id]
+        if where.block is not None:
+            base.append(c.block == where.block)
+        if where.kind is not None:
+            base.append(c.kind == where.kind)
     cube = (
-        select(
-            NominationCount.award_code,
-            NominationCount.subject,
-            NominationCount.gender,
-            NominationCount.status,
-            func.sum(NominationCount.n),
-        )
+        select(c.award_code, c.subject, c.gender, c.status, func.sum(c.n))
         .where(*base)
-        .group_by(
-            NominationCount.award_code,
-            NominationCount.subject,
-            NominationCount.gender,
-            NominationCount.status,
-        )
+        .group_by(c.award_code, c.subject, c.gender, c.status)
     )
     per_unit = (
         select(NominationCount.unit_id.label("uid"), func.sum(NominationCount.n).label("n"))

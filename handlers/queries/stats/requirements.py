@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, true, union_all
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.deadlines import unit_dues
-from handlers.queries.stats import rules
+from handlers.queries.stats import counters, owing, rules
 from handlers.queries.stats.results import MissingList, RequirementStats, UnitFilter, UnitStanding
 from storage.models import (
     Campaign,
@@ -47,8 +47,9 @@ async def requirement_stats(
 ) -> list[RequirementStats]:
     """Per requirement of ``campaign``, in checklist order: how the units stand.
 
-    Two aggregate queries whatever the number of units: the units each requirement applies to
-    (one pass over the units), and the marks of the (requirement, unit) pairs that have sent
+    Read from the counters (:mod:`handlers.queries.stats.counters`: a few hundred rows and
+    the active units per kind) where they can say; otherwise two aggregate queries: the units
+    each requirement applies to, and the marks of the (requirement, unit) pairs that have sent
     anything, counted per requirement.
 
     Args:
@@ -70,6 +71,29 @@ async def requirement_stats(
         reqs = await CampaignRepository(session).requirements_for(campaign.id)
     if not reqs:
         return []
+    # From the counters where they can say (the figures now, not of one unit, the requirements
+    # not restricted to a list of units); the others from the standings.
+    counted: dict[int, counters.Figures] = {}
+    if as_of is None and where.unit_id is None:
+        counted = await counters.requirement_figures(
+            session, [r for r in reqs if counters.countable(r, where)], where
+        )
+        listed = [r for r in reqs if not counters.countable(r, where)]
+        counted.update(await counters.listed_figures(session, listed, tz, where))
+    rest = [r for r in reqs if r.id not in counted]
+    if rest:
+        counted.update(await _standing_figures(session, rest, tz, where, as_of))
+    return [RequirementStats(campaign, r, today, *counted[r.id]) for r in reqs]
+
+
+async def _standing_figures(
+    session: AsyncSession,
+    reqs: Sequence[Requirement],
+    tz: ZoneInfo,
+    where: UnitFilter,
+    as_of: dt.datetime | None,
+) -> dict[int, counters.Figures]:
+    """:func:`requirement_stats`' figures of ``reqs`` from the standings (or the sources)."""
     # The units each requirement applies to: one pass over the active units, then the retired
     # ones that had sent something for it (a retired unit counts only there, as in the digest).
     applicable = [and_(true(), *rules.unit_rule(r)) for r in reqs]
@@ -111,10 +135,11 @@ async def requirement_stats(
         ).group_by(m.rid)
     )
     by_id = {row[0]: tuple(int(v or 0) for v in row[1:]) for row in counted.tuples()}
-    return [
-        RequirementStats(campaign, r, today, int(total or 0), *by_id.get(r.id, (0, 0, 0, 0, 0)))
-        for r, total in zip(reqs, totals, strict=True)
-    ]
+    found: dict[int, counters.Figures] = {}
+    for r, total in zip(reqs, totals, strict=True):
+        sub, acc, ret, part, late = by_id.get(r.id, (0, 0, 0, 0, 0))
+        found[r.id] = (int(total or 0), sub, acc, ret, part, late)
+    return found
 
 
 async def _return_reasons(
@@ -133,14 +158,7 @@ async def _return_reasons(
         Submission.status == SubmissionStatus.RETURNED,
     ]
     if pairs is not None:
-        where.append(
-            or_(
-                *(
-                    and_(Submission.requirement_id == rid, Submission.unit_id == uid)
-                    for rid, uid in pairs
-                )
-            )
-        )
+        where.append(tuple_(Submission.requirement_id, Submission.unit_id).in_(list(pairs)))
     newest = (
         select(
             Submission.requirement_id.label("rid"),
@@ -160,53 +178,6 @@ async def _return_reasons(
         select(newest.c.rid, newest.c.uid, newest.c.reason).where(newest.c.rank == 1)
     )
     return {(r, u): reason for r, u, reason in rows.tuples()}
-
-
-def _first_standings(
-    reqs: Sequence[Requirement],
-    tz: ZoneInfo,
-    where: UnitFilter,
-    unit_columns: Sequence[Any],
-    owing_only: bool,
-    limit: int,
-    current_only: bool,
-    overdue_at: dt.datetime | None,
-) -> Any:
-    """The first ``limit`` units (by id) of each requirement, from the indexes.
-
-    One limited select per requirement (the units read in id order, each looked up in the
-    standings by primary key, stopping at the limit), put together with UNION ALL: no sort of
-    every (requirement, unit) pair.
-    """
-    parts = []
-    for req in reqs:
-        act = Standing.__table__  # joined directly: each unit's row read by primary key
-        rid = literal(req.id)
-        pairs = (
-            select(
-                rid.label("rid"),
-                Unit.id.label("uid"),
-                *rules.mark_columns([req], tz, act, rid, Unit.id),
-                case((Standing.unit_id.is_(None), 0), else_=1).label("has_rows"),
-                *unit_columns,
-            )
-            .select_from(Unit)
-            .outerjoin(
-                Standing, and_(Standing.requirement_id == req.id, Standing.unit_id == Unit.id)
-            )
-            .where(*rules.unit_rule(req), *where.clauses())
-            .subquery(f"pairs_{req.id}")
-        )
-        first = select(pairs)
-        if owing_only:
-            first = first.where(pairs.c.mark < rules.SUBMITTED)
-        if current_only:
-            first = first.where(or_(pairs.c.deactivated_at.is_(None), pairs.c.has_rows == 1))
-        if overdue_at is not None:
-            first = first.where(pairs.c.cutoff <= overdue_at)
-        limited = first.order_by(pairs.c.uid).limit(limit).subquery(f"first_{req.id}")
-        parts.append(select(limited))
-    return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
 async def _standings(
@@ -232,20 +203,34 @@ async def _standings(
         return {}
     unit_columns = (Unit.code, Unit.name, Unit.block, Unit.kind, Unit.deactivated_at)
     query: Any
-    if limit is not None and as_of is None:
-        query = _first_standings(
-            reqs, tz, where, unit_columns, owing_only, limit, current_only, overdue_at
+    if owing_only and as_of is None:  # from the units' index and the standings' keys
+        lean = owing.owing_select(
+            reqs, tz, where, limit=limit, current_only=current_only, overdue_at=overdue_at
         )
-    else:
-        marks = rules.marks(reqs, tz, where, *unit_columns, as_of=as_of).subquery("marks")
-        m = marks.c
-        query = select(marks)
-        if owing_only:
-            query = query.where(m.mark < rules.SUBMITTED)
-        if current_only:
-            query = query.where(or_(m.deactivated_at.is_(None), m.has_rows == 1))
-        if overdue_at is not None:
-            query = query.where(m.cutoff <= overdue_at)
+        if lean is None:
+            return {}
+        found_rows = (await session.execute(lean)).all()
+        pairs = [(row.rid, row.uid) for row in found_rows if row.n_returned]
+        reasons = (
+            await _return_reasons(session, reqs, pairs if len(pairs) <= 50 else None)
+            if pairs
+            else {}
+        )
+        lists: dict[int, list[UnitStanding]] = {}
+        for row in found_rows:
+            lists.setdefault(row.rid, []).append(owing.owing_standing(row, reasons))
+        for standings in lists.values():
+            standings.sort(key=lambda u: u.unit.sort_key())
+        return lists
+    marks = rules.marks(reqs, tz, where, *unit_columns, as_of=as_of).subquery("marks")
+    m = marks.c
+    query = select(marks)
+    if owing_only:
+        query = query.where(m.mark < rules.SUBMITTED)
+    if current_only:
+        query = query.where(or_(m.deactivated_at.is_(None), m.has_rows == 1))
+    if overdue_at is not None:
+        query = query.where(m.cutoff <= overdue_at)
     rows = (await session.execute(query)).all()
     returned = [(row.rid, row.uid) for row in rows if row.mark == rules.RETURNED]
     reasons = (
@@ -407,48 +392,41 @@ async def owing_accounts(
     Returns:
         One item per (requirement, unit, account), by requirement, unit and account.
     """
-    if not reqs:
+    query = owing.owing_select(
+        reqs,
+        tz,
+        UnitFilter(),
+        active_only=True,
+        extra=(
+            ChatAccount.id.label("account_id"),
+            ChatAccount.channel,
+            ChatAccount.chat_id,
+            Person.full_name,
+        ),
+        joins=(
+            (Person, Person.unit_id == Unit.id),
+            (ChatAccount, ChatAccount.person_id == Person.id),
+        ),
+        conditions=(
+            Person.role.in_(list(roles)),
+            Person.removed_at.is_(None),
+            ChatAccount.chat_id.is_not(None),
+            ChatAccount.unreachable_at.is_(None),
+        ),
+    )
+    if query is None:
         return []
-    marks = rules.marks(
-        reqs, tz, UnitFilter(), Unit.code, Unit.name, Unit.block, Unit.kind, Unit.deactivated_at
-    ).subquery("marks")
-    m = marks.c
-    rows = (
-        await session.execute(
-            select(
-                marks,
-                ChatAccount.id.label("account_id"),
-                ChatAccount.channel,
-                ChatAccount.chat_id,
-                Person.full_name,
-            )
-            .join(Person, Person.unit_id == m.uid)
-            .join(ChatAccount, ChatAccount.person_id == Person.id)
-            .where(
-                m.mark < rules.SUBMITTED,
-                m.deactivated_at.is_(None),
-                Person.role.in_(list(roles)),
-                Person.removed_at.is_(None),
-                ChatAccount.chat_id.is_not(None),
-                ChatAccount.unreachable_at.is_(None),
-            )
-            .order_by(m.rid, m.uid, ChatAccount.id)
-        )
-    ).all()
-    returned = sorted({(row.rid, row.uid) for row in rows if row.mark == rules.RETURNED})
+    rows = sorted((await session.execute(query)).all(), key=lambda r: (r.rid, r.uid, r.account_id))
+    returned = sorted({(row.rid, row.uid) for row in rows if row.n_returned})
     reasons = {}
     if returned:  # a few pairs by name; many: every returned version of these requirements
         reasons = await _return_reasons(session, reqs, returned if len(returned) <= 50 else None)
+    standings: dict[tuple[int, int], UnitStanding] = {}
     found = []
     for row in rows:
-        standing = UnitStanding(
-            rules.unit_ref(row),
-            rules.MARKS[row.mark],
-            row.at if row.mark != rules.MISSING else None,
-            False,
-            parts_done=int(row.parts_done) if row.mark == rules.PARTIAL else 0,
-            reason=reasons.get((row.rid, row.uid)),
-        )
+        standing = standings.get((row.rid, row.uid))
+        if standing is None:
+            standing = standings[(row.rid, row.uid)] = owing.owing_standing(row, reasons)
         found.append(
             OwingAccount(
                 row.rid, standing, row.account_id, row.channel, row.chat_id, row.full_name
@@ -479,18 +457,17 @@ async def digest_figures(
     """
     if not reqs:
         return {}, {}
-    marks = rules.marks(reqs, tz, UnitFilter(), Unit.deactivated_at).subquery("marks")
-    m = marks.c
-    rows = await session.execute(
-        select(m.rid, func.sum(case((m.mark >= rules.SUBMITTED, 1), else_=0)), func.count())
-        .where(or_(m.deactivated_at.is_(None), m.has_rows == 1))
-        .group_by(m.rid)
+    where = UnitFilter()
+    figures = await counters.requirement_figures(
+        session, [r for r in reqs if counters.countable(r, where)], where
     )
-    counts = {rid: (int(done or 0), int(total)) for rid, done, total in rows.tuples()}
-    owing = await _standings(
-        session, newly_late, tz, UnitFilter(), owing_only=True, limit=None, current_only=True
+    listed = [r for r in reqs if not counters.countable(r, where)]
+    figures.update(await counters.listed_figures(session, listed, tz, where))
+    counts = {rid: (f[1], f[0]) for rid, f in figures.items()}
+    owing_units = await _standings(
+        session, newly_late, tz, where, owing_only=True, limit=None, current_only=True
     )
-    return counts, owing
+    return counts, owing_units
 
 
 async def unreachable_owing(
@@ -510,10 +487,6 @@ async def unreachable_owing(
     """
     if not reqs:
         return []
-    marks = rules.marks(reqs, tz, UnitFilter()).subquery("marks")
-    owing = select(marks.c.uid).where(marks.c.mark < rules.SUBMITTED)
-    if overdue_at is not None:
-        owing = owing.where(marks.c.cutoff <= overdue_at)
     reachable = (
         select(Person.id)
         .join(ChatAccount, ChatAccount.person_id == Person.id)
@@ -526,7 +499,24 @@ async def unreachable_owing(
         )
         .exists()
     )
-    found = await session.scalars(
-        select(Unit).where(Unit.id.in_(owing), Unit.deactivated_at.is_(None), ~reachable)
+    # The units nobody can be reached at are few: found first, then which of them owe.
+    unreachable = list(
+        await session.scalars(
+            select(Unit.id).where(Unit.deactivated_at.is_(None), ~reachable).order_by(Unit.id)
+        )
     )
+    if not unreachable:
+        return []
+    among = (
+        Unit.id.in_(unreachable)
+        if len(unreachable) <= 2000
+        else Unit.id.in_(select(Unit.id).where(Unit.deactivated_at.is_(None), ~reachable))
+    )
+    lean = owing.owing_select(
+        reqs, tz, UnitFilter(), active_only=True, overdue_at=overdue_at, conditions=(among,)
+    )
+    if lean is None:
+        return []
+    owing_ids = lean.subquery("owing")
+    found = await session.scalars(select(Unit).where(Unit.id.in_(select(owing_ids.c.uid))))
     return list(found)
