@@ -3,7 +3,7 @@
 Usage::
 
     python bench/bench_messages.py [--users 200] [--rounds 2] [--pg-url URL] [--no-pg]
-        [--cli-runs 5] [--profile FILE]
+        [--cli-runs 5] [--py-spy FILE]
 
 Both bots run as child processes long polling the fake Bot API of the tests
 (``tests/fakes/telegram``), which runs in this process on 127.0.0.1:
@@ -23,19 +23,21 @@ ratio A / B is printed for each. Then the wall time of ``tdkt --help``, ``tdkt s
 ``tdkt invite create`` against ``python -c pass``, alternating.
 
 ``tdkt run`` gets rate limits high enough not to pace the replies (the echo bot has none) and no
-reminder grace, so that no catch-up reminder lands in the middle of the measure. ``--profile
-FILE`` runs the tdkt child under cProfile (``python -m cProfile -o FILE``) and prints its top
-functions; the figures of such a run are not comparable.
+reminder grace, so that no catch-up reminder lands in the middle of the measure. ``--py-spy
+FILE`` samples the tdkt child with py-spy while the messages go (``pip install py-spy`` into the
+venv; not a project dependency) and writes collapsed stacks to ``FILE`` (CPU only: waiting is
+not sampled), then prints the functions most often on the stack.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import datetime as dt
 import os
-import pstats
+import signal
 import socket
 import statistics
 import subprocess
@@ -204,15 +206,14 @@ class Bench:
                 stdin=asyncio.subprocess.DEVNULL,
             )
         try:
-            try:
-                await self._replied(since, [first], limit=120)
-            except AssertionError:
-                print((self.tmp / "bot.err").read_text(errors="replace")[-3000:], file=sys.stderr)
-                raise
+            await self._replied(since, [first], limit=120)
             figures.startup.append(time.monotonic() - start)
             await self._quiet(1.0)
             figures.rss.append(_rss_mb(proc.pid))
             yield proc
+        except AssertionError:
+            print((self.tmp / "bot.err").read_text(errors="replace")[-5000:], file=sys.stderr)
+            raise
         finally:
             if proc.returncode is None:
                 proc.terminate()
@@ -239,35 +240,47 @@ class Bench:
         figures.rate.append(sent / busy)
 
 
-def _tdkt_command(bench: Bench, profile: Path | None) -> list[str]:
-    if profile is None:
-        return bench.tdkt("run", "--now", NOW)
-    return [
-        sys.executable,
-        "-m",
-        "cProfile",
-        "-o",
-        str(profile),
-        "-m",
-        "bot.cli",
-        "run",
-        "--now",
-        NOW,
-    ]
-
-
 async def _bot_runs(bench: Bench, rounds: int, profile: Path | None) -> dict[str, Figures]:
     figures = {"tdkt": Figures(), "echo": Figures()}
     commands = {
-        "tdkt": _tdkt_command(bench, profile),
+        "tdkt": bench.tdkt("run", "--now", NOW),
         "echo": [sys.executable, str(BENCH_DIR / "echo_bot.py")],
     }
     for r in range(rounds):
         order = ("tdkt", "echo") if r % 2 == 0 else ("echo", "tdkt")
         for name in order:
             async with bench.running(commands[name], figures[name]) as proc:
+                spy = _py_spy(proc.pid, profile) if name == "tdkt" and profile else None
                 await bench.messages(proc, figures[name])
+                if spy is not None:
+                    spy.send_signal(signal.SIGINT)
+                    spy.wait(60)
     return figures
+
+
+def _py_spy(pid: int, out: Path) -> subprocess.Popen[bytes]:
+    """Start sampling ``pid`` (py-spy from the venv) into collapsed stacks at ``out``."""
+    spy = Path(sys.executable).with_name("py-spy")
+    command = [str(spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "200"]
+    proc = subprocess.Popen([*command, "--output", str(out)], stdout=subprocess.DEVNULL)
+    time.sleep(1.0)  # attached before the first message
+    return proc
+
+
+def _hot_functions(stacks: Path, top: int = 40) -> None:
+    """Print the functions on the most samples (inclusive) from py-spy's collapsed stacks."""
+    inclusive: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in stacks.read_text(encoding="utf-8", errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        total += int(count)
+        for frame in set(stack.split(";")):
+            inclusive[frame] += int(count)
+    print(f"py-spy: {total} samples; functions on the most of them (inclusive)")
+    for frame, count in inclusive.most_common(top):
+        print(f"  {100 * count / max(total, 1):5.1f}%  {frame[:150]}")
 
 
 def _median(values: Sequence[float]) -> float:
@@ -356,13 +369,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--cli-runs", type=int, default=5, help="runs of each CLI command (5)")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL URL (asyncpg)")
     parser.add_argument("--no-pg", action="store_true", help="SQLite only")
-    parser.add_argument("--profile", type=Path, help="cProfile the tdkt child into FILE")
+    parser.add_argument("--py-spy", dest="profile", type=Path, help="sample tdkt into FILE")
     args = parser.parse_args(argv)
     if args.no_pg:
         args.pg_url = None
     asyncio.run(run(args))
     if args.profile is not None and args.profile.exists():
-        pstats.Stats(str(args.profile)).sort_stats("cumulative").print_stats(40)
+        _hot_functions(args.profile)
 
 
 if __name__ == "__main__":

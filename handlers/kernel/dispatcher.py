@@ -116,10 +116,9 @@ class Core:
         if msg.update_id is None:
             return True
         updates = ProcessedUpdateRepository(session)
-        if await updates.seen(msg.key.channel, msg.update_id):
+        if not await updates.claim(msg.key.channel, msg.update_id, self._deps.clock()):
             _LOGGER.info("update %s delivered again; skipped", msg.update_id)
             return False
-        await updates.add(msg.key.channel, msg.update_id, self._deps.clock())
         return True
 
     # -- internals -----------------------------------------------------------------------
@@ -127,12 +126,11 @@ class Core:
         row = await ConversationRepository(session).load_for_update(
             msg.key.channel, msg.key.chat_id
         )
-        people = PeopleRepository(session)
-        account = await people.account(msg.key.channel, msg.user_id)
-        person = unit = None
+        account, person, unit = await PeopleRepository(session).account_with_unit(
+            msg.key.channel, msg.user_id
+        )
         if account is not None:
-            person, unit = await people.person_with_unit(account.person_id)
-            if person.removed_at is not None:  # removed by the secretariat: unlinked again
+            if person is not None and person.removed_at is not None:  # removed: unlinked again
                 person = unit = None
             if msg.is_private and account.unreachable_at is not None:
                 account.unreachable_at = None  # they wrote again: reachable again
