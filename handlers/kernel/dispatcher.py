@@ -9,6 +9,7 @@ changes), answers in Vietnamese and asks the current step's question again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import weakref
@@ -52,6 +53,13 @@ class Core:
         self._locks: weakref.WeakValueDictionary[ChatKey, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
+        bind = deps.session_factory.kw.get("bind")
+        #: SQLite has one writer at a time and every message's transaction writes (``BEGIN
+        #: IMMEDIATE``): this process's messages take turns here rather than in SQLite's busy
+        #: handler, which polls and gives up after its timeout ("database is locked") when
+        #: many chats write at once. PostgreSQL locks rows: its messages run side by side.
+        dialect = getattr(getattr(bind, "dialect", None), "name", None)
+        self._writer: asyncio.Lock | None = asyncio.Lock() if dialect == "sqlite" else None
 
     @property
     def deps(self) -> CoreDeps:
@@ -84,7 +92,7 @@ class Core:
             return []  # group chatter is not for the bot
         msg = await _prefetch(msg)  # before the transaction: a download never holds a lock
         lock = self._lock(msg.key)
-        async with lock:
+        async with lock, self._writer or contextlib.nullcontext():
             try:
                 async with self._deps.session_factory.begin() as session:
                     if not await self._first_delivery(session, msg):
