@@ -223,9 +223,12 @@ def invite_linker(settings: Settings) -> Callable[[str], InviteLinks]:
 
 async def upgrade_database(the_app: App) -> bool:
     """Bring the schema to the newest revision; True when no campaign is active yet."""
-    from storage.migrate import upgrade_to_head  # Alembic: only when the schema is checked
+    from storage.schema_head import at_head
 
-    await upgrade_to_head(the_app.settings.db_url)
+    if not await at_head(the_app.engine):  # Alembic loads only when there is work for it
+        from storage.migrate import upgrade_to_head
+
+        await upgrade_to_head(the_app.settings.db_url)
     async with the_app.session_factory() as session:
         return not await CampaignRepository(session).get_active()
 
