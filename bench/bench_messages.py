@@ -3,7 +3,7 @@
 Usage::
 
     python bench/bench_messages.py [--users 200] [--rounds 2] [--pg-url URL] [--no-pg]
-        [--cli-runs 5] [--py-spy FILE]
+        [--cli-runs 5] [--code CHECKOUT] [--py-spy FILE]
 
 Both bots run as child processes long polling the fake Bot API of the tests
 (``tests/fakes/telegram``), which runs in this process on 127.0.0.1:
@@ -26,7 +26,8 @@ ratio A / B is printed for each. Then the wall time of ``tdkt --help``, ``tdkt s
 reminder grace, so that no catch-up reminder lands in the middle of the measure. ``--py-spy
 FILE`` samples the tdkt child with py-spy while the messages go (``pip install py-spy`` into the
 venv; not a project dependency) and writes collapsed stacks to ``FILE`` (CPU only: waiting is
-not sampled), then prints the functions most often on the stack.
+not sampled), then prints the functions most often on the stack. ``--code CHECKOUT`` runs the
+``tdkt`` of another checkout (e.g. the main branch, to compare before and after).
 """
 
 from __future__ import annotations
@@ -101,14 +102,16 @@ class Figures:
 class Bench:
     """The fake server, the data directory and the environment both bots run in."""
 
-    def __init__(self, api: FakeBotAPI, tmp: Path, db_url: str | None, users: int) -> None:
+    def __init__(
+        self, api: FakeBotAPI, tmp: Path, db_url: str | None, users: int, code: Path = ROOT
+    ) -> None:
         self.api = api
         self.tmp = tmp
         self.users = users
         self.chats = [FIRST_CHAT + i for i in range(users)]
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("TDKT_")}
         self.env.update(
-            PYTHONPATH=str(ROOT),
+            PYTHONPATH=str(code),
             TDKT_DATA_DIR=str(tmp / "data"),
             TDKT_TELEGRAM_TOKEN=FakeBotAPI.TOKEN,
             TDKT_TELEGRAM_API_URL=api.url,
@@ -345,7 +348,7 @@ async def _one_database(
 ) -> None:
     with tempfile.TemporaryDirectory(prefix="tdkt-bench-") as tmp:
         async with FakeBotAPI() as api:
-            bench = Bench(api, Path(tmp), db_url, args.users)
+            bench = Bench(api, Path(tmp), db_url, args.users, args.code)
             await bench.prepare()
             figures = await _bot_runs(bench, args.rounds, args.profile)
             _print_figures(label, figures)
@@ -369,6 +372,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--cli-runs", type=int, default=5, help="runs of each CLI command (5)")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL URL (asyncpg)")
     parser.add_argument("--no-pg", action="store_true", help="SQLite only")
+    parser.add_argument(
+        "--code", type=Path, default=ROOT, help="checkout whose tdkt runs (another branch)"
+    )
     parser.add_argument("--py-spy", dest="profile", type=Path, help="sample tdkt into FILE")
     args = parser.parse_args(argv)
     if args.no_pg:
