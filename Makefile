@@ -18,6 +18,7 @@ BENCH_ARGS ?=
 BROADCAST_ARGS ?=
 STATUS_ARGS ?=
 EXPORTS_ARGS ?=
+MESSAGES_ARGS ?=
 
 .PHONY: help venv system-deps run lint test test-sqlite test-postgres migration initial-migration bench \
 	clean distclean
@@ -35,6 +36,8 @@ help:
 	@echo '                          status over 10 000 units (STATUS_ARGS="--runs 15 --no-pg"),'
 	@echo '                          a 10 000-row Excel list (SHEETS_ARGS="--no-db")'
 	@echo '                          exports at 1k/10k units (EXPORTS_ARGS="--nominations 50000")'
+	@echo '                          tdkt run vs a PTB echo bot, 200 users; start-up; CLI times'
+	@echo '                          (MESSAGES_ARGS="--rounds 4 --no-pg")'
 	@echo 'make clean / distclean    remove caches / also the virtualenv'
 
 $(STAMP): pyproject.toml
@@ -121,6 +124,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_status.py $(STATUS_ARGS)
 	PYTHONPATH=. $(BIN)/python bench/bench_sheets.py $(SHEETS_ARGS)
 	PYTHONPATH=. $(BIN)/python bench/bench_exports.py $(EXPORTS_ARGS)
+	PYTHONPATH=. $(BIN)/python bench/bench_messages.py $(MESSAGES_ARGS)
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .hypothesis build dist *.egg-info

@@ -10,35 +10,32 @@ import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
 from bot.settings import Settings
-from handlers.domain.reminder_policy import WorkingCalendar
 from handlers.domain.vocab import DEFAULT_UNIT_KINDS
 from handlers.io.unit_kinds_file import read_unit_kinds
 from handlers.io.units_file import UnitsFileError
 from handlers.kernel.context import CoreDeps
-from handlers.kernel.dispatcher import Core
 from handlers.kernel.messages import Send
 from handlers.kernel.ports import InviteLinks
 from handlers.kernel.texts import Texts
-from handlers.routes import make_core
-from handlers.services.campaigns import load_campaign
-from handlers.services.demo import seed_demo_records
-from handlers.services.invites import ensure_account
-from handlers.services.units import import_units
-from scheduler import BroadcastWorker, ExportWorker, Notifier, SchedulerService
 from storage.db import make_engine, make_session_factory
 from storage.files import LocalFileStore
 from storage.models import Role
 from storage.repositories.campaigns import CampaignRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.updates import ProcessedUpdateRepository
+
+if TYPE_CHECKING:
+    from handlers.kernel.dispatcher import Core
+    from scheduler import ExportWorker, SchedulerService
 
 __all__ = [
     "DEMO_ACCOUNTS",
@@ -125,15 +122,33 @@ def make_clock(start: dt.datetime | None) -> Callable[[], dt.datetime]:
     return lambda: start + dt.timedelta(seconds=time.monotonic() - origin)
 
 
-@dataclass(frozen=True, slots=True)
 class App:
-    """What a running process holds."""
+    """What a running process holds.
 
-    settings: Settings
-    engine: AsyncEngine
-    session_factory: async_sessionmaker[AsyncSession]
-    core: Core
-    wakeups: Wakeups
+    The core (every flow's module) is built on first use: a CLI command that only needs the
+    database, the texts and the clock (``the_app.deps``) starts without importing the flows.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: AsyncEngine,
+        session_factory: async_sessionmaker[AsyncSession],
+        deps: CoreDeps,
+        wakeups: Wakeups,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.session_factory = session_factory
+        self.deps = deps
+        self.wakeups = wakeups
+
+    @cached_property
+    def core(self) -> Core:
+        """The dispatcher over every flow (built on first use)."""
+        from handlers.routes import make_core  # every flow: only when messages are handled
+
+        return make_core(self.deps)
 
 
 class Wakeups:
@@ -176,7 +191,7 @@ async def build_app(
         ),
     )
     try:
-        yield App(settings, engine, session_factory, make_core(deps), wakeups)
+        yield App(settings, engine, session_factory, deps, wakeups)
     finally:
         await engine.dispose()
 
@@ -208,9 +223,12 @@ def invite_linker(settings: Settings) -> Callable[[str], InviteLinks]:
 
 async def upgrade_database(the_app: App) -> bool:
     """Bring the schema to the newest revision; True when no campaign is active yet."""
-    from storage.migrate import upgrade_to_head  # Alembic: only when the schema is checked
+    from storage.schema_head import at_head
 
-    await upgrade_to_head(the_app.settings.db_url)
+    if not await at_head(the_app.engine):  # Alembic loads only when there is work for it
+        from storage.migrate import upgrade_to_head
+
+        await upgrade_to_head(the_app.settings.db_url)
     async with the_app.session_factory() as session:
         return not await CampaignRepository(session).get_active()
 
@@ -221,6 +239,11 @@ async def load_demo(session: AsyncSession, now: dt.datetime) -> bool:
     Only the example records dated up to ``now`` are inserted, so a demo pinned to 12/11/2019
     shows the campaign as it stood that morning.
     """
+    from handlers.services.campaigns import load_campaign
+    from handlers.services.demo import seed_demo_records
+    from handlers.services.invites import ensure_account
+    from handlers.services.units import import_units
+
     if await CampaignRepository(session).get_by_code(DEMO_CAMPAIGN) is not None:
         return False
     units = await import_units(session, DEMO_DIR / "units.csv")
@@ -260,7 +283,7 @@ def mark_unreachable(
 
 async def prune_processed_updates(the_app: App) -> int:
     """Forget processed update ids older than :data:`PROCESSED_UPDATES_KEPT`."""
-    before = the_app.core.deps.clock() - PROCESSED_UPDATES_KEPT
+    before = the_app.deps.clock() - PROCESSED_UPDATES_KEPT
     async with the_app.session_factory.begin() as session:
         return await ProcessedUpdateRepository(session).prune(before)
 
@@ -293,7 +316,9 @@ def build_export_worker(
     the_app: App, senders: Mapping[str, Send], who: str | None = None
 ) -> ExportWorker:
     """The worker that builds the files asked for in chats and sends them to ``senders``."""
-    deps = the_app.core.deps
+    from scheduler import ExportWorker  # APScheduler and the workers: only where they run
+
+    deps = the_app.deps
     url = the_app.settings.db_url
     return ExportWorker(
         the_app.session_factory,
@@ -309,7 +334,10 @@ def build_export_worker(
 
 def build_scheduler(the_app: App, senders: Mapping[str, Send]) -> SchedulerService:
     """The reminder, broadcast and export machinery over the app's database and channels."""
-    deps = the_app.core.deps
+    from handlers.domain.reminder_policy import WorkingCalendar  # holidays: only to schedule
+    from scheduler import BroadcastWorker, Notifier, SchedulerService
+
+    deps = the_app.deps
     settings = the_app.settings
     grace = dt.timedelta(hours=settings.reminder_grace_hours)
     calendar = WorkingCalendar()

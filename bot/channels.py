@@ -156,7 +156,7 @@ async def _console(
 ) -> None:
     if await upgrade_database(the_app):
         async with the_app.session_factory.begin() as session:
-            loaded = await load_demo(session, the_app.core.deps.clock())
+            loaded = await load_demo(session, the_app.deps.clock())
         if loaded:
             echo("Đã nạp dữ liệu mẫu Bỉm Sơn 2019 (tài khoản: noivu, badinh).")
     echo("Gõ /as badinh để chuyển sang tài khoản lãnh đạo phường Ba Đình; Ctrl-D để thoát.")

@@ -51,7 +51,7 @@ def campaign_load(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fal
 
     async def work(the_app: App) -> str:
         async with the_app.session_factory.begin() as session:
-            deps = the_app.core.deps
+            deps = the_app.deps
             result = await load_campaign(session, file, now=deps.clock(), kinds=deps.unit_kinds)
             change = _CHANGES.get(result.campaign_change, result.campaign_change)
             return (
@@ -95,7 +95,7 @@ def campaign_list(
     """Các kế hoạch và trạng thái: nháp, đang thực hiện, đã kết thúc, đã lưu trữ."""
 
     async def work(the_app: App) -> tuple[list[dict[str, object]], list[str]]:
-        texts = the_app.core.deps.texts
+        texts = the_app.deps.texts
         async with the_app.session_factory() as session:
             rows = await list_campaigns(session)
         return [r.as_dict() for r in rows], [texts("kehoach.line", c=r) for r in rows]
@@ -118,9 +118,9 @@ def _change(code: str, action: CampaignAction) -> None:
             campaign = await find_campaign(session, code)
             found = campaign.code
             await change_campaign(
-                session, campaign, action, person_id=None, now=the_app.core.deps.clock()
+                session, campaign, action, person_id=None, now=the_app.deps.clock()
             )
-        return the_app.core.deps.texts("kehoach.done", code=found, action=action.value)
+        return the_app.deps.texts("kehoach.done", code=found, action=action.value)
 
     typer.echo(plain(run_app(Settings(), None, work)))
 
@@ -165,7 +165,7 @@ def campaign_extend(
     settings = Settings()
 
     async def work(the_app: App) -> str:
-        texts = the_app.core.deps.texts
+        texts = the_app.deps.texts
         async with the_app.session_factory.begin() as session:
             _, requirement = await find_requirement(session, code, req)
             done = await extend_deadline(
@@ -176,7 +176,7 @@ def campaign_extend(
                 unit_codes=[c.strip() for c in (units or "").split(",") if c.strip()],
                 reason=reason,
                 by=None,
-                now=the_app.core.deps.clock(),
+                now=the_app.deps.clock(),
             )
             return texts("noidung.extended", done=done, req=requirement)
 
@@ -191,7 +191,7 @@ def _req_change(
     async def work(the_app: App) -> str:
         async with the_app.session_factory.begin() as session:
             campaign, requirement = await find_requirement(session, code, req)
-            return await change(session, campaign, requirement, the_app.core.deps.clock())
+            return await change(session, campaign, requirement, the_app.deps.clock())
 
     typer.echo(plain(run_app(Settings(), None, work)))
 
@@ -276,9 +276,9 @@ def req_add(
                 parts=parts,
                 accept=accept,
                 person_id=None,
-                now=the_app.core.deps.clock(),
+                now=the_app.deps.clock(),
             )
-            return the_app.core.deps.texts("noidung.added", req=added)
+            return the_app.deps.texts("noidung.added", req=added)
 
     typer.echo(plain(run_app(Settings(), now, work)))
 

@@ -13,8 +13,6 @@ from bot.cli.common import NowOption, app, fail, plain, run_app
 from bot.console import CHANNEL as CONSOLE
 from bot.console import ConsoleAdapter
 from bot.settings import Settings
-from handlers.queries.progress import status_report
-from handlers.services.reminders import unreachable_blocked_ids, unreachable_summary
 
 
 async def _init(the_app: App, demo: bool) -> str:
@@ -22,7 +20,7 @@ async def _init(the_app: App, demo: bool) -> str:
     if not demo:
         return "Đã khởi tạo cơ sở dữ liệu."
     async with the_app.session_factory.begin() as session:
-        if not await load_demo(session, the_app.core.deps.clock()):
+        if not await load_demo(session, the_app.deps.clock()):
             return "Dữ liệu mẫu Bỉm Sơn đã có sẵn."
     return "Đã nạp dữ liệu mẫu Bỉm Sơn 2019 (tài khoản: noivu, badinh)."
 
@@ -128,10 +126,13 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
 ) -> None:
     """Tình hình nộp của các đơn vị: theo từng nội dung, đơn vị đã nộp và chưa nộp."""
+    from handlers.queries.progress import status_report
+    from handlers.services.reminders import unreachable_blocked_ids, unreachable_summary
+
     unreachable: list[str] = []
 
     async def work(the_app: App) -> list[dict[str, Any]]:
-        deps = the_app.core.deps
+        deps = the_app.deps
         async with the_app.session_factory() as session:
             report = await status_report(session, campaign, deps.clock())
             if not as_json:

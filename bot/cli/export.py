@@ -67,7 +67,7 @@ def export(
         raise usage(f"«{output}» là một thư mục; -o cần tên tệp.")
 
     async def work(the_app: App) -> tuple[str, int]:
-        deps = the_app.core.deps
+        deps = the_app.deps
         async with the_app.session_factory() as session:
             found = await campaign_for(session, campaign)
             if found is None:

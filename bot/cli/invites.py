@@ -84,8 +84,8 @@ def invite_create(
                 role=the_role,
                 unit_ref=unit,
                 full_name=name,
-                now=the_app.core.deps.clock(),
-                ttl=the_app.core.deps.invite_ttl,
+                now=the_app.deps.clock(),
+                ttl=the_app.deps.invite_ttl,
             )
             return invite.code, found.name if found else None, invite.expires_at
 
@@ -141,7 +141,7 @@ def _invite_sheet(
         username = asyncio.run(telegram_identity(settings, token).username())
 
     async def work(the_app: App) -> str:
-        deps = the_app.core.deps
+        deps = the_app.deps
         async with the_app.session_factory.begin() as session:
             batch = await create_invite_batch(
                 session, role=role, now=deps.clock(), ttl=deps.invite_ttl, revoke_old=revoke_old
@@ -176,7 +176,7 @@ def invite_revoke(
     the_role = _role(role, Role.UNIT_HEAD)
 
     async def work(the_app: App) -> str:
-        deps = the_app.core.deps
+        deps = the_app.deps
         async with the_app.session_factory.begin() as session:
             found = await find_unit_by_code(session, unit) if unit is not None else None
             count = await revoke_invites(session, role=the_role, now=deps.clock(), unit=found)

@@ -29,7 +29,7 @@ def people_list(
         async with the_app.session_factory() as session:
             found = await find_unit_by_code(session, unit) if unit is not None else None
             people = await list_people(session, found)
-        return [p.as_dict() for p in people], the_app.core.deps.texts(
+        return [p.as_dict() for p in people], the_app.deps.texts(
             "donvi.people_lines", people=people
         )
 
@@ -44,7 +44,7 @@ def people_remove(
     """Xóa một người khỏi hệ thống (tài khoản chat không còn tác dụng; ghi nhật ký)."""
 
     async def work(the_app: App) -> str:
-        deps = the_app.core.deps
+        deps = the_app.deps
         async with the_app.session_factory.begin() as session:
             person = await remove_person(session, person_id, by=None, now=deps.clock())
         return deps.texts("donvi.removed", name=person.full_name)
@@ -60,7 +60,7 @@ def people_move(
     """Chuyển lãnh đạo/cán bộ sang đơn vị khác (ghi nhật ký)."""
 
     async def work(the_app: App) -> str:
-        deps = the_app.core.deps
+        deps = the_app.deps
         async with the_app.session_factory.begin() as session:
             person, old, new = await move_person(
                 session, person_id, unit, by=None, now=deps.clock()

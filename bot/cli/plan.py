@@ -12,8 +12,6 @@ import typer
 from bot.cli.common import fail, usage
 from bot.settings import Settings
 from handlers.domain.errors import UserError
-from handlers.domain.plan_reader import extract_plan
-from handlers.io.plan_file import read_plan_file
 from handlers.kernel.texts import Texts
 
 plan_app = typer.Typer(help="Đọc văn bản kế hoạch (hạn, mốc, đơn vị).", no_args_is_help=True)
@@ -29,6 +27,9 @@ def plan_extract(
     as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
 ) -> None:
     """Đọc một kế hoạch (.txt, .docx, .pdf) và in các hạn, mốc đề xuất."""
+    from handlers.domain.plan_reader import extract_plan  # only for this command
+    from handlers.io.plan_file import read_plan_file
+
     texts = Texts(Settings().templates_dir)
     if doc_date is not None and not _DOC_DATE.fullmatch(doc_date):
         raise usage(texts("errors.plan_bad_date", value=doc_date))

@@ -13,11 +13,6 @@ from bot.cli.common import NowOption, plain, run_app
 from bot.console import render_text
 from bot.settings import Settings
 from handlers.kernel.texts import fmt_datetime
-from handlers.services.reminders import (
-    preview_notices,
-    unreachable_blocked_ids,
-    unreachable_summary,
-)
 
 reminders_app = typer.Typer(help="Nhắc hạn và tổng hợp hằng ngày.", no_args_is_help=True)
 
@@ -29,12 +24,18 @@ def reminders_preview(
     as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
 ) -> None:
     """Những tin nhắc hạn và tổng hợp sẽ gửi vào thời điểm --now, tới những ai."""
+    from handlers.services.reminders import (  # the planning: only for this command
+        preview_notices,
+        unreachable_blocked_ids,
+        unreachable_summary,
+    )
+
     settings = Settings()
 
     unreachable: list[str] = []
 
     async def work(the_app: App) -> list[dict[str, Any]]:
-        deps = the_app.core.deps
+        deps = the_app.deps
         at = deps.clock()
         async with the_app.session_factory() as session:
             preview = await preview_notices(

@@ -32,7 +32,7 @@ def units_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fals
 
     async def work(the_app: App) -> str:
         async with the_app.session_factory.begin() as session:
-            result = await import_units(session, file, the_app.core.deps.unit_kinds)
+            result = await import_units(session, file, the_app.deps.unit_kinds)
             if not result.ok:
                 raise UnitsFileError(result.error_text())
             return (
@@ -51,8 +51,8 @@ def units_list(
 
     async def work(the_app: App) -> tuple[list[dict[str, object]], list[str]]:
         async with the_app.session_factory() as session:
-            rows = await list_units(session, the_app.core.deps.unit_kinds)
-        texts = the_app.core.deps.texts
+            rows = await list_units(session, the_app.deps.unit_kinds)
+        texts = the_app.deps.texts
         return [r.as_dict() for r in rows], [texts("units.line", u=r) for r in rows]
 
     rows, lines = run_app(Settings(), None, work)
@@ -70,7 +70,7 @@ def units_kinds(
     """Các loại đơn vị của nơi triển khai (TDKT_UNIT_KINDS_FILE) và cách viết được hiểu."""
 
     async def work(the_app: App) -> list[tuple[str, str, list[str]]]:
-        kinds = the_app.core.deps.unit_kinds
+        kinds = the_app.deps.unit_kinds
         return [
             (code, kinds.label(code), sorted(a for a, c in kinds.lookup.items() if c == code))
             for code in kinds
@@ -93,8 +93,8 @@ def units_linked(
 
     async def work(the_app: App) -> tuple[list[dict[str, object]], str]:
         async with the_app.session_factory() as session:
-            rows = await list_units(session, the_app.core.deps.unit_kinds)
-        return [r.as_dict() for r in rows if r.active], the_app.core.deps.texts(
+            rows = await list_units(session, the_app.deps.unit_kinds)
+        return [r.as_dict() for r in rows if r.active], the_app.deps.texts(
             "units.linked", units=rows
         )
 
@@ -115,8 +115,8 @@ def _unit_change(code: str, change: Callable[[App, AsyncSession, Unit], Awaitabl
 
 def _set_active(code: str, active: bool) -> None:
     async def change(the_app: App, session: AsyncSession, unit: Unit) -> str:
-        texts = the_app.core.deps.texts
-        now = the_app.core.deps.clock()
+        texts = the_app.deps.texts
+        now = the_app.deps.clock()
         if not await set_unit_active(session, unit, active, person_id=None, now=now):
             return texts("units.unchanged", name=unit.name)
         return texts("units.reactivated" if active else "units.deactivated", name=unit.name)
@@ -144,9 +144,9 @@ def units_rename(
     """Đổi tên đơn vị (mã giữ nguyên; ghi vào nhật ký)."""
 
     async def change(the_app: App, session: AsyncSession, unit: Unit) -> str:
-        texts = the_app.core.deps.texts
+        texts = the_app.deps.texts
         old = unit.name
-        now = the_app.core.deps.clock()
+        now = the_app.deps.clock()
         if not await rename_unit(session, unit, name, person_id=None, now=now):
             return texts("units.unchanged", name=old)
         return texts("units.renamed", old=old, new=unit.name)

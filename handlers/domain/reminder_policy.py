@@ -55,7 +55,6 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import holidays
 from pydantic import ValidationInfo, field_validator
 
 from handlers.domain.sections import Section, SettingsError
@@ -397,6 +396,8 @@ class WorkingCalendar:
                 f"Ngày {both[0]:%d/%m/%Y} vừa được ghi là ngày nghỉ vừa là ngày làm việc."
             )
         # Years are filled in lazily on lookup.
+        import holidays  # its calendars: only where days are counted, not at start-up
+
         self._public = holidays.country_holidays("VN", language="vi")
 
     def holiday_name(self, day: dt.date) -> str | None:

@@ -9,6 +9,7 @@ changes), answers in Vietnamese and asks the current step's question again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import weakref
@@ -52,6 +53,13 @@ class Core:
         self._locks: weakref.WeakValueDictionary[ChatKey, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
+        bind = deps.session_factory.kw.get("bind")
+        #: SQLite has one writer at a time and every message's transaction writes (``BEGIN
+        #: IMMEDIATE``): this process's messages take turns here rather than in SQLite's busy
+        #: handler, which polls and gives up after its timeout ("database is locked") when
+        #: many chats write at once. PostgreSQL locks rows: its messages run side by side.
+        dialect = getattr(getattr(bind, "dialect", None), "name", None)
+        self._writer: asyncio.Lock | None = asyncio.Lock() if dialect == "sqlite" else None
 
     @property
     def deps(self) -> CoreDeps:
@@ -84,7 +92,7 @@ class Core:
             return []  # group chatter is not for the bot
         msg = await _prefetch(msg)  # before the transaction: a download never holds a lock
         lock = self._lock(msg.key)
-        async with lock:
+        async with lock, self._writer or contextlib.nullcontext():
             try:
                 async with self._deps.session_factory.begin() as session:
                     if not await self._first_delivery(session, msg):
@@ -116,10 +124,9 @@ class Core:
         if msg.update_id is None:
             return True
         updates = ProcessedUpdateRepository(session)
-        if await updates.seen(msg.key.channel, msg.update_id):
+        if not await updates.claim(msg.key.channel, msg.update_id, self._deps.clock()):
             _LOGGER.info("update %s delivered again; skipped", msg.update_id)
             return False
-        await updates.add(msg.key.channel, msg.update_id, self._deps.clock())
         return True
 
     # -- internals -----------------------------------------------------------------------
@@ -127,12 +134,11 @@ class Core:
         row = await ConversationRepository(session).load_for_update(
             msg.key.channel, msg.key.chat_id
         )
-        people = PeopleRepository(session)
-        account = await people.account(msg.key.channel, msg.user_id)
-        person = unit = None
+        account, person, unit = await PeopleRepository(session).account_with_unit(
+            msg.key.channel, msg.user_id
+        )
         if account is not None:
-            person, unit = await people.person_with_unit(account.person_id)
-            if person.removed_at is not None:  # removed by the secretariat: unlinked again
+            if person is not None and person.removed_at is not None:  # removed: unlinked again
                 person = unit = None
             if msg.is_private and account.unreachable_at is not None:
                 account.unreachable_at = None  # they wrote again: reachable again

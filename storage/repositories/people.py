@@ -28,6 +28,26 @@ class PeopleRepository:
         )
         return rows.first()
 
+    async def account_with_unit(
+        self, channel: str, external_id: str
+    ) -> tuple[ChatAccount | None, Person | None, Unit | None]:
+        """The account of ``external_id`` on ``channel``, its person and unit, in one query.
+
+        ``(None, None, None)`` when the sender is not linked.
+        """
+        row = (
+            await self._s.execute(
+                select(ChatAccount, Person, Unit)
+                .join(Person, Person.id == ChatAccount.person_id)
+                .outerjoin(Unit, Unit.id == Person.unit_id)
+                .where(ChatAccount.channel == channel, ChatAccount.external_id == external_id)
+                .limit(1)
+            )
+        ).first()
+        if row is None:
+            return None, None, None
+        return row[0], row[1], row[2]
+
     async def get(self, person_id: int) -> Person | None:
         """Return the person with id ``person_id``."""
         return await self._s.get(Person, person_id)

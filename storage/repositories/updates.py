@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedUpdate
@@ -21,6 +22,24 @@ class ProcessedUpdateRepository:
     async def seen(self, channel: str, update_id: str) -> bool:
         """Whether the update was already processed (its effects committed)."""
         return await self._s.get(ProcessedUpdate, (channel, update_id)) is not None
+
+    async def claim(self, channel: str, update_id: str, now: dt.datetime) -> bool:
+        """Mark the update processed in one statement; False if it already was.
+
+        ``INSERT … ON CONFLICT DO NOTHING``: no read before the write, and a concurrent
+        transaction holding the same id makes this one wait for its outcome (PostgreSQL) or
+        cannot run at the same time (SQLite's ``BEGIN IMMEDIATE``).
+        """
+        values = {"channel": channel, "update_id": update_id, "processed_at": now}
+        dialect = self._s.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = (
+            insert(ProcessedUpdate)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["channel", "update_id"])
+            .returning(ProcessedUpdate.update_id)
+        )
+        return (await self._s.execute(stmt)).first() is not None
 
     async def add(self, channel: str, update_id: str, now: dt.datetime) -> None:
         """Mark the update processed; a concurrent duplicate fails on the primary key."""

@@ -54,3 +54,54 @@ def _chart_draws() -> bool:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     return out.stdout.strip() == "True"
+
+
+def _loaded_after(module: str, wanted: tuple[str, ...]) -> list[str]:
+    """Which of ``wanted`` (modules or packages) a fresh interpreter holds after ``module``."""
+    code = (
+        "import importlib, json, sys; "
+        f"importlib.import_module({module!r}); "
+        f"print(json.dumps(sorted(w for w in {wanted!r} if w in sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return list(json.loads(out.stdout))
+
+
+#: What a CLI command that reads or writes the database (status, invite create…) never needs:
+#: the flows (built with the core on first use), the scheduler and the channels' libraries.
+NOT_FOR_THE_CLI = (
+    "handlers.routes",
+    "handlers.flows",
+    "scheduler",
+    "apscheduler",
+    "telegram",
+    "aiohttp",
+    "httpx",
+    "alembic",
+    "holidays",
+)
+
+
+@pytest.mark.parametrize("module", ["bot.cli", "bot.app"])
+def test_the_cli_starts_without_the_flows_the_scheduler_or_the_channels(module: str) -> None:
+    assert _loaded_after(module, NOT_FOR_THE_CLI) == []
+
+
+def test_the_flows_load_when_the_core_is_first_used() -> None:
+    code = (
+        "import sys, tempfile; from pathlib import Path; "
+        "from bot.app import build_app; from bot.settings import Settings; import asyncio\n"
+        "async def main():\n"
+        "    settings = Settings(data_dir=Path(tempfile.mkdtemp()))\n"
+        "    async with build_app(settings) as app:\n"
+        "        before = 'handlers.routes' in sys.modules\n"
+        "        assert app.core is app.core\n"
+        "        print(before, 'handlers.routes' in sys.modules)\n"
+        "asyncio.run(main())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["False", "True"]
