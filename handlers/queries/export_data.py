@@ -258,7 +258,7 @@ def _where(scope: Scope) -> UnitFilter:
 async def _figures(session: AsyncSession, scope: Scope) -> tuple[RequirementFigures, ...]:
     """Every requirement of the campaign with the standings of the units in scope."""
     campaign, now, where = scope.campaign, scope.now, _where(scope)
-    reqs = await CampaignRepository(session).requirements_for(campaign.id)
+    reqs = await CampaignRepository(session).owed_requirements_for(campaign.id)
     # "Tính đến" a moment: what was sent and reviewed after it is not counted.
     stats = await requirement_stats(session, campaign, now, where, requirements=reqs, as_of=now)
     standings = await unit_standings(session, campaign, now, where, requirements=reqs, as_of=now)

@@ -25,6 +25,7 @@ from handlers.kernel.texts import fmt_date
 from storage.models import (
     Campaign,
     Requirement,
+    RequirementKind,
     Submission,
     Unit,
 )
@@ -68,7 +69,7 @@ async def campaign_progress(
     """
     tz = ZoneInfo(campaign.timezone)
     today = now.astimezone(tz).date()
-    requirements = await CampaignRepository(session).requirements_for(campaign.id)
+    requirements = await CampaignRepository(session).owed_requirements_for(campaign.id)
     unit_ids: list[int] | None = None
     if units is None:
         units = await UnitRepository(session).list_all()
@@ -112,9 +113,12 @@ async def status_report(
 async def unit_standing(
     session: AsyncSession, requirement_id: int, unit: Unit, now: dt.datetime
 ) -> RequirementProgress | None:
-    """One unit's standing on one requirement of an active campaign; None if it does not apply."""
+    """One unit's standing on one requirement of an active campaign; None if it does not apply.
+
+    A milestone (an event) is never sent for: None.
+    """
     req = await session.get(Requirement, requirement_id)
-    if req is None or not applies(req, unit):
+    if req is None or req.kind is RequirementKind.EVENT or not applies(req, unit):
         return None
     campaign = await CampaignRepository(session).get(req.campaign_id)
     if campaign is None or not campaign.is_active:
