@@ -150,6 +150,8 @@ def _nomination_figures(n: NominationStats) -> dict[str, Any]:
 
 
 def _cutoff(req: Requirement, tz: ZoneInfo) -> dt.datetime:
+    if req.due_time is not None:  # "trước 16g30 ngày 15/11": late from 16:30 that day
+        return dt.datetime.combine(req.due_date, req.due_time, tzinfo=tz)
     return dt.datetime.combine(req.due_date + dt.timedelta(days=1), dt.time(), tzinfo=tz)
 
 
@@ -773,3 +775,24 @@ async def test_a_deadline_hour_makes_what_comes_after_it_late(
         (plan, *_) = await requirement_stats(s, campaign, clock())
         assert (plan.requirement.code, plan.late) == ("KEHOACH", 1)
         assert await _check_campaign(s, campaign, clock()) > 0  # SQL and reference agree
+
+
+@pytest.mark.usefixtures("demo")
+async def test_a_milestone_is_never_owed(chat: Chat, clock: Clock) -> None:
+    clock.set("2020-04-16T09:00")  # both conferences (events) are past, nothing was sent
+    noivu, badinh = chat("noivu"), chat("badinh")
+    await noivu.send("/chuanop")
+    assert "Kế hoạch tổ chức Hội nghị" in noivu.text and "Tổ chức Hội nghị" not in noivu.text
+    await badinh.send("/chuanop")
+    assert "Hồ sơ sau Hội nghị" in badinh.text and "Tổ chức Hội nghị" not in badinh.text
+    await badinh.send("/nop")
+    assert badinh.buttons and not [b for b in badinh.buttons if "Tổ chức Hội nghị" in b]
+    await badinh.send("/huy")
+    await badinh.send("/tinhhinh")
+    owed, milestones = badinh.text.split("Mốc thời gian (không phải nộp):")
+    assert "Tổ chức Hội nghị" not in owed
+    assert (
+        "📌 Tổ chức Hội nghị điểm điển hình tiên tiến — 20/03/2020; đơn vị tổ chức: 3 đơn vị"
+        " (đã qua)\n"
+    ) in milestones
+    assert "📌 Hội nghị điển hình tiên tiến thị xã — 20/06/2020, còn 65 ngày" in milestones

@@ -88,7 +88,7 @@ async def test_an_extension_round_trips(session_factory: SF, clock: Clock) -> No
 
 async def test_an_hour_round_trips(session_factory: SF, clock: Clock) -> None:
     text = await _export(session_factory, DEMO)
-    timed = text.replace("    due: 15/11/2019\n", '    due: 15/11/2019\n    time: "16:30"\n', 1)
+    timed = text.replace("    due: 15/11/2019\n", "    due: 15/11/2019\n    time: '16:30'\n", 1)
     assert timed != text
     async with session_factory.begin() as s:
         loaded = await load_campaign(s, timed.encode(), now=clock())
