@@ -766,6 +766,7 @@ async def test_a_deadline_hour_makes_what_comes_after_it_late(
         await head.press("Kế hoạch tổ chức")
         await head.send("Kế hoạch tổ chức Hội nghị điển hình tiên tiến của đơn vị.")
         await head.press("Xác nhận gửi")
+        assert ("Lưu ý: nộp sau hạn 16h30 15/11/2019." in head.text) is (head is halan)
     await badinh.send("/tinhhinh")
     assert "đã nộp ngày 15/11/2019 16:00\n" in badinh.text  # before the hour: on time
     await halan.send("/tinhhinh")
