@@ -22,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    Time,
     TypeDecorator,
     UniqueConstraint,
 )
@@ -323,6 +324,8 @@ class Requirement(Base):
     kind: Mapped[RequirementKind] = mapped_column(_enum(RequirementKind))
     description: Mapped[str | None] = mapped_column(Text)
     due_date: Mapped[dt.date] = mapped_column(Date)
+    #: The hour of the deadline on its day, in the campaign's timezone (None: the whole day).
+    due_time: Mapped[dt.time | None] = mapped_column(Time)
     period_label: Mapped[str | None] = mapped_column(String(64))
     unit_kinds: Mapped[list[str]] = mapped_column(default=list)
     unit_codes: Mapped[list[str]] = mapped_column(default=list)

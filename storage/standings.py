@@ -153,6 +153,8 @@ def _refresh(
     reqs: dict[int, set[str]] = {}
     lists: set[int] = set()
     for rid, kind, parts in found:
+        if kind is RequirementKind.EVENT:
+            continue  # a milestone: nothing is owed for it, so it has no rows
         reqs[rid] = _needed(kind, parts)
         if kind is RequirementKind.NOMINATION_LIST:
             lists.add(rid)

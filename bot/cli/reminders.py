@@ -80,11 +80,10 @@ def reminders_preview(
         typer.echo("Không có tin nhắc nào đến hạn gửi vào thời điểm này.")
         return
     for item in items:
-        what = (
-            f"Nhắc {item['requirement']} ({_slot_words(item['slot'])}) — {item['unit']}"
-            if item["kind"] == "reminder"
-            else "Tổng hợp hằng ngày"
-        )
+        what = "Tổng hợp hằng ngày"
+        if item["kind"] in ("reminder", "milestone"):  # a milestone: reminded to its organisers
+            verb = "Nhắc" if item["kind"] == "reminder" else "Nhắc lịch"
+            what = f"{verb} {item['requirement']} ({_slot_words(item['slot'])}) — {item['unit']}"
         state = "đã gửi" if item["already_sent"] else "sẽ gửi"
         recipient = item["recipient"]
         typer.echo(

@@ -8,7 +8,12 @@ deadline is the later of its own and everyone's, so extending everyone's deadlin
 own one carries that unit along.
 
 Everything that judges "muộn" or plans reminders asks :func:`effective_due`; the status SQL
-builds its late-from instants from it (``handlers.queries.stats.rules.cutoff``).
+builds its late-from instants from :func:`late_from` (``handlers.queries.stats.rules.cutoff``).
+
+A deadline may carry an hour (``Requirement.due_time``, "trước 16g30 ngày 15/11/2019"): what
+is sent from that hour of that day on (in the campaign's timezone) is late, not only what is
+sent the next day. The hour belongs to the plan's own day: a deadline moved by a gia hạn ("đến
+25/11/2019") runs to the end of its new day.
 
 A gia hạn only moves a deadline later (:func:`check_extension`): to a day before today it is
 refused (a deadline in the past tells nobody anything and would make units late at once), and
@@ -21,14 +26,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from handlers.domain.errors import UserError
 
 __all__ = [
     "Dated",
     "check_extension",
+    "due_hour",
     "effective_due",
     "extended_to",
+    "late_from",
     "unit_dues",
     "with_unit_due",
 ]
@@ -50,6 +58,11 @@ class Dated(Protocol):
     @property
     def original_due(self) -> dt.date | None:
         """The plan's own deadline once everyone's was extended."""
+        ...
+
+    @property
+    def due_time(self) -> dt.time | None:
+        """The hour of the deadline on its day (None: the whole day)."""
         ...
 
 
@@ -81,6 +94,27 @@ def extended_to(req: Dated, unit_id: int | None = None) -> dt.date | None:
     if req.original_due is not None and req.original_due != req.due_date:
         return req.due_date
     return None
+
+
+def due_hour(req: Dated, unit_id: int | None = None) -> dt.time | None:
+    """The hour of the unit's deadline: the plan's own, unless the deadline was extended."""
+    if req.due_time is None or extended_to(req, unit_id) is not None:
+        return None
+    return req.due_time
+
+
+def late_from(req: Dated, tz: ZoneInfo, unit_id: int | None = None) -> dt.datetime:
+    """The first instant (aware, UTC) at which something sent for ``req`` is late for the unit.
+
+    The unit's deadline day at its hour when it has one, else the start of the next day, in
+    ``tz`` (the campaign's timezone). Without ``unit_id``: everyone's.
+    """
+    due = effective_due(req, unit_id)
+    hour = due_hour(req, unit_id)
+    if hour is not None:
+        return dt.datetime.combine(due, hour, tzinfo=tz).astimezone(dt.UTC)
+    next_day = due + dt.timedelta(days=1)
+    return dt.datetime.combine(next_day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
 
 
 def with_unit_due(req: Dated, unit_ids: list[int], day: dt.date) -> dict[str, str]:

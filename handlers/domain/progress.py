@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from handlers.domain.deadlines import effective_due
+from handlers.domain.deadlines import effective_due, late_from
 from storage.models import (
     Campaign,
     Requirement,
@@ -114,9 +114,12 @@ def applies(requirement: Requirement, unit: Unit) -> bool:
     return not requirement.unit_kinds or unit.kind in requirement.unit_kinds
 
 
-def is_late(at: dt.datetime | None, due: dt.date, tz: ZoneInfo) -> bool:
-    """Whether something sent at ``at`` came after the due day (a date in ``tz``, inclusive)."""
-    return at is not None and at.astimezone(tz).date() > due
+def is_late(at: dt.datetime | None, req: Requirement, unit_id: int, tz: ZoneInfo) -> bool:
+    """Whether something sent at ``at`` came after the unit's deadline (its day, or its hour).
+
+    The late-from instant is :func:`handlers.domain.deadlines.late_from`, as in the status SQL.
+    """
+    return at is not None and at >= late_from(req, tz, unit_id)
 
 
 def mark_for(
@@ -142,7 +145,7 @@ def mark_for(
             unit,
             Mark.SUBMITTED,
             first,
-            is_late(first, effective_due(req, unit.id), tz),
+            is_late(first, req, unit.id, tz),
             count=count,
         )
     needed = set(req.parts) if req.kind is RequirementKind.DOSSIER and req.parts else {""}
@@ -157,6 +160,6 @@ def mark_for(
         unit,
         Mark.ACCEPTED if accepted else Mark.SUBMITTED,
         at,
-        is_late(at, effective_due(req, unit.id), tz),
+        is_late(at, req, unit.id, tz),
         parts_done=len(have),
     )

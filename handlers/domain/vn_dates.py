@@ -44,6 +44,7 @@ __all__ = [
     "parse_period",
     "quarter_number",
     "resolve_due",
+    "time_of_day",
 ]
 
 #: How to write a deadline, for messages that ask for one.
@@ -60,6 +61,8 @@ _QUARTER = re.compile(r"^quy (i|ii|iii|iv|[1-4]) (?:nam )?(\d{4})$")
 _MONTH = re.compile(r"^thang (\d{1,2}) (?:nam )?(\d{4})$")
 _SOME_MONTHS = re.compile(r"^(\d{1,2}) thang (dau|cuoi) nam (\d{4})$")
 _YEAR = re.compile(r"^nam (\d{4})$")
+#: An hour of the day: "16:30", "16h30", "16g30", "16h", "16 giờ 30".
+_HOUR = re.compile(r"^(\d{1,2})\s*(?::|h|g)\s*(\d{2})?$")
 
 
 class DateError(ValueError):
@@ -240,3 +243,25 @@ def resolve_due(value: str | dt.date) -> tuple[dt.date, str | None]:
     if period is None:
         raise DateError(f'Không hiểu hạn nộp "{text}": {DUE_HINT}.', text)
     return period.end, period.label
+
+
+def time_of_day(value: object) -> dt.time | None:
+    """An hour of the day as written ("16:30", "16h30", "16g30"), or None when it is not one.
+
+    A :class:`datetime.time` gives itself; PyYAML's reading of an unquoted ``16:30`` (the
+    base-60 integer 990) is understood too.
+    """
+    if isinstance(value, dt.time):
+        return value.replace(tzinfo=None)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return dt.time(value // 60, value % 60) if 0 <= value < 24 * 60 else None
+    if not isinstance(value, str):
+        return None
+    text = clean_text(value).lower().replace("giờ", "h").replace("phút", "").strip()
+    match = _HOUR.match(text)
+    if match is None:
+        return None
+    hour, minute = int(match[1]), int(match[2] or 0)
+    if hour > 23 or minute > 59:
+        return None
+    return dt.time(hour, minute)

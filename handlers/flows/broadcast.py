@@ -168,7 +168,7 @@ async def _late_options(ctx: Ctx) -> list[Requirement]:
     """Requirements of the active campaigns, in campaign then checklist order."""
     found: list[Requirement] = []
     for campaign in await ctx.campaigns.get_active():
-        found.extend(await ctx.campaigns.requirements_for(campaign.id))
+        found.extend(await ctx.campaigns.owed_requirements_for(campaign.id))
     return found
 
 

@@ -18,12 +18,13 @@ from enum import StrEnum
 from typing import Any
 
 from handlers.domain.errors import UserError
-from handlers.domain.progress import RequirementProgress
+from handlers.domain.progress import RequirementProgress, local_today
 from handlers.domain.unit_filter import match_block, match_kind, parse_filter
 from handlers.domain.vocab import UNIT_KINDS
 from handlers.kernel.callbacks import CallbackData, Command
 from handlers.kernel.context import Ctx, StateSpec, StateTable
 from handlers.kernel.messages import Button, Reply
+from handlers.queries.milestones import unit_milestones
 from handlers.queries.progress import campaign_progress
 from handlers.queries.stats import (
     CampaignStatus,
@@ -221,9 +222,16 @@ async def _unit_progress(ctx: Ctx, unit: Unit) -> tuple[list[RequirementProgress
 async def _unit_checklist(ctx: Ctx, unit: Unit) -> Reply:
     progress, tz = await _unit_progress(ctx, unit)
     items = [(p, p.marks[0]) for p in progress if p.marks]
+    # The events it organises and the plan's own dates: shown with their day, never owed.
+    milestones = [
+        (m, local_today(ctx.now, campaign.timezone))
+        for campaign in await ctx.campaigns.get_reported()
+        for m in await unit_milestones(ctx.session, campaign, unit)
+    ]
     # What the unit sent, with its files: /hoso (handlers/flows/browse.py), a menu command.
     files = Command(name=f"hoso {unit.code}").button(ctx.label("status.files_label"))
-    return ctx.reply("status.checklist", buttons=[files], unit=unit, items=items, tz=tz)
+    params = {"unit": unit, "items": items, "milestones": milestones}
+    return ctx.reply("status.checklist", buttons=[files], tz=tz, **params)
 
 
 def _menu(ctx: Ctx, flt: _Filter, view: View, *, more: bool = False) -> list[Button]:

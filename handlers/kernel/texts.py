@@ -26,10 +26,10 @@ from jinja2 import (
 from jinja2.ext import Extension
 from jinja2.runtime import Context
 
-from handlers.domain.deadlines import effective_due, extended_to, unit_dues
+from handlers.domain.deadlines import due_hour, effective_due, extended_to, unit_dues
 from handlers.domain.normalize import writable
 
-__all__ = ["Texts", "fmt_date", "fmt_datetime", "plain_text", "roman"]
+__all__ = ["Texts", "fmt_date", "fmt_datetime", "fmt_hour", "fmt_when", "plain_text", "roman"]
 
 DEFAULT_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -37,6 +37,18 @@ DEFAULT_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 def fmt_date(value: dt.date | None) -> str:
     """Format a date as dd/mm/yyyy."""
     return "" if value is None else value.strftime("%d/%m/%Y")
+
+
+def fmt_hour(time: dt.time) -> str:
+    """An hour as Vietnamese texts write it: "16h30", "8h00"."""
+    return f"{time.hour}h{time.minute:02d}"
+
+
+def fmt_when(day: dt.date | None, time: dt.time | None = None) -> str:
+    """A day with its hour when it has one: "16h30 15/11/2019" (else "15/11/2019")."""
+    if day is None or time is None:
+        return fmt_date(day)
+    return f"{fmt_hour(time)} {fmt_date(day)}"
 
 
 def fmt_datetime(value: dt.datetime | None, tz: ZoneInfo | str = DEFAULT_TZ) -> str:
@@ -118,10 +130,13 @@ class Texts:
         self._env.filters["d"] = fmt_date
         self._env.filters["dt"] = _dt_filter
         self._env.filters["roman"] = roman
+        self._env.filters["when"] = fmt_when
         # A unit's deadline after any gia hạn (handlers.domain.deadlines), and whether it was.
         self._env.filters["due"] = effective_due
         self._env.filters["extended"] = extended_to
         self._env.filters["unit_dues"] = unit_dues
+        self._env.filters["due_hour"] = due_hour
+        self._env.filters["hm"] = fmt_hour
         #: Each template's module (its macros) per time zone, made once: making one runs the
         #: whole template file, which costs more than the macro itself (an export renders one
         #: macro per cell). Keyed by the template object, so a reloaded template is made anew.

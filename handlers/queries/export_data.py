@@ -215,7 +215,7 @@ async def _figures(
     campaign as it stood at ``scope.now`` (:func:`settled_at`), else ``scope.now``.
     """
     campaign, now, where = scope.campaign, scope.now, _where(scope)
-    reqs = await CampaignRepository(session).requirements_for(campaign.id)
+    reqs = await CampaignRepository(session).owed_requirements_for(campaign.id)
     # "Tính đến" a moment: what was sent and reviewed after it is not counted.
     settled = await settled_at(session, campaign.id, [r.id for r in reqs], now)
     as_of = None if settled else now

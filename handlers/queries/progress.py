@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.deadlines import effective_due, unit_dues
 from handlers.domain.errors import UserError
+from handlers.domain.milestones import Milestone
 from handlers.domain.progress import (
     RequirementProgress,
     UnitMark,
@@ -22,9 +23,11 @@ from handlers.domain.progress import (
     mark_for,
 )
 from handlers.kernel.texts import fmt_date
+from handlers.queries.milestones import campaign_milestones
 from storage.models import (
     Campaign,
     Requirement,
+    RequirementKind,
     Submission,
     Unit,
 )
@@ -68,7 +71,7 @@ async def campaign_progress(
     """
     tz = ZoneInfo(campaign.timezone)
     today = now.astimezone(tz).date()
-    requirements = await CampaignRepository(session).requirements_for(campaign.id)
+    requirements = await CampaignRepository(session).owed_requirements_for(campaign.id)
     unit_ids: list[int] | None = None
     if units is None:
         units = await UnitRepository(session).list_all()
@@ -106,15 +109,23 @@ async def status_report(
         campaigns = [found]
     else:
         campaigns = await repo.get_reported()
-    return [progress_json(c, await campaign_progress(session, c, now)) for c in campaigns]
+    return [
+        progress_json(
+            c, await campaign_progress(session, c, now), await campaign_milestones(session, c)
+        )
+        for c in campaigns
+    ]
 
 
 async def unit_standing(
     session: AsyncSession, requirement_id: int, unit: Unit, now: dt.datetime
 ) -> RequirementProgress | None:
-    """One unit's standing on one requirement of an active campaign; None if it does not apply."""
+    """One unit's standing on one requirement of an active campaign; None if it does not apply.
+
+    A milestone (an event) is never sent for: None.
+    """
     req = await session.get(Requirement, requirement_id)
-    if req is None or not applies(req, unit):
+    if req is None or req.kind is RequirementKind.EVENT or not applies(req, unit):
         return None
     campaign = await CampaignRepository(session).get(req.campaign_id)
     if campaign is None or not campaign.is_active:
@@ -126,8 +137,16 @@ async def unit_standing(
     return RequirementProgress(campaign, req, now.astimezone(tz).date(), (mark,))
 
 
-def progress_json(campaign: Campaign, progress: Sequence[RequirementProgress]) -> dict[str, Any]:
-    """The secretariat's status as JSON-ready data (``tdkt status --json``)."""
+def progress_json(
+    campaign: Campaign,
+    progress: Sequence[RequirementProgress],
+    milestones: Sequence[Milestone] = (),
+) -> dict[str, Any]:
+    """The secretariat's status as JSON-ready data (``tdkt status --json``).
+
+    The events are milestones: under ``milestones`` (with the campaign's own dates), never
+    under ``requirements``.
+    """
 
     def unit(m: UnitMark, req: Requirement) -> dict[str, Any]:
         item: dict[str, Any] = {"code": m.unit.code, "name": m.unit.name, "status": m.mark.value}
@@ -150,6 +169,7 @@ def progress_json(campaign: Campaign, progress: Sequence[RequirementProgress]) -
                 "kind": p.requirement.kind.value,
                 "due_date": p.requirement.due_date.isoformat(),
                 "due": fmt_date(p.requirement.due_date),
+                "due_time": _hhmm(p.requirement.due_time),
                 "days_left": p.days_left,
                 "total": len(p.marks),
                 "submitted_count": len(p.done),
@@ -163,4 +183,20 @@ def progress_json(campaign: Campaign, progress: Sequence[RequirementProgress]) -
             }
             for p in progress
         ],
+        "milestones": [
+            {
+                "title": m.title,
+                "due_date": m.due.isoformat(),
+                "due_time": _hhmm(m.time),
+                "period": m.period,
+                "unit_kinds": list(m.unit_kinds),
+                "unit_codes": list(m.unit_codes),
+                "own": m.own,
+            }
+            for m in milestones
+        ],
     }
+
+
+def _hhmm(time: dt.time | None) -> str | None:
+    return None if time is None else f"{time:%H:%M}"

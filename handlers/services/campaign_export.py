@@ -56,6 +56,8 @@ def _requirement(req: Requirement, unit_codes: dict[int, str]) -> dict[str, Any]
     if req.description is not None and req.description.strip():
         data["description"] = _one_line(req.description)
     data.update(_due(req))
+    if req.due_time is not None:
+        data["time"] = req.due_time
     if req.original_due is not None and req.original_due != req.due_date:
         data["extended_due"] = req.due_date
     dues = {unit_codes[u]: d for u, d in unit_dues(req).items() if u in unit_codes}

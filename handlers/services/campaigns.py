@@ -172,6 +172,7 @@ async def _requirements(
             kind=RequirementKind(req.kind),
             description=req.description,
             due_date=due,
+            due_time=req.time,
             period_label=req.label,
             unit_kinds=req.unit_kinds,
             unit_codes=req.unit_codes,

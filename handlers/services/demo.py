@@ -285,6 +285,8 @@ class _Seeder:
             return f'kế hoạch không có yêu cầu mã "{sub.requirement}".'
         if not _applies(req, unit):
             return f'yêu cầu "{req.code}" không áp dụng cho đơn vị "{unit.code}".'
+        if req.kind is RequirementKind.EVENT:
+            return f'"{req.code}" là mốc thời gian (sự kiện), không nhận bài nộp.'
         if req.kind is RequirementKind.DOSSIER and sub.part not in req.parts:
             return f'hồ sơ "{req.code}" không có thành phần "{sub.part}".'
         if req.kind is not RequirementKind.DOSSIER and sub.part:

@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.domain.errors import UserError
 from handlers.domain.files import check_content
 from handlers.domain.plan_reader import extract_plan
-from handlers.domain.vn_dates import DateError, clean_text, parse_date, parse_period
+from handlers.domain.vn_dates import DateError, clean_text, parse_date, parse_period, time_of_day
 from handlers.domain.vocab import UNIT_KINDS
 from handlers.io.campaign_file.schema import DEFAULT_AWARD_FORMS, DEFAULT_TIMEZONE
 from handlers.io.plan_file import MAX_BYTES, SUFFIXES, read_plan_file
@@ -514,6 +514,7 @@ async def create_campaign(
             kind=RequirementKind(item["kind"]),
             description=" ".join(texts.plain("intake.req_description", item=item).split()) or None,
             due_date=due_date,
+            due_time=time_of_day(item.get("time")),
             period_label=texts.plain("intake.period_label", form=form)[:64] or None,
             unit_kinds=list(units.get("kinds", [])) if units["mode"] == "kinds" else [],
             unit_codes=list(units.get("codes", [])) if units["mode"] == "codes" else [],

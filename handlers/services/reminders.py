@@ -28,7 +28,6 @@ import datetime as dt
 import functools
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,12 +49,15 @@ from handlers.domain.reminder_policy import (
 )
 from handlers.kernel.messages import Reply
 from handlers.kernel.texts import Texts
+from handlers.queries.milestones import upcoming_milestones
 from handlers.queries.stats import (
     UnitStanding,
     digest_figures,
     owing_accounts,
     unreachable_owing,
 )
+from handlers.services.milestones import milestone_instants, plan_milestones
+from handlers.services.notice_plan import PlannedNotice, Recipient, once
 from storage.models import Campaign, Requirement, Role, Unit
 from storage.repositories.campaigns import CampaignRepository
 from storage.repositories.notices import NoticeRepository
@@ -76,6 +78,8 @@ __all__ = [
 ]
 
 DEFAULT_GRACE = dt.timedelta(hours=12)
+#: The digest lists at most this many milestones to come (the nearest).
+DIGEST_MILESTONES = 3
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -99,54 +103,6 @@ def _digest_policy(campaign: Campaign) -> DigestPolicy:
             "campaign %s: invalid digest settings (%s); using defaults", campaign.id, err
         )
         return DigestPolicy()
-
-
-@dataclass(frozen=True, slots=True)
-class Recipient:
-    """A linked chat account a notice goes to."""
-
-    account_id: int
-    channel: str
-    chat_id: str
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedNotice:
-    """One message due now to one recipient, with its exactly-once key.
-
-    Its text is rendered when first asked for (:attr:`reply`), once per (requirement, unit):
-    a planning pass names every notice due, but only the unclaimed ones are rendered and sent.
-    """
-
-    key: str
-    kind: str  # "reminder" | "digest"
-    campaign_id: int
-    requirement_id: int | None
-    unit_id: int | None
-    unit_name: str | None
-    requirement_title: str | None
-    slot: str
-    slot_at: dt.datetime
-    recipient: Recipient
-    render: Callable[[], Reply] = field(compare=False, repr=False)
-
-    @property
-    def reply(self) -> Reply:
-        """The message (rendered on first use, shared by the unit's recipients)."""
-        return self.render()
-
-
-def _once(make: Callable[[], Reply]) -> Callable[[], Reply]:
-    """``make``, called at most once; its result kept."""
-    kept: list[Reply] = []
-
-    def get() -> Reply:
-        if not kept:
-            kept.append(make())
-        return kept[0]
-
-    return get
 
 
 async def _recipients(
@@ -195,6 +151,7 @@ async def plan_notices(
     for campaign in campaigns:
         planned.extend(await _reminders(session, texts, campaign, now, grace, calendar))
         planned.extend(await _digest(session, texts, campaign, now, grace, calendar))
+        planned.extend(await plan_milestones(session, texts, campaign, now, grace, calendar))
     return planned
 
 
@@ -255,7 +212,7 @@ async def _reminders(
     today = local_today(now, campaign.timezone)
     slots: dict[int, dict[dt.date, Slot]] = {}
     by_roles: dict[tuple[Role, ...], list[Requirement]] = {}
-    requirements = await CampaignRepository(session).requirements_for(campaign.id)
+    requirements = await CampaignRepository(session).owed_requirements_for(campaign.id)
     for req in requirements:
         due, policy = _due_slots(campaign, req, now, grace, calendar)
         if not due:
@@ -281,7 +238,7 @@ async def _reminders(
             key = slot.key if extended_to(req, unit.id) is None else f"{slot.key}@{due_day:%Y%m%d}"
             render = replies.get((req.id, unit.id))
             if render is None:
-                render = replies[(req.id, unit.id)] = _once(
+                render = replies[(req.id, unit.id)] = once(
                     functools.partial(
                         _reminder_reply, texts, campaign, req, owing.standing, today, due_day
                     )
@@ -353,7 +310,7 @@ async def _digest(
     )
     since_day = earlier[-1] if earlier else today - dt.timedelta(days=1)
     since = dt.datetime.combine(since_day, digest.at, tzinfo=tz).astimezone(dt.UTC)
-    reqs = await CampaignRepository(session).requirements_for(campaign.id)
+    reqs = await CampaignRepository(session).owed_requirements_for(campaign.id)
     late_reqs = [
         r
         for r in reqs
@@ -381,6 +338,7 @@ async def _digest(
             today=today,
             unreachable=unreachable,
             blocked=blocked,
+            milestones=(await upcoming_milestones(session, campaign, today))[:DIGEST_MILESTONES],
         )
     )
     return [
@@ -439,7 +397,7 @@ async def unreachable_summary(
     campaigns = await _campaigns(session, campaign_code)
     result = []
     for campaign in campaigns:
-        reqs = await CampaignRepository(session).requirements_for(campaign.id)
+        reqs = await CampaignRepository(session).owed_requirements_for(campaign.id)
         today = local_today(now, campaign.timezone)
         result.append((campaign, await unreachable_late_units(session, campaign, reqs, today)))
     return result
@@ -461,13 +419,14 @@ async def upcoming_instants(
     campaigns = await CampaignRepository(session).get_active()
     for campaign in campaigns:
         tz = ZoneInfo(campaign.timezone)
-        for req in await CampaignRepository(session).requirements_for(campaign.id):
+        for req in await CampaignRepository(session).owed_requirements_for(campaign.id):
             policy = _policy(campaign, req)
             for due_day in _deadlines(req):
                 for slot in reminder_slots(due_day, policy, tz, calendar):
                     moment = quiet_shift(slot.at, policy.quiet_hours, tz)
                     if now <= moment <= end:
                         instants.add(moment)
+        instants |= await milestone_instants(session, campaign, now, end, calendar)
         digest = _digest_policy(campaign)
         if digest.enabled:
             first = local_today(now, campaign.timezone)

@@ -104,6 +104,25 @@ class CampaignRepository:
         )
         return list(rows)
 
+    async def owed_requirements_for(self, campaign_id: int) -> list[Requirement]:
+        """The requirements units send something for: every kind but the milestones (events).
+
+        An event (``RequirementKind.EVENT``) is a milestone: shown and reminded to its
+        organisers, never owed, late or "chưa nộp". Same order as :meth:`requirements_for`.
+        """
+        return [
+            r
+            for r in await self.requirements_for(campaign_id)
+            if r.kind is not RequirementKind.EVENT
+        ]
+
+    async def milestones_for(self, campaign_id: int) -> list[Requirement]:
+        """The campaign's milestones (requirements of kind ``event``), by due date."""
+        found = [
+            r for r in await self.requirements_for(campaign_id) if r.kind is RequirementKind.EVENT
+        ]
+        return sorted(found, key=lambda r: (r.due_date, r.position, r.id))
+
     async def requirement(self, requirement_id: int) -> Requirement | None:
         """Return the requirement with id ``requirement_id``."""
         return await self._s.get(Requirement, requirement_id)
@@ -182,6 +201,7 @@ class CampaignRepository:
         position: int,
         policy: dict[str, Any],
         accept: list[str] | None = None,
+        due_time: dt.time | None = None,
     ) -> tuple[Requirement, Change]:
         """Insert the campaign's requirement with ``code`` or update it in place.
 
@@ -193,6 +213,7 @@ class CampaignRepository:
             "kind": kind,
             "description": description,
             "due_date": due_date,
+            "due_time": due_time,
             "period_label": period_label,
             "unit_kinds": list(unit_kinds),
             "unit_codes": list(unit_codes),

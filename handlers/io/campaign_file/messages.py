@@ -20,6 +20,7 @@ __all__ = [
     "bad_accept",
     "bad_date",
     "bad_due",
+    "bad_time",
     "bad_timezone",
     "bad_unit_kind",
     "cannot_open",
@@ -71,6 +72,7 @@ FIELD_LABELS: dict[str, str] = {
     "kind": "loại",
     "description": "mô tả",
     "due": "hạn nộp",
+    "time": "giờ",
     "unit_kinds": "loại đơn vị",
     "unit_codes": "mã đơn vị",
     "parts": "thành phần hồ sơ",
@@ -210,6 +212,11 @@ def parts_only_for_dossiers(code: str, kind: str, label: str) -> str:
 def bad_timezone(value: str, example: str) -> str:
     """An unknown IANA zone name."""
     return f'Múi giờ "{value}" không hợp lệ; ví dụ đúng: {example}.'
+
+
+def bad_time() -> str:
+    """A deadline's hour (``time``) that is not one."""
+    return 'Giờ phải ghi dạng HH:MM trong ngoặc kép, ví dụ time: "16:30".'
 
 
 def extension_not_later(day: object, due: object) -> str:

@@ -18,6 +18,7 @@ Format (top-level keys)::
         description: …              # optional
         due: 15/11/2019             # a date, or a period: "tháng 3/2020", "quý I/2020",
                                     # "6 tháng đầu năm 2020", "năm 2020" (→ its last day)
+        time: "16:30"               # optional: the hour on the due day (late from then on)
         unit_kinds: [xa_phuong]     # optional; empty = every kind
         unit_codes: [P-BADINH]      # optional; empty = every unit
         parts: [Tờ trình, …]        # dossier only (required there): one submission per part
@@ -62,7 +63,7 @@ from handlers.domain.codes import check_code
 from handlers.domain.files import DOCUMENT_EXTENSIONS
 from handlers.domain.reminder_policy import ReminderPolicySpec
 from handlers.domain.sections import LocatedError, known_units
-from handlers.domain.vn_dates import DUE_HINT, parse_date, resolve_due
+from handlers.domain.vn_dates import DUE_HINT, parse_date, resolve_due, time_of_day
 from handlers.domain.vocab import (
     DEFAULT_UNIT_KINDS,
     REQUIREMENT_KIND_LABELS,
@@ -118,6 +119,15 @@ def _due_before(value: Any) -> Any:
     if isinstance(value, str | dt.date):
         return DueDate(*resolve_due(value))
     raise ValueError(msg.bad_due(DUE_HINT))
+
+
+def _time_before(value: Any) -> Any:
+    if value is None or value == "":
+        return None
+    found = time_of_day(value)
+    if found is None:
+        raise ValueError(msg.bad_time())
+    return found
 
 
 def _date_before(value: Any) -> Any:
@@ -224,6 +234,7 @@ class RequirementSpec(_Spec):
     kind: Literal["plan", "report", "nomination_list", "dossier", "event"]
     description: Annotated[str | None, AfterValidator(_optional_text(10_000))] = None
     due: Annotated[DueDate, BeforeValidator(_due_before)]
+    time: Annotated[dt.time | None, BeforeValidator(_time_before)] = None
     unit_kinds: list[str] = Field(default_factory=list)
     unit_codes: list[Code32] = Field(default_factory=list)
     parts: list[Annotated[str, AfterValidator(_text(120))]] = Field(default_factory=list)

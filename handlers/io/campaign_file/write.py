@@ -4,8 +4,8 @@ The mapping is built by :func:`handlers.services.campaign_export.campaign_data`;
 read by :func:`handlers.io.campaign_file.parse.parse_campaign`.
 
 The text is stable: keys in the order given (the format's order), Vietnamese kept as it is
-(``allow_unicode``), dates written ``dd/mm/yyyy``, no line folding, so exporting the same
-campaign twice gives the same bytes.
+(``allow_unicode``), dates written ``dd/mm/yyyy``, hours ``"HH:MM"``, no line folding, so
+exporting the same campaign twice gives the same bytes.
 """
 
 from __future__ import annotations
@@ -35,7 +35,12 @@ def _date(dumper: yaml.SafeDumper, day: dt.date) -> yaml.Node:
     return dumper.represent_str(vn_date(day))
 
 
+def _time(dumper: yaml.SafeDumper, hour: dt.time) -> yaml.Node:
+    return dumper.represent_str(f"{hour:%H:%M}")
+
+
 _Dumper.add_representer(dt.date, _date)
+_Dumper.add_representer(dt.time, _time)
 
 
 def dump_campaign(data: Mapping[str, Any]) -> str:

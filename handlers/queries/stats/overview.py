@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.domain.milestones import is_milestone, milestones_of, upcoming
 from handlers.domain.vocab import UNIT_KINDS
 from handlers.queries.stats import rules
 from handlers.queries.stats.nominations import nomination_stats
@@ -32,18 +33,23 @@ async def campaign_status(
     """The secretariat's overview of one campaign, from aggregate queries.
 
     Requirement figures, the overdue units (at most ``overdue_limit`` per requirement), the
-    ``recent_limit`` newest items sent and the nomination figures.
+    ``recent_limit`` newest items sent, the nomination figures and the milestones to come
+    (never counted as owed).
     """
     where = where or UnitFilter()
     _, today = rules.today(campaign, now)
-    reqs = await CampaignRepository(session).requirements_for(campaign.id)
+    every = await CampaignRepository(session).requirements_for(campaign.id)
+    reqs = [r for r in every if not is_milestone(r)]
     stats = await requirement_stats(session, campaign, now, where, requirements=reqs)
     overdue = await missing_units(
         session, campaign, now, where, overdue_only=True, limit=overdue_limit, stats=stats
     )
     recent = await recent_activity(session, campaign, where, limit=recent_limit, requirements=reqs)
     noms = await nomination_stats(session, campaign, where, unit_limit=3)
-    return CampaignStatus(campaign, today, tuple(stats), tuple(overdue), tuple(recent), noms)
+    milestones = tuple(upcoming(milestones_of(every, campaign.settings), today))
+    return CampaignStatus(
+        campaign, today, tuple(stats), tuple(overdue), tuple(recent), noms, milestones
+    )
 
 
 async def block_options(session: AsyncSession) -> list[FilterOption]:

@@ -40,7 +40,7 @@ async def recent_activity(
     tz = ZoneInfo(campaign.timezone)
     reqs = requirements
     if reqs is None:
-        reqs = await CampaignRepository(session).requirements_for(campaign.id)
+        reqs = await CampaignRepository(session).owed_requirements_for(campaign.id)
     by_id = {r.id: r for r in reqs}
     unit_cols = (Unit.id.label("uid"), Unit.code, Unit.name, Unit.block, Unit.kind)
     items: list[RecentItem] = []

@@ -68,7 +68,7 @@ async def requirement_stats(
     tz, today = rules.today(campaign, now)
     reqs = requirements
     if reqs is None:
-        reqs = await CampaignRepository(session).requirements_for(campaign.id)
+        reqs = await CampaignRepository(session).owed_requirements_for(campaign.id)
     if not reqs:
         return []
     # From the counters where they can say (the figures now, not of one unit, the requirements
@@ -285,7 +285,7 @@ async def unit_standings(
     tz, _ = rules.today(campaign, now)
     reqs = requirements
     if reqs is None:
-        reqs = await CampaignRepository(session).requirements_for(campaign.id)
+        reqs = await CampaignRepository(session).owed_requirements_for(campaign.id)
     return await _standings(
         session, reqs, tz, where or UnitFilter(), owing_only=False, limit=None, as_of=as_of
     )

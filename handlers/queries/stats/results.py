@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement
 
+from handlers.domain.milestones import Milestone
 from handlers.domain.progress import Standing
 from storage.models import Campaign, Requirement, Unit
 from storage.text import vn_sort_key
@@ -209,6 +210,8 @@ class CampaignStatus:
     overdue: tuple[MissingList, ...] = ()
     recent: tuple[RecentItem, ...] = ()
     nominations: NominationStats | None = None
+    #: The milestones on ``today`` or later (events and the campaign's own dates), by day.
+    milestones: tuple[Milestone, ...] = ()
 
     def number(self, requirement_id: int) -> int:
         """The requirement's number in the overview (1-based; 0 if unknown)."""

@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from handlers.domain.deadlines import effective_due, unit_dues
+from handlers.domain.deadlines import late_from, unit_dues
 from handlers.domain.progress import Mark
 from handlers.queries.stats.results import UnitFilter, UnitRef
 from storage.models import (
@@ -101,13 +101,13 @@ def needs_parts(req: Requirement) -> bool:
 
 
 def cutoff(req: Requirement, tz: ZoneInfo, unit_id: int | None = None) -> dt.datetime:
-    """The first instant that is late: the start of the day after the unit's due date, in ``tz``.
+    """The first instant that is late for the unit, in UTC.
 
-    The due date is the unit's effective one (``handlers.domain.deadlines``: a gia hạn for the
-    unit or for everyone); without ``unit_id``, everyone's.
+    The unit's due day at its hour (``due_time``), else the start of the day after it, in
+    ``tz``. The due date is the unit's effective one (``handlers.domain.deadlines``: a gia hạn
+    for the unit or for everyone; see ``late_from`` there); without ``unit_id``, everyone's.
     """
-    next_day = effective_due(req, unit_id) + dt.timedelta(days=1)
-    return dt.datetime.combine(next_day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
+    return late_from(req, tz, unit_id)
 
 
 def unit_rule(req: Requirement) -> list[ColumnElement[bool]]:
@@ -121,10 +121,14 @@ def unit_rule(req: Requirement) -> list[ColumnElement[bool]]:
 
 
 def applies(reqs: Sequence[Requirement], rid: Any) -> ColumnElement[bool]:
-    """Whether :class:`Unit` must submit requirement ``rid`` (``progress.applies`` in SQL)."""
-    free = [r.id for r in reqs if not unit_rule(r)]
+    """Whether :class:`Unit` must submit requirement ``rid`` (``progress.applies`` in SQL).
+
+    A milestone (an event) is never owed: no unit must submit it.
+    """
+    owed = [r for r in reqs if r.kind is not RequirementKind.EVENT]
+    free = [r.id for r in owed if not unit_rule(r)]
     conds: list[ColumnElement[bool]] = [rid.in_(free)] if free else []
-    conds.extend(and_(rid == r.id, *unit_rule(r)) for r in reqs if unit_rule(r))
+    conds.extend(and_(rid == r.id, *unit_rule(r)) for r in owed if unit_rule(r))
     return or_(*conds) if conds else false()
 
 
@@ -301,7 +305,9 @@ def source_activity(reqs: Sequence[Requirement], as_of: dt.datetime | None = Non
 
     Only the nomination lists (usually one or two requirements) combine both sources, so only
     their rows are aggregated twice. With ``as_of``, what had been sent by that moment.
+    A milestone (an event) has no rows, as in the read model.
     """
+    reqs = [r for r in reqs if r.kind is not RequirementKind.EVENT]
     lists = [r for r in reqs if r.kind is RequirementKind.NOMINATION_LIST]
     others = [r for r in reqs if r.kind is not RequirementKind.NOMINATION_LIST]
     if not lists:

@@ -234,4 +234,4 @@ async def test_only_near_deadlines_are_sap_den_han_in_the_report(
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(file.data)).paragraphs)
     urged = [line for line in text.splitlines() if "Sắp đến hạn" in line]
     assert len(urged) == 1 and "còn 3 ngày" in urged[0]
-    assert "nội dung khác có hạn từ 20/03/2020 trở đi" in text
+    assert "nội dung khác có hạn từ 15/04/2020 trở đi" in text  # events are milestones

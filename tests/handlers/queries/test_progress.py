@@ -14,7 +14,7 @@ from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.domain.progress import UnitMark
-from handlers.queries.progress import campaign_progress
+from handlers.queries.progress import campaign_progress, status_report
 from storage.models import Nomination, Submission, Unit
 from storage.repositories.campaigns import CampaignRepository
 from tests.harness import ChatHarness, Clock
@@ -86,3 +86,18 @@ async def test_campaign_progress_for_one_unit_reads_that_unit(
             (p.requirement.id, [_mark(m) for m in p.marks if m.unit.id == unit.id])
             for p in everyone
         ]
+
+
+@pytest.mark.usefixtures("demo")
+async def test_the_status_json_lists_events_as_milestones(
+    session_factory: SF, clock: Clock
+) -> None:
+    async with session_factory() as s:
+        (status,) = await status_report(s, "BIMSON-DHTT-2019", clock())
+    assert [r["code"] for r in status["requirements"]] == ["KEHOACH", "DECU", "HOSO"]
+    assert [(m["title"][:24], m["due_date"], m["unit_codes"]) for m in status["milestones"]] == [
+        ("Tổ chức Hội nghị điểm đi", "2020-03-20", ["P-BADINH", "DT-PHUNU", "DN-MTDT"]),
+        ("Tổ chức Hội nghị điển hì", "2020-03-31", []),
+        ("Hội nghị điển hình tiên ", "2020-06-20", []),
+    ]
+    assert status["milestones"][-1]["own"] and status["requirements"][0]["due_time"] is None

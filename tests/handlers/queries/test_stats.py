@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from matplotlib.image import imread
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import load_demo, parse_now
@@ -44,6 +44,7 @@ from handlers.queries.stats import (
     requirement_stats,
     unit_standings,
 )
+from handlers.services.invites import ensure_account
 from storage.models import (
     AwardForm,
     Campaign,
@@ -52,6 +53,7 @@ from storage.models import (
     NominationStatus,
     Requirement,
     RequirementKind,
+    Role,
     SubjectKind,
     Submission,
     SubmissionStatus,
@@ -148,6 +150,8 @@ def _nomination_figures(n: NominationStats) -> dict[str, Any]:
 
 
 def _cutoff(req: Requirement, tz: ZoneInfo) -> dt.datetime:
+    if req.due_time is not None:  # "trước 16g30 ngày 15/11": late from 16:30 that day
+        return dt.datetime.combine(req.due_date, req.due_time, tzinfo=tz)
     return dt.datetime.combine(req.due_date + dt.timedelta(days=1), dt.time(), tzinfo=tz)
 
 
@@ -296,9 +300,7 @@ async def test_demo_figures_equal_the_reference_this_morning(
     async with session_factory() as s:
         stats = await requirement_stats(s, campaign, clock())
         assert [(x.requirement.code, x.submitted, x.total) for x in stats] == [
-            ("KEHOACH", 12, 21),
-            ("HNDIEM", 0, 3),
-            ("HOINGHI", 0, 21),
+            ("KEHOACH", 12, 21),  # HNDIEM and HOINGHI are milestones (events): never owed
             ("DECU", 2, 21),
             ("HOSO", 0, 21),
         ]
@@ -324,7 +326,7 @@ async def test_demo_figures_equal_the_reference_later(session_factory: SF, momen
         assert await load_demo(s, now)  # the records dated up to that moment
     campaign = await _demo_campaign(session_factory)
     async with session_factory() as s:
-        assert await _check_campaign(s, campaign, now) >= 5 * 20
+        assert await _check_campaign(s, campaign, now) >= 3 * 20  # 5 requirements, 2 events
         await _check_campaign(s, campaign, now + dt.timedelta(days=40))
 
 
@@ -345,8 +347,13 @@ async def test_demo_figures_at_the_end(session_factory: SF) -> None:
         assert (noms.total, noms.accepted, noms.returned, noms.units) == (28, 8, 0, 5)
         assert {c.key: c.count for c in noms.by_subject} == {"ca_nhan": 20, "tap_the": 8}
         assert {c.key: c.count for c in noms.by_gender} == {"nam": 10, "nu": 10}
+        assert "HNDIEM" not in stats and "HOINGHI" not in stats  # events: milestones
         overview = await campaign_status(s, campaign, now)
-        assert overview.overdue_for(stats["HNDIEM"].requirement.id) is not None
+        assert overview.overdue_for(stats["DECU"].requirement.id) is not None
+        # The pilot and unit conferences are past; the town's conference is to come.
+        assert [(m.title, m.due, m.own) for m in overview.milestones] == [
+            ("Hội nghị điển hình tiên tiến thị xã", dt.date(2020, 6, 20), True)
+        ]
         blocks = await block_options(s)
         kinds = await kind_options(s)
     assert [(o.value, o.units) for o in blocks] == [
@@ -579,10 +586,12 @@ async def test_overview_at_the_end_names_overdue_units(
     text = _overview(noivu)
     assert "Đã nộp: <b>17/21</b>; chưa nộp: 4 (trong đó 1 bị trả lại)" in text
     assert "Đúng hạn: 15 (88% số đã nộp); muộn: 2; đã tiếp nhận: 12" in text
-    assert "⏰ Quá hạn chưa nộp: Phường Ba Đình\n" in text  # the pilot conference (3 units)
-    assert "và 10 đơn vị khác" in text
+    # The pilot and unit conferences (events) are milestones: never "quá hạn chưa nộp".
+    assert "Tổ chức Hội nghị điểm" not in text and "Tổ chức Hội nghị điển hình" not in text
+    assert "⏰ Quá hạn chưa nộp: Phường Ba Đình, Phường Đông Sơn, Phường Lam Sơn và 13" in text
     assert "(trong đó 1 nộp chưa đủ)" in text
-    assert "4 đề cử (mục 4) (muộn)" in text
+    assert "4 đề cử (mục 2) (muộn)" in text
+    assert "📌 Hội nghị điển hình tiên tiến thị xã — 20/06/2020, còn 65 ngày\n" in text
     assert len(text) < 3500
 
 
@@ -727,3 +736,64 @@ def test_parse_filter() -> None:
     assert parse("khoi:Khối xã, phường") == {"block": "Khối xã, phường"}
     assert parse("KHỐI: a  loại : b") == {"block": "a", "kind": "b"}
     assert parse("cụm:c") == {"block": "c"}
+
+
+# ---------------------------------------------------------------------------------------------
+# A deadline with an hour ("trước 16g30 ngày 15/11/2019")
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("demo")
+async def test_a_deadline_hour_makes_what_comes_after_it_late(
+    session_factory: SF, chat: Chat, clock: Clock
+) -> None:
+    async with session_factory.begin() as s:
+        await s.execute(
+            update(Requirement)
+            .where(Requirement.code == "KEHOACH")
+            .values(due_time=dt.time(16, 30))
+        )
+        await ensure_account(
+            s, channel="console", external_id="halan", full_name="Lãnh đạo xã Hà Lan",
+            role=Role.UNIT_HEAD, unit_code="X-HALAN", now=clock(),
+        )  # fmt: skip
+    badinh, halan = chat("badinh"), chat("halan")
+    await badinh.send("/tinhhinh")
+    assert "(hạn 16h30 15/11/2019, còn 3 ngày): chưa nộp" in badinh.text
+    for head, moment in ((badinh, "2019-11-15T16:00"), (halan, "2019-11-15T16:45")):
+        clock.set(moment)
+        await head.send("/nop")
+        await head.press("Kế hoạch tổ chức")
+        await head.send("Kế hoạch tổ chức Hội nghị điển hình tiên tiến của đơn vị.")
+        await head.press("Xác nhận gửi")
+        assert ("Lưu ý: nộp sau hạn 16h30 15/11/2019." in head.text) is (head is halan)
+    await badinh.send("/tinhhinh")
+    assert "đã nộp ngày 15/11/2019 16:00\n" in badinh.text  # before the hour: on time
+    await halan.send("/tinhhinh")
+    assert "đã nộp ngày 15/11/2019 16:45 (muộn)" in halan.text  # after it, the same day
+    campaign = await _demo_campaign(session_factory)
+    async with session_factory() as s:
+        (plan, *_) = await requirement_stats(s, campaign, clock())
+        assert (plan.requirement.code, plan.late) == ("KEHOACH", 1)
+        assert await _check_campaign(s, campaign, clock()) > 0  # SQL and reference agree
+
+
+@pytest.mark.usefixtures("demo")
+async def test_a_milestone_is_never_owed(chat: Chat, clock: Clock) -> None:
+    clock.set("2020-04-16T09:00")  # both conferences (events) are past, nothing was sent
+    noivu, badinh = chat("noivu"), chat("badinh")
+    await noivu.send("/chuanop")
+    assert "Kế hoạch tổ chức Hội nghị" in noivu.text and "Tổ chức Hội nghị" not in noivu.text
+    await badinh.send("/chuanop")
+    assert "Hồ sơ sau Hội nghị" in badinh.text and "Tổ chức Hội nghị" not in badinh.text
+    await badinh.send("/nop")
+    assert badinh.buttons and not [b for b in badinh.buttons if "Tổ chức Hội nghị" in b]
+    await badinh.send("/huy")
+    await badinh.send("/tinhhinh")
+    owed, milestones = badinh.text.split("Mốc thời gian (không phải nộp):")
+    assert "Tổ chức Hội nghị" not in owed
+    assert (
+        "📌 Tổ chức Hội nghị điểm điển hình tiên tiến — 20/03/2020; đơn vị tổ chức: 3 đơn vị"
+        " (đã qua)\n"
+    ) in milestones
+    assert "📌 Hội nghị điển hình tiên tiến thị xã — 20/06/2020, còn 65 ngày" in milestones

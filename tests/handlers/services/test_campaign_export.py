@@ -86,6 +86,36 @@ async def test_an_extension_round_trips(session_factory: SF, clock: Clock) -> No
         assert copy.unit_due == {str(badinh.id): "2019-11-29"}
 
 
+async def test_an_hour_round_trips(session_factory: SF, clock: Clock) -> None:
+    text = await _export(session_factory, DEMO)
+    timed = text.replace("    due: 15/11/2019\n", "    due: 15/11/2019\n    time: '16:30'\n", 1)
+    assert timed != text
+    async with session_factory.begin() as s:
+        loaded = await load_campaign(s, timed.encode(), now=clock())
+    assert loaded.requirements_updated == ["KEHOACH"]
+    async with session_factory() as s:
+        _, req = await find_requirement(s, DEMO, "KEHOACH")
+        assert req.due_time == dt.time(16, 30)
+    exported = await _round_trip(session_factory, clock, DEMO)  # → a copy, byte-identical
+    assert exported == timed
+    plan = next(r for r in yaml.safe_load(exported)["requirements"] if r["code"] == "KEHOACH")
+    assert (plan["due"], plan["time"]) == ("15/11/2019", "16:30")
+    async with session_factory() as s:
+        copy = await s.scalar(
+            select(Requirement).where(Requirement.code == "KEHOACH", Requirement.id != req.id)
+        )
+        assert copy is not None and copy.due_time == dt.time(16, 30)
+
+
+def test_an_hour_is_read_as_written() -> None:
+    for written in ("16:30", "16h30", "16g30", 990):  # 990: PyYAML's unquoted 16:30
+        (req,) = parse_campaign(_with({"time": written})).requirements
+        assert req.time == dt.time(16, 30)
+    with pytest.raises(CampaignFileError) as info:
+        parse_campaign(_with({"time": "chiều"}))
+    assert 'ví dụ time: "16:30"' in str(info.value)
+
+
 async def test_a_file_with_another_deadline_replaces_the_extension(
     session_factory: SF, clock: Clock
 ) -> None:

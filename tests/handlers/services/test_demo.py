@@ -81,14 +81,14 @@ async def test_seed_everything(session_factory: SF) -> None:
     result = await _seed(session_factory, AFTER_ALL)
 
     assert result == SeedResult(
-        submissions=43,
+        submissions=33,  # none for HNDIEM and HOINGHI: events are milestones, nothing is sent
         nominations=28,
-        audit_rows=43 + 28 + reviewed,
+        audit_rows=33 + 28 + reviewed,
         not_yet=0,
         skipped=False,
     )
-    assert len(records["submissions"]) == 43 and len(records["nominations"]) == 28
-    assert await _count(session_factory, Submission) == 43
+    assert len(records["submissions"]) == 33 and len(records["nominations"]) == 28
+    assert await _count(session_factory, Submission) == 33
     assert await _count(session_factory, Nomination) == 28
     demo_audit = await _count(session_factory, AuditLog, AuditLog.action != "campaign.load")
     assert demo_audit == result.audit_rows
@@ -121,7 +121,7 @@ async def test_seed_everything(session_factory: SF) -> None:
 
     late = [x for x in subs if local_day(x) > reqs[x.requirement_id].due_date]
     on_time = [x for x in subs if local_day(x) <= reqs[x.requirement_id].due_date]
-    assert len(late) == 6 and len(on_time) == 37
+    assert len(late) == 5 and len(on_time) == 28
     # X-QUANGTRUNG sent its plan at 16:40 local on the due day: on time.
     quang_trung = next(x for x in plans if units[x.unit_id].code == "X-QUANGTRUNG")
     assert _utc(quang_trung.submitted_at) == dt.datetime(2019, 11, 15, 9, 40, tzinfo=dt.UTC)
@@ -152,7 +152,7 @@ async def test_seed_twice_is_a_no_op(session_factory: SF) -> None:
     again = await _seed(session_factory, AFTER_ALL)
 
     assert again == SeedResult(skipped=True)
-    assert await _count(session_factory, Submission) == 43
+    assert await _count(session_factory, Submission) == 33
     assert await _count(session_factory, Nomination) == 28
     assert await _count(session_factory, AuditLog) == audit
 
@@ -164,7 +164,7 @@ async def test_seed_everything_even_with_an_early_clock(session_factory: SF) -> 
 
     result = await _seed(session_factory, now)
 
-    assert (result.submissions, result.nominations, result.not_yet) == (43, 28, 0)
+    assert (result.submissions, result.nominations, result.not_yet) == (33, 28, 0)
     async with session_factory() as s:
         stamps = set(
             await s.scalars(select(AuditLog.at).where(AuditLog.action != "campaign.load"))
@@ -195,7 +195,7 @@ async def test_seed_until_a_day_inside_campaign(session_factory: SF) -> None:
     # (05/11 and 08/11/2019); everything else is later.
     assert result.submissions == 14
     assert result.nominations == 11
-    assert result.not_yet == 43 - 14 + 28 - 11
+    assert result.not_yet == 33 - 14 + 28 - 11
     async with session_factory() as s:
         subs = list(await s.scalars(select(Submission)))
     assert all(_utc(x.submitted_at) <= now for x in subs)
