@@ -8,7 +8,7 @@ then filled from the standings and nomination counters already there (the same c
 ``tdkt stats rebuild``).
 
 Revision ID: 0023
-Revises: 0017
+Revises: 0019
 Create Date: 2026-11-30 18:30:00.000000
 """
 
@@ -22,7 +22,7 @@ from alembic import op
 __all__ = ["branch_labels", "depends_on", "down_revision", "downgrade", "revision", "upgrade"]
 
 revision: str = "0023"
-down_revision: str | Sequence[str] | None = "0017"
+down_revision: str | Sequence[str] | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
