@@ -18,7 +18,7 @@ They are kept in the transaction of every write, by delta (``storage.standings``
   the old row's contribution is taken off and the new one's added;
 * a unit changing block, kind or retirement (:func:`move_units`, before the pairs): its rows
   move from the old key to the new one;
-* a requirement's deadlines (``due_date``, ``unit_due``), kind or parts, or its campaign's
+* a requirement's deadlines (``due_date``, ``due_time``, ``unit_due``), kind or parts, or its campaign's
   timezone changing, and a rebuild (:func:`recompute`): its counters are recomputed from its
   standings.
 
@@ -94,12 +94,18 @@ class _Req:
     tz: ZoneInfo
     due: dt.date | None
     unit_due: Mapping[int, dt.date]
+    #: The deadline's hour (``due_time``) while nobody's deadline was extended past the plan's
+    #: (``handlers.domain.deadlines.due_hour``); a unit's own gia hạn drops it for that unit.
+    hour: dt.time | None = None
 
     def cutoff(self, unit_id: int) -> dt.datetime | None:
         """The first late instant for the unit (None: no deadline, never late)."""
-        due = self.unit_due.get(unit_id, self.due)
+        own = self.unit_due.get(unit_id)
+        due = own or self.due
         if due is None:
             return None
+        if self.hour is not None and own is None:
+            return dt.datetime.combine(due, self.hour, tzinfo=self.tz).astimezone(dt.UTC)
         start = dt.datetime.combine(due + dt.timedelta(days=1), dt.time(), tzinfo=self.tz)
         return start.astimezone(dt.UTC)
 
@@ -129,13 +135,17 @@ def _requirements(conn: Connection, rids: Collection[int]) -> dict[int, _Req]:
                 Requirement.due_date,
                 Requirement.unit_due,
                 Campaign.timezone,
+                Requirement.due_time,
+                Requirement.original_due,
             )
             .join(Campaign, Campaign.id == Requirement.campaign_id)
             .where(Requirement.id.in_(chunk))
         ).tuples()
-        for rid, kind, parts, due, unit_due, tz in rows:
+        for rid, kind, parts, due, unit_due, tz, hour, original in rows:
             needed = len(set(parts)) if kind is RequirementKind.DOSSIER and parts else 1
-            found[rid] = _Req(needed, ZoneInfo(tz), due, _unit_dues(unit_due, due))
+            if original is not None and original != due:
+                hour = None  # everyone's deadline was extended: the whole day
+            found[rid] = _Req(needed, ZoneInfo(tz), due, _unit_dues(unit_due, due), hour)
     return found
 
 
@@ -313,7 +323,10 @@ def requirement_changes(session: Session) -> set[int]:
             continue
         if isinstance(obj, Requirement):
             attrs = inspect(obj).attrs
-            if attrs.due_date.history.has_changes() or attrs.unit_due.history.has_changes():
+            if any(
+                getattr(attrs, name).history.has_changes()
+                for name in ("due_date", "unit_due", "due_time", "original_due")
+            ):
                 rids.add(obj.id)
         elif isinstance(obj, Campaign) and inspect(obj).attrs.timezone.history.has_changes():
             campaigns.add(obj.id)
