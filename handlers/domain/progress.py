@@ -83,13 +83,15 @@ class RequirementProgress:
     marks: tuple[UnitMark, ...]
 
     @property
-    def days_left(self) -> int:
-        """Days until the due date (negative when overdue)."""
-        return (self.requirement.due_date - self.today).days
+    def days_left(self) -> int | None:
+        """Days until the due date (negative when overdue; None: "chưa có hạn")."""
+        due = self.requirement.due_date
+        return None if due is None else (due - self.today).days
 
-    def days_left_for(self, unit_id: int) -> int:
+    def days_left_for(self, unit_id: int) -> int | None:
         """Days until the unit's own deadline (after any gia hạn; negative when overdue)."""
-        return (effective_due(self.requirement, unit_id) - self.today).days
+        due = effective_due(self.requirement, unit_id)
+        return None if due is None else (due - self.today).days
 
     @property
     def done(self) -> list[UnitMark]:
@@ -98,7 +100,12 @@ class RequirementProgress:
 
     @property
     def missing(self) -> list[UnitMark]:
-        """Units that still owe it (nothing sent, incomplete or returned)."""
+        """Units that still owe it (nothing sent, incomplete or returned).
+
+        Nobody owes a requirement "chưa có hạn" (no due date yet).
+        """
+        if self.requirement.due_date is None:
+            return []
         return [m for m in self.marks if not m.done]
 
 
@@ -114,9 +121,12 @@ def applies(requirement: Requirement, unit: Unit) -> bool:
     return not requirement.unit_kinds or unit.kind in requirement.unit_kinds
 
 
-def is_late(at: dt.datetime | None, due: dt.date, tz: ZoneInfo) -> bool:
-    """Whether something sent at ``at`` came after the due day (a date in ``tz``, inclusive)."""
-    return at is not None and at.astimezone(tz).date() > due
+def is_late(at: dt.datetime | None, due: dt.date | None, tz: ZoneInfo) -> bool:
+    """Whether something sent at ``at`` came after the due day (a date in ``tz``, inclusive).
+
+    Nothing is late for a requirement without a due date ("chưa có hạn").
+    """
+    return at is not None and due is not None and at.astimezone(tz).date() > due
 
 
 def mark_for(

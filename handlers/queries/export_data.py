@@ -194,8 +194,8 @@ class RequirementFigures:
         return self.stats.requirement
 
     @property
-    def days_left(self) -> int:
-        """Days until the due date (negative when overdue)."""
+    def days_left(self) -> int | None:
+        """Days until the due date (negative when overdue; None: "chưa có hạn")."""
         return self.stats.days_left
 
     @property
@@ -210,7 +210,12 @@ class RequirementFigures:
 
     @property
     def owing(self) -> tuple[UnitStanding, ...]:
-        """Units that still owe it (nothing sent, incomplete or returned)."""
+        """Units that still owe it (nothing sent, incomplete or returned).
+
+        Nobody owes a requirement "chưa có hạn" (no due date yet).
+        """
+        if self.requirement.due_date is None:
+            return ()
         return tuple(s for s in self.standings if not s.done)
 
     @property
@@ -226,7 +231,7 @@ class RequirementFigures:
     @property
     def is_due(self) -> bool:
         """Whether its due date has passed (the due day itself is not over yet)."""
-        return self.days_left < 0
+        return self.days_left is not None and self.days_left < 0
 
     @property
     def percent(self) -> int:
@@ -487,13 +492,23 @@ class Report:
         return tuple(
             r
             for r in self.requirements
-            if not r.is_due and r.owing and r.days_left <= UPCOMING_DAYS
+            if r.days_left is not None
+            and not r.is_due
+            and r.owing
+            and r.days_left <= UPCOMING_DAYS
         )
 
     @property
     def later(self) -> tuple[RequirementFigures, ...]:
         """Requirements due after :data:`UPCOMING_DAYS` (summed up in one line, not urged)."""
-        return tuple(r for r in self.requirements if r.days_left > UPCOMING_DAYS)
+        return tuple(
+            r for r in self.requirements if r.days_left is not None and r.days_left > UPCOMING_DAYS
+        )
+
+    @property
+    def undated(self) -> tuple[RequirementFigures, ...]:
+        """Requirements "chưa có hạn" (no due date yet: listed, not owed)."""
+        return tuple(r for r in self.requirements if r.days_left is None)
 
     @property
     def due_done(self) -> int:

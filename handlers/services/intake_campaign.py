@@ -1,10 +1,14 @@
 """Plan intake, the last step: an accepted draft becomes a running campaign, announced.
 
-:func:`create_campaign` makes an active campaign: one requirement per accepted item with a
-fixed day (a day, a range — due its last day —, a month or a quarter — due its last day, with
-the period as its label); accepted items without a fixed day (a yearly rule, a relative limit,
-"to be announced") are kept in the campaign's ``settings["undated"]`` and listed as "chưa có
-hạn". Nothing is created before that. :func:`announce_campaign` queues the announcement to the
+:func:`create_campaign` makes an active campaign: one requirement per accepted item, in the
+draft's order (codes ``ND1``, ``ND2`` …): a day; a range (an event over several days: its first
+day in ``due_start``, due its last day); a month or a quarter (its first day in ``due_start``,
+due its last day, the period as its label); a yearly rule (``recurrence``, no due date; this
+year's or next year's occurrence is made at once by
+:func:`handlers.services.recurrence.generate_occurrences`); and "to be announced" or a relative
+limit without a day (no due date: "chưa có hạn", never reminded, owed by nobody until a day is
+set with a gia hạn's "Đặt hạn"; the relative words go in the description). Nothing is created
+before that. :func:`announce_campaign` queues the announcement to the
 campaign's units. The drafts themselves are :mod:`handlers.services.intake`.
 """
 
@@ -28,6 +32,7 @@ from handlers.services.notices import (
     audience_units,
     reachable,
 )
+from handlers.services.recurrence import generate_occurrences
 from storage.models import Campaign, Person, PlanDraft, RequirementKind, Unit
 from storage.repositories.audit import AuditRepository
 from storage.repositories.campaigns import CampaignRepository
@@ -70,6 +75,13 @@ class DueForm:
     def fixed(self) -> bool:
         """Whether the due is one day a requirement can hold (the end of a period counts)."""
         return self.kind in {"day", "range", "month", "quarter"}
+
+    @property
+    def recurrence(self) -> dict[str, Any] | None:
+        """A yearly rule's ``Requirement.recurrence``, else None."""
+        if self.kind != "yearly" or self.start is None:
+            return None
+        return {"every": "year", "month": self.start.month, "day": self.start.day}
 
     @property
     def due_date(self) -> dt.date | None:
@@ -144,17 +156,16 @@ async def create_campaign(
     """Make the draft an active campaign (audit-logged); the draft is then ``created``.
 
     Raises:
-        UserError: ``intake_nothing_to_create`` when no accepted item has a fixed day.
+        UserError: ``intake_nothing_to_create`` when no accepted item has a fixed day (a
+            campaign of "chưa có hạn" items only would remind nobody of anything).
     """
     plan = draft.plan
-    fixed, undated_items = accepted_items(draft)
+    fixed, undated = accepted_items(draft)
     if not fixed:
         raise UserError("intake_nothing_to_create")
     doc_date = _doc_date(plan.get("doc_date"))
     repo = CampaignRepository(session)
     code = await _free_code(repo, (doc_date or now.date()).year, draft.id)
-    keys = ("title", "kind", "due", "relative")
-    undated = [{key: item.get(key) for key in keys} for item, _ in undated_items]
     title = plan.get("title") or texts.plain("intake.default_title", plan=plan)
     campaign, _ = await repo.upsert_campaign(
         code=code,
@@ -164,21 +175,27 @@ async def create_campaign(
         issuer=(plan.get("issuer") or None) and str(plan["issuer"])[:255],
         timezone=DEFAULT_TIMEZONE,
         is_active=True,
-        settings={"undated": undated} if undated else {},
+        settings={},
     )
     await repo.replace_award_forms(campaign.id, DEFAULT_AWARD_FORMS)
-    for position, (item, form) in enumerate(fixed):
+    accepted = [
+        (item, due_form(item["due"])) for item in plan["items"] if item["status"] == "accepted"
+    ]
+    for position, (item, form) in enumerate(accepted):
         units = item.get("units") or {"mode": "all"}
-        due_date = form.due_date
-        assert due_date is not None
+        period = form.kind in {"month", "quarter"}
         await repo.upsert_requirement(
             campaign.id,
             code=f"ND{position + 1}",
             title=item["title"][:_TITLE_MAX],
             kind=RequirementKind(item["kind"]),
             description=" ".join(texts.plain("intake.req_description", item=item).split()) or None,
-            due_date=due_date,
-            period_label=texts.plain("intake.period_label", form=form)[:64] or None,
+            due_date=form.due_date,
+            due_start=form.start if form.kind in {"range", "month", "quarter"} else None,
+            recurrence=form.recurrence,
+            period_label=(texts.plain("intake.period_label", form=form)[:64] or None)
+            if period
+            else None,
             unit_kinds=list(units.get("kinds", [])) if units["mode"] == "kinds" else [],
             unit_codes=list(units.get("codes", [])) if units["mode"] == "codes" else [],
             parts=[],
@@ -203,6 +220,7 @@ async def create_campaign(
         },
     )
     await session.flush()
+    await generate_occurrences(session, campaign, now)
     return campaign
 
 

@@ -100,13 +100,17 @@ def needs_parts(req: Requirement) -> bool:
     return req.kind is RequirementKind.DOSSIER and bool(req.parts)
 
 
-def cutoff(req: Requirement, tz: ZoneInfo, unit_id: int | None = None) -> dt.datetime:
+def cutoff(req: Requirement, tz: ZoneInfo, unit_id: int | None = None) -> dt.datetime | None:
     """The first instant that is late: the start of the day after the unit's due date, in ``tz``.
 
     The due date is the unit's effective one (``handlers.domain.deadlines``: a gia hạn for the
-    unit or for everyone); without ``unit_id``, everyone's.
+    unit or for everyone); without ``unit_id``, everyone's. None (SQL NULL: never late, never
+    overdue) for a requirement "chưa có hạn".
     """
-    next_day = effective_due(req, unit_id) + dt.timedelta(days=1)
+    due = effective_due(req, unit_id)
+    if due is None:
+        return None
+    next_day = due + dt.timedelta(days=1)
     return dt.datetime.combine(next_day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
 
 
