@@ -296,6 +296,8 @@ async def _set_first_due(
     today: dt.date,
 ) -> Extended:
     """Đặt hạn: the first deadline of a requirement "chưa có hạn", for everyone, told once."""
+    if req.recurrence:
+        raise UserError("set_due_yearly", title=req.title)
     if any(c.strip() for c in unit_codes):
         raise UserError("set_due_units", title=req.title)
     if new_due < today:
