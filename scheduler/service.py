@@ -35,6 +35,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.domain.reminder_policy import WorkingCalendar
+from handlers.services.recurrence import generate_all
 from handlers.services.reminders import upcoming_instants
 from scheduler.exports import ExportWorker
 from scheduler.notifier import BroadcastWorker, Notifier
@@ -205,6 +206,7 @@ class SchedulerService:
         """Make the ``notify:`` jobs exactly the moments the database implies; their count."""
         scheduler = self.scheduler
         now = self._clock()
+        await generate_all(self._sf, now)  # yearly rules: each year's occurrence, once
         async with self._sf() as session:
             instants = await upcoming_instants(session, now, self._horizon, self._calendar)
         wanted = {f"{NOTIFY_PREFIX}{moment:%Y-%m-%dT%H:%MZ}": moment for moment in instants}

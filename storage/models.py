@@ -323,10 +323,18 @@ class Requirement(Base):
     title: Mapped[str] = mapped_column(String(255))
     kind: Mapped[RequirementKind] = mapped_column(_enum(RequirementKind))
     description: Mapped[str | None] = mapped_column(Text)
-    due_date: Mapped[dt.date] = mapped_column(Date)
+    #: The last day (the late cut-off); None: "chưa có hạn" (to be announced: listed, never
+    #: late, never reminded, not owing until a day is set).
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
     #: The hour of the deadline on its day, in the campaign's timezone (None: the whole day).
     due_time: Mapped[dt.time | None] = mapped_column(Time)
+    #: The first day of a range or period (an event over several days, a month, a quarter).
+    due_start: Mapped[dt.date | None] = mapped_column(Date)
     period_label: Mapped[str | None] = mapped_column(String(64))
+    #: A yearly rule, e.g. ``{"every": "year", "month": 3, "day": 15}``: each year's occurrence
+    #: is its own requirement (``<CODE>-<YEAR>``), made by
+    #: :func:`handlers.services.recurrence.generate_occurrences`.
+    recurrence: Mapped[dict[str, Any] | None] = mapped_column()
     unit_kinds: Mapped[list[str]] = mapped_column(default=list)
     unit_codes: Mapped[list[str]] = mapped_column(default=list)
     parts: Mapped[list[str]] = mapped_column(default=list)
@@ -358,7 +366,8 @@ class DeadlineChange(Base):
     )
     #: None: the deadline of every unit (``Requirement.due_date``).
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
-    old_due: Mapped[dt.date] = mapped_column(Date)
+    #: None: the requirement had no deadline yet ("chưa có hạn": this change set its first).
+    old_due: Mapped[dt.date | None] = mapped_column(Date)
     new_due: Mapped[dt.date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(Text)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))

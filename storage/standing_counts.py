@@ -18,9 +18,9 @@ They are kept in the transaction of every write, by delta (``storage.standings``
   the old row's contribution is taken off and the new one's added;
 * a unit changing block, kind or retirement (:func:`move_units`, before the pairs): its rows
   move from the old key to the new one;
-* a requirement's deadlines (``due_date``, ``due_time``, ``unit_due``), kind or parts, or its campaign's
-  timezone changing, and a rebuild (:func:`recompute`): its counters are recomputed from its
-  standings.
+* a requirement's deadlines (``due_date``, ``due_time``, ``unit_due``), kind or parts, or its
+  campaign's timezone changing, and a rebuild (:func:`recompute`): its counters are recomputed
+  from its standings.
 
 Lateness is a fact of a sent item's time and its deadline, not of the clock, so nothing changes
 when a due date passes; what owes and is overdue is read as total minus sent.

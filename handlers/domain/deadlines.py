@@ -46,8 +46,8 @@ class Dated(Protocol):
     """What a deadline is read from (a :class:`storage.models.Requirement`)."""
 
     @property
-    def due_date(self) -> dt.date:
-        """Everyone's deadline."""
+    def due_date(self) -> dt.date | None:
+        """Everyone's deadline (None: "chưa có hạn")."""
         ...
 
     @property
@@ -69,6 +69,8 @@ class Dated(Protocol):
 def unit_dues(req: Dated) -> dict[int, dt.date]:
     """The units' own deadlines that are later than everyone's, by unit id."""
     found: dict[int, dt.date] = {}
+    if req.due_date is None:
+        return found
     for key, value in (req.unit_due or {}).items():
         try:
             day = dt.date.fromisoformat(str(value))
@@ -80,8 +82,11 @@ def unit_dues(req: Dated) -> dict[int, dt.date]:
     return found
 
 
-def effective_due(req: Dated, unit_id: int | None = None) -> dt.date:
-    """The day ``req`` is due for the unit ``unit_id`` (None: everyone's deadline)."""
+def effective_due(req: Dated, unit_id: int | None = None) -> dt.date | None:
+    """The day ``req`` is due for the unit ``unit_id`` (None: everyone's deadline).
+
+    None when ``req`` has no deadline yet ("chưa có hạn").
+    """
     if unit_id is None:
         return req.due_date
     return unit_dues(req).get(unit_id, req.due_date)
@@ -91,7 +96,7 @@ def extended_to(req: Dated, unit_id: int | None = None) -> dt.date | None:
     """The unit's (or everyone's) deadline when it was extended (gia hạn), else None."""
     if unit_id is not None and unit_id in unit_dues(req):
         return unit_dues(req)[unit_id]
-    if req.original_due is not None and req.original_due != req.due_date:
+    if req.due_date is not None and req.original_due not in (None, req.due_date):
         return req.due_date
     return None
 
@@ -103,13 +108,16 @@ def due_hour(req: Dated, unit_id: int | None = None) -> dt.time | None:
     return req.due_time
 
 
-def late_from(req: Dated, tz: ZoneInfo, unit_id: int | None = None) -> dt.datetime:
+def late_from(req: Dated, tz: ZoneInfo, unit_id: int | None = None) -> dt.datetime | None:
     """The first instant (aware, UTC) at which something sent for ``req`` is late for the unit.
 
     The unit's deadline day at its hour when it has one, else the start of the next day, in
-    ``tz`` (the campaign's timezone). Without ``unit_id``: everyone's.
+    ``tz`` (the campaign's timezone). Without ``unit_id``: everyone's. None when ``req`` has no
+    deadline yet ("chưa có hạn"): nothing sent for it is late.
     """
     due = effective_due(req, unit_id)
+    if due is None:
+        return None
     hour = due_hour(req, unit_id)
     if hour is not None:
         return dt.datetime.combine(due, hour, tzinfo=tz).astimezone(dt.UTC)

@@ -121,7 +121,7 @@ def milestones_of(
             r.id,
         )
         for r in requirements
-        if is_milestone(r)
+        if is_milestone(r) and r.due_date is not None  # "chưa có hạn": listed once it has a day
     ]
     found.extend(_own(settings))
     return sorted(found, key=lambda m: (m.due, m.time or dt.time(), m.own))

@@ -83,13 +83,15 @@ class RequirementProgress:
     marks: tuple[UnitMark, ...]
 
     @property
-    def days_left(self) -> int:
-        """Days until the due date (negative when overdue)."""
-        return (self.requirement.due_date - self.today).days
+    def days_left(self) -> int | None:
+        """Days until the due date (negative when overdue; None: "chưa có hạn")."""
+        due = self.requirement.due_date
+        return None if due is None else (due - self.today).days
 
-    def days_left_for(self, unit_id: int) -> int:
+    def days_left_for(self, unit_id: int) -> int | None:
         """Days until the unit's own deadline (after any gia hạn; negative when overdue)."""
-        return (effective_due(self.requirement, unit_id) - self.today).days
+        due = effective_due(self.requirement, unit_id)
+        return None if due is None else (due - self.today).days
 
     @property
     def done(self) -> list[UnitMark]:
@@ -98,7 +100,12 @@ class RequirementProgress:
 
     @property
     def missing(self) -> list[UnitMark]:
-        """Units that still owe it (nothing sent, incomplete or returned)."""
+        """Units that still owe it (nothing sent, incomplete or returned).
+
+        Nobody owes a requirement "chưa có hạn" (no due date yet).
+        """
+        if self.requirement.due_date is None:
+            return []
         return [m for m in self.marks if not m.done]
 
 
@@ -118,8 +125,10 @@ def is_late(at: dt.datetime | None, req: Requirement, unit_id: int, tz: ZoneInfo
     """Whether something sent at ``at`` came after the unit's deadline (its day, or its hour).
 
     The late-from instant is :func:`handlers.domain.deadlines.late_from`, as in the status SQL.
+    Nothing is late for a requirement without a due date ("chưa có hạn").
     """
-    return at is not None and at >= late_from(req, tz, unit_id)
+    cut = late_from(req, tz, unit_id)
+    return at is not None and cut is not None and at >= cut
 
 
 def mark_for(

@@ -49,8 +49,9 @@ __all__ = [
 
 #: How to write a deadline, for messages that ask for one.
 DUE_HINT = (
-    "hãy ghi một ngày (15/11/2019) hoặc một kỳ (tháng 3/2020, quý I/2020, "
-    "6 tháng đầu năm 2020, năm 2020)"
+    "hãy ghi một ngày (15/11/2019), một kỳ (tháng 3/2020, quý I/2020, "
+    "6 tháng đầu năm 2020, năm 2020), một khoảng (06/06/2020 - 08/06/2020), "
+    "«chưa có hạn» hoặc «hằng năm 15/03»"
 )
 
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}

@@ -181,7 +181,8 @@ async def _rounds(ctx: Ctx, unit: Unit | None) -> list[_Round]:
             raise UserError(
                 "delegate_settings_invalid", code=campaign.code, detail=detail
             ) from None
-        due = rules.due or (min(r.due_date for r in reqs) if reqs else None)
+        dues = [r.due_date for r in reqs if r.due_date is not None]
+        due = rules.due or (min(dues) if dues else None)
         found.append(_Round(campaign, rules, due))
     return found
 

@@ -185,7 +185,9 @@ async def _pick(ctx: Ctx) -> list[Reply]:
 def _actions(campaign: Campaign, req: Requirement) -> list[ReqAction]:
     if campaign.state not in (CampaignState.DRAFT, CampaignState.ACTIVE):
         return []
-    actions = [ReqAction.EXTEND, ReqAction.TITLE, ReqAction.WHO]
+    # A yearly rule has no deadline of its own: each year's occurrence is extended instead.
+    actions = [] if req.recurrence else [ReqAction.EXTEND]
+    actions += [ReqAction.TITLE, ReqAction.WHO]
     if req.kind is RequirementKind.DOSSIER:
         actions.append(ReqAction.PARTS)
     return [*actions, ReqAction.ACCEPT, ReqAction.REMOVE]
@@ -200,7 +202,8 @@ async def _ask_menu(ctx: Ctx) -> list[Reply]:
     names = {u.id: u.name for u in await ctx.units.list_all()}
     actions = _actions(campaign, req)
     buttons = [
-        Do(action=a).button(ctx.label("noidung.action_label", action=a.value)) for a in actions
+        Do(action=a).button(ctx.label("noidung.action_label", action=a.value, req=req))
+        for a in actions
     ]
     buttons.append(Back().button(ctx.label("kehoach.back_label")))
     return [
@@ -258,10 +261,13 @@ async def _ext_date(ctx: Ctx) -> list[Reply]:
     found = await _req(ctx)
     if found is None:
         return _gone(ctx)
-    campaign, _ = found
+    campaign, req = found
     today = local_today(ctx.now, campaign.timezone)
     if new_due < today:
         raise UserError("extend_past", new=new_due, today=today)
+    if req.due_date is None:  # Đặt hạn: the first deadline is everyone's
+        ctx.goto(State.EXT_REASON, new_due=new_due.isoformat(), units=[])
+        return await _ask_ext_reason(ctx)
     ctx.goto(State.EXT_UNITS, new_due=new_due.isoformat())
     return await _ask_ext_units(ctx)
 

@@ -289,7 +289,9 @@ async def _overview(ctx: Ctx, flt: _Filter, *, buttons: bool, full: bool = False
         )
         for campaign in campaigns
     ]
-    hidden = not full and any(s.days_left > SOON_DAYS for c in items for s in c.requirements)
+    hidden = not full and any(
+        s.days_left is None or s.days_left > SOON_DAYS for c in items for s in c.requirements
+    )
     view = View.FULL if full else View.OVERVIEW
     unreachable = []
     if not flt.active:  # late units no reminder reaches, and why (never linked / blocked)
@@ -509,8 +511,9 @@ async def _missing_lists(ctx: Ctx, flt: _Filter) -> tuple[list[MissingList], str
         items.extend(
             await missing_units(ctx.session, campaign, ctx.now, flt.where, limit=CHUANOP_LIMIT)
         )
-    items = [m for m in items if m.stats.total]
-    items.sort(key=lambda m: m.stats.days_left)
+    # A requirement "chưa có hạn" is owed by nobody: not listed.
+    items = [m for m in items if m.stats.total and m.stats.days_left is not None]
+    items.sort(key=lambda m: m.stats.days_left or 0)
     return items, _tz(campaigns)
 
 
@@ -520,7 +523,7 @@ def _late_page(items: Sequence[MissingList], page: int) -> tuple[list[MissingLis
     The first page holds what is overdue or due within :data:`SOON_DAYS` days (at least one
     requirement); each further page the next :data:`PAGE_ITEMS`.
     """
-    first = sum(1 for m in items if m.stats.days_left <= SOON_DAYS) or min(1, len(items))
+    first = sum(1 for m in items if (m.stats.days_left or 0) <= SOON_DAYS) or min(1, len(items))
     if page <= 0:
         return list(items[:first]), first
     start = first + (page - 1) * PAGE_ITEMS

@@ -135,7 +135,8 @@ class RequirementFigures:
     on_time: tuple[UnitStanding, ...] = field(init=False, repr=False, compare=False)
     #: Units that sent it after the due date.
     late: tuple[UnitStanding, ...] = field(init=False, repr=False, compare=False)
-    #: Units that still owe it (nothing sent, incomplete or returned).
+    #: Units that still owe it (nothing sent, incomplete or returned); nobody owes a
+    #: requirement "chưa có hạn" (no due date yet).
     owing: tuple[UnitStanding, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -143,9 +144,11 @@ class RequirementFigures:
         on_time: list[UnitStanding] = []
         late: list[UnitStanding] = []
         owing: list[UnitStanding] = []
+        undated = self.stats.requirement.due_date is None
         for s in self.standings:
             if not s.done:
-                owing.append(s)
+                if not undated:
+                    owing.append(s)
             elif s.late:
                 late.append(s)
             else:
@@ -160,8 +163,8 @@ class RequirementFigures:
         return self.stats.requirement
 
     @property
-    def days_left(self) -> int:
-        """Days until the due date (negative when overdue)."""
+    def days_left(self) -> int | None:
+        """Days until the due date (negative when overdue; None: "chưa có hạn")."""
         return self.stats.days_left
 
     @property
@@ -177,7 +180,7 @@ class RequirementFigures:
     @property
     def is_due(self) -> bool:
         """Whether its due date has passed (the due day itself is not over yet)."""
-        return self.days_left < 0
+        return self.days_left is not None and self.days_left < 0
 
     @property
     def percent(self) -> int:
@@ -450,13 +453,23 @@ class Report:
         return tuple(
             r
             for r in self.requirements
-            if not r.is_due and r.owing and r.days_left <= UPCOMING_DAYS
+            if r.days_left is not None
+            and not r.is_due
+            and r.owing
+            and r.days_left <= UPCOMING_DAYS
         )
 
     @property
     def later(self) -> tuple[RequirementFigures, ...]:
         """Requirements due after :data:`UPCOMING_DAYS` (summed up in one line, not urged)."""
-        return tuple(r for r in self.requirements if r.days_left > UPCOMING_DAYS)
+        return tuple(
+            r for r in self.requirements if r.days_left is not None and r.days_left > UPCOMING_DAYS
+        )
+
+    @property
+    def undated(self) -> tuple[RequirementFigures, ...]:
+        """Requirements "chưa có hạn" (no due date yet: listed, not owed)."""
+        return tuple(r for r in self.requirements if r.days_left is None)
 
     @property
     def due_done(self) -> int:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.domain.deadlines import effective_due, unit_dues
+from handlers.domain.deadlines import unit_dues
 from handlers.domain.errors import UserError
 from handlers.domain.milestones import Milestone
 from handlers.domain.progress import (
@@ -137,6 +137,10 @@ async def unit_standing(
     return RequirementProgress(campaign, req, now.astimezone(tz).date(), (mark,))
 
 
+def _iso(day: dt.date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
 def progress_json(
     campaign: Campaign,
     progress: Sequence[RequirementProgress],
@@ -150,8 +154,9 @@ def progress_json(
 
     def unit(m: UnitMark, req: Requirement) -> dict[str, Any]:
         item: dict[str, Any] = {"code": m.unit.code, "name": m.unit.name, "status": m.mark.value}
-        if m.unit.id in unit_dues(req):  # a gia hạn of its own
-            item["due_date"] = effective_due(req, m.unit.id).isoformat()
+        own = unit_dues(req).get(m.unit.id)
+        if own is not None:  # a gia hạn of its own
+            item["due_date"] = own.isoformat()
         if m.at is not None:
             item["submitted_at"] = m.at.astimezone(ZoneInfo(campaign.timezone)).isoformat()
             item["late"] = m.late
@@ -167,8 +172,9 @@ def progress_json(
                 "code": p.requirement.code,
                 "title": p.requirement.title,
                 "kind": p.requirement.kind.value,
-                "due_date": p.requirement.due_date.isoformat(),
-                "due": fmt_date(p.requirement.due_date),
+                "due_date": _iso(p.requirement.due_date),
+                "due_start": _iso(p.requirement.due_start),
+                "due": fmt_date(p.requirement.due_date) if p.requirement.due_date else None,
                 "due_time": _hhmm(p.requirement.due_time),
                 "days_left": p.days_left,
                 "total": len(p.marks),

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.deadlines import unit_dues
-from handlers.domain.vn_dates import DateError, resolve_due
+from handlers.domain.due_forms import write_due
 from handlers.io.campaign_file.write import dump_campaign
 from handlers.services.campaigns import find_campaign
 from storage.models import Campaign, CampaignState, Requirement
@@ -31,18 +31,17 @@ __all__ = ["campaign_data", "export_campaign"]
 
 
 def _due(req: Requirement) -> dict[str, Any]:
-    """``due`` (and ``period_label`` when the label is not a period the loader reads)."""
+    """``due`` in its form, and ``period_label`` when ``due`` is not written as the label.
+
+    The form is :func:`handlers.domain.due_forms.write_due`'s: a day, a period, a range,
+    "chưa có hạn" or "hằng năm 15/03".
+    """
     plan_due = req.original_due or req.due_date
+    due = write_due(plan_due, req.due_start, req.period_label, req.recurrence)
     label = req.period_label
-    if label is None:
-        return {"due": plan_due}
-    try:
-        read = resolve_due(label)
-    except DateError:
-        read = None
-    if read == (plan_due, label):
-        return {"due": label}
-    return {"due": plan_due, "period_label": label}
+    if label is None or due == label:
+        return {"due": due}
+    return {"due": due, "period_label": label}
 
 
 def _one_line(text: str) -> str:

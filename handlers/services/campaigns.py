@@ -163,7 +163,12 @@ async def _requirements(
     for position, req in enumerate(spec.requirements):
         current = existing.get(normalize_code(req.code))
         due = req.current_due
-        if req.extended_due is None and current is not None and current.original_due == due:
+        if (
+            due is not None
+            and req.extended_due is None
+            and current is not None
+            and current.original_due == due
+        ):
             due = current.due_date  # a gia hạn outlives reloading the plan's own deadline
         requirement, req_change = await repo.upsert_requirement(
             campaign_id,
@@ -173,6 +178,8 @@ async def _requirements(
             description=req.description,
             due_date=due,
             due_time=req.time,
+            due_start=req.due.start,
+            recurrence=req.due.recurrence,
             period_label=req.label,
             unit_kinds=req.unit_kinds,
             unit_codes=req.unit_codes,
@@ -184,7 +191,7 @@ async def _requirements(
         if _extensions(requirement, req, unit_ids) and req_change == "unchanged":
             req_change = "updated"
         changes[req_change].append(req.code)
-        if spec.doc_date is not None and req.due.date < spec.doc_date:
+        if spec.doc_date is not None and req.due.date and req.due.date < spec.doc_date:
             result.warnings.append(
                 t(
                     f"{_TEXTS}.due_before_doc_date",

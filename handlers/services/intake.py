@@ -15,11 +15,8 @@ An item of ``plan["items"]`` is a dict::
      "units": {"mode": "all"} | {"mode": "kinds", "kinds": [...]}
               | {"mode": "codes", "codes": [...]}}
 
-:func:`create_campaign` makes an active campaign: one requirement per accepted item with a
-fixed day (a day, a range — due its last day —, a month or a quarter — due its last day, with
-the period as its label); accepted items without a fixed day (a yearly rule, a relative limit,
-"to be announced") are kept in the campaign's ``settings["undated"]`` and listed as "chưa có
-hạn". Nothing is created before that.
+:func:`create_campaign` (and the dues' forms, :class:`DueForm`) live in
+:mod:`handlers.services.intake_campaign` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -29,7 +26,6 @@ import datetime as dt
 import re
 import tempfile
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -38,23 +34,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.domain.errors import UserError
 from handlers.domain.files import check_content
 from handlers.domain.plan_reader import extract_plan
-from handlers.domain.vn_dates import DateError, clean_text, parse_date, parse_period, time_of_day
+from handlers.domain.vn_dates import DateError, clean_text, parse_date, parse_period
 from handlers.domain.vocab import UNIT_KINDS
-from handlers.io.campaign_file.schema import DEFAULT_AWARD_FORMS, DEFAULT_TIMEZONE
 from handlers.io.plan_file import MAX_BYTES, SUFFIXES, read_plan_file
-from handlers.kernel.messages import ChatKey
 from handlers.kernel.ports import FileStore
-from handlers.kernel.texts import Texts
-from handlers.services.notices import (
-    Queued,
-    announce,
-    audience_accounts,
-    audience_units,
-    reachable,
+from handlers.services.intake_campaign import (
+    DueForm,
+    accepted_items,
+    announce_campaign,
+    campaign_audience,
+    campaign_units,
+    create_campaign,
+    due_form,
 )
-from storage.models import Campaign, Person, PlanDraft, RequirementKind, StoredFile, Unit
+from storage.models import Person, PlanDraft, RequirementKind, StoredFile
 from storage.repositories.audit import AuditRepository
-from storage.repositories.campaigns import CampaignRepository
 from storage.repositories.plan_drafts import OPEN, PlanDraftRepository
 from storage.repositories.units import UnitRepository
 from storage.text import fold_text, normalize_code
@@ -95,10 +89,6 @@ TEXT_MAX = 100_000
 EDIT_KINDS = ("plan", "report", "nomination_list", "event")
 _IMAGES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".gif", ".webp", ".heic"})
 _TITLE_MAX = 255
-_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
-_YEARLY = re.compile(r"^--(\d{2})-(\d{2})$")
 _NO_DUE = {"chua co han", "khong co han", "chua co", "khong", "-"}
 
 
@@ -310,66 +300,6 @@ def cancel_draft(session: AsyncSession, draft: PlanDraft, *, by: Person, now: dt
 
 
 # -- dues -----------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class DueForm:
-    """A due as the templates show it.
-
-    Attributes:
-        kind: ``day``, ``range``, ``month``, ``quarter``, ``yearly`` or ``none``.
-        start: The day, or the first day of a range; a yearly rule's day in year 2000.
-        end: The last day of a range, month or quarter.
-        quarter: 1–4 for a quarter.
-    """
-
-    kind: str
-    start: dt.date | None = None
-    end: dt.date | None = None
-    quarter: int = 0
-
-    @property
-    def fixed(self) -> bool:
-        """Whether the due is one day a requirement can hold (the end of a period counts)."""
-        return self.kind in {"day", "range", "month", "quarter"}
-
-    @property
-    def due_date(self) -> dt.date | None:
-        """The requirement's due date: the day, or the last day of the range or period."""
-        return self.start if self.kind == "day" else self.end if self.fixed else None
-
-
-def _month_end(year: int, month: int) -> dt.date:
-    first_next = dt.date(year + month // 12, month % 12 + 1, 1)
-    return first_next - dt.timedelta(days=1)
-
-
-def due_form(due: str | None) -> DueForm:
-    """Read a due written as the extractor writes it (see the module docstring)."""
-    if not due:
-        return DueForm("none")
-    try:
-        if "/" in due:
-            first, last = (dt.date.fromisoformat(p) for p in due.split("/", 1))
-            return DueForm("range", first, last)
-        if _DAY.match(due):
-            return DueForm("day", dt.date.fromisoformat(due))
-        if m := _MONTH.match(due):
-            year, month = int(m[1]), int(m[2])
-            return DueForm("month", dt.date(year, month, 1), _month_end(year, month))
-        if m := _QUARTER.match(due):
-            year, quarter = int(m[1]), int(m[2])
-            return DueForm(
-                "quarter",
-                dt.date(year, quarter * 3 - 2, 1),
-                _month_end(year, quarter * 3),
-                quarter,
-            )
-        if m := _YEARLY.match(due):
-            return DueForm("yearly", dt.date(2000, int(m[1]), int(m[2])))
-    except ValueError:
-        pass
-    return DueForm("none")
-
-
 def parse_due(text: str) -> str | None:
     """A due typed in the chat, in the draft's form: "15/11/2019", "quý I/2020", "chưa có hạn".
 
@@ -419,18 +349,6 @@ async def parse_unit_codes(session: AsyncSession, text: str) -> list[str]:
     return codes
 
 
-def accepted_items(
-    draft: PlanDraft,
-) -> tuple[list[tuple[dict[str, Any], DueForm]], list[tuple[dict[str, Any], DueForm]]]:
-    """The accepted items with their dues: (those with a fixed day, those without)."""
-    accepted = [
-        (item, due_form(item["due"]))
-        for item in draft.plan["items"]
-        if item["status"] == "accepted"
-    ]
-    return [p for p in accepted if p[1].fixed], [p for p in accepted if not p[1].fixed]
-
-
 def page_of(
     draft: PlanDraft, page: int, size: int
 ) -> tuple[int, int, list[tuple[int, dict[str, Any], DueForm]], Counter[str]]:
@@ -456,137 +374,3 @@ async def unit_kind_counts(session: AsyncSession) -> dict[str, int]:
     """The kinds of the active units (vocabulary order) with their unit counts."""
     counts = Counter(u.kind for u in await UnitRepository(session).list_all() if u.is_active)
     return {k: counts[k] for k in UNIT_KINDS if counts[k]}
-
-
-# -- the campaign ---------------------------------------------------------------------------------
-def _doc_date(value: str | None) -> dt.date | None:
-    if value and _DAY.match(value):
-        return dt.date.fromisoformat(value)
-    return None
-
-
-async def _free_code(repo: CampaignRepository, year: int, draft_id: int) -> str:
-    base = f"KH-{year}-{draft_id}"
-    code, n = base, 1
-    while await repo.get_by_code(code) is not None:
-        n += 1
-        code = f"{base}-{n}"
-    return code
-
-
-async def create_campaign(
-    session: AsyncSession, texts: Texts, draft: PlanDraft, *, by: Person, now: dt.datetime
-) -> Campaign:
-    """Make the draft an active campaign (audit-logged); the draft is then ``created``.
-
-    Raises:
-        UserError: ``intake_nothing_to_create`` when no accepted item has a fixed day.
-    """
-    plan = draft.plan
-    fixed, undated_items = accepted_items(draft)
-    if not fixed:
-        raise UserError("intake_nothing_to_create")
-    doc_date = _doc_date(plan.get("doc_date"))
-    repo = CampaignRepository(session)
-    code = await _free_code(repo, (doc_date or now.date()).year, draft.id)
-    keys = ("title", "kind", "due", "relative")
-    undated = [{key: item.get(key) for key in keys} for item, _ in undated_items]
-    title = plan.get("title") or texts.plain("intake.default_title", plan=plan)
-    campaign, _ = await repo.upsert_campaign(
-        code=code,
-        title=title,
-        doc_number=(plan.get("doc_number") or None) and str(plan["doc_number"])[:64],
-        doc_date=doc_date,
-        issuer=(plan.get("issuer") or None) and str(plan["issuer"])[:255],
-        timezone=DEFAULT_TIMEZONE,
-        is_active=True,
-        settings={"undated": undated} if undated else {},
-    )
-    await repo.replace_award_forms(campaign.id, DEFAULT_AWARD_FORMS)
-    for position, (item, form) in enumerate(fixed):
-        units = item.get("units") or {"mode": "all"}
-        due_date = form.due_date
-        assert due_date is not None
-        await repo.upsert_requirement(
-            campaign.id,
-            code=f"ND{position + 1}",
-            title=item["title"][:_TITLE_MAX],
-            kind=RequirementKind(item["kind"]),
-            description=" ".join(texts.plain("intake.req_description", item=item).split()) or None,
-            due_date=due_date,
-            due_time=time_of_day(item.get("time")),
-            period_label=texts.plain("intake.period_label", form=form)[:64] or None,
-            unit_kinds=list(units.get("kinds", [])) if units["mode"] == "kinds" else [],
-            unit_codes=list(units.get("codes", [])) if units["mode"] == "codes" else [],
-            parts=[],
-            position=position,
-            policy={},
-        )
-    draft.status = "created"
-    draft.campaign_id = campaign.id
-    draft.updated_by = by.id
-    draft.updated_at = now
-    AuditRepository(session).record(
-        at=now,
-        person_id=by.id,
-        action="campaign.create_from_plan",
-        entity="campaign",
-        entity_id=campaign.id,
-        detail={
-            "code": code,
-            "draft": draft.id,
-            "requirements": len(fixed),
-            "undated": len(undated),
-        },
-    )
-    await session.flush()
-    return campaign
-
-
-async def campaign_units(session: AsyncSession, campaign_id: int, now: dt.datetime) -> list[Unit]:
-    """The active units at least one requirement of the campaign applies to."""
-    return await audience_units(session, campaign_audience(campaign_id), now)
-
-
-def campaign_audience(campaign_id: int) -> dict[str, Any]:
-    """The broadcast audience of a campaign's units (:mod:`handlers.services.notices`)."""
-    return {"kind": "campaign", "campaign_id": campaign_id}
-
-
-async def announce_campaign(
-    session: AsyncSession,
-    texts: Texts,
-    campaign: Campaign,
-    *,
-    file_id: int | None,
-    by: Person,
-    origin: ChatKey,
-    now: dt.datetime,
-) -> Queued | None:
-    """Queue the announcement of a new campaign to its units, with the plan's file.
-
-    Returns:
-        What was queued (the caller wakes the sender after the commit), or None when nobody
-        of those units can be reached (nothing is written).
-    """
-    audience = campaign_audience(campaign.id)
-    recipients = await audience_accounts(session, audience, now)
-    if not any(reachable(account) for account, _, _ in recipients):
-        return None
-    text = texts.plain(
-        "intake.announcement",
-        title=campaign.title,
-        reqs=await CampaignRepository(session).requirements_for(campaign.id),
-        undated=campaign.settings.get("undated", []),
-    )
-    return await announce(
-        session,
-        texts,
-        text=text,
-        file_id=file_id,
-        audience=audience,
-        recipients=recipients,
-        by=by,
-        origin=origin,
-        now=now,
-    )

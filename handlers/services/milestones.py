@@ -69,6 +69,8 @@ def _due_slot(
     calendar: WorkingCalendar,
 ) -> Slot | None:
     """The event's slot due at ``now`` (the newest missed one after downtime), if any."""
+    if req.due_date is None:
+        return None  # "chưa có hạn": never reminded until a day is set
     policy = _policy(campaign, req)
     tz = ZoneInfo(campaign.timezone)
     due = [
@@ -101,6 +103,7 @@ async def plan_milestones(
     today = local_today(now, campaign.timezone)
     found: list[PlannedNotice] = []
     for req, slot in due:
+        assert req.due_date is not None  # _due_slot finds no slot without a day
         organisers = [u for u in units if organised_by(req, u)]
         if not organisers:
             continue
@@ -175,6 +178,8 @@ async def milestone_instants(
     tz = ZoneInfo(campaign.timezone)
     found: set[dt.datetime] = set()
     for req in await CampaignRepository(session).milestones_for(campaign.id):
+        if req.due_date is None:
+            continue
         policy = _policy(campaign, req)
         for slot in reminder_slots(req.due_date, policy, tz, calendar):
             moment = quiet_shift(slot.at, policy.quiet_hours, tz)

@@ -170,7 +170,12 @@ async def preview_notices(
 
 
 def _deadlines(req: Requirement) -> set[dt.date]:
-    """Everyone's deadline and the units' own later ones (gia hạn for listed units)."""
+    """Everyone's deadline and the units' own later ones (gia hạn for listed units).
+
+    None for a requirement "chưa có hạn": it is never reminded until a day is set.
+    """
+    if req.due_date is None:
+        return set()
     return {req.due_date, *unit_dues(req).values()}
 
 
@@ -231,8 +236,8 @@ async def _reminders(
         for owing in await owing_accounts(session, reqs, tz, roles):
             req, unit = by_id[owing.requirement_id], owing.standing.unit
             due_day = effective_due(req, unit.id)
-            slot = slots[req.id].get(due_day)
-            if slot is None:
+            slot = None if due_day is None else slots[req.id].get(due_day)
+            if slot is None or due_day is None:
                 continue  # this unit's own deadline (a gia hạn) has no slot due now
             # A gia hạn starts the reminders of the new deadline afresh.
             key = slot.key if extended_to(req, unit.id) is None else f"{slot.key}@{due_day:%Y%m%d}"
@@ -311,18 +316,14 @@ async def _digest(
     since_day = earlier[-1] if earlier else today - dt.timedelta(days=1)
     since = dt.datetime.combine(since_day, digest.at, tzinfo=tz).astimezone(dt.UTC)
     reqs = await CampaignRepository(session).owed_requirements_for(campaign.id)
-    late_reqs = [
-        r
-        for r in reqs
-        if any(since_day <= d < today for d in {r.due_date, *unit_dues(r).values()})
-    ]
+    late_reqs = [r for r in reqs if any(since_day <= d < today for d in _deadlines(r))]
     counts, owing = await digest_figures(session, reqs, tz, late_reqs)
     items = [(r, *counts.get(r.id, (0, 0))) for r in reqs]
     newly_late = [
         (r, standing)
         for r in late_reqs
         for standing in owing.get(r.id, [])
-        if since_day <= effective_due(r, standing.unit.id) < today  # its own deadline, if any
+        if since_day <= (effective_due(r, standing.unit.id) or today) < today  # its own one
     ]
     returned = await SubmissionRepository(session).returned_between(campaign.id, since, now)
     unreachable = await unreachable_late_units(session, campaign, reqs, today)
@@ -368,7 +369,8 @@ async def unreachable_late_units(
     bot can write to (never linked, or marked unreachable). One query.
     """
     tz = ZoneInfo(campaign.timezone)
-    overdue = [r for r in reqs if r.due_date < today]  # a unit's own later deadline: below
+    # A unit's own later deadline: below; a requirement "chưa có hạn" is never overdue.
+    overdue = [r for r in reqs if r.due_date is not None and r.due_date < today]
     start = dt.datetime.combine(today, dt.time(), tzinfo=tz).astimezone(dt.UTC)
     found = await unreachable_owing(
         session, overdue, tz, (Role.UNIT_HEAD, Role.UNIT_MEMBER), overdue_at=start

@@ -15,6 +15,10 @@ Rules (what the issue left open is decided here):
   ``requirement.extend`` audit row. The active units concerned (every unit the requirement
   applies to, or the listed ones) are told once, through the notice machinery
   (:func:`handlers.services.notices.notify_unit`).
+* **Đặt hạn**: a requirement "chưa có hạn" (``due_date`` None) gets its first deadline through
+  the same :func:`extend_deadline`, for everyone only (``set_due_units``), not before today;
+  the history row has no old deadline and ``original_due`` stays None (it is not a gia hạn).
+  The units concerned are told once, as for a gia hạn.
 * **Editing** (:func:`plan_edit`, then :func:`apply_edit`): the title always changes (what units
   sent is unaffected); who must send it, a dossier's parts and the accepted file types change
   at once when no submitted item is affected, and otherwise only when confirmed, with the number
@@ -141,8 +145,9 @@ class Extended:
 
     requirement: Requirement
     new_due: dt.date
-    #: The deadline each unit concerned had before (everyone's for an extension of everyone).
-    old_due: dt.date
+    #: The deadline each unit concerned had before (everyone's for an extension of everyone);
+    #: None when a requirement "chưa có hạn" got its first deadline (Đặt hạn).
+    old_due: dt.date | None
     #: Units listed (empty: everyone's deadline).
     units: tuple[Unit, ...]
     #: Active units the requirement applies to that were told, and those nobody of which is
@@ -212,16 +217,21 @@ async def extend_deadline(
     if not _REASON[0] <= len(reason) <= _REASON[1]:
         raise UserError("extend_reason", min=_REASON[0], max=_REASON[1])
     today = local_today(now, campaign.timezone)
+    if req.due_date is None:
+        return await _set_first_due(
+            session, texts, campaign, req, new_due, unit_codes, reason, by, origin, now, today
+        )
+    current = req.due_date
     units = await _listed_units(session, req, unit_codes) if unit_codes else ()
-    olds = {u.id: effective_due(req, u.id) for u in units}
+    olds = {u.id: effective_due(req, u.id) or current for u in units}
     for unit in units:
         check_extension(olds[unit.id], new_due, today)
     if not units:
-        check_extension(req.due_date, new_due, today)
+        check_extension(current, new_due, today)
     person_id = by.id if by is not None else None
     repo = DeadlineRepository(session)
-    old_due = min(olds.values()) if units else req.due_date
-    changes: list[tuple[int | None, dt.date]] = [(u.id, olds[u.id]) for u in units]
+    old_due = min(olds.values()) if units else current
+    changes: list[tuple[int | None, dt.date]] = list(olds.items())
     for unit_id, old in changes or [(None, old_due)]:
         repo.add(
             DeadlineChange(
@@ -261,7 +271,7 @@ async def extend_deadline(
             "campaign": campaign.code,
             "code": req.code,
             "units": [u.code for u in units] or "all",
-            "from": {u.code: olds[u.id].isoformat() for u in units} or old_due.isoformat(),
+            "from": {u.code: olds[u.id].isoformat() for u in units} or current.isoformat(),
             "to": new_due.isoformat(),
             "reason": reason,
             "told": len(told),
@@ -270,6 +280,77 @@ async def extend_deadline(
     )
     logger.info("Requirement %s/%s extended to %s", campaign.code, req.code, new_due)
     return Extended(req, new_due, old_due, units, told, unreached, notices)
+
+
+async def _set_first_due(
+    session: AsyncSession,
+    texts: Texts,
+    campaign: Campaign,
+    req: Requirement,
+    new_due: dt.date,
+    unit_codes: Sequence[str],
+    reason: str,
+    by: Person | None,
+    origin: ChatKey,
+    now: dt.datetime,
+    today: dt.date,
+) -> Extended:
+    """Đặt hạn: the first deadline of a requirement "chưa có hạn", for everyone, told once."""
+    if req.recurrence:
+        raise UserError("set_due_yearly", title=req.title)
+    if any(c.strip() for c in unit_codes):
+        raise UserError("set_due_units", title=req.title)
+    if new_due < today:
+        raise UserError("extend_past", new=new_due, today=today)
+    person_id = by.id if by is not None else None
+    DeadlineRepository(session).add(
+        DeadlineChange(
+            requirement_id=req.id,
+            unit_id=None,
+            old_due=None,
+            new_due=new_due,
+            reason=reason,
+            person_id=person_id,
+            at=now,
+        )
+    )
+    req.due_date = new_due
+    req.unit_due = {}
+    await session.flush()
+    concerned = tuple(
+        u
+        for u in await UnitRepository(session).list_all()
+        if u.is_active and _applies(req.unit_codes, req.unit_kinds, u)
+    )
+    told, unreached, notices = await _tell(
+        session,
+        texts,
+        campaign,
+        req,
+        concerned,
+        reason=reason,
+        by=by,
+        origin=origin,
+        now=now,
+        first=True,
+    )
+    AuditRepository(session).record(
+        at=now,
+        person_id=person_id,
+        action="requirement.set_due",
+        entity="requirement",
+        entity_id=req.id,
+        detail={
+            "campaign": campaign.code,
+            "code": req.code,
+            "to": new_due.isoformat(),
+            "reason": reason,
+            "told": len(told),
+            "unreached": [u.code for u in unreached],
+        },
+    )
+    logger.info("Requirement %s/%s given its deadline %s", campaign.code, req.code, new_due)
+    return Extended(req, new_due, None, (), told, unreached, notices)
 
 
 async def _tell(
@@ -283,6 +364,7 @@ async def _tell(
     by: Person | None,
     origin: ChatKey,
     now: dt.datetime,
+    first: bool = False,
 ) -> tuple[tuple[Unit, ...], tuple[Unit, ...], tuple[Queued, ...]]:
     """Queue one notice per unit concerned; (told, unreached, notices)."""
     signer = by or await DeadlineRepository(session).first_secretariat()
@@ -298,6 +380,7 @@ async def _tell(
             unit=unit,
             due=effective_due(req, unit.id),
             reason=reason,
+            first=first,
         )
         queued = (
             await notify_unit(session, unit, text, by=signer, origin=origin, now=now)

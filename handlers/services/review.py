@@ -92,13 +92,15 @@ class Reviewed:
         if self.req is None:
             return 0
         sent = local_today(sent_at_of(self.item), self.tz)
-        return max(0, (sent - effective_due(self.req, self.unit.id)).days)
+        due = effective_due(self.req, self.unit.id)
+        return 0 if due is None else max(0, (sent - due).days)
 
     def days_left(self, now: dt.datetime) -> int | None:
         """Days from ``now`` to its requirement's deadline (negative: past; None: no deadline)."""
-        if self.req is None:
+        due = None if self.req is None else effective_due(self.req, self.unit.id)
+        if due is None:
             return None
-        return (effective_due(self.req, self.unit.id) - local_today(now, self.tz)).days
+        return (due - local_today(now, self.tz)).days
 
 
 @dataclass(frozen=True, slots=True)

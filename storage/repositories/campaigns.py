@@ -100,7 +100,9 @@ class CampaignRepository:
         rows = await self._s.scalars(
             select(Requirement)
             .where(Requirement.campaign_id == campaign_id)
-            .order_by(Requirement.position, Requirement.due_date, Requirement.id)
+            .order_by(
+                Requirement.position, Requirement.due_date.asc().nulls_last(), Requirement.id
+            )
         )
         return list(rows)
 
@@ -193,7 +195,7 @@ class CampaignRepository:
         title: str,
         kind: RequirementKind,
         description: str | None,
-        due_date: dt.date,
+        due_date: dt.date | None,
         period_label: str | None,
         unit_kinds: list[str],
         unit_codes: list[str],
@@ -202,6 +204,8 @@ class CampaignRepository:
         policy: dict[str, Any],
         accept: list[str] | None = None,
         due_time: dt.time | None = None,
+        due_start: dt.date | None = None,
+        recurrence: dict[str, Any] | None = None,
     ) -> tuple[Requirement, Change]:
         """Insert the campaign's requirement with ``code`` or update it in place.
 
@@ -214,6 +218,8 @@ class CampaignRepository:
             "description": description,
             "due_date": due_date,
             "due_time": due_time,
+            "due_start": due_start,
+            "recurrence": recurrence,
             "period_label": period_label,
             "unit_kinds": list(unit_kinds),
             "unit_codes": list(unit_codes),

@@ -29,6 +29,7 @@ __all__ = [
     "duplicate",
     "empty",
     "extension_not_later",
+    "extension_without_due",
     "field",
     "item",
     "line",
@@ -222,3 +223,11 @@ def bad_time() -> str:
 def extension_not_later(day: object, due: object) -> str:
     """A gia hạn (``extended_due``, ``unit_due``) that is not after the deadline it extends."""
     return f"Hạn gia hạn {day:%d/%m/%Y} phải sau hạn {due:%d/%m/%Y}."
+
+
+def extension_without_due() -> str:
+    """A gia hạn of a requirement without a deadline ("chưa có hạn", a yearly rule)."""
+    return (
+        "Hạn nộp là «chưa có hạn» hoặc «hằng năm …»: không thể có extended_due hay unit_due; "
+        "hãy ghi hạn nộp là một ngày."
+    )

@@ -17,7 +17,10 @@ Format (top-level keys)::
         kind: plan                  # plan | report | nomination_list | dossier | event
         description: …              # optional
         due: 15/11/2019             # a date, or a period: "tháng 3/2020", "quý I/2020",
-                                    # "6 tháng đầu năm 2020", "năm 2020" (→ its last day)
+                                    # "6 tháng đầu năm 2020", "năm 2020" (→ its last day),
+                                    # a range "06/06/2020 - 08/06/2020" (→ its last day),
+                                    # "chưa có hạn", or a yearly rule "hằng năm 15/03"
+                                    # (handlers.domain.due_forms)
         time: "16:30"               # optional: the hour on the due day (late from then on)
         unit_kinds: [xa_phuong]     # optional; empty = every kind
         unit_codes: [P-BADINH]      # optional; empty = every unit
@@ -43,7 +46,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -60,10 +62,11 @@ from pydantic import (
 
 from handlers.domain.campaign_settings import CampaignSettings
 from handlers.domain.codes import check_code
+from handlers.domain.due_forms import Due, read_due
 from handlers.domain.files import DOCUMENT_EXTENSIONS
 from handlers.domain.reminder_policy import ReminderPolicySpec
 from handlers.domain.sections import LocatedError, known_units
-from handlers.domain.vn_dates import DUE_HINT, parse_date, resolve_due, time_of_day
+from handlers.domain.vn_dates import DUE_HINT, parse_date, time_of_day
 from handlers.domain.vocab import (
     DEFAULT_UNIT_KINDS,
     REQUIREMENT_KIND_LABELS,
@@ -105,19 +108,16 @@ DEFAULT_AWARD_FORMS: tuple[AwardFormData, ...] = (
 # --------------------------------------------------------------------------- field types
 
 
-@dataclass(frozen=True, slots=True)
-class DueDate:
-    """A resolved deadline: the date, and the period text when the file named a period."""
-
-    date: dt.date
-    period_label: str | None = None
+#: A resolved deadline (:class:`handlers.domain.due_forms.Due`): its last day (None: "chưa có
+#: hạn" or a yearly rule), its first day, the period text when the file named a period.
+DueDate = Due
 
 
 def _due_before(value: Any) -> Any:
-    if isinstance(value, DueDate):
+    if isinstance(value, Due):
         return value
     if isinstance(value, str | dt.date):
-        return DueDate(*resolve_due(value))
+        return read_due(value)
     raise ValueError(msg.bad_due(DUE_HINT))
 
 
@@ -252,10 +252,10 @@ class RequirementSpec(_Spec):
     @property
     def label(self) -> str | None:
         """How the deadline is named: ``period_label``, else the period ``due`` gave."""
-        return self.period_label or self.due.period_label
+        return self.period_label or self.due.label
 
     @property
-    def current_due(self) -> dt.date:
+    def current_due(self) -> dt.date | None:
         """Everyone's deadline now: the gia hạn when there is one, else ``due``."""
         return self.extended_due or self.due.date
 
@@ -330,11 +330,17 @@ class RequirementSpec(_Spec):
 
     @model_validator(mode="after")
     def _extensions_later(self) -> RequirementSpec:
-        if self.extended_due is not None and self.extended_due <= self.due.date:
-            raise ValueError(msg.extension_not_later(self.extended_due, self.due.date))
+        plan_due = self.due.date
+        if plan_due is None:
+            if self.extended_due is not None or self.unit_due:
+                raise ValueError(msg.extension_without_due())
+            return self
+        if self.extended_due is not None and self.extended_due <= plan_due:
+            raise ValueError(msg.extension_not_later(self.extended_due, plan_due))
+        current = self.extended_due or plan_due
         for day in self.unit_due.values():
-            if day <= self.current_due:
-                raise ValueError(msg.extension_not_later(day, self.current_due))
+            if day <= current:
+                raise ValueError(msg.extension_not_later(day, current))
         return self
 
 

@@ -171,10 +171,11 @@ def mark_text(
             few dozen texts 200 000 times).
     """
     at = _local_date(m, f)
+    due = effective_due(f.requirement, m.unit.id)
     params = {
         "mark": m.mark.value,
         "at": at,
-        "late_days": (at - effective_due(f.requirement, m.unit.id)).days if at and m.late else 0,
+        "late_days": (at - due).days if at and due and m.late else 0,
         "parts": len(f.requirement.parts),
         "done_parts": m.parts_done,
         "count": m.count,

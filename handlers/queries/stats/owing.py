@@ -78,9 +78,12 @@ def owing_select(
     for req in reqs:
         excluded: list[int] = []
         if overdue_at is not None:
-            if rules.cutoff(req, tz) > overdue_at:
-                continue  # nobody's deadline is over (a unit's own one is later)
-            excluded = [u for u in unit_dues(req) if rules.cutoff(req, tz, u) > overdue_at]
+            everyone = rules.cutoff(req, tz)
+            if everyone is None or everyone > overdue_at:
+                continue  # nobody's deadline is over ("chưa có hạn", or later than then)
+            excluded = [
+                u for u in unit_dues(req) if (rules.cutoff(req, tz, u) or everyone) > overdue_at
+            ]
         row = Standing.unit_id
         owing = or_(
             row.is_(None),

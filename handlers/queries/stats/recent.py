@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,11 @@ from storage.models import (
 from storage.repositories.campaigns import CampaignRepository
 
 __all__ = ["recent_activity"]
+
+
+def _late(at: dt.datetime, cutoff: dt.datetime | None) -> bool:
+    """Whether ``at`` is at or after the late-from instant (never without a due date)."""
+    return cutoff is not None and at >= cutoff
 
 
 async def recent_activity(
@@ -71,7 +77,7 @@ async def recent_activity(
                     rules.unit_ref(row),
                     req,
                     row.status.value,
-                    row.submitted_at >= rules.cutoff(req, tz, row.uid),
+                    _late(row.submitted_at, rules.cutoff(req, tz, row.uid)),
                     part=row.part,
                 )
             )
@@ -173,7 +179,7 @@ async def _recent_nominations(
                 unit,
                 req,
                 "submitted",
-                req is not None and at >= rules.cutoff(req, tz, uid),
+                req is not None and _late(at, rules.cutoff(req, tz, uid)),
                 nominations=int(n),
             )
         )

@@ -88,7 +88,12 @@ class RequirementStats:
 
     @property
     def missing(self) -> int:
-        """Units that still owe it (nothing sent, incomplete or returned)."""
+        """Units that still owe it (nothing sent, incomplete or returned).
+
+        Nobody owes a requirement "chưa có hạn" (no due date yet): 0.
+        """
+        if self.requirement.due_date is None:
+            return 0
         return self.total - self.submitted
 
     @property
@@ -102,14 +107,16 @@ class RequirementStats:
         return 100.0 * self.on_time / self.total if self.total else None
 
     @property
-    def days_left(self) -> int:
-        """Days until the due date (negative when overdue)."""
-        return (self.requirement.due_date - self.today).days
+    def days_left(self) -> int | None:
+        """Days until the due date (negative when overdue; None: "chưa có hạn")."""
+        due = self.requirement.due_date
+        return None if due is None else (due - self.today).days
 
     @property
     def overdue(self) -> bool:
         """Whether the due date has passed with units still owing it."""
-        return self.days_left < 0 and self.missing > 0
+        days = self.days_left
+        return days is not None and days < 0 and self.missing > 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,12 +100,13 @@ def needs_parts(req: Requirement) -> bool:
     return req.kind is RequirementKind.DOSSIER and bool(req.parts)
 
 
-def cutoff(req: Requirement, tz: ZoneInfo, unit_id: int | None = None) -> dt.datetime:
+def cutoff(req: Requirement, tz: ZoneInfo, unit_id: int | None = None) -> dt.datetime | None:
     """The first instant that is late for the unit, in UTC.
 
     The unit's due day at its hour (``due_time``), else the start of the day after it, in
     ``tz``. The due date is the unit's effective one (``handlers.domain.deadlines``: a gia hạn
     for the unit or for everyone; see ``late_from`` there); without ``unit_id``, everyone's.
+    None (SQL NULL: never late, never overdue) for a requirement "chưa có hạn".
     """
     return late_from(req, tz, unit_id)
 

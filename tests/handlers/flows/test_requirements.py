@@ -334,3 +334,29 @@ async def test_items_sent_while_an_edit_waits_are_weighed_again(
     assert f"hồ sơ đã nộp của {len(sent) + 1} đơn vị" in noivu.text
     await noivu.press("Đồng ý")
     assert "Đã đổi các đơn vị phải nộp" in noivu.text
+
+
+async def test_dat_han_gives_an_undated_requirement_its_first_deadline(
+    chat: Chat, session_factory: SF
+) -> None:
+    async with session_factory.begin() as s:
+        req = (await s.scalars(select(Requirement).where(Requirement.code == "KEHOACH"))).one()
+        req.due_date = None  # "chưa có hạn"
+    noivu = chat("noivu")
+    await _to_requirement(noivu, DEMO, "KEHOACH")
+    assert "chưa có hạn" in noivu.text
+    assert "📅 Đặt hạn" in noivu.buttons and "⏳ Gia hạn" not in noivu.buttons
+    await noivu.press("Đặt hạn")
+    assert "hiện chưa có hạn" in noivu.text
+    await noivu.send("25/11/2019")
+    assert "Lý do" in noivu.text  # everyone's: no question about units
+    await noivu.send("Đã có lịch của tỉnh")
+    assert "Đặt hạn" in noivu.text and "25/11/2019" in noivu.text
+    await noivu.press("Đồng ý")
+    assert "Đã đặt hạn" in noivu.text and "Đã gửi thông báo tới" in noivu.text
+    async with session_factory() as s:
+        (change,) = await s.scalars(select(DeadlineChange))
+        assert (change.old_due, str(change.new_due)) == (None, "2019-11-25")
+    badinh = chat("badinh")
+    await badinh.send("/tinhhinh")
+    assert "hạn 25/11/2019" in badinh.text

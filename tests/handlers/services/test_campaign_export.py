@@ -19,7 +19,8 @@ from handlers.io.campaign_file import CampaignFileError, parse_campaign
 from handlers.kernel.texts import Texts
 from handlers.services import intake
 from handlers.services.campaign_export import export_campaign
-from handlers.services.campaigns import load_campaign
+from handlers.services.campaigns import find_campaign, load_campaign
+from handlers.services.recurrence import generate_occurrences
 from handlers.services.requirements import extend_deadline, find_requirement
 from storage.models import Person, Requirement, Role, Unit
 from tests.harness import Clock
@@ -160,13 +161,14 @@ async def test_a_campaign_from_the_intake_round_trips(session_factory: SF, clock
         code = campaign.code
     exported = await _round_trip(session_factory, clock, code)
     data = yaml.safe_load(exported)
-    assert [(r["code"], r["due"]) for r in data["requirements"]] == [
-        ("ND1", "15/06/2020"),
-        ("ND2", "tháng 8/2020"),
+    assert [(r["code"], r["due"], r.get("period_label")) for r in data["requirements"]] == [
+        ("ND1", "15/06/2020", None),
+        ("ND2", "tháng 8/2020", None),
+        ("ND3-2020", "15/03/2020", "năm 2020"),  # the yearly rule's first occurrence
+        ("ND3", "hằng năm 15/03", None),
     ]
     assert "trước ngày 15/6/2020" in data["requirements"][0]["description"]
-    (undated,) = data["settings"]["undated"]
-    assert (undated["title"], undated["due"]) == ("Báo cáo nhanh", "--03-15")
+    assert "settings" not in data
 
 
 async def test_texts_are_written_as_the_loader_stores_them(
@@ -230,3 +232,104 @@ def test_the_new_keys_are_checked(data: dict[str, object], words: str) -> None:
     with pytest.raises(CampaignFileError) as info:
         parse_campaign(data, units=["P-BADINH"])
     assert words in str(info.value)
+
+
+FORMS = """\
+code: HINHTHUC
+title: Kế hoạch thử các dạng hạn
+requirements:
+  - {code: NGAY, title: Báo cáo, kind: report, due: 15/11/2019}
+  - {code: KHOANG, title: Hội thi, kind: report, due: 06/06/2020 - 08/06/2020}
+  - {code: QUY, title: Sơ kết quý, kind: report, due: quý I/2020}
+  - {code: THANG, title: Báo cáo tháng, kind: report, due: tháng 8/2025}
+  - {code: CHUACO, title: Đại hội, kind: report, due: chưa có hạn}
+  - {code: HANGNAM, title: Báo cáo năm, kind: report, due: hằng năm 15/03}
+"""
+
+
+async def test_every_due_form_loads_and_round_trips(session_factory: SF, clock: Clock) -> None:
+    async with session_factory.begin() as s:
+        await load_campaign(s, FORMS.encode(), now=clock())
+    async with session_factory() as s:
+        rows = {
+            r.code: (r.due_start, r.due_date, r.period_label, r.recurrence)
+            for r in await s.scalars(select(Requirement).where(Requirement.code.in_(
+                ["NGAY", "KHOANG", "QUY", "THANG", "CHUACO", "HANGNAM"])))
+        }  # fmt: skip
+    assert rows == {
+        "NGAY": (None, D(2019, 11, 15), None, None),
+        "KHOANG": (D(2020, 6, 6), D(2020, 6, 8), None, None),
+        "QUY": (D(2020, 1, 1), D(2020, 3, 31), "quý I/2020", None),
+        "THANG": (D(2025, 8, 1), D(2025, 8, 31), "tháng 8/2025", None),
+        "CHUACO": (None, None, None, None),
+        "HANGNAM": (None, None, None, {"every": "year", "month": 3, "day": 15}),
+    }
+    data = yaml.safe_load(await _round_trip(session_factory, clock, "HINHTHUC"))
+    assert [r["due"] for r in data["requirements"]] == [
+        "15/11/2019",
+        "06/06/2020 - 08/06/2020",
+        "quý I/2020",
+        "tháng 8/2025",
+        "chưa có hạn",
+        "hằng năm 15/03",
+    ]
+    # the yearly rule's occurrence (made by the scheduler's pass) round-trips too
+    async with session_factory.begin() as s:
+        campaign = await find_campaign(s, "HINHTHUC")
+        (made,) = await generate_occurrences(s, campaign, clock())
+        assert (made.code, made.due_date, made.period_label) == (
+            "HANGNAM-2020",
+            D(2020, 3, 15),
+            "năm 2020",
+        )
+    text = await _export(session_factory, "HINHTHUC")
+    async with session_factory.begin() as s:
+        assert not (await load_campaign(s, text.encode(), now=clock())).changed
+        copy = text.replace("code: HINHTHUC\n", "code: BANSAO2\n", 1)
+        assert not (await load_campaign(s, copy.encode(), now=clock())).warnings
+        assert await generate_occurrences(s, campaign, clock()) == []  # exactly once
+    assert await _export(session_factory, "BANSAO2") == copy
+    data = yaml.safe_load(text)
+    occurrence = data["requirements"][5]
+    assert (occurrence["code"], occurrence["due"], occurrence["period_label"]) == (
+        "HANGNAM-2020",
+        "15/03/2020",
+        "năm 2020",
+    )
+
+
+async def test_an_old_file_with_undated_items_still_loads(
+    session_factory: SF, clock: Clock
+) -> None:
+    text = FORMS.replace("code: HINHTHUC", "code: CU") + (
+        "settings:\n  undated:\n    - {title: Đại hội, kind: event, due: null,"
+        " relative: sẽ thông báo sau}\n"
+    )
+    async with session_factory.begin() as s:
+        result = await load_campaign(s, text.encode(), now=clock())
+    assert result.campaign_change == "created"
+    data = yaml.safe_load(await _round_trip(session_factory, clock, "CU"))
+    assert data["settings"]["undated"][0]["relative"] == "sẽ thông báo sau"
+
+
+@pytest.mark.parametrize(
+    ("due", "words"),
+    [
+        ("hằng năm 31/02", 'Ngày "hằng năm 31/02" không tồn tại.'),
+        ("08/06/2020 - 06/06/2020", "ngày cuối phải sau ngày đầu"),
+        ("có thể", "«chưa có hạn» hoặc «hằng năm 15/03»"),
+    ],
+)
+def test_a_bad_due_form_names_its_line(due: str, words: str) -> None:
+    text = FORMS.replace("due: chưa có hạn", f"due: {due}")
+    with pytest.raises(CampaignFileError) as info:
+        parse_campaign(text.encode())
+    message = str(info.value)
+    assert "Dòng 8" in message and "(CHUACO) → due" in message
+    assert words in message
+
+
+def test_a_gia_han_needs_a_due_day() -> None:
+    with pytest.raises(CampaignFileError) as info:
+        parse_campaign(_with({"due": "chưa có hạn", "extended_due": "20/11/2019"}))
+    assert "không thể có extended_due" in str(info.value)

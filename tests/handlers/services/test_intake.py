@@ -135,11 +135,18 @@ async def test_create_campaign_from_a_draft(session_factory: SF) -> None:
     async with session_factory() as s:
         stored = await s.get(Campaign, campaign.id)
         assert stored is not None
-        assert stored.settings["undated"][0]["due"] == "--03-15"
-        reqs = list(await s.scalars(select(Requirement).order_by(Requirement.position)))
-        assert [(r.code, str(r.due_date), r.period_label) for r in reqs] == [
-            ("ND1", "2020-06-15", None),
-            ("ND2", "2020-08-31", "tháng 8/2020"),
+        assert stored.settings == {}  # no more settings.undated: requirements
+        reqs = list(
+            await s.scalars(select(Requirement).order_by(Requirement.position, Requirement.id))
+        )
+        assert [
+            (r.code, str(r.due_start), str(r.due_date), r.period_label, r.recurrence) for r in reqs
+        ] == [
+            ("ND1", "None", "2020-06-15", None, None),
+            ("ND2", "2020-08-01", "2020-08-31", "tháng 8/2020", None),
+            # the yearly rule's first occurrence, made at once (15/03/2019 is past)
+            ("ND3-2020", "None", "2020-03-15", "năm 2020", None),
+            ("ND3", "None", "None", None, {"every": "year", "month": 3, "day": 15}),
         ]
         assert "trước ngày 15/6/2020" in (reqs[0].description or "")
         assert await intake.open_drafts(s) == []
@@ -179,3 +186,47 @@ async def test_without_campaigns_kehoach_offers_a_new_plan(
     await noivu.press("Thông báo tới các đơn vị")
     assert "Chưa có ai trong các đơn vị thực hiện" in noivu.text
     assert await _broadcasts(session_factory) == 0
+
+
+UNDATED_TEXT = (
+    "UBND HUYỆN A\nSố: 7/KH-UBND\nHuyện A, ngày 02 tháng 01 năm 2020\n\n"
+    "KẾ HOẠCH\nThi đua năm 2020\n"
+    "Các xã gửi báo cáo sơ kết trước ngày 15/6/2020.\n"
+    "Các đơn vị gửi báo cáo thành tích trước ngày 10/8 hằng năm.\n"
+    "Các đơn vị gửi hồ sơ đề nghị khen thưởng trong thời hạn 10 ngày làm việc kể từ ngày "
+    "kết thúc hội nghị.\n"
+)
+
+
+async def test_yearly_rules_and_relative_limits_become_requirements(session_factory: SF) -> None:
+    person = await _person(session_factory)
+    texts = Texts()
+    async with session_factory.begin() as s:
+        draft = await intake.start_draft(s, UNDATED_TEXT, file_id=None, by=person, now=NOW)
+        assert [i["due"] for i in draft.plan["items"]] == ["2020-06-15", "--08-10", None]
+        intake.accept_all(s, draft, by=person, now=NOW)
+        index = intake.add_item(s, draft, "Đại hội thi đua", by=person, now=NOW)
+        due = intake.parse_due("chưa có hạn")  # "thời gian sẽ thông báo sau"
+        intake.update_item(s, draft, index, by=person, now=NOW, due=due)
+        campaign = await intake.create_campaign(s, texts, draft, by=person, now=NOW)
+    async with session_factory() as s:
+        reqs = list(
+            await s.scalars(
+                select(Requirement)
+                .where(Requirement.campaign_id == campaign.id)
+                .order_by(Requirement.position)
+            )
+        )
+        assert [(r.code, r.due_date, r.recurrence) for r in reqs] == [
+            ("ND1", dt.date(2020, 6, 15), None),
+            ("ND2-2020", dt.date(2020, 8, 10), None),  # this year's occurrence, made at once
+            ("ND2", None, {"every": "year", "month": 8, "day": 10}),
+            ("ND3", None, None),  # a relative limit: "chưa có hạn", its words kept
+            ("ND4", None, None),
+        ]
+        assert "10 ngày làm việc kể từ ngày kết thúc hội nghị" in (reqs[3].description or "")
+        stored = await s.get(Campaign, campaign.id)
+        assert stored is not None and "undated" not in stored.settings
+        text = texts.plain("intake.announcement", title="KH", reqs=reqs, undated=[])
+        assert "Đại hội thi đua: chưa có hạn" in text
+        assert "hạn hằng năm 10/08" in text
