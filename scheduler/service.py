@@ -117,7 +117,9 @@ class SchedulerService:
             job_defaults={
                 "coalesce": True,
                 "max_instances": 1,
-                "misfire_grace_time": int(self._grace.total_seconds()),
+                # APScheduler wants a positive grace: a grace of 0 (never send a missed slot
+                # late) is one second.
+                "misfire_grace_time": max(1, int(self._grace.total_seconds())),
             },
         )
         self._scheduler = scheduler

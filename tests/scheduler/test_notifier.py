@@ -304,3 +304,27 @@ async def test_a_person_linked_on_two_channels_gets_one_copy_on_each(
     assert len(console.to("halan")) == 1
     assert telegram.sent == [("telegram-halan", console.to("halan")[0])]
     assert zalo.sent == [("zalo-halan", console.to("halan")[0])]
+
+
+async def test_a_grace_of_zero_starts_the_scheduler(
+    session_factory: SF, heads: None, clock: Clock, tmp_path: Path
+) -> None:
+    """``TDKT_REMINDER_GRACE_HOURS=0`` is allowed by the settings: the scheduler must start."""
+    outbox = Outbox()
+    worker = BroadcastWorker(
+        session_factory, Texts(), LocalFileStore(tmp_path), clock, {"console": outbox}, "test:1"
+    )
+    svc = SchedulerService(
+        session_factory,
+        _notifier(session_factory, clock, outbox),
+        worker,
+        clock,
+        grace=dt.timedelta(0),
+    )
+    await svc.start()
+    try:
+        jobs = svc.notify_jobs()
+        assert jobs  # the demo's reminders are planned
+        assert {job.misfire_grace_time for job in jobs} == {1}
+    finally:
+        await svc.stop()
