@@ -28,7 +28,7 @@ def plan_extract(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
 ) -> None:
-    """Đọc một kế hoạch (.txt, .docx, .pdf) và in các hạn, mốc đề xuất."""
+    """Đọc một kế hoạch (.txt, .docx, .pdf, ảnh chụp, bản quét) và in các hạn, mốc đề xuất."""
     texts = Texts(Settings().templates_dir)
     if doc_date is not None and not _DOC_DATE.fullmatch(doc_date):
         raise usage(texts("errors.plan_bad_date", value=doc_date))

@@ -182,6 +182,7 @@ class CampaignRepository:
         position: int,
         policy: dict[str, Any],
         accept: list[str] | None = None,
+        unit_blocks: list[str] | None = None,
     ) -> tuple[Requirement, Change]:
         """Insert the campaign's requirement with ``code`` or update it in place.
 
@@ -200,6 +201,7 @@ class CampaignRepository:
             "position": position,
             "policy": policy,
             "accept": list(accept or []),
+            "unit_blocks": list(unit_blocks or []),
         }
         requirement = await self.requirement_by_code(campaign_id, code)
         if requirement is None:

@@ -73,6 +73,7 @@ FIELD_LABELS: dict[str, str] = {
     "due": "hạn nộp",
     "unit_kinds": "loại đơn vị",
     "unit_codes": "mã đơn vị",
+    "unit_blocks": "khối thi đua",
     "parts": "thành phần hồ sơ",
     "accept": "loại tệp được nhận",
     "policy": "chính sách nhắc",
