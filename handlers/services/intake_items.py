@@ -62,8 +62,9 @@ def item_targets(item: dict[str, Any]) -> dict[str, list[str]]:
     """
     units = item.get("units") or {"mode": "all"}
     mode = units.get("mode")
-    parts = list(item.get("parts") or []) if item.get("kind") == "dossier" else []
-    if item.get("kind") == RequirementKind.DOSSIER.value and not parts:
+    dossier = item.get("kind") == RequirementKind.DOSSIER.value
+    parts = list(item.get("parts") or []) if dossier else []
+    if dossier and not parts:
         raise UserError("intake_dossier_no_parts", title=item.get("title") or "")
     return {
         "unit_kinds": list(units.get("kinds", [])) if mode == "kinds" else [],
