@@ -51,14 +51,15 @@ venv: $(STAMP)
 # templates), poppler reads the PDFs, Liberation Serif stands in for Times New Roman with the same
 # metrics, and headless Chromium with its chromedriver drives the web companion's pages
 # (tests/bot/web/test_browser.py).
-SYSTEM_TOOLS := soffice pdftotext chromium chromedriver
+SYSTEM_TOOLS := soffice pdftotext pdftoppm tesseract chromium chromedriver
 SYSTEM_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils fonts-liberation \
-	fonts-liberation2 chromium chromium-driver
+	fonts-liberation2 chromium chromium-driver tesseract-ocr tesseract-ocr-vie
 
 system-deps:
 	@missing=$$(for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || echo $$t; done); \
 	fc-list : family 2>/dev/null | grep -q 'Liberation Serif' || missing="$$missing fonts"; \
 	ls /usr/lib/libreoffice/program/libsclo.so >/dev/null 2>&1 || missing="$$missing calc"; \
+	tesseract --list-langs 2>/dev/null | grep -qx vie || missing="$$missing tesseract-vie"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing $(SYSTEM_PACKAGES) (missing: $$missing)"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \

@@ -16,6 +16,7 @@ from handlers.flows import (
     delegates,
     export,
     intake,
+    intake_items,
     invites,
     linked,
     listing,
@@ -136,6 +137,7 @@ _STATES = merge_states(
         unit_admin.STATES,
         invites.STATES,
         intake.STATES,
+        intake_items.STATES,
     ]
 )
 
@@ -146,6 +148,8 @@ _ENTRIES: Mapping[Entry, Step] = {
     Entry.BULK_NOMINATIONS: bulk.begin_nominations,
     Entry.BULK_DELEGATES: bulk.begin_delegates,
     Entry.INTAKE: intake.begin,
+    Entry.INTAKE_TARGETS: intake_items.begin,
+    Entry.INTAKE_ITEM: intake.show_item,
 }
 
 

@@ -337,6 +337,8 @@ class Requirement(Base):
     recurrence: Mapped[dict[str, Any] | None] = mapped_column()
     unit_kinds: Mapped[list[str]] = mapped_column(default=list)
     unit_codes: Mapped[list[str]] = mapped_column(default=list)
+    #: Emulation blocks (``Unit.block``, as spelt there) the requirement applies to; empty: any.
+    unit_blocks: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
     parts: Mapped[list[str]] = mapped_column(default=list)
     position: Mapped[int] = mapped_column(Integer, default=0)
     policy: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -26,7 +26,7 @@ def plan_extract(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
 ) -> None:
-    """Đọc một kế hoạch (.txt, .docx, .pdf) và in các hạn, mốc đề xuất."""
+    """Đọc một kế hoạch (.txt, .docx, .pdf, ảnh chụp, bản quét) và in các hạn, mốc đề xuất."""
     from handlers.domain.plan_reader import extract_plan  # only for this command
     from handlers.io.plan_file import read_plan_file
 

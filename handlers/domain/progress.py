@@ -33,6 +33,7 @@ __all__ = [
     "is_late",
     "local_today",
     "mark_for",
+    "targets",
 ]
 
 
@@ -116,9 +117,20 @@ def local_today(now: dt.datetime, tz_name: str) -> dt.date:
 
 def applies(requirement: Requirement, unit: Unit) -> bool:
     """Whether ``unit`` must submit ``requirement``."""
-    if requirement.unit_codes and unit.code not in requirement.unit_codes:
+    return targets(
+        unit, requirement.unit_codes, requirement.unit_kinds, requirement.unit_blocks or ()
+    )
+
+
+def targets(
+    unit: Unit, codes: Sequence[str], kinds: Sequence[str], blocks: Sequence[str] = ()
+) -> bool:
+    """Whether ``unit`` is among listed units, kinds and blocks (an empty list: any; all hold)."""
+    if codes and unit.code not in codes:
         return False
-    return not requirement.unit_kinds or unit.kind in requirement.unit_kinds
+    if blocks and unit.block not in blocks:
+        return False
+    return not kinds or unit.kind in kinds
 
 
 def is_late(at: dt.datetime | None, req: Requirement, unit_id: int, tz: ZoneInfo) -> bool:

@@ -2,8 +2,9 @@
 
 The secretariat sends the plan as a file (or pastes its text); the bot answers with what it read
 — number, date, issuer, title and each proposed item with its due, kind, units and the quoted
-phrase — a few items per page. Each item is accepted, edited (title, due, kind, units), dropped;
-items can be added. "Tạo kế hoạch" creates the campaign (:mod:`handlers.services.intake`) and
+phrase — a few items per page. Each item is accepted, edited (title, due, kind; its units, a
+dossier's parts and its file types in :mod:`handlers.flows.intake_items`), dropped; items can be
+added. "Tạo kế hoạch" creates the campaign (:mod:`handlers.services.intake`) and
 offers to announce it to the units concerned, with the plan file attached.
 
 The proposals live in a database draft (``plan_drafts``), not in the conversation: the
@@ -24,8 +25,9 @@ from handlers.domain.vocab import UNIT_KINDS
 from handlers.kernel import inputs
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx, StateSpec, StateTable, Step
-from handlers.kernel.messages import Button, Reply
-from handlers.services import intake
+from handlers.kernel.messages import Reply
+from handlers.kernel.states import Entry
+from handlers.services import intake, intake_items
 from storage.models import PlanDraft
 
 __all__ = [
@@ -37,12 +39,11 @@ __all__ = [
     "OpenItem",
     "Page",
     "PickKind",
-    "PickUnitKind",
     "Resume",
     "ReviewAct",
     "State",
-    "UnitsMode",
     "begin",
+    "show_item",
 ]
 
 #: Items shown per page.
@@ -59,9 +60,6 @@ class State(StrEnum):
     TITLE = "intake.title"
     DUE = "intake.due"
     KIND = "intake.kind"
-    UNITS = "intake.units"
-    UNIT_KIND = "intake.unit_kind"
-    UNIT_CODES = "intake.unit_codes"
     ADD = "intake.add"
     CONFIRM = "intake.confirm"
     ANNOUNCE = "intake.announce"
@@ -108,6 +106,8 @@ class Item(StrEnum):
     DUE = "due"
     KIND = "kind"
     UNITS = "units"
+    PARTS = "parts"
+    TYPES = "types"
     DROP = "drop"
     RESTORE = "restore"
     BACK = "back"
@@ -121,26 +121,6 @@ class ItemAct(CallbackData, prefix="intake.item"):
 
 class PickKind(CallbackData, prefix="intake.kind"):
     """The requirement kind of an item."""
-
-    kind: str
-
-
-class Mode(StrEnum):
-    """How an item's units are chosen."""
-
-    ALL = "all"
-    KINDS = "kinds"
-    CODES = "codes"
-
-
-class UnitsMode(CallbackData, prefix="intake.units"):
-    """All units, by kind, or listed codes."""
-
-    mode: Mode
-
-
-class PickUnitKind(CallbackData, prefix="intake.ukind"):
-    """A kind of unit (its code)."""
 
     kind: str
 
@@ -275,6 +255,7 @@ async def _review(ctx: Ctx) -> list[Reply]:
         return [ctx.reply("intake.discarded")]
     if not intake.accepted_items(draft)[0]:
         raise UserError("intake_nothing_to_create")
+    intake_items.check_targets(draft)
     ctx.goto(State.CONFIRM)
     return await _ask_confirm(ctx)
 
@@ -294,9 +275,19 @@ async def _item_of(ctx: Ctx, *, lock: bool = False) -> tuple[PlanDraft, dict[str
     return draft, items[index]
 
 
+async def show_item(ctx: Ctx) -> list[Reply]:
+    """Shows item ``ctx.data["item"]`` of draft ``draft_id`` (back from its targets' questions)."""
+    ctx.require_secretariat()
+    ctx.goto(State.ITEM)
+    return await _guarded(_ask_item)(ctx)
+
+
 async def _ask_item(ctx: Ctx) -> list[Reply]:
     _, item = await _item_of(ctx)
     acts = [Item.TITLE, Item.DUE, Item.KIND, Item.UNITS]
+    if item["kind"] == "dossier":
+        acts.append(Item.PARTS)
+    acts.append(Item.TYPES)
     if item["status"] == "dropped":
         acts = [Item.RESTORE]
     else:
@@ -333,14 +324,22 @@ async def _item(ctx: Ctx) -> list[Reply]:
         status = {Item.ACCEPT: "accepted", Item.DROP: "dropped"}.get(act, "proposed")
         _set(ctx, draft, status=status)
         return await _to_review(ctx, draft.id, int(ctx.data.get("page", 0)))
+    if act in (Item.UNITS, Item.PARTS, Item.TYPES):
+        what = {Item.UNITS: "units", Item.PARTS: "parts"}.get(act, "accept")
+        return await _to_targets(ctx, what)
     state, ask = {
         Item.TITLE: (State.TITLE, _ask_title),
         Item.DUE: (State.DUE, _ask_due),
         Item.KIND: (State.KIND, _ask_kind),
-        Item.UNITS: (State.UNITS, _ask_units),
     }[act]
     ctx.goto(state)
     return await ask(ctx)
+
+
+async def _to_targets(ctx: Ctx, what: str) -> list[Reply]:
+    """Hands over to :mod:`handlers.flows.intake_items` (it comes back to the item)."""
+    keep = {k: ctx.data.get(k) for k in ("draft_id", "page", "item")}
+    return await ctx.enter(Entry.INTAKE_TARGETS, what=what, **keep)
 
 
 async def _back_to_item(ctx: Ctx) -> list[Reply]:
@@ -387,67 +386,10 @@ async def _kind(ctx: Ctx) -> list[Reply]:
     kind = ctx.expect(PickKind).kind
     if kind not in intake.EDIT_KINDS:
         raise UserError("pick_one")
-    draft, _ = await _item_of(ctx, lock=True)
+    draft, item = await _item_of(ctx, lock=True)
     _set(ctx, draft, kind=kind)
-    return await _back_to_item(ctx)
-
-
-async def _ask_units(ctx: Ctx) -> list[Reply]:
-    buttons = [
-        UnitsMode(mode=Mode.ALL).button(ctx.label("intake.btn_all_units")),
-        UnitsMode(mode=Mode.KINDS).button(ctx.label("intake.btn_by_kind")),
-        UnitsMode(mode=Mode.CODES).button(ctx.label("intake.btn_by_codes")),
-    ]
-    return [ctx.reply("intake.ask_units", buttons=buttons, n=_index(ctx) + 1)]
-
-
-async def _units(ctx: Ctx) -> list[Reply]:
-    """Takes how the item's units are chosen: all at once, or a follow-up question."""
-    ctx.require_secretariat()
-    mode = ctx.expect(UnitsMode).mode
-    if mode is Mode.ALL:
-        draft, _ = await _item_of(ctx, lock=True)
-        _set(ctx, draft, units={"mode": "all"})
-        return await _back_to_item(ctx)
-    if mode is Mode.KINDS:
-        ctx.goto(State.UNIT_KIND)
-        return await _ask_unit_kind(ctx)
-    ctx.goto(State.UNIT_CODES)
-    return await _ask_unit_codes(ctx)
-
-
-async def _ask_unit_kind(ctx: Ctx) -> list[Reply]:
-    buttons: list[Button] = [
-        PickUnitKind(kind=k).button(
-            ctx.label("intake.unit_kind_label", name=UNIT_KINDS[k], count=n)
-        )
-        for k, n in (await intake.unit_kind_counts(ctx.session)).items()
-    ]
-    return [ctx.reply("intake.ask_unit_kind", buttons=buttons)]
-
-
-async def _unit_kind(ctx: Ctx) -> list[Reply]:
-    """Takes the kind of unit the item applies to."""
-    ctx.require_secretariat()
-    kind = ctx.expect(PickUnitKind).kind
-    if kind not in await intake.unit_kind_counts(ctx.session):
-        raise UserError("pick_one")
-    draft, _ = await _item_of(ctx, lock=True)
-    _set(ctx, draft, units={"mode": "kinds", "kinds": [kind]})
-    return await _back_to_item(ctx)
-
-
-async def _ask_unit_codes(ctx: Ctx) -> list[Reply]:
-    units = [u for u in await ctx.units.list_all() if u.is_active][:2]
-    return [ctx.reply("intake.ask_unit_codes", example=", ".join(u.code for u in units))]
-
-
-async def _unit_codes(ctx: Ctx) -> list[Reply]:
-    """Takes the codes of the units the item applies to."""
-    ctx.require_secretariat()
-    codes = await intake.parse_unit_codes(ctx.session, inputs.free_text(ctx, limit=2000))
-    draft, _ = await _item_of(ctx, lock=True)
-    _set(ctx, draft, units={"mode": "codes", "codes": codes})
+    if kind == "dossier" and not item.get("parts"):
+        return await _to_targets(ctx, "parts")  # a dossier is made of its parts
     return await _back_to_item(ctx)
 
 
@@ -568,9 +510,6 @@ STATES: StateTable = {
     State.TITLE: _spec(_title, _ask_title),
     State.DUE: _spec(_due, _ask_due),
     State.KIND: _spec(_kind, _ask_kind),
-    State.UNITS: _spec(_units, _ask_units),
-    State.UNIT_KIND: _spec(_unit_kind, _ask_unit_kind),
-    State.UNIT_CODES: _spec(_unit_codes, _ask_unit_codes),
     State.ADD: _spec(_add, _ask_add),
     State.CONFIRM: _spec(_confirm, _ask_confirm),
     State.ANNOUNCE: _spec(_announce, _ask_announce),

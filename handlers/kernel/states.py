@@ -43,6 +43,11 @@ class Entry(enum.StrEnum):
     BULK_DELEGATES = "bulk_delegates"
     #: A new campaign from a plan's document (``/kehoach`` → "Kế hoạch mới từ văn bản").
     INTAKE = "intake"
+    #: One draft item's units, dossier parts or file types: data ``draft_id``, ``page``,
+    #: ``item`` (its index) and ``what`` (``units``, ``parts`` or ``accept``).
+    INTAKE_TARGETS = "intake_targets"
+    #: Back to one draft item of the intake: data ``draft_id``, ``page`` and ``item``.
+    INTAKE_ITEM = "intake_item"
 
 
 def merge_states(tables: Iterable[Mapping[Any, _Spec]]) -> dict[str, _Spec]:

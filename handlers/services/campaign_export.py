@@ -64,6 +64,8 @@ def _requirement(req: Requirement, unit_codes: dict[int, str]) -> dict[str, Any]
         data["unit_due"] = dict(sorted(dues.items()))
     data["unit_kinds"] = list(req.unit_kinds)
     data["unit_codes"] = list(req.unit_codes)
+    if req.unit_blocks:
+        data["unit_blocks"] = list(req.unit_blocks)
     if req.parts:
         data["parts"] = list(req.parts)
     data["accept"] = list(req.accept)

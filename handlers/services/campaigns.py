@@ -183,6 +183,7 @@ async def _requirements(
             period_label=req.label,
             unit_kinds=req.unit_kinds,
             unit_codes=req.unit_codes,
+            unit_blocks=req.unit_blocks,
             parts=req.parts,
             position=position,
             policy=req.policy,

@@ -159,6 +159,8 @@ def _applies(requirement: Requirement, unit: Unit) -> bool:
     codes = {normalize_code(c) for c in requirement.unit_codes}
     if codes and normalize_code(unit.code) not in codes:
         return False
+    if requirement.unit_blocks and unit.block not in requirement.unit_blocks:
+        return False
     return not requirement.unit_kinds or unit.kind in requirement.unit_kinds
 
 

@@ -13,7 +13,8 @@ An item of ``plan["items"]`` is a dict::
      "title": "...", "who": "..." | None, "phrase": "...", "relative": "..." | None,
      "time": "HH:MM" | None, "status": "proposed" | "accepted" | "dropped",
      "units": {"mode": "all"} | {"mode": "kinds", "kinds": [...]}
-              | {"mode": "codes", "codes": [...]}}
+              | {"mode": "blocks", "blocks": [...]} | {"mode": "codes", "codes": [...]},
+     "parts": [...], "accept": [...]}   # optional: handlers.services.intake_items
 
 :func:`create_campaign` (and the dues' forms, :class:`DueForm`) live in
 :mod:`handlers.services.intake_campaign` and are re-exported here.
@@ -36,7 +37,7 @@ from handlers.domain.files import check_content
 from handlers.domain.plan_reader import extract_plan
 from handlers.domain.vn_dates import DateError, clean_text, parse_date, parse_period
 from handlers.domain.vocab import UNIT_KINDS
-from handlers.io.plan_file import MAX_BYTES, SUFFIXES, read_plan_file
+from handlers.io.plan_file import IMAGE_SUFFIXES, MAX_BYTES, SUFFIXES, read_plan_file
 from handlers.kernel.ports import FileStore
 from handlers.services.intake_campaign import (
     DueForm,
@@ -81,13 +82,13 @@ __all__ = [
     "update_item",
 ]
 
-#: The file types a plan is read from (the question's file request).
-ACCEPTS = ("docx", "pdf", "txt")
+#: The file types a plan is read from (the question's file request); pictures by OCR.
+ACCEPTS = ("docx", "pdf", "txt", "jpg", "jpeg", "png")
 #: The longest pasted plan text read.
 TEXT_MAX = 100_000
-#: Requirement kinds an item may be given in the chat (a dossier needs its parts: YAML).
-EDIT_KINDS = ("plan", "report", "nomination_list", "event")
-_IMAGES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".gif", ".webp", ".heic"})
+#: Requirement kinds an item may be given in the chat (a dossier is then asked its parts).
+EDIT_KINDS = ("plan", "report", "nomination_list", "dossier", "event")
+_IMAGES = frozenset({".gif", ".heic"})  # pictures OCR does not read
 _TITLE_MAX = 255
 _NO_DUE = {"chua co han", "khong co han", "chua co", "khong", "-"}
 
@@ -97,13 +98,13 @@ def check_upload(name: str, size: int) -> None:
     """Refuse a plan file by its name and declared size, before it is downloaded.
 
     Raises:
-        UserError: a picture (no text layer: ask for the Word file), a type not read, an empty
-            file or one over the plan reader's limit.
+        UserError: a picture OCR does not read (ask for the Word file), a type not read, an
+            empty file or one over the plan reader's limit.
     """
     suffix = PurePath(name).suffix.lower()
     if suffix in _IMAGES:
         raise UserError("plan_file_no_text", name=name)
-    if suffix not in SUFFIXES:
+    if suffix not in SUFFIXES and suffix not in IMAGE_SUFFIXES:
         raise UserError("plan_file_type", name=name, types=", ".join(SUFFIXES))
     if size <= 0:
         raise UserError("file_empty")

@@ -26,6 +26,7 @@ from handlers.domain.vn_dates import time_of_day
 from handlers.io.campaign_file.schema import DEFAULT_AWARD_FORMS, DEFAULT_TIMEZONE
 from handlers.kernel.messages import ChatKey
 from handlers.kernel.texts import Texts
+from handlers.services.intake_items import item_targets
 from handlers.services.notices import (
     Queued,
     announce,
@@ -183,7 +184,6 @@ async def create_campaign(
         (item, due_form(item["due"])) for item in plan["items"] if item["status"] == "accepted"
     ]
     for position, (item, form) in enumerate(accepted):
-        units = item.get("units") or {"mode": "all"}
         period = form.kind in {"month", "quarter"}
         await repo.upsert_requirement(
             campaign.id,
@@ -198,9 +198,7 @@ async def create_campaign(
             period_label=(texts.plain("intake.period_label", form=form)[:64] or None)
             if period
             else None,
-            unit_kinds=list(units.get("kinds", [])) if units["mode"] == "kinds" else [],
-            unit_codes=list(units.get("codes", [])) if units["mode"] == "codes" else [],
-            parts=[],
+            **item_targets(item),
             position=position,
             policy={},
         )

@@ -44,7 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.domain.deadlines import check_extension, effective_due, unit_dues, with_unit_due
 from handlers.domain.errors import UserError
 from handlers.domain.files import DOCUMENT_EXTENSIONS
-from handlers.domain.progress import local_today
+from handlers.domain.progress import applies, local_today, targets
 from handlers.domain.vn_dates import DateError, parse_date
 from handlers.domain.vocab import unit_kind_from_text
 from handlers.kernel.messages import ChatKey
@@ -132,12 +132,6 @@ def parse_due(text: str) -> dt.date:
         raise UserError("bad_date", text=text.strip()) from None
 
 
-def _applies(codes: Sequence[str], kinds: Sequence[str], unit: Unit) -> bool:
-    if codes and unit.code not in codes:
-        return False
-    return not kinds or unit.kind in kinds
-
-
 # -- gia hạn -----------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Extended:
@@ -174,7 +168,7 @@ async def _listed_units(
     retired = [u.name for u in units if not u.is_active]
     if retired:
         raise UserError("extend_unit_retired", names=retired)
-    outside = [u.name for u in units if not _applies(req.unit_codes, req.unit_kinds, u)]
+    outside = [u.name for u in units if not applies(req, u)]
     if outside:
         raise UserError("extend_unit_not_concerned", names=outside, title=req.title)
     return units
@@ -253,9 +247,7 @@ async def extend_deadline(
         req.unit_due = {str(k): v.isoformat() for k, v in unit_dues(req).items()}
     await session.flush()
     concerned = units or tuple(
-        u
-        for u in await UnitRepository(session).list_all()
-        if u.is_active and _applies(req.unit_codes, req.unit_kinds, u)
+        u for u in await UnitRepository(session).list_all() if u.is_active and applies(req, u)
     )
     result = await _tell(
         session, texts, campaign, req, concerned, reason=reason, by=by, origin=origin, now=now
@@ -320,7 +312,7 @@ async def _set_first_due(
     concerned = tuple(
         u
         for u in await UnitRepository(session).list_all()
-        if u.is_active and _applies(req.unit_codes, req.unit_kinds, u)
+        if u.is_active and applies(req, u)
     )
     told, unreached, notices = await _tell(
         session,
@@ -424,7 +416,7 @@ def _split(text: str, seps: str) -> list[str]:
 
 async def _who(session: AsyncSession, text: str) -> dict[str, Any]:
     if fold_text(text) in _ALL_WORDS:
-        return {"unit_codes": [], "unit_kinds": []}
+        return {"unit_codes": [], "unit_kinds": [], "unit_blocks": []}
     tokens = _split(text, ",;\n")
     if not tokens:
         raise UserError("req_who_empty")
@@ -444,7 +436,8 @@ async def _who(session: AsyncSession, text: str) -> dict[str, Any]:
             raise UserError("req_who_unknown", token=token)
     if codes and kinds:
         raise UserError("req_who_mixed")
-    return {"unit_codes": list(dict.fromkeys(codes)), "unit_kinds": list(dict.fromkeys(kinds))}
+    codes, kinds = list(dict.fromkeys(codes)), list(dict.fromkeys(kinds))
+    return {"unit_codes": codes, "unit_kinds": kinds, "unit_blocks": []}
 
 
 def _parts(req: Requirement, text: str) -> dict[str, Any]:
@@ -498,7 +491,7 @@ async def _affected(
         return sum(
             1
             for u in units
-            if u.id in sent and not _applies(values["unit_codes"], values["unit_kinds"], u)
+            if u.id in sent and not targets(u, values["unit_codes"], values["unit_kinds"])
         )
     if what is ReqField.PARTS:
         old, new = set(req.parts), set(values["parts"])
@@ -618,7 +611,7 @@ async def add_requirement(
         raise UserError("req_code_taken", code=norm, campaign=campaign.code)
     if due < local_today(now, campaign.timezone):
         raise UserError("extend_past", new=due, today=local_today(now, campaign.timezone))
-    values: dict[str, Any] = {"unit_codes": [], "unit_kinds": []}
+    values: dict[str, Any] = {"unit_codes": [], "unit_kinds": [], "unit_blocks": []}
     if who.strip():
         values = await _who(session, who)
     values |= _title(title)

@@ -206,6 +206,7 @@ class CampaignRepository:
         due_time: dt.time | None = None,
         due_start: dt.date | None = None,
         recurrence: dict[str, Any] | None = None,
+        unit_blocks: list[str] | None = None,
     ) -> tuple[Requirement, Change]:
         """Insert the campaign's requirement with ``code`` or update it in place.
 
@@ -227,6 +228,7 @@ class CampaignRepository:
             "position": position,
             "policy": policy,
             "accept": list(accept or []),
+            "unit_blocks": list(unit_blocks or []),
         }
         requirement = await self.requirement_by_code(campaign_id, code)
         if requirement is None:

@@ -9,8 +9,12 @@ import sys
 from pathlib import Path
 
 import docx
+import pytest
 
+from tests.handlers.io.test_ocr import plan_png, scanned_pdf, with_ocr
 from tests.handlers.io.test_plan_file import SAMPLE, blank_pdf, text_pdf
+
+__all__ = ["with_ocr"]  # the fixture, imported
 
 PLAN = (
     "UBND HUYỆN AN BÌNH\nSố: 16/KH-UBND\nAn Bình, ngày 26 tháng 6 năm 2019\n"
@@ -21,9 +25,11 @@ PLAN = (
 )
 
 
-def tdkt(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def tdkt(tmp_path: Path, *args: str, ocr: bool = True) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TDKT_")}
     env["TDKT_DATA_DIR"] = str(tmp_path / "data")
+    if not ocr:  # no OCR tool can be found: a scan has no text layer to read
+        env["PATH"] = str(tmp_path / "no-tools")
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", "plan", "extract", *args],
         capture_output=True,
@@ -76,7 +82,7 @@ def test_docx_and_pdf(tmp_path: Path) -> None:
 
 
 def test_bad_input_is_one_vietnamese_line_and_status_1(tmp_path: Path) -> None:
-    proc = tdkt(tmp_path, str(blank_pdf(tmp_path / "scan.pdf")), "--json")
+    proc = tdkt(tmp_path, str(blank_pdf(tmp_path / "scan.pdf")), "--json", ocr=False)
     assert proc.returncode == 1
     assert proc.stdout == ""
     assert proc.stderr.strip().count("\n") == 0
@@ -85,6 +91,19 @@ def test_bad_input_is_one_vietnamese_line_and_status_1(tmp_path: Path) -> None:
     proc = tdkt(tmp_path, str(tmp_path / "bad.docx"))
     assert proc.returncode == 1
     assert "bị hỏng" in proc.stderr
+
+
+@pytest.mark.usefixtures("with_ocr")
+def test_a_photo_and_a_scan_are_read_by_ocr(tmp_path: Path) -> None:
+    for path in (plan_png(tmp_path / "anh.png"), scanned_pdf(tmp_path / "ban-quet.pdf")):
+        proc = tdkt(tmp_path, str(path), "--json")
+        assert proc.returncode == 0, proc.stderr
+        plan = json.loads(proc.stdout)
+        assert plan["doc_date"] == "2019-11-01"
+        assert [item["due"] for item in plan["items"]] == ["2019-11-25"]
+    proc = tdkt(tmp_path, str(tmp_path / "anh.png"), ocr=False)
+    assert proc.returncode == 1
+    assert "không có lớp chữ" in proc.stderr
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:

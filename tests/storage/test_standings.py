@@ -4,10 +4,13 @@ A random history is a sequence of transactions, each a few of what the bot does:
 of a submission (or of one part of a dossier), a review (accept, return), a withdrawal, a bulk
 update of a unit's versions, a
 nomination sent, reviewed, withdrawn, corrected, moved to another requirement or to none, a
-requirement whose kind or parts change, a requirement deleted; some transactions roll back.
+requirement whose kind or parts change, a unit moving to another block, a requirement's blocks
+changing, a requirement deleted; some transactions roll back.
 After each transaction the stored rows must equal
 :func:`handlers.queries.stats.rules.source_activity`, the aggregate over the submissions and
-nominations that the figures were computed from before the read model existed. Then the rows
+nominations that the figures were computed from before the read model existed, and the pairs
+the SQL applicability rule selects must be those :func:`handlers.domain.progress.applies` says
+(a unit moving block changes which requirements apply to it, not its rows). Then the rows
 are spoiled and ``rebuild`` restores them. Runs on SQLite, and on PostgreSQL with
 ``TEST_DATABASE_URL``.
 """
@@ -19,9 +22,10 @@ import random
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.domain.progress import applies
 from handlers.queries.stats import rules
 from storage import standings
 from storage.models import (
@@ -40,6 +44,7 @@ from storage.repositories.submissions import SubmissionRepository
 
 SF = async_sessionmaker[AsyncSession]
 _PARTS = ("Tờ trình", "Biên bản", "Báo cáo")
+_BLOCKS = ("Khối phường", "Khối cơ quan", "Cụm 3")
 _START = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 
 
@@ -151,12 +156,33 @@ class _History:
                     nom.requirement_id = rng.choice([r.id for r in reqs] + [None])  # type: ignore[list-item]
                 else:
                     nom.status = rng.choice(list(NominationStatus))
-        elif what < 0.97:  # a requirement's kind or parts change
+        elif what < 0.93:  # a requirement's kind or parts change
             req.kind = rng.choice(list(RequirementKind))
             req.parts = rng.sample(_PARTS, rng.randint(0, 3))
+        elif what < 0.97:  # a unit moves to another block, or a requirement's blocks change
+            if rng.random() < 0.6:
+                moved = await s.get(Unit, unit)
+                assert moved is not None
+                moved.block = rng.choice([*_BLOCKS, None])
+            else:
+                req.unit_blocks = rng.sample(_BLOCKS, rng.randint(0, 2))
         elif len(reqs) > 2:  # a requirement deleted (its submissions go with it)
             await s.delete(req)
         await s.flush()
+
+
+async def _applicable(s: AsyncSession) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """The (requirement, unit) pairs that apply: by the SQL rule, and by the domain's rule."""
+    reqs = list(await s.scalars(select(Requirement)))
+    units = list(await s.scalars(select(Unit)))
+    if not reqs:
+        return set(), set()
+    found = await s.execute(
+        select(Requirement.id, Unit.id)
+        .join(Unit, true())
+        .where(rules.applies(reqs, Requirement.id))
+    )
+    return set(found.tuples()), {(r.id, u.id) for r in reqs for u in units if applies(r, u)}
 
 
 async def _requirements(s: AsyncSession, rng: random.Random, campaign_id: int) -> None:
@@ -170,6 +196,7 @@ async def _requirements(s: AsyncSession, rng: random.Random, campaign_id: int) -
                 kind=kind,
                 due_date=dt.date(2020, 1, 20),
                 parts=rng.sample(_PARTS, 2) if kind is RequirementKind.DOSSIER else [],
+                unit_blocks=rng.sample(_BLOCKS, 1) if i % 2 else [],
             )
         )
 
@@ -178,7 +205,10 @@ async def _requirements(s: AsyncSession, rng: random.Random, campaign_id: int) -
 async def test_standings_equal_a_full_recomputation(session_factory: SF, seed: int) -> None:
     rng = random.Random(seed)
     async with session_factory.begin() as s:
-        units = [Unit(code=f"U{i}", name=f"Đơn vị {i}", kind="co_quan") for i in range(5)]
+        units = [
+            Unit(code=f"U{i}", name=f"Đơn vị {i}", kind="co_quan", block=rng.choice(_BLOCKS))
+            for i in range(5)
+        ]
         campaign = Campaign(code=f"C{seed}", title="Kế hoạch", timezone="Asia/Ho_Chi_Minh")
         s.add_all([*units, campaign])
         await s.flush()
@@ -195,6 +225,8 @@ async def test_standings_equal_a_full_recomputation(session_factory: SF, seed: i
                 await s.commit()
         async with session_factory() as s:
             assert await _stored(s) == await _recomputed(s)
+            by_sql, by_domain = await _applicable(s)
+            assert by_sql == by_domain
     async with session_factory() as s:
         expected = await _stored(s)
         assert expected  # the history did something

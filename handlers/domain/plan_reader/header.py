@@ -43,7 +43,8 @@ _WEB = re.compile(
     r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})"
 )
 _URL = re.compile(r"^#\s*source:.*?/(\d{4})-(\d{1,2})-(\d{1,2})/", re.M)
-_NUMBER = re.compile(r"\b(?:so|s6|se)\s*:?\s*(\d+[a-z0-9/\-đ]*[/\-][a-z0-9/\-đ]+)", re.I)
+#: "Số: 16/KH-UBND", also typed with spaces around the slash ("Số: 16 /KH-HĐTĐKT").
+_NUMBER = re.compile(r"\b(?:so|s6|se)\s*:?\s*(\d+[a-z0-9/\-đ]*(?: ?/ ?|-)[a-z0-9/\-đ]+)", re.I)
 _TITLE = re.compile(
     r"^\s*(ke\s+hoach|thong\s+bao|huong\s+dan|quyet\s+dinh|cong\s+van|to\s+trinh)\s*$", re.M
 )
@@ -93,7 +94,7 @@ def read_header(text: str, folded: str) -> Header:
         title = " ".join([text[t.start() : t.end()].strip(), *following[:1]]).strip()
     return Header(
         doc_date=_doc_date(folded),
-        doc_number=text[number.start(1) : number.end(1)] if number else None,
+        doc_number="".join(text[number.start(1) : number.end(1)].split()) if number else None,
         issuer=issuer,
         title=title,
     )

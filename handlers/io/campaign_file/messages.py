@@ -76,6 +76,7 @@ FIELD_LABELS: dict[str, str] = {
     "time": "giờ",
     "unit_kinds": "loại đơn vị",
     "unit_codes": "mã đơn vị",
+    "unit_blocks": "khối thi đua",
     "parts": "thành phần hồ sơ",
     "accept": "loại tệp được nhận",
     "policy": "chính sách nhắc",

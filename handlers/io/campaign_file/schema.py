@@ -24,6 +24,7 @@ Format (top-level keys)::
         time: "16:30"               # optional: the hour on the due day (late from then on)
         unit_kinds: [xa_phuong]     # optional; empty = every kind
         unit_codes: [P-BADINH]      # optional; empty = every unit
+        unit_blocks: [Khối phường]  # optional: emulation blocks (khối/cụm); empty = every block
         parts: [Tờ trình, …]        # dossier only (required there): one submission per part
         accept: [pdf, docx]         # optional: file types accepted; empty = documents, pictures
         policy: {}                  # optional reminder policy (domain/reminder_policy)
@@ -237,6 +238,7 @@ class RequirementSpec(_Spec):
     time: Annotated[dt.time | None, BeforeValidator(_time_before)] = None
     unit_kinds: list[str] = Field(default_factory=list)
     unit_codes: list[Code32] = Field(default_factory=list)
+    unit_blocks: list[Annotated[str, AfterValidator(_text(120))]] = Field(default_factory=list)
     parts: list[Annotated[str, AfterValidator(_text(120))]] = Field(default_factory=list)
     policy: Written = Field(default_factory=dict)
     policy_spec: ReminderPolicySpec = Field(
@@ -300,7 +302,7 @@ class RequirementSpec(_Spec):
                 kinds.append(kind)
         return kinds
 
-    @field_validator("unit_codes", "parts")
+    @field_validator("unit_codes", "unit_blocks", "parts")
     @classmethod
     def _no_repeats(cls, value: list[str]) -> list[str]:
         seen: set[str] = set()

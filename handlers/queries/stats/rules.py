@@ -118,6 +118,8 @@ def unit_rule(req: Requirement) -> list[ColumnElement[bool]]:
         rule.append(Unit.code.in_(list(req.unit_codes)))
     if req.unit_kinds:
         rule.append(Unit.kind.in_(list(req.unit_kinds)))
+    if req.unit_blocks:
+        rule.append(Unit.block.in_(list(req.unit_blocks)))
     return rule
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from PIL import Image
 from pypdf import PdfWriter
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -30,12 +31,15 @@ from storage.models import (
     Requirement,
     Role,
 )
+from tests.handlers.io.test_ocr import page_image, plan_png, scanned_pdf, with_ocr
+from tests.handlers.io.test_plan_file import hide_ocr
 from tests.harness import ChatHarness, Clock
 
 Chat = Callable[..., ChatHarness]
 SF = async_sessionmaker[AsyncSession]
 
 pytestmark = pytest.mark.usefixtures("demo")
+__all__ = ["with_ocr"]  # the fixture, imported
 
 PLAN = """UỶ BAN NHÂN DÂN THỊ XÃ BỈM SƠN
 Số: 45/KH-UBND
@@ -232,6 +236,12 @@ async def test_a_second_secretariat_sees_the_same_draft(
     assert await _count(session_factory, Campaign) == 2
 
 
+def _png(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
 def _blank_pdf(password: str | None = None) -> bytes:
     writer = PdfWriter()
     writer.add_blank_page(width=612, height=792)
@@ -254,8 +264,16 @@ def _blank_pdf(password: str | None = None) -> bytes:
     ],
 )
 async def test_bad_files_are_refused_and_nothing_is_kept(
-    chat: Chat, session_factory: SF, name: str, data: bytes, size: int | None, said: str
+    chat: Chat,
+    session_factory: SF,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    data: bytes,
+    size: int | None,
+    said: str,
 ) -> None:
+    hide_ocr(tmp_path, monkeypatch)  # with OCR: test_a_photo_or_a_scan_is_read_by_ocr
     noivu = chat("noivu")
     await _to_intake(noivu)
     await noivu.upload(name, data, size=size)
@@ -263,6 +281,25 @@ async def test_bad_files_are_refused_and_nothing_is_kept(
     assert "Kế hoạch mới từ văn bản" in noivu.text  # the question comes again
     assert await _count(session_factory, PlanDraft) == 0
     assert await _count(session_factory, Campaign) == 1
+
+
+@pytest.mark.usefixtures("with_ocr")
+async def test_a_photo_or_a_scan_is_read_by_ocr(
+    chat: Chat, session_factory: SF, tmp_path: Path
+) -> None:
+    noivu = chat("noivu")
+    await _to_intake(noivu)
+    await noivu.upload("trang.png", _png(page_image(["", ""])), mime="image/png")
+    assert "Không đọc được chữ nào" in noivu.text
+    assert await _count(session_factory, PlanDraft) == 0
+    await noivu.upload("anh-chup.png", plan_png(tmp_path / "a.png").read_bytes(), mime="image/png")
+    assert "47/KH-UBND" in noivu.text
+    assert "Hạn: 25/11/2019" in noivu.text
+    assert await _count(session_factory, PlanDraft) == 1
+    await _to_intake(noivu)
+    scan = scanned_pdf(tmp_path / "b.pdf").read_bytes()
+    await noivu.upload("ban-quet.pdf", scan, mime="application/pdf")
+    assert "Hạn: 25/11/2019" in noivu.text
 
 
 async def test_a_docx_is_read(chat: Chat) -> None:
@@ -310,8 +347,8 @@ async def test_bad_due_and_unknown_unit_change_nothing(chat: Chat) -> None:
     await noivu.send("  Kế hoạch   của phường  ")
     assert "Tên: Kế hoạch của phường" in noivu.text
     await noivu.press("Đổi loại")
-    assert noivu.buttons == ["Kế hoạch", "Báo cáo", "Danh sách đề nghị", "Sự kiện"]
-    await noivu.press_data("intake.kind:dossier")  # forged: not offered
+    assert noivu.buttons == ["Kế hoạch", "Báo cáo", "Danh sách đề nghị", "Hồ sơ", "Sự kiện"]
+    await noivu.press_data("intake.kind:khac")  # forged: not offered
     assert "Vui lòng chọn" in noivu.text
     await noivu.press("Kế hoạch")
     assert "Loại: Kế hoạch" in noivu.text

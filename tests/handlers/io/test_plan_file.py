@@ -81,7 +81,15 @@ def test_pdf_with_a_text_layer(tmp_path: Path) -> None:
     assert SAMPLE in read_plan_file(text_pdf(tmp_path / "plan.pdf", SAMPLE))
 
 
-def test_scan_without_text_layer(tmp_path: Path) -> None:
+def hide_ocr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No OCR tool can be found (an empty PATH): a scan has no text layer to read."""
+    empty = tmp_path / "no-tools"
+    empty.mkdir(exist_ok=True)
+    monkeypatch.setenv("PATH", str(empty))
+
+
+def test_scan_without_text_layer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    hide_ocr(tmp_path, monkeypatch)  # with OCR: tests/handlers/io/test_ocr.py
     assert refusal(blank_pdf(tmp_path / "scan.pdf")) == "plan_file_no_text"
 
 
@@ -109,7 +117,8 @@ def test_corrupt_docx_and_pdf(tmp_path: Path) -> None:
     assert refusal(tmp_path / "bad.pdf") == "plan_file_corrupt"
 
 
-def test_empty_missing_and_other_types(tmp_path: Path) -> None:
+def test_empty_missing_and_other_types(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    hide_ocr(tmp_path, monkeypatch)
     (tmp_path / "empty.txt").write_text("  \n", encoding="utf-8")
     assert refusal(tmp_path / "empty.txt") == "plan_file_no_text"
     assert refusal(tmp_path / "missing.txt") == "plan_file_missing"

@@ -425,6 +425,11 @@ async def _random_campaign(
                 kind=kind,
                 due_date=dt.date(2020, 1, 10) + dt.timedelta(days=rng.randint(0, 10)),
                 unit_kinds=rng.sample(_KINDS, rng.randint(1, 2)) if rng.random() < 0.3 else [],
+                unit_blocks=(
+                    rng.sample(["Cụm 1", "Cụm 2", "Cụm 3"], rng.randint(1, 2))
+                    if rng.random() < 0.3
+                    else []
+                ),
                 unit_codes=(
                     [*rng.sample([u.code for u in units], 3), "KHONG-CO"]
                     if rng.random() < 0.2

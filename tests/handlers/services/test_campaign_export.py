@@ -155,6 +155,8 @@ async def test_a_campaign_from_the_intake_round_trips(session_factory: SF, clock
         await s.flush()
         draft = await intake.start_draft(s, text, file_id=None, by=person, now=now)
         intake.accept_all(s, draft, by=person, now=now)
+        blocks = {"mode": "blocks", "blocks": ["Khối xã, phường"]}
+        intake.update_item(s, draft, 0, by=person, now=now, units=blocks, accept=["pdf"])
         index = intake.add_item(s, draft, "Báo cáo nhanh", by=person, now=now)
         intake.update_item(s, draft, index, by=person, now=now, due="--03-15")
         campaign = await intake.create_campaign(s, Texts(), draft, by=person, now=now)
@@ -169,6 +171,9 @@ async def test_a_campaign_from_the_intake_round_trips(session_factory: SF, clock
     ]
     assert "trước ngày 15/6/2020" in data["requirements"][0]["description"]
     assert "settings" not in data
+    first, second = data["requirements"][:2]
+    assert (first["unit_blocks"], first["accept"]) == (["Khối xã, phường"], ["pdf"])
+    assert "unit_blocks" not in second  # written only when the requirement names blocks
 
 
 async def test_texts_are_written_as_the_loader_stores_them(

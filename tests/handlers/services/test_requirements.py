@@ -221,7 +221,7 @@ async def test_editing_who_asks_for_confirmation_when_it_touches_sent_items(
         await apply_edit(s, campaign, req, title, allowed=0, person_id=None, now=clock())
         assert req.title == "Kế hoạch tổ chức"
         only = await plan_edit(s, campaign, req, ReqField.WHO, "p-badinh")
-        assert only.values == {"unit_codes": ["P-BADINH"], "unit_kinds": []}
+        assert only.values == {"unit_codes": ["P-BADINH"], "unit_kinds": [], "unit_blocks": []}
         assert only.affected == len(sent)
         with pytest.raises(UserError) as err:
             await apply_edit(s, campaign, req, only, allowed=0, person_id=None, now=clock())

@@ -245,6 +245,14 @@ def test_header_fields() -> None:
     assert set(plan.as_dict()) == {"doc_date", "issuer", "doc_number", "title", "items"}
 
 
+def test_the_number_typed_with_a_space_before_the_slash() -> None:
+    text = (
+        "Số: 16 /KH-HĐTĐKT\nBắc Giang, ngày 26 tháng 6 năm 2019\n"
+        "Thực hiện Chỉ thị số 34-CT/TW ngày 07 tháng 4 năm 2014 của Bộ Chính trị\n"
+    )
+    assert extract_plan(text).doc_number == "16/KH-HĐTĐKT"  # not the cited directive's
+
+
 def test_who_is_the_acting_body_before_the_verb() -> None:
     text = (
         "- Các xã, phường gửi hồ sơ về Phòng Nội vụ trước ngày 20/4/2020.\n"
