@@ -270,7 +270,8 @@ async def test_progress_xlsx_marks(session_factory: SF, clock: Clock) -> None:
     assert (
         headers[2] == "Kế hoạch tổ chức Hội nghị điển hình tiên tiến của đơn vị (hạn 15/11/2019)"
     )
-    assert len(headers) == 7 and ws.freeze_panes == "C5" and ws.print_title_rows == "$4:$4"
+    # The two events (HNDIEM, HOINGHI) are milestones: no column of theirs.
+    assert len(headers) == 5 and ws.freeze_panes == "C5" and ws.print_title_rows == "$4:$4"
     rows = _rows(ws)
     by_unit = {r[1]: r for r in rows if isinstance(r[0], int)}
     assert len(by_unit) == 21 and [r[0] for r in rows if isinstance(r[0], int)] == list(
@@ -283,11 +284,10 @@ async def test_progress_xlsx_marks(session_factory: SF, clock: Clock) -> None:
     )
     assert by_unit["Xã Hà Lan"][2] == "Đã nộp 22/11/2019 (muộn 7 ngày)"
     assert by_unit["Liên đoàn Lao động thị xã"][2].startswith("Bị trả lại: Kế hoạch chưa nêu")
-    assert by_unit["Phường Bắc Sơn"][6] == "Nộp thiếu 2/5 phần (quá hạn)"
-    assert by_unit["Phường Bắc Sơn"][3] == "–"  # the pilot conference is not Bắc Sơn's
-    assert by_unit["Phường Bắc Sơn"][5] == "Đã nộp 08/11/2019, 6 đề cử"
+    assert by_unit["Phường Bắc Sơn"][4] == "Nộp thiếu 2/5 phần (quá hạn)"
+    assert by_unit["Phường Bắc Sơn"][3] == "Đã nộp 08/11/2019, 6 đề cử"
     totals = rows[-1]
-    assert totals[1] == "Số đơn vị đã nộp" and totals[2] == "17/21" and totals[3] == "2/3"
+    assert totals[1:] == ("Số đơn vị đã nộp", "17/21", "5/21", "1/21")
     late = ws.cell(row=5 + rows.index(by_unit["Xã Hà Lan"]), column=3)
     assert late.fill.fgColor.rgb.endswith("FFF2CC")
 
@@ -410,8 +410,8 @@ async def test_report_docx_layout_and_figures(session_factory: SF, clock: Clock)
         in text
     )
     assert "Đã nhận 28 đề cử (20 cá nhân, 8 tập thể) của 5 đơn vị" in text
-    assert "- Tính chung các nội dung đã đến hạn, các đơn vị đã nộp 33/87 lượt, đạt 38%" in text
-    assert "Có 4 đơn vị nộp muộn ít nhất một nội dung" in text
+    assert "- Tính chung các nội dung đã đến hạn, các đơn vị đã nộp 23/63 lượt, đạt 37%" in text
+    assert "Có 3 đơn vị nộp muộn ít nhất một nội dung" in text  # the events are not sent
     assert text.rstrip().endswith("tính đến 20/04/2020 09:00./.")
     progress = document.tables[1]
     assert [c.text for c in progress.rows[0].cells] == [
@@ -422,7 +422,7 @@ async def test_report_docx_layout_and_figures(session_factory: SF, clock: Clock)
         "Nộp muộn",
         "Chưa nộp",
     ]
-    assert len(progress.rows) == 6
+    assert len(progress.rows) == 4  # the two events are milestones, not rows
     assert [c.text for c in progress.rows[1].cells][2:] == ["15/11/2019", "17/21", "2", "4"]
     forms = document.tables[2]
     assert [c.text for c in forms.rows[-1].cells][1:] == ["Tổng cộng", "", "28"]
