@@ -181,6 +181,8 @@ def mark_text(
         "count": m.count,
         "reason": m.reason,
         "overdue": f.is_due,
+        # Late within its due day (after the deadline's hour): "muộn", without a day count.
+        "late": bool(m.late),
     }
     if seen is None:
         return plain(texts, f"{_LABELS}.mark", **params)

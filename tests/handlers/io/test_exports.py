@@ -7,6 +7,7 @@ every record (plans, conferences, nominations, dossiers).
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import io
 import os
 import re
@@ -38,6 +39,7 @@ from storage.models import (
     DelegateCategory,
     Nomination,
     NominationStatus,
+    Requirement,
     SubjectKind,
     Unit,
 )
@@ -830,3 +832,17 @@ async def test_xuat_award_papers_are_the_secretariats(chat: Chat) -> None:
     building, reply = noivu.replies
     assert "Đang tạo tệp…" in building.text and building.file is None
     assert reply.file is not None and reply.file.mime_type == "application/zip"
+
+
+async def test_a_deadline_hour_in_the_progress_sheet(session_factory: SF, clock: Clock) -> None:
+    """The column shows the hour; something sent later that same day is "muộn" (no day count)."""
+    async with session_factory.begin() as s:
+        req = (await s.scalars(select(Requirement).where(Requirement.code == "KEHOACH"))).one()
+        req.due_date = dt.date(2019, 10, 28)  # the day Phường Bắc Sơn sent its plan
+        req.due_time = dt.time(0, 30)
+    _, data = await _export(session_factory, clock, ExportKind.PROGRESS, ExportFormat.XLSX)
+    ws = _sheet(data)
+    assert ws[4][2].value.endswith("(hạn 0h30 28/10/2019)")
+    by_unit = {r[1]: r for r in _rows(ws) if isinstance(r[0], int)}
+    assert by_unit["Phường Bắc Sơn"][2] == "Đã nộp 28/10/2019 (muộn, đã tiếp nhận)"
+    assert by_unit["Xã Hà Lan"][2] == "Đã nộp 22/11/2019 (muộn 25 ngày)"
