@@ -69,6 +69,7 @@ __all__ = [
     "Slot",
     "WorkingCalendar",
     "digest_days",
+    "due_slot",
     "effective_policy",
     "parse_digest",
     "parse_policy",
@@ -510,6 +511,27 @@ def reminder_slots(
         slots.append(Slot(key, day, _instant(day, policy.at, tz), offset))
     slots.sort(key=lambda slot: slot.at)
     return slots
+
+
+def due_slot(
+    due_date: dt.date,
+    policy: ReminderPolicy,
+    tz: ZoneInfo,
+    calendar: WorkingCalendar | None,
+    now: dt.datetime,
+    grace: dt.timedelta,
+) -> Slot | None:
+    """The slot of ``due_date``'s reminders that is due at ``now``, if any.
+
+    A slot is due from its moment (after the quiet hours) until ``grace`` after it; after
+    downtime the newest missed one is the one sent.
+    """
+    due = [
+        slot
+        for slot in reminder_slots(due_date, policy, tz, calendar)
+        if quiet_shift(slot.at, policy.quiet_hours, tz) <= now < slot.at + grace
+    ]
+    return due[-1] if due else None
 
 
 def quiet_shift(moment: dt.datetime, quiet: QuietHours | None, tz: ZoneInfo) -> dt.datetime:

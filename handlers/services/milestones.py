@@ -31,6 +31,7 @@ from handlers.domain.reminder_policy import (
     ReminderPolicy,
     Slot,
     WorkingCalendar,
+    due_slot,
     effective_policy,
     quiet_shift,
     reminder_slots,
@@ -72,13 +73,7 @@ def _due_slot(
     if req.due_date is None:
         return None  # "chưa có hạn": never reminded until a day is set
     policy = _policy(campaign, req)
-    tz = ZoneInfo(campaign.timezone)
-    due = [
-        slot
-        for slot in reminder_slots(req.due_date, policy, tz, calendar)
-        if quiet_shift(slot.at, policy.quiet_hours, tz) <= now < slot.at + grace
-    ]
-    return due[-1] if due else None
+    return due_slot(req.due_date, policy, ZoneInfo(campaign.timezone), calendar, now, grace)
 
 
 async def plan_milestones(

@@ -42,6 +42,7 @@ from handlers.domain.reminder_policy import (
     Slot,
     WorkingCalendar,
     digest_days,
+    due_slot,
     effective_policy,
     parse_digest,
     quiet_shift,
@@ -195,13 +196,8 @@ def _due_slots(
     policy = _policy(campaign, req)
     found: dict[dt.date, Slot] = {}
     for due_day in _deadlines(req):
-        due = [
-            slot
-            for slot in reminder_slots(due_day, policy, tz, calendar)
-            if quiet_shift(slot.at, policy.quiet_hours, tz) <= now < slot.at + grace
-        ]
-        if due:
-            found[due_day] = due[-1]
+        if slot := due_slot(due_day, policy, tz, calendar, now, grace):
+            found[due_day] = slot
     return found, policy
 
 
