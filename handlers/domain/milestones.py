@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from handlers.domain.progress import applies, targets
 from handlers.domain.reminder_policy import ReminderPolicy
 from handlers.domain.vn_dates import DateError, resolve_due
 from handlers.domain.vocab import UNIT_KINDS
@@ -46,6 +47,7 @@ class Milestone:
         unit_codes: The organisers' codes (empty: not limited to listed units).
         requirement_id: The event requirement; None for a date of the campaign's own
             (``settings.milestones``), whose organiser is the issuer.
+        unit_blocks: The organisers' blocks (empty: not limited by block).
     """
 
     title: str
@@ -55,6 +57,7 @@ class Milestone:
     unit_kinds: tuple[str, ...] = ()
     unit_codes: tuple[str, ...] = ()
     requirement_id: int | None = None
+    unit_blocks: tuple[str, ...] = ()
 
     @property
     def own(self) -> bool:
@@ -64,7 +67,7 @@ class Milestone:
     @property
     def everyone(self) -> bool:
         """Whether every unit organises it (no kind or code limits it)."""
-        return not self.unit_kinds and not self.unit_codes
+        return not self.unit_kinds and not self.unit_codes and not self.unit_blocks
 
     @property
     def kind_labels(self) -> tuple[str, ...]:
@@ -73,9 +76,7 @@ class Milestone:
 
     def concerns(self, unit: Unit) -> bool:
         """Whether ``unit`` organises it (or attends it, for the issuer's own date)."""
-        if self.unit_codes and unit.code not in self.unit_codes:
-            return False
-        return not self.unit_kinds or unit.kind in self.unit_kinds
+        return targets(unit, self.unit_codes, self.unit_kinds, self.unit_blocks)
 
 
 def is_milestone(req: Requirement) -> bool:
@@ -85,9 +86,7 @@ def is_milestone(req: Requirement) -> bool:
 
 def organised_by(req: Requirement, unit: Unit) -> bool:
     """Whether ``unit`` organises the event ``req`` (it applies to the unit)."""
-    if req.unit_codes and unit.code not in req.unit_codes:
-        return False
-    return not req.unit_kinds or unit.kind in req.unit_kinds
+    return applies(req, unit)
 
 
 def _own(settings: Mapping[str, Any] | None) -> list[Milestone]:
@@ -119,6 +118,7 @@ def milestones_of(
             tuple(r.unit_kinds or ()),
             tuple(r.unit_codes or ()),
             r.id,
+            tuple(r.unit_blocks or ()),
         )
         for r in requirements
         if is_milestone(r) and r.due_date is not None  # "chưa có hạn": listed once it has a day

@@ -172,7 +172,10 @@ class _History:
 
 
 async def _applicable(s: AsyncSession) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
-    """The (requirement, unit) pairs that apply: by the SQL rule, and by the domain's rule."""
+    """The (requirement, unit) pairs that must send: by the SQL rule, and by the domain's rule.
+
+    A milestone (an event) applies to its organisers but nobody sends for it (``rules.applies``).
+    """
     reqs = list(await s.scalars(select(Requirement)))
     units = list(await s.scalars(select(Unit)))
     if not reqs:
@@ -182,7 +185,8 @@ async def _applicable(s: AsyncSession) -> tuple[set[tuple[int, int]], set[tuple[
         .join(Unit, true())
         .where(rules.applies(reqs, Requirement.id))
     )
-    return set(found.tuples()), {(r.id, u.id) for r in reqs for u in units if applies(r, u)}
+    owed = [r for r in reqs if r.kind is not RequirementKind.EVENT]
+    return set(found.tuples()), {(r.id, u.id) for r in owed for u in units if applies(r, u)}
 
 
 async def _requirements(s: AsyncSession, rng: random.Random, campaign_id: int) -> None:

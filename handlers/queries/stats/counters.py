@@ -3,9 +3,9 @@
 The counters hold, per (requirement, unit block, unit kind, unit retired, mark, late), how many
 units stand so; the units a requirement applies to are counted per kind among the active units.
 So the figures of a campaign read a few hundred counter rows and one grouped count of the
-units, whatever the number of units. A requirement restricted to a list of unit codes is counted
-from its listed units' rows (:func:`listed_figures`); a filter on one unit and a moment in the
-past are not counted here (the caller reads the standings).
+units, whatever the number of units. A requirement restricted to a list of unit codes or to
+blocks is counted from its units' rows (:func:`listed_figures`); a filter on one unit and a
+moment in the past are not counted here (the caller reads the standings).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ Figures = tuple[int, int, int, int, int, int]
 
 def countable(req: Requirement, where: UnitFilter) -> bool:
     """Whether ``req``'s figures within ``where`` can be read from the counters."""
-    return not req.unit_codes and where.unit_id is None
+    return not req.unit_codes and not req.unit_blocks and where.unit_id is None
 
 
 async def listed_figures(
@@ -72,7 +72,8 @@ async def listed_figures(
                 at = first_at if n_noms else last_at
                 figures[1] += 1
                 figures[2] += not n_noms and n_open == 0
-                figures[5] += at >= rules.cutoff(req, tz, uid)
+                cut = rules.cutoff(req, tz, uid)  # None: "chưa có hạn", never late
+                figures[5] += cut is not None and at >= cut
             elif parts:
                 figures[4] += 1
         found[req.id] = (figures[0], figures[1], figures[2], figures[3], figures[4], figures[5])

@@ -123,9 +123,14 @@ async def _check_units_see_it(
 
 
 def _listed(text: str, req: Requirement) -> bool:
-    """Whether the unit's checklist has a line with the requirement's title and due."""
-    due = f"hạn {req.due_date:%d/%m/%Y}"
-    return any(req.title[:30] in line and due in line for line in text.splitlines())
+    """Whether the unit's checklist has a line with the requirement's title and due.
+
+    The due is its day, or the period it is written as ("quý I/2020", due its last day).
+    """
+    dues = [f"{req.due_date:%d/%m/%Y}", *([req.period_label] if req.period_label else [])]
+    return any(
+        req.title[:30] in line and any(due in line for due in dues) for line in text.splitlines()
+    )
 
 
 async def test_seed_004_ocr_text_to_a_running_campaign(
