@@ -45,6 +45,7 @@ __all__ = [
     "recurrence_of",
     "write_due",
     "yearly_date",
+    "yearly_rule",
 ]
 
 #: How a due "to be announced" is written.
@@ -74,9 +75,7 @@ class Due:
     @property
     def recurrence(self) -> dict[str, Any] | None:
         """The requirement's ``recurrence`` for a yearly rule, else None."""
-        if self.yearly is None:
-            return None
-        return {"every": "year", "month": self.yearly[0], "day": self.yearly[1]}
+        return None if self.yearly is None else yearly_rule(*self.yearly)
 
 
 def read_due(value: str | dt.date) -> Due:
@@ -108,6 +107,11 @@ def read_due(value: str | dt.date) -> Due:
     if label is None:
         return Due(last)
     return Due(last, start=parse_period(text).start, label=label)
+
+
+def yearly_rule(month: int, day: int) -> dict[str, Any]:
+    """A yearly rule as ``Requirement.recurrence`` holds it (read by :func:`recurrence_of`)."""
+    return {"every": "year", "month": month, "day": day}
 
 
 def recurrence_of(rule: Mapping[str, Any] | None) -> tuple[int, int] | None:

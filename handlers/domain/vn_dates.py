@@ -40,6 +40,7 @@ __all__ = [
     "NoSuchDateError",
     "Period",
     "clean_text",
+    "month_end",
     "parse_date",
     "parse_period",
     "quarter_number",
@@ -126,7 +127,8 @@ def _make_date(year: int, month: int, day: int, text: str) -> dt.date:
         raise NoSuchDateError(f'Ngày "{text}" không tồn tại.', text) from None
 
 
-def _last_day(year: int, month: int) -> dt.date:
+def month_end(year: int, month: int) -> dt.date:
+    """The last day of ``month`` in ``year``."""
     if month == 12:
         return dt.date(year, 12, 31)
     return dt.date(year, month + 1, 1) - dt.timedelta(days=1)
@@ -171,7 +173,7 @@ def _period_or_none(text: str) -> Period | None:
         return None
     if not 1 <= first <= last <= 12:
         raise DateError(f'Kỳ "{text}" không hợp lệ: tháng phải từ 1 đến 12.', text)
-    return Period(dt.date(year, first, 1), _last_day(year, last), text)
+    return Period(dt.date(year, first, 1), month_end(year, last), text)
 
 
 def parse_date(value: str | dt.date) -> dt.date:

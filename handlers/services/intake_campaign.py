@@ -21,8 +21,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.domain.due_forms import yearly_rule
 from handlers.domain.errors import UserError
-from handlers.domain.vn_dates import time_of_day
+from handlers.domain.vn_dates import month_end, time_of_day
 from handlers.io.campaign_file.schema import DEFAULT_AWARD_FORMS, DEFAULT_TIMEZONE
 from handlers.kernel.messages import ChatKey
 from handlers.kernel.texts import Texts
@@ -83,17 +84,12 @@ class DueForm:
         """A yearly rule's ``Requirement.recurrence``, else None."""
         if self.kind != "yearly" or self.start is None:
             return None
-        return {"every": "year", "month": self.start.month, "day": self.start.day}
+        return yearly_rule(self.start.month, self.start.day)
 
     @property
     def due_date(self) -> dt.date | None:
         """The requirement's due date: the day, or the last day of the range or period."""
         return self.start if self.kind == "day" else self.end if self.fixed else None
-
-
-def _month_end(year: int, month: int) -> dt.date:
-    first_next = dt.date(year + month // 12, month % 12 + 1, 1)
-    return first_next - dt.timedelta(days=1)
 
 
 def due_form(due: str | None) -> DueForm:
@@ -108,13 +104,13 @@ def due_form(due: str | None) -> DueForm:
             return DueForm("day", dt.date.fromisoformat(due))
         if m := _MONTH.match(due):
             year, month = int(m[1]), int(m[2])
-            return DueForm("month", dt.date(year, month, 1), _month_end(year, month))
+            return DueForm("month", dt.date(year, month, 1), month_end(year, month))
         if m := _QUARTER.match(due):
             year, quarter = int(m[1]), int(m[2])
             return DueForm(
                 "quarter",
                 dt.date(year, quarter * 3 - 2, 1),
-                _month_end(year, quarter * 3),
+                month_end(year, quarter * 3),
                 quarter,
             )
         if m := _YEARLY.match(due):
