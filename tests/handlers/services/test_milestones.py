@@ -21,7 +21,7 @@ from handlers.kernel.texts import Texts
 from handlers.services.invites import ensure_account
 from handlers.services.reminders import plan_notices, upcoming_instants
 from scheduler import Notifier
-from storage.models import Role, SentNotice
+from storage.models import Requirement, Role, SentNotice
 from tests.harness import ChatHarness, Clock
 from tests.scheduler.test_notifier import Outbox
 
@@ -116,3 +116,20 @@ async def test_the_scheduler_knows_the_milestone_moments(
     local = {m.astimezone(TZ).strftime("%d/%m %H:%M") for m in moments}
     assert {"17/03 08:00", "19/03 08:00", "20/03 08:00"} <= local
     assert not [p for p in planned if p.kind == "milestone"]  # none due at noon
+
+
+async def test_a_milestone_of_one_block_is_reminded_to_that_block_only(
+    session_factory: SF, heads: None, clock: Clock
+) -> None:
+    async with session_factory.begin() as s:
+        event = (await s.scalars(select(Requirement).where(Requirement.code == "HNDIEM"))).one()
+        event.unit_codes, event.unit_blocks = [], ["Khối xã, phường"]
+    clock.set("2020-03-17T08:00")
+    outbox = Outbox()
+    await _notifier(session_factory, clock, outbox, "host:1").run_due()
+    for head in ("badinh", "halan", "bacson"):  # the block's units with a linked head
+        (text,) = outbox.to(head)
+        assert "Nhắc lịch" in text
+    assert outbox.to("phunu") == []  # an association: not in the block
+    (digest,) = outbox.to("noivu")
+    assert "đơn vị tổ chức: Khối xã, phường" in digest
