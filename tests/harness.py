@@ -12,12 +12,15 @@ that carries the file, as a chat would show them.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -29,6 +32,7 @@ from handlers.kernel.messages import ChatKey, Delivery, Incoming, IncomingFile, 
 from handlers.kernel.texts import Texts
 from handlers.routes import make_core
 from scheduler import ExportWorker
+from storage.db import make_engine, make_session_factory
 from storage.files import LocalFileStore
 
 if TYPE_CHECKING:
@@ -196,11 +200,51 @@ def core(
     return make_core(deps)
 
 
+@pytest.fixture(scope="session")
+def demo_templates() -> dict[str, Path]:
+    """SQLite files holding the demo as loaded at a moment, by that moment (one per worker)."""
+    return {}
+
+
 @pytest.fixture
-async def demo(session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> None:
-    """Load the Bỉm Sơn demo (units, campaign, accounts noivu/badinh, records)."""
-    async with session_factory.begin() as session:
-        assert await load_demo(session, clock())
+async def demo(
+    session_factory: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    test_db: TestDatabase,
+    demo_templates: dict[str, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+) -> None:
+    """Load the Bỉm Sơn demo (units, campaign, accounts noivu/badinh, records).
+
+    On SQLite the demo is loaded once per worker and moment into a template file (through
+    :func:`load_demo`, read models included) and copied into the test's database with SQLite's
+    backup API: the same rows, in a fraction of the time. On PostgreSQL it is loaded per test.
+    """
+    if test_db.dialect != "sqlite":
+        async with session_factory.begin() as session:
+            assert await load_demo(session, clock())
+        return
+    moment = clock()
+    template = demo_templates.get(moment.isoformat())
+    if template is None:
+        template = tmp_path_factory.mktemp("demo") / "demo.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), template)
+        loader = make_engine(f"sqlite+aiosqlite:///{template}", poolclass=NullPool)
+        try:
+            async with make_session_factory(loader).begin() as session:
+                assert await load_demo(session, moment)
+        finally:
+            await loader.dispose()  # every connection closed: the WAL is in the file
+        demo_templates[moment.isoformat()] = template
+    database = make_url(test_db.url).database
+    assert database is not None
+    source, target = sqlite3.connect(template), sqlite3.connect(database)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
 
 
 @pytest.fixture
