@@ -50,10 +50,11 @@ venv: $(STAMP)
 # What the tests need from Debian: LibreOffice renders the Word exports (Calc re-saves the Excel
 # templates), poppler reads the PDFs, Liberation Serif stands in for Times New Roman with the same
 # metrics, and headless Chromium with its chromedriver drives the web companion's pages
-# (tests/bot/web/test_browser.py).
-SYSTEM_TOOLS := soffice pdftotext pdftoppm tesseract chromium chromedriver
+# (tests/bot/web/test_browser.py). pg_dump copies a migrated schema into each PostgreSQL test's
+# schema (tests/pg_templates.py).
+SYSTEM_TOOLS := soffice pdftotext pdftoppm tesseract chromium chromedriver pg_dump
 SYSTEM_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils fonts-liberation \
-	fonts-liberation2 chromium chromium-driver tesseract-ocr tesseract-ocr-vie
+	fonts-liberation2 chromium chromium-driver tesseract-ocr tesseract-ocr-vie postgresql-client
 
 system-deps:
 	@missing=$$(for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || echo $$t; done); \

@@ -5,8 +5,8 @@
   ``t_<hex>`` selected through ``search_path`` and dropped (CASCADE) at teardown. Pass both
   ``url`` and ``engine_kwargs`` to anything that opens its own engine.
 * ``engine`` -- ``storage.db.make_engine`` on ``test_db`` with the schema at Alembic head.
-  SQLite copies a template file migrated once per session; PostgreSQL runs the migrations in
-  each fresh schema (``storage.migrate.upgrade`` on the engine itself).
+  SQLite copies a template file migrated once per session; PostgreSQL replays into each fresh
+  schema the ``pg_dump`` of a schema migrated once per worker (``tests/pg_templates.py``).
 * ``session_factory`` -- ``storage.db.make_session_factory(engine)``.
 
 The chat harness fixtures (``clock``, ``core``, ``demo``, ``chat``) live in ``tests/harness.py``.
@@ -18,7 +18,7 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +31,7 @@ from sqlalchemy.pool import NullPool
 
 from storage import migrate
 from storage.db import make_engine, make_session_factory
+from tests.pg_templates import FAST_COMMITS, PgTemplates
 
 # As ``tdkt`` does (bot.cli.main): PTB 22 time periods as timedelta, no deprecation warning.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -53,6 +54,8 @@ class TestDatabase:
 
     url: str
     engine_kwargs: dict[str, Any] = field(default_factory=dict)
+    #: The PostgreSQL schema the test's connections use (``None`` on SQLite).
+    schema: str | None = None
 
     @property
     def dialect(self) -> str:
@@ -80,6 +83,19 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def pg_templates() -> Iterator[PgTemplates | None]:
+    """This worker's PostgreSQL template schemas, or ``None`` (SQLite, or no ``pg_dump``)."""
+    pg_url = os.environ.get(PG_URL_ENV)
+    if not pg_url or not PgTemplates.available():
+        yield None
+        return
+    templates = PgTemplates(pg_url)
+    yield templates
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, templates.drop_all()).result()
+
+
 @pytest.fixture
 async def test_db(tmp_path: Path) -> AsyncIterator[TestDatabase]:
     """An empty database of its own for this test (see the module docstring)."""
@@ -93,7 +109,8 @@ async def test_db(tmp_path: Path) -> AsyncIterator[TestDatabase]:
     try:
         async with admin.begin() as conn:
             await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        yield TestDatabase(pg_url, {"connect_args": {"server_settings": {"search_path": schema}}})
+        settings = {"search_path": schema, **FAST_COMMITS}
+        yield TestDatabase(pg_url, {"connect_args": {"server_settings": settings}}, schema)
     finally:
         async with admin.begin() as conn:
             await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
@@ -113,7 +130,11 @@ async def engine(
         eng = test_db.make_engine()
     else:
         eng = test_db.make_engine()
-        await migrate.upgrade(eng)
+        templates: PgTemplates | None = request.getfixturevalue("pg_templates")
+        if templates is not None and test_db.schema is not None:
+            await templates.migrate(test_db.schema)
+        else:
+            await migrate.upgrade(eng)
     try:
         yield eng
     finally:

@@ -36,7 +36,10 @@ from storage.db import make_engine, make_session_factory
 from storage.files import LocalFileStore
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
     from tests.conftest import TestDatabase
+    from tests.pg_templates import PgTemplates
 
 TZ = "Asia/Ho_Chi_Minh"
 
@@ -217,15 +220,25 @@ async def demo(
 ) -> None:
     """Load the Bỉm Sơn demo (units, campaign, accounts noivu/badinh, records).
 
-    On SQLite the demo is loaded once per worker and moment into a template file (through
-    :func:`load_demo`, read models included) and copied into the test's database with SQLite's
-    backup API: the same rows, in a fraction of the time. On PostgreSQL it is loaded per test.
+    The demo is loaded once per worker and moment (through :func:`load_demo`, read models
+    included) and copied into the test's database: on SQLite from a template file with SQLite's
+    backup API, on PostgreSQL from a template schema (:class:`tests.pg_templates.PgTemplates`).
+    The same rows, in a fraction of the time.
     """
-    if test_db.dialect != "sqlite":
-        async with session_factory.begin() as session:
-            assert await load_demo(session, clock())
-        return
     moment = clock()
+    if test_db.dialect != "sqlite":
+        templates: PgTemplates | None = request.getfixturevalue("pg_templates")
+        if templates is None or test_db.schema is None:
+            async with session_factory.begin() as session:
+                assert await load_demo(session, moment)
+            return
+
+        async def load(engine: AsyncEngine) -> None:
+            async with make_session_factory(engine).begin() as session:
+                assert await load_demo(session, moment)
+
+        await templates.copy_demo(test_db.schema, moment.isoformat(), load)
+        return
     template = demo_templates.get(moment.isoformat())
     if template is None:
         template = tmp_path_factory.mktemp("demo") / "demo.db"

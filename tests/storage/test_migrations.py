@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import migrate
 from storage.models import Base
+from storage.schema_head import at_head
 from tests.conftest import TestDatabase
 
 
@@ -55,4 +56,6 @@ async def test_downgrade_base_then_upgrade_again(test_db: TestDatabase) -> None:
 
 
 async def test_engine_fixture_is_at_head(engine: AsyncEngine) -> None:
+    """The tests' schema (a copy of a template, see ``tests/pg_templates.py``) is the head's."""
     await _check_at_head(engine)
+    assert await at_head(engine)

@@ -126,24 +126,32 @@ async def _submit(browser: Any, path: Path) -> str:
     """Choose ``path`` in the page's file input, press «Gửi tệp»; the next page's text."""
 
     def run() -> str:
+        from selenium.common.exceptions import WebDriverException
         from selenium.webdriver.support.ui import WebDriverWait
 
         old = browser.find_element("id", "send")
         browser.find_element("id", "file").send_keys(str(path))
         old.click()
         WebDriverWait(browser, 30).until(lambda d: _stale(old))
-        return str(browser.find_element("tag name", "body").text)
+        # While the next document loads, ChromeDriver may still answer about the old one ("Node
+        # with given id does not belong to the document"): read the body once the page is whole.
+        loaded = WebDriverWait(browser, 30, ignored_exceptions=(WebDriverException,))
+        loaded.until(lambda d: d.execute_script("return document.readyState") == "complete")
+        return str(loaded.until(lambda d: d.find_element("tag name", "body").text or None))
 
     return await asyncio.to_thread(run)
 
 
 def _stale(element: Any) -> bool:
-    from selenium.common.exceptions import StaleElementReferenceException
+    """Whether ``element``'s document has been replaced (the next page is loading or loaded)."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 
     try:
         element.is_enabled()
     except StaleElementReferenceException:
         return True
+    except WebDriverException as error:  # ChromeDriver's wording while the document changes
+        return "does not belong to the document" in str(error)
     return False
 
 
