@@ -58,7 +58,9 @@ async def _owed(ctx: Ctx) -> list[RequirementProgress]:
     result: list[RequirementProgress] = []
     for campaign in await ctx.campaigns.get_active():
         for p in await campaign_progress(ctx.session, campaign, ctx.now, [unit]):
-            if p.marks and p.requirement.kind is not RequirementKind.NOMINATION_LIST:
+            req = p.requirement
+            # A yearly rule's own row is owed by nobody: only its occurrences are sent for.
+            if p.marks and req.kind is not RequirementKind.NOMINATION_LIST and not req.recurrence:
                 result.append(p)
     return result
 

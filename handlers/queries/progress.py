@@ -122,10 +122,13 @@ async def unit_standing(
 ) -> RequirementProgress | None:
     """One unit's standing on one requirement of an active campaign; None if it does not apply.
 
-    A milestone (an event) is never sent for: None.
+    A milestone (an event) and a yearly rule's own row (only its occurrences are owed) are never
+    sent for: None.
     """
     req = await session.get(Requirement, requirement_id)
-    if req is None or req.kind is RequirementKind.EVENT or not applies(req, unit):
+    if req is None or req.kind is RequirementKind.EVENT or req.recurrence:
+        return None
+    if not applies(req, unit):
         return None
     campaign = await CampaignRepository(session).get(req.campaign_id)
     if campaign is None or not campaign.is_active:

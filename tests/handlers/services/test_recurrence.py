@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.flows.submit import PickRequirement
 from handlers.services.campaigns import find_campaign, load_campaign
 from handlers.services.recurrence import generate_all, generate_occurrences
-from storage.models import Requirement
-from tests.harness import Clock
+from storage.models import Requirement, Submission
+from tests.harness import ChatHarness, Clock
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -70,3 +72,25 @@ async def test_a_yearly_rule_makes_each_years_occurrence_once(
         "TONGKET-2021",
         "TONGKET",
     ]
+
+
+async def test_a_yearly_rules_own_row_is_never_sent_for(
+    session_factory: SF, clock: Clock, chat: Callable[..., ChatHarness]
+) -> None:
+    """Only the occurrences are owed: /nop lists "năm 2020", not the rule, and a forged press
+    on the rule's row is refused and saves nothing."""
+    async with session_factory.begin() as s:
+        await load_campaign(s, RULE.encode(), now=clock())
+    assert await generate_all(session_factory, clock()) == 1
+    async with session_factory() as s:
+        rule = (await s.scalars(select(Requirement).where(Requirement.code == "TONGKET"))).one()
+        before = await s.scalar(select(func.count()).select_from(Submission))
+    badinh = chat("badinh")
+    await badinh.send("/nop")
+    offered = [b for b in badinh.buttons if "tổng kết" in b]
+    assert len(offered) == 1 and "2020" in offered[0], badinh.buttons
+    await badinh.press_data(PickRequirement(requirement_id=rule.id).pack())
+    assert "gửi nội dung" not in badinh.text
+    await badinh.send("Báo cáo gửi nhầm vào quy tắc")
+    async with session_factory() as s:
+        assert await s.scalar(select(func.count()).select_from(Submission)) == before
