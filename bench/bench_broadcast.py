@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from benchdb import postgres_engine, postgres_reachable, sqlite_engine
+from results import Figure, record
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Bot
 from telegram.request import HTTPXRequest
@@ -150,6 +151,8 @@ async def run(label: str, engine: AsyncEngine, n: int, rate: int) -> None:
         f"429 received {api.refused_429}; sent {report.sent}, duplicates {duplicates}, "
         f"lost {lost} (goal 0 and 0)"
     )
+    db = "sqlite" if label == "SQLite" else "postgresql"
+    record(Figure("broadcast.ratio", db, f"{n} recipients", wall / floor, "×"))
 
 
 def main() -> None:

@@ -44,10 +44,11 @@ import random
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from benchdb import DEFAULT_PG_URL, postgres_engine, postgres_reachable, sqlite_engine
+from results import Figure, record
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -483,6 +484,7 @@ async def bench_database(
 ) -> None:
     """Seed and time every size on one kind of database; print the figures."""
     medians: dict[str, dict[str, tuple[float, float]]] = {}
+    figures: dict[tuple[str, str], Figure] = {}
     for size in sizes:
         async with engine_factory() as engine:
             report = await seed(engine, size)
@@ -498,6 +500,9 @@ async def bench_database(
                 median, p95 = _stats([wall for wall, _ in timings])
                 cpu, _ = _stats([cpu for _, cpu in timings])
                 medians[size.label][kind] = (median, cpu)
+                figures[(size.label, kind)] = Figure(
+                    f"status.{kind.strip()}", label, f"{size.units} units", median, "ms", p95, cpu
+                )
                 print(
                     f"  {label:<10} {size.label:<5} {kind:<22} n={len(timings):<3} "
                     f"median={median:9.1f} ms  p95={p95:9.1f} ms  cpu={cpu:8.1f} ms"
@@ -512,6 +517,9 @@ async def bench_database(
                 f"  {label:<10} ratio {big}/{small} {kind:<22} {ratio:6.1f}×"
                 f"  cpu {cpu_ratio:6.1f}×"
             )
+            figures[(big, kind)] = replace(figures[(big, kind)], ratio=ratio)
+    for figure in figures.values():
+        record(figure)
 
 
 async def run(args: argparse.Namespace) -> None:
