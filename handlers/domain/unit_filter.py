@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from typing import Protocol
 
-from handlers.domain.vocab import unit_kind_from_text
+from handlers.domain.vocab import DEFAULT_UNIT_KINDS, UnitKinds, unit_kind_from_text
 from storage.text import fold_text
 
 __all__ = ["FilterChoice", "match_block", "match_kind", "parse_filter"]
@@ -63,10 +63,12 @@ def match_block(text: str, options: Sequence[FilterChoice]) -> str | None:
     return partial[0] if len(partial) == 1 else None
 
 
-def match_kind(text: str, options: Sequence[FilterChoice]) -> str | None:
-    """The unit kind ``text`` names, if units of that kind exist."""
+def match_kind(
+    text: str, options: Sequence[FilterChoice], kinds: UnitKinds = DEFAULT_UNIT_KINDS
+) -> str | None:
+    """The unit kind ``text`` names (in the deployment's ``kinds``), if units of it exist."""
     present = {o.value for o in options}
-    code = unit_kind_from_text(text)
+    code = unit_kind_from_text(text, kinds)
     if code in present:
         return code
     wanted = fold_text(text)

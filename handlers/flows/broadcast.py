@@ -104,7 +104,7 @@ TEXT_MAX = 3000
 
 # -- the conversation --------------------------------------------------------------------------
 async def _label(ctx: Ctx, audience: dict[str, Any]) -> str:
-    return await notices.audience_label(ctx.session, ctx.deps.texts, audience)
+    return await notices.audience_label(ctx.session, ctx.deps.texts, audience, ctx.deps.unit_kinds)
 
 
 async def begin(ctx: Ctx) -> list[Reply]:
@@ -366,6 +366,7 @@ async def _confirm(ctx: Ctx) -> list[Reply]:
         by=person,
         origin=ctx.msg.key,
         now=ctx.now,
+        kinds=ctx.deps.unit_kinds,
     )
     ctx.wake_after_commit("broadcast")
     ctx.end()

@@ -21,7 +21,6 @@ from typing import Any
 
 from handlers.domain.errors import UserError
 from handlers.domain.fields import parse_text
-from handlers.domain.vocab import UNIT_KINDS
 from handlers.kernel import inputs
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx, StateSpec, StateTable, Step
@@ -222,7 +221,13 @@ async def _ask_review(ctx: Ctx) -> list[Reply]:
     buttons.append(ReviewAct(act=Review.DISCARD).button(ctx.label("intake.btn_discard")))
     params = {"rows": rows, "page": page, "pages": pages, "counts": counts}
     return [
-        ctx.reply("intake.review", buttons=buttons, plan=draft.plan, kinds=UNIT_KINDS, **params)
+        ctx.reply(
+            "intake.review",
+            buttons=buttons,
+            plan=draft.plan,
+            kinds=ctx.deps.unit_kinds.labels,
+            **params,
+        )
     ]
 
 
@@ -303,7 +308,7 @@ async def _ask_item(ctx: Ctx) -> list[Reply]:
             n=_index(ctx) + 1,
             item=item,
             form=intake.due_form(item["due"]),
-            kinds=UNIT_KINDS,
+            kinds=ctx.deps.unit_kinds.labels,
         )
     ]
 
@@ -427,7 +432,7 @@ async def _ask_confirm(ctx: Ctx) -> list[Reply]:
             fixed=fixed,
             undated=undated,
             proposed=proposed,
-            kinds=UNIT_KINDS,
+            kinds=ctx.deps.unit_kinds.labels,
         )
     ]
 

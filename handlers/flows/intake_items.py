@@ -22,7 +22,6 @@ from enum import StrEnum
 from typing import Any
 
 from handlers.domain.errors import UserError
-from handlers.domain.vocab import UNIT_KINDS
 from handlers.kernel import inputs
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx, StateSpec, StateTable, Step
@@ -188,9 +187,9 @@ async def _units(ctx: Ctx) -> list[Reply]:
 async def _ask_unit_kind(ctx: Ctx) -> list[Reply]:
     buttons: list[Button] = [
         PickUnitKind(kind=k).button(
-            ctx.label("intake.unit_kind_label", name=UNIT_KINDS[k], count=n)
+            ctx.label("intake.unit_kind_label", name=ctx.deps.unit_kinds.label(k), count=n)
         )
-        for k, n in (await intake.unit_kind_counts(ctx.session)).items()
+        for k, n in (await intake.unit_kind_counts(ctx.session, ctx.deps.unit_kinds)).items()
     ]
     return [ctx.reply("intake.ask_unit_kind", buttons=[*buttons, _back_button(ctx)])]
 

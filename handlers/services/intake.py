@@ -36,7 +36,7 @@ from handlers.domain.errors import UserError
 from handlers.domain.files import check_content
 from handlers.domain.plan_reader import extract_plan
 from handlers.domain.vn_dates import DateError, clean_text, parse_date, parse_period
-from handlers.domain.vocab import UNIT_KINDS
+from handlers.domain.vocab import DEFAULT_UNIT_KINDS, UnitKinds
 from handlers.io.plan_file import IMAGE_SUFFIXES, MAX_BYTES, SUFFIXES, read_plan_file
 from handlers.kernel.ports import FileStore
 from handlers.services.intake_campaign import (
@@ -371,7 +371,13 @@ def page_of(
     return page, pages, rows, counts
 
 
-async def unit_kind_counts(session: AsyncSession) -> dict[str, int]:
-    """The kinds of the active units (vocabulary order) with their unit counts."""
+async def unit_kind_counts(
+    session: AsyncSession, kinds: UnitKinds = DEFAULT_UNIT_KINDS
+) -> dict[str, int]:
+    """The kinds of the active units with their unit counts.
+
+    In the deployment's vocabulary order, then any other code the units hold.
+    """
     counts = Counter(u.kind for u in await UnitRepository(session).list_all() if u.is_active)
-    return {k: counts[k] for k in UNIT_KINDS if counts[k]}
+    rank = {kind: i for i, kind in enumerate(kinds)}
+    return {k: counts[k] for k in sorted(counts, key=lambda k: (rank.get(k, len(rank)), k))}

@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.progress import applies
-from handlers.domain.vocab import UNIT_KINDS
+from handlers.domain.vocab import DEFAULT_UNIT_KINDS, UnitKinds
 from handlers.kernel.messages import ChatKey, OutgoingFile, Reply
 from handlers.kernel.texts import Texts
 from handlers.queries.progress import campaign_progress
@@ -162,15 +162,23 @@ def reachable(account: ChatAccount) -> bool:
     return account.unreachable_at is None and bool(account.chat_id)
 
 
-async def audience_label(session: AsyncSession, texts: Texts, audience: Mapping[str, Any]) -> str:
-    """The Vietnamese name of an audience, as plain text (it is stored, and shown escaped)."""
+async def audience_label(
+    session: AsyncSession,
+    texts: Texts,
+    audience: Mapping[str, Any],
+    kinds: UnitKinds = DEFAULT_UNIT_KINDS,
+) -> str:
+    """The Vietnamese name of an audience, as plain text (it is stored, and shown escaped).
+
+    ``kinds``: the deployment's unit kinds, for a kind's label.
+    """
     kind = audience["kind"]
     req = None
     value = audience.get("value", "")
     if kind == "late":
         req = await CampaignRepository(session).requirement(int(audience["requirement_id"]))
     elif kind == "unit_kind":
-        value = UNIT_KINDS.get(value, value)
+        value = kinds.label(value)
     elif kind == "campaign":
         campaign = await CampaignRepository(session).get(int(audience["campaign_id"]))
         value = campaign.title if campaign is not None else ""
@@ -233,6 +241,7 @@ async def announce(
     by: Person,
     origin: ChatKey,
     now: dt.datetime,
+    kinds: UnitKinds = DEFAULT_UNIT_KINDS,
 ) -> Queued:
     """Queue the secretariat's announcement to ``recipients`` and audit it.
 
@@ -246,6 +255,7 @@ async def announce(
         by: The secretary.
         origin: The chat progress and the report go to.
         now: The current time.
+        kinds: The deployment's unit kinds (a kind audience's label).
     """
     queued = await _queue(
         session,
@@ -255,7 +265,7 @@ async def announce(
             text=text,
             file_id=file_id,
             audience=dict(audience),
-            audience_label=await audience_label(session, texts, audience),
+            audience_label=await audience_label(session, texts, audience, kinds),
             origin_channel=origin.channel,
             origin_chat_id=origin.chat_id,
             status="sending",

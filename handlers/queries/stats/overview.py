@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.milestones import is_milestone, milestones_of, upcoming
-from handlers.domain.vocab import UNIT_KINDS
+from handlers.domain.vocab import DEFAULT_UNIT_KINDS, UnitKinds
 from handlers.queries.stats import rules
 from handlers.queries.stats.nominations import nomination_stats
 from handlers.queries.stats.recent import recent_activity
@@ -61,9 +61,11 @@ async def block_options(session: AsyncSession) -> list[FilterOption]:
     return sorted(found, key=lambda o: vn_sort_key(o.value))
 
 
-async def kind_options(session: AsyncSession) -> list[FilterOption]:
-    """Unit kinds present, in vocabulary order, with their unit counts."""
+async def kind_options(
+    session: AsyncSession, kinds: UnitKinds = DEFAULT_UNIT_KINDS
+) -> list[FilterOption]:
+    """Unit kinds present, in the deployment's vocabulary order and labels, with unit counts."""
     rows = await session.execute(select(Unit.kind, func.count()).group_by(Unit.kind))
-    rank = {kind: i for i, kind in enumerate(UNIT_KINDS)}
-    found = [FilterOption(k, UNIT_KINDS.get(k, k), n) for k, n in rows.tuples()]
+    rank = {kind: i for i, kind in enumerate(kinds)}
+    found = [FilterOption(k, kinds.label(k), n) for k, n in rows.tuples()]
     return sorted(found, key=lambda o: (rank.get(o.value, len(rank)), o.value))

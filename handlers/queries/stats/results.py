@@ -41,6 +41,14 @@ class UnitFilter:
         """Whether any restriction is set."""
         return self.block is not None or self.kind is not None or self.unit_id is not None
 
+    def matches(self, unit: Unit) -> bool:
+        """Whether ``unit`` is one of the units this filter covers (as :meth:`clauses`)."""
+        return (
+            (self.block is None or unit.block == self.block)
+            and (self.kind is None or unit.kind == self.kind)
+            and (self.unit_id is None or unit.id == self.unit_id)
+        )
+
     def clauses(self) -> list[ColumnElement[bool]]:
         """SQL conditions on :class:`Unit` for this filter."""
         found: list[ColumnElement[bool]] = []

@@ -727,7 +727,7 @@ async def test_chuanop_from_sql_with_filter_and_limit(
     plan = noivu.text.split("Kế hoạch tổ chức Hội nghị")[1].split("\n\n")[0]
     assert "Chưa nộp 1/3 đơn vị" in plan and "Công ty CP Bao bì Bỉm Sơn" in plan
     assert "Phường Ba Đình" not in noivu.text
-    monkeypatch.setattr(status_handlers, "CHUANOP_LIMIT", 2)
+    monkeypatch.setattr(status_handlers.chuanop, "CHUANOP_LIMIT", 2)
     await noivu.send("/chuanop")
     assert "Chưa nộp 9/21 đơn vị" in noivu.text and "… và 7 đơn vị khác" in noivu.text
     await noivu.send("/chuanop khoi:khong co")
