@@ -31,6 +31,7 @@ from handlers.services.requirements import (
     extend_deadline,
     find_requirement,
     parse_due,
+    parse_hour,
     plan_edit,
     remove_requirement,
 )
@@ -252,6 +253,12 @@ def req_add(
     req: ReqArg,
     title: Annotated[str, typer.Option("--title", help="Tên nội dung.")],
     due: Annotated[str, typer.Option("--due", help="Hạn nộp, dd/mm/yyyy.")],
+    time: Annotated[
+        str | None,
+        typer.Option(
+            "--time", help="Giờ hết hạn trong ngày hạn, ví dụ 16:30 (mặc định: hết ngày)."
+        ),
+    ] = None,
     kind: Annotated[
         RequirementKind, typer.Option("--kind", help="plan, report, nomination_list, dossier.")
     ] = RequirementKind.REPORT,
@@ -272,6 +279,7 @@ def req_add(
                 title=title,
                 kind=kind,
                 due=parse_due(due),
+                due_time=parse_hour(time) if time is not None else None,
                 who=who,
                 parts=parts,
                 accept=accept,

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.domain.deadlines import check_extension, effective_due, unit_dues, with_unit_due
 from handlers.domain.errors import UserError
 from handlers.domain.progress import applies, local_today
-from handlers.domain.vn_dates import DateError, parse_date
+from handlers.domain.vn_dates import DateError, parse_date, time_of_day
 from handlers.kernel.messages import ChatKey
 from handlers.kernel.texts import Texts
 from handlers.services.notices import Queued, notify_unit
@@ -44,6 +44,7 @@ __all__ = [
     "extend_deadline",
     "find_requirement",
     "parse_due",
+    "parse_hour",
 ]
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,14 @@ def parse_due(text: str) -> dt.date:
         return parse_date(text.strip())
     except (DateError, ValueError):
         raise UserError("bad_date", text=text.strip()) from None
+
+
+def parse_hour(text: str) -> dt.time:
+    """A deadline's hour typed "16:30" or "16h30"; refuses with ``bad_hour``."""
+    found = time_of_day(text)
+    if found is None:
+        raise UserError("bad_hour", text=text.strip())
+    return found
 
 
 # -- gia hạn -----------------------------------------------------------------------------------

@@ -51,6 +51,7 @@ from handlers.services.deadline_changes import (
     extend_deadline,
     find_requirement,
     parse_due,
+    parse_hour,
 )
 from storage.models import (
     Campaign,
@@ -75,6 +76,7 @@ __all__ = [
     "extend_deadline",
     "find_requirement",
     "parse_due",
+    "parse_hour",
     "plan_edit",
     "remove_requirement",
     "reweigh",
@@ -301,6 +303,7 @@ async def add_requirement(
     title: str,
     kind: RequirementKind,
     due: dt.date,
+    due_time: dt.time | None = None,
     who: str = "",
     parts: str = "",
     accept: str = "",
@@ -308,6 +311,8 @@ async def add_requirement(
     now: dt.datetime,
 ) -> Requirement:
     """Add a requirement at the end of the campaign's list, audit-logged.
+
+    ``due_time``: the hour on the due day from which what is sent is late (none: the day's end).
 
     Raises:
         UserError: read-only campaign, a code already used, a deadline before today, a bad
@@ -336,6 +341,7 @@ async def add_requirement(
         kind=kind,
         description=None,
         due_date=due,
+        due_time=due_time,
         period_label=None,
         position=position,
         policy={},
@@ -347,7 +353,13 @@ async def add_requirement(
         action="requirement.add",
         entity="requirement",
         entity_id=req.id,
-        detail={"campaign": campaign.code, "code": norm, "due": due.isoformat(), **values},
+        detail={
+            "campaign": campaign.code,
+            "code": norm,
+            "due": due.isoformat(),
+            **({"time": due_time.strftime("%H:%M")} if due_time else {}),
+            **values,
+        },
     )
     return req
 

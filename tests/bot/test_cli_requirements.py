@@ -49,6 +49,15 @@ def test_cli_edit_add_remove(tdkt: Any) -> None:  # noqa: F811
     taken = tdkt(*add, "--due", "01/12/2019", "--now", NOW, ok=False)
     assert "đã có nội dung mã BOSUNG" in taken.stderr
     assert "Đã bỏ nội dung" in tdkt("campaign", "req", "remove", DEMO, "BOSUNG").stdout
+    hour = ("campaign", "req", "add", DEMO, "GIO", "--title", "Báo cáo trước giờ họp")
+    bad = tdkt(*hour, "--due", "01/12/2019", "--time", "25:00", "--now", NOW, ok=False)
+    assert bad.returncode == 1 and "Không hiểu giờ «25:00»" in bad.stderr
+    assert (
+        "không có nội dung mã «GIO»"
+        in tdkt("campaign", "req", "show", DEMO, "GIO", ok=False).stderr
+    )
+    tdkt(*hour, "--due", "01/12/2019", "--time", "16h30", "--now", NOW)
+    assert "16h30 01/12/2019" in tdkt("campaign", "req", "show", DEMO, "GIO").stdout
     kept = tdkt("campaign", "req", "remove", DEMO, "KEHOACH", ok=False)
     assert "Không thể bỏ" in kept.stderr
     gone = tdkt("campaign", "req", "show", DEMO, "KHONG", ok=False)
