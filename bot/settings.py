@@ -1,21 +1,98 @@
-"""Settings from the environment / .env (prefix ``TDKT_``); read only by the composition root."""
+"""Settings from the environment / .env (prefix ``TDKT_``); read only by the composition root.
+
+A plain pydantic model filled from ``TDKT_*`` variables: pydantic-settings (with python-dotenv
+and its many sources) cost every ``tdkt`` command about a tenth of a second of imports for what
+these few lines do. The order is pydantic-settings' own: arguments, then the environment, then
+``.env`` in the working directory, then the defaults; names are matched without regard to case.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-__all__ = ["Settings"]
+__all__ = ["Settings", "read_env_file"]
+
+PREFIX = "tdkt_"
+ENV_FILE = Path(".env")
 
 
-class Settings(BaseSettings):
-    """Runtime configuration. Nothing is read at import time: build one with ``Settings()``."""
+def read_env_file(path: Path) -> dict[str, str]:
+    """The ``KEY=value`` lines of a dotenv file (none when it does not exist).
 
-    model_config = SettingsConfigDict(
-        env_prefix="TDKT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
-    )
+    Blank lines and ``#`` comments are skipped, ``export KEY=value`` is read as ``KEY=value``,
+    a value in single or double quotes is taken as written between them (in double quotes the
+    backslash escapes of a newline, a quote and a backslash are undone), and an unquoted value
+    ends at a space followed by ``#``.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (FileNotFoundError, IsADirectoryError):
+        return {}
+    values: dict[str, str] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        line = line.removeprefix("export ").lstrip()
+        key, sep, value = line.partition("=")
+        if not sep:
+            continue
+        value = value.strip()
+        quote = value[:1]
+        if quote in ("'", '"') and quote in value[1:]:
+            value = value[1 : value.index(quote, 1) if quote == "'" else _closing(value)]
+            if quote == '"':
+                value = (
+                    value.replace("\\\\", "\0")
+                    .replace("\\n", "\n")
+                    .replace('\\"', '"')
+                    .replace("\0", "\\")
+                )
+        else:
+            value = value.split(" #", 1)[0].rstrip()
+        values[key.strip()] = value
+    return values
+
+
+def _closing(value: str) -> int:
+    """Where the double-quoted value that starts ``value`` ends (its quote not escaped)."""
+    at = 1
+    while at < len(value):
+        if value[at] == "\\":
+            at += 2
+            continue
+        if value[at] == '"':
+            return at
+        at += 1
+    return len(value)
+
+
+def _prefixed(source: Mapping[str, str]) -> dict[str, str]:
+    """The ``TDKT_*`` entries of ``source`` by field name (lower case, prefix dropped)."""
+    return {
+        key[len(PREFIX) :].lower(): value
+        for key, value in source.items()
+        if key.lower().startswith(PREFIX)
+    }
+
+
+class Settings(BaseModel):
+    """Runtime configuration. Nothing is read at import time: build one with ``Settings()``.
+
+    Keyword arguments win over ``TDKT_*`` environment variables, which win over ``.env``.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    def __init__(self, **values: Any) -> None:
+        found = _prefixed(read_env_file(ENV_FILE)) | _prefixed(os.environ)
+        fields = type(self).model_fields
+        super().__init__(**{k: v for k, v in found.items() if k in fields} | values)
 
     data_dir: Path = Field(default=Path("data"), description="Where the database and files live.")
     database_url: str | None = Field(
