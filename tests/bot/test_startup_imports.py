@@ -168,3 +168,25 @@ def test_the_packages_load_their_names_on_first_use(
     module: str, unwanted: tuple[str, ...]
 ) -> None:
     assert _loaded_after(module, unwanted) == []
+
+
+def test_the_flows_import_without_the_plan_reader_or_building_button_validators() -> None:
+    """The flows' button kinds and settings sections build their validators on first use."""
+    code = (
+        "import sys\n"
+        "from handlers.kernel.callbacks import all_kinds\n"
+        "import handlers.routes\n"
+        "from handlers.domain.sections import Section\n"
+        "kinds = list(all_kinds())\n"
+        "built = [k for k in kinds if k.__pydantic_complete__]\n"
+        "kind = next(k for k in kinds if k.model_fields and"
+        " all(f.annotation is int for f in k.model_fields.values()))\n"
+        "print(len(kinds) > 50, built == [], 'handlers.domain.plan_reader' in sys.modules)\n"
+        "values = {n: 1 for n in kind.model_fields}\n"
+        "print(kind.unpack(kind.model_construct(**values).pack()) is not None,"
+        " kind.__pydantic_complete__)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["True", "True", "False", "True", "True"]
