@@ -14,6 +14,7 @@ from bot.cli.common import group, plain, run_app, usage
 if TYPE_CHECKING:
     from bot.app import App
     from bot.settings import Settings
+    from bot.telegram.identity import BotIdentity
     from storage.models import Role
 
 
@@ -22,9 +23,16 @@ invite_app = group("Mã mời liên kết tài khoản.")
 
 def _identity_link(username: str, code: str) -> str:
     """The Telegram deep link of an invite (python-telegram-bot imported only then)."""
-    from bot.telegram import deep_link
+    from bot.telegram.identity import deep_link
 
     return deep_link(username, code)
+
+
+def _telegram_identity(settings: Settings, token: str) -> BotIdentity:
+    """The bot's cached @username (python-telegram-bot imported only if it must ask getMe)."""
+    from bot.telegram.identity import IDENTITY_FILE, BotIdentity
+
+    return BotIdentity(settings.data_dir / IDENTITY_FILE, token, settings.telegram_api_url)
 
 
 RoleOption = Annotated[
@@ -100,9 +108,7 @@ def invite_create(
     typer.echo(f"Hết hạn: {fmt_datetime(expires)}; dùng một lần: /start {code}")
     if settings.telegram_token is not None:
         token = settings.telegram_token.get_secret_value()
-        from bot.channels import telegram_identity
-
-        username = asyncio.run(telegram_identity(settings, token).username())
+        username = asyncio.run(_telegram_identity(settings, token).username())
         if username is None:
             typer.echo("(Chưa lấy được tên bot từ Telegram; gửi mã cho người được mời.)")
         else:
@@ -145,9 +151,7 @@ def _invite_sheet(
     username = None
     if settings.telegram_token is not None:
         token = settings.telegram_token.get_secret_value()
-        from bot.channels import telegram_identity
-
-        username = asyncio.run(telegram_identity(settings, token).username())
+        username = asyncio.run(_telegram_identity(settings, token).username())
 
     async def work(the_app: App) -> str:
         deps = the_app.deps

@@ -162,6 +162,7 @@ def test_the_help_lists_every_group_in_plain_text() -> None:
         ("storage.enums", ("sqlalchemy", "storage.models")),
         ("handlers.domain.vocab", ("sqlalchemy", "handlers.kernel", "storage.models")),
         ("handlers.queries.export_scope", ("sqlalchemy", "storage.models")),
+        ("bot.telegram.identity", ("telegram", "aiohttp", "bot.telegram.adapter")),
     ],
 )
 def test_the_packages_load_their_names_on_first_use(
