@@ -15,7 +15,6 @@ import sys
 from bot.cli import campaign, core, export, invites, people, plan, reminders, stats, units
 from bot.cli.common import app
 from bot.runtime import TokenRedactor
-from bot.settings import Settings
 
 __all__ = ["app", "main"]
 
@@ -34,6 +33,8 @@ app.add_typer(stats.stats_app, name="stats")
 def _logging() -> None:
     # Runs before any command (not for ``tdkt --help``, which reads no settings): the log level,
     # and the tokens kept out of every log line.
+    from bot.settings import Settings  # pydantic: not for --help
+
     settings = Settings()
     logging.basicConfig(
         level=settings.log_level.upper(),

@@ -108,7 +108,7 @@ def test_the_flows_load_when_the_core_is_first_used() -> None:
 
 
 #: What ``tdkt --help`` (every group's help built) never needs: the database layer, the core,
-#: the file formats' libraries and Rich (typer's pretty help is turned off).
+#: the file formats' libraries, Rich (typer's pretty help is turned off) and the settings.
 NOT_FOR_THE_HELP = (
     "sqlalchemy",
     "storage.models",
@@ -120,6 +120,7 @@ NOT_FOR_THE_HELP = (
     "yaml",
     "rich",
     "telegram",
+    "pydantic",
 )
 
 
