@@ -40,9 +40,12 @@ help:
 	@echo '                          (MESSAGES_ARGS="--rounds 4 --no-pg")'
 	@echo 'make clean / distclean    remove caches / also the virtualenv'
 
+# The editable install leaves our own modules uncompiled: compileall writes their .pyc now, so
+# that the first `tdkt` of a fresh clone does not pay for it (nor every run of a read-only one).
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -e '.[dev]'
+	$(BIN)/python -m compileall -q $(PACKAGES)
 	touch $@
 
 venv: $(STAMP)

@@ -3,7 +3,7 @@
 Usage::
 
     python bench/bench_messages.py [--users 200] [--rounds 2] [--pg-url URL] [--no-pg]
-        [--cli-runs 5] [--code CHECKOUT] [--py-spy FILE]
+        [--cli-runs 5] [--code CHECKOUT] [--baseline CHECKOUT] [--py-spy FILE]
 
 Both bots run as child processes long polling the fake Bot API of the tests
 (``tests/fakes/telegram``), which runs in this process on 127.0.0.1:
@@ -19,15 +19,18 @@ Measured for each, alternating A and B in every round: the CPU time of the bot's
 (``/proc/<pid>/stat``, user + system) per message, the throughput (messages a second, from the
 first message of a step to a reply to every one), the start-up (spawn to the first reply seen by
 the fake, a message queued before the spawn) and the idle RSS (a second after that reply). The
-ratio A / B is printed for each. Then the wall time of ``tdkt --help``, ``tdkt status`` and
-``tdkt invite create`` against ``python -c pass``, alternating.
+ratio A / B is printed for each, and the CPU time the bot's process spent until its first
+reply. Then the wall and CPU time of ``tdkt --help``, ``tdkt status``, ``tdkt invite create`` and
+``tdkt units list`` against ``python -c pass``, alternating.
 
 ``tdkt run`` gets rate limits high enough not to pace the replies (the echo bot has none) and no
 reminder grace, so that no catch-up reminder lands in the middle of the measure. ``--py-spy
 FILE`` samples the tdkt child with py-spy while the messages go (``pip install py-spy`` into the
 venv; not a project dependency) and writes collapsed stacks to ``FILE`` (CPU only: waiting is
 not sampled), then prints the functions most often on the stack. ``--code CHECKOUT`` runs the
-``tdkt`` of another checkout (e.g. the main branch, to compare before and after).
+``tdkt`` of another checkout (e.g. the main branch, to compare before and after);
+``--baseline CHECKOUT`` runs that checkout's ``tdkt`` too, in the same rounds and CLI loops
+(alternating), and prints the ratios of ours to it.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import collections
 import contextlib
 import datetime as dt
 import os
+import resource
 import signal
 import socket
 import statistics
@@ -96,6 +100,7 @@ class Figures:
     cpu_ms: list[float] = field(default_factory=list)  # CPU per message, one per run
     rate: list[float] = field(default_factory=list)  # messages a second, one per run
     startup: list[float] = field(default_factory=list)  # seconds to the first answer
+    startup_cpu: list[float] = field(default_factory=list)  # CPU seconds until then
     rss: list[float] = field(default_factory=list)  # MB, idle after the first answer
 
 
@@ -103,11 +108,18 @@ class Bench:
     """The fake server, the data directory and the environment both bots run in."""
 
     def __init__(
-        self, api: FakeBotAPI, tmp: Path, db_url: str | None, users: int, code: Path = ROOT
+        self,
+        api: FakeBotAPI,
+        tmp: Path,
+        db_url: str | None,
+        users: int,
+        code: Path = ROOT,
+        baseline: Path | None = None,
     ) -> None:
         self.api = api
         self.tmp = tmp
         self.users = users
+        self.baseline = baseline
         self.chats = [FIRST_CHAT + i for i in range(users)]
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("TDKT_")}
         self.env.update(
@@ -127,9 +139,10 @@ class Bench:
             self.env["TDKT_DATABASE_URL"] = db_url
         self.db_url = db_url or f"sqlite+aiosqlite:///{tmp / 'data' / 'tdkt.db'}"
 
-    def tdkt(self, *args: str) -> list[str]:
-        """The command line of ``tdkt ARGS``."""
-        return [sys.executable, "-m", "bot.cli", *args]
+    def tdkt(self, *args: str, code: Path | None = None) -> list[str]:
+        """The command line of ``tdkt ARGS`` (of the checkout ``code``: ``env`` sets its path)."""
+        command = [sys.executable, "-m", "bot.cli", *args]
+        return command if code is None else ["env", f"PYTHONPATH={code}", *command]
 
     async def prepare(self) -> None:
         """``tdkt init --demo``, then link the users as unit heads (round-robin over units)."""
@@ -211,6 +224,7 @@ class Bench:
         try:
             await self._replied(since, [first], limit=120)
             figures.startup.append(time.monotonic() - start)
+            figures.startup_cpu.append(_cpu_seconds(proc.pid))
             await self._quiet(1.0)
             figures.rss.append(_rss_mb(proc.pid))
             yield proc
@@ -244,13 +258,16 @@ class Bench:
 
 
 async def _bot_runs(bench: Bench, rounds: int, profile: Path | None) -> dict[str, Figures]:
-    figures = {"tdkt": Figures(), "echo": Figures()}
     commands = {
         "tdkt": bench.tdkt("run", "--now", NOW),
         "echo": [sys.executable, str(BENCH_DIR / "echo_bot.py")],
     }
+    if bench.baseline is not None:
+        commands["before"] = bench.tdkt("run", "--now", NOW, code=bench.baseline)
+    figures = {name: Figures() for name in commands}
+    names = list(commands)
     for r in range(rounds):
-        order = ("tdkt", "echo") if r % 2 == 0 else ("echo", "tdkt")
+        order = names[r % len(names) :] + names[: r % len(names)]
         for name in order:
             async with bench.running(commands[name], figures[name]) as proc:
                 spy = _py_spy(proc.pid, profile) if name == "tdkt" and profile else None
@@ -291,41 +308,59 @@ def _median(values: Sequence[float]) -> float:
 
 
 def _print_figures(label: str, figures: dict[str, Figures]) -> None:
-    a, b = figures["tdkt"], figures["echo"]
+    a, b, before = figures["tdkt"], figures["echo"], figures.get("before")
     rows = (
-        ("CPU per message (ms)", a.cpu_ms, b.cpu_ms),
-        ("throughput (messages/s)", a.rate, b.rate),
-        ("start-up to first answer (s)", a.startup, b.startup),
-        ("idle RSS (MB)", a.rss, b.rss),
+        ("CPU per message (ms)", lambda f: f.cpu_ms),
+        ("throughput (messages/s)", lambda f: f.rate),
+        ("start-up to first answer (s)", lambda f: f.startup),
+        ("start-up CPU (s)", lambda f: f.startup_cpu),
+        ("idle RSS (MB)", lambda f: f.rss),
     )
     print(f"[{label}] tdkt run vs PTB echo bot, {len(a.cpu_ms)} runs each (medians)")
-    for name, ours, base in rows:
-        ratio = _median(ours) / _median(base)
-        print(
-            f"  {name:<30} tdkt {_median(ours):9.2f}   echo {_median(base):9.2f}   "
-            f"ratio {ratio:5.2f}x"
-        )
+    for name, of in rows:
+        ours, base = _median(of(a)), _median(of(b))
+        line = f"  {name:<30} tdkt {ours:9.2f}   echo {base:9.2f}   ratio {ours / base:5.2f}x"
+        if before is not None:
+            old = _median(of(before))
+            line += f"   before {old:9.2f}   tdkt/before {ours / old:5.2f}x"
+        print(line)
 
 
 def _cli_times(bench: Bench, runs: int) -> None:
-    """Wall time of a few ``tdkt`` commands against ``python -c pass``, alternating."""
-    commands = {
-        "python -c pass": [sys.executable, "-c", "pass"],
-        "tdkt --help": bench.tdkt("--help"),
-        "tdkt status": bench.tdkt("status"),
-        "tdkt invite create": bench.tdkt("invite", "create", "--role", "secretariat"),
-    }
+    """Wall and CPU time of a few ``tdkt`` commands against ``python -c pass``, alternating.
+
+    The CPU time is the child's (user + system, from ``getrusage``): on a loaded machine the
+    wall time is mostly waiting for a core.
+    """
+    commands = {"python -c pass": [sys.executable, "-c", "pass"]}
+    for args in (
+        ("--help",),
+        ("status",),
+        ("invite", "create", "--role", "secretariat"),
+        ("units", "list"),
+    ):
+        name = "tdkt " + " ".join(args[:2])
+        commands[name] = bench.tdkt(*args)
+        if bench.baseline is not None:
+            commands[f"{name} (before)"] = bench.tdkt(*args, code=bench.baseline)
     times: dict[str, list[float]] = {name: [] for name in commands}
+    cpu: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
         for name, command in commands.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
             subprocess.run(command, env=bench.env, cwd=bench.tmp, check=True, capture_output=True)
             times[name].append(time.perf_counter() - start)
-    base = _median(times["python -c pass"])
-    print(f"CLI wall time, median of {runs} (alternating), ratio to python -c pass")
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[name].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    base, base_cpu = _median(times["python -c pass"]), _median(cpu["python -c pass"])
+    print(f"CLI wall and CPU time, median of {runs} (alternating), ratio to python -c pass")
     for name, values in times.items():
-        median = _median(values)
-        print(f"  {name:<22} {median * 1000:7.0f} ms   ratio {median / base:5.1f}x")
+        median, median_cpu = _median(values), _median(cpu[name])
+        print(
+            f"  {name:<22} {median * 1000:7.0f} ms   ratio {median / base:5.1f}x   "
+            f"CPU {median_cpu * 1000:6.0f} ms   ratio {median_cpu / max(base_cpu, 1e-3):5.1f}x"
+        )
 
 
 @contextlib.asynccontextmanager
@@ -348,7 +383,7 @@ async def _one_database(
 ) -> None:
     with tempfile.TemporaryDirectory(prefix="tdkt-bench-") as tmp:
         async with FakeBotAPI() as api:
-            bench = Bench(api, Path(tmp), db_url, args.users, args.code)
+            bench = Bench(api, Path(tmp), db_url, args.users, args.code, args.baseline)
             await bench.prepare()
             figures = await _bot_runs(bench, args.rounds, args.profile)
             _print_figures(label, figures)
@@ -374,6 +409,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--no-pg", action="store_true", help="SQLite only")
     parser.add_argument(
         "--code", type=Path, default=ROOT, help="checkout whose tdkt runs (another branch)"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout whose tdkt runs too, alternating (before/after in one run)",
     )
     parser.add_argument("--py-spy", dest="profile", type=Path, help="sample tdkt into FILE")
     args = parser.parse_args(argv)

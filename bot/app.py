@@ -7,17 +7,16 @@ import logging
 import os
 import secrets
 import socket
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
+from bot.runtime import TokenRedactor, make_clock, parse_now
 from bot.settings import Settings
 from handlers.domain.vocab import DEFAULT_UNIT_KINDS
 from handlers.io.unit_kinds_file import read_unit_kinds
@@ -72,54 +71,6 @@ DEMO_ACCOUNTS = {
 
 #: How long processed update ids are remembered (Telegram keeps an update at most 24 hours).
 PROCESSED_UPDATES_KEPT = dt.timedelta(days=7)
-
-
-class TokenRedactor(logging.Filter):
-    """Replaces a secret (the bot token) in every log record, tracebacks included."""
-
-    def __init__(self, secret: str) -> None:
-        super().__init__()
-        self._secret = secret
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the record without the secret; never drops it."""
-        message = record.getMessage()
-        if self._secret in message:
-            record.msg, record.args = message.replace(self._secret, "<token>"), ()
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text and self._secret in record.exc_text:
-            record.exc_text = record.exc_text.replace(self._secret, "<token>")
-        return True
-
-
-def parse_now(text: str, tz_name: str) -> dt.datetime:
-    """Parse an ISO datetime or ``dd/mm/yyyy[ HH:MM]``; a naive one is local time in ``tz_name``.
-
-    Raises:
-        ValueError: ``text`` is not such a moment (31/02/2019, 2019-13-45, year 99999).
-    """
-    text = text.strip()
-    value: dt.datetime | None = None
-    for pattern in ("%d/%m/%Y %H:%M", "%d/%m/%Y"):
-        try:
-            value = dt.datetime.strptime(text, pattern)  # noqa: DTZ007 - zone added below
-            break
-        except ValueError:
-            continue
-    if value is None:
-        value = dt.datetime.fromisoformat(text)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(tz_name))
-    return value.astimezone(dt.UTC)
-
-
-def make_clock(start: dt.datetime | None) -> Callable[[], dt.datetime]:
-    """The real UTC clock, or one that starts at ``start`` and runs at real speed."""
-    if start is None:
-        return lambda: dt.datetime.now(dt.UTC)
-    origin = time.monotonic()
-    return lambda: start + dt.timedelta(seconds=time.monotonic() - origin)
 
 
 class App:
@@ -179,7 +130,7 @@ async def build_app(
     deps = CoreDeps(
         session_factory=session_factory,
         files=LocalFileStore(settings.files_dir),
-        texts=Texts(settings.templates_dir),
+        texts=Texts(settings.templates_dir, cache_dir=settings.data_dir / "cache"),
         clock=clock or make_clock(None),
         invite_ttl=dt.timedelta(days=settings.invite_ttl_days),
         wake=wakeups,

@@ -33,6 +33,7 @@ from bot.console import ConsoleAdapter
 from bot.settings import Settings
 from bot.telegram import CHANNEL as TELEGRAM
 from bot.telegram import BotIdentity, Limits, TelegramAdapter, TelegramConfig, WebhookConfig
+from bot.telegram.identity import IDENTITY_FILE
 from bot.web import Companion
 from bot.zalo import CHANNEL as ZALO
 from bot.zalo import (
@@ -89,7 +90,7 @@ def telegram_config(settings: Settings, token: str) -> TelegramConfig:
 
 def telegram_identity(settings: Settings, token: str) -> BotIdentity:
     """The cached Telegram username (for deep links)."""
-    return BotIdentity(settings.data_dir / "telegram-bot.json", token, settings.telegram_api_url)
+    return BotIdentity(settings.data_dir / IDENTITY_FILE, token, settings.telegram_api_url)
 
 
 def zalo_config(settings: Settings, token: str) -> ZaloConfig:

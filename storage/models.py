@@ -29,6 +29,18 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from storage.enums import (
+    CampaignState,
+    DelegateCategory,
+    NominationStatus,
+    NoticeStatus,
+    RequirementKind,
+    Role,
+    SubjectKind,
+    SubmissionStatus,
+    WebLinkKind,
+)
+
 __all__ = [
     "AuditLog",
     "AwardForm",
@@ -120,6 +132,10 @@ class Base(DeclarativeBase):
     }
 
 
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 def _enum(cls: type[enum.Enum]) -> Enum:
     """Store an enum by its value as a plain string (portable, readable, easy to extend)."""
     return Enum(
@@ -129,66 +145,6 @@ def _enum(cls: type[enum.Enum]) -> Enum:
         length=32,
         values_callable=lambda e: [m.value for m in e],
     )
-
-
-class Role(enum.StrEnum):
-    """What a person may do."""
-
-    SECRETARIAT = "secretariat"
-    UNIT_HEAD = "unit_head"
-    UNIT_MEMBER = "unit_member"
-
-
-class RequirementKind(enum.StrEnum):
-    """What a unit must send for a requirement."""
-
-    PLAN = "plan"
-    REPORT = "report"
-    NOMINATION_LIST = "nomination_list"
-    DOSSIER = "dossier"
-    EVENT = "event"
-
-
-class SubmissionStatus(enum.StrEnum):
-    """Lifecycle of one submission version."""
-
-    SUBMITTED = "submitted"
-    ACCEPTED = "accepted"
-    RETURNED = "returned"
-    WITHDRAWN = "withdrawn"
-
-
-class NominationStatus(enum.StrEnum):
-    """Lifecycle of a nomination."""
-
-    SUBMITTED = "submitted"
-    ACCEPTED = "accepted"
-    RETURNED = "returned"
-    WITHDRAWN = "withdrawn"
-
-
-class CampaignState(enum.StrEnum):
-    """Life of a campaign: draft → active → closed → archived.
-
-    Only an active campaign takes submissions and sends reminders; a closed one is read-only and
-    still in the status figures and exports; an archived one is hidden from the units' menus.
-    """
-
-    DRAFT = "draft"
-    ACTIVE = "active"
-    CLOSED = "closed"
-    ARCHIVED = "archived"
-
-
-class SubjectKind(enum.StrEnum):
-    """Whom a nomination or award form is for."""
-
-    INDIVIDUAL = "ca_nhan"
-    COLLECTIVE = "tap_the"
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class Unit(Base):
@@ -600,13 +556,6 @@ class Conversation(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
 
 
-class DelegateCategory(enum.StrEnum):
-    """Why a delegate attends: an exemplary person (điển hình) or a guest (khách mời)."""
-
-    EXEMPLARY = "dien_hinh"
-    GUEST = "khach_moi"
-
-
 class Delegate(Base):
     """One person a unit sends to the upper conference, counted against its quota."""
 
@@ -628,17 +577,6 @@ class Delegate(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
-
-
-class NoticeStatus(enum.StrEnum):
-    """Where one outgoing notice (a reminder, a digest, a broadcast copy) stands."""
-
-    PENDING = "pending"  # a broadcast copy waiting for its turn
-    CLAIMED = "claimed"  # taken by a sender; if the process dies now, it is "unknown"
-    SENT = "sent"
-    BLOCKED = "blocked"  # the recipient blocked the bot or cannot be reached
-    FAILED = "failed"
-    UNKNOWN = "unknown"  # the sender died mid-call: maybe delivered, never sent again
 
 
 class SentNotice(Base):
@@ -791,13 +729,6 @@ class AuditLog(Base):
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
-
-
-class WebLinkKind(enum.StrEnum):
-    """What a web companion link is for."""
-
-    UPLOAD = "upload"  # a page where a person sends the file a step waits for
-    DOWNLOAD = "download"  # a file the bot sends (an export, the chart)
 
 
 class WebLink(Base):

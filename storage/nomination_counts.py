@@ -21,11 +21,11 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Select, delete, func, insert, inspect, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from storage.dialects import insert_for
 from storage.models import (
     Nomination,
     NominationBlockCount,
@@ -140,8 +140,7 @@ def _add_blocks(conn: Connection, delta: Mapping[tuple[Any, ...], int]) -> None:
     if not wanted:
         return
     table = NominationBlockCount.__table__
-    module: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = module.insert(table)
+    stmt = insert_for("postgresql" if conn.dialect.name == "postgresql" else "sqlite")(table)
     stmt = stmt.on_conflict_do_update(
         index_elements=list(_BLOCK_KEY), set_={"n": table.c.n + stmt.excluded.n}
     )

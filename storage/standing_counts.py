@@ -36,10 +36,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, inspect, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from storage.dialects import insert_for
 from storage.models import (
     Campaign,
     Requirement,
@@ -229,8 +229,7 @@ def upsert_add(conn: Connection, delta: Mapping[_Key, int]) -> None:
     columns = ("requirement_id", "block", "kind", "retired", "mark", "late")
     dialect = conn.dialect.name
     rows = [dict(zip(columns, key, strict=True)) | {"n": n} for key, n in wanted]
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    stmt = module.insert(table)
+    stmt = insert_for("postgresql" if dialect == "postgresql" else "sqlite")(table)
     stmt = stmt.on_conflict_do_update(
         index_elements=list(columns), set_={"n": table.c.n + stmt.excluded.n}
     )

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
-from bot.app import TokenRedactor
 from bot.cli import campaign, core, export, invites, people, plan, reminders, stats, units
 from bot.cli.common import app
-from bot.settings import Settings
+from bot.runtime import TokenRedactor
 
 __all__ = ["app", "main"]
 
@@ -29,11 +29,12 @@ app.add_typer(plan.plan_app, name="plan")
 app.add_typer(stats.stats_app, name="stats")
 
 
-def main() -> None:
-    """Entry point of the ``tdkt`` script."""
-    # PTB 22 warns on every 429 unless time periods are opted into as timedelta (its next
-    # major version's behaviour); the sender reads both forms.
-    os.environ.setdefault("PTB_TIMEDELTA", "1")
+@app.callback()
+def _logging() -> None:
+    # Runs before any command (not for ``tdkt --help``, which reads no settings): the log level,
+    # and the tokens kept out of every log line.
+    from bot.settings import Settings  # pydantic: not for --help
+
     settings = Settings()
     logging.basicConfig(
         level=settings.log_level.upper(),
@@ -45,4 +46,16 @@ def main() -> None:
             redactor = TokenRedactor(token.get_secret_value())
             for handler in logging.getLogger().handlers:
                 handler.addFilter(redactor)
+
+
+def main() -> None:
+    """Entry point of the ``tdkt`` script."""
+    # PTB 22 warns on every 429 unless time periods are opted into as timedelta (its next
+    # major version's behaviour); the sender reads both forms.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
+    # httpx imports its own command line (click, Rich, Pygments, markdown-it: about 8 MB and a
+    # tenth of a second) whenever they are installed, and typer brings Rich. tdkt never runs
+    # httpx's command line: an entry of None makes that one import fail, and httpx then
+    # defines a stub instead.
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     app()

@@ -7,39 +7,24 @@ import datetime as dt
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import App
-from bot.cli.common import NowOption, plain, run_app, usage
-from bot.settings import Settings
-from handlers.kernel.texts import Texts
-from handlers.services.campaign_export import export_campaign
-from handlers.services.campaigns import (
-    CampaignAction,
-    change_campaign,
-    find_campaign,
-    list_campaigns,
-    load_campaign,
-)
-from handlers.services.requirements import (
-    ReqField,
-    add_requirement,
-    apply_edit,
-    extend_deadline,
-    find_requirement,
-    parse_due,
-    parse_hour,
-    plan_edit,
-    remove_requirement,
-)
-from handlers.services.units import list_units
-from storage.models import Campaign, Requirement, RequirementKind
-from storage.repositories.deadlines import DeadlineRepository
+from bot.cli.common import NowOption, group, plain, run_app, usage
+from storage.enums import RequirementKind  # light: the signature of ``campaign req add``
 
-campaign_app = typer.Typer(help="Kế hoạch (campaign).", no_args_is_help=True)
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.app import App
+    from handlers.services.campaigns import (
+        CampaignAction,
+    )
+    from storage.models import Campaign, Requirement
+
+
+campaign_app = group("Kế hoạch (campaign).")
 
 
 #: What a load did to the campaign, in words.
@@ -49,6 +34,8 @@ _CHANGES = {"created": "đã tạo mới", "updated": "đã cập nhật", "unch
 @campaign_app.command("load")
 def campaign_load(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
     """Nạp hoặc cập nhật một kế hoạch từ tệp YAML (theo mã kế hoạch; chạy lại không trùng)."""
+    from bot.settings import Settings
+    from handlers.services.campaigns import load_campaign
 
     async def work(the_app: App) -> str:
         async with the_app.session_factory.begin() as session:
@@ -74,6 +61,8 @@ def campaign_export(
     ] = None,
 ) -> None:
     """Xuất kế hoạch ra tệp YAML mà "tdkt campaign load" nạp lại được y hệt."""
+    from bot.settings import Settings
+    from handlers.services.campaign_export import export_campaign
 
     async def work(the_app: App) -> str:
         async with the_app.session_factory() as session:
@@ -94,6 +83,8 @@ def campaign_list(
     as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
 ) -> None:
     """Các kế hoạch và trạng thái: nháp, đang thực hiện, đã kết thúc, đã lưu trữ."""
+    from bot.settings import Settings
+    from handlers.services.campaigns import list_campaigns
 
     async def work(the_app: App) -> tuple[list[dict[str, object]], list[str]]:
         texts = the_app.deps.texts
@@ -113,6 +104,8 @@ def campaign_list(
 
 def _change(code: str, action: CampaignAction) -> None:
     """Close, archive or delete the campaign ``code`` (audit-logged, no person)."""
+    from bot.settings import Settings
+    from handlers.services.campaigns import change_campaign, find_campaign
 
     async def work(the_app: App) -> str:
         async with the_app.session_factory.begin() as session:
@@ -129,22 +122,28 @@ def _change(code: str, action: CampaignAction) -> None:
 @campaign_app.command("close")
 def campaign_close(code: Annotated[str, typer.Argument(help="Mã kế hoạch.")]) -> None:
     """Kết thúc kế hoạch: không nhận thêm hồ sơ, không nhắc hạn; vẫn có trong tình hình."""
+    from handlers.services.campaigns import CampaignAction
+
     _change(code, CampaignAction.CLOSE)
 
 
 @campaign_app.command("archive")
 def campaign_archive(code: Annotated[str, typer.Argument(help="Mã kế hoạch.")]) -> None:
     """Lưu trữ kế hoạch: ẩn khỏi danh sách của các đơn vị."""
+    from handlers.services.campaigns import CampaignAction
+
     _change(code, CampaignAction.ARCHIVE)
 
 
 @campaign_app.command("delete")
 def campaign_delete(code: Annotated[str, typer.Argument(help="Mã kế hoạch.")]) -> None:
     """Xóa kế hoạch nạp nhầm (chỉ khi chưa đơn vị nào gửi gì; nếu đã có thì chỉ kết thúc)."""
+    from handlers.services.campaigns import CampaignAction
+
     _change(code, CampaignAction.DELETE)
 
 
-req_app = typer.Typer(help="Nội dung của một kế hoạch: sửa, thêm, bỏ.", no_args_is_help=True)
+req_app = group("Nội dung của một kế hoạch: sửa, thêm, bỏ.")
 campaign_app.add_typer(req_app, name="req")
 
 CampaignArg = Annotated[str, typer.Argument(help="Mã kế hoạch.")]
@@ -163,6 +162,9 @@ def campaign_extend(
     now: NowOption = None,
 ) -> None:
     """Gia hạn một nội dung cho mọi đơn vị hoặc cho các đơn vị nêu tên; các đơn vị được báo."""
+    from bot.settings import Settings
+    from handlers.services.requirements import extend_deadline, find_requirement, parse_due
+
     settings = Settings()
 
     async def work(the_app: App) -> str:
@@ -189,6 +191,9 @@ def _req_change(
     req: str,
     change: Callable[[AsyncSession, Campaign, Requirement, dt.datetime], Awaitable[str]],
 ) -> None:
+    from bot.settings import Settings
+    from handlers.services.requirements import find_requirement
+
     async def work(the_app: App) -> str:
         async with the_app.session_factory.begin() as session:
             campaign, requirement = await find_requirement(session, code, req)
@@ -217,6 +222,10 @@ def req_edit(
     ] = False,
 ) -> None:
     """Sửa tên, đơn vị phải nộp, thành phần hoặc loại tệp của một nội dung."""
+    from bot.settings import Settings
+    from handlers.kernel.texts import Texts
+    from handlers.services.requirements import ReqField, apply_edit, plan_edit
+
     wanted = [
         (f, v)
         for f, v in (
@@ -268,6 +277,9 @@ def req_add(
     now: NowOption = None,
 ) -> None:
     """Thêm một nội dung vào kế hoạch."""
+    from bot.settings import Settings
+    from handlers.services.campaigns import find_campaign
+    from handlers.services.requirements import add_requirement, parse_due, parse_hour
 
     async def work(the_app: App) -> str:
         async with the_app.session_factory.begin() as session:
@@ -294,6 +306,9 @@ def req_add(
 @req_app.command("remove")
 def req_remove(code: CampaignArg, req: ReqArg) -> None:
     """Bỏ một nội dung chưa đơn vị nào gửi gì (đã có hồ sơ thì không bỏ được)."""
+    from bot.settings import Settings
+    from handlers.kernel.texts import Texts
+    from handlers.services.requirements import remove_requirement
 
     async def change(
         session: AsyncSession, campaign: Campaign, requirement: Requirement, now: dt.datetime
@@ -308,6 +323,10 @@ def req_remove(code: CampaignArg, req: ReqArg) -> None:
 @req_app.command("show")
 def req_show(code: CampaignArg, req: ReqArg) -> None:
     """Một nội dung: hạn (và các lần gia hạn), đơn vị phải nộp, thành phần, loại tệp."""
+    from bot.settings import Settings
+    from handlers.kernel.texts import Texts
+    from handlers.services.units import list_units
+    from storage.repositories.deadlines import DeadlineRepository
 
     async def change(
         session: AsyncSession, campaign: Campaign, requirement: Requirement, now: dt.datetime

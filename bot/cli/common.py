@@ -8,24 +8,40 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sys
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from bot.app import App, build_app, make_clock, parse_now
-from bot.console import render_text
-from bot.settings import Settings
-from handlers.domain.errors import UserError
-from handlers.io.campaign_file import CampaignFileError
-from handlers.io.unit_kinds_file import UnitKindsFileError
-from handlers.io.units_file import UnitsFileError
-from handlers.kernel.messages import Reply
-from handlers.kernel.texts import Texts
+from bot.runtime import make_clock, parse_now
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.settings import Settings
 
 T = TypeVar("T")
 
-app = typer.Typer(help="tdkt-bot: trợ lý thi đua – khen thưởng.", no_args_is_help=True)
+#: The errors of the file readers a command may raise, by module: a refusal, not a crash. Looked
+#: up among the loaded modules only (a command that never read such a file never imported them).
+_FILE_ERRORS = (
+    ("handlers.io.campaign_file.errors", "CampaignFileError"),
+    ("handlers.io.units_file", "UnitsFileError"),
+    ("handlers.io.unit_kinds_file", "UnitKindsFileError"),
+)
+
+
+def group(help_text: str) -> typer.Typer:
+    """A command group: plain click help and errors (Rich is never imported, it costs start-up)."""
+    return typer.Typer(
+        help=help_text,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+    )
+
+
+app = group("tdkt-bot: trợ lý thi đua – khen thưởng.")
 
 NowOption = Annotated[
     str | None,
@@ -47,6 +63,9 @@ def usage(message: str) -> typer.Exit:
 
 def plain(text: str) -> str:
     """A message without the HTML the chat texts use, blank lines dropped."""
+    from bot.console import render_text
+    from handlers.kernel.messages import Reply
+
     lines = (" ".join(line.split()) for line in render_text(Reply(text=text)).splitlines())
     return "\n".join(line for line in lines if line)
 
@@ -66,6 +85,10 @@ def _start(now: str | None, settings: Settings) -> dt.datetime | None:
 
 def run_app(settings: Settings, now: str | None, work: Callable[[App], Awaitable[T]]) -> T:
     """Run ``work`` on a wired app; user-facing errors become a message and exit code 1."""
+    from bot.app import build_app
+    from handlers.domain.errors import UserError
+    from handlers.kernel.texts import Texts
+
     start = _start(now, settings)
 
     async def go() -> T:
@@ -78,5 +101,16 @@ def run_app(settings: Settings, now: str | None, work: Callable[[App], Awaitable
         raise fail(Texts(settings.templates_dir)(f"errors.{err.key}", **err.params)) from None
     except OSError as err:  # e.g. the export's output cannot be written
         raise fail(f"Không ghi/đọc được tệp: {err.strerror or err}.") from None
-    except (CampaignFileError, UnitsFileError, UnitKindsFileError) as err:
+    except Exception as err:  # a file reader's error: see _FILE_ERRORS
+        if not _is_file_error(err):
+            raise
         raise fail(str(err)) from None
+
+
+def _is_file_error(err: Exception) -> bool:
+    """Whether ``err`` is one of :data:`_FILE_ERRORS` (a bad campaign, units or kinds file)."""
+    for module, name in _FILE_ERRORS:
+        loaded = sys.modules.get(module)
+        if loaded is not None and isinstance(err, getattr(loaded, name)):
+            return True
+    return False

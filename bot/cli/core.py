@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bot.app import App, build_export_worker, load_demo, upgrade_database
 from bot.cli.common import NowOption, app, fail, plain, run_app
-from bot.console import CHANNEL as CONSOLE
-from bot.console import ConsoleAdapter
-from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 
 async def _init(the_app: App, demo: bool) -> str:
+    from bot.app import load_demo, upgrade_database
+
     await upgrade_database(the_app)
     if not demo:
         return "Đã khởi tạo cơ sở dữ liệu."
@@ -31,6 +32,8 @@ def init(
     now: NowOption = None,
 ) -> None:
     """Tạo/nâng cấp cơ sở dữ liệu (Alembic); --demo nạp ví dụ Bỉm Sơn (tới thời điểm --now)."""
+    from bot.settings import Settings
+
     typer.echo(run_app(Settings(), now, lambda a: _init(a, demo)))
 
 
@@ -40,6 +43,11 @@ def chat(
     now: NowOption = None,
 ) -> None:
     """Trò chuyện với bot trên console (đọc từ stdin, kết thúc ở EOF)."""
+    from bot.app import build_export_worker
+    from bot.console import CHANNEL as CONSOLE
+    from bot.console import ConsoleAdapter
+    from bot.settings import Settings
+
     settings = Settings()
 
     async def work(the_app: App) -> None:
@@ -96,6 +104,7 @@ def run(
     from telegram.error import InvalidToken, NetworkError
 
     from bot.channels import RunOptions, serve
+    from bot.settings import Settings
     from bot.zalo import ZaloApiError, ZaloNetworkError, ZaloUnauthorizedError
 
     settings = Settings()
@@ -126,6 +135,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
 ) -> None:
     """Tình hình nộp của các đơn vị: theo từng nội dung, đơn vị đã nộp và chưa nộp."""
+    from bot.settings import Settings
     from handlers.queries.progress import status_report
     from handlers.services.reminders import unreachable_blocked_ids, unreachable_summary
 

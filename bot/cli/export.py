@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.app import App, parse_now
 from bot.cli.common import NowOption, app, fail, run_app, usage
-from bot.settings import Settings
-from handlers.queries.export_data import ExportFormat, ExportKind, Scope, campaign_for, find_unit
-from handlers.services.exports import FORMATS, build_export
+
+# Light (enums and a dataclass): the command's signature needs them when the CLI is built.
+from handlers.queries.export_scope import ExportFormat, ExportKind
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 
 @app.command("export")
@@ -46,6 +48,11 @@ def export(
     ] = None,
 ) -> None:
     """Xuất tệp Excel/Word: tình hình nộp, danh sách trích ngang, đại biểu, báo cáo tổng hợp."""
+    from bot.runtime import parse_now
+    from bot.settings import Settings
+    from handlers.queries.export_data import Scope, campaign_for, find_unit
+    from handlers.services.exports import build_export
+
     settings = Settings()
     counted_to = None
     if as_of is not None:
@@ -89,6 +96,8 @@ def export(
 
 def _export_format(kind: ExportKind, output: Path, fmt: ExportFormat | None) -> ExportFormat:
     """The format to write: ``--format`` or the suffix of ``-o``, which must agree."""
+    from handlers.services.exports import FORMATS
+
     suffix = output.suffix.lower().lstrip(".")
     known = {f.value for f in ExportFormat}
     if suffix not in known:

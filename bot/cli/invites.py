@@ -5,29 +5,34 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.app import App
-from bot.cli.common import plain, run_app, usage
-from bot.settings import Settings
-from handlers.domain.errors import UserError
-from handlers.io.invite_sheet import SHEET_FORMATS, InviteCard, invite_file
-from handlers.kernel.texts import Texts, fmt_datetime
-from handlers.services.invites import create_invite, create_invite_batch, revoke_invites
-from handlers.services.people import parse_role
-from handlers.services.units import find_unit_by_code
-from storage.models import Role
+from bot.cli.common import group, plain, run_app, usage
 
-invite_app = typer.Typer(help="Mã mời liên kết tài khoản.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.settings import Settings
+    from bot.telegram.identity import BotIdentity
+    from storage.models import Role
+
+
+invite_app = group("Mã mời liên kết tài khoản.")
 
 
 def _identity_link(username: str, code: str) -> str:
     """The Telegram deep link of an invite (python-telegram-bot imported only then)."""
-    from bot.telegram import deep_link
+    from bot.telegram.identity import deep_link
 
     return deep_link(username, code)
+
+
+def _telegram_identity(settings: Settings, token: str) -> BotIdentity:
+    """The bot's cached @username (python-telegram-bot imported only if it must ask getMe)."""
+    from bot.telegram.identity import IDENTITY_FILE, BotIdentity
+
+    return BotIdentity(settings.data_dir / IDENTITY_FILE, token, settings.telegram_api_url)
 
 
 RoleOption = Annotated[
@@ -41,6 +46,10 @@ RoleOption = Annotated[
 
 def _role(text: str | None, default: Role | None = None) -> Role:
     """The role of ``--role``; an unknown one is a usage error in Vietnamese."""
+    from handlers.domain.errors import UserError
+    from handlers.kernel.texts import Texts
+    from handlers.services.people import parse_role
+
     if text is None:
         if default is None:
             raise usage("cần --role (secretariat, unit_head hoặc unit_member).")
@@ -71,6 +80,11 @@ def invite_create(
     ] = False,
 ) -> None:
     """Tạo mã mời dùng một lần; dòng cuối cùng in ra là mã. --all-units -o TỆP: mọi đơn vị."""
+    from bot.settings import Settings
+    from handlers.kernel.texts import fmt_datetime
+    from handlers.services.invites import create_invite
+    from storage.models import Role
+
     settings = Settings()
     if all_units or output is not None or revoke_old:
         _invite_sheet(settings, _role(role, Role.UNIT_HEAD), unit, all_units, output, revoke_old)
@@ -94,9 +108,7 @@ def invite_create(
     typer.echo(f"Hết hạn: {fmt_datetime(expires)}; dùng một lần: /start {code}")
     if settings.telegram_token is not None:
         token = settings.telegram_token.get_secret_value()
-        from bot.channels import telegram_identity
-
-        username = asyncio.run(telegram_identity(settings, token).username())
+        username = asyncio.run(_telegram_identity(settings, token).username())
         if username is None:
             typer.echo("(Chưa lấy được tên bot từ Telegram; gửi mã cho người được mời.)")
         else:
@@ -124,6 +136,9 @@ def _invite_sheet(
     revoke_old: bool,
 ) -> None:
     """``invite create --all-units -o FILE``: one invite per active unit, printed to FILE."""
+    from handlers.io.invite_sheet import SHEET_FORMATS, InviteCard, invite_file
+    from handlers.services.invites import create_invite_batch
+
     if not all_units or output is None:
         raise usage("--all-units và -o phải đi cùng nhau (in mã mời cho mọi đơn vị ra tệp).")
     if unit is not None:
@@ -136,9 +151,7 @@ def _invite_sheet(
     username = None
     if settings.telegram_token is not None:
         token = settings.telegram_token.get_secret_value()
-        from bot.channels import telegram_identity
-
-        username = asyncio.run(telegram_identity(settings, token).username())
+        username = asyncio.run(_telegram_identity(settings, token).username())
 
     async def work(the_app: App) -> str:
         deps = the_app.deps
@@ -173,6 +186,11 @@ def invite_revoke(
     unit: Annotated[str | None, typer.Option(help="Chỉ mã của đơn vị này.")] = None,
 ) -> None:
     """Thu hồi các mã mời chưa dùng (mặc định: của lãnh đạo đơn vị, mọi đơn vị)."""
+    from bot.settings import Settings
+    from handlers.services.invites import revoke_invites
+    from handlers.services.units import find_unit_by_code
+    from storage.models import Role
+
     the_role = _role(role, Role.UNIT_HEAD)
 
     async def work(the_app: App) -> str:

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.app import App
-from bot.cli.common import plain, run_app
-from bot.settings import Settings
-from handlers.services.people import list_people, move_person, remove_person
-from handlers.services.units import find_unit_by_code
+from bot.cli.common import group, plain, run_app
 
-people_app = typer.Typer(
-    help="Người dùng đã liên kết: xem, xóa, chuyển đơn vị.", no_args_is_help=True
-)
+if TYPE_CHECKING:
+    from bot.app import App
+
+
+people_app = group("Người dùng đã liên kết: xem, xóa, chuyển đơn vị.")
 
 
 @people_app.command("list")
@@ -24,6 +22,9 @@ def people_list(
     as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
 ) -> None:
     """Những người đã liên kết: số, họ tên, vai trò, đơn vị, kênh."""
+    from bot.settings import Settings
+    from handlers.services.people import list_people
+    from handlers.services.units import find_unit_by_code
 
     async def work(the_app: App) -> tuple[list[dict[str, object]], str]:
         async with the_app.session_factory() as session:
@@ -42,6 +43,8 @@ def people_remove(
     person_id: Annotated[int, typer.Argument(help="Số của người (people list).")],
 ) -> None:
     """Xóa một người khỏi hệ thống (tài khoản chat không còn tác dụng; ghi nhật ký)."""
+    from bot.settings import Settings
+    from handlers.services.people import remove_person
 
     async def work(the_app: App) -> str:
         deps = the_app.deps
@@ -58,6 +61,8 @@ def people_move(
     unit: Annotated[str, typer.Argument(help="Mã hoặc tên đơn vị mới.")],
 ) -> None:
     """Chuyển lãnh đạo/cán bộ sang đơn vị khác (ghi nhật ký)."""
+    from bot.settings import Settings
+    from handlers.services.people import move_person
 
     async def work(the_app: App) -> str:
         deps = the_app.deps

@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.common import fail, usage
-from bot.settings import Settings
-from handlers.domain.errors import UserError
-from handlers.kernel.texts import Texts
+from bot.cli.common import fail, group, usage
 
-plan_app = typer.Typer(help="Đọc văn bản kế hoạch (hạn, mốc, đơn vị).", no_args_is_help=True)
+if TYPE_CHECKING:
+    pass
+
+
+plan_app = group("Đọc văn bản kế hoạch (hạn, mốc, đơn vị).")
 
 
 @plan_app.command("extract")
@@ -27,8 +28,11 @@ def plan_extract(
     as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
 ) -> None:
     """Đọc một kế hoạch (.txt, .docx, .pdf, ảnh chụp, bản quét) và in các hạn, mốc đề xuất."""
+    from bot.settings import Settings
+    from handlers.domain.errors import UserError
     from handlers.domain.plan_reader import extract_plan  # only for this command
     from handlers.io.plan_file import read_plan_file
+    from handlers.kernel.texts import Texts
 
     texts = Texts(Settings().templates_dir)
     if doc_date is not None and not _DOC_DATE.fullmatch(doc_date):

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bot.app import App
-from bot.cli.common import NowOption, plain, run_app
-from bot.console import render_text
-from bot.settings import Settings
-from handlers.kernel.texts import fmt_datetime
+from bot.cli.common import NowOption, group, plain, run_app
 
-reminders_app = typer.Typer(help="Nhắc hạn và tổng hợp hằng ngày.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from bot.app import App
+
+
+reminders_app = group("Nhắc hạn và tổng hợp hằng ngày.")
 
 
 @reminders_app.command("preview")
@@ -24,6 +24,9 @@ def reminders_preview(
     as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
 ) -> None:
     """Những tin nhắc hạn và tổng hợp sẽ gửi vào thời điểm --now, tới những ai."""
+    from bot.console import render_text
+    from bot.settings import Settings
+    from handlers.kernel.texts import fmt_datetime
     from handlers.services.reminders import (  # the planning: only for this command
         preview_notices,
         unreachable_blocked_ids,

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.app import App
-from bot.cli.common import run_app
-from bot.settings import Settings
-from handlers.services.campaigns import find_campaign
-from storage import nomination_counts, standings
+from bot.cli.common import group, run_app
 
-stats_app = typer.Typer(help="Số liệu tình hình (bảng tổng hợp).", no_args_is_help=True)
+if TYPE_CHECKING:
+    from bot.app import App
+
+
+stats_app = group("Số liệu tình hình (bảng tổng hợp).")
 
 
 @stats_app.command("rebuild")
@@ -22,6 +22,10 @@ def stats_rebuild(
     ] = None,
 ) -> None:
     """Tính lại số liệu tình hình từ nội dung đã nộp và đề cử (sau khi nạp dữ liệu ngoài bot)."""
+    from bot.settings import Settings
+    from handlers.services.campaigns import find_campaign
+    from storage import nomination_counts, standings
+
     settings = Settings()
 
     async def work(the_app: App) -> str:

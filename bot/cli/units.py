@@ -5,30 +5,28 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import App
-from bot.cli.common import plain, run_app
-from bot.settings import Settings
-from handlers.io.units_file import UnitsFileError
-from handlers.services.units import (
-    find_unit_by_code,
-    import_units,
-    list_units,
-    rename_unit,
-    set_unit_active,
-)
-from storage.models import Unit
+from bot.cli.common import group, plain, run_app
 
-units_app = typer.Typer(help="Danh sách đơn vị.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.app import App
+    from storage.models import Unit
+
+
+units_app = group("Danh sách đơn vị.")
 
 
 @units_app.command("import")
 def units_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
     """Nhập đơn vị từ CSV hoặc XLSX (theo mã; có lỗi thì không nhập gì)."""
+    from bot.settings import Settings
+    from handlers.io.units_file import UnitsFileError
+    from handlers.services.units import import_units
 
     async def work(the_app: App) -> str:
         async with the_app.session_factory.begin() as session:
@@ -48,6 +46,8 @@ def units_list(
     as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
 ) -> None:
     """Danh sách đơn vị: mã, tên, loại, khối/cụm, còn theo dõi hay không."""
+    from bot.settings import Settings
+    from handlers.services.units import list_units
 
     async def work(the_app: App) -> tuple[list[dict[str, object]], list[str]]:
         async with the_app.session_factory() as session:
@@ -68,6 +68,7 @@ def units_kinds(
     as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
 ) -> None:
     """Các loại đơn vị của nơi triển khai (TDKT_UNIT_KINDS_FILE) và cách viết được hiểu."""
+    from bot.settings import Settings
 
     async def work(the_app: App) -> list[tuple[str, str, list[str]]]:
         kinds = the_app.deps.unit_kinds
@@ -90,6 +91,8 @@ def units_linked(
     as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
 ) -> None:
     """Đơn vị nào đã có lãnh đạo, cán bộ liên kết tài khoản, trên kênh nào."""
+    from bot.settings import Settings
+    from handlers.services.units import list_units
 
     async def work(the_app: App) -> tuple[list[dict[str, object]], str]:
         async with the_app.session_factory() as session:
@@ -104,6 +107,8 @@ def units_linked(
 
 def _unit_change(code: str, change: Callable[[App, AsyncSession, Unit], Awaitable[str]]) -> None:
     """Apply ``change`` to the unit ``code`` in one transaction and print its message."""
+    from bot.settings import Settings
+    from handlers.services.units import find_unit_by_code
 
     async def work(the_app: App) -> str:
         async with the_app.session_factory.begin() as session:
@@ -114,6 +119,8 @@ def _unit_change(code: str, change: Callable[[App, AsyncSession, Unit], Awaitabl
 
 
 def _set_active(code: str, active: bool) -> None:
+    from handlers.services.units import set_unit_active
+
     async def change(the_app: App, session: AsyncSession, unit: Unit) -> str:
         texts = the_app.deps.texts
         now = the_app.deps.clock()
@@ -142,6 +149,7 @@ def units_rename(
     name: Annotated[str, typer.Argument(help="Tên mới.")],
 ) -> None:
     """Đổi tên đơn vị (mã giữ nguyên; ghi vào nhật ký)."""
+    from handlers.services.units import rename_unit
 
     async def change(the_app: App, session: AsyncSession, unit: Unit) -> str:
         texts = the_app.deps.texts

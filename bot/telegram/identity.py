@@ -6,10 +6,10 @@ import json
 import logging
 from pathlib import Path
 
-from telegram import Bot
-from telegram.error import TelegramError
+__all__ = ["IDENTITY_FILE", "BotIdentity", "deep_link"]
 
-__all__ = ["BotIdentity", "deep_link"]
+#: The cache file's name in the data directory.
+IDENTITY_FILE = "telegram-bot.json"
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -62,6 +62,10 @@ class BotIdentity:
         cached = self.cached()
         if cached is not None:
             return cached
+        # python-telegram-bot only to ask: a cached name costs ``tdkt invite create`` nothing.
+        from telegram import Bot
+        from telegram.error import TelegramError
+
         try:
             async with Bot(
                 self._token, base_url=f"{self._root}/bot", base_file_url=f"{self._root}/file/bot"

@@ -86,7 +86,11 @@ class Section(BaseModel):
         ERROR: The error class :meth:`read` and :meth:`fail` raise.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    # defer_build: a section's validator is built when it first reads settings, not when the
+    # flows are imported.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, arbitrary_types_allowed=True, defer_build=True
+    )
 
     TITLE: ClassVar[str] = "Thiết lập"
     PATH: ClassVar[str] = ""

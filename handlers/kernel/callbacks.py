@@ -38,7 +38,9 @@ MAX_BYTES = 64
 class CallbackData(BaseModel):
     """Base class of every kind of button data; subclasses declare ``prefix=``."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: a kind's validator is built when it first packs or unpacks, not when the
+    # flows are imported (some ninety kinds: most of the flows' import time otherwise).
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     __prefix__: ClassVar[str] = ""
 

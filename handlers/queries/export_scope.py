@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from storage.models import Campaign, Unit
+if TYPE_CHECKING:
+    from storage.models import Campaign, Unit
 
 __all__ = ["ExportFormat", "ExportKind", "Scope"]
 

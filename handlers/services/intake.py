@@ -34,7 +34,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.errors import UserError
 from handlers.domain.files import check_content
-from handlers.domain.plan_reader import extract_plan
 from handlers.domain.vn_dates import DateError, clean_text, parse_date, parse_period
 from handlers.domain.vocab import DEFAULT_UNIT_KINDS, UnitKinds
 from handlers.io.plan_file import IMAGE_SUFFIXES, MAX_BYTES, SUFFIXES, read_plan_file
@@ -159,6 +158,10 @@ def _kind_of(kind: str, what: str) -> str:
 
 def draft_items(text: str) -> dict[str, Any]:
     """What ``text`` says, as a draft's ``plan``: particulars and proposed items."""
+    # The reader compiles some sixty patterns: imported when a plan is first read, not with
+    # the flows at the bot's start-up.
+    from handlers.domain.plan_reader import extract_plan
+
     plan = extract_plan(text)
     items = [
         {

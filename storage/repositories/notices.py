@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Executable, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from storage.dialects import UPSERT_DIALECTS, insert_for
 from storage.models import Broadcast, BroadcastDelivery, NoticeStatus, SentNotice
 
 __all__ = ["BroadcastRepository", "NoticeRepository"]
@@ -92,10 +92,8 @@ class NoticeRepository:
         }
         dialect = self._s.get_bind().dialect.name
         stmt: Executable
-        if dialect == "postgresql":
-            stmt = postgresql.insert(SentNotice).values(values).on_conflict_do_nothing()
-        elif dialect == "sqlite":
-            stmt = sqlite.insert(SentNotice).values(values).on_conflict_do_nothing()
+        if dialect in UPSERT_DIALECTS:
+            stmt = insert_for(dialect)(SentNotice).values(values).on_conflict_do_nothing()
         else:  # pragma: no cover - other databases are not supported
             stmt = insert(SentNotice).values(values)
         result = await self._s.execute(stmt)

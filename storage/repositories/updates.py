@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialects import insert_for
 from storage.models import ProcessedUpdate
 
 __all__ = ["ProcessedUpdateRepository"]
@@ -32,7 +32,7 @@ class ProcessedUpdateRepository:
         """
         values = {"channel": channel, "update_id": update_id, "processed_at": now}
         dialect = self._s.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = insert_for("postgresql" if dialect == "postgresql" else "sqlite")
         stmt = (
             insert(ProcessedUpdate)
             .values(values)

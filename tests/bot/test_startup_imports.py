@@ -105,3 +105,90 @@ def test_the_flows_load_when_the_core_is_first_used() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.split() == ["False", "True"]
+
+
+#: What ``tdkt --help`` (every group's help built) never needs: the database layer, the core,
+#: the file formats' libraries, Rich (typer's pretty help is turned off) and the settings.
+NOT_FOR_THE_HELP = (
+    "sqlalchemy",
+    "storage.models",
+    "storage.db",
+    "handlers.kernel",
+    "handlers.services",
+    "bot.app",
+    "jinja2",
+    "yaml",
+    "rich",
+    "telegram",
+    "pydantic",
+)
+
+
+def test_the_cli_help_loads_neither_the_database_nor_the_core_nor_rich() -> None:
+    code = (
+        "import click, json, sys, typer.main\n"
+        "import bot.cli\n"
+        "def walk(command, name):\n"
+        "    ctx = click.Context(command, info_name=name)\n"
+        "    command.get_help(ctx)\n"
+        "    if isinstance(command, click.Group):\n"
+        "        for sub in command.list_commands(ctx):\n"
+        "            walk(command.get_command(ctx, sub), sub)\n"
+        "walk(typer.main.get_command(bot.cli.app), 'tdkt')\n"
+        f"print(json.dumps(sorted(w for w in {NOT_FOR_THE_HELP!r} if w in sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout) == []
+
+
+def test_the_help_lists_every_group_in_plain_text() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for name in ("init", "status", "invite", "campaign", "units", "people", "stats"):
+        assert f"  {name} " in out.stdout
+    assert "╭" not in out.stdout  # Rich's boxes
+
+
+@pytest.mark.parametrize(
+    ("module", "unwanted"),
+    [
+        ("storage.text", ("sqlalchemy", "storage.db", "storage.models")),
+        ("storage.enums", ("sqlalchemy", "storage.models")),
+        ("handlers.domain.vocab", ("sqlalchemy", "handlers.kernel", "storage.models")),
+        ("handlers.queries.export_scope", ("sqlalchemy", "storage.models")),
+        ("bot.telegram.identity", ("telegram", "aiohttp", "bot.telegram.adapter")),
+    ],
+)
+def test_the_packages_load_their_names_on_first_use(
+    module: str, unwanted: tuple[str, ...]
+) -> None:
+    assert _loaded_after(module, unwanted) == []
+
+
+def test_the_flows_import_without_the_plan_reader_or_building_button_validators() -> None:
+    """The flows' button kinds and settings sections build their validators on first use."""
+    code = (
+        "import sys\n"
+        "from handlers.kernel.callbacks import all_kinds\n"
+        "import handlers.routes\n"
+        "from handlers.domain.sections import Section\n"
+        "kinds = list(all_kinds())\n"
+        "built = [k for k in kinds if k.__pydantic_complete__]\n"
+        "kind = next(k for k in kinds if k.model_fields and"
+        " all(f.annotation is int for f in k.model_fields.values()))\n"
+        "print(len(kinds) > 50, built == [], 'handlers.domain.plan_reader' in sys.modules)\n"
+        "values = {n: 1 for n in kind.model_fields}\n"
+        "print(kind.unpack(kind.model_construct(**values).pack()) is not None,"
+        " kind.__pydantic_complete__)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["True", "True", "False", "True", "True"]

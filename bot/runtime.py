@@ -1,0 +1,63 @@
+"""What a process needs before anything heavy is imported: the clock and the log redactor.
+
+The ``tdkt`` command line reads these before it knows which command runs, so this module
+imports the standard library only (``bot.app`` re-exports them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+__all__ = ["TokenRedactor", "make_clock", "parse_now"]
+
+
+class TokenRedactor(logging.Filter):
+    """Replaces a secret (the bot token) in every log record, tracebacks included."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self._secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record without the secret; never drops it."""
+        message = record.getMessage()
+        if self._secret in message:
+            record.msg, record.args = message.replace(self._secret, "<token>"), ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text and self._secret in record.exc_text:
+            record.exc_text = record.exc_text.replace(self._secret, "<token>")
+        return True
+
+
+def parse_now(text: str, tz_name: str) -> dt.datetime:
+    """Parse an ISO datetime or ``dd/mm/yyyy[ HH:MM]``; a naive one is local time in ``tz_name``.
+
+    Raises:
+        ValueError: ``text`` is not such a moment (31/02/2019, 2019-13-45, year 99999).
+    """
+    text = text.strip()
+    value: dt.datetime | None = None
+    for pattern in ("%d/%m/%Y %H:%M", "%d/%m/%Y"):
+        try:
+            value = dt.datetime.strptime(text, pattern)  # noqa: DTZ007 - zone added below
+            break
+        except ValueError:
+            continue
+    if value is None:
+        value = dt.datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(tz_name))
+    return value.astimezone(dt.UTC)
+
+
+def make_clock(start: dt.datetime | None) -> Callable[[], dt.datetime]:
+    """The real UTC clock, or one that starts at ``start`` and runs at real speed."""
+    if start is None:
+        return lambda: dt.datetime.now(dt.UTC)
+    origin = time.monotonic()
+    return lambda: start + dt.timedelta(seconds=time.monotonic() - origin)
