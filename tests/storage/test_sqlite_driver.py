@@ -87,4 +87,3 @@ async def test_streaming_still_streams(sqlite: AsyncEngine) -> None:
         result = await conn.stream(text("SELECT name FROM t ORDER BY id"))
         names = [row[0] async for row in result]
     assert names == [str(n) for n in range(250)]
-
