@@ -206,22 +206,23 @@ def _tz(campaigns: Sequence[Campaign]) -> str | None:
     return campaigns[0].timezone if campaigns else None
 
 
-async def _unit_progress(ctx: Ctx, unit: Unit) -> tuple[list[RequirementProgress], str | None]:
+async def _unit_progress(
+    ctx: Ctx, unit: Unit, campaigns: Sequence[Campaign] | None = None
+) -> tuple[list[RequirementProgress], str | None]:
     """One unit's progress over every active campaign, and the zone to show its times in."""
-    campaigns = await ctx.campaigns.get_reported()
-    result: list[RequirementProgress] = []
-    for campaign in campaigns:
-        result.extend(await campaign_progress(ctx.session, campaign, ctx.now, [unit]))
-    return result, _tz(campaigns)
+    campaigns = await ctx.campaigns.get_reported() if campaigns is None else campaigns
+    progress = [await campaign_progress(ctx.session, c, ctx.now, [unit]) for c in campaigns]
+    return [p for ps in progress for p in ps], _tz(campaigns)
 
 
 async def _unit_checklist(ctx: Ctx, unit: Unit) -> Reply:
-    progress, tz = await _unit_progress(ctx, unit)
+    campaigns = await ctx.campaigns.get_reported()
+    progress, tz = await _unit_progress(ctx, unit, campaigns)
     items = [(p, p.marks[0]) for p in progress if p.marks]
     # The events it organises and the plan's own dates: shown with their day, never owed.
     milestones = [
         (m, local_today(ctx.now, campaign.timezone))
-        for campaign in await ctx.campaigns.get_reported()
+        for campaign in campaigns
         for m in await unit_milestones(ctx.session, campaign, unit)
     ]
     # What the unit sent, with its files: /hoso (handlers/flows/browse.py), a menu command.

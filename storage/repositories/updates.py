@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
-from sqlalchemy import delete
+from sqlalchemy import Table, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedUpdate
 
 __all__ = ["ProcessedUpdateRepository"]
+
+
+_TABLE = cast(Table, ProcessedUpdate.__table__)
+#: ``INSERT … ON CONFLICT DO NOTHING RETURNING`` on SQLite (False) and PostgreSQL (True): run
+#: on every message, so built once (a plain table insert, no ORM bulk-insert machinery).
+_CLAIM = {
+    postgres: insert(_TABLE)
+    .on_conflict_do_nothing(index_elements=["channel", "update_id"])
+    .returning(_TABLE.c.update_id)
+    for postgres, insert in ((False, sqlite.insert), (True, postgresql.insert))
+}
 
 
 class ProcessedUpdateRepository:
@@ -31,15 +43,8 @@ class ProcessedUpdateRepository:
         cannot run at the same time (SQLite's ``BEGIN IMMEDIATE``).
         """
         values = {"channel": channel, "update_id": update_id, "processed_at": now}
-        dialect = self._s.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = (
-            insert(ProcessedUpdate)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["channel", "update_id"])
-            .returning(ProcessedUpdate.update_id)
-        )
-        return (await self._s.execute(stmt)).first() is not None
+        stmt = _CLAIM[self._s.get_bind().dialect.name == "postgresql"]
+        return (await self._s.execute(stmt, values)).first() is not None
 
     async def add(self, channel: str, update_id: str, now: dt.datetime) -> None:
         """Mark the update processed; a concurrent duplicate fails on the primary key."""
