@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session
 
 from storage import standings
-from storage.sqlite_driver import one_trip_dbapi
 
 __all__ = ["TrackedSession", "make_engine", "make_session_factory"]
 
@@ -75,6 +74,8 @@ def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncEng
         **kwargs: Passed to :func:`~sqlalchemy.ext.asyncio.create_async_engine`.
     """
     if make_url(url).drivername == "sqlite+aiosqlite":
+        from storage.sqlite_driver import one_trip_dbapi  # aiosqlite only where it is used
+
         kwargs.setdefault("module", one_trip_dbapi())
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
