@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -63,7 +63,8 @@ def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncEng
 
     SQLite gets foreign keys, WAL, a busy timeout and ``BEGIN IMMEDIATE`` transactions, so that
     two processes (a console and a bot) can share one file and their transactions serialise the
-    way PostgreSQL's row locks make them.
+    way PostgreSQL's row locks make them, and a statement costs one trip to aiosqlite's thread
+    (:mod:`storage.sqlite_driver`).
 
     Args:
         url: The database.
@@ -72,6 +73,10 @@ def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncEng
             that every message needs.
         **kwargs: Passed to :func:`~sqlalchemy.ext.asyncio.create_async_engine`.
     """
+    if make_url(url).drivername == "sqlite+aiosqlite":
+        from storage.sqlite_driver import one_trip_dbapi  # aiosqlite only where it is used
+
+        kwargs.setdefault("module", one_trip_dbapi())
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         sync_engine: Engine = engine.sync_engine

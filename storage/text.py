@@ -16,6 +16,7 @@ _MODIFIERS = {"\u0306": 1, "\u0302": 2, "\u031b": 3}
 _TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
 
 
+@lru_cache(maxsize=1 << 12)  # pure; every typed text is compared with the same menu labels
 def fold_text(text: str) -> str:
     """Lower-case ``text``, drop diacritics and punctuation, and collapse spaces.
 

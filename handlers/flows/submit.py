@@ -73,7 +73,7 @@ async def begin(ctx: Ctx) -> list[Reply]:
     if not owed:
         raise UserError("no_requirements")
     ctx.goto(State.PICK)
-    return await _ask_pick(ctx)
+    return await _ask_pick(ctx, owed)
 
 
 async def resume(ctx: Ctx) -> list[Reply]:
@@ -83,8 +83,9 @@ async def resume(ctx: Ctx) -> list[Reply]:
     return await _ask_content(ctx)
 
 
-async def _ask_pick(ctx: Ctx) -> list[Reply]:
-    owed = await _owed(ctx)
+async def _ask_pick(ctx: Ctx, owed: list[RequirementProgress] | None = None) -> list[Reply]:
+    if owed is None:
+        owed = await _owed(ctx)
     several = len({p.campaign.id for p in owed}) > 1
     buttons = [
         PickRequirement(requirement_id=p.requirement.id).button(

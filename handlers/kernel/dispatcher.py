@@ -26,8 +26,7 @@ from handlers.kernel.context import CoreDeps, Ctx
 from handlers.kernel.messages import ChatKey, Incoming, Reply
 from handlers.kernel.routes import Routes
 from handlers.kernel.states import IDLE, Entry
-from storage.models import Conversation
-from storage.repositories.conversations import ConversationRepository
+from storage.repositories.conversations import ConversationRepository, StoredConversation
 from storage.repositories.people import PeopleRepository
 from storage.repositories.updates import ProcessedUpdateRepository
 from storage.text import fold_text
@@ -130,7 +129,9 @@ class Core:
         return True
 
     # -- internals -----------------------------------------------------------------------
-    async def _load(self, session: AsyncSession, msg: Incoming) -> tuple[Ctx, Conversation | None]:
+    async def _load(
+        self, session: AsyncSession, msg: Incoming
+    ) -> tuple[Ctx, StoredConversation | None]:
         row = await ConversationRepository(session).load_for_update(
             msg.key.channel, msg.key.chat_id
         )
@@ -151,14 +152,14 @@ class Core:
             person=person,
             unit=unit,
             state=row.state if row is not None else IDLE,
-            data=dict(row.data) if row is not None else {},
+            data=row.data if row is not None else {},
             enter_flow=self._enter,
         )
         ctx.loaded_state = ctx.state
         ctx.prev_buttons = ctx.data.pop(_BUTTONS_KEY, [])
         return ctx, row
 
-    async def _save(self, ctx: Ctx, row: Conversation | None, replies: list[Reply]) -> None:
+    async def _save(self, ctx: Ctx, row: StoredConversation | None, replies: list[Reply]) -> None:
         buttons = next((r.buttons for r in reversed(replies) if r.buttons), ())
         stored = [[b.label, b.data] for b in buttons]
         if not stored and ctx.state == ctx.loaded_state != IDLE:
@@ -302,14 +303,16 @@ class Core:
         return await self._routes.entries[entry](ctx)
 
     async def _refuse(self, msg: Incoming, err: UserError) -> list[Reply]:
-        """Answer a refused message and repeat the current question; writes nothing."""
+        """Answer a refused message and repeat the current question.
+
+        The step's changes were rolled back; one transaction records the update id (so a
+        redelivery is not refused twice) and reads what the question needs.
+        """
         texts = self._deps.texts
         replies = [Reply(text=texts(f"errors.{err.key}", **err.params))]
-        if msg.update_id is not None:
-            async with self._deps.session_factory.begin() as session:
-                if not await self._first_delivery(session, msg):
-                    return []
-        async with self._deps.session_factory() as session:
+        async with self._deps.session_factory.begin() as session:
+            if not await self._first_delivery(session, msg):
+                return []
             ctx, _ = await self._load(session, msg)
             spec = self._routes.states.get(ctx.state)
             in_step = (

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import html
 import re
+import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,6 +26,7 @@ from jinja2 import (
     FileSystemLoader,
     PackageLoader,
     StrictUndefined,
+    Template,
     pass_context,
 )
 from jinja2.ext import Extension
@@ -103,6 +105,9 @@ def plain_text(html_text: str) -> str:
     return html.unescape(_HTML_TAG.sub("", html_text))
 
 
+#: How often a template in use is compared with its file (an office's edited override).
+_RECHECK_SECONDS = 2.0
+
 _TAG_ONLY_LINE = re.compile(r"^[ \t]*((?:\{%.*?%\}|\{#.*?#\}[ \t]*)+)[ \t]*\n", re.MULTILINE)
 
 
@@ -180,6 +185,24 @@ class Texts:
         #: whole template file, which costs more than the macro itself (an export renders one
         #: macro per cell). Keyed by the template object, so a reloaded template is made anew.
         self._modules: dict[tuple[Any, str | None], Any] = {}
+        #: Each file's template and when it was last checked against its source (monotonic
+        #: seconds): Jinja's own lookup stats the file on every call, a cost on every reply.
+        self._templates: dict[str, tuple[Template, float]] = {}
+        #: The texts of macros called without arguments, per template object and zone.
+        self._fixed: dict[tuple[Template, str | None, str], str] = {}
+
+    def _template(self, file: str) -> Template:
+        """``file.j2``'s compiled template; an edited override is reloaded within seconds."""
+        now = time.monotonic()
+        cached = self._templates.get(file)
+        if cached is not None and now - cached[1] < _RECHECK_SECONDS:
+            return cached[0]
+        if cached is not None and cached[0].is_up_to_date:
+            self._templates[file] = (cached[0], now)
+            return cached[0]
+        template = self._env.get_template(f"{file}.j2")
+        self._templates[file] = (template, now)
+        return template
 
     def __call__(self, name: str, /, *, tz: str | None = None, **params: Any) -> str:
         """Render ``file.macro`` with ``params`` and strip surrounding whitespace.
@@ -191,7 +214,18 @@ class Texts:
             **params: The macro's arguments.
         """
         file, _, macro = name.partition(".")
-        template = self._env.get_template(f"{file}.j2")
+        template = self._template(file)
+        if not params:  # a fixed text (a menu label, a button): rendered once per template
+            key = (template, tz, macro)
+            fixed = self._fixed.get(key)
+            if fixed is None:
+                fixed = self._fixed[key] = self._render(template, file, macro, tz, {})
+            return fixed
+        return self._render(template, file, macro, tz, params)
+
+    def _render(
+        self, template: Template, file: str, macro: str, tz: str | None, params: dict[str, Any]
+    ) -> str:
         module = self._modules.get((template, tz))
         if module is None:
             module = template.make_module(vars={"tz": tz})

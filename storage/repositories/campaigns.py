@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -25,6 +25,15 @@ from storage.repositories.units import Change
 from storage.text import normalize_code
 
 __all__ = ["AwardFormData", "AwardFormsChange", "CampaignRepository"]
+
+#: What every status view and wizard reads first, built once (immutable statements).
+_CAMPAIGNS = select(Campaign).order_by(Campaign.id)
+_CAMPAIGNS_IN = _CAMPAIGNS.where(Campaign.state.in_(bindparam("states", expanding=True)))
+_REQUIREMENTS = (
+    select(Requirement)
+    .where(Requirement.campaign_id == bindparam("campaign_id"))
+    .order_by(Requirement.position, Requirement.due_date.asc().nulls_last(), Requirement.id)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +89,9 @@ class CampaignRepository:
 
     async def in_states(self, *states: CampaignState) -> list[Campaign]:
         """Return the campaigns in any of ``states`` (every campaign when none), oldest first."""
-        stmt = select(Campaign).order_by(Campaign.id)
-        if states:
-            stmt = stmt.where(Campaign.state.in_(states))
-        return list(await self._s.scalars(stmt))
+        if not states:
+            return list(await self._s.scalars(_CAMPAIGNS))
+        return list(await self._s.scalars(_CAMPAIGNS_IN, {"states": list(states)}))
 
     async def delete_campaign(self, campaign: Campaign) -> None:
         """Delete a campaign with its requirements (use only when :meth:`campaign_usage` is 0)."""
@@ -97,14 +105,7 @@ class CampaignRepository:
 
     async def requirements_for(self, campaign_id: int) -> list[Requirement]:
         """Return the campaign's requirements ordered by position, then due date."""
-        rows = await self._s.scalars(
-            select(Requirement)
-            .where(Requirement.campaign_id == campaign_id)
-            .order_by(
-                Requirement.position, Requirement.due_date.asc().nulls_last(), Requirement.id
-            )
-        )
-        return list(rows)
+        return list(await self._s.scalars(_REQUIREMENTS, {"campaign_id": campaign_id}))
 
     async def owed_requirements_for(self, campaign_id: int) -> list[Requirement]:
         """The requirements units send something for: every kind but the milestones (events).

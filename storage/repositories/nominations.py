@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Nomination, NominationStatus
@@ -13,6 +14,23 @@ from storage.models import Nomination, NominationStatus
 __all__ = ["NominationRepository"]
 
 _COUNTED = (NominationStatus.SUBMITTED, NominationStatus.ACCEPTED)
+#: Counted nominations per (requirement, unit), run by every status view: built once.
+_COUNTED_BY_UNIT = (
+    select(
+        Nomination.requirement_id,
+        Nomination.unit_id,
+        func.count(),
+        func.min(Nomination.created_at),
+    )
+    .where(
+        Nomination.requirement_id.in_(bindparam("req_ids", expanding=True)),
+        Nomination.status.in_(_COUNTED),
+    )
+    .group_by(Nomination.requirement_id, Nomination.unit_id)
+)
+_COUNTED_OF_UNITS = _COUNTED_BY_UNIT.where(
+    Nomination.unit_id.in_(bindparam("unit_ids", expanding=True))
+)
 
 
 class NominationRepository:
@@ -55,19 +73,12 @@ class NominationRepository:
         """
         if not requirement_ids or (unit_ids is not None and not unit_ids):
             return {}
-        where = [Nomination.requirement_id.in_(requirement_ids), Nomination.status.in_(_COUNTED)]
-        if unit_ids is not None:
-            where.append(Nomination.unit_id.in_(unit_ids))
-        rows = await self._s.execute(
-            select(
-                Nomination.requirement_id,
-                Nomination.unit_id,
-                func.count(),
-                func.min(Nomination.created_at),
-            )
-            .where(*where)
-            .group_by(Nomination.requirement_id, Nomination.unit_id)
-        )
+        params: dict[str, Any] = {"req_ids": list(requirement_ids)}
+        if unit_ids is None:
+            rows = await self._s.execute(_COUNTED_BY_UNIT, params)
+        else:
+            params["unit_ids"] = list(unit_ids)
+            rows = await self._s.execute(_COUNTED_OF_UNITS, params)
         return {(r, u): (n, first) for r, u, n, first in rows.tuples() if r is not None}
 
     async def awaiting_review(

@@ -4,13 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Requirement, Submission, SubmissionStatus, Unit
 
 __all__ = ["SubmissionRepository"]
+
+#: The statements the status views run on every message, built once (immutable).
+_UNIT_CURRENT = (
+    select(Submission)
+    .where(Submission.unit_id == bindparam("unit_id"), Submission.is_current)
+    .order_by(Submission.requirement_id, Submission.part)
+)
+_UNIT_CURRENT_OF = _UNIT_CURRENT.where(
+    Submission.requirement_id.in_(bindparam("req_ids", expanding=True))
+)
+_CURRENT = select(Submission).where(
+    Submission.requirement_id.in_(bindparam("req_ids", expanding=True)), Submission.is_current
+)
+_CURRENT_OF_UNITS = _CURRENT.where(Submission.unit_id.in_(bindparam("unit_ids", expanding=True)))
 
 
 class SubmissionRepository:
@@ -27,11 +42,11 @@ class SubmissionRepository:
         self, unit_id: int, requirement_ids: Sequence[int] | None = None
     ) -> list[Submission]:
         """Return the unit's current versions (every status), oldest requirement first."""
-        stmt = select(Submission).where(Submission.unit_id == unit_id, Submission.is_current)
-        if requirement_ids is not None:
-            stmt = stmt.where(Submission.requirement_id.in_(requirement_ids))
-        rows = await self._s.scalars(stmt.order_by(Submission.requirement_id, Submission.part))
-        return list(rows)
+        if requirement_ids is None:
+            params: dict[str, Any] = {"unit_id": unit_id}
+            return list(await self._s.scalars(_UNIT_CURRENT, params))
+        params = {"unit_id": unit_id, "req_ids": list(requirement_ids)}
+        return list(await self._s.scalars(_UNIT_CURRENT_OF, params))
 
     async def current_for_requirements(
         self, requirement_ids: Sequence[int], unit_ids: Sequence[int] | None = None
@@ -39,12 +54,11 @@ class SubmissionRepository:
         """Return the current versions for the given requirements (of ``unit_ids``, or all)."""
         if not requirement_ids or (unit_ids is not None and not unit_ids):
             return []
-        stmt = select(Submission).where(
-            Submission.requirement_id.in_(requirement_ids), Submission.is_current
-        )
-        if unit_ids is not None:
-            stmt = stmt.where(Submission.unit_id.in_(unit_ids))
-        return list(await self._s.scalars(stmt))
+        params: dict[str, Any] = {"req_ids": list(requirement_ids)}
+        if unit_ids is None:
+            return list(await self._s.scalars(_CURRENT, params))
+        params["unit_ids"] = list(unit_ids)
+        return list(await self._s.scalars(_CURRENT_OF_UNITS, params))
 
     async def add_version(self, submission: Submission) -> Submission:
         """Insert ``submission`` as the newest version of its unit × requirement × part."""

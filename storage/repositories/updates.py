@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from typing import Any, cast
 
-from sqlalchemy import delete
+from sqlalchemy import Table, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialects import insert_for
 from storage.models import ProcessedUpdate
 
 __all__ = ["ProcessedUpdateRepository"]
+
+
+@functools.cache
+def _claim(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING`` for ``dialect``.
+
+    Run on every message, so built once per dialect (a plain table insert, no ORM bulk-insert
+    machinery).
+    """
+    table = cast(Table, ProcessedUpdate.__table__)
+    insert = insert_for("postgresql" if dialect == "postgresql" else "sqlite")
+    return (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["channel", "update_id"])
+        .returning(table.c.update_id)
+    )
 
 
 class ProcessedUpdateRepository:
@@ -31,15 +49,8 @@ class ProcessedUpdateRepository:
         cannot run at the same time (SQLite's ``BEGIN IMMEDIATE``).
         """
         values = {"channel": channel, "update_id": update_id, "processed_at": now}
-        dialect = self._s.get_bind().dialect.name
-        insert = insert_for("postgresql" if dialect == "postgresql" else "sqlite")
-        stmt = (
-            insert(ProcessedUpdate)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["channel", "update_id"])
-            .returning(ProcessedUpdate.update_id)
-        )
-        return (await self._s.execute(stmt)).first() is not None
+        stmt = _claim(self._s.get_bind().dialect.name)
+        return (await self._s.execute(stmt, values)).first() is not None
 
     async def add(self, channel: str, update_id: str, now: dt.datetime) -> None:
         """Mark the update processed; a concurrent duplicate fails on the primary key."""

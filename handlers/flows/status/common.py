@@ -116,10 +116,13 @@ def tz_of(campaigns: Sequence[Campaign]) -> str | None:
     return campaigns[0].timezone if campaigns else None
 
 
-async def unit_progress(ctx: Ctx, unit: Unit) -> tuple[list[RequirementProgress], str | None]:
-    """One unit's progress over every active campaign, and the zone to show its times in."""
-    campaigns = await ctx.campaigns.get_reported()
-    result: list[RequirementProgress] = []
-    for campaign in campaigns:
-        result.extend(await campaign_progress(ctx.session, campaign, ctx.now, [unit]))
-    return result, tz_of(campaigns)
+async def unit_progress(
+    ctx: Ctx, unit: Unit, campaigns: Sequence[Campaign] | None = None
+) -> tuple[list[RequirementProgress], str | None]:
+    """One unit's progress over the active campaigns, and the zone to show its times in.
+
+    ``campaigns``: the active campaigns, when the caller has read them already.
+    """
+    campaigns = await ctx.campaigns.get_reported() if campaigns is None else campaigns
+    progress = [await campaign_progress(ctx.session, c, ctx.now, [unit]) for c in campaigns]
+    return [p for ps in progress for p in ps], tz_of(campaigns)

@@ -123,12 +123,13 @@ class Back(CallbackData, prefix="status.back"):
 
 
 async def _unit_checklist(ctx: Ctx, unit: Unit) -> Reply:
-    progress, tz = await unit_progress(ctx, unit)
+    campaigns = await ctx.campaigns.get_reported()
+    progress, tz = await unit_progress(ctx, unit, campaigns)
     items = [(p, p.marks[0]) for p in progress if p.marks]
     # The events it organises and the plan's own dates: shown with their day, never owed.
     milestones = [
         (m, local_today(ctx.now, campaign.timezone))
-        for campaign in await ctx.campaigns.get_reported()
+        for campaign in campaigns
         for m in await unit_milestones(ctx.session, campaign, unit)
     ]
     # What the unit sent, with its files: /hoso (handlers/flows/browse.py), a menu command.

@@ -1,0 +1,89 @@
+"""The SQLite engine's adapter: one trip to aiosqlite's thread per statement, same results."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import make_engine
+
+
+def insert_t() -> Any:
+    return text("INSERT INTO t (name) VALUES (:name)")
+
+
+@pytest.fixture
+async def sqlite(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}")
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE)"))
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
+    """Every call an engine hands to aiosqlite's thread."""
+    calls: list[object] = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(fn)
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    yield calls
+
+
+async def test_a_statement_is_one_trip(sqlite: AsyncEngine, trips: list[object]) -> None:
+    async with sqlite.connect() as conn:
+        await conn.execute(text("SELECT 1"))  # the connection is checked out and warmed
+        trips.clear()
+        rows = (await conn.execute(text("SELECT id, name FROM t ORDER BY id"))).all()
+        assert rows == []
+        assert len(trips) == 1
+        trips.clear()
+        await conn.execute(insert_t(), {"name": "a"})
+        assert len(trips) == 1
+
+
+async def test_rows_counts_and_ids_as_before(sqlite: AsyncEngine) -> None:
+    async with sqlite.begin() as conn:
+        first = await conn.execute(insert_t(), {"name": "a"})
+        assert first.lastrowid == 1
+        many = await conn.execute(insert_t(), [{"name": "b"}, {"name": "c"}])
+        assert many.rowcount == 2
+        updated = await conn.execute(text("UPDATE t SET name = name || '!' WHERE id > 1"))
+        assert updated.rowcount == 2
+        result = await conn.execute(text("SELECT id, name FROM t ORDER BY id"))
+        assert list(result.keys()) == ["id", "name"]
+        assert result.all() == [(1, "a"), (2, "b!"), (3, "c!")]
+        returned = await conn.execute(text("INSERT INTO t (name) VALUES ('d') RETURNING id"))
+        assert returned.scalar_one() == 4
+
+
+async def test_errors_are_the_drivers(sqlite: AsyncEngine) -> None:
+    async with sqlite.connect() as conn:
+        await conn.execute(insert_t(), {"name": "a"})
+        with pytest.raises(IntegrityError):
+            await conn.execute(insert_t(), {"name": "a"})
+        await conn.rollback()
+        assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
+
+
+async def test_streaming_still_streams(sqlite: AsyncEngine) -> None:
+    async with sqlite.begin() as conn:
+        await conn.execute(insert_t(), [{"name": str(n)} for n in range(250)])
+    async with sqlite.connect() as conn:
+        result = await conn.stream(text("SELECT name FROM t ORDER BY id"))
+        names = [row[0] async for row in result]
+    assert names == [str(n) for n in range(250)]
