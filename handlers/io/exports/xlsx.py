@@ -216,6 +216,7 @@ class _Sheet:
         self._letters = [xl_col_to_name(col) for col in range(ncols)]
         self._texts: dict[tuple[str, int], str] = {}  # (text, xf index): the cell XML after r=
         self._rows: dict[float, str] = {}  # height: the <row> tag's attributes after r=
+        self._toned: dict[tuple[int, str | None, bool], Any] = {}  # a toned cell's format
 
     def plain(self, table: Table) -> list[Any]:
         """The format of each column in a plain data row (no tone, not a total)."""
@@ -223,6 +224,19 @@ class _Sheet:
             data = self.styles.data
             self._plain = [data(center=c.center, bold=False, tone=None) for c in table.columns]
         return self._plain
+
+    def toned(self, table: Table, tones: Sequence[str | None], *, total: bool) -> list[Any]:
+        """The formats of a row's cells with ``tones`` (a totals row: bold, centred)."""
+        data, known = self.styles.data, self._toned
+        found = []
+        for col, column in enumerate(table.columns):
+            key = (col, tones[col] if col < len(tones) else None, total)
+            fmt = known.get(key)
+            if fmt is None:
+                center = column.center or (total and col > 1)
+                fmt = known[key] = data(center=center, bold=total, tone=key[1])
+            found.append(fmt)
+        return found
 
     def start(self, height: float | None = None) -> int:
         """Begin the next row (0-based index returned); its height first."""
@@ -251,24 +265,13 @@ class _Sheet:
 
         The same XML as :meth:`start` with ``height`` and :meth:`put` of every cell.
         """
-        if any(isinstance(v, str) and len(v) > _LONG_TEXT for v in values):
-            index = self.start(height)  # XlsxWriter cuts what is too long for a cell
-            for col, (value, fmt) in enumerate(zip(values, fmts, strict=True)):
-                self.put(index, col, value, fmt)
-            return
         ws = self.ws
         index = self.row
-        self.row += 1
-        if index > ws.previous_row:
-            ws._write_single_row(index)  # the row XlsxWriter holds, if any, goes out first
-        ws._check_dimensions(index, 0)
-        ws._check_dimensions(index, self.ncols - 1)
+        if index > ws.previous_row:  # the row XlsxWriter holds, if any, goes out first (its
+            ws._write_single_row(index)  # formats get their numbers before this row's)
         number = str(index + 1)
-        tag = self._rows.get(height)
-        if tag is None:
-            tag = self._rows[height] = self._row_tag(height)
-        parts = [f'<row r="{number}"{tag}>']
         texts, letters = self._texts, self._letters
+        parts = []
         for col, (value, fmt) in enumerate(zip(values, fmts, strict=True)):
             xf = fmt._get_xf_index()
             if value is None:
@@ -276,6 +279,9 @@ class _Sheet:
             elif isinstance(value, str):
                 found = texts.get((value, xf))
                 if found is None:
+                    if len(value) > _LONG_TEXT:  # XlsxWriter cuts what is too long for a cell
+                        self._put_all(height, values, fmts)
+                        return
                     if len(texts) >= _FRAGMENTS_MAX:
                         texts.clear()
                     found = texts[(value, xf)] = _text_xml(ws, value, xf)
@@ -283,8 +289,18 @@ class _Sheet:
             else:
                 tail = f' s="{xf}"><v>{value:.16G}</v></c>'
             parts.append(f'<c r="{letters[col]}{number}"{tail}')
-        parts.append("</row>")
-        ws.fh.write("".join(parts))
+        self.row += 1
+        ws._check_dimensions(index, 0)
+        ws._check_dimensions(index, self.ncols - 1)
+        tag = self._rows.get(height)
+        if tag is None:
+            tag = self._rows[height] = self._row_tag(height)
+        ws.fh.write(f'<row r="{number}"{tag}>{"".join(parts)}</row>')
+
+    def _put_all(self, height: float, values: Sequence[Cell], fmts: Sequence[Any]) -> None:
+        index = self.start(height)
+        for col, (value, fmt) in enumerate(zip(values, fmts, strict=True)):
+            self.put(index, col, value, fmt)
 
     def _row_tag(self, height: float) -> str:
         """The attributes of a row ``height`` points high, as XlsxWriter writes them."""
@@ -329,16 +345,7 @@ def _data(sheet: _Sheet, table: Table, data: Row) -> None:
     if not tones and not data.total:  # a plain row (most of a long list): formats per column
         sheet.cells(height, data.cells, sheet.plain(table))
         return
-    styles = sheet.styles
-    fmts = [
-        styles.data(
-            center=column.center or (data.total and col > 1),
-            bold=data.total,
-            tone=tones[col] if col < len(tones) else None,
-        )
-        for col, column in enumerate(table.columns)
-    ]
-    sheet.cells(height, data.cells, fmts)
+    sheet.cells(height, data.cells, sheet.toned(table, tones, total=data.total))
 
 
 def _sheet_name(name: str, taken: set[str]) -> str:
