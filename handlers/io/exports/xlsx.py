@@ -178,6 +178,8 @@ class _Styles:
 def _lines(text: str, width: float) -> int:
     """Roughly how many lines ``text`` wraps to, word by word, in a column ``width`` wide."""
     chars = max(int(width * 1.15) - 1, 1)
+    if len(text) <= chars and text.isprintable():  # one line (no line break can be in it)
+        return 1
     count = 0
     for part in text.splitlines() or [""]:
         lines, used = 1, 0

@@ -17,6 +17,8 @@ from typing import Any
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from handlers.io.exports import xlsx
 from handlers.io.exports.tables import Cell, Column, Row, Table
@@ -134,3 +136,28 @@ def test_a_long_list_writes_each_text_once_per_cache(monkeypatch: pytest.MonkeyP
         m.setattr(xlsx._Sheet, "cells", _reference_cells)
         reference = xlsx.workbook([_table(rows)], created=CREATED)
     assert _parts(fast) == _parts(reference)
+
+
+def _counted_lines(text: str, width: float) -> int:
+    """``xlsx._lines`` word by word, without its one-line shortcut."""
+    chars = max(int(width * 1.15) - 1, 1)
+    count = 0
+    for part in text.splitlines() or [""]:
+        lines, used = 1, 0
+        for word in part.split():
+            size = len(word)
+            if used and used + 1 + size > chars:
+                lines, used = lines + 1, 0
+            lines += max(-(-size // chars) - 1, 0)
+            used = (used + 1 + size if used else size) if size <= chars else size % chars
+        count += lines
+    return count
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(alphabet="ab cđ\n\r\x0b\xa0\u2028\x85", max_size=40),
+    st.sampled_from([1, 2, 5, 7, 10, 24, 46]),
+)
+def test_a_short_text_is_one_line_as_counted(text: str, width: float) -> None:
+    assert xlsx._lines.__wrapped__(text, width) == _counted_lines(text, width)
