@@ -218,7 +218,7 @@ class _Sheet:
         self._letters = [xl_col_to_name(col) for col in range(ncols)]
         self._texts: dict[tuple[str, int], str] = {}  # (text, xf index): the cell XML after r=
         self._rows: dict[float, str] = {}  # height: the <row> tag's attributes after r=
-        self._toned: dict[tuple[int, str | None, bool], Any] = {}  # a toned cell's format
+        self._toned: dict[tuple[tuple[str | None, ...], bool], list[Any]] = {}  # formats
 
     def plain(self, table: Table) -> list[Any]:
         """The format of each column in a plain data row (no tone, not a total)."""
@@ -227,17 +227,22 @@ class _Sheet:
             self._plain = [data(center=c.center, bold=False, tone=None) for c in table.columns]
         return self._plain
 
-    def toned(self, table: Table, tones: Sequence[str | None], *, total: bool) -> list[Any]:
-        """The formats of a row's cells with ``tones`` (a totals row: bold, centred)."""
-        data, known = self.styles.data, self._toned
-        found = []
-        for col, column in enumerate(table.columns):
-            key = (col, tones[col] if col < len(tones) else None, total)
-            fmt = known.get(key)
-            if fmt is None:
-                center = column.center or (total and col > 1)
-                fmt = known[key] = data(center=center, bold=total, tone=key[1])
-            found.append(fmt)
+    def toned(self, table: Table, tones: tuple[str | None, ...], *, total: bool) -> list[Any]:
+        """The formats of a row's cells with ``tones`` (a totals row: bold, centred).
+
+        Made once per distinct ``tones`` (a table of 10 000 units has few of them).
+        """
+        found = self._toned.get((tones, total))
+        if found is None:
+            data = self.styles.data
+            found = self._toned[(tones, total)] = [
+                data(
+                    center=column.center or (total and col > 1),
+                    bold=total,
+                    tone=tones[col] if col < len(tones) else None,
+                )
+                for col, column in enumerate(table.columns)
+            ]
         return found
 
     def start(self, height: float | None = None) -> int:
@@ -275,7 +280,9 @@ class _Sheet:
         texts, letters = self._texts, self._letters
         parts = []
         for col, (value, fmt) in enumerate(zip(values, fmts, strict=True)):
-            xf = fmt._get_xf_index()
+            xf = fmt.xf_index  # numbered when first used: in the order XlsxWriter numbers them
+            if xf is None:
+                xf = fmt._get_xf_index()
             if value is None:
                 tail = f' s="{xf}"/>'
             elif isinstance(value, str):
