@@ -228,11 +228,13 @@ def _measure(args: argparse.Namespace, urls: dict[str, str]) -> None:
         for name in codes:
             (small_wall, small_cpu, small_mb) = medians[(name, "1/10")]
             (big_wall, big_cpu, big_mb) = medians[(name, "full")]
+            # The small export may add nothing measurable over the imports (0 MB).
+            memory = f"{big_mb / small_mb:.1f}×" if small_mb >= 1 else "n/a"
             print(
                 f"{case:<18} {name or 'this':>5} ratio full / (1/10): "
                 f"wall {big_wall / max(small_wall, 1e-9):.1f}×, "
                 f"CPU {big_cpu / max(small_cpu, 1e-9):.1f}×, "
-                f"added memory {big_mb / max(small_mb, 1e-9):.1f}×"
+                f"added memory {memory}"
             )
         if args.code:
             for label in urls:
