@@ -26,6 +26,7 @@ from handlers.queries.stats import (
     UnitStanding,
     nomination_stats,
     requirement_stats,
+    unit_refs,
     unit_standings,
 )
 from storage.models import (
@@ -201,7 +202,7 @@ class RequirementFigures:
 class Progress:
     """The units in scope (in order) and every requirement with their standings."""
 
-    units: tuple[Unit, ...]
+    units: tuple[Unit | UnitRef, ...]
     items: tuple[RequirementFigures, ...]
 
 
@@ -232,9 +233,12 @@ async def _figures(
 
 async def progress(session: AsyncSession, scope: Scope) -> Progress:
     """Every requirement of the campaign with the standings of the units in scope."""
-    units = await _units(session, scope)
     figures, _ = await _figures(session, scope)
-    return Progress(tuple(units), figures)
+    if scope.unit is not None:
+        return Progress((scope.unit,), figures)
+    refs = await unit_refs(session, UnitFilter())  # the fields shown, not 10 000 ORM objects
+    ordered: list[UnitRef] = sorted(refs.values(), key=UnitRef.sort_key)
+    return Progress(tuple(ordered), figures)
 
 
 # -- nominations ---------------------------------------------------------------------------------

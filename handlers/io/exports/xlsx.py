@@ -218,7 +218,8 @@ class _Sheet:
         self._letters = [xl_col_to_name(col) for col in range(ncols)]
         self._texts: dict[tuple[str, int], str] = {}  # (text, xf index): the cell XML after r=
         self._rows: dict[float, str] = {}  # height: the <row> tag's attributes after r=
-        self._toned: dict[tuple[tuple[str | None, ...], bool], list[Any]] = {}  # formats
+        self._toned: dict[tuple[bool, str | None, bool], Any] = {}  # (centre, tone, total)
+        self._centers: list[bool] | None = None
 
     def plain(self, table: Table) -> list[Any]:
         """The format of each column in a plain data row (no tone, not a total)."""
@@ -228,21 +229,17 @@ class _Sheet:
         return self._plain
 
     def toned(self, table: Table, tones: tuple[str | None, ...], *, total: bool) -> list[Any]:
-        """The formats of a row's cells with ``tones`` (a totals row: bold, centred).
-
-        Made once per distinct ``tones`` (a table of 10 000 units has few of them).
-        """
-        found = self._toned.get((tones, total))
-        if found is None:
-            data = self.styles.data
-            found = self._toned[(tones, total)] = [
-                data(
-                    center=column.center or (total and col > 1),
-                    bold=total,
-                    tone=tones[col] if col < len(tones) else None,
-                )
-                for col, column in enumerate(table.columns)
-            ]
+        """The formats of a row's cells with ``tones`` (a totals row: bold, centred)."""
+        if self._centers is None:
+            self._centers = [c.center for c in table.columns]
+        known, data = self._toned, self.styles.data
+        found = []
+        for col, center in enumerate(self._centers):
+            key = (center or (total and col > 1), tones[col] if col < len(tones) else None, total)
+            fmt = known.get(key)
+            if fmt is None:
+                fmt = known[key] = data(center=key[0], bold=total, tone=key[1])
+            found.append(fmt)
         return found
 
     def start(self, height: float | None = None) -> int:

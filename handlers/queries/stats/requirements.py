@@ -38,6 +38,7 @@ __all__ = [
     "missing_units",
     "owing_accounts",
     "requirement_stats",
+    "unit_refs",
     "unit_standings",
 ]
 
@@ -248,7 +249,7 @@ async def _standings(
     if overdue_at is not None:
         query = query.where(m.cutoff <= overdue_at)
     rows = (await session.execute(query)).tuples().all()
-    units = await _unit_refs(session, where)
+    units = await unit_refs(session, where)
     returned = [(rid, uid) for rid, uid, mark, *_ in rows if mark == rules.RETURNED]
     reasons = (
         await _return_reasons(session, reqs, returned if limit is not None else None)
@@ -275,7 +276,7 @@ async def _standings(
     return found
 
 
-async def _unit_refs(session: AsyncSession, where: UnitFilter) -> dict[int, UnitRef]:
+async def unit_refs(session: AsyncSession, where: UnitFilter) -> dict[int, UnitRef]:
     """The units within ``where`` (retired ones too), by id."""
     rows = await session.execute(
         select(Unit.id, Unit.code, Unit.name, Unit.block, Unit.kind).where(*where.clauses())
