@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.domain.deadlines import effective_due, unit_dues
+from handlers.domain.normalize import writable
 from handlers.domain.progress import Mark
 from handlers.kernel.texts import Texts, fmt_date, fmt_datetime
 from handlers.queries.export_data import (
@@ -457,13 +458,44 @@ def _names(units: Sequence[UnitRef]) -> str:
     return ", ".join(u.name for u in units)
 
 
+#: Stands for a unit's name in a text rendered once per day (see :func:`late_list`).
+_NAME = "TDKTUNITNAME"
+
+
+def _as_rendered(name: str) -> bool:
+    """Whether ``name`` comes out of a rendered plain text exactly as it is.
+
+    Autoescaping and :func:`plain` undo each other; only characters a text cannot carry,
+    line breaks and surrounding spaces would change.
+    """
+    return name.isprintable() and name == name.strip() and writable(name) == name
+
+
 def late_list(texts: Texts, f: RequirementFigures) -> str:
-    """The units that sent a requirement late, each with the day it arrived."""
-    return ", ".join(
-        plain(texts, f"{_LABELS}.late_item", unit=m.unit, at=_local_date(m, f))
-        for m in f.late
-        if m.at is not None
-    )
+    """The units that sent a requirement late, each with the day it arrived.
+
+    The item is rendered once per day, with a stand-in for the name (a report may list
+    thousands of units); a name rendering would change is rendered in full.
+    """
+    days: dict[dt.date | None, tuple[str, str] | None] = {}
+    found = []
+    for m in f.late:
+        if m.at is None:
+            continue
+        day = _local_date(m, f)
+        name = m.unit.name
+        if day not in days:
+            text = plain(
+                texts, f"{_LABELS}.late_item", unit=UnitRef(0, "", _NAME, None, ""), at=day
+            )
+            before, stand_in, after = text.partition(_NAME)
+            days[day] = (before, after) if stand_in and _NAME not in after else None
+        around = days[day]
+        if around is not None and _as_rendered(name):
+            found.append(f"{around[0]}{name}{around[1]}")
+        else:
+            found.append(plain(texts, f"{_LABELS}.late_item", unit=m.unit, at=day))
+    return ", ".join(found)
 
 
 def _requirement_row(texts: Texts, index: int, f: RequirementFigures) -> Row:
