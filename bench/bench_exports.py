@@ -4,7 +4,7 @@ Usage::
 
     python bench/bench_exports.py [--units 10000] [--nominations 500000] [--requirements 20]
                                   [--runs 1] [--cases progress-xlsx,nominations-xlsx,report-docx]
-                                  [--startup-runs 5]
+                                  [--startup-runs 5] [--db-dir DIR] [--code CHECKOUT]
 
 Two SQLite databases are seeded like ``bench_status.py`` does (one campaign: units,
 requirements, submissions, nominations in every status): the full size and one tenth of it.
@@ -15,6 +15,11 @@ own; runs alternate between the two sizes. Printed per case and size: the median
 imports (MB), the file size; then the ratio big / small. The CPU seconds (every thread of the
 child) are printed beside the wall time: on the shared machine the wall time mostly measures
 the other jobs (at a load average of 12 on 2 cores a child gets a sixth of a core).
+
+``--db-dir DIR`` keeps the seeded databases there and reuses them on the next run (seeding
+10 000 units takes minutes). ``--code CHECKOUT`` also builds every export with another checkout's
+code (say the commit before a change, extracted with ``git archive``), alternating with this
+one on the same databases, and prints the ratio of the CPU seconds (this / other).
 
 Then the start-up imports: wall time and RSS of ``import bot.cli`` against ``import
 telegram.ext`` (a bare python-telegram-bot echo bot), alternating.
@@ -91,16 +96,17 @@ async def _child(url: str, kind_name: str, fmt_name: str) -> dict[str, Any]:
     return {"wall": wall, "cpu": cpu, "peak": _rss_mb(), "base": base, "bytes": len(file.data)}
 
 
-def _run_child(url: str, case: str) -> dict[str, Any]:
+def _run_child(url: str, case: str, code: Path = _ROOT) -> dict[str, Any]:
+    """One export in a child process running the code of checkout ``code``."""
     kind, fmt = CASES[case]
-    env = {**os.environ, "PYTHONPATH": str(_ROOT)}
+    env = {**os.environ, "PYTHONPATH": f"{code}{os.pathsep}{_ROOT / 'bench'}"}
     out = subprocess.run(
         [sys.executable, __file__, "--child", url, kind, fmt],
         check=True,
         capture_output=True,
         text=True,
         env=env,
-        cwd=_ROOT,
+        cwd=code,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -156,54 +162,87 @@ def startup(runs: int) -> None:
     print(f"bot.cli / echo bot: wall {bot_wall / echo_wall:.1f}×, RSS {bot_rss / echo_rss:.1f}×")
 
 
-def run(args: argparse.Namespace) -> None:
-    """Seed both sizes, build every case in child processes, print the figures."""
-    cases = [c.strip() for c in args.cases.split(",") if c.strip()]
+def _databases(args: argparse.Namespace, folder: Path) -> dict[str, str]:
+    """The URL of each size's database in ``folder``, seeded unless it is there already."""
     sizes = {
         "1/10": (args.units // 10, args.nominations // 10),
         "full": (args.units, args.nominations),
     }
-    with tempfile.TemporaryDirectory(prefix="tdkt-bench-exports-") as tmp:
-        urls = {}
-        for label, (units, noms) in sizes.items():
-            path = Path(tmp) / f"{label.replace('/', '_')}.db"
+    urls = {}
+    for label, (units, noms) in sizes.items():
+        path = folder / f"exports-{units}u-{args.requirements}r-{noms}n.db"
+        if path.exists():
+            print(f"reused {label}: {path}")
+        else:
             took = asyncio.run(_seed(path, units, args.requirements, noms))
             print(
                 f"seeded {label}: {units} units × {args.requirements} requirements, "
                 f"{noms} nominations in {took:.1f} s"
             )
-            urls[label] = f"sqlite+aiosqlite:///{path}"
-        print()
-        print(f"load average before the exports: {os.getloadavg()[0]:.1f} (2 cores)")
-        print(
-            f"{'case':<18} {'size':>5} {'wall s':>8} {'CPU s':>7} {'peak MB':>8} {'+MB':>7} "
-            f"{'file MB':>8}"
-        )
-        results: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        for case in cases:
-            for _ in range(args.runs):
-                for label in sizes:  # A, B, A, B…
-                    results.setdefault((case, label), []).append(_run_child(urls[label], case))
-            medians = {}
-            for label in sizes:
-                runs = results[(case, label)]
+        urls[label] = f"sqlite+aiosqlite:///{path}"
+    return urls
+
+
+def run(args: argparse.Namespace) -> None:
+    """Seed both sizes (or reuse them), build every case in child processes, print the figures."""
+    if args.db_dir:
+        Path(args.db_dir).mkdir(parents=True, exist_ok=True)
+        _measure(args, _databases(args, Path(args.db_dir)))
+        return
+    with tempfile.TemporaryDirectory(prefix="tdkt-bench-exports-") as tmp:
+        _measure(args, _databases(args, Path(tmp)))
+
+
+def _measure(args: argparse.Namespace, urls: dict[str, str]) -> None:
+    cases = [c.strip() for c in args.cases.split(",") if c.strip()]
+    codes = {"": _ROOT}
+    if args.code:
+        codes["other"] = Path(args.code).resolve()
+    print()
+    print(f"load average before the exports: {os.getloadavg()[0]:.1f} (2 cores)")
+    print(
+        f"{'case':<18} {'code':>5} {'size':>5} {'wall s':>8} {'CPU s':>7} {'peak MB':>8} "
+        f"{'+MB':>7} {'file MB':>8}"
+    )
+    results: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for case in cases:
+        for _ in range(args.runs):
+            for label in urls:  # A, B, A, B…
+                for name, code in codes.items():
+                    found = _run_child(urls[label], case, code)
+                    results.setdefault((case, name, label), []).append(found)
+        medians: dict[tuple[str, str], tuple[float, float, float]] = {}
+        for name in codes:
+            for label in urls:
+                runs = results[(case, name, label)]
                 wall = statistics.median(r["wall"] for r in runs)
                 cpu = statistics.median(r["cpu"] for r in runs)
                 peak = max(r["peak"] for r in runs)
                 added = max(r["peak"] - r["base"] for r in runs)
                 size_mb = runs[0]["bytes"] / 1e6
-                medians[label] = (wall, cpu, added)
+                medians[(name, label)] = (wall, cpu, added)
                 print(
-                    f"{case:<18} {label:>5} {wall:8.2f} {cpu:7.2f} {peak:8.0f} {added:7.0f} "
-                    f"{size_mb:8.2f}"
+                    f"{case:<18} {name or 'this':>5} {label:>5} {wall:8.2f} {cpu:7.2f} "
+                    f"{peak:8.0f} {added:7.0f} {size_mb:8.2f}"
                 )
-            (small_wall, small_cpu, small_mb) = medians["1/10"]
-            (big_wall, big_cpu, big_mb) = medians["full"]
+        for name in codes:
+            (small_wall, small_cpu, small_mb) = medians[(name, "1/10")]
+            (big_wall, big_cpu, big_mb) = medians[(name, "full")]
+            # The small export may add nothing measurable over the imports (0 MB).
+            memory = f"{big_mb / small_mb:.1f}×" if small_mb >= 1 else "n/a"
             print(
-                f"{case:<18} ratio full / (1/10): wall {big_wall / max(small_wall, 1e-9):.1f}×, "
+                f"{case:<18} {name or 'this':>5} ratio full / (1/10): "
+                f"wall {big_wall / max(small_wall, 1e-9):.1f}×, "
                 f"CPU {big_cpu / max(small_cpu, 1e-9):.1f}×, "
-                f"added memory {big_mb / max(small_mb, 1e-9):.1f}×"
+                f"added memory {memory}"
             )
+        if args.code:
+            for label in urls:
+                this, other = medians[("", label)][1], medians[("other", label)][1]
+                print(
+                    f"{case:<18} {label:>5} CPU this / other: {this / max(other, 1e-9):.2f}× "
+                    f"({this:.2f} s / {other:.2f} s)"
+                )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -221,6 +260,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=1, help="runs per case and size (1)")
     parser.add_argument("--cases", default=",".join(CASES), help="comma-separated cases")
     parser.add_argument("--startup-runs", type=int, default=5, help="start-up imports (5)")
+    parser.add_argument("--db-dir", help="keep the seeded databases here and reuse them")
+    parser.add_argument("--code", help="another checkout to compare with (A/B alternating)")
     args = parser.parse_args(argv)
     if args.cases:
         run(args)

@@ -26,6 +26,7 @@ from handlers.queries.stats import (
     UnitStanding,
     nomination_stats,
     requirement_stats,
+    unit_refs,
     unit_standings,
 )
 from storage.models import (
@@ -201,7 +202,7 @@ class RequirementFigures:
 class Progress:
     """The units in scope (in order) and every requirement with their standings."""
 
-    units: tuple[Unit, ...]
+    units: tuple[Unit | UnitRef, ...]
     items: tuple[RequirementFigures, ...]
 
 
@@ -232,9 +233,12 @@ async def _figures(
 
 async def progress(session: AsyncSession, scope: Scope) -> Progress:
     """Every requirement of the campaign with the standings of the units in scope."""
-    units = await _units(session, scope)
     figures, _ = await _figures(session, scope)
-    return Progress(tuple(units), figures)
+    if scope.unit is not None:
+        return Progress((scope.unit,), figures)
+    refs = await unit_refs(session, UnitFilter())  # the fields shown, not 10 000 ORM objects
+    ordered: list[UnitRef] = sorted(refs.values(), key=UnitRef.sort_key)
+    return Progress(tuple(ordered), figures)
 
 
 # -- nominations ---------------------------------------------------------------------------------
@@ -314,14 +318,17 @@ async def nomination_rows(
     return rows
 
 
-def _in_play(scope: Scope, *, accepted_only: bool) -> list[ColumnElement[bool]]:
-    """The nominations of :func:`nomination_rows` (any unit)."""
+def _in_play(
+    scope: Scope, *, accepted_only: bool, created: bool = True
+) -> list[ColumnElement[bool]]:
+    """The nominations of :func:`nomination_rows` (any unit); all created, without ``created``."""
     found = [
         Nomination.campaign_id == scope.campaign.id,
         # Withdrawn after the moment: still in play then.
         or_(Nomination.status != NominationStatus.WITHDRAWN, Nomination.updated_at > scope.now),
-        Nomination.created_at <= scope.now,
     ]
+    if created:
+        found.append(Nomination.created_at <= scope.now)
     if accepted_only:
         found += [
             Nomination.status == NominationStatus.ACCEPTED,
@@ -340,7 +347,11 @@ async def stream_nomination_rows(
     query, each query ordered in SQL by the units' usual order (a CASE on the unit).
     """
     units = await _units(session, scope)
-    where = _in_play(scope, accepted_only=accepted_only)
+    # Not "created by the moment" in SQL: SQLite would then read the campaign's nominations
+    # by their creation time for every group of units (all 500 000 of them, 40 times over)
+    # instead of by unit; the few created after the moment are left out here.
+    where = _in_play(scope, accepted_only=accepted_only, created=False)
+    now = scope.now
     for start in range(0, len(units), STREAM_UNITS):
         chunk = units[start : start + STREAM_UNITS]
         by_id = {u.id: u for u in chunk}
@@ -353,7 +364,13 @@ async def stream_nomination_rows(
         )
         result = await session.stream(stmt)
         async for part in result.partitions():
-            yield [NominationRow(NominationData(*row[1:]), by_id[row[0]]) for row in part]
+            rows = [
+                NominationRow(NominationData(*row[1:]), by_id[row[0]])
+                for row in part
+                if row.created_at <= now
+            ]
+            if rows:
+                yield rows
 
 
 # -- delegates -----------------------------------------------------------------------------------

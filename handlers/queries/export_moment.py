@@ -47,12 +47,18 @@ async def settled_at(
         )
         if later is not None:
             return False
+    created = await session.scalar(
+        select(Nomination.id)
+        .where(Nomination.campaign_id == campaign_id, Nomination.created_at > moment)
+        .limit(1)
+    )
+    if created is not None:
+        return False
+    # No index holds the change time: one pass over the table. "+ 0" keeps SQLite from
+    # reaching every row of the campaign through its index instead (10× slower at 500 000).
     changed = await session.scalar(
         select(Nomination.id)
-        .where(
-            Nomination.campaign_id == campaign_id,
-            or_(Nomination.created_at > moment, Nomination.updated_at > moment),
-        )
+        .where((Nomination.campaign_id + 0) == campaign_id, Nomination.updated_at > moment)
         .limit(1)
     )
     return changed is None

@@ -9,12 +9,13 @@ text comes from the templates in ``templates/exports/``, rendered as plain text:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.domain.deadlines import effective_due
+from handlers.domain.deadlines import effective_due, unit_dues
+from handlers.domain.normalize import writable
 from handlers.domain.progress import Mark
 from handlers.kernel.texts import Texts, fmt_date, fmt_datetime
 from handlers.queries.export_data import (
@@ -193,6 +194,37 @@ def mark_text(
     return text
 
 
+def _cell_texts(
+    texts: Texts, f: RequirementFigures, rendered: dict[tuple[Any, ...], str]
+) -> Callable[[UnitStanding], tuple[str, str]]:
+    """How a unit stands on requirement ``f``: the cell's text and tone, each made once.
+
+    A table of 10 000 units repeats a few thousand texts 200 000 times: what decides the text
+    (:func:`mark_text`) and the tone (:func:`_tone`) is read from the standing, the
+    requirement's rules once; both are made once per distinct key, and a text is rendered
+    once per table (``rendered``, shared by the requirements).
+    """
+    req = f.requirement
+    tz = ZoneInfo(f.stats.campaign.timezone)
+    due, dues = req.due_date, unit_dues(req)
+    seen: dict[tuple[Any, ...], tuple[str, str]] = {}
+
+    def cell(m: UnitStanding) -> tuple[str, str]:
+        at = m.at.astimezone(tz).date() if m.at else None
+        late = bool(m.late)
+        late_days = 0
+        if at is not None and late:
+            day = dues.get(m.unit.id, due) if dues else due
+            late_days = (at - day).days if day is not None else 0
+        key = (m.mark, at, late_days, m.parts_done, m.count, m.reason, late)
+        found = seen.get(key)
+        if found is None:
+            found = seen[key] = (mark_text(texts, m, f, rendered), _tone(m, f))
+        return found
+
+    return cell
+
+
 def progress_table(texts: Texts, scope: Scope, progress: Progress) -> Table:
     """One row per unit, one column per requirement (its due date in the header).
 
@@ -205,26 +237,20 @@ def progress_table(texts: Texts, scope: Scope, progress: Progress) -> Table:
     columns += [
         Column(plain(texts, f"{_LABELS}.requirement_header", req=f.requirement), 24) for f in items
     ]
-    marks = [{m.unit.id: m for m in f.standings} for f in items]
-    seen: dict[tuple[Any, ...], str] = {}
-    dash = plain(texts, f"{_LABELS}.not_applicable")
+    rendered: dict[tuple[Any, ...], str] = {}
+    marks = [({m.unit.id: m for m in f.standings}, _cell_texts(texts, f, rendered)) for f in items]
+    dash = (plain(texts, f"{_LABELS}.not_applicable"), "na")
     rows: list[Row] = []
     block: str | None = None
     for index, unit in enumerate(progress.units, start=1):
         if scope.unit is None and unit.block and unit.block != block:
             block = unit.block
             rows.append(Row(section=block))
-        cells: list[Cell] = [index, unit.name]
-        tones: list[str | None] = [None, None]
-        for f, by_unit in zip(items, marks, strict=True):
-            m = by_unit.get(unit.id)
-            if m is None:
-                cells.append(dash)
-                tones.append("na")
-            else:
-                cells.append(mark_text(texts, m, f, seen))
-                tones.append(_tone(m, f))
-        rows.append(Row(tuple(cells), tones=tuple(tones)))
+        uid = unit.id
+        found = [dash if (m := by_unit.get(uid)) is None else cell(m) for by_unit, cell in marks]
+        cells: tuple[Cell, ...] = (index, unit.name, *(text for text, _ in found))
+        tones: tuple[str | None, ...] = (None, None, *(tone for _, tone in found))
+        rows.append(Row(cells, tones=tones))
     if not progress.units:
         rows.append(Row(section=plain(texts, f"{_LABELS}.empty", kind="progress")))
     else:
@@ -432,13 +458,44 @@ def _names(units: Sequence[UnitRef]) -> str:
     return ", ".join(u.name for u in units)
 
 
+#: Stands for a unit's name in a text rendered once per day (see :func:`late_list`).
+_NAME = "TDKTUNITNAME"
+
+
+def _as_rendered(name: str) -> bool:
+    """Whether ``name`` comes out of a rendered plain text exactly as it is.
+
+    Autoescaping and :func:`plain` undo each other; only characters a text cannot carry,
+    line breaks and surrounding spaces would change.
+    """
+    return name.isprintable() and name == name.strip() and writable(name) == name
+
+
 def late_list(texts: Texts, f: RequirementFigures) -> str:
-    """The units that sent a requirement late, each with the day it arrived."""
-    return ", ".join(
-        plain(texts, f"{_LABELS}.late_item", unit=m.unit, at=_local_date(m, f))
-        for m in f.late
-        if m.at is not None
-    )
+    """The units that sent a requirement late, each with the day it arrived.
+
+    The item is rendered once per day, with a stand-in for the name (a report may list
+    thousands of units); a name rendering would change is rendered in full.
+    """
+    days: dict[dt.date | None, tuple[str, str] | None] = {}
+    found = []
+    for m in f.late:
+        if m.at is None:
+            continue
+        day = _local_date(m, f)
+        name = m.unit.name
+        if day not in days:
+            text = plain(
+                texts, f"{_LABELS}.late_item", unit=UnitRef(0, "", _NAME, None, ""), at=day
+            )
+            before, stand_in, after = text.partition(_NAME)
+            days[day] = (before, after) if stand_in and _NAME not in after else None
+        around = days[day]
+        if around is not None and _as_rendered(name):
+            found.append(f"{around[0]}{name}{around[1]}")
+        else:
+            found.append(plain(texts, f"{_LABELS}.late_item", unit=m.unit, at=day))
+    return ", ".join(found)
 
 
 def _requirement_row(texts: Texts, index: int, f: RequirementFigures) -> Row:

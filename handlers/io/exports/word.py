@@ -152,6 +152,19 @@ def _page_field(paragraph: Any, size: int) -> None:
         run._r.append(element)
 
 
+def _add_run(paragraph: Any, text: str) -> Any:
+    """``paragraph.add_run(text)``, without python-docx's pass over every character.
+
+    A text without tabs or line breaks becomes one ``w:t`` (as python-docx makes it); a
+    report's lists of 10 000 unit names are hundreds of thousands of characters.
+    """
+    if not text or "\t" in text or "\r" in text or "\n" in text:
+        return paragraph.add_run(text)
+    run = paragraph.add_run()
+    run._r.add_t(text)
+    return run
+
+
 class WordDocument:
     """One Word document being written: the page set up, then paragraphs and tables in order."""
 
@@ -238,7 +251,7 @@ class WordDocument:
         for index, line in enumerate(writable(text).split("\n")):
             if index:
                 paragraph.add_run().add_break()
-            run = paragraph.add_run(line)
+            run = _add_run(paragraph, line)
             run.bold = bold or None
             run.italic = italic or None
             if size is not None:
@@ -357,7 +370,7 @@ class WordDocument:
         for index, line in enumerate(writable(text).split("\n")):
             if index:
                 paragraph.add_run().add_break()
-            run = paragraph.add_run(line)
+            run = _add_run(paragraph, line)
             run.bold = bold or None
 
     def new_section(self, *, landscape: bool) -> None:

@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import Any
 
 import xlsxwriter
+from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
 
 from handlers.domain.normalize import writable
 from handlers.io.exports.tables import Cell, Row, Table
@@ -177,6 +178,8 @@ class _Styles:
 def _lines(text: str, width: float) -> int:
     """Roughly how many lines ``text`` wraps to, word by word, in a column ``width`` wide."""
     chars = max(int(width * 1.15) - 1, 1)
+    if len(text) <= chars and text.isprintable():  # one line (no line break can be in it)
+        return 1
     count = 0
     for part in text.splitlines() or [""]:
         lines, used = 1, 0
@@ -190,8 +193,21 @@ def _lines(text: str, width: float) -> int:
     return count
 
 
+#: Distinct cell texts whose XML is kept per sheet (a long list repeats few of them).
+_FRAGMENTS_MAX = 20_000
+#: A text longer than this may exceed a cell's 32 767 UTF-16 units: XlsxWriter cuts it.
+_LONG_TEXT = 16_383
+
+
 class _Sheet:
-    """One streamed sheet: rows are written in order, each flushed when the next starts."""
+    """One streamed sheet: rows are written in order, each flushed when the next starts.
+
+    The data rows (:meth:`cells`) skip XlsxWriter's per-cell work: each row's XML is made here
+    as XlsxWriter makes it in ``constant_memory`` mode (an inline string per text cell) and
+    written straight to the sheet's row file, each distinct text escaped once. The titles,
+    headers, sections and notes go through XlsxWriter. ``tests/handlers/io/exports/test_xlsx.py``
+    checks that both ways give the same file, byte for byte.
+    """
 
     def __init__(self, ws: Any, styles: _Styles, ncols: int) -> None:
         self.ws = ws
@@ -199,6 +215,11 @@ class _Sheet:
         self.ncols = ncols
         self.row = 0  # rows written (1-based number of the last one)
         self._plain: list[Any] | None = None
+        self._letters = [xl_col_to_name(col) for col in range(ncols)]
+        self._texts: dict[tuple[str, int], str] = {}  # (text, xf index): the cell XML after r=
+        self._rows: dict[float, str] = {}  # height: the <row> tag's attributes after r=
+        self._toned: dict[tuple[bool, str | None, bool], Any] = {}  # (centre, tone, total)
+        self._centers: list[bool] | None = None
 
     def plain(self, table: Table) -> list[Any]:
         """The format of each column in a plain data row (no tone, not a total)."""
@@ -207,15 +228,31 @@ class _Sheet:
             self._plain = [data(center=c.center, bold=False, tone=None) for c in table.columns]
         return self._plain
 
+    def toned(self, table: Table, tones: tuple[str | None, ...], *, total: bool) -> list[Any]:
+        """The formats of a row's cells with ``tones`` (a totals row: bold, centred)."""
+        if self._centers is None:
+            self._centers = [c.center for c in table.columns]
+        known, data = self._toned, self.styles.data
+        found = []
+        for col, center in enumerate(self._centers):
+            key = (center or (total and col > 1), tones[col] if col < len(tones) else None, total)
+            fmt = known.get(key)
+            if fmt is None:
+                fmt = known[key] = data(center=key[0], bold=total, tone=key[1])
+            found.append(fmt)
+        return found
+
     def start(self, height: float | None = None) -> int:
         """Begin the next row (0-based index returned); its height first."""
         index = self.row
         self.row += 1
         if height is not None:
             self.ws.set_row(index, height)
-        # The row before was written out when this one began: keep no per-row record of it
-        # (XlsxWriter holds row heights until the file is closed; 500 000 of them add up).
-        self.ws.row_info.pop(index - 2, None)
+        # The row before the last was written out (unless an empty row came between): keep
+        # no record of it (XlsxWriter holds row heights until the file is closed).
+        if index - 2 < self.ws.previous_row:
+            self.ws.row_info.pop(index - 2, None)
+            self.ws.row_sizes.pop(index - 2, None)
         return index
 
     def put(self, index: int, col: int, value: Cell, fmt: Any) -> None:
@@ -227,6 +264,61 @@ class _Sheet:
         else:
             self.ws.write_number(index, col, value, fmt)
 
+    def cells(self, height: float, values: Sequence[Cell], fmts: Sequence[Any]) -> None:
+        """The next row: ``values`` with their formats, every column; written at once.
+
+        The same XML as :meth:`start` with ``height`` and :meth:`put` of every cell.
+        """
+        ws = self.ws
+        index = self.row
+        if index > ws.previous_row:  # the row XlsxWriter holds, if any, goes out first (its
+            ws._write_single_row(index)  # formats get their numbers before this row's)
+        number = str(index + 1)
+        texts, letters = self._texts, self._letters
+        parts = []
+        for col, (value, fmt) in enumerate(zip(values, fmts, strict=True)):
+            xf = fmt.xf_index  # numbered when first used: in the order XlsxWriter numbers them
+            if xf is None:
+                xf = fmt._get_xf_index()
+            if value is None:
+                tail = f' s="{xf}"/>'
+            elif isinstance(value, str):
+                found = texts.get((value, xf))
+                if found is None:
+                    if len(value) > _LONG_TEXT:  # XlsxWriter cuts what is too long for a cell
+                        self._put_all(height, values, fmts)
+                        return
+                    if len(texts) >= _FRAGMENTS_MAX:
+                        texts.clear()
+                    found = texts[(value, xf)] = _text_xml(ws, value, xf)
+                tail = found
+            else:
+                tail = f' s="{xf}"><v>{value:.16G}</v></c>'
+            parts.append(f'<c r="{letters[col]}{number}"{tail}')
+        self.row += 1
+        ws._check_dimensions(index, 0)
+        ws._check_dimensions(index, self.ncols - 1)
+        tag = self._rows.get(height)
+        if tag is None:
+            tag = self._rows[height] = self._row_tag(height)
+        ws.fh.write(f'<row r="{number}"{tag}>{"".join(parts)}</row>')
+
+    def _put_all(self, height: float, values: Sequence[Cell], fmts: Sequence[Any]) -> None:
+        index = self.start(height)
+        for col, (value, fmt) in enumerate(zip(values, fmts, strict=True)):
+            self.put(index, col, value, fmt)
+
+    def _row_tag(self, height: float) -> str:
+        """The attributes of a row ``height`` points high, as XlsxWriter writes them."""
+        ws = self.ws
+        pixels = int(height * 4.0 / 3.0 + 0.5)  # what ``set_row`` keeps
+        tag = ""
+        if pixels != ws.original_row_height or pixels != ws.default_row_height:
+            tag = f' ht="{pixels * 0.75:.16g}" customHeight="1"'
+        if ws.excel_version == 2010:
+            tag += ' x14ac:dyDescent="0.25"'
+        return tag
+
     def merged(self, text: str, fmt: Any, height: float | None = None) -> None:
         """A row of one text across every column."""
         index = self.start(height)
@@ -234,6 +326,13 @@ class _Sheet:
             self.ws.merge_range(index, 0, index, self.ncols - 1, _clean(text), fmt)
         else:
             self.put(index, 0, text, fmt)
+
+
+def _text_xml(ws: Any, value: str, xf: int) -> str:
+    """A text cell's XML after its ``r`` attribute, as XlsxWriter writes it inline."""
+    text = ws._escape_control_characters(_clean(value))
+    space = ' xml:space="preserve"' if _preserve_whitespace(text) else ""
+    return f' s="{xf}" t="inlineStr"><is><t{space}>{ws._escape_data(text)}</t></is></c>'
 
 
 def _title_row(sheet: _Sheet, text: str, width: float, fmt: Any, size: int) -> None:
@@ -247,18 +346,12 @@ def _data(sheet: _Sheet, table: Table, data: Row) -> None:
         (_lines(str(v), c.width) for v, c in zip(data.cells, table.columns, strict=True) if v),
         default=1,
     )
-    index = sheet.start(lines * _LINE_HEIGHT + 3)
-    styles, tones, put = sheet.styles, data.tones, sheet.put
+    height = lines * _LINE_HEIGHT + 3
+    tones = data.tones
     if not tones and not data.total:  # a plain row (most of a long list): formats per column
-        for col, (value, fmt) in enumerate(zip(data.cells, sheet.plain(table), strict=True)):
-            put(index, col, value, fmt)
+        sheet.cells(height, data.cells, sheet.plain(table))
         return
-    for col, (column, value) in enumerate(zip(table.columns, data.cells, strict=True)):
-        tone = tones[col] if col < len(tones) else None
-        fmt = styles.data(
-            center=column.center or (data.total and col > 1), bold=data.total, tone=tone
-        )
-        put(index, col, value, fmt)
+    sheet.cells(height, data.cells, sheet.toned(table, tones, total=data.total))
 
 
 def _sheet_name(name: str, taken: set[str]) -> str:

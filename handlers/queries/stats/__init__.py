@@ -45,6 +45,7 @@ from handlers.queries.stats.requirements import (
     missing_units,
     owing_accounts,
     requirement_stats,
+    unit_refs,
     unit_standings,
     unreachable_owing,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "owing_accounts",
     "recent_activity",
     "requirement_stats",
+    "unit_refs",
     "unit_standings",
     "unreachable_owing",
 ]

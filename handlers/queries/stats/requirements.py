@@ -13,7 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.deadlines import unit_dues
 from handlers.queries.stats import counters, owing, rules
-from handlers.queries.stats.results import MissingList, RequirementStats, UnitFilter, UnitStanding
+from handlers.queries.stats.results import (
+    MissingList,
+    RequirementStats,
+    UnitFilter,
+    UnitRef,
+    UnitStanding,
+)
 from storage.models import (
     Campaign,
     ChatAccount,
@@ -32,6 +38,7 @@ __all__ = [
     "missing_units",
     "owing_accounts",
     "requirement_stats",
+    "unit_refs",
     "unit_standings",
 ]
 
@@ -201,7 +208,6 @@ async def _standings(
     """
     if not reqs:
         return {}
-    unit_columns = (Unit.code, Unit.name, Unit.block, Unit.kind, Unit.deactivated_at)
     query: Any
     if owing_only and as_of is None:  # from the units' index and the standings' keys
         lean = owing.owing_select(
@@ -222,41 +228,60 @@ async def _standings(
         for standings in lists.values():
             standings.sort(key=lambda u: u.unit.sort_key())
         return lists
-    marks = rules.marks(reqs, tz, where, *unit_columns, as_of=as_of).subquery("marks")
+    # Every pair: plain columns (the units' fields are read once per unit, not per pair; the
+    # late-from instant is compared in SQL), sorted by each unit's key computed once.
+    extra = (Unit.deactivated_at,) if current_only else ()
+    marks = rules.marks(reqs, tz, where, *extra, as_of=as_of).subquery("marks")
     m = marks.c
-    query = select(marks)
+    query = select(
+        m.rid,
+        m.uid,
+        m.mark,
+        m.at,
+        case((rules.late(marks), 1), else_=0).label("late"),
+        m.parts_done,
+        m.n_noms,
+    )
     if owing_only:
         query = query.where(m.mark < rules.SUBMITTED)
     if current_only:
         query = query.where(or_(m.deactivated_at.is_(None), m.has_rows == 1))
     if overdue_at is not None:
         query = query.where(m.cutoff <= overdue_at)
-    rows = (await session.execute(query)).all()
-    returned = [(row.rid, row.uid) for row in rows if row.mark == rules.RETURNED]
+    rows = (await session.execute(query)).tuples().all()
+    units = await unit_refs(session, where)
+    returned = [(rid, uid) for rid, uid, mark, *_ in rows if mark == rules.RETURNED]
     reasons = (
         await _return_reasons(session, reqs, returned if limit is not None else None)
         if returned
         else {}
     )
+    marks_of, missing = rules.MARKS, rules.MISSING
     found: dict[int, list[UnitStanding]] = {}
-    for row in rows:
-        late = row.mark >= rules.SUBMITTED and row.at >= row.cutoff
-        found.setdefault(row.rid, []).append(
+    for rid, uid, mark, at, late, parts_done, n_noms in rows:
+        found.setdefault(rid, []).append(
             UnitStanding(
-                rules.unit_ref(row),
-                rules.MARKS[row.mark],
-                row.at if row.mark != rules.MISSING else None,
-                late,
-                parts_done=(
-                    int(row.parts_done) if row.mark in rules.PARTS_SHOWN and not row.n_noms else 0
-                ),
-                reason=reasons.get((row.rid, row.uid)),
-                count=int(row.n_noms) if row.mark == rules.SUBMITTED else 0,
+                units[uid],
+                marks_of[mark],
+                at if mark != missing else None,
+                late == 1,
+                parts_done=(int(parts_done) if mark in rules.PARTS_SHOWN and not n_noms else 0),
+                reason=reasons.get((rid, uid)),
+                count=int(n_noms) if mark == rules.SUBMITTED else 0,
             )
         )
+    order = {uid: key for key, uid in enumerate(sorted(units, key=lambda u: units[u].sort_key()))}
     for standings in found.values():
-        standings.sort(key=lambda u: u.unit.sort_key())
+        standings.sort(key=lambda u: order[u.unit.id])
     return found
+
+
+async def unit_refs(session: AsyncSession, where: UnitFilter) -> dict[int, UnitRef]:
+    """The units within ``where`` (retired ones too), by id."""
+    rows = await session.execute(
+        select(Unit.id, Unit.code, Unit.name, Unit.block, Unit.kind).where(*where.clauses())
+    )
+    return {uid: UnitRef(uid, code, name, block, kind) for uid, code, name, block, kind in rows}
 
 
 async def unit_standings(

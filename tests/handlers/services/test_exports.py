@@ -8,6 +8,7 @@ import zipfile
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import load_demo
@@ -25,7 +26,7 @@ from handlers.services.exports import (
     failed_reply,
     queue_charts,
 )
-from storage.models import ExportJob, SubjectKind
+from storage.models import ExportJob, Nomination, SubjectKind
 from storage.repositories.campaigns import CampaignRepository
 from storage.repositories.units import UnitRepository
 from tests.harness import Clock
@@ -81,11 +82,12 @@ def _parts(content: bytes) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize(
-    ("kind", "one_unit"),
+    ("kind", "one_unit", "midway"),
     [
-        (ExportKind.NOMINATIONS, False),
-        (ExportKind.NOMINATIONS_ALL, False),
-        (ExportKind.NOMINATIONS, True),
+        (ExportKind.NOMINATIONS, False, False),
+        (ExportKind.NOMINATIONS_ALL, False, False),
+        (ExportKind.NOMINATIONS, True, False),
+        (ExportKind.NOMINATIONS_ALL, False, True),
     ],
 )
 async def test_the_streamed_nominations_list_is_the_whole_table(
@@ -94,6 +96,7 @@ async def test_the_streamed_nominations_list_is_the_whole_table(
     monkeypatch: pytest.MonkeyPatch,
     kind: ExportKind,
     one_unit: bool,
+    midway: bool,
 ) -> None:
     clock.set("2020-04-16T09:00")  # every nomination of the demo has been sent
     async with session_factory.begin() as s:
@@ -105,7 +108,12 @@ async def test_the_streamed_nominations_list_is_the_whole_table(
         campaign = await CampaignRepository(s).get_by_code(CODE)
         assert campaign is not None
         unit = (await UnitRepository(s).get_by_code("P-BACSON")) if one_unit else None
-        scope = Scope(campaign, unit, clock())
+        now = clock()
+        if midway:  # "tính đến" a moment some nominations were created after
+            times = sorted(await s.scalars(select(Nomination.created_at)))
+            now = times[len(times) // 2]
+            assert times[0] <= now < times[-1]
+        scope = Scope(campaign, unit, now)
         streamed = await build_export(s, texts, kind, ExportFormat.XLSX, scope)
         accepted_only = kind is ExportKind.NOMINATIONS and not one_unit
         rows = await data.nomination_rows(s, scope, accepted_only=accepted_only)
