@@ -84,22 +84,27 @@ lint: $(STAMP)
 	$(BIN)/mypy $(MYPY_TARGETS)
 	$(BIN)/lint-imports
 
-# pytest runs on SQLite first, then again on PostgreSQL when TEST_DATABASE_URL is set
-# (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test; see .ci/run). Both passes always run;
-# the target fails if either failed.
+# pytest runs on SQLite and, when TEST_DATABASE_URL is set (e.g.
+# postgresql+asyncpg://postgres@127.0.0.1:5432/test; see .ci/run), on PostgreSQL at the same
+# time: the PostgreSQL pass waits on the server much of the time, so the two passes share the
+# cores better than one after the other. The PostgreSQL pass's report is printed after the
+# SQLite pass's; the target fails if either failed.
 # The tests' files (SQLite databases, exports) live on tmpfs when there is one: a test's
 # commits then cost no disk flush. --durations names the slowest tests in every run.
 test: lint system-deps
-	@status=0; \
+	@status=0; pg=; \
 	base=$$(mktemp -d /dev/shm/tdkt-tests.XXXXXX 2>/dev/null || mktemp -d); \
+	if [ -n "$$TEST_DATABASE_URL" ]; then \
+		$(BIN)/pytest -q -p no:cacheprovider --basetemp=$$base/postgres --durations=15 \
+			$(PYTEST_ARGS) > $$base/postgres.log 2>&1 & pg=$$!; \
+	else echo 'TEST_DATABASE_URL not set: no PostgreSQL pass'; fi; \
 	echo '== pytest on SQLite =='; \
 	env -u TEST_DATABASE_URL $(BIN)/pytest -q --basetemp=$$base/sqlite --durations=15 \
 		$(PYTEST_ARGS) || status=$$?; \
-	if [ -n "$$TEST_DATABASE_URL" ]; then \
-		echo "== pytest on PostgreSQL =="; \
-		$(BIN)/pytest -q --basetemp=$$base/postgres --durations=15 $(PYTEST_ARGS) \
-			|| status=$$?; \
-	else echo 'TEST_DATABASE_URL not set: skipping the PostgreSQL pass'; fi; \
+	if [ -n "$$pg" ]; then \
+		wait $$pg || status=$$?; \
+		echo '== pytest on PostgreSQL =='; cat $$base/postgres.log; \
+	fi; \
 	rm -rf "$$base"; \
 	exit $$status
 
