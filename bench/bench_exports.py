@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from bench_status import Size, seed
+from results import Figure, record
 from sqlalchemy.pool import NullPool
 
 from handlers.kernel.texts import Texts
@@ -221,6 +222,11 @@ def _measure(args: argparse.Namespace, urls: dict[str, str]) -> None:
                 added = max(r["peak"] - r["base"] for r in runs)
                 size_mb = runs[0]["bytes"] / 1e6
                 medians[(name, label)] = (wall, cpu, added)
+                if not name:
+                    units = args.units if label == "full" else args.units // 10
+                    size = f"{units} units"
+                    record(Figure(f"export.{case}", "sqlite", size, wall, "s", cpu=cpu))
+                    record(Figure(f"export.{case}.rss", "sqlite", size, peak, "MB"))
                 print(
                     f"{case:<18} {name or 'this':>5} {label:>5} {wall:8.2f} {cpu:7.2f} "
                     f"{peak:8.0f} {added:7.0f} {size_mb:8.2f}"

@@ -55,6 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchdb import DEFAULT_PG_URL, postgres_reachable
+from results import Figure, record
 from sqlalchemy import select, text
 from sqlalchemy.pool import NullPool
 
@@ -307,7 +308,7 @@ def _median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def _print_figures(label: str, figures: dict[str, Figures]) -> None:
+def _print_figures(label: str, figures: dict[str, Figures], users: int) -> None:
     a, b, before = figures["tdkt"], figures["echo"], figures.get("before")
     rows = (
         ("CPU per message (ms)", lambda f: f.cpu_ms),
@@ -324,6 +325,38 @@ def _print_figures(label: str, figures: dict[str, Figures]) -> None:
             old = _median(of(before))
             line += f"   before {old:9.2f}   tdkt/before {ours / old:5.2f}x"
         print(line)
+    size = f"{users} users"
+    record(
+        Figure(
+            "messages.cpu",
+            label,
+            size,
+            _median(a.cpu_ms),
+            "ms",
+            ratio=_median(a.cpu_ms) / _median(b.cpu_ms),
+        )
+    )
+    record(
+        Figure(
+            "messages.startup",
+            label,
+            size,
+            _median(a.startup),
+            "s",
+            cpu=_median(a.startup_cpu),
+            ratio=_median(a.startup) / _median(b.startup),
+        )
+    )
+    record(
+        Figure(
+            "messages.rss",
+            label,
+            size,
+            _median(a.rss),
+            "MB",
+            ratio=_median(a.rss) / _median(b.rss),
+        )
+    )
 
 
 def _cli_times(bench: Bench, runs: int) -> None:
@@ -361,6 +394,9 @@ def _cli_times(bench: Bench, runs: int) -> None:
             f"  {name:<22} {median * 1000:7.0f} ms   ratio {median / base:5.1f}x   "
             f"CPU {median_cpu * 1000:6.0f} ms   ratio {median_cpu / max(base_cpu, 1e-3):5.1f}x"
         )
+        if name.startswith("tdkt ") and not name.endswith("(before)"):
+            key = "cli." + name.removeprefix("tdkt ")
+            record(Figure(key, "", "", median, "s", cpu=median_cpu, ratio=median / base))
 
 
 @contextlib.asynccontextmanager
@@ -386,7 +422,7 @@ async def _one_database(
             bench = Bench(api, Path(tmp), db_url, args.users, args.code, args.baseline)
             await bench.prepare()
             figures = await _bot_runs(bench, args.rounds, args.profile)
-            _print_figures(label, figures)
+            _print_figures(label, figures, args.users)
             if cli and args.cli_runs:
                 await asyncio.to_thread(_cli_times, bench, args.cli_runs)
 
