@@ -133,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.readme:
         with open(args.readme, encoding="utf-8") as source:
             readme = source.read()
-        when = dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y %H:%M")
+        when = dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y %H:%M (UTC+7)")
         with open(args.readme, "w", encoding="utf-8") as out:
             out.write(replace_in(readme, rendered, when))
 
