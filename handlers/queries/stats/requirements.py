@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, true, tuple_
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.deadlines import unit_dues
@@ -159,13 +159,23 @@ async def _return_reasons(
         reqs: The requirements looked at.
         pairs: Only these (requirement, unit) pairs (a short list), or None for all of them.
     """
-    where = [
-        Submission.requirement_id.in_([r.id for r in reqs]),
-        Submission.is_current,
+    where: list[ColumnElement[bool]] = [
+        Submission.is_current.expression,
         Submission.status == SubmissionStatus.RETURNED,
     ]
-    if pairs is not None:
-        where.append(tuple_(Submission.requirement_id, Submission.unit_id).in_(list(pairs)))
+    if pairs is None:
+        where.append(Submission.requirement_id.in_([r.id for r in reqs]))
+    else:
+        # Each pair looked up in the (requirement, unit) index: a row-value IN list, or the
+        # requirements' IN list beside it, makes SQLite walk every version of the requirements.
+        where.append(
+            or_(
+                *(
+                    and_(Submission.requirement_id == rid, Submission.unit_id == uid)
+                    for rid, uid in pairs
+                )
+            )
+        )
     newest = (
         select(
             Submission.requirement_id.label("rid"),
@@ -524,24 +534,12 @@ async def unreachable_owing(
         )
         .exists()
     )
-    # The units nobody can be reached at are few: found first, then which of them owe.
-    unreachable = list(
-        await session.scalars(
-            select(Unit.id).where(Unit.deactivated_at.is_(None), ~reachable).order_by(Unit.id)
-        )
-    )
-    if not unreachable:
+    owes = owing.owes_any(reqs, tz, overdue_at)
+    if owes is None:
         return []
-    among = (
-        Unit.id.in_(unreachable)
-        if len(unreachable) <= 2000
-        else Unit.id.in_(select(Unit.id).where(Unit.deactivated_at.is_(None), ~reachable))
+    # One walk of the active units: the reachability check first (most units fail it), then
+    # each requirement's rule and standings row by primary key until one is owed.
+    found = await session.scalars(
+        select(Unit).where(Unit.deactivated_at.is_(None), ~reachable, owes).order_by(Unit.id)
     )
-    lean = owing.owing_select(
-        reqs, tz, UnitFilter(), active_only=True, overdue_at=overdue_at, conditions=(among,)
-    )
-    if lean is None:
-        return []
-    owing_ids = lean.subquery("owing")
-    found = await session.scalars(select(Unit).where(Unit.id.in_(select(owing_ids.c.uid))))
     return list(found)
