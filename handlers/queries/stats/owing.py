@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, exists, literal, or_, select, true, union_all
+from sqlalchemy import ColumnElement, Select, and_, literal, or_, select, true, union_all
 
 from handlers.domain.deadlines import unit_dues
 from handlers.queries.stats import rules
@@ -139,14 +139,20 @@ def owes_any(
             ]
             if excluded:
                 chosen.append(Unit.id.not_in(excluded))
-        # Sent: the exact negation of owing_select's "owing" on an existing row.
-        sent = exists().where(
-            Standing.requirement_id == req.id,
-            Standing.unit_id == Unit.id,
-            Standing.n_returned <= 0,
-            or_(Standing.n_noms != 0, Standing.parts_done >= _needed(req)),
+        # Sent: the exact negation of owing_select's "owing" on an existing row. A scalar
+        # subquery (at most one row, by primary key) is looked up per unit; PostgreSQL would
+        # turn an EXISTS into a hash of every standings row of the requirement.
+        sent = (
+            select(Standing.unit_id)
+            .where(
+                Standing.requirement_id == req.id,
+                Standing.unit_id == Unit.id,
+                Standing.n_returned <= 0,
+                or_(Standing.n_noms != 0, Standing.parts_done >= _needed(req)),
+            )
+            .scalar_subquery()
         )
-        terms.append(and_(true(), *chosen, ~sent))
+        terms.append(and_(true(), *chosen, sent.is_(None)))
     return or_(*terms) if terms else None
 
 

@@ -537,9 +537,19 @@ async def unreachable_owing(
     owes = owing.owes_any(reqs, tz, overdue_at)
     if owes is None:
         return []
-    # One walk of the active units: the reachability check first (most units fail it), then
+    # The units nobody can be reached at are few: found first, then each of them walked once,
     # each requirement's rule and standings row by primary key until one is owed.
-    found = await session.scalars(
-        select(Unit).where(Unit.deactivated_at.is_(None), ~reachable, owes).order_by(Unit.id)
+    unreachable = list(
+        await session.scalars(
+            select(Unit.id).where(Unit.deactivated_at.is_(None), ~reachable).order_by(Unit.id)
+        )
     )
+    if not unreachable:
+        return []
+    among = (
+        Unit.id.in_(unreachable)
+        if len(unreachable) <= 2000
+        else Unit.id.in_(select(Unit.id).where(Unit.deactivated_at.is_(None), ~reachable))
+    )
+    found = await session.scalars(select(Unit).where(among, owes).order_by(Unit.id))
     return list(found)
