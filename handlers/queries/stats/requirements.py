@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.deadlines import unit_dues
@@ -149,6 +149,11 @@ async def _standing_figures(
     return found
 
 
+#: Up to this many (requirement, unit) pairs are looked up one by one in the index (an OR of
+#: equalities; SQLite caps an expression's depth at 1000), more by the requirements' versions.
+_PAIRS_BY_KEY = 50
+
+
 async def _return_reasons(
     session: AsyncSession, reqs: Sequence[Requirement], pairs: Sequence[tuple[int, int]] | None
 ) -> dict[tuple[int, int], str | None]:
@@ -163,9 +168,11 @@ async def _return_reasons(
         Submission.is_current.expression,
         Submission.status == SubmissionStatus.RETURNED,
     ]
-    if pairs is None:
+    if pairs is None or len(pairs) > _PAIRS_BY_KEY:
         where.append(Submission.requirement_id.in_([r.id for r in reqs]))
-    else:
+    if pairs is not None and len(pairs) > _PAIRS_BY_KEY:
+        where.append(tuple_(Submission.requirement_id, Submission.unit_id).in_(list(pairs)))
+    elif pairs is not None:
         # Each pair looked up in the (requirement, unit) index: a row-value IN list, or the
         # requirements' IN list beside it, makes SQLite walk every version of the requirements.
         where.append(
