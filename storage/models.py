@@ -151,6 +151,8 @@ class Unit(Base):
     """A unit under the secretariat: a ward, an agency, an enterprise, a faculty."""
 
     __tablename__ = "units"
+    #: The active units per kind, counted from the index (the secretariat's figures).
+    __table_args__ = (Index("ix_units_active_kind", "deactivated_at", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -464,6 +466,8 @@ class NominationUnitTotal(Base):
     """
 
     __tablename__ = "nomination_unit_totals"
+    #: The units with the most nominations, read from the index's end.
+    __table_args__ = (Index("ix_nomination_unit_totals_top", "campaign_id", "n"),)
 
     campaign_id: Mapped[int] = mapped_column(
         ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True

@@ -153,9 +153,10 @@ async def _units_from_totals(
     block_sums = {block: int(n) for block, n in blocks.tuples() if n}
     t = NominationUnitTotal
     mine = [t.campaign_id == campaign.id, *where.clauses()]
-    n_units = await session.scalar(
-        select(func.count()).select_from(t).join(Unit, Unit.id == t.unit_id).where(*mine)
-    )
+    counted = select(func.count()).select_from(t)
+    if where.active:  # the units' filter needs them; else the totals' own key is counted
+        counted = counted.join(Unit, Unit.id == t.unit_id)
+    n_units = await session.scalar(counted.where(*mine))
     top = (
         select(t.unit_id, Unit.name, t.n)
         .join(Unit, Unit.id == t.unit_id)

@@ -15,14 +15,14 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, literal, or_, select, true, union_all
 
 from handlers.domain.deadlines import unit_dues
 from handlers.queries.stats import rules
 from handlers.queries.stats.results import UnitFilter, UnitStanding
 from storage.models import Requirement, Standing, Unit
 
-__all__ = ["owing_select", "owing_standing", "unit_columns"]
+__all__ = ["owes_any", "owing_select", "owing_standing", "unit_columns"]
 
 #: The unit's and its row's columns every owing select yields, after ``rid``.
 _STANDING = (
@@ -114,6 +114,46 @@ def owing_select(
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else select(union_all(*parts).subquery("owing"))
+
+
+def owes_any(
+    reqs: Sequence[Requirement], tz: ZoneInfo, overdue_at: dt.datetime | None = None
+) -> ColumnElement[bool] | None:
+    """Whether :class:`Unit` owes one of ``reqs``: a condition evaluated per unit row.
+
+    For a query that walks some units once (e.g. those nobody can be reached at) instead of
+    every requirement's units: per requirement, the unit rule and a lookup of its standings
+    row by primary key, stopping at the first requirement owed. With ``overdue_at``, only where
+    the unit's own deadline (after any gia hạn) was over then. None: none of ``reqs`` can be
+    owed (no deadline over).
+    """
+    terms: list[ColumnElement[bool]] = []
+    for req in reqs:
+        chosen: list[ColumnElement[bool]] = [*rules.unit_rule(req)]
+        if overdue_at is not None:
+            everyone = rules.cutoff(req, tz)
+            if everyone is None or everyone > overdue_at:
+                continue
+            excluded = [
+                u for u in unit_dues(req) if (rules.cutoff(req, tz, u) or everyone) > overdue_at
+            ]
+            if excluded:
+                chosen.append(Unit.id.not_in(excluded))
+        # Sent: the exact negation of owing_select's "owing" on an existing row. A scalar
+        # subquery (at most one row, by primary key) is looked up per unit; PostgreSQL would
+        # turn an EXISTS into a hash of every standings row of the requirement.
+        sent = (
+            select(Standing.unit_id)
+            .where(
+                Standing.requirement_id == req.id,
+                Standing.unit_id == Unit.id,
+                Standing.n_returned <= 0,
+                or_(Standing.n_noms != 0, Standing.parts_done >= _needed(req)),
+            )
+            .scalar_subquery()
+        )
+        terms.append(and_(true(), *chosen, sent.is_(None)))
+    return or_(*terms) if terms else None
 
 
 def owing_standing(row: Any, reasons: dict[tuple[int, int], str | None]) -> UnitStanding:

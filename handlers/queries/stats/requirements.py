@@ -149,6 +149,11 @@ async def _standing_figures(
     return found
 
 
+#: Up to this many (requirement, unit) pairs are looked up one by one in the index (an OR of
+#: equalities; SQLite caps an expression's depth at 1000), more by the requirements' versions.
+_PAIRS_BY_KEY = 50
+
+
 async def _return_reasons(
     session: AsyncSession, reqs: Sequence[Requirement], pairs: Sequence[tuple[int, int]] | None
 ) -> dict[tuple[int, int], str | None]:
@@ -159,13 +164,25 @@ async def _return_reasons(
         reqs: The requirements looked at.
         pairs: Only these (requirement, unit) pairs (a short list), or None for all of them.
     """
-    where = [
-        Submission.requirement_id.in_([r.id for r in reqs]),
-        Submission.is_current,
+    where: list[ColumnElement[bool]] = [
+        Submission.is_current.expression,
         Submission.status == SubmissionStatus.RETURNED,
     ]
-    if pairs is not None:
+    if pairs is None or len(pairs) > _PAIRS_BY_KEY:
+        where.append(Submission.requirement_id.in_([r.id for r in reqs]))
+    if pairs is not None and len(pairs) > _PAIRS_BY_KEY:
         where.append(tuple_(Submission.requirement_id, Submission.unit_id).in_(list(pairs)))
+    elif pairs is not None:
+        # Each pair looked up in the (requirement, unit) index: a row-value IN list, or the
+        # requirements' IN list beside it, makes SQLite walk every version of the requirements.
+        where.append(
+            or_(
+                *(
+                    and_(Submission.requirement_id == rid, Submission.unit_id == uid)
+                    for rid, uid in pairs
+                )
+            )
+        )
     newest = (
         select(
             Submission.requirement_id.label("rid"),
@@ -524,7 +541,11 @@ async def unreachable_owing(
         )
         .exists()
     )
-    # The units nobody can be reached at are few: found first, then which of them owe.
+    owes = owing.owes_any(reqs, tz, overdue_at)
+    if owes is None:
+        return []
+    # The units nobody can be reached at are few: found first, then each of them walked once,
+    # each requirement's rule and standings row by primary key until one is owed.
     unreachable = list(
         await session.scalars(
             select(Unit.id).where(Unit.deactivated_at.is_(None), ~reachable).order_by(Unit.id)
@@ -537,11 +558,5 @@ async def unreachable_owing(
         if len(unreachable) <= 2000
         else Unit.id.in_(select(Unit.id).where(Unit.deactivated_at.is_(None), ~reachable))
     )
-    lean = owing.owing_select(
-        reqs, tz, UnitFilter(), active_only=True, overdue_at=overdue_at, conditions=(among,)
-    )
-    if lean is None:
-        return []
-    owing_ids = lean.subquery("owing")
-    found = await session.scalars(select(Unit).where(Unit.id.in_(select(owing_ids.c.uid))))
+    found = await session.scalars(select(Unit).where(among, owes).order_by(Unit.id))
     return list(found)

@@ -43,7 +43,9 @@ from handlers.queries.stats import (
     recent_activity,
     requirement_stats,
     unit_standings,
+    unreachable_owing,
 )
+from handlers.queries.stats.rules import cutoff
 from handlers.services.invites import ensure_account
 from storage.models import (
     AwardForm,
@@ -60,6 +62,7 @@ from storage.models import (
     Unit,
 )
 from storage.repositories.campaigns import CampaignRepository
+from storage.repositories.people import PeopleRepository
 from storage.repositories.units import UnitRepository
 from tests.harness import ChatHarness, Clock, Jobs
 
@@ -220,6 +223,7 @@ async def _check_campaign(
         )
     }
     compared = 0
+    await _check_unreachable(session, campaign, now, units)
     for where in _filters(units):
         chosen = _chosen(units, where)
         progress = await campaign_progress(session, campaign, now, chosen)
@@ -274,6 +278,34 @@ async def _check_campaign(
         for item in recent:
             assert _recent(item) in expected_recent
     return compared
+
+
+async def _check_unreachable(
+    session: AsyncSession, campaign: Campaign, now: dt.datetime, units: Sequence[Unit]
+) -> None:
+    """The active units nobody can be reached at that owe something overdue, as the rules say.
+
+    The reference: the units' checklists (what each still owes), each requirement's deadline
+    for that unit (its own gia hạn first) over at ``now``, minus the units with a reachable
+    account.
+    """
+    tz = ZoneInfo(campaign.timezone)
+    roles = (Role.UNIT_HEAD, Role.UNIT_MEMBER)
+    reachable = {
+        person.unit_id
+        for _, person, _ in await PeopleRepository(session).linked_accounts(
+            roles, reachable_only=True
+        )
+    }
+    expected = set()
+    for p in await campaign_progress(session, campaign, now, list(units)):
+        for m in p.missing:
+            late_from = cutoff(p.requirement, tz, m.unit.id)
+            if m.unit.is_active and late_from is not None and late_from <= now:
+                expected.add(m.unit.id)
+    reqs = await CampaignRepository(session).owed_requirements_for(campaign.id)
+    got = await unreachable_owing(session, reqs, tz, roles, overdue_at=now)
+    assert sorted(u.id for u in got) == sorted(expected - reachable)
 
 
 def _key(unit: Unit) -> tuple[Any, ...]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -72,3 +73,16 @@ async def test_the_secretariat_status_says_why(
     assert "đơn vị quá hạn không nhận được tin nhắc" in noivu.text
     assert "(Phường Phú Sơn)" in noivu.text
     assert "8 đơn vị quá hạn" not in noivu.text
+
+
+def test_a_long_list_names_the_first_units_and_counts_the_others() -> None:
+    units = [SimpleNamespace(id=i, name=f"Đơn vị số {i:02d}") for i in range(1, 31)]
+    text = Texts()("reminders.unreachable_line", units=units, blocked={29, 30})
+    assert "30 đơn vị quá hạn không nhận được tin nhắc" in text
+    shown = ", ".join(f"Đơn vị số {i:02d}" for i in range(1, 21))
+    assert f"28 đơn vị chưa ai liên kết tài khoản ({shown} và 8 đơn vị khác)" in text
+    assert "Đơn vị số 21" not in text
+    assert (
+        "2 đơn vị có tài khoản nhưng đã chặn bot hoặc xóa tài khoản (Đơn vị số 29, Đơn vị số 30)"
+        in text
+    )
