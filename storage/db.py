@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, make_url
+from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from storage import standings
 
-__all__ = ["TrackedSession", "make_engine", "make_session_factory"]
+__all__ = ["TrackedSession", "make_engine", "make_session_factory", "refresh_statistics"]
 
 
 class TrackedSession(Session):
@@ -92,3 +92,22 @@ def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncEng
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded objects usable after commit, and the standings up to date."""
     return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=TrackedSession)
+
+
+async def refresh_statistics(session: AsyncSession, *, full: bool = False) -> None:
+    """Let the query planner see the tables as they are now (in ``session``'s transaction).
+
+    SQLite keeps no statistics until ``ANALYZE`` runs, and without them it may pick a worse
+    index on big tables. ``full`` (after a rebuild or a bulk load) analyses every table;
+    otherwise SQLite's ``PRAGMA optimize`` analyses only the tables whose statistics are
+    missing or stale, which is cheap enough to run every day. PostgreSQL's autovacuum keeps
+    its own statistics; ``full`` analyses ours at once (named: the schema in the search path,
+    not every table of the database).
+    """
+    if session.bind.dialect.name == "sqlite":
+        await session.execute(text("ANALYZE" if full else "PRAGMA optimize"))
+    elif full:
+        from storage.models import Base
+
+        names = ", ".join(f'"{name}"' for name in sorted(Base.metadata.tables))
+        await session.execute(text(f"ANALYZE {names}"))

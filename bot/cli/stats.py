@@ -21,10 +21,14 @@ def stats_rebuild(
         str | None, typer.Option("--campaign", help="Chỉ kế hoạch có mã này.")
     ] = None,
 ) -> None:
-    """Tính lại số liệu tình hình từ nội dung đã nộp và đề cử (sau khi nạp dữ liệu ngoài bot)."""
+    """Tính lại số liệu tình hình từ nội dung đã nộp và đề cử (sau khi nạp dữ liệu ngoài bot).
+
+    Cơ sở dữ liệu cũng được phân tích lại (ANALYZE) để truy vấn chọn đúng chỉ mục.
+    """
     from bot.settings import Settings
     from handlers.services.campaigns import find_campaign
     from storage import nomination_counts, standings
+    from storage.db import refresh_statistics
 
     settings = Settings()
 
@@ -33,6 +37,7 @@ def stats_rebuild(
             campaign_id = (await find_campaign(session, campaign)).id if campaign else None
             rows = await standings.rebuild(session, campaign_id)
             counts = await nomination_counts.rebuild(session, campaign_id)
+            await refresh_statistics(session, full=True)
         return (
             f"Đã tính lại số liệu tình hình: {rows} cặp nội dung – đơn vị, "
             f"{counts} dòng đếm đề cử."
