@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import event, select
+from sqlalchemy.engine.interfaces import CacheStats
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import ChatAccount, ProcessedUpdate
@@ -25,6 +26,28 @@ async def test_an_update_id_is_claimed_once_per_channel(session_factory: SF, clo
         assert await ProcessedUpdateRepository(s).seen("telegram", "41")
         rows = (await s.scalars(select(ProcessedUpdate).order_by(ProcessedUpdate.channel))).all()
     assert [(r.channel, r.update_id) for r in rows] == [("telegram", "41"), ("zalo", "41")]
+
+
+async def test_the_claim_is_compiled_once_not_for_every_message(
+    session_factory: SF, clock: Clock
+) -> None:
+    stats: list[CacheStats] = []
+
+    def record(*args: object) -> None:
+        context = args[4]
+        if "processed_updates" in str(args[2]):
+            stats.append(context.cache_hit)  # type: ignore[attr-defined]
+
+    async with session_factory.begin() as s:
+        sync_engine = s.bind.sync_engine  # type: ignore[union-attr]
+        event.listen(sync_engine, "before_cursor_execute", record)
+        try:
+            for n in range(3):
+                assert await ProcessedUpdateRepository(s).claim("telegram", f"7{n}", clock())
+        finally:
+            event.remove(sync_engine, "before_cursor_execute", record)
+    assert len(stats) == 3
+    assert stats[1:] == [CacheStats.CACHE_HIT, CacheStats.CACHE_HIT]
 
 
 @pytest.mark.usefixtures("demo")
