@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.domain.items import ItemKind
@@ -186,6 +186,28 @@ async def test_submit_text_plan_is_versioned(chat: Chat, session_factory: SF) ->
         (2, True, "Bản 2"),
     ]
     assert await _count(session_factory, AuditLog, AuditLog.action == "submission.create") >= 2
+
+
+async def test_picking_a_requirement_reads_the_units_standing_once(
+    chat: Chat, session_factory: SF
+) -> None:
+    badinh = chat("badinh")
+    await badinh.send("/nop")
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(" ".join(str(args[2]).split()))
+
+    sync_engine = session_factory.kw["bind"].sync_engine
+    event.listen(sync_engine, "before_cursor_execute", record)
+    try:
+        await badinh.press("Kế hoạch tổ chức")
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", record)
+    assert "Vui lòng gửi nội dung" in badinh.text
+    # The step checks the unit's standing and asks for the content with the same reading.
+    assert len([q for q in statements if q.startswith("SELECT campaigns.")]) == 1
+    assert len([q for q in statements if "FROM nominations" in q]) == 1
 
 
 async def test_submit_file_is_stored_by_content_hash(
