@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import cast
 
-from sqlalchemy import Table, TextClause, bindparam, delete, text
+from sqlalchemy import Table, TextualSelect, bindparam, delete, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedUpdate
@@ -13,7 +13,7 @@ from storage.models import ProcessedUpdate
 __all__ = ["ProcessedUpdateRepository"]
 
 
-def _claim_statement() -> TextClause:
+def _claim_statement() -> TextualSelect:
     """``INSERT … ON CONFLICT DO NOTHING RETURNING``, the same SQL on SQLite and PostgreSQL.
 
     Run on every message. SQLAlchemy never caches the compiled form of its dialects'
