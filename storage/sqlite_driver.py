@@ -6,12 +6,13 @@ loop (a queue, a wake-up of the loop's self-pipe, a future): about 50 µs of CPU
 ``execute()``, ``fetchall()``, ``close()``); a message runs a dozen statements, so the trips
 alone cost more CPU than the SQL. Here a statement is one function run on that thread: it
 executes, fetches every row and closes its cursor, then returns rows, description, row count
-and last row id at once.
+and last row id at once. A rollback with no transaction open (the pool's reset of a connection
+it gets back after a commit) makes no trip at all.
 
-Only the buffered cursor changes. Server-side cursors (streamed exports), transactions, the
-connection's life and errors are SQLAlchemy's and aiosqlite's own: the adapter subclasses
-theirs and uses :meth:`aiosqlite.Connection._execute`, as SQLAlchemy's adapter itself does for
-``isolation_level``.
+Only the buffered cursor and that rollback change. Server-side cursors (streamed exports),
+transactions, the connection's life and errors are SQLAlchemy's and aiosqlite's own: the
+adapter subclasses theirs and uses :meth:`aiosqlite.Connection._execute`, as SQLAlchemy's
+adapter itself does for ``isolation_level``.
 """
 
 from __future__ import annotations
@@ -86,6 +87,20 @@ class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
         if server_side:
             return super().cursor(server_side=True)
         return _OneTripCursor(self)
+
+    def rollback(self) -> None:
+        """Roll back, without a trip to SQLite's thread when no transaction is open.
+
+        The pool "resets" every connection it gets back with a rollback, after a commit too:
+        one more trip for every transaction (every message) that SQLite would answer with
+        nothing to do. Whether a transaction is open is SQLite's own flag, read without a trip
+        (the connection is idle: its calls are awaited one after the other).
+        """
+        connection: Any = self._connection  # aiosqlite.Connection
+        raw = connection._connection  # the sqlite3 connection; None once closed
+        if raw is not None and not raw.in_transaction:
+            return
+        super().rollback()
 
 
 class _OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 
 from handlers.domain.errors import UserError
 from handlers.kernel.callbacks import Command
@@ -53,13 +54,29 @@ def _menu_label(ctx: Ctx, macro: str) -> str:
     return ctx.label(f"onboarding.{macro}")
 
 
+@functools.lru_cache(maxsize=64)
+def _menu(entries: tuple[tuple[str, str], ...]) -> tuple[Button, ...]:
+    """The buttons of ``(command, label)`` entries: made once per wording, not per message."""
+    return tuple(Command(name=name).button(label) for name, label in entries)
+
+
+@functools.lru_cache(maxsize=8)
+def _menu_commands(entries: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """Folded label → packed command of ``(command, label)`` entries (the first label wins)."""
+    found: dict[str, str] = {}
+    for name, label in entries:
+        found.setdefault(fold_text(label), Command(name=name).pack())
+    return found
+
+
 def menu_buttons(ctx: Ctx, person: Person | None) -> tuple[Button, ...]:
-    """The main menu for a person's role (commands as buttons)."""
+    """The main menu for a person's role (commands as buttons).
+
+    Keyed by the labels as rendered now, so an office's edited wording shows at once.
+    """
     if person is None:
         return ()
-    return tuple(
-        Command(name=name).button(_menu_label(ctx, macro)) for name, macro in _MENUS[person.role]
-    )
+    return _menu(tuple((name, _menu_label(ctx, macro)) for name, macro in _MENUS[person.role]))
 
 
 def menu_command(ctx: Ctx, text: str) -> str | None:
@@ -70,10 +87,8 @@ def menu_command(ctx: Ctx, text: str) -> str | None:
     typed = fold_text(text)
     if not typed:
         return None
-    for name, macro in _ALL_ENTRIES:
-        if fold_text(_menu_label(ctx, macro)) == typed:
-            return Command(name=name).pack()
-    return None
+    entries = tuple((name, _menu_label(ctx, macro)) for name, macro in _ALL_ENTRIES)
+    return _menu_commands(entries).get(typed)
 
 
 def link_text(text: str) -> str | None:

@@ -116,16 +116,18 @@ async def _requirement(ctx: Ctx, requirement_id: int) -> Requirement:
 
 async def _pick(ctx: Ctx) -> list[Reply]:
     """Stores the chosen requirement; asks for a dossier part or for the content."""
-    req = await _requirement(ctx, ctx.expect(PickRequirement).requirement_id)
+    progress = await _standing(ctx, ctx.expect(PickRequirement).requirement_id)
+    req = progress.requirement
     if req.kind is RequirementKind.DOSSIER and req.parts:
         ctx.goto(State.PART, req=req.id)
-        return await _ask_part(ctx)
+        return await _ask_part(ctx, progress)
     ctx.goto(State.CONTENT, req=req.id, part="")
-    return await _ask_content(ctx)
+    return await _ask_content(ctx, progress)
 
 
-async def _ask_part(ctx: Ctx) -> list[Reply]:
-    req = await _requirement(ctx, ctx.data["req"])
+async def _ask_part(ctx: Ctx, progress: RequirementProgress | None = None) -> list[Reply]:
+    """Asks for a dossier part (``progress``: the standing the step just read, if it did)."""
+    req = (progress or await _standing(ctx, ctx.data["req"])).requirement
     _, unit = ctx.require_unit_head()
     current = await ctx.submissions.current_for_unit(unit.id, [req.id])
     done = {s.part for s in current if s.status is not SubmissionStatus.WITHDRAWN}
@@ -138,16 +140,23 @@ async def _ask_part(ctx: Ctx) -> list[Reply]:
 
 async def _part(ctx: Ctx) -> list[Reply]:
     """Stores the chosen dossier part and asks for the content."""
-    req = await _requirement(ctx, ctx.data["req"])
+    progress = await _standing(ctx, ctx.data["req"])
+    req = progress.requirement
     index = ctx.expect(PickPart).index
     if not 0 <= index < len(req.parts):
         raise UserError("pick_one")
     ctx.goto(State.CONTENT, part=req.parts[index])
-    return await _ask_content(ctx)
+    return await _ask_content(ctx, progress)
 
 
-async def _ask_content(ctx: Ctx) -> list[Reply]:
-    progress = await _standing(ctx, ctx.data["req"])
+async def _ask_content(ctx: Ctx, progress: RequirementProgress | None = None) -> list[Reply]:
+    """Asks for the text or file (``progress``: the standing the step just read, if it did).
+
+    Nothing is written between that read and this question (one transaction), so the step's
+    standing is the one this question would read again.
+    """
+    if progress is None:
+        progress = await _standing(ctx, ctx.data["req"])
     req = progress.requirement
     _, unit = ctx.require_unit_head()
     history = await ctx.submissions.history(unit.id, req.id, ctx.data.get("part", ""))
@@ -167,17 +176,20 @@ async def _ask_content(ctx: Ctx) -> list[Reply]:
 async def _content(ctx: Ctx) -> list[Reply]:
     """Takes the text or file and asks for confirmation."""
     content: dict[str, Any]
+    req: Requirement | None = None
     if ctx.msg.file is not None:
         req = await _requirement(ctx, ctx.data["req"])
         content = {"file": await inputs.receive_file(ctx, req.accept), "text": None}
     else:
         content = {"file": None, "text": inputs.free_text(ctx)}
     ctx.goto(State.CONFIRM, **content)
-    return await _ask_confirm(ctx)
+    return await _ask_confirm(ctx, req)
 
 
-async def _ask_confirm(ctx: Ctx) -> list[Reply]:
-    req = await _requirement(ctx, ctx.data["req"])
+async def _ask_confirm(ctx: Ctx, req: Requirement | None = None) -> list[Reply]:
+    """Asks to confirm (``req``: the requirement the step just checked, if it did)."""
+    if req is None:
+        req = await _requirement(ctx, ctx.data["req"])
     buttons = (
         Confirm(act=Act.OK).button(ctx.label("nop.btn_confirm")),
         Confirm(act=Act.REDO).button(ctx.label("nop.btn_redo")),

@@ -27,7 +27,6 @@ from handlers.kernel.messages import ChatKey, Incoming, Reply
 from handlers.kernel.routes import Routes
 from handlers.kernel.states import IDLE, Entry
 from storage.repositories.conversations import ConversationRepository, StoredConversation
-from storage.repositories.people import PeopleRepository
 from storage.repositories.updates import ProcessedUpdateRepository
 from storage.text import fold_text
 
@@ -132,11 +131,8 @@ class Core:
     async def _load(
         self, session: AsyncSession, msg: Incoming
     ) -> tuple[Ctx, StoredConversation | None]:
-        row = await ConversationRepository(session).load_for_update(
-            msg.key.channel, msg.key.chat_id
-        )
-        account, person, unit = await PeopleRepository(session).account_with_unit(
-            msg.key.channel, msg.user_id
+        row, account, person, unit = await ConversationRepository(session).load_with_sender(
+            msg.key.channel, msg.key.chat_id, msg.user_id
         )
         if account is not None:
             if person is not None and person.removed_at is not None:  # removed: unlinked again

@@ -190,6 +190,8 @@ class Texts:
         self._templates: dict[str, tuple[Template, float]] = {}
         #: The texts of macros called without arguments, per template object and zone.
         self._fixed: dict[tuple[Template, str | None, str], str] = {}
+        #: Their plain forms (menu and button labels, read on every message), by rendered text.
+        self._plain: dict[str, str] = {}
 
     def _template(self, file: str) -> Template:
         """``file.j2``'s compiled template; an edited override is reloaded within seconds."""
@@ -238,4 +240,10 @@ class Texts:
 
     def plain(self, name: str, /, *, tz: str | None = None, **params: Any) -> str:
         """Render ``file.macro`` as plain text (:func:`plain_text`): labels, files, charts."""
-        return plain_text(self(name, tz=tz, **params))
+        rendered = self(name, tz=tz, **params)
+        if params:
+            return plain_text(rendered)
+        plain = self._plain.get(rendered)  # a fixed text: the same text, the same plain form
+        if plain is None:
+            plain = self._plain[rendered] = plain_text(rendered)
+        return plain

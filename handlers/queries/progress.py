@@ -31,7 +31,7 @@ from storage.models import (
     Submission,
     Unit,
 )
-from storage.repositories.campaigns import CampaignRepository
+from storage.repositories.campaigns import CampaignRepository, owed_of
 from storage.repositories.nominations import NominationRepository
 from storage.repositories.submissions import SubmissionRepository
 from storage.repositories.units import UnitRepository
@@ -62,16 +62,21 @@ async def campaign_progress(
     campaign: Campaign,
     now: dt.datetime,
     units: Sequence[Unit] | None = None,
+    requirements: Sequence[Requirement] | None = None,
 ) -> list[RequirementProgress]:
     """Return every requirement of ``campaign`` with the marks of ``units`` (default: all).
 
     With ``units`` given, only their rows are read (a unit's checklist reads that unit's
     submissions and nominations from an index, whatever the number of other units). A
     deactivated unit owes nothing: it is listed only where it sent something.
+    ``requirements``: the campaign's requirements (``CampaignRepository.requirements_for``,
+    milestones included) when the caller has read them in this transaction already.
     """
     tz = ZoneInfo(campaign.timezone)
     today = now.astimezone(tz).date()
-    requirements = await CampaignRepository(session).owed_requirements_for(campaign.id)
+    if requirements is None:
+        requirements = await CampaignRepository(session).requirements_for(campaign.id)
+    requirements = owed_of(requirements)
     unit_ids: list[int] | None = None
     if units is None:
         units = await UnitRepository(session).list_all()

@@ -24,7 +24,13 @@ from storage.models import (
 from storage.repositories.units import Change
 from storage.text import normalize_code
 
-__all__ = ["AwardFormData", "AwardFormsChange", "CampaignRepository"]
+__all__ = [
+    "AwardFormData",
+    "AwardFormsChange",
+    "CampaignRepository",
+    "milestones_among",
+    "owed_of",
+]
 
 #: What every status view and wizard reads first, built once (immutable statements).
 _CAMPAIGNS = select(Campaign).order_by(Campaign.id)
@@ -62,6 +68,20 @@ def _apply(row: object, values: Mapping[str, Any]) -> bool:
             setattr(row, name, value)
             changed = True
     return changed
+
+
+def owed_of(requirements: Sequence[Requirement]) -> list[Requirement]:
+    """Of a campaign's requirements (:meth:`CampaignRepository.requirements_for`), the owed ones.
+
+    Every kind but the milestones (events), in the same order.
+    """
+    return [r for r in requirements if r.kind is not RequirementKind.EVENT]
+
+
+def milestones_among(requirements: Sequence[Requirement]) -> list[Requirement]:
+    """Of a campaign's requirements, the milestones (kind ``event``), by due date."""
+    found = [r for r in requirements if r.kind is RequirementKind.EVENT]
+    return sorted(found, key=lambda r: (r.due_date, r.position, r.id))
 
 
 class CampaignRepository:
@@ -113,18 +133,11 @@ class CampaignRepository:
         An event (``RequirementKind.EVENT``) is a milestone: shown and reminded to its
         organisers, never owed, late or "chưa nộp". Same order as :meth:`requirements_for`.
         """
-        return [
-            r
-            for r in await self.requirements_for(campaign_id)
-            if r.kind is not RequirementKind.EVENT
-        ]
+        return owed_of(await self.requirements_for(campaign_id))
 
     async def milestones_for(self, campaign_id: int) -> list[Requirement]:
         """The campaign's milestones (requirements of kind ``event``), by due date."""
-        found = [
-            r for r in await self.requirements_for(campaign_id) if r.kind is RequirementKind.EVENT
-        ]
-        return sorted(found, key=lambda r: (r.due_date, r.position, r.id))
+        return milestones_among(await self.requirements_for(campaign_id))
 
     async def requirement(self, requirement_id: int) -> Requirement | None:
         """Return the requirement with id ``requirement_id``."""

@@ -10,10 +10,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, and_, bindparam, insert, literal_column, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Conversation
+from storage.models import ChatAccount, Conversation, Person, Unit
 
 __all__ = ["ConversationRepository", "StoredConversation"]
 
@@ -31,6 +31,26 @@ _UPDATE = (
     .where(_TABLE.c.chat_id == bindparam("key_chat_id"))
 )
 _INSERT = insert(_TABLE)
+#: The chat's step (its row locked, as :data:`_LOAD`) and the sender's account, person and
+#: unit, in one statement: one row always (a one-row anchor, every side outer-joined), so a
+#: message's reads cost one round trip whether or not the chat has a step or the sender a link.
+#: PostgreSQL locks the rows of a locking sub-select; SQLite's write lock is the transaction's.
+_CONV = _LOAD.subquery("conv")
+_ANCHOR = select(literal_column("1").label("one")).subquery("anchor")
+_WITH_SENDER = (
+    select(_CONV.c.state, _CONV.c.data, ChatAccount, Person, Unit)
+    .select_from(_ANCHOR)
+    .outerjoin(_CONV, true())
+    .outerjoin(
+        ChatAccount,
+        and_(
+            ChatAccount.channel == bindparam("sender_channel"),
+            ChatAccount.external_id == bindparam("sender_id"),
+        ),
+    )
+    .outerjoin(Person, Person.id == ChatAccount.person_id)
+    .outerjoin(Unit, Unit.id == Person.unit_id)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +72,28 @@ class ConversationRepository:
         params = {"key_channel": channel, "key_chat_id": chat_id}
         row = (await self._s.execute(_LOAD, params)).first()
         return None if row is None else StoredConversation(row[0], dict(row[1] or {}))
+
+    async def load_with_sender(
+        self, channel: str, chat_id: str, external_id: str
+    ) -> tuple[StoredConversation | None, ChatAccount | None, Person | None, Unit | None]:
+        """The chat's state (locked as :meth:`load_for_update`) and the sender, in one query.
+
+        The sender is the account of ``external_id`` on ``channel`` with its person and unit
+        (as :meth:`~storage.repositories.people.PeopleRepository.account_with_unit`): all three
+        None when the sender is not linked.
+        """
+        params = {
+            "key_channel": channel,
+            "key_chat_id": chat_id,
+            "sender_channel": channel,
+            "sender_id": external_id,
+        }
+        row = (await self._s.execute(_WITH_SENDER, params)).one()
+        state, data, account, person, unit = row
+        stored = None if state is None else StoredConversation(state, dict(data or {}))
+        if account is None or person is None:
+            return stored, None, None, None
+        return stored, account, person, unit
 
     async def save(
         self,

@@ -3,32 +3,40 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import Table, delete
+from sqlalchemy import Table, TextualSelect, bindparam, delete, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialects import insert_for
 from storage.models import ProcessedUpdate
 
 __all__ = ["ProcessedUpdateRepository"]
 
 
-@functools.cache
-def _claim(dialect: str) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING RETURNING`` for ``dialect``.
+def _claim_statement() -> TextualSelect:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING``, the same SQL on SQLite and PostgreSQL.
 
-    Run on every message, so built once per dialect (a plain table insert, no ORM bulk-insert
-    machinery).
+    Run on every message. SQLAlchemy never caches the compiled form of its dialects'
+    ``insert(…).on_conflict_do_nothing()`` (their ``Insert`` sets ``inherit_cache = False``), so
+    that construct was compiled again for every message; a textual statement with the columns'
+    own types is compiled once and then found in the engine's statement cache.
     """
     table = cast(Table, ProcessedUpdate.__table__)
-    insert = insert_for("postgresql" if dialect == "postgresql" else "sqlite")
+    columns = (table.c.channel, table.c.update_id, table.c.processed_at)
+    names = ", ".join(c.name for c in columns)
+    values = ", ".join(f":{c.name}" for c in columns)
     return (
-        insert(table)
-        .on_conflict_do_nothing(index_elements=["channel", "update_id"])
-        .returning(table.c.update_id)
+        text(
+            f"INSERT INTO {table.name} ({names}) VALUES ({values}) "
+            "ON CONFLICT (channel, update_id) DO NOTHING RETURNING update_id"
+        )
+        .bindparams(*(bindparam(c.name, type_=c.type) for c in columns))
+        .columns(table.c.update_id)
     )
+
+
+#: Built once: a message only binds its values.
+_CLAIM = _claim_statement()
 
 
 class ProcessedUpdateRepository:
@@ -49,8 +57,7 @@ class ProcessedUpdateRepository:
         cannot run at the same time (SQLite's ``BEGIN IMMEDIATE``).
         """
         values = {"channel": channel, "update_id": update_id, "processed_at": now}
-        stmt = _claim(self._s.get_bind().dialect.name)
-        return (await self._s.execute(stmt, values)).first() is not None
+        return (await self._s.execute(_CLAIM, values)).first() is not None
 
     async def add(self, channel: str, update_id: str, now: dt.datetime) -> None:
         """Mark the update processed; a concurrent duplicate fails on the primary key."""

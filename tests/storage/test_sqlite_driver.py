@@ -56,6 +56,31 @@ async def test_a_statement_is_one_trip(sqlite: AsyncEngine, trips: list[object])
         assert len(trips) == 1
 
 
+async def test_a_committed_transaction_costs_no_trip_more(
+    sqlite: AsyncEngine, trips: list[object]
+) -> None:
+    async with sqlite.begin() as conn:
+        await conn.execute(insert_t(), {"name": "a"})
+    trips.clear()
+    async with sqlite.begin() as conn:
+        await conn.execute(insert_t(), {"name": "b"})
+    # BEGIN IMMEDIATE, the insert, COMMIT; the pool's reset on return finds nothing to undo.
+    assert len(trips) == 3
+
+
+async def test_a_rollback_still_undoes_an_open_transaction(
+    sqlite: AsyncEngine, trips: list[object]
+) -> None:
+    async with sqlite.connect() as conn:
+        await conn.begin()
+        await conn.execute(insert_t(), {"name": "gone"})
+        trips.clear()
+        await conn.rollback()
+        assert len(trips) == 1  # an open transaction's rollback goes to SQLite
+    async with sqlite.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 0
+
+
 async def test_rows_counts_and_ids_as_before(sqlite: AsyncEngine) -> None:
     async with sqlite.begin() as conn:
         first = await conn.execute(insert_t(), {"name": "a"})

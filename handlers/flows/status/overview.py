@@ -12,12 +12,14 @@ in the group could press them.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
 from handlers.domain.errors import UserError
-from handlers.domain.progress import local_today
+from handlers.domain.milestones import Milestone
+from handlers.domain.progress import RequirementProgress, UnitMark, local_today
 from handlers.domain.unit_filter import parse_filter
 from handlers.flows.status.common import (
     SOON_DAYS,
@@ -27,13 +29,13 @@ from handlers.flows.status.common import (
     match_typed,
     typed_filter,
     tz_of,
-    unit_progress,
     unknown_reply,
 )
 from handlers.kernel.callbacks import CallbackData, Command
 from handlers.kernel.context import Ctx, StateSpec, StateTable
 from handlers.kernel.messages import Button, Reply
 from handlers.queries.milestones import unit_milestones
+from handlers.queries.progress import campaign_progress
 from handlers.queries.stats import (
     CampaignStatus,
     FilterOption,
@@ -124,14 +126,17 @@ class Back(CallbackData, prefix="status.back"):
 
 async def _unit_checklist(ctx: Ctx, unit: Unit) -> Reply:
     campaigns = await ctx.campaigns.get_reported()
-    progress, tz = await unit_progress(ctx, unit, campaigns)
-    items = [(p, p.marks[0]) for p in progress if p.marks]
+    items: list[tuple[RequirementProgress, UnitMark]] = []
     # The events it organises and the plan's own dates: shown with their day, never owed.
-    milestones = [
-        (m, local_today(ctx.now, campaign.timezone))
-        for campaign in campaigns
-        for m in await unit_milestones(ctx.session, campaign, unit)
-    ]
+    milestones: list[tuple[Milestone, dt.date]] = []
+    for campaign in campaigns:  # each campaign's requirements read once for both
+        reqs = await ctx.campaigns.requirements_for(campaign.id)
+        progress = await campaign_progress(ctx.session, campaign, ctx.now, [unit], reqs)
+        items.extend((p, p.marks[0]) for p in progress if p.marks)
+        today = local_today(ctx.now, campaign.timezone)
+        found = await unit_milestones(ctx.session, campaign, unit, reqs)
+        milestones.extend((m, today) for m in found)
+    tz = tz_of(campaigns)
     # What the unit sent, with its files: /hoso (handlers/flows/browse.py), a menu command.
     files = Command(name=f"hoso {unit.code}").button(ctx.label("status.files_label"))
     params = {"unit": unit, "items": items, "milestones": milestones}

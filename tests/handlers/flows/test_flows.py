@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.domain.items import ItemKind
@@ -186,6 +187,48 @@ async def test_submit_text_plan_is_versioned(chat: Chat, session_factory: SF) ->
         (2, True, "Bản 2"),
     ]
     assert await _count(session_factory, AuditLog, AuditLog.action == "submission.create") >= 2
+
+
+@contextlib.contextmanager
+def _statements(session_factory: SF) -> Iterator[list[str]]:
+    """The SQL statements run inside the block, whitespace collapsed."""
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(" ".join(str(args[2]).split()))
+
+    sync_engine = session_factory.kw["bind"].sync_engine
+    event.listen(sync_engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", record)
+
+
+async def test_a_units_checklist_reads_the_campaigns_requirements_once(
+    chat: Chat, session_factory: SF
+) -> None:
+    badinh = chat("badinh")
+    with _statements(session_factory) as statements:
+        await badinh.send("/tinhhinh")
+    assert "Phường Ba Đình — các nội dung phải nộp" in badinh.text
+    campaigns = [q for q in statements if q.startswith("SELECT campaigns.")]
+    assert len(campaigns) == 1  # the demo's one reported campaign
+    # Its owed requirements and its milestones come from one reading.
+    assert len([q for q in statements if "FROM requirements" in q]) == 1
+
+
+async def test_picking_a_requirement_reads_the_units_standing_once(
+    chat: Chat, session_factory: SF
+) -> None:
+    badinh = chat("badinh")
+    await badinh.send("/nop")
+    with _statements(session_factory) as statements:
+        await badinh.press("Kế hoạch tổ chức")
+    assert "Vui lòng gửi nội dung" in badinh.text
+    # The step checks the unit's standing and asks for the content with the same reading.
+    assert len([q for q in statements if q.startswith("SELECT campaigns.")]) == 1
+    assert len([q for q in statements if "FROM nominations" in q]) == 1
 
 
 async def test_submit_file_is_stored_by_content_hash(
