@@ -3,7 +3,8 @@
 The database is the source of truth. The scheduler holds one date job per moment at which some
 reminder or digest becomes due (``notify:<UTC minute>``, deterministic ids), an interval job that
 re-derives those jobs (``reconcile``), one that delivers broadcast copies (``broadcasts``) and
-one that builds and sends the files asked for in chats (``exports``).
+one that builds and sends the files asked for in chats (``exports``), and one that keeps the
+query planner's statistics fresh (``statistics``: SQLite has none unless asked).
 A job does not carry *what* to send: it asks the database what is due at that moment, so a
 submission or a changed deadline is honoured without touching the jobs.
 
@@ -39,6 +40,7 @@ from handlers.services.recurrence import generate_all
 from handlers.services.reminders import upcoming_instants
 from scheduler.exports import ExportWorker
 from scheduler.notifier import BroadcastWorker, Notifier
+from storage.db import refresh_statistics
 
 __all__ = ["NOTIFY_PREFIX", "RETRY_BACKOFF", "SchedulerService"]
 
@@ -67,6 +69,8 @@ class SchedulerService:
         retry_backoff: Seconds before each retry after a failure (the last repeats).
         exports: Builds and sends the files asked for in chats (woken by ``"export"``; also
             run at start-up, for jobs a crash left, and every ``broadcast_every``).
+        statistics_every: How often the query planner's statistics are refreshed
+            (:func:`storage.db.refresh_statistics`; the first time one period after start-up).
     """
 
     def __init__(
@@ -83,7 +87,9 @@ class SchedulerService:
         calendar: WorkingCalendar | None = None,
         retry_backoff: Sequence[float] = RETRY_BACKOFF,
         exports: ExportWorker | None = None,
+        statistics_every: dt.timedelta = dt.timedelta(hours=6),
     ) -> None:
+        self._statistics_every = statistics_every
         self._exports = exports
         self._sf = session_factory
         self._notifier = notifier
@@ -134,6 +140,12 @@ class SchedulerService:
             self._guarded("broadcasts", self._broadcasts.run),
             IntervalTrigger(seconds=self._broadcast_every.total_seconds(), timezone=dt.UTC),
             id="broadcasts",
+            replace_existing=True,
+        )
+        scheduler.add_job(
+            self._guarded("statistics", self.refresh_statistics),
+            IntervalTrigger(seconds=self._statistics_every.total_seconds(), timezone=dt.UTC),
+            id="statistics",
             replace_existing=True,
         )
         if self._exports is not None:
@@ -223,6 +235,11 @@ class SchedulerService:
                     id=job_id,
                 )
         return len(wanted)
+
+    async def refresh_statistics(self) -> None:
+        """Let the query planner see the tables as they have grown (cheap when nothing did)."""
+        async with self._sf.begin() as session:
+            await refresh_statistics(session)
 
     def notify_jobs(self) -> list[Job]:
         """The date jobs, soonest first."""

@@ -100,11 +100,14 @@ async def refresh_statistics(session: AsyncSession, *, full: bool = False) -> No
     SQLite keeps no statistics until ``ANALYZE`` runs, and without them it may pick a worse
     index on big tables. ``full`` (after a rebuild or a bulk load) analyses every table;
     otherwise SQLite's ``PRAGMA optimize`` analyses only the tables whose statistics are
-    missing or stale, which is cheap enough to run every day. PostgreSQL's autovacuum keeps
+    missing or stale, reading a sample of each (``analysis_limit``): cheap enough to run every
+    few hours. PostgreSQL's autovacuum keeps
     its own statistics; ``full`` analyses ours at once (named: the schema in the search path,
     not every table of the database).
     """
     if session.bind.dialect.name == "sqlite":
+        # The daily pass samples (the write lock is held meanwhile); a full one reads it all.
+        await session.execute(text(f"PRAGMA analysis_limit = {0 if full else 1000}"))
         await session.execute(text("ANALYZE" if full else "PRAGMA optimize"))
     elif full:
         from storage.models import Base
