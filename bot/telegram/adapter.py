@@ -194,6 +194,9 @@ class TelegramAdapter:
         self._attempts: dict[int, int] = {}
         #: Set once updates are being received (and the sender can be used).
         self.ready = asyncio.Event()
+        #: Set once the updates that waited for the bot (long polling: the first poll's, which
+        #: does not wait) are handled; in webhook mode with :attr:`ready`.
+        self.caught_up = asyncio.Event()
 
     @property
     def username(self) -> str:
@@ -228,6 +231,7 @@ class TelegramAdapter:
                     ALLOWED_UPDATES,
                     self._config.poll_timeout,
                     self._config.concurrent_updates,
+                    caught_up=self.caught_up,
                 )
                 polling = asyncio.create_task(poller.run(stop))
                 self.ready.set()
@@ -250,6 +254,7 @@ class TelegramAdapter:
                     drop_pending_updates=False,
                 )
                 self.ready.set()
+                self.caught_up.set()
                 _LOGGER.info("Telegram channel running as @%s (webhook)", self.username)
                 await stop.wait()
             finally:

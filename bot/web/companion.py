@@ -21,9 +21,9 @@ import unicodedata
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
-from aiohttp import BodyPartReader, web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.links import LinkMaker
@@ -45,6 +45,9 @@ from handlers.kernel.texts import Texts, plain_text
 from storage.models import WebLink, WebLinkKind
 from storage.repositories.audit import AuditRepository
 from storage.repositories.web_links import WebLinkRepository
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 __all__ = ["Companion", "WebConfig", "content_disposition"]
 
@@ -239,6 +242,8 @@ class Companion:
     # -- serving --------------------------------------------------------------------------
     def app(self) -> web.Application:
         """The aiohttp application serving the pages."""
+        from aiohttp import web  # the server's library: loaded when the pages are served
+
         application = web.Application(client_max_size=self.config.max_bytes + _MULTIPART_SLACK)
         application.router.add_get("/u/{token}", self._upload_page)
         application.router.add_post("/u/{token}", self._upload_post)
@@ -248,6 +253,8 @@ class Companion:
     @asynccontextmanager
     async def serving(self) -> AsyncIterator[Companion]:
         """Serve the pages on the configured host and port while the block runs."""
+        from aiohttp import web
+
         runner = web.AppRunner(self.app(), access_log=None)
         await runner.setup()
         self._runner = runner
@@ -273,6 +280,8 @@ class Companion:
 
     # -- pages ----------------------------------------------------------------------------
     def _page(self, html: str, status: int = 200) -> web.Response:
+        from aiohttp import web
+
         return web.Response(
             text=html,
             status=status,
@@ -327,6 +336,8 @@ class Companion:
 
     async def _read_file(self, request: web.Request) -> tuple[str, str, bytes]:
         """The posted file's name, type and content, read within the size limit."""
+        from aiohttp import BodyPartReader
+
         limit = self.config.max_bytes
         if (
             request.content_length is not None
@@ -437,6 +448,8 @@ class Companion:
                 _LOGGER.exception("sending a web upload's reply to %s failed", key.channel)
 
     async def _download(self, request: web.Request) -> web.StreamResponse:
+        from aiohttp import web
+
         try:
             link = await self._find(request.match_info["token"], WebLinkKind.DOWNLOAD)
         except _LinkError as problem:
