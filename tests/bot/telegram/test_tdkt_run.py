@@ -263,6 +263,29 @@ async def test_reminders_and_a_broadcast_survive_kill_9(
     assert await asyncio.wait_for(bot.wait(), 30) == 0
 
 
+async def test_messages_that_waited_for_the_bot_are_answered_before_the_start_up_work(
+    fake_telegram: FakeBotAPI, tmp_path: Path
+) -> None:
+    """The catch-up reminders, the companion's pages and pruning wait for the backlog."""
+    tdkt = Tdkt(tmp_path, fake_telegram)
+    await tdkt("init", "--demo", "--now", NOW)
+    units = await _link_telegram_heads(tmp_path / "data", 21)
+    waiting = [chat for chat, code in units.items() if code == "P-BADINH"]  # owes its plan
+    for chat in waiting:
+        fake_telegram.inject_message(chat, chat, "/trogiup")
+
+    bot = await tdkt.start("run", "--now", NOW)  # catches up on the 08:00 reminders
+    await fake_telegram.wait_for(lambda c: "Nhắc hạn" in (c.text or ""), count=9, timeout=60)
+    sends = [c for c in fake_telegram.calls_of("sendMessage") if c.ok]
+    answers = [n for n, c in enumerate(sends) if "Hướng dẫn" in (c.text or "")]
+    reminders = [n for n, c in enumerate(sends) if "Nhắc hạn" in (c.text or "")]
+    assert len(answers) == len(waiting) and max(answers) < min(reminders)
+    assert fake_telegram.calls_of("getUpdates")[0].params.get("timeout") in (None, 0)
+    await fake_telegram.wait_polling(timeout=30)  # then long polling
+    bot.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(bot.wait(), 30) == 0
+
+
 async def test_a_wrong_token_is_refused_in_vietnamese(
     fake_telegram: FakeBotAPI, tmp_path: Path
 ) -> None:
