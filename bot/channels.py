@@ -34,6 +34,7 @@ from bot.app import (
     prune_processed_updates,
     upgrade_database,
 )
+from bot.runtime import resume_gc
 from bot.settings import Settings
 from bot.telegram.identity import IDENTITY_FILE, BotIdentity
 from handlers.kernel.messages import Send
@@ -174,6 +175,7 @@ async def _console(
     )
     service = build_scheduler(the_app, {CONSOLE: adapter.push})
     await service.start()
+    resume_gc()
     try:
         await adapter.run()
     finally:
@@ -259,6 +261,7 @@ async def _messengers(
             service = build_scheduler(the_app, senders)
             try:
                 await service.start()
+                resume_gc()  # start-up is over
                 done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
                     task.result()  # a channel that stopped on its own: raise its error

@@ -1,4 +1,4 @@
-"""What a process needs before anything heavy is imported: the clock and the log redactor.
+"""What a process needs before anything heavy is imported: the clock, the log redactor, the GC.
 
 The ``tdkt`` command line reads these before it knows which command runs, so this module
 imports the standard library only (``bot.app`` re-exports them).
@@ -7,12 +7,13 @@ imports the standard library only (``bot.app`` re-exports them).
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import time
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-__all__ = ["TokenRedactor", "make_clock", "parse_now"]
+__all__ = ["TokenRedactor", "make_clock", "parse_now", "pause_gc", "resume_gc"]
 
 
 class TokenRedactor(logging.Filter):
@@ -61,3 +62,25 @@ def make_clock(start: dt.datetime | None) -> Callable[[], dt.datetime]:
         return lambda: dt.datetime.now(dt.UTC)
     origin = time.monotonic()
     return lambda: start + dt.timedelta(seconds=time.monotonic() - origin)
+
+
+def pause_gc() -> None:
+    """Hold the cyclic garbage collector off while the process starts (:func:`resume_gc`).
+
+    Start-up makes a few hundred thousand objects that live as long as the process (modules,
+    classes, mapped tables, compiled templates) and hardly any garbage; the collector would
+    walk them over and over as they are made, a fifth of a command's start-up CPU.
+    """
+    gc.disable()
+
+
+def resume_gc() -> None:
+    """Start-up is over: what it made is frozen (collections skip it), then collect as usual.
+
+    Does nothing unless :func:`pause_gc` held the collector off (a test process that runs a
+    command keeps its own collector as it is).
+    """
+    if gc.isenabled():
+        return
+    gc.freeze()
+    gc.enable()

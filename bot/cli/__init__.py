@@ -14,7 +14,7 @@ import sys
 
 from bot.cli import campaign, core, export, invites, people, plan, reminders, stats, units
 from bot.cli.common import app
-from bot.runtime import TokenRedactor
+from bot.runtime import TokenRedactor, pause_gc
 
 __all__ = ["app", "main", "skip_unused_imports"]
 
@@ -54,6 +54,7 @@ def main() -> None:
     # major version's behaviour); the sender reads both forms.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     skip_unused_imports()
+    pause_gc()  # until the command starts its work (bot.cli.common.run_app) or the bot answers
     app()
 
 
