@@ -7,13 +7,15 @@ Zalo gets a copy on each).
 
 With a messenger the web companion (``bot/web``) is served too: its upload links carry the files
 Zalo cannot (and Telegram's over 20 MB), its download links the exports and charts Zalo cannot
-send. The console needs none of it (``/tep`` reads a local file).
+send. Its server starts when a link can be opened: at start-up if a link of an earlier run is
+still live, else with the first link this process issues. The console needs none of it (``/tep``
+reads a local file).
 
 What a first answer does not need waits until each messenger has handled the updates that
-arrived while the bot was down: the companion's server (aiohttp), the scheduler (APScheduler,
-the holiday calendar, the reminder planning pass) and the pruning of old update ids. A reminder
-due at start-up is still sent, a moment later. Each channel's library is imported only when
-its channel runs.
+arrived while the bot was down: the companion, the scheduler (APScheduler, the holiday
+calendar, the reminder planning pass) and the pruning of old update ids. A reminder due at
+start-up is still sent, a moment later. Each channel's library is imported only when its
+channel runs.
 """
 
 from __future__ import annotations
@@ -256,7 +258,7 @@ async def _messengers(
     try:
         await _until_ready(running, readies)
         await _until_ready(running, caught_up)  # the first answers before the rest of start-up
-        async with companion.serving():
+        async with companion.on_demand():
             await prune_processed_updates(the_app)
             service = build_scheduler(the_app, senders)
             try:

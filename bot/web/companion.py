@@ -15,6 +15,7 @@ took the file. It works only while the chat is still at the step it was made for
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import unicodedata
@@ -158,6 +159,9 @@ class Companion:
         self._sessions = session_factory
         self._senders = senders
         self._runner: web.AppRunner | None = None
+        #: Serving starts with the first link issued (see :meth:`on_demand`).
+        self._on_demand = False
+        self._starting = asyncio.Lock()
 
     @classmethod
     def from_settings(
@@ -182,6 +186,7 @@ class Companion:
     # -- LinkMaker ------------------------------------------------------------------------
     async def upload_link(self, key: ChatKey, user_id: str, request: FileRequest) -> str:
         """A single-use page where the person in ``key`` sends the file ``request`` asks for."""
+        await self._serve_on_demand()
         now = self._clock()
         token = make_token(self.config.secret, WebLinkKind.UPLOAD.value)
         async with self._sessions.begin() as session:
@@ -206,6 +211,7 @@ class Companion:
 
     async def download_link(self, key: ChatKey, file: OutgoingFile) -> str:
         """A short-lived address that serves ``file`` (an export, the chart) to that chat only."""
+        await self._serve_on_demand()
         saved = await self._files.save(file.data)
         now = self._clock()
         token = make_token(self.config.secret, WebLinkKind.DOWNLOAD.value)
@@ -253,23 +259,60 @@ class Companion:
     @asynccontextmanager
     async def serving(self) -> AsyncIterator[Companion]:
         """Serve the pages on the configured host and port while the block runs."""
-        from aiohttp import web
-
-        runner = web.AppRunner(self.app(), access_log=None)
-        await runner.setup()
-        self._runner = runner
         try:
-            site = web.TCPSite(runner, self.config.host, self.config.port)
-            await site.start()
-            _LOGGER.info(
-                "web companion on %s:%d (public %s)",
-                self.config.host,
-                self.config.port,
-                self.config.public_url,
-            )
+            await self._start()
             yield self
         finally:
-            self._runner = None
+            await self._stop()
+
+    @asynccontextmanager
+    async def on_demand(self) -> AsyncIterator[Companion]:
+        """Serve the pages while the block runs, from when a link can be opened.
+
+        That is at once when a link of an earlier run may still be opened, else when this
+        process issues its first link (before the link is given out). Until then the server
+        (aiohttp: about 9 MB and a fifth of a second) is not even imported.
+        """
+        try:
+            async with self._sessions() as session:
+                live = await WebLinkRepository(session).any_live(self._clock())
+            if live:
+                await self._start()
+            self._on_demand = True
+            yield self
+        finally:
+            self._on_demand = False
+            await self._stop()
+
+    async def _serve_on_demand(self) -> None:
+        if self._on_demand and self._runner is None:
+            await self._start()
+
+    async def _start(self) -> None:
+        """Listen on the configured host and port (once)."""
+        from aiohttp import web
+
+        async with self._starting:
+            if self._runner is not None:
+                return
+            runner = web.AppRunner(self.app(), access_log=None)
+            await runner.setup()
+            try:
+                await web.TCPSite(runner, self.config.host, self.config.port).start()
+            except BaseException:
+                await runner.cleanup()
+                raise
+            self._runner = runner
+        _LOGGER.info(
+            "web companion on %s:%d (public %s)",
+            self.config.host,
+            self.config.port,
+            self.config.public_url,
+        )
+
+    async def _stop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
             await runner.cleanup()
 
     def bound_addresses(self) -> list[tuple[str, int]]:
