@@ -81,6 +81,8 @@ NOT_FOR_THE_CLI = (
     "httpx",
     "alembic",
     "holidays",
+    "yaml",
+    "trio",
 )
 
 
