@@ -177,7 +177,7 @@ async def _console(
     )
     service = build_scheduler(the_app, {CONSOLE: adapter.push})
     await service.start()
-    resume_gc()
+    resume_gc(long_running=True)
     try:
         await adapter.run()
     finally:
@@ -263,7 +263,7 @@ async def _messengers(
             service = build_scheduler(the_app, senders)
             try:
                 await service.start()
-                resume_gc()  # start-up is over
+                resume_gc(long_running=True)  # start-up is over
                 done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
                     task.result()  # a channel that stopped on its own: raise its error

@@ -74,13 +74,20 @@ def pause_gc() -> None:
     gc.disable()
 
 
-def resume_gc() -> None:
-    """Start-up is over: what it made is frozen (collections skip it), then collect as usual.
+def resume_gc(*, long_running: bool = False) -> None:
+    """Start-up is over: collect garbage as usual again.
+
+    Args:
+        long_running: A process that keeps running (the bot): one full collection now, then
+            what start-up made is frozen, so that later full collections, rare as they are after
+            this one, skip it. A command that ends soon just resumes the collector.
 
     Does nothing unless :func:`pause_gc` held the collector off (a test process that runs a
     command keeps its own collector as it is).
     """
     if gc.isenabled():
         return
-    gc.freeze()
+    if long_running:
+        gc.collect()
+        gc.freeze()
     gc.enable()

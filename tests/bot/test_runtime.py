@@ -24,9 +24,9 @@ def test_start_up_runs_without_the_collector_and_freezes_what_it_made() -> None:
         "pause_gc()\n"
         "paused = gc.isenabled()\n"
         "import bot.app\n"
-        "resume_gc()\n"
+        "resume_gc(long_running=True)\n"
         "frozen = gc.get_freeze_count()\n"
-        "resume_gc()  # once only\n"
+        "resume_gc(long_running=True)  # once only\n"
         "again = gc.get_freeze_count() == frozen\n"
         "print(json.dumps([paused, gc.isenabled(), frozen > 10000, again]))"
     )
@@ -37,6 +37,18 @@ def test_a_process_that_did_not_pause_the_collector_keeps_it_as_it_is() -> None:
     code = (
         "import gc, json\n"
         "from bot.runtime import resume_gc\n"
+        "resume_gc(long_running=True)\n"
+        "print(json.dumps([gc.isenabled(), gc.get_freeze_count()]))"
+    )
+    assert _run(code) == [True, 0]
+
+
+def test_a_command_that_ends_soon_resumes_the_collector_without_freezing() -> None:
+    code = (
+        "import gc, json\n"
+        "from bot.runtime import pause_gc, resume_gc\n"
+        "pause_gc()\n"
+        "import bot.app\n"
         "resume_gc()\n"
         "print(json.dumps([gc.isenabled(), gc.get_freeze_count()]))"
     )
