@@ -19,8 +19,6 @@ from sqlalchemy.pool import NullPool
 from bot.runtime import TokenRedactor, make_clock, parse_now
 from bot.settings import Settings
 from handlers.domain.vocab import DEFAULT_UNIT_KINDS
-from handlers.io.unit_kinds_file import read_unit_kinds
-from handlers.io.units_file import UnitsFileError
 from handlers.kernel.context import CoreDeps
 from handlers.kernel.messages import Send
 from handlers.kernel.ports import InviteLinks
@@ -124,6 +122,11 @@ async def build_app(
 ) -> AsyncIterator[App]:
     """Wire the core to the configured database; dispose of the engine on exit."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    unit_kinds = DEFAULT_UNIT_KINDS
+    if settings.unit_kinds_file is not None:
+        from handlers.io.unit_kinds_file import read_unit_kinds  # PyYAML: only for the file
+
+        unit_kinds = read_unit_kinds(settings.unit_kinds_file)
     engine = make_engine(settings.db_url)
     session_factory = make_session_factory(engine)
     wakeups = Wakeups()
@@ -135,11 +138,7 @@ async def build_app(
         invite_ttl=dt.timedelta(days=settings.invite_ttl_days),
         wake=wakeups,
         invite_links=invite_linker(settings),
-        unit_kinds=(
-            read_unit_kinds(settings.unit_kinds_file)
-            if settings.unit_kinds_file is not None
-            else DEFAULT_UNIT_KINDS
-        ),
+        unit_kinds=unit_kinds,
     )
     try:
         yield App(settings, engine, session_factory, deps, wakeups)
@@ -190,6 +189,7 @@ async def load_demo(session: AsyncSession, now: dt.datetime) -> bool:
     Only the example records dated up to ``now`` are inserted, so a demo pinned to 12/11/2019
     shows the campaign as it stood that morning.
     """
+    from handlers.io.units_file import UnitsFileError
     from handlers.services.campaigns import load_campaign
     from handlers.services.demo import seed_demo_records
     from handlers.services.invites import ensure_account

@@ -7,7 +7,15 @@ Zalo gets a copy on each).
 
 With a messenger the web companion (``bot/web``) is served too: its upload links carry the files
 Zalo cannot (and Telegram's over 20 MB), its download links the exports and charts Zalo cannot
-send. The console needs none of it (``/tep`` reads a local file).
+send. Its server starts when a link can be opened: at start-up if a link of an earlier run is
+still live, else with the first link this process issues. The console needs none of it (``/tep``
+reads a local file).
+
+What a first answer does not need waits until each messenger has handled the updates that
+arrived while the bot was down: the companion, the scheduler (APScheduler, the holiday
+calendar, the reminder planning pass) and the pruning of old update ids. A reminder due at
+start-up is still sent, a moment later. Each channel's library is imported only when its
+channel runs.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ import secrets
 import signal
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.app import (
     App,
@@ -28,26 +36,16 @@ from bot.app import (
     prune_processed_updates,
     upgrade_database,
 )
-from bot.console import CHANNEL as CONSOLE
-from bot.console import ConsoleAdapter
+from bot.runtime import resume_gc
 from bot.settings import Settings
-from bot.telegram import CHANNEL as TELEGRAM
-from bot.telegram import BotIdentity, Limits, TelegramAdapter, TelegramConfig, WebhookConfig
-from bot.telegram.identity import IDENTITY_FILE
-from bot.web import Companion
-from bot.zalo import CHANNEL as ZALO
-from bot.zalo import (
-    BotInfo,
-    ZaloAdapter,
-    ZaloApiError,
-    ZaloClient,
-    ZaloConfig,
-    ZaloLimits,
-    ZaloNetworkError,
-    ZaloWebhookConfig,
-)
+from bot.telegram.identity import IDENTITY_FILE, BotIdentity
 from handlers.kernel.messages import Send
 from handlers.routes import command_menu
+
+if TYPE_CHECKING:
+    from bot.telegram import TelegramConfig
+    from bot.web import Companion
+    from bot.zalo import BotInfo, ZaloConfig
 
 __all__ = [
     "RunOptions",
@@ -76,6 +74,8 @@ class RunOptions:
 
 def telegram_config(settings: Settings, token: str) -> TelegramConfig:
     """The Telegram channel's configuration from the settings."""
+    from bot.telegram import Limits, TelegramConfig  # python-telegram-bot: when it runs
+
     return TelegramConfig(
         token=token,
         api_root=settings.telegram_api_url,
@@ -95,6 +95,8 @@ def telegram_identity(settings: Settings, token: str) -> BotIdentity:
 
 def zalo_config(settings: Settings, token: str) -> ZaloConfig:
     """The Zalo channel's configuration from the settings."""
+    from bot.zalo import ZaloConfig, ZaloLimits
+
     return ZaloConfig(
         token=token,
         api_root=settings.zalo_api_url,
@@ -115,6 +117,8 @@ class ZaloIdentity:
 
     async def link(self) -> str | None:
         """``https://zalo.me/<bot id>``, or None when Zalo cannot be asked."""
+        from bot.zalo import ZaloApiError, ZaloClient, ZaloNetworkError
+
         async with ZaloClient(self._token, self._settings.zalo_api_url) as client:
             try:
                 return (await client.get_me()).link
@@ -143,18 +147,22 @@ async def serve(
     if settings.telegram_token is None and settings.zalo_token is None:
         await _console(the_app, settings, options, echo)
         return
+    from bot.web import Companion
+
     senders: dict[str, Send] = {}  # filled as each channel starts; the companion reads it
     core = the_app.core
     companion = Companion.from_settings(
         settings, core, core.deps.files, the_app.session_factory, senders
     )
-    async with companion.serving():
-        await _messengers(the_app, settings, options, companion, senders)
+    await _messengers(the_app, settings, options, companion, senders)
 
 
 async def _console(
     the_app: App, settings: Settings, options: RunOptions, echo: Callable[[str], object]
 ) -> None:
+    from bot.console import CHANNEL as CONSOLE
+    from bot.console import ConsoleAdapter
+
     if await upgrade_database(the_app):
         async with the_app.session_factory.begin() as session:
             loaded = await load_demo(session, the_app.deps.clock())
@@ -169,6 +177,7 @@ async def _console(
     )
     service = build_scheduler(the_app, {CONSOLE: adapter.push})
     await service.start()
+    resume_gc(long_running=True)
     try:
         await adapter.run()
     finally:
@@ -182,18 +191,21 @@ async def _messengers(
     companion: Companion,
     senders: dict[str, Send],
 ) -> None:
-    """Telegram and/or Zalo: start each, then the scheduler over their senders."""
+    """Telegram and/or Zalo: start each; once they caught up, the companion and the scheduler."""
     if await upgrade_database(the_app):
         _LOGGER.warning("no active campaign yet: load one with `tdkt campaign load FILE`")
-    await prune_processed_updates(the_app)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     runs: list[Coroutine[Any, Any, None]] = []
     readies: list[asyncio.Event] = []
+    caught_up: list[asyncio.Event] = []
     core = the_app.core
     if settings.telegram_token is not None:
+        from bot.telegram import CHANNEL as TELEGRAM
+        from bot.telegram import TelegramAdapter, WebhookConfig
+
         token = settings.telegram_token.get_secret_value()
         telegram = TelegramAdapter(
             telegram_config(settings, token),
@@ -216,8 +228,12 @@ async def _messengers(
         identity = telegram_identity(settings, token)
         runs.append(telegram.run(stop, webhook, on_started=identity.remember))
         readies.append(telegram.ready)
+        caught_up.append(telegram.caught_up)
         senders[TELEGRAM] = telegram.sender.send
     if settings.zalo_token is not None:
+        from bot.zalo import CHANNEL as ZALO
+        from bot.zalo import ZaloAdapter, ZaloWebhookConfig
+
         zalo = ZaloAdapter(
             zalo_config(settings, settings.zalo_token.get_secret_value()),
             core.handle,
@@ -236,19 +252,24 @@ async def _messengers(
             )
         runs.append(zalo.run(stop, zalo_hook, on_started=_log_zalo))
         readies.append(zalo.ready)
+        caught_up.append(zalo.ready)  # Zalo's polling has no backlog to wait for
         senders[ZALO] = zalo.sender.send
     running = [asyncio.create_task(run) for run in runs]
     try:
         await _until_ready(running, readies)
-        service = build_scheduler(the_app, senders)
-        try:
-            await service.start()
-            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                task.result()  # a channel that stopped on its own: raise its error
-        finally:
-            stop.set()
-            await service.stop()
+        await _until_ready(running, caught_up)  # the first answers before the rest of start-up
+        async with companion.on_demand():
+            await prune_processed_updates(the_app)
+            service = build_scheduler(the_app, senders)
+            try:
+                await service.start()
+                resume_gc(long_running=True)  # start-up is over
+                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    task.result()  # a channel that stopped on its own: raise its error
+            finally:
+                stop.set()
+                await service.stop()
     finally:
         stop.set()
         results = await asyncio.gather(*running, return_exceptions=True)
@@ -266,7 +287,7 @@ def _zalo_port(options: RunOptions, settings: Settings) -> int:
 
 
 async def _until_ready(running: list[asyncio.Task[None]], readies: list[asyncio.Event]) -> None:
-    """Wait until every channel receives; raise the error of one that failed to start."""
+    """Wait until every event is set; raise the error of a channel that stopped meanwhile."""
     waits = [asyncio.create_task(ready.wait()) for ready in readies]
     try:
         pending_ready = set(waits)

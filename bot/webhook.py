@@ -13,9 +13,10 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from aiohttp import web
+if TYPE_CHECKING:
+    from aiohttp import web
 
 __all__ = ["NOT_AN_UPDATE", "NotAnUpdate", "WebhookServer"]
 
@@ -65,12 +66,16 @@ class WebhookServer(Generic[_U]):
         self._secret = secret.encode()
         self._listen = listen
         self._port = port
+        from aiohttp import web  # the server's library: only in webhook mode
+
         app = web.Application(client_max_size=max_body)
         app.router.add_post("/" + path.lstrip("/"), self._receive)
         self._runner = web.AppRunner(app, access_log=None)
 
     async def start(self) -> None:
         """Start listening."""
+        from aiohttp import web
+
         await self._runner.setup()
         await web.TCPSite(self._runner, self._listen, self._port).start()
 
@@ -79,6 +84,8 @@ class WebhookServer(Generic[_U]):
         await self._runner.cleanup()
 
     async def _receive(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
         given = request.headers.get(self._header, "").encode()
         if not hmac.compare_digest(given, self._secret):
             return web.Response(status=403)

@@ -14,9 +14,9 @@ import sys
 
 from bot.cli import campaign, core, export, invites, people, plan, reminders, stats, units
 from bot.cli.common import app
-from bot.runtime import TokenRedactor
+from bot.runtime import TokenRedactor, pause_gc
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "skip_unused_imports"]
 
 _ROOT_COMMANDS = (core, export)  # imported for their commands on the root app
 
@@ -53,9 +53,24 @@ def main() -> None:
     # PTB 22 warns on every 429 unless time periods are opted into as timedelta (its next
     # major version's behaviour); the sender reads both forms.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
-    # httpx imports its own command line (click, Rich, Pygments, markdown-it: about 8 MB and a
-    # tenth of a second) whenever they are installed, and typer brings Rich. tdkt never runs
-    # httpx's command line: an entry of None makes that one import fail, and httpx then
-    # defines a stub instead.
-    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+    skip_unused_imports()
+    pause_gc()  # until the command starts its work (bot.cli.common.run_app) or the bot answers
     app()
+
+
+#: Modules the libraries import whenever they are installed although tdkt never uses them.
+#: httpx imports its own command line (click, Rich, Pygments, markdown-it: about 8 MB and a
+#: tenth of a second; typer brings Rich), and httpcore imports trio (with attrs, outcome and
+#: sortedcontainers: about 12 MB and a quarter of a second of the bot's start-up; selenium,
+#: a test dependency, installs it) to support running under trio, which tdkt never does.
+_UNUSED_IMPORTS = ("httpx._main", "trio")
+
+
+def skip_unused_imports() -> None:
+    """Make :data:`_UNUSED_IMPORTS` fail to import, as if not installed, in this process.
+
+    An entry of None in ``sys.modules`` makes that import raise ImportError: httpx then defines
+    a stub command line, httpcore supports asyncio only. A module already imported stays.
+    """
+    for name in _UNUSED_IMPORTS:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from bot.runtime import make_clock, parse_now
+from bot.runtime import make_clock, parse_now, resume_gc
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -83,8 +83,22 @@ def _start(now: str | None, settings: Settings) -> dt.datetime | None:
         ) from None
 
 
-def run_app(settings: Settings, now: str | None, work: Callable[[App], Awaitable[T]]) -> T:
-    """Run ``work`` on a wired app; user-facing errors become a message and exit code 1."""
+def run_app(
+    settings: Settings,
+    now: str | None,
+    work: Callable[[App], Awaitable[T]],
+    *,
+    started: bool = True,
+) -> T:
+    """Run ``work`` on a wired app; user-facing errors become a message and exit code 1.
+
+    Args:
+        settings: The settings.
+        now: ``--now``.
+        work: What the command does.
+        started: Whether start-up is over when ``work`` begins (the garbage collector resumes,
+            :func:`bot.runtime.resume_gc`); False when ``work`` resumes it itself.
+    """
     from bot.app import build_app
     from handlers.domain.errors import UserError
     from handlers.kernel.texts import Texts
@@ -93,6 +107,8 @@ def run_app(settings: Settings, now: str | None, work: Callable[[App], Awaitable
 
     async def go() -> T:
         async with build_app(settings, make_clock(start)) as the_app:
+            if started:
+                resume_gc()
             return await work(the_app)
 
     try:

@@ -117,7 +117,12 @@ def run(
         zalo_port=zalo_port,
     )
     try:
-        run_app(settings, now, lambda the_app: serve(the_app, settings, options, echo=typer.echo))
+        run_app(
+            settings,
+            now,
+            lambda the_app: serve(the_app, settings, options, echo=typer.echo),
+            started=False,  # serve resumes the garbage collector once the bot answers
+        )
     except InvalidToken:
         raise fail("Token Telegram không hợp lệ (TDKT_TELEGRAM_TOKEN).") from None
     except NetworkError as err:

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+import httpx
 from telegram import (
     BotCommand,
     BotCommandScopeAllGroupChats,
@@ -26,6 +27,7 @@ from telegram import (
     Update,
 )
 from telegram.ext import Application
+from telegram.request import HTTPXRequest
 
 from bot.telegram.receiver import MAX_ATTEMPTS, Poller, webhook_server
 from bot.telegram.sender import Limits, TelegramSender
@@ -178,6 +180,9 @@ class TelegramAdapter:
         self._apology = apology
         self._commands = commands
         self._group_commands = group_commands
+        # PTB's two connections (getUpdates, the rest) share one TLS context, as httpx makes it:
+        # each would load the CA bundle again (a tenth of a second, a megabyte).
+        tls = httpx.create_ssl_context()
         self.application = (
             Application.builder()
             .token(config.token)
@@ -185,7 +190,15 @@ class TelegramAdapter:
             .base_file_url(f"{root}/file/bot")
             .job_queue(None)
             .updater(None)
-            .connection_pool_size(max(8, config.concurrent_updates * 2))
+            .request(
+                HTTPXRequest(
+                    connection_pool_size=max(8, config.concurrent_updates * 2),
+                    httpx_kwargs={"verify": tls},
+                )
+            )
+            .get_updates_request(
+                HTTPXRequest(connection_pool_size=1, httpx_kwargs={"verify": tls})
+            )
             .build()
         )
         self.sender = TelegramSender(self.application.bot, on_unreachable, config.limits)
@@ -194,6 +207,9 @@ class TelegramAdapter:
         self._attempts: dict[int, int] = {}
         #: Set once updates are being received (and the sender can be used).
         self.ready = asyncio.Event()
+        #: Set once the updates that waited for the bot (long polling: the first poll's, which
+        #: does not wait) are handled; in webhook mode with :attr:`ready`.
+        self.caught_up = asyncio.Event()
 
     @property
     def username(self) -> str:
@@ -228,6 +244,7 @@ class TelegramAdapter:
                     ALLOWED_UPDATES,
                     self._config.poll_timeout,
                     self._config.concurrent_updates,
+                    caught_up=self.caught_up,
                 )
                 polling = asyncio.create_task(poller.run(stop))
                 self.ready.set()
@@ -250,6 +267,7 @@ class TelegramAdapter:
                     drop_pending_updates=False,
                 )
                 self.ready.set()
+                self.caught_up.set()
                 _LOGGER.info("Telegram channel running as @%s (webhook)", self.username)
                 await stop.wait()
             finally:

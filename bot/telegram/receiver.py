@@ -55,6 +55,9 @@ class Poller:
         concurrency: Updates of a batch handled at once (one chat's stay in order: the adapter
             holds a lock per chat, taken in arrival order).
         sleep: Injectable for tests.
+        caught_up: Set once the first poll is over: it does not wait (``timeout=0``), so the
+            updates that arrived while the bot was down are handled at once, and the
+            start-up work that can wait (:func:`bot.channels.serve`) waits for them.
     """
 
     def __init__(
@@ -65,6 +68,7 @@ class Poller:
         timeout: int,
         concurrency: int,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        caught_up: asyncio.Event | None = None,
     ) -> None:
         self._bot = bot
         self._settle = settle
@@ -72,6 +76,7 @@ class Poller:
         self._timeout = timeout
         self._gate = asyncio.Semaphore(max(1, concurrency))
         self._sleep = sleep
+        self.caught_up = caught_up or asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until ``stop`` is set; the batch in hand is finished (and confirmed) first."""
@@ -79,9 +84,11 @@ class Poller:
         offset: int | None = None
         failures = 0
         while not stop.is_set():
+            first = not self.caught_up.is_set()
             try:
-                updates = await self._poll(offset, stop)
+                updates = await self._poll(offset, stop, 0 if first else self._timeout)
             except (NetworkError, TelegramError) as err:
+                self.caught_up.set()  # what waits for the backlog need not wait for the network
                 pause = BACKOFF[min(failures, len(BACKOFF) - 1)]
                 failures += 1
                 _LOGGER.warning("getUpdates failed (%s); again in %.1fs", err, pause)
@@ -90,19 +97,22 @@ class Poller:
             failures = 0
             if updates is None:
                 break  # stopped during the long poll: nothing was taken
-            if not updates:
-                continue
-            await self._handle_batch(updates)
-            offset = updates[-1].update_id + 1
+            if updates:
+                await self._handle_batch(updates)
+                offset = updates[-1].update_id + 1
+            self.caught_up.set()
         if offset is not None:
             await self._confirm(offset)
 
-    async def _poll(self, offset: int | None, stop: asyncio.Event) -> tuple[Update, ...] | None:
-        """One long poll; None if ``stop`` was set first (the poll is abandoned, unconfirmed)."""
+    async def _poll(
+        self, offset: int | None, stop: asyncio.Event, wait: int
+    ) -> tuple[Update, ...] | None:
+        """One poll waiting up to ``wait`` seconds; None if ``stop`` was set first.
+
+        A poll abandoned that way is not confirmed: what it took comes again.
+        """
         poll = asyncio.ensure_future(
-            self._bot.get_updates(
-                offset=offset, timeout=self._timeout, allowed_updates=self._allowed
-            )
+            self._bot.get_updates(offset=offset, timeout=wait, allowed_updates=self._allowed)
         )
         stopping = asyncio.ensure_future(stop.wait())
         try:

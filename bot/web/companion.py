@@ -15,15 +15,16 @@ took the file. It works only while the chat is still at the step it was made for
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import unicodedata
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
-from aiohttp import BodyPartReader, web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.links import LinkMaker
@@ -45,6 +46,9 @@ from handlers.kernel.texts import Texts, plain_text
 from storage.models import WebLink, WebLinkKind
 from storage.repositories.audit import AuditRepository
 from storage.repositories.web_links import WebLinkRepository
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 __all__ = ["Companion", "WebConfig", "content_disposition"]
 
@@ -155,6 +159,9 @@ class Companion:
         self._sessions = session_factory
         self._senders = senders
         self._runner: web.AppRunner | None = None
+        #: Serving starts with the first link issued (see :meth:`on_demand`).
+        self._on_demand = False
+        self._starting = asyncio.Lock()
 
     @classmethod
     def from_settings(
@@ -179,6 +186,7 @@ class Companion:
     # -- LinkMaker ------------------------------------------------------------------------
     async def upload_link(self, key: ChatKey, user_id: str, request: FileRequest) -> str:
         """A single-use page where the person in ``key`` sends the file ``request`` asks for."""
+        await self._serve_on_demand()
         now = self._clock()
         token = make_token(self.config.secret, WebLinkKind.UPLOAD.value)
         async with self._sessions.begin() as session:
@@ -203,6 +211,7 @@ class Companion:
 
     async def download_link(self, key: ChatKey, file: OutgoingFile) -> str:
         """A short-lived address that serves ``file`` (an export, the chart) to that chat only."""
+        await self._serve_on_demand()
         saved = await self._files.save(file.data)
         now = self._clock()
         token = make_token(self.config.secret, WebLinkKind.DOWNLOAD.value)
@@ -239,6 +248,8 @@ class Companion:
     # -- serving --------------------------------------------------------------------------
     def app(self) -> web.Application:
         """The aiohttp application serving the pages."""
+        from aiohttp import web  # the server's library: loaded when the pages are served
+
         application = web.Application(client_max_size=self.config.max_bytes + _MULTIPART_SLACK)
         application.router.add_get("/u/{token}", self._upload_page)
         application.router.add_post("/u/{token}", self._upload_post)
@@ -248,21 +259,60 @@ class Companion:
     @asynccontextmanager
     async def serving(self) -> AsyncIterator[Companion]:
         """Serve the pages on the configured host and port while the block runs."""
-        runner = web.AppRunner(self.app(), access_log=None)
-        await runner.setup()
-        self._runner = runner
         try:
-            site = web.TCPSite(runner, self.config.host, self.config.port)
-            await site.start()
-            _LOGGER.info(
-                "web companion on %s:%d (public %s)",
-                self.config.host,
-                self.config.port,
-                self.config.public_url,
-            )
+            await self._start()
             yield self
         finally:
-            self._runner = None
+            await self._stop()
+
+    @asynccontextmanager
+    async def on_demand(self) -> AsyncIterator[Companion]:
+        """Serve the pages while the block runs, from when a link can be opened.
+
+        That is at once when a link of an earlier run may still be opened, else when this
+        process issues its first link (before the link is given out). Until then the server
+        (aiohttp: about 9 MB and a fifth of a second) is not even imported.
+        """
+        try:
+            async with self._sessions() as session:
+                live = await WebLinkRepository(session).any_live(self._clock())
+            if live:
+                await self._start()
+            self._on_demand = True
+            yield self
+        finally:
+            self._on_demand = False
+            await self._stop()
+
+    async def _serve_on_demand(self) -> None:
+        if self._on_demand and self._runner is None:
+            await self._start()
+
+    async def _start(self) -> None:
+        """Listen on the configured host and port (once)."""
+        from aiohttp import web
+
+        async with self._starting:
+            if self._runner is not None:
+                return
+            runner = web.AppRunner(self.app(), access_log=None)
+            await runner.setup()
+            try:
+                await web.TCPSite(runner, self.config.host, self.config.port).start()
+            except BaseException:
+                await runner.cleanup()
+                raise
+            self._runner = runner
+        _LOGGER.info(
+            "web companion on %s:%d (public %s)",
+            self.config.host,
+            self.config.port,
+            self.config.public_url,
+        )
+
+    async def _stop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
             await runner.cleanup()
 
     def bound_addresses(self) -> list[tuple[str, int]]:
@@ -273,6 +323,8 @@ class Companion:
 
     # -- pages ----------------------------------------------------------------------------
     def _page(self, html: str, status: int = 200) -> web.Response:
+        from aiohttp import web
+
         return web.Response(
             text=html,
             status=status,
@@ -327,6 +379,8 @@ class Companion:
 
     async def _read_file(self, request: web.Request) -> tuple[str, str, bytes]:
         """The posted file's name, type and content, read within the size limit."""
+        from aiohttp import BodyPartReader
+
         limit = self.config.max_bytes
         if (
             request.content_length is not None
@@ -437,6 +491,8 @@ class Companion:
                 _LOGGER.exception("sending a web upload's reply to %s failed", key.channel)
 
     async def _download(self, request: web.Request) -> web.StreamResponse:
+        from aiohttp import web
+
         try:
             link = await self._find(request.match_info["token"], WebLinkKind.DOWNLOAD)
         except _LinkError as problem:

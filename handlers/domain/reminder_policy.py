@@ -49,15 +49,21 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import importlib.util
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationInfo, field_validator
 
 from handlers.domain.sections import Section, SettingsError
+
+if TYPE_CHECKING:
+    from holidays import HolidayBase
 
 __all__ = [
     "DigestPolicy",
@@ -75,6 +81,7 @@ __all__ = [
     "parse_policy",
     "quiet_shift",
     "reminder_slots",
+    "vietnamese_public_holidays",
 ]
 
 _POLICY = "Chính sách nhắc"
@@ -375,6 +382,36 @@ def parse_digest(campaign_settings: Mapping[str, Any] | None) -> DigestPolicy:
 # --------------------------------------------------------------------------- working days
 
 
+def vietnamese_public_holidays() -> HolidayBase:
+    """``holidays.country_holidays("VN", language="vi")``, without loading every country.
+
+    The package's ``holidays.countries`` imports its 250-odd countries, about 17 MB and 0.4 s
+    of a process that needs one. So the Vietnamese module is loaded alone, from that package's
+    directory, under its own name (a later import of the whole package reuses it); when the
+    package is already loaded, or its layout has changed, the package's registry is asked.
+    """
+    import holidays  # its calendars: only where days are counted, not at start-up
+
+    name = "holidays.countries.vietnam"
+    module = sys.modules.get(name)
+    path = Path(holidays.__file__).parent / "countries" / "vietnam.py"
+    if module is None and "holidays.countries" not in sys.modules and path.is_file():
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is not None and spec.loader is not None:
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[name]
+                raise
+    vietnam = getattr(module, "Vietnam", None)
+    if vietnam is None:
+        return holidays.country_holidays("VN", language="vi")
+    public: HolidayBase = vietnam(language="vi")
+    return public
+
+
 class WorkingCalendar:
     """Vietnamese working days: Monday–Friday except public holidays (incl. Tết).
 
@@ -396,10 +433,7 @@ class WorkingCalendar:
             raise ValueError(
                 f"Ngày {both[0]:%d/%m/%Y} vừa được ghi là ngày nghỉ vừa là ngày làm việc."
             )
-        # Years are filled in lazily on lookup.
-        import holidays  # its calendars: only where days are counted, not at start-up
-
-        self._public = holidays.country_holidays("VN", language="vi")
+        self._public = vietnamese_public_holidays()  # years are filled in lazily on lookup
 
     def holiday_name(self, day: dt.date) -> str | None:
         """Return the name of the public holiday or extra day off on ``day``.

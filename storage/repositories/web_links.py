@@ -73,6 +73,13 @@ class WebLinkRepository:
         text = json.dumps(kept, sort_keys=True, ensure_ascii=False, default=str)
         return f"{state}#{hashlib.sha256(text.encode()).hexdigest()[:24]}"
 
+    async def any_live(self, now: dt.datetime) -> bool:
+        """Whether some link not used up may still be opened at ``now``."""
+        found = await self._s.scalars(
+            select(WebLink.id).where(WebLink.expires_at > now, WebLink.used_at.is_(None)).limit(1)
+        )
+        return found.first() is not None
+
     async def prune(self, before: dt.datetime) -> int:
         """Forget links that expired before ``before``."""
         result = await self._s.execute(delete(WebLink).where(WebLink.expires_at < before))

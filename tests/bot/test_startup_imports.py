@@ -81,6 +81,8 @@ NOT_FOR_THE_CLI = (
     "httpx",
     "alembic",
     "holidays",
+    "yaml",
+    "trio",
 )
 
 
@@ -192,3 +194,25 @@ def test_the_flows_import_without_the_plan_reader_or_building_button_validators(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.split() == ["True", "True", "False", "True", "True"]
+
+
+def test_the_tdkt_process_never_imports_trio_nor_the_httpx_command_line() -> None:
+    """httpcore imports trio when installed (selenium installs it); tdkt runs on asyncio only."""
+    code = (
+        "import asyncio, json, sys\n"
+        "from bot.cli import skip_unused_imports\n"
+        "skip_unused_imports()\n"
+        "import httpx, telegram.ext\n"
+        "async def main():\n"
+        "    async with httpx.AsyncClient() as client:\n"
+        "        try:\n"
+        "            await client.get('http://127.0.0.1:9/')\n"
+        "        except httpx.ConnectError:\n"
+        "            return 'refused'\n"
+        "print(json.dumps([asyncio.run(main()),"
+        " sorted(m for m in ('trio', 'outcome', 'httpx._main', 'rich') if sys.modules.get(m))]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout) == ["refused", []]

@@ -437,3 +437,30 @@ async def test_secretariat_day_status_chart_review_notice_and_exports(
     finally:
         await service.stop()
         await runner.stop()
+
+
+def test_both_connections_share_one_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading the CA bundle once, not once for getUpdates and once for the rest."""
+    import ssl
+
+    from bot.telegram import TelegramAdapter, TelegramConfig
+
+    made: list[ssl.SSLContext] = []
+    real = ssl.create_default_context
+
+    def counting(*args: object, **kwargs: object) -> ssl.SSLContext:
+        made.append(real(*args, **kwargs))  # type: ignore[arg-type]
+        return made[-1]
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+
+    async def handle(msg: Incoming) -> list[Reply]:
+        return []
+
+    async def unreachable(chat_id: str) -> None:
+        return None
+
+    config = TelegramConfig(token="123:abc")
+    adapter = TelegramAdapter(config, handle, Reply(text="x"), unreachable)
+    assert len(made) == 1
+    assert adapter.application.bot.token == "123:abc"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import datetime as dt
+import json
 import os
 import re
 import signal
@@ -261,6 +262,74 @@ async def test_reminders_and_a_broadcast_survive_kill_9(
 
     bot.send_signal(signal.SIGTERM)
     assert await asyncio.wait_for(bot.wait(), 30) == 0
+
+
+async def test_messages_that_waited_for_the_bot_are_answered_before_the_start_up_work(
+    fake_telegram: FakeBotAPI, tmp_path: Path
+) -> None:
+    """The catch-up reminders, the companion's pages and pruning wait for the backlog."""
+    tdkt = Tdkt(tmp_path, fake_telegram)
+    await tdkt("init", "--demo", "--now", NOW)
+    units = await _link_telegram_heads(tmp_path / "data", 21)
+    waiting = [chat for chat, code in units.items() if code == "P-BADINH"]  # owes its plan
+    for chat in waiting:
+        fake_telegram.inject_message(chat, chat, "/trogiup")
+
+    bot = await tdkt.start("run", "--now", NOW)  # catches up on the 08:00 reminders
+    await fake_telegram.wait_for(lambda c: "Nhắc hạn" in (c.text or ""), count=9, timeout=60)
+    sends = [c for c in fake_telegram.calls_of("sendMessage") if c.ok]
+    answers = [n for n, c in enumerate(sends) if "Hướng dẫn" in (c.text or "")]
+    reminders = [n for n, c in enumerate(sends) if "Nhắc hạn" in (c.text or "")]
+    assert len(answers) == len(waiting) and max(answers) < min(reminders)
+    assert fake_telegram.calls_of("getUpdates")[0].params.get("timeout") in (None, 0)
+    await fake_telegram.wait_polling(timeout=30)  # then long polling
+    bot.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(bot.wait(), 30) == 0
+
+
+#: What a bot that answered and waits for more holds of the libraries it may need later.
+NOT_WHILE_IDLE = (
+    "aiohttp",  # the web companion's server: with the first link
+    "trio",
+    "alembic",  # the schema is at head
+    "matplotlib",
+    "openpyxl",
+    "xlsxwriter",
+    "docx",
+    "PIL",
+    "pypdf",
+    "qrcode",
+)
+
+
+async def test_an_idle_bot_holds_neither_the_companion_server_nor_the_file_libraries(
+    fake_telegram: FakeBotAPI, tmp_path: Path
+) -> None:
+    tdkt = Tdkt(tmp_path, fake_telegram)
+    await tdkt("init", "--demo", "--now", NOW)
+    await _link_telegram_heads(tmp_path / "data", 1)
+    fake_telegram.inject_message(7000, 7000, "/tinhhinh")
+    code = (
+        "import atexit, json, sys\n"
+        "from bot.cli import main\n"
+        f"unwanted = {NOT_WHILE_IDLE!r}\n"
+        "atexit.register(lambda: print(json.dumps(sorted(m for m in unwanted"
+        " if sys.modules.get(m))), file=sys.stderr))\n"
+        f"sys.argv = ['tdkt', 'run', '--now', {NOW!r}]\n"
+        "main()\n"
+    )
+    err = (tmp_path / "idle.err").open("wb")
+    with err:
+        bot = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", code, stderr=err, env=tdkt.env, cwd=tmp_path
+        )
+    await fake_telegram.wait_for(lambda c: c.chat_id == 7000, timeout=60)
+    await fake_telegram.wait_polling(timeout=30)
+    await asyncio.sleep(1.0)  # the scheduler's start-up pass is over
+    bot.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(bot.wait(), 30) == 0
+    last = (tmp_path / "idle.err").read_text(encoding="utf-8").strip().splitlines()[-1]
+    assert json.loads(last) == []
 
 
 async def test_a_wrong_token_is_refused_in_vietnamese(

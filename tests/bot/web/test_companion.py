@@ -342,3 +342,37 @@ async def test_settings_and_serving(
         async with ClientSession() as http, http.get(forged) as r:
             assert r.status == 404 and "Liên kết không hợp lệ" in await r.text()
     assert companion.bound_addresses() == []
+
+
+async def test_on_demand_serves_from_the_first_link(
+    chat: Chat, core: Core, session_factory: SF, tmp_path: Path
+) -> None:
+    """Without a live link the server waits for the first link issued, which then opens."""
+    config = WebConfig(public_url="https://tdkt.example.gov.vn/", secret=SECRET, port=0)
+    files = LocalFileStore(tmp_path / "files")
+    companion = Companion(config, core, files, session_factory, {})
+    async with companion.on_demand():
+        assert companion.bound_addresses() == []  # nothing to open yet
+        badinh, path = await _plan_link(chat, companion)
+        host, port = companion.bound_addresses()[0]
+        async with ClientSession() as http, http.get(f"http://{host}:{port}{path}") as r:
+            assert r.status == 200 and "Kế hoạch tổ chức" in await r.text()
+        pdf = OutgoingFile("a.pdf", "application/pdf", pdf_bytes())
+        await companion.download_link(badinh.key, pdf)
+        assert len(companion.bound_addresses()) == 1  # started once
+    assert companion.bound_addresses() == []
+
+
+async def test_on_demand_serves_at_once_while_a_link_of_an_earlier_run_is_live(
+    chat: Chat, companion: Companion, core: Core, session_factory: SF, tmp_path: Path
+) -> None:
+    await _plan_link(chat, companion)  # issued by an earlier process
+    config = dataclasses.replace(companion.config, port=0)
+    restarted = Companion(config, core, LocalFileStore(tmp_path / "files"), session_factory, {})
+    async with restarted.on_demand():
+        assert len(restarted.bound_addresses()) == 1
+    async with session_factory.begin() as s:
+        for link in (await s.scalars(select(WebLink))).all():
+            link.used_at = link.created_at  # used up: nothing left to open
+    async with restarted.on_demand():
+        assert restarted.bound_addresses() == []

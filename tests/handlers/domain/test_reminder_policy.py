@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,6 +42,7 @@ DEMO = DEMO_DIR / "bimson-2019.yaml"
 NOW = dt.datetime(2019, 10, 1, 2, 0, tzinfo=dt.UTC)
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 BERLIN = ZoneInfo("Europe/Berlin")
+ROOT = Path(__file__).resolve().parents[3]
 CAL = WorkingCalendar()  # shared by the property tests (it only caches holiday years)
 SKIP = ReminderPolicy(skip_non_working_days=True)
 
@@ -214,6 +218,48 @@ def test_extra_holidays_and_working_days() -> None:
     ]
     with pytest.raises(ValueError, match="vừa được ghi là ngày nghỉ vừa là ngày làm việc"):
         WorkingCalendar(extra_holidays=[d(1, 1)], extra_working_days=[d(1, 1)])
+
+
+_HOLIDAY_YEARS = "range(2015, 2036)"
+
+
+def _holidays_in_subprocess(code: str) -> Any:
+    """The JSON a fresh interpreter prints after running ``code``."""
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout)
+
+
+def test_the_vietnamese_holidays_load_alone_and_match_the_package_registry() -> None:
+    dump = (
+        f"\nfor year in {_HOLIDAY_YEARS}: cal.get(datetime.date(year, 1, 1))\n"
+        "print(json.dumps([sorted((str(k), v) for k, v in cal.items()),"
+        " sorted(map(str, cal.weekend_workdays)), 'holidays.countries' in sys.modules]))"
+    )
+    ours = _holidays_in_subprocess(
+        "import datetime, json, sys\n"
+        "from handlers.domain.reminder_policy import vietnamese_public_holidays\n"
+        "cal = vietnamese_public_holidays()" + dump
+    )
+    registry = _holidays_in_subprocess(
+        "import datetime, json, sys\n"
+        "import holidays, holidays.countries\n"
+        "cal = holidays.country_holidays('VN', language='vi')" + dump
+    )
+    assert ours[2] is False and registry[2] is True  # not the 250-odd other countries
+    assert ours[:2] == registry[:2]
+    assert ("2019-04-29", "Ngày nghỉ (thay cho ngày 04/05/2019)") in map(tuple, ours[0])
+    assert "2019-05-04" in ours[1]  # a Saturday worked in exchange
+
+
+def test_the_vietnamese_holidays_reuse_a_loaded_package() -> None:
+    loaded = _holidays_in_subprocess(
+        "import json, sys, holidays.countries\n"
+        "from handlers.domain.reminder_policy import vietnamese_public_holidays\n"
+        "print(json.dumps(type(vietnamese_public_holidays()) is holidays.countries.Vietnam))"
+    )
+    assert loaded is True
 
 
 def test_calendar_walks() -> None:
