@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import socket
 import unicodedata
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -271,18 +272,30 @@ class Companion:
 
         That is at once when a link of an earlier run may still be opened, else when this
         process issues its first link (before the link is given out). Until then the server
-        (aiohttp: about 9 MB and a fifth of a second) is not even imported.
+        (aiohttp: about 9 MB and a fifth of a second) is not even imported, but the address is
+        tried at once: a port taken by another program stops the start, as it always did, not
+        a unit head's first upload.
+
+        Raises:
+            OSError: The configured host and port cannot be listened on.
         """
         try:
             async with self._sessions() as session:
                 live = await WebLinkRepository(session).any_live(self._clock())
             if live:
                 await self._start()
+            else:
+                self._check_address()
             self._on_demand = True
             yield self
         finally:
             self._on_demand = False
             await self._stop()
+
+    def _check_address(self) -> None:
+        """Listen on the configured address for a moment (an ephemeral port: nothing to try)."""
+        if self.config.port:
+            socket.create_server((self.config.host, self.config.port)).close()
 
     async def _serve_on_demand(self) -> None:
         if self._on_demand and self._runner is None:

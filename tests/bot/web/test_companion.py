@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import hashlib
+import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -376,3 +377,20 @@ async def test_on_demand_serves_at_once_while_a_link_of_an_earlier_run_is_live(
             link.used_at = link.created_at  # used up: nothing left to open
     async with restarted.on_demand():
         assert restarted.bound_addresses() == []
+
+
+async def test_on_demand_refuses_to_start_on_a_taken_port(
+    core: Core, session_factory: SF, tmp_path: Path
+) -> None:
+    """A port another program holds stops the start, not the first unit head's upload."""
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        config = WebConfig(
+            public_url="https://tdkt.example.gov.vn/", secret=SECRET, host="127.0.0.1", port=port
+        )
+        companion = Companion(config, core, LocalFileStore(tmp_path), session_factory, {})
+        with pytest.raises(OSError):
+            async with companion.on_demand():
+                pytest.fail("started on a taken port")
+    async with companion.on_demand():  # free again: starts, still on demand
+        assert companion.bound_addresses() == []
