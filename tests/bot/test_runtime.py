@@ -7,14 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.fresh import ROOT, fresh_python
 
 
 def _run(code: str) -> object:
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    return json.loads(out.stdout)
+    return json.loads(fresh_python(code))
 
 
 def test_start_up_runs_without_the_collector_and_freezes_what_it_made() -> None:

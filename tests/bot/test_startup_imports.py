@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.fresh import ROOT, fresh_python
+
 HEAVY = ("matplotlib", "openpyxl", "xlsxwriter", "docx", "qrcode", "pypdf", "PIL")
 
 
@@ -20,10 +20,7 @@ def _imported_after(module: str) -> list[str]:
         f"importlib.import_module({module!r}); "
         f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    return list(json.loads(out.stdout))
+    return list(json.loads(fresh_python(code)))
 
 
 @pytest.mark.parametrize("module", ["bot.app", "handlers.routes", "bot.cli", "scheduler"])
@@ -33,10 +30,8 @@ def test_starting_imports_no_drawing_or_document_library(module: str) -> None:
 
 def test_the_cli_loads_python_telegram_bot_only_to_run_on_telegram() -> None:
     code = "import bot.cli, sys; print('telegram' in sys.modules)"
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == "False"
+    stdout = fresh_python(code)
+    assert stdout.strip() == "False"
 
 
 def test_the_libraries_still_load_when_a_file_is_drawn() -> None:
@@ -50,10 +45,8 @@ def _chart_draws() -> bool:
         "import sys; from handlers.io.chart import progress_chart; "
         "progress_chart([]); print('matplotlib' in sys.modules)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    return out.stdout.strip() == "True"
+    stdout = fresh_python(code)
+    return stdout.strip() == "True"
 
 
 def _loaded_after(module: str, wanted: tuple[str, ...]) -> list[str]:
@@ -63,10 +56,7 @@ def _loaded_after(module: str, wanted: tuple[str, ...]) -> list[str]:
         f"importlib.import_module({module!r}); "
         f"print(json.dumps(sorted(w for w in {wanted!r} if w in sys.modules)))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    return list(json.loads(out.stdout))
+    return list(json.loads(fresh_python(code)))
 
 
 #: What a CLI command that reads or writes the database (status, invite create…) never needs:
@@ -103,10 +93,8 @@ def test_the_flows_load_when_the_core_is_first_used() -> None:
         "        print(before, 'handlers.routes' in sys.modules)\n"
         "asyncio.run(main())"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.split() == ["False", "True"]
+    stdout = fresh_python(code)
+    assert stdout.split() == ["False", "True"]
 
 
 #: What ``tdkt --help`` (every group's help built) never needs: the database layer, the core,
@@ -139,10 +127,8 @@ def test_the_cli_help_loads_neither_the_database_nor_the_core_nor_rich() -> None
         "walk(typer.main.get_command(bot.cli.app), 'tdkt')\n"
         f"print(json.dumps(sorted(w for w in {NOT_FOR_THE_HELP!r} if w in sys.modules)))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert json.loads(out.stdout) == []
+    stdout = fresh_python(code)
+    assert json.loads(stdout) == []
 
 
 def test_the_help_lists_every_group_in_plain_text() -> None:
@@ -190,10 +176,8 @@ def test_the_flows_import_without_the_plan_reader_or_building_button_validators(
         "print(kind.unpack(kind.model_construct(**values).pack()) is not None,"
         " kind.__pydantic_complete__)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.split() == ["True", "True", "False", "True", "True"]
+    stdout = fresh_python(code)
+    assert stdout.split() == ["True", "True", "False", "True", "True"]
 
 
 def test_the_tdkt_process_never_imports_trio_nor_the_httpx_command_line() -> None:
@@ -212,7 +196,5 @@ def test_the_tdkt_process_never_imports_trio_nor_the_httpx_command_line() -> Non
         "print(json.dumps([asyncio.run(main()),"
         " sorted(m for m in ('trio', 'outcome', 'httpx._main', 'rich') if sys.modules.get(m))]))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert json.loads(out.stdout) == ["refused", []]
+    stdout = fresh_python(code)
+    assert json.loads(stdout) == ["refused", []]

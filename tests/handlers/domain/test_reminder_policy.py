@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,6 +33,7 @@ from handlers.domain.reminder_policy import (
 from handlers.io.campaign_file import CampaignFileError, parse_campaign
 from handlers.services.campaigns import load_campaign
 from storage.models import Campaign, Requirement
+from tests.fresh import fresh_python
 from tests.samples import DEMO_DIR
 
 SF = async_sessionmaker[AsyncSession]
@@ -42,7 +41,6 @@ DEMO = DEMO_DIR / "bimson-2019.yaml"
 NOW = dt.datetime(2019, 10, 1, 2, 0, tzinfo=dt.UTC)
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 BERLIN = ZoneInfo("Europe/Berlin")
-ROOT = Path(__file__).resolve().parents[3]
 CAL = WorkingCalendar()  # shared by the property tests (it only caches holiday years)
 SKIP = ReminderPolicy(skip_non_working_days=True)
 
@@ -225,10 +223,7 @@ _HOLIDAY_YEARS = "range(2015, 2036)"
 
 def _holidays_in_subprocess(code: str) -> Any:
     """The JSON a fresh interpreter prints after running ``code``."""
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    return json.loads(out.stdout)
+    return json.loads(fresh_python(code))
 
 
 def test_the_vietnamese_holidays_load_alone_and_match_the_package_registry() -> None:
