@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bot.cli.common import fail, group, usage
+from bot.runtime import resume_gc
 
 if TYPE_CHECKING:
     pass
@@ -28,6 +29,7 @@ def plan_extract(
     as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
 ) -> None:
     """Đọc một kế hoạch (.txt, .docx, .pdf, ảnh chụp, bản quét) và in các hạn, mốc đề xuất."""
+    resume_gc()  # start-up is over: reading a big document makes garbage (bot.runtime)
     from bot.settings import Settings
     from handlers.domain.errors import UserError
     from handlers.domain.plan_reader import extract_plan  # only for this command

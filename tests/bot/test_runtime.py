@@ -79,3 +79,20 @@ def test_a_cli_command_collects_garbage_again_once_its_work_starts(tmp_path: Pat
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert json.loads(out.stderr.strip().splitlines()[-1]) == [True]
+
+
+def test_reading_a_plan_collects_garbage_again(tmp_path: Path) -> None:
+    """``tdkt plan extract`` opens no database (no run_app) but may read a big document."""
+    plan = tmp_path / "kehoach.txt"
+    plan.write_text("Các đơn vị gửi báo cáo trước ngày 15/11/2019.\n", encoding="utf-8")
+    code = (
+        "import gc, sys\n"
+        f"sys.argv = ['tdkt', 'plan', 'extract', {str(plan)!r}]\n"
+        "from bot.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(gc.isenabled())"
+    )
+    assert fresh_python(code).splitlines()[-1] == "True"
