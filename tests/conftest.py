@@ -148,16 +148,20 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On the PostgreSQL pass, only the tests that open a database.
+    """On the PostgreSQL pass, only the tests that open a database; on SQLite, not the others.
 
     ``make test`` runs every test on SQLite first; a test that never opens ``test_db`` (file
     formats, the CLI's own SQLite data directory, the channels' fakes) would only run again the
-    same way, so the PostgreSQL pass leaves it out (reported as deselected).
+    same way, so the PostgreSQL pass leaves it out (reported as deselected). A test marked
+    ``postgres_only`` checks what only PostgreSQL does (a row lock): the SQLite pass leaves it
+    out the same way, rather than skipping it.
     """
-    if not os.environ.get(PG_URL_ENV):
-        return
-    keep = [item for item in items if "test_db" in getattr(item, "fixturenames", ())]
-    dropped = [item for item in items if "test_db" not in getattr(item, "fixturenames", ())]
+    if os.environ.get(PG_URL_ENV):
+        wanted = [item for item in items if "test_db" in getattr(item, "fixturenames", ())]
+    else:
+        wanted = [item for item in items if item.get_closest_marker("postgres_only") is None]
+    keep = set(wanted)
+    dropped = [item for item in items if item not in keep]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-        items[:] = keep
+        items[:] = wanted

@@ -118,11 +118,11 @@ async def test_the_chats_step_and_the_sender_in_one_statement(
     assert len([q for q in statements if q.lstrip().upper().startswith("SELECT")]) == 5
 
 
+@pytest.mark.postgres_only  # SQLite serialises write transactions itself (BEGIN IMMEDIATE)
 async def test_loading_the_chat_locks_its_row_until_the_transaction_ends(
     session_factory: SF, test_db: TestDatabase, clock: Clock
 ) -> None:
-    if test_db.dialect != "postgresql":
-        pytest.skip("SQLite serialises the write transactions themselves (BEGIN IMMEDIATE)")
+    assert test_db.dialect == "postgresql"
     async with session_factory.begin() as s:
         await ConversationRepository(s).save("console", "badinh", "nop.pick", {}, clock(), None)
     locked = (
