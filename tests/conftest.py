@@ -41,6 +41,7 @@ pytest_plugins = [
     "tests.fakes.telegram",
     "tests.fakes.zalo",
     "tests.telegram_harness",
+    "tests.cli",
 ]
 
 PG_URL_ENV = "TEST_DATABASE_URL"

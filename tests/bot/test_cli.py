@@ -1,44 +1,15 @@
-"""The ``tdkt`` command line, run as a real subprocess on a SQLite file of its own."""
+"""The ``tdkt`` command line on a SQLite file of its own (in process: ``tests/cli.py``)."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from handlers.services.invites import ALPHABET
 
 NOW = "2019-11-12T09:00"
-
-
-@pytest.fixture
-def tdkt(tmp_path: Path) -> Any:
-    """Run ``tdkt ARGS`` with its data directory in ``tmp_path``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TDKT_")}
-    env["TDKT_DATA_DIR"] = str(tmp_path / "data")
-
-    def run(*args: str, stdin: str = "", ok: bool = True) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(
-            [sys.executable, "-m", "bot.cli", *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=120,
-            check=False,
-        )
-        if ok:
-            assert proc.returncode == 0, proc.stderr
-        return proc
-
-    return run
 
 
 def _requirement(status: dict[str, Any], code: str) -> dict[str, Any]:

@@ -1,23 +1,20 @@
-"""``tdkt campaign export``: a real subprocess; the file loads on a fresh database identically."""
+"""``tdkt campaign export``: the file loads on a fresh database identically."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from tests.bot.test_cli import tdkt  # noqa: F401  (the CLI fixture)
+from tests.cli import Tdkt
 
 DEMO = "BIMSON-DHTT-2019"
 UNITS = Path(__file__).parents[2] / "bot" / "demo" / "units.csv"
 
 
 def test_export_loads_back_identically_on_a_fresh_database(
-    tdkt: Any,  # noqa: F811
+    tdkt: Any,
     tmp_path: Path,
 ) -> None:
     tdkt("init", "--demo")
@@ -46,28 +43,12 @@ def test_export_loads_back_identically_on_a_fresh_database(
     assert copy.read_bytes() == content
 
 
-def test_export_of_an_unknown_campaign_is_refused(tdkt: Any) -> None:  # noqa: F811
+def test_export_of_an_unknown_campaign_is_refused(tdkt: Any) -> None:
     tdkt("init")
     proc = tdkt("campaign", "export", "KHONG-CO", ok=False)
     assert proc.returncode == 1 and "KHONG-CO" in proc.stderr and not proc.stdout
 
 
-def _other_database(data_dir: Path) -> Any:
+def _other_database(data_dir: Path) -> Tdkt:
     """``tdkt`` on a data directory of its own (a fresh database)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TDKT_")}
-    env["TDKT_DATA_DIR"] = str(data_dir / "data")
-
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(
-            [sys.executable, "-m", "bot.cli", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=data_dir,
-            timeout=120,
-            check=False,
-        )
-        assert proc.returncode == 0, proc.stderr
-        return proc
-
-    return run
+    return Tdkt(data_dir)

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.bot.test_cli import tdkt  # noqa: F401  (the CLI fixture)
 
-
-def test_people_listed_moved_and_removed(tdkt: Any) -> None:  # noqa: F811
+def test_people_listed_moved_and_removed(tdkt: Any) -> None:
     tdkt("init", "--demo", "--now", "2019-11-12T09:00")
     status = tdkt("status", "--now", "2019-11-18T08:00").stdout
     assert "8 đơn vị quá hạn không nhận được tin nhắc: 8 đơn vị chưa ai liên kết" in status
@@ -37,7 +35,7 @@ def test_people_listed_moved_and_removed(tdkt: Any) -> None:  # noqa: F811
     assert "Chưa có ai liên kết." in tdkt("people", "list", "--unit", "P-BACSON").stdout
 
 
-def test_invite_roles_in_words_and_unknown_roles(tdkt: Any) -> None:  # noqa: F811
+def test_invite_roles_in_words_and_unknown_roles(tdkt: Any) -> None:
     tdkt("init", "--demo")
     made = tdkt("invite", "create", "--role", "thường trực").stdout
     assert "Vai trò: secretariat" in made and "Zalo: nhắn «start " in made

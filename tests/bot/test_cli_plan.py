@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import docx
 import pytest
 
+from tests.cli import Ran, Tdkt
 from tests.handlers.io.test_ocr import plan_png, scanned_pdf, with_ocr
 from tests.handlers.io.test_plan_file import SAMPLE, blank_pdf, text_pdf
 
@@ -25,20 +23,10 @@ PLAN = (
 )
 
 
-def tdkt(tmp_path: Path, *args: str, ocr: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TDKT_")}
-    env["TDKT_DATA_DIR"] = str(tmp_path / "data")
-    if not ocr:  # no OCR tool can be found: a scan has no text layer to read
-        env["PATH"] = str(tmp_path / "no-tools")
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "plan", "extract", *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=env,
-        timeout=120,
-        check=False,
-    )
+def tdkt(tmp_path: Path, *args: str, ocr: bool = True) -> Ran:
+    # Without OCR no tool can be found: a scan has no text layer to read.
+    env = None if ocr else {"PATH": str(tmp_path / "no-tools")}
+    return Tdkt(tmp_path, env)("plan", "extract", *args, ok=False)
 
 
 def test_txt_plan_as_json(tmp_path: Path) -> None:

@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.bot.test_cli import tdkt  # noqa: F401  (the CLI fixture)
-
 DEMO = "BIMSON-DHTT-2019"
 NOW = "2019-11-12T09:00"
 
 
-def test_cli_extend_for_one_unit_then_everyone(tdkt: Any) -> None:  # noqa: F811
+def test_cli_extend_for_one_unit_then_everyone(tdkt: Any) -> None:
     tdkt("init", "--demo", "--now", NOW)
     base = ("campaign", "extend", DEMO, "KEHOACH", "--now", NOW)
     past = tdkt(*base, "--to", "10/11/2019", "--reason", "Mưa bão", ok=False)
@@ -35,7 +33,7 @@ def test_cli_extend_for_one_unit_then_everyone(tdkt: Any) -> None:  # noqa: F811
     assert "mọi đơn vị 15/11/2019 → 18/11/2019. Lý do: Chờ hướng dẫn của tỉnh" in shown
 
 
-def test_cli_edit_add_remove(tdkt: Any) -> None:  # noqa: F811
+def test_cli_edit_add_remove(tdkt: Any) -> None:
     tdkt("init", "--demo", "--now", NOW)
     edit = ("campaign", "req", "edit", DEMO, "KEHOACH")
     assert "Đã đổi tên nội dung" in tdkt(*edit, "--title", "Kế hoạch của đơn vị").stdout

@@ -9,11 +9,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
-import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -45,6 +43,7 @@ from storage.models import (
 )
 from storage.repositories.campaigns import CampaignRepository
 from storage.repositories.units import UnitRepository
+from tests.cli import Tdkt
 from tests.harness import TZ, ChatHarness, Clock
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -576,23 +575,7 @@ async def test_xuat_secretariat_picks_a_unit(chat: Chat, session_factory: SF) ->
 
 # -- the CLI -------------------------------------------------------------------------------------
 def test_cli_export(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TDKT_")}
-    env["TDKT_DATA_DIR"] = str(tmp_path / "data")
-
-    def tdkt(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(
-            [sys.executable, "-m", "bot.cli", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=120,
-            check=False,
-        )
-        if ok:
-            assert proc.returncode == 0, proc.stderr
-        return proc
-
+    tdkt = Tdkt(tmp_path)
     tdkt("init", "--demo", "--now", NOW)
     out = tdkt("export", "nominations", "--format", "xlsx", "-o", "out.xlsx", "--now", NOW)
     assert "danh-sach-trich-ngang-BIMSON-DHTT-2019.xlsx" in out.stdout

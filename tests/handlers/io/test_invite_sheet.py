@@ -21,7 +21,6 @@ from handlers.kernel.texts import Texts
 from handlers.services.invites import create_unit_invites
 from handlers.services.units import find_unit_by_code, set_unit_active
 from storage.models import AuditLog, Invite, Role
-from tests.bot.test_cli import tdkt  # noqa: F401  (the CLI fixture)
 from tests.harness import Clock
 
 SF = async_sessionmaker[AsyncSession]
@@ -105,7 +104,7 @@ async def test_secretariat_cannot_be_invited_per_unit(session_factory: SF, clock
         assert await s.scalar(select(func.count()).select_from(Invite)) == before
 
 
-def test_cli_invites_for_every_unit(tdkt: Any, tmp_path: Path) -> None:  # noqa: F811
+def test_cli_invites_for_every_unit(tdkt: Any, tmp_path: Path) -> None:
     tdkt("init", "--demo")
     out = tmp_path / "moi.xlsx"
     done = tdkt("invite", "create", "--role", "unit_head", "--all-units", "-o", str(out))
@@ -127,7 +126,7 @@ def test_cli_invites_for_every_unit(tdkt: Any, tmp_path: Path) -> None:  # noqa:
     assert "Không có mã mời nào" in tdkt("invite", "revoke", "--role", "lanh dao").stdout
 
 
-def test_cli_sheet_as_pdf(tdkt: Any, tmp_path: Path) -> None:  # noqa: F811
+def test_cli_sheet_as_pdf(tdkt: Any, tmp_path: Path) -> None:
     # `make test` installs LibreOffice and poppler (Debian packages) when they are missing.
     assert shutil.which("soffice") and shutil.which("pdftotext"), "run `make system-deps`"
     tdkt("init", "--demo")

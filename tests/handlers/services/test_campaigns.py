@@ -24,7 +24,6 @@ from handlers.services.campaigns import (
     load_campaign,
 )
 from storage.models import AuditLog, Campaign, CampaignState, Requirement
-from tests.bot.test_cli import tdkt  # noqa: F401  (the CLI fixture)
 from tests.harness import ChatHarness, Clock
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -212,7 +211,7 @@ async def test_kehoach_refuses_delete_forged_and_non_secretariat(
 # -- CLI -----------------------------------------------------------------------------------------
 
 
-def test_cli_campaign_list_close_delete(tdkt: Any) -> None:  # noqa: F811
+def test_cli_campaign_list_close_delete(tdkt: Any) -> None:
     tdkt("init", "--demo", "--now", "2019-11-12T09:00")
     (row,) = json.loads(tdkt("campaign", "list", "--json").stdout)
     assert (row["code"], row["state"]) == (DEMO, "active")

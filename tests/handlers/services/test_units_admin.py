@@ -26,7 +26,6 @@ from handlers.services.units import (
     set_unit_active,
 )
 from storage.models import AuditLog, Role, Unit
-from tests.bot.test_cli import tdkt  # noqa: F401  (the CLI fixture)
 from tests.harness import TZ, ChatHarness, Clock
 
 SF = async_sessionmaker[AsyncSession]
@@ -192,7 +191,7 @@ async def test_kehoach_answers_who_is_linked(chat: Chat) -> None:
     assert "Ai đã liên kết tài khoản?" in noivu.text
 
 
-def test_cli_units_list_linked_deactivate(tdkt: Any) -> None:  # noqa: F811
+def test_cli_units_list_linked_deactivate(tdkt: Any) -> None:
     tdkt("init", "--demo", "--now", "2019-11-12T09:00")
     rows = json.loads(tdkt("units", "list", "--json").stdout)
     assert len(rows) == 21 and all(r["active"] for r in rows)
