@@ -103,6 +103,7 @@ class Figures:
     startup: list[float] = field(default_factory=list)  # seconds to the first answer
     startup_cpu: list[float] = field(default_factory=list)  # CPU seconds until then
     rss: list[float] = field(default_factory=list)  # MB, idle after the first answer
+    api_calls: list[float] = field(default_factory=list)  # Bot API calls per message, one per run
 
 
 class Bench:
@@ -244,6 +245,7 @@ class Bench:
     async def messages(self, proc: asyncio.subprocess.Process, figures: Figures) -> None:
         """Every user sends :data:`SCRIPT`, step by step; record CPU per message and rate."""
         cpu = _cpu_seconds(proc.pid)
+        calls = len(self.api.calls)
         busy = 0.0
         for step in SCRIPT:
             since = len(self.api.calls)
@@ -256,6 +258,8 @@ class Bench:
         sent = len(SCRIPT) * len(self.chats)
         figures.cpu_ms.append((_cpu_seconds(proc.pid) - cpu) * 1000 / sent)
         figures.rate.append(sent / busy)
+        outgoing = [c for c in self.api.calls[calls:] if c.method != "getUpdates"]
+        figures.api_calls.append(len(outgoing) / sent)
 
 
 async def _bot_runs(bench: Bench, rounds: int, profile: Path | None) -> dict[str, Figures]:
@@ -316,6 +320,7 @@ def _print_figures(label: str, figures: dict[str, Figures], users: int) -> None:
         ("start-up to first answer (s)", lambda f: f.startup),
         ("start-up CPU (s)", lambda f: f.startup_cpu),
         ("idle RSS (MB)", lambda f: f.rss),
+        ("Bot API calls per message", lambda f: f.api_calls),
     )
     print(f"[{label}] tdkt run vs PTB echo bot, {len(a.cpu_ms)} runs each (medians)")
     for name, of in rows:

@@ -53,6 +53,9 @@ def main() -> None:
     # PTB 22 warns on every 429 unless time periods are opted into as timedelta (its next
     # major version's behaviour); the sender reads both forms.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
+    # tdkt uses no pydantic plugin: skip the scan of every installed package's entry points
+    # for one (about 15 ms of each command's start).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     skip_unused_imports()
     pause_gc()  # until the command starts its work (bot.cli.common.run_app) or the bot answers
     app()

@@ -18,6 +18,9 @@ async def _init(the_app: App, demo: bool) -> str:
     from bot.app import load_demo, upgrade_database
 
     await upgrade_database(the_app)
+    # The compiled templates are kept in the data directory: compile them now, not in the
+    # bot's first answers.
+    the_app.deps.texts.compile_all()
     if not demo:
         return "Đã khởi tạo cơ sở dữ liệu."
     async with the_app.session_factory.begin() as session:

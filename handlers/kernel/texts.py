@@ -193,6 +193,20 @@ class Texts:
         #: Their plain forms (menu and button labels, read on every message), by rendered text.
         self._plain: dict[str, str] = {}
 
+    def compile_all(self) -> int:
+        """Compile every template now, into the cache of compiled templates if there is one.
+
+        ``tdkt init`` calls it, so that the bot's first answers after a set-up or an upgrade
+        load compiled templates instead of compiling them (a tenth of a second each file).
+
+        Returns:
+            How many template files there are.
+        """
+        names = self._env.list_templates(extensions=["j2"])
+        for name in names:
+            self._env.get_template(name)
+        return len(names)
+
     def _template(self, file: str) -> Template:
         """``file.j2``'s compiled template; an edited override is reloaded within seconds."""
         now = time.monotonic()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import errno
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import jinja2.bccache
 import pytest
@@ -51,3 +51,25 @@ def test_a_cache_that_cannot_be_written_is_skipped(
     cache = tmp_path / "cache"
     assert Texts(cache_dir=cache)("errors.secretariat_only")
     assert _cached(cache) == []
+
+
+def test_compile_all_fills_the_cache_so_a_new_process_compiles_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    count = Texts(cache_dir=cache).compile_all()
+    templates = Path(__file__).parents[3] / "handlers" / "templates"
+    assert count == len(list(templates.rglob("*.j2"))) > 20
+    assert len(_cached(cache)) == count
+
+    def no_compiling(*args: object, **kwargs: object) -> NoReturn:
+        raise AssertionError("compiled a template that was in the cache")
+
+    monkeypatch.setattr(jinja2.Environment, "compile", no_compiling)
+    texts = Texts(cache_dir=cache)
+    assert texts("errors.secretariat_only") and texts("onboarding.unknown")
+
+
+def test_tdkt_init_compiles_the_templates_into_the_data_directory(tdkt: Any) -> None:
+    tdkt("init")
+    assert len(_cached(tdkt.cwd / "data" / "cache")) > 20
