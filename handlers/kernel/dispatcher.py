@@ -316,9 +316,22 @@ class Core:
                 and Command.unpack(msg.callback_data) is None
             )
             if spec is not None and ctx.person is not None and in_step:
-                replies.extend(await spec.prompt(ctx))
+                replies = _with_refusal(replies[0], await spec.prompt(ctx))
         _LOGGER.debug("refused %s in state %s: %s", msg.key, ctx.state, err.key)
         return replies
+
+
+def _with_refusal(refusal: Reply, question: list[Reply]) -> list[Reply]:
+    """The refusal above the repeated question, as one message when the question is text.
+
+    One message on the phone, not two: the reason and what to answer read together, and the
+    question's choices stay under it. A question that asks for a file stays a message of its
+    own: the web companion's upload page is that question, and shows only the refusal.
+    """
+    if not question or question[0].file is not None or question[0].file_request is not None:
+        return [refusal, *question]
+    first = question[0]
+    return [dataclasses.replace(first, text=f"{refusal.text}\n\n{first.text}"), *question[1:]]
 
 
 def normalize_incoming(msg: Incoming) -> Incoming:

@@ -114,3 +114,14 @@ async def test_a_renamed_file_is_refused(chat: Chat, demo: None, session_factory
     await head.upload("ke-hoach.pdf", b"PK\x03\x04 not a pdf at all")
     assert "không phải là tệp PDF" in head.text
     assert "Xác nhận gửi" not in head.buttons
+
+
+async def test_a_refusal_and_the_question_asked_again_are_one_message(
+    chat: Chat, demo: None
+) -> None:
+    head = chat("badinh")
+    (question,) = await head.send("/nop")
+    (reply,) = await head.send("Không có nội dung này")  # one message, not two
+    refusal, _, repeated = reply.text.partition("\n\n")
+    assert refusal.startswith("Vui lòng chọn một trong các mục")
+    assert repeated == question.text and reply.buttons == question.buttons
