@@ -44,7 +44,17 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
 def _sqlite_begin(conn: Connection) -> None:
     # Take the write lock when the transaction starts, not at its first write: a transaction
     # that read a conversation step can then never be overtaken by another process's write.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    _begin(conn, "BEGIN IMMEDIATE")
+
+
+def _begin(conn: Connection, statement: str) -> None:
+    """Open the transaction: with its first statement on our driver (one trip less)."""
+    dbapi_conn = conn.connection.dbapi_connection
+    begin_with_next = getattr(dbapi_conn, "begin_with_next", None)
+    if begin_with_next is not None:
+        begin_with_next(statement)
+    else:
+        conn.exec_driver_sql(statement)
 
 
 def _sqlite_read_only(dbapi_conn: Any, _record: Any) -> None:
@@ -55,7 +65,7 @@ def _sqlite_read_only(dbapi_conn: Any, _record: Any) -> None:
 
 def _sqlite_begin_deferred(conn: Connection) -> None:
     # A reader takes no write lock: in WAL mode it reads a snapshot while others write.
-    conn.exec_driver_sql("BEGIN")
+    _begin(conn, "BEGIN")
 
 
 def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncEngine:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -64,8 +65,8 @@ async def test_a_committed_transaction_costs_no_trip_more(
     trips.clear()
     async with sqlite.begin() as conn:
         await conn.execute(insert_t(), {"name": "b"})
-    # BEGIN IMMEDIATE, the insert, COMMIT; the pool's reset on return finds nothing to undo.
-    assert len(trips) == 3
+    # BEGIN IMMEDIATE with the insert, then COMMIT; the pool's reset finds nothing to undo.
+    assert len(trips) == 2
 
 
 async def test_a_rollback_still_undoes_an_open_transaction(
@@ -112,3 +113,43 @@ async def test_streaming_still_streams(sqlite: AsyncEngine) -> None:
         result = await conn.stream(text("SELECT name FROM t ORDER BY id"))
         names = [row[0] async for row in result]
     assert names == [str(n) for n in range(250)]
+
+
+def _can_write(path: Path) -> bool:
+    """Whether another connection gets SQLite's write lock at once."""
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as err:
+        assert "locked" in str(err)
+        return False
+    else:
+        other.execute("ROLLBACK")
+        return True
+    finally:
+        other.close()
+
+
+async def test_the_first_statement_takes_the_write_lock(
+    sqlite: AsyncEngine, trips: list[object], tmp_path: Path
+) -> None:
+    path = tmp_path / "driver.db"
+    async with sqlite.begin() as conn:
+        await conn.execute(text("SELECT 1"))  # a read: the lock is taken all the same
+        assert not _can_write(path)
+    assert _can_write(path)
+    trips.clear()
+    async with sqlite.begin():
+        assert _can_write(path)  # no statement yet: no transaction in SQLite
+    assert trips == []  # begun and committed without a statement: nothing to do
+
+
+async def test_a_streamed_read_opens_its_transaction_first(
+    sqlite: AsyncEngine, tmp_path: Path
+) -> None:
+    async with sqlite.begin() as conn:
+        await conn.execute(insert_t(), [{"name": "a"}, {"name": "b"}])
+    async with sqlite.begin() as conn:
+        result = await conn.stream(text("SELECT name FROM t ORDER BY id"))
+        assert not _can_write(tmp_path / "driver.db")
+        assert [row[0] async for row in result] == ["a", "b"]
