@@ -12,11 +12,18 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from storage import standings
 
-__all__ = ["TrackedSession", "make_engine", "make_session_factory", "refresh_statistics"]
+__all__ = [
+    "TrackedSession",
+    "has_pending",
+    "make_engine",
+    "make_session_factory",
+    "refresh_statistics",
+    "writes",
+]
 
 
 class TrackedSession(Session):
@@ -29,6 +36,35 @@ class TrackedSession(Session):
 
 event.listen(TrackedSession, "after_flush", standings.after_flush)
 event.listen(TrackedSession, "do_orm_execute", standings.on_execute)
+
+_WRITES = "tdkt.writes"
+
+
+def _count_flush(session: Session, _context: Any) -> None:
+    session.info[_WRITES] = session.info.get(_WRITES, 0) + 1
+
+
+def _count_write(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WRITES] = state.session.info.get(_WRITES, 0) + 1
+
+
+event.listen(TrackedSession, "after_flush", _count_flush)
+event.listen(TrackedSession, "do_orm_execute", _count_write)
+
+
+def writes(session: AsyncSession) -> int:
+    """How many times ``session`` has written (flushes, insert/update/delete statements).
+
+    Compare two readings to learn whether anything was sent to the database in between; with
+    :func:`has_pending` too, whether the transaction still holds only what it held at the first.
+    """
+    return int(session.sync_session.info.get(_WRITES, 0))
+
+
+def has_pending(session: AsyncSession) -> bool:
+    """Whether ``session`` holds changes not yet flushed (new, changed or deleted objects)."""
+    return bool(session.new or session.dirty or session.deleted)
 
 
 def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -2,17 +2,20 @@
 
 Each message is handled under a per-chat lock, inside one database transaction that also locks
 the chat's conversation row, so two messages of one chat never interleave — not within a process,
-not across processes on PostgreSQL. A :class:`UserError` rolls the transaction back (nothing
-changes), answers in Vietnamese and asks the current step's question again.
+not across processes on PostgreSQL. A :class:`UserError` changes nothing, answers in Vietnamese
+and asks the current step's question again: a step that wrote (or holds a change) is rolled back
+and refused in a new transaction; one that only read is refused in its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import dataclasses
 import logging
 import weakref
+from typing import NamedTuple
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +29,8 @@ from handlers.kernel.context import CoreDeps, Ctx
 from handlers.kernel.messages import ChatKey, Incoming, Reply
 from handlers.kernel.routes import Routes
 from handlers.kernel.states import IDLE, Entry
+from storage.db import has_pending, writes
+from storage.models import ChatAccount, Person, Unit
 from storage.repositories.conversations import ConversationRepository, StoredConversation
 from storage.repositories.updates import ProcessedUpdateRepository
 from storage.text import fold_text
@@ -35,6 +40,15 @@ __all__ = ["Core", "CoreDeps", "normalize_incoming"]
 _LOGGER = logging.getLogger(__name__)
 
 _BUTTONS_KEY = "_buttons"
+
+
+class _Loaded(NamedTuple):
+    """What a message's transaction read first: the chat's step and the sender."""
+
+    row: StoredConversation | None
+    account: ChatAccount | None
+    person: Person | None
+    unit: Unit | None
 
 
 class Core:
@@ -95,9 +109,17 @@ class Core:
                 async with self._deps.session_factory.begin() as session:
                     if not await self._first_delivery(session, msg):
                         return []
-                    ctx, row = await self._load(session, msg)
-                    replies = await self._route(ctx)
-                    await self._save(ctx, row, replies)
+                    loaded = await self._load(session, msg)
+                    ctx = self._ctx(session, msg, loaded)
+                    before = writes(session)
+                    try:
+                        replies = await self._route(ctx)
+                    except UserError as err:
+                        if writes(session) != before or has_pending(session):
+                            raise  # the step changed something: undone, refused below
+                        # Nothing to undo: refused in this transaction, which keeps the claim.
+                        return await self._refusal(self._ctx(session, msg, loaded), err)
+                    await self._save(ctx, loaded.row, replies)
                 if self._deps.wake is not None:
                     for topic in sorted(ctx.wakeups):
                         self._deps.wake(topic)
@@ -128,9 +150,7 @@ class Core:
         return True
 
     # -- internals -----------------------------------------------------------------------
-    async def _load(
-        self, session: AsyncSession, msg: Incoming
-    ) -> tuple[Ctx, StoredConversation | None]:
+    async def _load(self, session: AsyncSession, msg: Incoming) -> _Loaded:
         row, account, person, unit = await ConversationRepository(session).load_with_sender(
             msg.key.channel, msg.key.chat_id, msg.user_id
         )
@@ -139,21 +159,26 @@ class Core:
                 person = unit = None
             if msg.is_private and account.unreachable_at is not None:
                 account.unreachable_at = None  # they wrote again: reachable again
+        return _Loaded(row, account, person, unit)
+
+    def _ctx(self, session: AsyncSession, msg: Incoming, loaded: _Loaded) -> Ctx:
+        """A context for ``msg`` as ``loaded`` (its stored data copied: steps change theirs)."""
+        row = loaded.row
         ctx = Ctx(
             session=session,
             deps=self._deps,
             msg=msg,
             now=self._deps.clock(),
-            account=account,
-            person=person,
-            unit=unit,
+            account=loaded.account,
+            person=loaded.person,
+            unit=loaded.unit,
             state=row.state if row is not None else IDLE,
-            data=row.data if row is not None else {},
+            data=copy.deepcopy(row.data) if row is not None else {},
             enter_flow=self._enter,
         )
         ctx.loaded_state = ctx.state
         ctx.prev_buttons = ctx.data.pop(_BUTTONS_KEY, [])
-        return ctx, row
+        return ctx
 
     async def _save(self, ctx: Ctx, row: StoredConversation | None, replies: list[Reply]) -> None:
         buttons = next((r.buttons for r in reversed(replies) if r.buttons), ())
@@ -299,24 +324,30 @@ class Core:
         return await self._routes.entries[entry](ctx)
 
     async def _refuse(self, msg: Incoming, err: UserError) -> list[Reply]:
-        """Answer a refused message and repeat the current question.
+        """Answer a refused message whose step's changes were rolled back.
 
-        The step's changes were rolled back; one transaction records the update id (so a
-        redelivery is not refused twice) and reads what the question needs.
+        One transaction records the update id (so a redelivery is not refused twice) and reads
+        what the question needs.
         """
-        texts = self._deps.texts
-        replies = [Reply(text=texts(f"errors.{err.key}", **err.params))]
         async with self._deps.session_factory.begin() as session:
             if not await self._first_delivery(session, msg):
                 return []
-            ctx, _ = await self._load(session, msg)
-            spec = self._routes.states.get(ctx.state)
-            in_step = (
-                self._routes.parse_command(msg.text.strip()) is None
-                and Command.unpack(msg.callback_data) is None
+            return await self._refusal(
+                self._ctx(session, msg, await self._load(session, msg)), err
             )
-            if spec is not None and ctx.person is not None and in_step:
-                replies = _with_refusal(replies[0], await spec.prompt(ctx))
+
+    async def _refusal(self, ctx: Ctx, err: UserError) -> list[Reply]:
+        """The refusal of ``ctx``'s message, with the current step's question asked again."""
+        msg = ctx.msg
+        refusal = Reply(text=self._deps.texts(f"errors.{err.key}", **err.params))
+        replies = [refusal]
+        spec = self._routes.states.get(ctx.state)
+        in_step = (
+            self._routes.parse_command(msg.text.strip()) is None
+            and Command.unpack(msg.callback_data) is None
+        )
+        if spec is not None and ctx.person is not None and in_step:
+            replies = _with_refusal(refusal, await spec.prompt(ctx))
         _LOGGER.debug("refused %s in state %s: %s", msg.key, ctx.state, err.key)
         return replies
 

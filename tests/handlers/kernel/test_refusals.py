@@ -1,0 +1,99 @@
+"""A refused message changes nothing, whether its step wrote, held a change or only read.
+
+A step that only read is refused in its own transaction (one claim of the update id); one that
+wrote or holds an unflushed change is rolled back and refused in a new transaction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from handlers.domain.errors import UserError
+from handlers.kernel.context import CoreDeps, Ctx
+from handlers.kernel.dispatcher import Core
+from handlers.kernel.messages import ChatKey, Incoming, Reply
+from handlers.kernel.routes import CommandSpec
+from handlers.kernel.texts import Texts
+from handlers.routes import ROUTES
+from storage.files import LocalFileStore
+from storage.models import AuditLog, ProcessedUpdate
+from storage.repositories.audit import AuditRepository
+from tests.harness import Clock
+
+SF = async_sessionmaker[AsyncSession]
+
+
+def _audit(ctx: Ctx) -> None:
+    AuditRepository(ctx.session).record(
+        at=ctx.now, person_id=None, action="test", entity="test", entity_id=None
+    )
+
+
+async def _reads_then_refuses(ctx: Ctx) -> list[Reply]:
+    raise UserError("unreadable")
+
+
+async def _holds_a_change_then_refuses(ctx: Ctx) -> list[Reply]:
+    _audit(ctx)  # added, not flushed
+    raise UserError("unreadable")
+
+
+async def _writes_then_refuses(ctx: Ctx) -> list[Reply]:
+    _audit(ctx)
+    await ctx.session.flush()
+    raise UserError("unreadable")
+
+
+@pytest.fixture
+def core(session_factory: SF, clock: Clock, tmp_path: Path) -> Core:
+    commands = {
+        **ROUTES.commands,
+        "docroi": CommandSpec(_reads_then_refuses, needs_link=False),
+        "giuroi": CommandSpec(_holds_a_change_then_refuses, needs_link=False),
+        "ghiroi": CommandSpec(_writes_then_refuses, needs_link=False),
+    }
+    deps = CoreDeps(
+        session_factory=session_factory,
+        files=LocalFileStore(tmp_path / "files"),
+        texts=Texts(),
+        clock=clock,
+    )
+    return Core(deps, dataclasses.replace(ROUTES, commands=commands))
+
+
+@pytest.fixture
+def claims(engine: AsyncEngine) -> list[str]:
+    """Every claim of an update id the engine runs."""
+    seen: list[str] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("INSERT INTO processed_updates"):
+            seen.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before)
+    return seen
+
+
+async def _count(session_factory: SF, model: Any) -> int:
+    async with session_factory() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+@pytest.mark.parametrize(("command", "claimed"), [("/docroi", 1), ("/giuroi", 2), ("/ghiroi", 2)])
+async def test_a_refused_step_changes_nothing_and_its_update_is_claimed(
+    core: Core, session_factory: SF, claims: list[str], command: str, claimed: int
+) -> None:
+    msg = Incoming(ChatKey("console", "khach"), "khach", text=command, update_id="7")
+    (reply,) = await core.handle(msg)
+    assert "Bot không nhận được nội dung" in reply.text
+    assert await _count(session_factory, AuditLog) == 0
+    assert await _count(session_factory, ProcessedUpdate) == 1
+    # A step that only read is refused in its transaction; the others in a second one.
+    assert len(claims) == claimed
+    assert await core.handle(msg) == []  # delivered again: skipped, not refused twice
