@@ -189,6 +189,8 @@ class Core:
         data[_BUTTONS_KEY] = stored
         if row is None and ctx.state == IDLE and not stored:
             return
+        if row is not None and row.state == ctx.state and row.data == data:
+            return  # the same step and choices as stored (a question asked again): no write
         await ConversationRepository(ctx.session).save(
             ctx.msg.key.channel, ctx.msg.key.chat_id, ctx.state, data, ctx.now, row
         )

@@ -97,3 +97,20 @@ async def test_a_refused_step_changes_nothing_and_its_update_is_claimed(
     # A step that only read is refused in its transaction; the others in a second one.
     assert len(claims) == claimed
     assert await core.handle(msg) == []  # delivered again: skipped, not refused twice
+
+
+async def test_a_message_that_leaves_the_step_as_it_was_writes_no_step(
+    core: Core, engine: AsyncEngine, demo: None
+) -> None:
+    writes: list[str] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.split()[0] in {"INSERT", "UPDATE"} and "conversations" in statement:
+            writes.append(statement.split()[0])
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before)
+    key = ChatKey("console", "badinh")
+    for text in ("/nop", "/nop", "/huy", "/huy"):
+        await core.handle(Incoming(key, "badinh", text=text))
+    # The list to pick from is stored once; asked again, nothing changed; /huy leaves it once.
+    assert writes == ["INSERT", "UPDATE"]
