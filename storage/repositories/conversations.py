@@ -67,20 +67,14 @@ class ConversationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
-    async def load_for_update(self, channel: str, chat_id: str) -> StoredConversation | None:
-        """Return the chat's state, its row locked until the transaction ends (PostgreSQL)."""
-        params = {"key_channel": channel, "key_chat_id": chat_id}
-        row = (await self._s.execute(_LOAD, params)).first()
-        return None if row is None else StoredConversation(row[0], dict(row[1] or {}))
-
     async def load_with_sender(
         self, channel: str, chat_id: str, external_id: str
     ) -> tuple[StoredConversation | None, ChatAccount | None, Person | None, Unit | None]:
-        """The chat's state (locked as :meth:`load_for_update`) and the sender, in one query.
+        """The chat's state and the sender, in one query.
 
-        The sender is the account of ``external_id`` on ``channel`` with its person and unit
-        (as :meth:`~storage.repositories.people.PeopleRepository.account_with_unit`): all three
-        None when the sender is not linked.
+        The chat's row is locked until the transaction ends (PostgreSQL; SQLite's write lock
+        is the transaction's). The sender is the account of ``external_id`` on ``channel``
+        with its person and unit: all three None when the sender is not linked.
         """
         params = {
             "key_channel": channel,

@@ -5,23 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChatAccount, Invite, Person, Role, Unit
 
 __all__ = ["PeopleRepository"]
-
-
-#: The sender of a message with their person and unit: run on every message, built once.
-_SENDER = (
-    select(ChatAccount, Person, Unit)
-    .join(Person, Person.id == ChatAccount.person_id)
-    .outerjoin(Unit, Unit.id == Person.unit_id)
-    .where(ChatAccount.channel == bindparam("channel"))
-    .where(ChatAccount.external_id == bindparam("external_id"))
-    .limit(1)
-)
 
 
 class PeopleRepository:
@@ -38,19 +27,6 @@ class PeopleRepository:
             )
         )
         return rows.first()
-
-    async def account_with_unit(
-        self, channel: str, external_id: str
-    ) -> tuple[ChatAccount | None, Person | None, Unit | None]:
-        """The account of ``external_id`` on ``channel``, its person and unit, in one query.
-
-        ``(None, None, None)`` when the sender is not linked.
-        """
-        params = {"channel": channel, "external_id": external_id}
-        row = (await self._s.execute(_SENDER, params)).first()
-        if row is None:
-            return None, None, None
-        return row[0], row[1], row[2]
 
     async def get(self, person_id: int) -> Person | None:
         """Return the person with id ``person_id``."""

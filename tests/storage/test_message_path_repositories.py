@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import ChatAccount, Conversation, ProcessedUpdate
 from storage.repositories.conversations import ConversationRepository, StoredConversation
-from storage.repositories.people import PeopleRepository
 from storage.repositories.updates import ProcessedUpdateRepository
 from tests.conftest import TestDatabase
 from tests.harness import Clock
@@ -51,32 +50,6 @@ async def test_the_claim_is_compiled_once_not_for_every_message(
             event.remove(sync_engine, "before_cursor_execute", record)
     assert len(stats) == 3
     assert stats[1:] == [CacheStats.CACHE_HIT, CacheStats.CACHE_HIT]
-
-
-@pytest.mark.usefixtures("demo")
-async def test_the_sender_with_person_and_unit_in_one_statement(session_factory: SF) -> None:
-    statements: list[str] = []
-    async with session_factory() as s:
-        sync_engine = s.bind.sync_engine  # type: ignore[union-attr]
-
-        def count(*args: object) -> None:
-            statements.append(str(args[2]))
-
-        event.listen(sync_engine, "before_cursor_execute", count)
-        try:
-            account, person, unit = await PeopleRepository(s).account_with_unit(
-                "console", "badinh"
-            )
-            secretariat = await PeopleRepository(s).account_with_unit("console", "noivu")
-            stranger = await PeopleRepository(s).account_with_unit("console", "nobody")
-        finally:
-            event.remove(sync_engine, "before_cursor_execute", count)
-    assert isinstance(account, ChatAccount) and person is not None and unit is not None
-    assert account.person_id == person.id and person.unit_id == unit.id
-    assert unit.code == "P-BADINH"
-    assert secretariat[1] is not None and secretariat[2] is None  # no unit: still found
-    assert stranger == (None, None, None)
-    assert len([q for q in statements if q.lstrip().upper().startswith("SELECT")]) == 3
 
 
 @pytest.mark.usefixtures("demo")
