@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.domain.deadlines import unit_dues
 from handlers.queries.stats import rules
 from handlers.queries.stats.results import UnitFilter
 from storage.models import Requirement, Standing, StandingCount, Unit
@@ -61,6 +62,10 @@ async def listed_figures(
         )
         figures = [0] * 6
         needed = len(set(req.parts)) if rules.needs_parts(req) else 1
+        # Everyone's late-from instant, and the units' own after a gia hạn for them: worked
+        # out once, not per unit (each reads the requirement's dates again).
+        everyone = rules.cutoff(req, tz)
+        own = {unit_id: rules.cutoff(req, tz, unit_id) for unit_id in unit_dues(req)}
         for uid, gone, has_row, n_returned, parts, n_open, last_at, n_noms, first_at in rows:
             if has_row is None:
                 figures[0] += gone is None
@@ -72,7 +77,7 @@ async def listed_figures(
                 at = first_at if n_noms else last_at
                 figures[1] += 1
                 figures[2] += not n_noms and n_open == 0
-                cut = rules.cutoff(req, tz, uid)  # None: "chưa có hạn", never late
+                cut = own.get(uid, everyone)  # None: "chưa có hạn", never late
                 figures[5] += cut is not None and at >= cut
             elif parts:
                 figures[4] += 1
