@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.console import render_text
@@ -203,6 +203,38 @@ async def test_a_crash_mid_run_sends_nothing_twice(
     async with session_factory() as s:
         statuses = (await s.scalars(select(SentNotice.status))).all()
     assert statuses.count(NoticeStatus.UNKNOWN) == 1
+
+
+@pytest.mark.parametrize(("batch", "inserts"), [(50, 1), (3, 2)])
+async def test_the_claims_are_inserted_in_batches(
+    session_factory: SF, heads: None, clock: Clock, batch: int, inserts: int
+) -> None:
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statement = str(args[2])
+        if statement.lstrip().upper().startswith("INSERT INTO SENT_NOTICES"):
+            statements.append(statement)
+
+    async with session_factory() as s:
+        sync_engine = s.bind.sync_engine  # type: ignore[union-attr]
+    outbox = Outbox()
+    notifier = Notifier(
+        session_factory,
+        Texts(),
+        clock,
+        {"console": outbox},
+        "test:1",
+        calendar=WorkingCalendar(),
+        claim_batch=batch,
+    )
+    event.listen(sync_engine, "before_cursor_execute", record)
+    try:
+        report = await notifier.run_due()
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", record)
+    assert report.sent == len(outbox.sent) == 4  # three reminders and the digest
+    assert len(statements) == inserts
 
 
 async def test_two_processes_race_and_each_notice_goes_once(
