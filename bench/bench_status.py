@@ -30,6 +30,8 @@ status), runs ``VACUUM ANALYZE`` on PostgreSQL (what autovacuum does after bulk 
 
 The bulk inserts bypass the ORM, so the status read models (standings and nomination counts)
 are rebuilt after seeding (``tdkt stats rebuild``; its time is printed with the seeding steps).
+Before the timed runs the garbage collector freezes what lives on, as the bot does once it has
+started (:func:`bot.runtime.resume_gc`).
 
 It prints the median and p95 of each (wall time) and the median CPU time of this process (with
 SQLite's driver thread; PostgreSQL's server is not in it), and the ratios big / small of the
@@ -42,6 +44,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import random
 import statistics
 import time
@@ -543,7 +546,15 @@ async def bench_database(
                 f"{size.nominations} nominations; {setup}"
             )
             medians[size.label] = {}
-            for kind, timings in (await time_figures(engine, runs)).items():
+            # As the bot after start-up (bot.runtime.resume_gc): what lives on is frozen, so a
+            # full collection in a timed run walks that run's objects, not the whole heap.
+            gc.collect()
+            gc.freeze()
+            try:
+                timed = await time_figures(engine, runs)
+            finally:
+                gc.unfreeze()
+            for kind, timings in timed.items():
                 median, p95 = _stats([wall for wall, _ in timings])
                 cpu, _ = _stats([cpu for _, cpu in timings])
                 medians[size.label][kind] = (median, cpu)
