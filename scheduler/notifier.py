@@ -27,7 +27,11 @@ from handlers.kernel.texts import Texts
 from handlers.services.notices import NOTICE, copy_reply, progress_reply, report_reply
 from handlers.services.reminders import DEFAULT_GRACE, PlannedNotice, plan_notices
 from storage.models import Broadcast, NoticeStatus, SentNotice, StoredFile
-from storage.repositories.notices import BroadcastRepository, NoticeRepository
+from storage.repositories.notices import (
+    BROADCAST_KIND,
+    BroadcastRepository,
+    NoticeRepository,
+)
 
 __all__ = ["BroadcastWorker", "Notifier", "Outcomes", "RunReport"]
 
@@ -42,8 +46,9 @@ _OUTCOME = {
 QUIET_BROADCAST = 10
 #: A claim older than this whose outcome was never written belongs to a dead sender.
 DEFAULT_LEASE = dt.timedelta(minutes=15)
-#: Notices claimed together, in one transaction (then sent one by one). A process killed
-#: mid-batch leaves the rest of its batch claimed: reported as unknown, never sent.
+#: Notices claimed together, in one transaction, then sent one by one in claim-time order. A
+#: process killed mid-batch leaves its batch claimed; once it is known dead, the claims after
+#: the one in flight are dropped and sent by the next run (only that one becomes unknown).
 DEFAULT_CLAIM_BATCH = 50
 
 
@@ -202,7 +207,10 @@ class Notifier:
             async with self._sf.begin() as session:
                 notices = NoticeRepository(session)
                 dead = [c for c in await notices.claimants() if self._is_dead(c)]
+                released = await notices.release_untried(dead)
                 expired = await notices.expire_claims(now - self._lease, now, dead)
+            if released:
+                _LOGGER.info("%d claims of dead processes never tried: due again", released)
             if expired:
                 _LOGGER.warning("%d notice claims expired unfinished: marked unknown", expired)
             planned = await self.plan()
@@ -257,6 +265,7 @@ class Notifier:
         if not notices:
             return set()
         now = self._clock()
+        step = dt.timedelta(microseconds=1)  # claim times in send order: see release_untried
         async with self._sf.begin() as session:
             return await NoticeRepository(session).claim_many(
                 [
@@ -269,10 +278,10 @@ class Notifier:
                         slot=notice.slot,
                         account_id=notice.recipient.account_id,
                         status=NoticeStatus.CLAIMED,
-                        claimed_at=now,
+                        claimed_at=now + n * step,
                         claimed_by=self._claimant,
                     )
-                    for notice in notices
+                    for n, notice in enumerate(notices)
                 ]
             )
 
@@ -403,7 +412,7 @@ class BroadcastWorker:
             claimed = await NoticeRepository(session).claim(
                 SentNotice(
                     key=key,
-                    kind="broadcast",
+                    kind=BROADCAST_KIND,
                     slot=what.split(":", 1)[0],
                     status=NoticeStatus.CLAIMED,
                     claimed_at=self._clock(),

@@ -22,8 +22,10 @@ from sqlalchemy.orm import InstrumentedAttribute
 from storage.dialects import UPSERT_DIALECTS, insert_for
 from storage.models import Broadcast, BroadcastDelivery, NoticeStatus, SentNotice
 
-__all__ = ["CLAIM_CHUNK", "BroadcastRepository", "NoticeRepository"]
+__all__ = ["BROADCAST_KIND", "CLAIM_CHUNK", "BroadcastRepository", "NoticeRepository"]
 
+#: The kind of the sent-notice rows of a broadcast's progress messages and report.
+BROADCAST_KIND = "broadcast"
 #: Claims inserted per statement (13 parameters each: well under the databases' limits).
 CLAIM_CHUNK = 500
 
@@ -157,6 +159,32 @@ class NoticeRepository:
     ) -> int:
         """Unfinished claims older than ``before``, or of ``dead`` claimants: mark unknown."""
         return await _NOTICE_CLAIMS.expire(self._s, before, now, dead)
+
+    async def release_untried(self, dead: Sequence[str]) -> int:
+        """Drop the scheduled claims of ``dead`` claimants that were never tried; how many.
+
+        A claimant claims a batch of scheduled notices with increasing claim times, then sends
+        them one at a time in that order, each outcome written before the next send. So of a
+        claimant's unsettled claims only the first (by claim time, then key) can have been in
+        flight when it died: it is left to become unknown; the others were never sent, and
+        are dropped so that the next run sends them. Broadcast messages (claimed one by one,
+        beside the batches) are left alone.
+        """
+        released = 0
+        for claimant in dead:
+            keys = list(
+                await self._s.scalars(
+                    select(SentNotice.key)
+                    .where(
+                        SentNotice.claimed_by == claimant,
+                        SentNotice.status == NoticeStatus.CLAIMED,
+                        SentNotice.kind != BROADCAST_KIND,
+                    )
+                    .order_by(SentNotice.claimed_at, SentNotice.key)
+                )
+            )
+            released += await self.release(keys[1:], claimant)
+        return released
 
     async def claimants(self) -> list[str]:
         """Who holds unfinished claims."""

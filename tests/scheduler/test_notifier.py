@@ -18,6 +18,7 @@ from handlers.kernel.messages import ChatKey, Delivery, Reply
 from handlers.kernel.texts import Texts
 from handlers.services.invites import ensure_account
 from scheduler import NOTIFY_PREFIX, BroadcastWorker, Notifier, SchedulerService
+from scheduler.notifier import Outcomes
 from storage.db import make_session_factory
 from storage.files import LocalFileStore
 from storage.models import (
@@ -203,6 +204,38 @@ async def test_a_crash_mid_run_sends_nothing_twice(
     async with session_factory() as s:
         statuses = (await s.scalars(select(SentNotice.status))).all()
     assert statuses.count(NoticeStatus.UNKNOWN) == 1
+
+
+async def test_a_process_killed_mid_batch_leaves_one_notice_unknown(
+    session_factory: SF, heads: None, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kill -9: no clean-up runs, so the whole batch stays claimed by the dead process."""
+
+    async def no_cleanup(self: Outcomes, keys: object, claimant: str) -> None:
+        return None
+
+    monkeypatch.setattr(Outcomes, "release", no_cleanup)
+    killed = Outbox(fail_after=1)
+    with pytest.raises(asyncio.CancelledError):
+        await _notifier(session_factory, clock, killed, "host:1").run_due()
+    async with session_factory() as s:
+        claimed = (await s.scalars(select(SentNotice.key))).all()
+    assert len(claimed) == 4  # the one sent, the one in flight, two never tried
+    restarted = Outbox()
+    await Notifier(
+        session_factory,
+        Texts(),
+        clock,
+        {"console": restarted},
+        "host:2",
+        calendar=WorkingCalendar(),
+        is_dead=lambda claimant: claimant == "host:1",
+    ).run_due()
+    everyone = [chat for chat, _ in killed.sent + restarted.sent]
+    assert len(everyone) == len(set(everyone)) == 3  # the one in flight is never sent again
+    async with session_factory() as s:
+        statuses = (await s.scalars(select(SentNotice.status))).all()
+    assert sorted(statuses) == sorted([NoticeStatus.UNKNOWN] + [NoticeStatus.SENT] * 3)
 
 
 @pytest.mark.parametrize(("batch", "inserts"), [(50, 1), (3, 2)])
