@@ -23,11 +23,15 @@ status), runs ``VACUUM ANALYZE`` on PostgreSQL (what autovacuum does after bulk 
 * ``unit /tinhhinh`` and ``unit /chuanop``: a unit head's checklist and what it still owes
   (:func:`handlers.queries.progress.campaign_progress` for that unit);
 * ``reminders due`` and ``reminders, none due``: the reminder planning pass
-  (:func:`handlers.services.reminders.plan_notices`) at a moment when a slot is due (90 % of
-  the units have a linked head) and at one when nothing is.
+  (:func:`handlers.services.reminders.plan_notices`) at a moment when the most requirements
+  have a reminder slot due (:func:`reminder_moment`; 90 % of the units have a linked head, so
+  thousands of reminders at 10 000 units: their number is printed and checked at every run)
+  and at one when nothing is.
 
 The bulk inserts bypass the ORM, so the status read models (standings and nomination counts)
 are rebuilt after seeding (``tdkt stats rebuild``; its time is printed with the seeding steps).
+Before the timed runs the garbage collector freezes what lives on, as the bot does once it has
+started (:func:`bot.runtime.resume_gc`).
 
 It prints the median and p95 of each (wall time) and the median CPU time of this process (with
 SQLite's driver thread; PostgreSQL's server is not in it), and the ratios big / small of the
@@ -40,19 +44,21 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import random
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from benchdb import DEFAULT_PG_URL, postgres_engine, postgres_reachable, sqlite_engine
 from results import Figure, record
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from handlers.domain.reminder_policy import WorkingCalendar
+from handlers.domain.reminder_policy import WorkingCalendar, due_slot, effective_policy
 from handlers.kernel.texts import Texts
 from handlers.queries.progress import campaign_progress
 from handlers.queries.stats import (
@@ -80,6 +86,7 @@ from storage.models import (
     SubmissionStatus,
     Unit,
 )
+from storage.repositories.campaigns import CampaignRepository
 
 __all__ = ["main"]
 
@@ -415,12 +422,9 @@ async def time_figures(engine: AsyncEngine, runs: int) -> dict[str, list[tuple[f
     block = (await _fetch(sf, select(Unit.block).where(Unit.block.is_not(None)).limit(1)))[0][0]
     n_units = (await _fetch(sf, select(func.count()).select_from(Unit)))[0][0]
     one_unit = (await _fetch(sf, select(Unit.id).order_by(Unit.id).offset(n_units // 2)))[0][0]
-    async with sf() as session:
-        instants = await upcoming_instants(
-            session, NOW - dt.timedelta(days=30), dt.timedelta(days=30), WorkingCalendar()
-        )
-    due_at = instants[-1] + dt.timedelta(minutes=30)
     texts = Texts()
+    due_at, expected = await reminder_moment(sf, texts)
+    print(f"  reminders due at {due_at.isoformat()}: {expected} reminders planned")
 
     async def figures(session: AsyncSession, campaign: Campaign) -> None:
         await requirement_stats(session, campaign, NOW)
@@ -454,7 +458,8 @@ async def time_figures(engine: AsyncEngine, runs: int) -> dict[str, list[tuple[f
         assert len(owed) <= len(progress)
 
     async def reminders_due(session: AsyncSession, _campaign: Campaign) -> None:
-        assert await plan_notices(session, texts, due_at, calendar=WorkingCalendar())
+        planned = await plan_notices(session, texts, due_at, calendar=WorkingCalendar())
+        assert sum(p.kind == "reminder" for p in planned) == expected
 
     async def reminders_none(session: AsyncSession, _campaign: Campaign) -> None:
         assert not await plan_notices(session, texts, NOTHING_DUE, calendar=WorkingCalendar())
@@ -471,6 +476,48 @@ async def time_figures(engine: AsyncEngine, runs: int) -> dict[str, list[tuple[f
         "overview": await _time(sf, runs, overview),
         "filtered (1 block)": await _time(sf, runs, filtered),
     }
+
+
+async def reminder_moment(
+    sf: async_sessionmaker[AsyncSession], texts: Texts
+) -> tuple[dt.datetime, int]:
+    """The moment (half an hour after a slot) when the most requirements have a reminder due.
+
+    The candidates are the reminder and digest moments of the 60 days around :data:`NOW`; the
+    one where the most requirements have a slot due is taken (the latest of equals). Returns it
+    and how many reminders :func:`plan_notices` plans then (asserted to be some).
+    """
+    calendar = WorkingCalendar()
+    async with sf() as session:
+        campaign = (await session.scalars(select(Campaign).where(Campaign.code == "BENCH"))).one()
+        tz = ZoneInfo(campaign.timezone)
+        reqs = await CampaignRepository(session).owed_requirements_for(campaign.id)
+        instants = await upcoming_instants(
+            session, NOW - dt.timedelta(days=30), dt.timedelta(days=60), calendar
+        )
+        best: tuple[int, dt.datetime] | None = None
+        for instant in instants:
+            moment = instant + dt.timedelta(minutes=30)
+            due = sum(
+                r.due_date is not None
+                and due_slot(
+                    r.due_date,
+                    effective_policy(campaign.settings, r.policy),
+                    tz,
+                    calendar,
+                    moment,
+                    dt.timedelta(hours=12),
+                )
+                is not None
+                for r in reqs
+            )
+            if best is None or due >= best[0]:
+                best = (due, moment)
+        assert best is not None and best[0], "no reminder slot is due around NOW"
+        planned = await plan_notices(session, texts, best[1], calendar=calendar)
+    count = sum(p.kind == "reminder" for p in planned)
+    assert count, "a reminder slot is due but no reminder is planned"
+    return best[1], count
 
 
 def _stats(timings: Sequence[float]) -> tuple[float, float]:
@@ -499,7 +546,15 @@ async def bench_database(
                 f"{size.nominations} nominations; {setup}"
             )
             medians[size.label] = {}
-            for kind, timings in (await time_figures(engine, runs)).items():
+            # As the bot after start-up (bot.runtime.resume_gc): what lives on is frozen, so a
+            # full collection in a timed run walks that run's objects, not the whole heap.
+            gc.collect()
+            gc.freeze()
+            try:
+                timed = await time_figures(engine, runs)
+            finally:
+                gc.unfreeze()
+            for kind, timings in timed.items():
                 median, p95 = _stats([wall for wall, _ in timings])
                 cpu, _ = _stats([cpu for _, cpu in timings])
                 medians[size.label][kind] = (median, cpu)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -27,7 +27,11 @@ from handlers.kernel.texts import Texts
 from handlers.services.notices import NOTICE, copy_reply, progress_reply, report_reply
 from handlers.services.reminders import DEFAULT_GRACE, PlannedNotice, plan_notices
 from storage.models import Broadcast, NoticeStatus, SentNotice, StoredFile
-from storage.repositories.notices import BroadcastRepository, NoticeRepository
+from storage.repositories.notices import (
+    BROADCAST_KIND,
+    BroadcastRepository,
+    NoticeRepository,
+)
 
 __all__ = ["BroadcastWorker", "Notifier", "Outcomes", "RunReport"]
 
@@ -42,6 +46,10 @@ _OUTCOME = {
 QUIET_BROADCAST = 10
 #: A claim older than this whose outcome was never written belongs to a dead sender.
 DEFAULT_LEASE = dt.timedelta(minutes=15)
+#: Notices claimed together, in one transaction, then sent one by one in claim-time order. A
+#: process killed mid-batch leaves its batch claimed; once it is known dead, the claims after
+#: the one in flight are dropped and sent by the next run (only that one becomes unknown).
+DEFAULT_CLAIM_BATCH = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +62,14 @@ class _Outcome:
     detail: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Release:
+    """Claims taken in a batch whose notices were never sent (the run stopped first)."""
+
+    keys: tuple[str, ...]
+    claimant: str
+
+
 class Outcomes:
     """Outcomes of sends, written to the database; kept while it cannot be reached.
 
@@ -63,7 +79,7 @@ class Outcomes:
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._sf = session_factory
-        self._unwritten: list[_Outcome] = []
+        self._unwritten: list[_Outcome | _Release] = []
 
     @property
     def unwritten(self) -> int:
@@ -75,6 +91,16 @@ class Outcomes:
         self._unwritten.append(outcome)
         await self.flush()
 
+    async def release(self, keys: Sequence[str], claimant: str) -> None:
+        """Drop ``claimant``'s claims of ``keys``, never sent; kept and re-raised if that fails.
+
+        Written before anything else once the database answers again, so the notices go out
+        on the next run instead of waiting out the lease as "unknown".
+        """
+        if keys:
+            self._unwritten.append(_Release(tuple(keys), claimant))
+            await self.flush()
+
     async def flush(self) -> None:
         """Write every kept outcome, oldest first, in one transaction."""
         if not self._unwritten:
@@ -84,7 +110,9 @@ class Outcomes:
             notices = NoticeRepository(session)
             copies = BroadcastRepository(session)
             for item in pending:
-                if isinstance(item.target, str):
+                if isinstance(item, _Release):
+                    await notices.release(item.keys, item.claimant)
+                elif isinstance(item.target, str):
                     await notices.finish(item.target, item.status, item.at)
                 else:
                     await copies.settle(item.target, item.status, item.at, item.detail)
@@ -128,6 +156,7 @@ class Notifier:
         lease: How old an unfinished claim must be to be declared unknown.
         calendar: Working days (weekends, Vietnamese public holidays).
         is_dead: Whether a claimant is known to be gone (its claims are unknown at once).
+        claim_batch: How many notices are claimed in one transaction before they are sent.
     """
 
     def __init__(
@@ -142,6 +171,7 @@ class Notifier:
         lease: dt.timedelta = DEFAULT_LEASE,
         calendar: WorkingCalendar | None = None,
         is_dead: Callable[[str], bool] = lambda _: False,
+        claim_batch: int = DEFAULT_CLAIM_BATCH,
     ) -> None:
         self._sf = session_factory
         self._texts = texts
@@ -152,6 +182,7 @@ class Notifier:
         self._lease = lease
         self._calendar = calendar or WorkingCalendar()
         self._is_dead = is_dead
+        self._claim_batch = max(claim_batch, 1)
         self._lock = asyncio.Lock()
         self.outcomes = Outcomes(session_factory)
 
@@ -176,27 +207,25 @@ class Notifier:
             async with self._sf.begin() as session:
                 notices = NoticeRepository(session)
                 dead = [c for c in await notices.claimants() if self._is_dead(c)]
+                released = await notices.release_untried(dead)
                 expired = await notices.expire_claims(now - self._lease, now, dead)
+            if released:
+                _LOGGER.info("%d claims of dead processes never tried: due again", released)
             if expired:
                 _LOGGER.warning("%d notice claims expired unfinished: marked unknown", expired)
             planned = await self.plan()
             async with self._sf() as session:
                 taken = await NoticeRepository(session).claimed_keys(p.key for p in planned)
-            for notice in planned:
-                if notice.key in taken:
-                    continue
-                send = self._senders.get(notice.recipient.channel)
-                if send is None:
-                    continue  # a channel this process does not run; another one will
-                if not await self._claim(notice):
-                    report.skipped += 1
-                    continue
-                outcome = await _safe_send(
-                    send, ChatKey(notice.recipient.channel, notice.recipient.chat_id), notice.reply
-                )
-                await self.outcomes.record(_Outcome(notice.key, _OUTCOME[outcome], self._clock()))
-                report.count(outcome)
-                report.keys.append(notice.key)
+            # Not claimed yet, on a channel this process runs (another process runs the others).
+            todo = [
+                n for n in planned if n.key not in taken and n.recipient.channel in self._senders
+            ]
+            for start in range(0, len(todo), self._claim_batch):
+                batch = todo[start : start + self._claim_batch]
+                claimed = await self._claim(batch)
+                mine = [n for n in batch if n.key in claimed]
+                report.skipped += len(batch) - len(mine)
+                await self._send(mine, report)
             if report.keys:
                 _LOGGER.info(
                     "notices: %d sent, %d blocked, %d failed, %d skipped",
@@ -207,21 +236,53 @@ class Notifier:
                 )
             return report
 
-    async def _claim(self, notice: PlannedNotice) -> bool:
-        async with self._sf.begin() as session:
-            return await NoticeRepository(session).claim(
-                SentNotice(
-                    key=notice.key,
-                    kind=notice.kind,
-                    campaign_id=notice.campaign_id,
-                    requirement_id=notice.requirement_id,
-                    unit_id=notice.unit_id,
-                    slot=notice.slot,
-                    account_id=notice.recipient.account_id,
-                    status=NoticeStatus.CLAIMED,
-                    claimed_at=self._clock(),
-                    claimed_by=self._claimant,
+    async def _send(self, claimed: Sequence[PlannedNotice], report: RunReport) -> None:
+        """Send the notices this process claimed, recording each outcome.
+
+        When the run stops midway (cancelled, the database gone), the claims of the notices
+        not tried yet are dropped, so a later run sends them; the one being sent stays claimed.
+        """
+        for done, notice in enumerate(claimed):
+            try:
+                outcome = await _safe_send(
+                    self._senders[notice.recipient.channel],
+                    ChatKey(notice.recipient.channel, notice.recipient.chat_id),
+                    notice.reply,
                 )
+                await self.outcomes.record(_Outcome(notice.key, _OUTCOME[outcome], self._clock()))
+            except BaseException:
+                untried = [n.key for n in claimed[done + 1 :]]
+                try:
+                    await self.outcomes.release(untried, self._claimant)
+                except Exception:  # kept by the outcomes: written when the database answers
+                    _LOGGER.warning("%d unsent claims kept to be dropped later", len(untried))
+                raise
+            report.count(outcome)
+            report.keys.append(notice.key)
+
+    async def _claim(self, notices: Sequence[PlannedNotice]) -> set[str]:
+        """Claim ``notices`` in one transaction; the keys this process now holds."""
+        if not notices:
+            return set()
+        now = self._clock()
+        step = dt.timedelta(microseconds=1)  # claim times in send order: see release_untried
+        async with self._sf.begin() as session:
+            return await NoticeRepository(session).claim_many(
+                [
+                    SentNotice(
+                        key=notice.key,
+                        kind=notice.kind,
+                        campaign_id=notice.campaign_id,
+                        requirement_id=notice.requirement_id,
+                        unit_id=notice.unit_id,
+                        slot=notice.slot,
+                        account_id=notice.recipient.account_id,
+                        status=NoticeStatus.CLAIMED,
+                        claimed_at=now + n * step,
+                        claimed_by=self._claimant,
+                    )
+                    for n, notice in enumerate(notices)
+                ]
             )
 
 
@@ -351,7 +412,7 @@ class BroadcastWorker:
             claimed = await NoticeRepository(session).claim(
                 SentNotice(
                     key=key,
-                    kind="broadcast",
+                    kind=BROADCAST_KIND,
                     slot=what.split(":", 1)[0],
                     status=NoticeStatus.CLAIMED,
                     claimed_at=self._clock(),

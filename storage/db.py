@@ -110,7 +110,7 @@ def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncEng
     SQLite gets foreign keys, WAL, a busy timeout and ``BEGIN IMMEDIATE`` transactions, so that
     two processes (a console and a bot) can share one file and their transactions serialise the
     way PostgreSQL's row locks make them, and a statement costs one trip to aiosqlite's thread
-    (:mod:`storage.sqlite_driver`).
+    (:mod:`storage.sqlite_driver`). PostgreSQL sessions run without JIT compilation.
 
     Args:
         url: The database.
@@ -119,10 +119,18 @@ def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncEng
             that every message needs.
         **kwargs: Passed to :func:`~sqlalchemy.ext.asyncio.create_async_engine`.
     """
-    if make_url(url).drivername == "sqlite+aiosqlite":
+    driver = make_url(url).drivername
+    if driver == "sqlite+aiosqlite":
         from storage.sqlite_driver import one_trip_dbapi  # aiosqlite only where it is used
 
         kwargs.setdefault("module", one_trip_dbapi())
+    elif driver == "postgresql+asyncpg":
+        # No JIT: every statement here is short, and a plan whose estimate crosses
+        # jit_above_cost (an OR of per-unit lookups over a few thousand units) spent ten times
+        # its run time compiling. The caller's server settings are kept (and may turn it on).
+        connect_args = dict(kwargs.get("connect_args") or {})
+        connect_args["server_settings"] = {"jit": "off", **connect_args.get("server_settings", {})}
+        kwargs["connect_args"] = connect_args
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         sync_engine: Engine = engine.sync_engine

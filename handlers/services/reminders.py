@@ -28,6 +28,7 @@ import datetime as dt
 import functools
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -52,11 +53,13 @@ from handlers.kernel.messages import Reply
 from handlers.kernel.texts import Texts
 from handlers.queries.milestones import upcoming_milestones
 from handlers.queries.stats import (
-    UnitStanding,
+    OwingRows,
+    UnitRef,
     digest_figures,
-    owing_accounts,
+    owing_account_rows,
     unreachable_owing,
 )
+from handlers.queries.stats.rules import unit_ref
 from handlers.services.milestones import milestone_instants, plan_milestones
 from handlers.services.notice_plan import PlannedNotice, Recipient, once
 from storage.models import Campaign, Requirement, Role, Unit
@@ -201,6 +204,49 @@ def _due_slots(
     return found, policy
 
 
+@dataclass(frozen=True, slots=True)
+class _DueReq:
+    """What a requirement's reminders due now need per owing unit, worked out once."""
+
+    rid: int
+    title: str
+    rank: int
+    req: Requirement
+    #: The units' own later deadlines (gia hạn), by unit id.
+    dues: dict[int, dt.date]
+    #: (deadline, slot, slot key) of everyone's deadline, when it has a slot due now.
+    general: tuple[dt.date, Slot, str] | None
+    #: (slot, slot key) by a listed unit's own deadline that has a slot due now.
+    listed: dict[dt.date, tuple[Slot, str]]
+
+    def slot_for(self, unit_id: int) -> tuple[dt.date, Slot, str] | None:
+        """The unit's deadline, its slot due now and the slot's key (None: none due)."""
+        own = self.dues.get(unit_id)
+        if own is None:
+            return self.general
+        found = self.listed.get(own)
+        return None if found is None else (own, *found)
+
+
+def _due_req(req: Requirement, rank: int, slots: dict[dt.date, Slot]) -> _DueReq:
+    """:class:`_DueReq` of ``req`` whose slots due now are ``slots`` (by deadline).
+
+    A gia hạn starts the reminders of the new deadline afresh: the key of a unit's own
+    deadline, or of everyone's once it was extended, names the deadline.
+    """
+    dues = unit_dues(req)
+    general = None
+    if req.due_date is not None and (slot := slots.get(req.due_date)) is not None:
+        key = slot.key if extended_to(req) is None else f"{slot.key}@{req.due_date:%Y%m%d}"
+        general = (req.due_date, slot, key)
+    listed = {
+        day: (slots[day], f"{slots[day].key}@{day:%Y%m%d}")
+        for day in set(dues.values())
+        if day in slots
+    }
+    return _DueReq(req.id, req.title, rank, req, dues, general, listed)
+
+
 async def _reminders(
     session: AsyncSession,
     texts: Texts,
@@ -209,70 +255,78 @@ async def _reminders(
     grace: dt.timedelta,
     calendar: WorkingCalendar,
 ) -> list[PlannedNotice]:
+    """The reminders due at ``now``: one owing query per recipients' roles, rows as they come.
+
+    Per row only the notice is made (its key, recipient and a text rendered when asked); the
+    units' Vietnamese sort keys are computed once per unit, then every notice is ordered by
+    integers: the checklist's order, the units' own, the account.
+    """
     tz = ZoneInfo(campaign.timezone)
     today = local_today(now, campaign.timezone)
-    slots: dict[int, dict[dt.date, Slot]] = {}
-    by_roles: dict[tuple[Role, ...], list[Requirement]] = {}
-    requirements = await CampaignRepository(session).owed_requirements_for(campaign.id)
-    for req in requirements:
+    campaign_id = campaign.id
+    by_roles: dict[tuple[Role, ...], list[_DueReq]] = {}
+    requirements = await CampaignRepository(session).owed_requirements_for(campaign_id)
+    for rank, req in enumerate(requirements):
         due, policy = _due_slots(campaign, req, now, grace, calendar)
         if not due:
             continue
-        slots[req.id] = due
         wanted: tuple[Role, ...] = (Role.UNIT_HEAD,)
         if policy.include_members:
             wanted = (Role.UNIT_HEAD, Role.UNIT_MEMBER)
-        by_roles.setdefault(wanted, []).append(req)
-    rank = {r.id: i for i, r in enumerate(requirements)}
-    order: dict[int, tuple[Any, ...]] = {}  # each unit's sort key, computed once
-    found: list[tuple[tuple[Any, ...], PlannedNotice]] = []
-    for roles, reqs in by_roles.items():
-        by_id = {r.id: r for r in reqs}
+        by_roles.setdefault(wanted, []).append(_due_req(req, rank, due))
+    units: dict[int, UnitRef] = {}
+    found: list[tuple[int, int, int, PlannedNotice]] = []
+    for roles, due_reqs in by_roles.items():
+        by_id = {d.rid: d for d in due_reqs}
+        owing = await owing_account_rows(session, [d.req for d in due_reqs], tz, roles)
         replies: dict[tuple[int, int], Callable[[], Reply]] = {}
-        for owing in await owing_accounts(session, reqs, tz, roles):
-            req, unit = by_id[owing.requirement_id], owing.standing.unit
-            due_day = effective_due(req, unit.id)
-            slot = None if due_day is None else slots[req.id].get(due_day)
-            if slot is None or due_day is None:
+        for row in owing.rows:
+            due_req, uid = by_id[row.rid], row.uid
+            slotted = due_req.slot_for(uid)
+            if slotted is None:
                 continue  # this unit's own deadline (a gia hạn) has no slot due now
-            # A gia hạn starts the reminders of the new deadline afresh.
-            key = slot.key if extended_to(req, unit.id) is None else f"{slot.key}@{due_day:%Y%m%d}"
-            render = replies.get((req.id, unit.id))
+            due_day, slot, key = slotted
+            render = replies.get((due_req.rid, uid))
             if render is None:
-                render = replies[(req.id, unit.id)] = once(
+                render = replies[(due_req.rid, uid)] = once(
                     functools.partial(
-                        _reminder_reply, texts, campaign, req, owing.standing, today, due_day
+                        _reminder_reply, texts, campaign, due_req.req, owing, row, today, due_day
                     )
                 )
-                order[unit.id] = order.get(unit.id) or unit.sort_key()
+            unit = units.get(uid)
+            if unit is None:
+                unit = units[uid] = unit_ref(row)
+            account_id = row.account_id
             notice = PlannedNotice(
-                key=f"rem:{req.id}:{unit.id}:{key}:{owing.account_id}",
+                key=f"rem:{due_req.rid}:{uid}:{key}:{account_id}",
                 kind="reminder",
-                campaign_id=campaign.id,
-                requirement_id=req.id,
-                unit_id=unit.id,
+                campaign_id=campaign_id,
+                requirement_id=due_req.rid,
+                unit_id=uid,
                 unit_name=unit.name,
-                requirement_title=req.title,
+                requirement_title=due_req.title,
                 slot=key,
                 slot_at=slot.at,
-                recipient=Recipient(
-                    owing.account_id, owing.channel, owing.chat_id, owing.person_name
-                ),
+                recipient=Recipient(account_id, row.channel, row.chat_id, row.full_name),
                 render=render,
             )
-            found.append(((rank[req.id], order[unit.id], owing.account_id), notice))
-    found.sort(key=lambda item: item[0])  # checklist order, then the units' own order
-    return [notice for _, notice in found]
+            found.append((due_req.rank, uid, account_id, notice))
+    # Checklist order, then the units' own order, then the account.
+    order = {u.id: n for n, u in enumerate(sorted(units.values(), key=UnitRef.sort_key))}
+    found.sort(key=lambda item: (item[0], order[item[1]], item[2]))
+    return [item[3] for item in found]
 
 
 def _reminder_reply(
     texts: Texts,
     campaign: Campaign,
     req: Requirement,
-    standing: UnitStanding,
+    owing: OwingRows,
+    row: Any,
     today: dt.date,
     due_day: dt.date,
 ) -> Reply:
+    standing = owing.standing(row)
     return Reply(
         texts(
             "reminders.reminder",

@@ -15,14 +15,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Executable, func, insert, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.dialects import UPSERT_DIALECTS, insert_for
 from storage.models import Broadcast, BroadcastDelivery, NoticeStatus, SentNotice
 
-__all__ = ["BroadcastRepository", "NoticeRepository"]
+__all__ = ["BROADCAST_KIND", "CLAIM_CHUNK", "BroadcastRepository", "NoticeRepository"]
+
+#: The kind of the sent-notice rows of a broadcast's progress messages and report.
+BROADCAST_KIND = "broadcast"
+#: Claims inserted per statement (13 parameters each: well under the databases' limits).
+CLAIM_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,19 +90,48 @@ class NoticeRepository:
 
     async def claim(self, notice: SentNotice) -> bool:
         """Insert the claim; False if someone (any process, any time) claimed the key before."""
-        values = {
-            column.key: getattr(notice, column.key)
-            for column in SentNotice.__table__.columns
-            if getattr(notice, column.key) is not None
-        }
+        return notice.key in await self.claim_many([notice])
+
+    async def claim_many(self, notices: Sequence[SentNotice]) -> set[str]:
+        """Insert the claims, :data:`CLAIM_CHUNK` per statement; the keys claimed now.
+
+        A key someone (any process, any time) claimed before is left out of the result, as is
+        a key repeated in ``notices`` after its first row. The rows go in key order, so two
+        processes claiming overlapping batches at once take the keys' locks in the same order.
+        """
+        rows: dict[str, dict[str, Any]] = {}
+        columns = SentNotice.__table__.columns
+        for notice in notices:
+            rows.setdefault(notice.key, {c.key: getattr(notice, c.key) for c in columns})
+        ordered = [rows[key] for key in sorted(rows)]
         dialect = self._s.get_bind().dialect.name
-        stmt: Executable
-        if dialect in UPSERT_DIALECTS:
-            stmt = insert_for(dialect)(SentNotice).values(values).on_conflict_do_nothing()
-        else:  # pragma: no cover - other databases are not supported
-            stmt = insert(SentNotice).values(values)
-        result = await self._s.execute(stmt)
-        return int(getattr(result, "rowcount", 0) or 0) == 1
+        claimed: set[str] = set()
+        for start in range(0, len(ordered), CLAIM_CHUNK):
+            chunk = ordered[start : start + CLAIM_CHUNK]
+            if dialect not in UPSERT_DIALECTS:  # pragma: no cover - not supported databases
+                raise ValueError(f"no claims on the {dialect} dialect")
+            stmt = (
+                insert_for(dialect)(SentNotice)
+                .values(chunk)
+                .on_conflict_do_nothing()
+                .returning(SentNotice.key)
+            )
+            claimed.update(await self._s.scalars(stmt))
+        return claimed
+
+    async def release(self, keys: Sequence[str], claimant: str) -> int:
+        """Drop ``claimant``'s unsettled claims of ``keys`` (never sent): they may go again."""
+        released = 0
+        for start in range(0, len(keys), 500):
+            result = await self._s.execute(
+                delete(SentNotice).where(
+                    SentNotice.key.in_(list(keys[start : start + 500])),
+                    SentNotice.status == NoticeStatus.CLAIMED,
+                    SentNotice.claimed_by == claimant,
+                )
+            )
+            released += int(getattr(result, "rowcount", 0) or 0)
+        return released
 
     async def finish(
         self, key: str, status: NoticeStatus, now: dt.datetime, detail: str | None = None
@@ -125,6 +159,32 @@ class NoticeRepository:
     ) -> int:
         """Unfinished claims older than ``before``, or of ``dead`` claimants: mark unknown."""
         return await _NOTICE_CLAIMS.expire(self._s, before, now, dead)
+
+    async def release_untried(self, dead: Sequence[str]) -> int:
+        """Drop the scheduled claims of ``dead`` claimants that were never tried; how many.
+
+        A claimant claims a batch of scheduled notices with increasing claim times, then sends
+        them one at a time in that order, each outcome written before the next send. So of a
+        claimant's unsettled claims only the first (by claim time, then key) can have been in
+        flight when it died: it is left to become unknown; the others were never sent, and
+        are dropped so that the next run sends them. Broadcast messages (claimed one by one,
+        beside the batches) are left alone.
+        """
+        released = 0
+        for claimant in dead:
+            keys = list(
+                await self._s.scalars(
+                    select(SentNotice.key)
+                    .where(
+                        SentNotice.claimed_by == claimant,
+                        SentNotice.status == NoticeStatus.CLAIMED,
+                        SentNotice.kind != BROADCAST_KIND,
+                    )
+                    .order_by(SentNotice.claimed_at, SentNotice.key)
+                )
+            )
+            released += await self.release(keys[1:], claimant)
+        return released
 
     async def claimants(self) -> list[str]:
         """Who holds unfinished claims."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.console import render_text
@@ -18,6 +18,7 @@ from handlers.kernel.messages import ChatKey, Delivery, Reply
 from handlers.kernel.texts import Texts
 from handlers.services.invites import ensure_account
 from scheduler import NOTIFY_PREFIX, BroadcastWorker, Notifier, SchedulerService
+from scheduler.notifier import Outcomes
 from storage.db import make_session_factory
 from storage.files import LocalFileStore
 from storage.models import (
@@ -203,6 +204,70 @@ async def test_a_crash_mid_run_sends_nothing_twice(
     async with session_factory() as s:
         statuses = (await s.scalars(select(SentNotice.status))).all()
     assert statuses.count(NoticeStatus.UNKNOWN) == 1
+
+
+async def test_a_process_killed_mid_batch_leaves_one_notice_unknown(
+    session_factory: SF, heads: None, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kill -9: no clean-up runs, so the whole batch stays claimed by the dead process."""
+
+    async def no_cleanup(self: Outcomes, keys: object, claimant: str) -> None:
+        return None
+
+    monkeypatch.setattr(Outcomes, "release", no_cleanup)
+    killed = Outbox(fail_after=1)
+    with pytest.raises(asyncio.CancelledError):
+        await _notifier(session_factory, clock, killed, "host:1").run_due()
+    async with session_factory() as s:
+        claimed = (await s.scalars(select(SentNotice.key))).all()
+    assert len(claimed) == 4  # the one sent, the one in flight, two never tried
+    restarted = Outbox()
+    await Notifier(
+        session_factory,
+        Texts(),
+        clock,
+        {"console": restarted},
+        "host:2",
+        calendar=WorkingCalendar(),
+        is_dead=lambda claimant: claimant == "host:1",
+    ).run_due()
+    everyone = [chat for chat, _ in killed.sent + restarted.sent]
+    assert len(everyone) == len(set(everyone)) == 3  # the one in flight is never sent again
+    async with session_factory() as s:
+        statuses = (await s.scalars(select(SentNotice.status))).all()
+    assert sorted(statuses) == sorted([NoticeStatus.UNKNOWN] + [NoticeStatus.SENT] * 3)
+
+
+@pytest.mark.parametrize(("batch", "inserts"), [(50, 1), (3, 2)])
+async def test_the_claims_are_inserted_in_batches(
+    session_factory: SF, heads: None, clock: Clock, batch: int, inserts: int
+) -> None:
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statement = str(args[2])
+        if statement.lstrip().upper().startswith("INSERT INTO SENT_NOTICES"):
+            statements.append(statement)
+
+    async with session_factory() as s:
+        sync_engine = s.bind.sync_engine  # type: ignore[union-attr]
+    outbox = Outbox()
+    notifier = Notifier(
+        session_factory,
+        Texts(),
+        clock,
+        {"console": outbox},
+        "test:1",
+        calendar=WorkingCalendar(),
+        claim_batch=batch,
+    )
+    event.listen(sync_engine, "before_cursor_execute", record)
+    try:
+        report = await notifier.run_due()
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", record)
+    assert report.sent == len(outbox.sent) == 4  # three reminders and the digest
+    assert len(statements) == inserts
 
 
 async def test_two_processes_race_and_each_notice_goes_once(

@@ -41,8 +41,10 @@ from handlers.queries.stats.overview import block_options, campaign_status, kind
 from handlers.queries.stats.recent import recent_activity
 from handlers.queries.stats.requirements import (
     OwingAccount,
+    OwingRows,
     digest_figures,
     missing_units,
+    owing_account_rows,
     owing_accounts,
     requirement_stats,
     unit_refs,
@@ -54,12 +56,14 @@ from handlers.queries.stats.results import *  # noqa: F403  (its __all__, added 
 __all__ = [
     "GENDERS",
     "OwingAccount",
+    "OwingRows",
     "block_options",
     "campaign_status",
     "digest_figures",
     "kind_options",
     "missing_units",
     "nomination_stats",
+    "owing_account_rows",
     "owing_accounts",
     "recent_activity",
     "requirement_stats",

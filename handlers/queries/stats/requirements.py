@@ -35,7 +35,9 @@ from storage.repositories.campaigns import CampaignRepository
 
 __all__ = [
     "OwingAccount",
+    "OwingRows",
     "missing_units",
+    "owing_account_rows",
     "owing_accounts",
     "requirement_stats",
     "unit_refs",
@@ -412,18 +414,36 @@ class OwingAccount:
     person_name: str
 
 
-async def owing_accounts(
+@dataclass(frozen=True, slots=True)
+class OwingRows:
+    """What :func:`owing_account_rows` read: one row per (requirement, unit, account).
+
+    Each row has ``rid``, the :func:`handlers.queries.stats.owing.unit_columns`, the unit's
+    standings columns (NULL when it has sent nothing), ``account_id``, ``channel``, ``chat_id``
+    and ``full_name``; :meth:`standing` makes a row's :class:`UnitStanding` when asked.
+    """
+
+    rows: Sequence[Any]
+    reasons: dict[tuple[int, int], str | None]
+
+    def standing(self, row: Any) -> UnitStanding:
+        """The standing (missing, partial or returned, with its reason) of ``row``'s unit."""
+        return owing.owing_standing(row, self.reasons)
+
+
+async def owing_account_rows(
     session: AsyncSession,
     reqs: Sequence[Requirement],
     tz: ZoneInfo,
     roles: Sequence[Role],
-) -> list[OwingAccount]:
+) -> OwingRows:
     """The active units that owe one of ``reqs``, each with its reachable accounts, in one query.
 
     What reminders are sent for: the (requirement, unit) pairs whose mark is missing, partial
     or returned, joined with the reachable chat accounts of the unit's people with ``roles``
-    (a unit nobody can be reached at yields nothing). The reasons of the returned ones follow
-    in a second query when there are any.
+    (a unit nobody can be reached at yields nothing). The database filters the pairs; nothing
+    is built per row here. The reasons of the returned ones follow in a second query when
+    there are any.
 
     Args:
         session: The open session.
@@ -432,7 +452,7 @@ async def owing_accounts(
         roles: Whose accounts.
 
     Returns:
-        One item per (requirement, unit, account), by requirement, unit and account.
+        The rows, in no particular order, and the reasons.
     """
     query = owing.owing_select(
         reqs,
@@ -457,24 +477,40 @@ async def owing_accounts(
         ),
     )
     if query is None:
-        return []
-    rows = sorted((await session.execute(query)).all(), key=lambda r: (r.rid, r.uid, r.account_id))
+        return OwingRows((), {})
+    rows = (await session.execute(query)).all()
     returned = sorted({(row.rid, row.uid) for row in rows if row.n_returned})
     reasons = {}
     if returned:  # a few pairs by name; many: every returned version of these requirements
         reasons = await _return_reasons(session, reqs, returned if len(returned) <= 50 else None)
+    return OwingRows(rows, reasons)
+
+
+async def owing_accounts(
+    session: AsyncSession,
+    reqs: Sequence[Requirement],
+    tz: ZoneInfo,
+    roles: Sequence[Role],
+) -> list[OwingAccount]:
+    """:func:`owing_account_rows` as :class:`OwingAccount` s, one standing per unit.
+
+    Returns:
+        One item per (requirement, unit, account), by requirement, unit and account.
+    """
+    found = await owing_account_rows(session, reqs, tz, roles)
+    rows = sorted(found.rows, key=lambda r: (r.rid, r.uid, r.account_id))
     standings: dict[tuple[int, int], UnitStanding] = {}
-    found = []
+    result = []
     for row in rows:
         standing = standings.get((row.rid, row.uid))
         if standing is None:
-            standing = standings[(row.rid, row.uid)] = owing.owing_standing(row, reasons)
-        found.append(
+            standing = standings[(row.rid, row.uid)] = found.standing(row)
+        result.append(
             OwingAccount(
                 row.rid, standing, row.account_id, row.channel, row.chat_id, row.full_name
             )
         )
-    return found
+    return result
 
 
 async def digest_figures(
