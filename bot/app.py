@@ -133,7 +133,11 @@ async def build_app(
     deps = CoreDeps(
         session_factory=session_factory,
         files=LocalFileStore(settings.files_dir),
-        texts=Texts(settings.templates_dir, cache_dir=settings.data_dir / "cache"),
+        texts=Texts(
+            settings.templates_dir,
+            cache_dir=settings.data_dir / "cache",
+            unit_kinds=unit_kinds.labels,
+        ),
         clock=clock or make_clock(None),
         invite_ttl=dt.timedelta(days=settings.invite_ttl_days),
         wake=wakeups,

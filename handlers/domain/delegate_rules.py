@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from handlers.domain.delegate_settings import DelegateRulesError, DelegatesSpec
+from handlers.domain.vocab import UnitKinds
 from storage.text import normalize_code
 
 __all__ = [
@@ -408,12 +409,15 @@ def add_refusal(
 # --------------------------------------------------------------------------- settings
 
 
-def parse_rules(campaign_settings: Mapping[str, Any] | None) -> DelegateRules:
+def parse_rules(
+    campaign_settings: Mapping[str, Any] | None, kinds: UnitKinds | None = None
+) -> DelegateRules:
     """Read the delegate rules from a campaign's ``settings.delegates``.
 
     Args:
         campaign_settings: The campaign's settings; missing keys keep the defaults of
             :class:`~handlers.domain.delegate_settings.DelegatesSpec` (the Bỉm Sơn 2019 plan).
+        kinds: The deployment's unit kinds (its own kinds may be named); default the built-in.
 
     Returns:
         The rules.
@@ -422,7 +426,7 @@ def parse_rules(campaign_settings: Mapping[str, Any] | None) -> DelegateRules:
         DelegateRulesError: An unknown key or an invalid value; the Vietnamese message names it.
     """
     raw = campaign_settings.get("delegates") if campaign_settings else None
-    spec = DelegatesSpec.read(raw)
+    spec = DelegatesSpec.read(raw, kinds=kinds)
     return DelegateRules(
         quota_default=spec.quota.default,
         quota_by_unit=spec.quota.by_unit,

@@ -21,7 +21,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from handlers.domain.sections import Section, SettingsError, known_units
 from handlers.domain.vn_dates import DateError, NoSuchDateError, parse_date
-from handlers.domain.vocab import UNIT_KINDS, unit_kind_from_text
+from handlers.domain.vocab import DEFAULT_UNIT_KINDS, UNIT_KINDS_CONTEXT, UnitKinds
 from storage.text import normalize_code
 
 __all__ = [
@@ -101,18 +101,23 @@ class PlenarySpec(_DelegatesSection):
 
     @field_validator("unit_kinds", mode="before")
     @classmethod
-    def _kinds(cls, value: Any) -> tuple[str, ...]:
+    def _kinds(cls, value: Any, info: ValidationInfo) -> tuple[str, ...]:
         if value is None:
             return ()
         if not isinstance(value, list | tuple):
             raise cls.fail(
                 '"plenary → unit_kinds" phải là danh sách loại đơn vị, ví dụ [doanh_nghiep].'
             )
+        # The deployment's kinds when the caller gives them (its own codes and aliases).
+        context = info.context if isinstance(info.context, dict) else {}
+        vocabulary = context.get(UNIT_KINDS_CONTEXT)
+        if not isinstance(vocabulary, UnitKinds):
+            vocabulary = DEFAULT_UNIT_KINDS
         kinds: list[str] = []
         for index, raw in enumerate(value):
-            kind = unit_kind_from_text(str(raw))
+            kind = vocabulary.from_text(str(raw))
             if kind is None:
-                known = ", ".join(UNIT_KINDS)
+                known = ", ".join(vocabulary.labels)
                 raise cls.fail(
                     f'"plenary → unit_kinds": không có loại đơn vị "{raw}"; chỉ nhận: {known}.',
                     index,

@@ -21,7 +21,6 @@ from typing import Any
 from handlers.domain.progress import applies, targets
 from handlers.domain.reminder_policy import ReminderPolicy
 from handlers.domain.vn_dates import DateError, resolve_due
-from handlers.domain.vocab import UNIT_KINDS
 from storage.models import Requirement, RequirementKind, Unit
 
 __all__ = [
@@ -68,11 +67,6 @@ class Milestone:
     def everyone(self) -> bool:
         """Whether every unit organises it (no kind or code limits it)."""
         return not self.unit_kinds and not self.unit_codes and not self.unit_blocks
-
-    @property
-    def kind_labels(self) -> tuple[str, ...]:
-        """The organisers' kinds as labels ("Xã/phường")."""
-        return tuple(UNIT_KINDS.get(k, k) for k in self.unit_kinds)
 
     def concerns(self, unit: Unit) -> bool:
         """Whether ``unit`` organises it (or attends it, for the issuer's own date)."""

@@ -28,6 +28,7 @@ from typing import Any, ClassVar, Self
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, model_validator
 from pydantic_core import ErrorDetails
 
+from handlers.domain.vocab import UNIT_KINDS_CONTEXT, UnitKinds
 from storage.text import normalize_code
 
 __all__ = [
@@ -178,19 +179,30 @@ class Section(BaseModel):
         return dict(data)
 
     @classmethod
-    def read(cls, data: Any, *, units: Collection[str] | None = None) -> Self:
+    def read(
+        cls,
+        data: Any,
+        *,
+        units: Collection[str] | None = None,
+        kinds: UnitKinds | None = None,
+    ) -> Self:
         """Validate ``data`` (a mapping, or None for every default) outside a campaign file.
 
         Args:
             data: The section as written or stored.
             units: The unit codes that exist, to refuse unknown ones; None: not checked.
+            kinds: The deployment's unit kinds; None: the built-in ones.
 
         Raises:
             SettingsError: Of the class :attr:`ERROR`, with the first problem's message.
         """
-        context = None if units is None else {UNIT_CODES: units}
+        context: dict[str, Any] = {}
+        if units is not None:
+            context[UNIT_CODES] = units
+        if kinds is not None:
+            context[UNIT_KINDS_CONTEXT] = kinds
         try:
-            return cls.model_validate(data, context=context)
+            return cls.model_validate(data, context=context or None)
         except ValidationError as exc:
             first = exc.errors()[0]
             raised = problem_of(first)

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from handlers.domain.unit_kind_labels import UNIT_KINDS
 from storage.text import fold_text
 
 __all__ = [
@@ -29,19 +30,7 @@ __all__ = [
     "unit_kind_from_text",
 ]
 
-#: Kinds of unit under a secretariat, at commune, district and province level: code → label.
-UNIT_KINDS: dict[str, str] = {
-    "xa_phuong": "Xã/phường",
-    "huyen_thi_xa": "Huyện/thị xã/thành phố",
-    "so_ban_nganh": "Sở/ban/ngành",
-    "co_quan": "Cơ quan",
-    "doan_the": "Đoàn thể",
-    "doanh_nghiep": "Doanh nghiệp",
-    "truong_hoc": "Trường học",
-    "benh_vien": "Bệnh viện",
-    "khoa_phong": "Khoa/phòng",
-    "khac": "Khác",
-}
+#: The built-in unit kinds, code → label (:mod:`handlers.domain.unit_kind_labels`).
 
 #: What a requirement asks for: :class:`storage.models.RequirementKind` value → label.
 REQUIREMENT_KIND_LABELS: dict[str, str] = {

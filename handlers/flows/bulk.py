@@ -216,7 +216,7 @@ async def _rules_refusal(ctx: Ctx, entries: list[Entry]) -> None:
     _, unit = ctx.require_unit_head()
     campaign = await _campaign(ctx)
     try:
-        rules = parse_rules(campaign.settings)
+        rules = parse_rules(campaign.settings, ctx.deps.unit_kinds)
     except DelegateRulesError as exc:
         raise UserError("delegate_settings_invalid", code=campaign.code, detail=str(exc)) from None
     repo = DelegateRepository(ctx.session)

@@ -175,7 +175,7 @@ async def _rounds(ctx: Ctx, unit: Unit | None) -> list[_Round]:
         if not reqs and "delegates" not in (campaign.settings or {}):
             continue
         try:
-            rules = parse_rules(campaign.settings)
+            rules = parse_rules(campaign.settings, ctx.deps.unit_kinds)
         except DelegateRulesError as exc:
             detail = str(exc)
             raise UserError(

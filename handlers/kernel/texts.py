@@ -14,6 +14,7 @@ import hashlib
 import html
 import re
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,6 +35,7 @@ from jinja2.runtime import Context
 
 from handlers.domain.deadlines import due_hour, effective_due, extended_to, unit_dues
 from handlers.domain.normalize import writable
+from handlers.domain.unit_kind_labels import UNIT_KINDS
 
 __all__ = ["Texts", "fmt_date", "fmt_datetime", "fmt_hour", "fmt_when", "plain_text", "roman"]
 
@@ -157,9 +159,16 @@ class Texts:
         cache_dir: Where compiled templates are kept between processes (compiling the 30-odd
             files costs a command or the bot's first replies a tenth of a second each); None
             compiles them in every process.
+        unit_kinds: The deployment's unit kinds, code → label (``|kind_label`` shows a kind
+            by its label); default the built-in ones.
     """
 
-    def __init__(self, override_dir: Path | None = None, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        override_dir: Path | None = None,
+        cache_dir: Path | None = None,
+        unit_kinds: Mapping[str, str] | None = None,
+    ) -> None:
         loaders: list[Any] = []
         if override_dir is not None:
             loaders.append(FileSystemLoader(str(override_dir)))
@@ -181,6 +190,8 @@ class Texts:
         self._env.filters["unit_dues"] = unit_dues
         self._env.filters["due_hour"] = due_hour
         self._env.filters["hm"] = fmt_hour
+        labels = dict(UNIT_KINDS if unit_kinds is None else unit_kinds)
+        self._env.filters["kind_label"] = lambda code: labels.get(code, code)
         #: Each template's module (its macros) per time zone, made once: making one runs the
         #: whole template file, which costs more than the macro itself (an export renders one
         #: macro per cell). Keyed by the template object, so a reloaded template is made anew.

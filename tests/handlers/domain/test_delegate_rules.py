@@ -23,6 +23,7 @@ from handlers.domain.delegate_rules import (
     percent,
     summarize,
 )
+from handlers.domain.vocab import DEFAULT_UNIT_KINDS, UnitKindSpec
 from handlers.kernel.texts import Texts
 from tests.samples import DEMO_DIR
 
@@ -379,3 +380,15 @@ def test_bad_settings_name_the_key_in_vietnamese(delegates: Any, expected: str) 
     message = str(err.value)
     assert message.startswith("Thiết lập đại biểu (delegates): ")
     assert expected in message
+
+
+def test_the_plenary_kinds_may_be_a_deployments_own() -> None:
+    kinds = DEFAULT_UNIT_KINDS.with_overrides(
+        [UnitKindSpec("nha_may", "Nhà máy", ("nha may thanh vien",))]
+    )
+    settings = {"delegates": {"plenary": {"unit_kinds": ["Nhà máy thành viên", "co_quan"]}}}
+    assert parse_rules(settings, kinds).plenary_unit_kinds == ("nha_may", "co_quan")
+    stored = {"delegates": {"plenary": {"unit_kinds": ["nha_may"]}}}  # as a campaign keeps it
+    assert parse_rules(stored, kinds).plenary_unit_kinds == ("nha_may",)
+    with pytest.raises(DelegateRulesError, match='không có loại đơn vị "nha_may"'):
+        parse_rules(stored)  # the built-in kinds have no such kind

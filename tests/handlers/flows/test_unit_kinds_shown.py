@@ -3,13 +3,16 @@ and the secretariat's filtered overview keeps the line on the late units no remi
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.domain.milestones import Milestone
 from handlers.domain.vocab import DEFAULT_UNIT_KINDS, UnitKindSpec
 from handlers.kernel.context import CoreDeps
 from handlers.kernel.texts import Texts
@@ -85,3 +88,15 @@ async def test_a_filtered_overview_keeps_the_unreachable_late_units_it_covers(
     assert communes, noivu.text
     assert 0 < int(communes.group(1)) < int(everyone.group(1))
     assert plant not in noivu.text.split("không nhận được tin nhắc")[1]
+
+
+def test_milestones_and_requirements_name_the_deployments_kinds_by_label() -> None:
+    texts = Texts(unit_kinds=KINDS.labels)
+    milestone = Milestone(
+        "Hội nghị", dt.date(2020, 3, 1), unit_kinds=("xi_nghiep",), requirement_id=1
+    )
+    assert texts("common.organisers", m=milestone) == "Xí nghiệp"
+    built_in = Milestone("Hội nghị", dt.date(2020, 3, 1), unit_kinds=("xa_phuong",))
+    assert texts("common.organisers", m=built_in) == DEFAULT_UNIT_KINDS.labels["xa_phuong"]
+    req = SimpleNamespace(unit_codes=[], unit_kinds=["xi_nghiep"], unit_blocks=["Cụm 1"])
+    assert texts("noidung.who", req=req) == "các đơn vị loại Xí nghiệp thuộc Cụm 1"

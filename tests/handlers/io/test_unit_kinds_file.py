@@ -135,3 +135,20 @@ requirements:
 def test_spec_codes_relabel_a_built_in_kind() -> None:
     kinds = DEFAULT_UNIT_KINDS.with_overrides([UnitKindSpec("co_quan", "Cơ quan, đơn vị")])
     assert kinds.label("co_quan") == "Cơ quan, đơn vị" and kinds.from_text("Cơ quan") == "co_quan"
+
+
+def test_campaign_file_delegate_rules_with_the_deployment_kinds(province: UnitKinds) -> None:
+    source = b"""\
+code: KH-1
+title: Ke hoach
+settings:
+  delegates:
+    plenary: {unit_kinds: [TDP]}
+requirements:
+  - {code: BC, title: Bao cao, kind: report, due: 15/11/2019}
+"""
+    loaded = parse_campaign(source, kinds=province)
+    assert loaded.settings_spec.delegates.plenary is not None
+    assert loaded.settings_spec.delegates.plenary.unit_kinds == ("to_dan_pho",)
+    with pytest.raises(CampaignFileError, match="TDP"):
+        parse_campaign(source)  # not a built-in kind
