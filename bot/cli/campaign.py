@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -18,6 +17,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from bot.app import App
+    from handlers.kernel.context import CoreDeps
     from handlers.services.campaigns import (
         CampaignAction,
     )
@@ -189,7 +189,7 @@ def campaign_extend(
 def _req_change(
     code: str,
     req: str,
-    change: Callable[[AsyncSession, Campaign, Requirement, dt.datetime], Awaitable[str]],
+    change: Callable[[AsyncSession, CoreDeps, Campaign, Requirement], Awaitable[str]],
 ) -> None:
     from bot.settings import Settings
     from handlers.services.requirements import find_requirement
@@ -197,7 +197,7 @@ def _req_change(
     async def work(the_app: App) -> str:
         async with the_app.session_factory.begin() as session:
             campaign, requirement = await find_requirement(session, code, req)
-            return await change(session, campaign, requirement, the_app.deps.clock())
+            return await change(session, the_app.deps, campaign, requirement)
 
     typer.echo(plain(run_app(Settings(), None, work)))
 
@@ -222,8 +222,6 @@ def req_edit(
     ] = False,
 ) -> None:
     """Sửa tên, đơn vị phải nộp, thành phần hoặc loại tệp của một nội dung."""
-    from bot.settings import Settings
-    from handlers.kernel.texts import Texts
     from handlers.services.requirements import ReqField, apply_edit, plan_edit
 
     wanted = [
@@ -240,17 +238,22 @@ def req_edit(
         raise usage("hãy nêu ít nhất một trong --title, --who, --parts, --accept.")
 
     async def change(
-        session: AsyncSession, campaign: Campaign, requirement: Requirement, now: dt.datetime
+        session: AsyncSession, deps: CoreDeps, campaign: Campaign, requirement: Requirement
     ) -> str:
-        texts = Texts(Settings().templates_dir)
         lines = []
         for field, value in wanted:
-            edit = await plan_edit(session, campaign, requirement, field, value)
+            edit = await plan_edit(session, campaign, requirement, field, value, deps.unit_kinds)
             allowed = edit.affected if yes else 0
             await apply_edit(
-                session, campaign, requirement, edit, allowed=allowed, person_id=None, now=now
+                session,
+                campaign,
+                requirement,
+                edit,
+                allowed=allowed,
+                person_id=None,
+                now=deps.clock(),
             )
-            lines.append(texts("noidung.edited", req=requirement, field=field.value))
+            lines.append(deps.texts("noidung.edited", req=requirement, field=field.value))
         return "\n".join(lines)
 
     _req_change(code, req, change)
@@ -297,6 +300,7 @@ def req_add(
                 accept=accept,
                 person_id=None,
                 now=the_app.deps.clock(),
+                kinds=the_app.deps.unit_kinds,
             )
             return the_app.deps.texts("noidung.added", req=added)
 
@@ -306,16 +310,14 @@ def req_add(
 @req_app.command("remove")
 def req_remove(code: CampaignArg, req: ReqArg) -> None:
     """Bỏ một nội dung chưa đơn vị nào gửi gì (đã có hồ sơ thì không bỏ được)."""
-    from bot.settings import Settings
-    from handlers.kernel.texts import Texts
     from handlers.services.requirements import remove_requirement
 
     async def change(
-        session: AsyncSession, campaign: Campaign, requirement: Requirement, now: dt.datetime
+        session: AsyncSession, deps: CoreDeps, campaign: Campaign, requirement: Requirement
     ) -> str:
         title = requirement.title
-        await remove_requirement(session, campaign, requirement, person_id=None, now=now)
-        return Texts(Settings().templates_dir)("noidung.removed", title=title)
+        await remove_requirement(session, campaign, requirement, person_id=None, now=deps.clock())
+        return deps.texts("noidung.removed", title=title)
 
     _req_change(code, req, change)
 
@@ -323,17 +325,15 @@ def req_remove(code: CampaignArg, req: ReqArg) -> None:
 @req_app.command("show")
 def req_show(code: CampaignArg, req: ReqArg) -> None:
     """Một nội dung: hạn (và các lần gia hạn), đơn vị phải nộp, thành phần, loại tệp."""
-    from bot.settings import Settings
-    from handlers.kernel.texts import Texts
     from handlers.services.units import list_units
     from storage.repositories.deadlines import DeadlineRepository
 
     async def change(
-        session: AsyncSession, campaign: Campaign, requirement: Requirement, now: dt.datetime
+        session: AsyncSession, deps: CoreDeps, campaign: Campaign, requirement: Requirement
     ) -> str:
         history = await DeadlineRepository(session).history(requirement.id)
         names = {u.id: u.name for u in await list_units(session)}
-        return Texts(Settings().templates_dir)(
+        return deps.texts(
             "noidung.card",
             tz=campaign.timezone,
             campaign=campaign,

@@ -492,7 +492,9 @@ async def _edit_value(ctx: Ctx) -> list[Reply]:
     campaign, req = found
     if not ctx.text:
         raise UserError("text_empty")
-    edit = await plan_edit(ctx.session, campaign, req, ReqField(ctx.data["field"]), ctx.text)
+    edit = await plan_edit(
+        ctx.session, campaign, req, ReqField(ctx.data["field"]), ctx.text, ctx.deps.unit_kinds
+    )
     ctx.goto(State.EDIT_CONFIRM, edit=edit.as_data())
     return await _ask_edit_confirm(ctx)
 

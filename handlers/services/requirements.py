@@ -44,7 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.domain.errors import UserError
 from handlers.domain.files import DOCUMENT_EXTENSIONS
 from handlers.domain.progress import local_today, targets
-from handlers.domain.vocab import unit_kind_from_text
+from handlers.domain.vocab import UnitKinds, unit_kind_from_text
 from handlers.services.deadline_changes import (
     Extended,
     check_writable,
@@ -125,7 +125,7 @@ def _split(text: str, seps: str) -> list[str]:
     return [t.strip() for t in text.split(seps[0]) if t.strip()]
 
 
-async def _who(session: AsyncSession, text: str) -> dict[str, Any]:
+async def _who(session: AsyncSession, text: str, vocabulary: UnitKinds | None) -> dict[str, Any]:
     if fold_text(text) in _ALL_WORDS:
         return {"unit_codes": [], "unit_kinds": [], "unit_blocks": []}
     tokens = _split(text, ",;\n")
@@ -136,7 +136,7 @@ async def _who(session: AsyncSession, text: str) -> dict[str, Any]:
     kinds: list[str] = []
     for token in tokens:
         unit = units.get(normalize_code(token))
-        kind = unit_kind_from_text(token) if unit is None else None
+        kind = unit_kind_from_text(token, vocabulary) if unit is None else None
         if unit is not None:
             if not unit.is_active:
                 raise UserError("extend_unit_retired", names=[unit.name])
@@ -219,9 +219,16 @@ async def _affected(
 
 
 async def plan_edit(
-    session: AsyncSession, campaign: Campaign, req: Requirement, what: ReqField, text: str
+    session: AsyncSession,
+    campaign: Campaign,
+    req: Requirement,
+    what: ReqField,
+    text: str,
+    kinds: UnitKinds | None = None,
 ) -> Edit:
     """Read the new value of ``what`` typed as ``text`` and count the units it would affect.
+
+    ``kinds``: the deployment's unit kinds, which "who" may name (default: the built-in ones).
 
     Raises:
         UserError: the campaign is read-only or the value is not valid (nothing changes).
@@ -230,7 +237,7 @@ async def plan_edit(
     if what is ReqField.TITLE:
         values = _title(text)
     elif what is ReqField.WHO:
-        values = await _who(session, text)
+        values = await _who(session, text, kinds)
     elif what is ReqField.PARTS:
         values = _parts(req, text)
     else:
@@ -309,10 +316,12 @@ async def add_requirement(
     accept: str = "",
     person_id: int | None,
     now: dt.datetime,
+    kinds: UnitKinds | None = None,
 ) -> Requirement:
     """Add a requirement at the end of the campaign's list, audit-logged.
 
     ``due_time``: the hour on the due day from which what is sent is late (none: the day's end).
+    ``kinds``: the deployment's unit kinds, which ``who`` may name (default: the built-in ones).
 
     Raises:
         UserError: read-only campaign, a code already used, a deadline before today, a bad
@@ -327,7 +336,7 @@ async def add_requirement(
         raise UserError("extend_past", new=due, today=local_today(now, campaign.timezone))
     values: dict[str, Any] = {"unit_codes": [], "unit_kinds": [], "unit_blocks": []}
     if who.strip():
-        values = await _who(session, who)
+        values = await _who(session, who, kinds)
     values |= _title(title)
     probe = Requirement(kind=kind, parts=[])
     values |= _parts(probe, parts) if parts.strip() else {"parts": []}

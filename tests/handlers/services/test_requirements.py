@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.domain.errors import UserError
+from handlers.domain.vocab import DEFAULT_UNIT_KINDS, UnitKindSpec
 from handlers.kernel.texts import Texts
 from handlers.queries.progress import campaign_progress, status_report
 from handlers.queries.stats import unit_standings
@@ -314,3 +315,14 @@ async def test_reloading_the_plan_keeps_an_extension(session_factory: SF, clock:
         _, req = await find_requirement(s, DEMO, "KEHOACH")
         assert req.due_date == D(2019, 11, 22) and req.original_due == D(2019, 11, 15)
         assert len(req.unit_due) == 1
+
+
+async def test_who_may_name_the_deployments_own_kinds(session_factory: SF) -> None:
+    plants = DEFAULT_UNIT_KINDS.with_overrides([UnitKindSpec("nha_may", "Nhà máy", ("NM",))])
+    async with session_factory() as s:
+        campaign, req = await find_requirement(s, DEMO, "KEHOACH")
+        edit = await plan_edit(s, campaign, req, ReqField.WHO, "Nhà máy, NM, xã", plants)
+        assert edit.values["unit_kinds"] == ["nha_may", "xa_phuong"]
+        with pytest.raises(UserError) as err:
+            await plan_edit(s, campaign, req, ReqField.WHO, "Nhà máy")  # built-in kinds only
+        assert err.value.key == "req_who_unknown"
