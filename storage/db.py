@@ -45,7 +45,8 @@ def _count_flush(session: Session, _context: Any) -> None:
 
 
 def _count_write(state: ORMExecuteState) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
+    # Anything but a select may write (a textual statement too).
+    if not state.is_select:
         state.session.info[_WRITES] = state.session.info.get(_WRITES, 0) + 1
 
 
@@ -54,7 +55,7 @@ event.listen(TrackedSession, "do_orm_execute", _count_write)
 
 
 def writes(session: AsyncSession) -> int:
-    """How many times ``session`` has written (flushes, insert/update/delete statements).
+    """How many times ``session`` may have written (flushes, statements other than selects).
 
     Compare two readings to learn whether anything was sent to the database in between; with
     :func:`has_pending` too, whether the transaction still holds only what it held at the first.

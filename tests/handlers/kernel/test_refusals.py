@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import bindparam, event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from handlers.domain.errors import UserError
@@ -50,6 +50,14 @@ async def _writes_then_refuses(ctx: Ctx) -> list[Reply]:
     raise UserError("unreadable")
 
 
+async def _writes_sql_then_refuses(ctx: Ctx) -> list[Reply]:
+    insert = text(
+        "INSERT INTO audit_log (at, action, entity, detail) VALUES (:at, 'test', 'test', '{}')"
+    ).bindparams(bindparam("at", type_=AuditLog.__table__.c.at.type))
+    await ctx.session.execute(insert, {"at": ctx.now})  # a textual statement, not an ORM one
+    raise UserError("unreadable")
+
+
 @pytest.fixture
 def core(session_factory: SF, clock: Clock, tmp_path: Path) -> Core:
     commands = {
@@ -57,6 +65,7 @@ def core(session_factory: SF, clock: Clock, tmp_path: Path) -> Core:
         "docroi": CommandSpec(_reads_then_refuses, needs_link=False),
         "giuroi": CommandSpec(_holds_a_change_then_refuses, needs_link=False),
         "ghiroi": CommandSpec(_writes_then_refuses, needs_link=False),
+        "sqlroi": CommandSpec(_writes_sql_then_refuses, needs_link=False),
     }
     deps = CoreDeps(
         session_factory=session_factory,
@@ -85,7 +94,9 @@ async def _count(session_factory: SF, model: Any) -> int:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-@pytest.mark.parametrize(("command", "claimed"), [("/docroi", 1), ("/giuroi", 2), ("/ghiroi", 2)])
+@pytest.mark.parametrize(
+    ("command", "claimed"), [("/docroi", 1), ("/giuroi", 2), ("/ghiroi", 2), ("/sqlroi", 2)]
+)
 async def test_a_refused_step_changes_nothing_and_its_update_is_claimed(
     core: Core, session_factory: SF, claims: list[str], command: str, claimed: int
 ) -> None:
@@ -110,7 +121,7 @@ async def test_a_message_that_leaves_the_step_as_it_was_writes_no_step(
 
     event.listen(engine.sync_engine, "before_cursor_execute", before)
     key = ChatKey("console", "badinh")
-    for text in ("/nop", "/nop", "/huy", "/huy"):
-        await core.handle(Incoming(key, "badinh", text=text))
+    for typed in ("/nop", "/nop", "/huy", "/huy"):
+        await core.handle(Incoming(key, "badinh", text=typed))
     # The list to pick from is stored once; asked again, nothing changed; /huy leaves it once.
     assert writes == ["INSERT", "UPDATE"]
