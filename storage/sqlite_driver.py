@@ -11,7 +11,8 @@ it gets back after a commit) makes no trip at all, and the ``BEGIN`` that opens 
 (:meth:`_OneTripConnection.begin_with_next`) runs in the trip of the transaction's first
 statement.
 
-Only the buffered cursor and that rollback change. Server-side cursors (streamed exports),
+Only the buffered cursor, where the ``BEGIN`` runs and the commit or rollback of a transaction
+with nothing to end change. Server-side cursors (streamed exports, opened after the ``BEGIN``),
 transactions, the connection's life and errors are SQLAlchemy's and aiosqlite's own: the
 adapter subclasses theirs and uses :meth:`aiosqlite.Connection._execute`, as SQLAlchemy's
 adapter itself does for ``isolation_level``.
