@@ -100,3 +100,7 @@ def test_milestones_and_requirements_name_the_deployments_kinds_by_label() -> No
     assert texts("common.organisers", m=built_in) == DEFAULT_UNIT_KINDS.labels["xa_phuong"]
     req = SimpleNamespace(unit_codes=[], unit_kinds=["xi_nghiep"], unit_blocks=["Cụm 1"])
     assert texts("noidung.who", req=req) == "các đơn vị loại Xí nghiệp thuộc Cụm 1"
+    change = {"unit_codes": [], "unit_kinds": ["xi_nghiep", "xa_phuong"]}
+    assert texts("noidung.value_text", field="who", values=change) == (
+        "các đơn vị loại Xí nghiệp, Xã/phường"
+    )
