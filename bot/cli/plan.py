@@ -5,16 +5,12 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from bot.cli.common import fail, group, usage
 from bot.runtime import resume_gc
-
-if TYPE_CHECKING:
-    pass
-
 
 plan_app = group("Đọc văn bản kế hoạch (hạn, mốc, đơn vị).")
 

@@ -11,9 +11,9 @@ this host that no longer exists): it is reported, never sent again.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,12 +22,21 @@ from sqlalchemy.orm import InstrumentedAttribute
 from storage.dialects import UPSERT_DIALECTS, insert_for
 from storage.models import Broadcast, BroadcastDelivery, NoticeStatus, SentNotice
 
-__all__ = ["BROADCAST_KIND", "CLAIM_CHUNK", "BroadcastRepository", "NoticeRepository"]
+__all__ = ["BROADCAST_KIND", "CHUNK", "BroadcastRepository", "NoticeRepository"]
 
 #: The kind of the sent-notice rows of a broadcast's progress messages and report.
 BROADCAST_KIND = "broadcast"
-#: Claims inserted per statement (13 parameters each: well under the databases' limits).
-CLAIM_CHUNK = 500
+#: Rows per statement: claims inserted (13 parameters each) or keys in an ``IN`` list, well
+#: under the databases' limits on a statement's parameters.
+CHUNK = 500
+
+_T = TypeVar("_T")
+
+
+def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    """``items`` in slices of :data:`CHUNK`."""
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +102,7 @@ class NoticeRepository:
         return notice.key in await self.claim_many([notice])
 
     async def claim_many(self, notices: Sequence[SentNotice]) -> set[str]:
-        """Insert the claims, :data:`CLAIM_CHUNK` per statement; the keys claimed now.
+        """Insert the claims, :data:`CHUNK` per statement; the keys claimed now.
 
         A key someone (any process, any time) claimed before is left out of the result, as is
         a key repeated in ``notices`` after its first row. The rows go in key order, so two
@@ -105,11 +114,10 @@ class NoticeRepository:
             rows.setdefault(notice.key, {c.key: getattr(notice, c.key) for c in columns})
         ordered = [rows[key] for key in sorted(rows)]
         dialect = self._s.get_bind().dialect.name
+        if dialect not in UPSERT_DIALECTS:  # pragma: no cover - not supported databases
+            raise ValueError(f"no claims on the {dialect} dialect")
         claimed: set[str] = set()
-        for start in range(0, len(ordered), CLAIM_CHUNK):
-            chunk = ordered[start : start + CLAIM_CHUNK]
-            if dialect not in UPSERT_DIALECTS:  # pragma: no cover - not supported databases
-                raise ValueError(f"no claims on the {dialect} dialect")
+        for chunk in _chunks(ordered):
             stmt = (
                 insert_for(dialect)(SentNotice)
                 .values(chunk)
@@ -122,10 +130,10 @@ class NoticeRepository:
     async def release(self, keys: Sequence[str], claimant: str) -> int:
         """Drop ``claimant``'s unsettled claims of ``keys`` (never sent): they may go again."""
         released = 0
-        for start in range(0, len(keys), 500):
+        for chunk in _chunks(keys):
             result = await self._s.execute(
                 delete(SentNotice).where(
-                    SentNotice.key.in_(list(keys[start : start + 500])),
+                    SentNotice.key.in_(list(chunk)),
                     SentNotice.status == NoticeStatus.CLAIMED,
                     SentNotice.claimed_by == claimant,
                 )
@@ -147,10 +155,8 @@ class NoticeRepository:
         """Which of ``keys`` were already claimed (whatever their outcome)."""
         wanted = list(keys)
         found: set[str] = set()
-        for start in range(0, len(wanted), 500):
-            rows = await self._s.scalars(
-                select(SentNotice.key).where(SentNotice.key.in_(wanted[start : start + 500]))
-            )
+        for chunk in _chunks(wanted):
+            rows = await self._s.scalars(select(SentNotice.key).where(SentNotice.key.in_(chunk)))
             found.update(rows)
         return found
 
