@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
+
+from tests.cli import Tdkt
 
 DEMO = "BIMSON-DHTT-2019"
 NOW = "2019-11-12T09:00"
@@ -60,3 +63,22 @@ def test_cli_edit_add_remove(tdkt: Any) -> None:
     assert "Không thể bỏ" in kept.stderr
     gone = tdkt("campaign", "req", "show", DEMO, "KHONG", ok=False)
     assert "không có nội dung mã «KHONG»" in gone.stderr
+
+
+def test_cli_reads_and_shows_the_offices_own_kinds(tmp_path: Path) -> None:
+    kinds = tmp_path / "loai-don-vi.yaml"
+    kinds.write_text(
+        "kinds:\n  - code: to_dan_pho\n    label: Tổ dân phố\n    aliases: [TDP]\n",
+        encoding="utf-8",
+    )
+    tdkt = Tdkt(tmp_path, {"TDKT_UNIT_KINDS_FILE": str(kinds)})
+    tdkt("init", "--demo", "--now", NOW)
+    edit = ("campaign", "req", "edit", DEMO, "KEHOACH", "--who", "TDP, Xã")
+    assert "Đã đổi các đơn vị phải nộp" in tdkt(*edit, "--yes").stdout
+    shown = tdkt("campaign", "req", "show", DEMO, "KEHOACH").stdout
+    assert "các đơn vị loại Tổ dân phố, Xã/phường" in shown and "to_dan_pho" not in shown
+    # Without the file the kind is unknown: refused, nothing changes.
+    plain = Tdkt(tmp_path)
+    refused = plain(*edit, ok=False)
+    assert refused.returncode == 1 and "TDP" in refused.stderr
+    assert "to_dan_pho" in plain("campaign", "req", "show", DEMO, "KEHOACH").stdout

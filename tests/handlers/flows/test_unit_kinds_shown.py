@@ -13,13 +13,13 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.domain.milestones import Milestone
-from handlers.domain.vocab import DEFAULT_UNIT_KINDS, UnitKindSpec
+from handlers.domain.vocab import DEFAULT_UNIT_KINDS, UnitKinds, UnitKindSpec
 from handlers.kernel.context import CoreDeps
 from handlers.kernel.texts import Texts
 from handlers.routes import make_core
 from handlers.services import intake, notices
 from storage.files import LocalFileStore
-from storage.models import Unit
+from storage.models import Campaign, Unit
 from tests.harness import ChatHarness, Clock, Jobs
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -40,16 +40,23 @@ async def plant(session_factory: SF) -> str:
         return unit.name
 
 
-def _noivu(session_factory: SF, clock: Clock, tmp_path: Path, jobs: Jobs) -> ChatHarness:
+def _noivu(
+    session_factory: SF,
+    clock: Clock,
+    tmp_path: Path,
+    jobs: Jobs,
+    user: str = "noivu",
+    kinds: UnitKinds = KINDS,
+) -> ChatHarness:
     deps = CoreDeps(
         session_factory=session_factory,
         files=LocalFileStore(tmp_path / "files"),
-        texts=Texts(),
+        texts=Texts(unit_kinds=kinds.labels),
         clock=clock,
         wake=jobs.wake,
-        unit_kinds=KINDS,
+        unit_kinds=kinds,
     )
-    return ChatHarness(make_core(deps), "noivu", jobs=jobs)
+    return ChatHarness(make_core(deps), user, jobs=jobs)
 
 
 async def test_the_status_filter_names_the_kind_by_its_label(
@@ -104,3 +111,19 @@ def test_milestones_and_requirements_name_the_deployments_kinds_by_label() -> No
     assert texts("noidung.value_text", field="who", values=change) == (
         "các đơn vị loại Xí nghiệp, Xã/phường"
     )
+
+
+async def test_delegate_rules_may_name_the_offices_own_kind(
+    session_factory: SF, clock: Clock, tmp_path: Path, jobs: Jobs
+) -> None:
+    async with session_factory.begin() as s:
+        campaign = (await s.scalars(select(Campaign))).one()
+        settings = dict(campaign.settings or {})
+        settings["delegates"] = {"plenary": {"unit_kinds": ["xi_nghiep"]}}  # as stored
+        campaign.settings = settings
+    office = _noivu(session_factory, clock, tmp_path, jobs, "badinh")
+    await office.send("/daibieu")
+    assert "có lỗi" not in office.text and "Đại biểu" in office.text, office.text
+    built_in = _noivu(session_factory, clock, tmp_path, jobs, "badinh", DEFAULT_UNIT_KINDS)
+    await built_in.send("/daibieu")
+    assert "Thiết lập đại biểu của kế hoạch" in built_in.text and "có lỗi" in built_in.text
