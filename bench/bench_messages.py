@@ -287,6 +287,7 @@ def _py_spy(pid: int, out: Path) -> subprocess.Popen[bytes]:
     """Start sampling ``pid`` (py-spy from the venv) into collapsed stacks at ``out``."""
     spy = Path(sys.executable).with_name("py-spy")
     command = [str(spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "200"]
+    command += ["--gil", "--nonblocking"]  # the thread holding the GIL: CPU, not waiting
     proc = subprocess.Popen([*command, "--output", str(out)], stdout=subprocess.DEVNULL)
     time.sleep(1.0)  # attached before the first message
     return proc
