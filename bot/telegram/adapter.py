@@ -20,13 +20,13 @@ from urllib.parse import urlsplit
 
 import httpx
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     Message,
     Update,
 )
-from telegram.ext import Application
 from telegram.request import HTTPXRequest
 
 from bot.telegram.receiver import MAX_ATTEMPTS, Poller, webhook_server
@@ -183,25 +183,19 @@ class TelegramAdapter:
         # PTB's two connections (getUpdates, the rest) share one TLS context, as httpx makes it:
         # each would load the CA bundle again (a tenth of a second, a megabyte).
         tls = httpx.create_ssl_context()
-        self.application = (
-            Application.builder()
-            .token(config.token)
-            .base_url(f"{root}/bot")
-            .base_file_url(f"{root}/file/bot")
-            .job_queue(None)
-            .updater(None)
-            .request(
-                HTTPXRequest(
-                    connection_pool_size=max(8, config.concurrent_updates * 2),
-                    httpx_kwargs={"verify": tls},
-                )
-            )
-            .get_updates_request(
-                HTTPXRequest(connection_pool_size=1, httpx_kwargs={"verify": tls})
-            )
-            .build()
+        # A plain Bot, not telegram.ext's Application: its job queue, updater and handlers are
+        # not used (receiver.py polls), and telegram.ext alone is a tenth of the start-up.
+        self.bot = Bot(
+            config.token,
+            base_url=f"{root}/bot",
+            base_file_url=f"{root}/file/bot",
+            request=HTTPXRequest(
+                connection_pool_size=max(8, config.concurrent_updates * 2),
+                httpx_kwargs={"verify": tls},
+            ),
+            get_updates_request=HTTPXRequest(connection_pool_size=1, httpx_kwargs={"verify": tls}),
         )
-        self.sender = TelegramSender(self.application.bot, on_unreachable, config.limits)
+        self.sender = TelegramSender(self.bot, on_unreachable, config.limits)
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         #: Failed attempts per update id still being retried (forgotten once settled).
         self._attempts: dict[int, int] = {}
@@ -213,8 +207,8 @@ class TelegramAdapter:
 
     @property
     def username(self) -> str:
-        """The bot's @username (known once the application is initialised)."""
-        return self.application.bot.username
+        """The bot's @username (known once getMe answered, in :meth:`run`)."""
+        return self.bot.username
 
     async def run(
         self,
@@ -232,14 +226,14 @@ class TelegramAdapter:
             webhook: Webhook mode's settings; None for long polling.
             on_started: Called with the bot's username once getMe answered.
         """
-        app = self.application
-        async with app:
+        bot = self.bot
+        async with bot:
             if on_started is not None:
                 on_started(self.username)
             await self._set_commands()
             if webhook is None:
                 poller = Poller(
-                    app.bot,
+                    bot,
                     self.settle,
                     ALLOWED_UPDATES,
                     self._config.poll_timeout,
@@ -256,11 +250,11 @@ class TelegramAdapter:
                     polling.cancel()
                 return
             server = webhook_server(
-                app.bot, self.settle, webhook.path, webhook.secret, webhook.listen, webhook.port
+                bot, self.settle, webhook.path, webhook.secret, webhook.listen, webhook.port
             )
             await server.start()
             try:
-                await app.bot.set_webhook(
+                await bot.set_webhook(
                     webhook.url,
                     secret_token=webhook.secret,
                     allowed_updates=list(ALLOWED_UPDATES),
@@ -275,7 +269,7 @@ class TelegramAdapter:
                 await server.stop()
 
     async def _set_commands(self) -> None:
-        bot = self.application.bot
+        bot = self.bot
         for commands, scope in (
             (self._commands, BotCommandScopeAllPrivateChats()),
             (self._group_commands, BotCommandScopeAllGroupChats()),
@@ -371,7 +365,7 @@ class TelegramAdapter:
             ),
             None,
         )
-        bot = self.application.bot
+        bot = self.bot
         chat_id = str(message.chat_id)
         text = message.text_html if message.text else None
         if text is not None and label is not None:

@@ -81,6 +81,13 @@ def test_the_cli_starts_without_the_flows_the_scheduler_or_the_channels(module: 
     assert _loaded_after(module, NOT_FOR_THE_CLI) == []
 
 
+@pytest.mark.parametrize("module", ["bot.telegram.adapter", "bot.channels"])
+def test_the_telegram_channel_starts_without_telegram_ext_nor_the_scheduler(module: str) -> None:
+    """PTB's Bot is all the channel uses: telegram.ext (and its APScheduler) would only slow the
+    first answer; the scheduler starts after it."""
+    assert _loaded_after(module, ("telegram.ext", "apscheduler", "scheduler", "yaml")) == []
+
+
 def test_the_flows_load_when_the_core_is_first_used() -> None:
     code = (
         "import sys, tempfile; from pathlib import Path; "

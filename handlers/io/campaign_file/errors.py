@@ -10,14 +10,16 @@ field (an unknown key, one item of a list). Problems inside ``settings`` and a r
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from handlers.domain.sections import problem_of
 from handlers.io.campaign_file import messages as msg
+
+if TYPE_CHECKING:
+    import yaml  # loaded with the first file read (parse.py): the bot's start-up does not need it
 
 __all__ = ["CampaignFileError", "node_line", "problems"]
 
@@ -49,6 +51,8 @@ def node_line(node: yaml.Node | None, loc: Sequence[Any]) -> int | None:
     """
     if node is None:
         return None
+    import yaml  # a node exists: parse.py has loaded yaml
+
     current: yaml.Node = node
     line = int(node.start_mark.line)
     for part in loc:

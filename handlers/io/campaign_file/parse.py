@@ -9,9 +9,8 @@ import os
 import unicodedata
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import ValidationError
 
 from handlers.domain.sections import UNIT_CODES
@@ -20,6 +19,9 @@ from handlers.io.campaign_file import messages as msg
 from handlers.io.campaign_file.errors import CampaignFileError, problems
 from handlers.io.campaign_file.schema import CampaignFile
 
+if TYPE_CHECKING:
+    import yaml
+
 __all__ = ["CampaignSource", "parse_campaign"]
 
 #: What a campaign file may be given as: the parsed mapping, a path, or the YAML content.
@@ -27,6 +29,8 @@ CampaignSource = Mapping[str, Any] | str | os.PathLike[str] | bytes
 
 
 def _read_yaml(text: str, source: str) -> tuple[Any, yaml.Node | None]:
+    import yaml  # with the first file: not at the bot's start-up
+
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)

@@ -463,4 +463,4 @@ def test_both_connections_share_one_tls_context(monkeypatch: pytest.MonkeyPatch)
     config = TelegramConfig(token="123:abc")
     adapter = TelegramAdapter(config, handle, Reply(text="x"), unreachable)
     assert len(made) == 1
-    assert adapter.application.bot.token == "123:abc"
+    assert adapter.bot.token == "123:abc"
