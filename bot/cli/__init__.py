@@ -4,9 +4,12 @@ One module per command group; :mod:`bot.cli.common` holds the root app and the s
 Importing a module registers its commands: ``core`` (init, chat, run, status) and ``export``
 on the root app, in that order; each group on its own sub-app, added below in the order
 ``tdkt --help`` lists them.
-"""
 
-from __future__ import annotations
+The modules are written without ``from __future__ import annotations``: typer reads every
+command's signature each time it builds the command tree, and string annotations would be
+compiled and evaluated again at every start (two thirds of building the tree). A name imported
+only for type checking is quoted where it is used (``"App"``).
+"""
 
 import logging
 import os

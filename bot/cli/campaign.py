@@ -1,7 +1,5 @@
 """``tdkt campaign``: load, export, list, close, archive, delete, extend; ``campaign req``."""
 
-from __future__ import annotations
-
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
@@ -37,7 +35,7 @@ def campaign_load(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fal
     from bot.settings import Settings
     from handlers.services.campaigns import load_campaign
 
-    async def work(the_app: App) -> str:
+    async def work(the_app: "App") -> str:
         async with the_app.session_factory.begin() as session:
             deps = the_app.deps
             result = await load_campaign(session, file, now=deps.clock(), kinds=deps.unit_kinds)
@@ -64,7 +62,7 @@ def campaign_export(
     from bot.settings import Settings
     from handlers.services.campaign_export import export_campaign
 
-    async def work(the_app: App) -> str:
+    async def work(the_app: "App") -> str:
         async with the_app.session_factory() as session:
             text = await export_campaign(session, code)
         if output is not None:
@@ -86,7 +84,7 @@ def campaign_list(
     from bot.settings import Settings
     from handlers.services.campaigns import list_campaigns
 
-    async def work(the_app: App) -> tuple[list[dict[str, object]], list[str]]:
+    async def work(the_app: "App") -> tuple[list[dict[str, object]], list[str]]:
         texts = the_app.deps.texts
         async with the_app.session_factory() as session:
             rows = await list_campaigns(session)
@@ -102,12 +100,12 @@ def campaign_list(
             typer.echo(plain(line))
 
 
-def _change(code: str, action: CampaignAction) -> None:
+def _change(code: str, action: "CampaignAction") -> None:
     """Close, archive or delete the campaign ``code`` (audit-logged, no person)."""
     from bot.settings import Settings
     from handlers.services.campaigns import change_campaign, find_campaign
 
-    async def work(the_app: App) -> str:
+    async def work(the_app: "App") -> str:
         async with the_app.session_factory.begin() as session:
             campaign = await find_campaign(session, code)
             found = campaign.code
@@ -167,7 +165,7 @@ def campaign_extend(
 
     settings = Settings()
 
-    async def work(the_app: App) -> str:
+    async def work(the_app: "App") -> str:
         texts = the_app.deps.texts
         async with the_app.session_factory.begin() as session:
             _, requirement = await find_requirement(session, code, req)
@@ -189,12 +187,12 @@ def campaign_extend(
 def _req_change(
     code: str,
     req: str,
-    change: Callable[[AsyncSession, CoreDeps, Campaign, Requirement], Awaitable[str]],
+    change: "Callable[[AsyncSession, CoreDeps, Campaign, Requirement], Awaitable[str]]",
 ) -> None:
     from bot.settings import Settings
     from handlers.services.requirements import find_requirement
 
-    async def work(the_app: App) -> str:
+    async def work(the_app: "App") -> str:
         async with the_app.session_factory.begin() as session:
             campaign, requirement = await find_requirement(session, code, req)
             return await change(session, the_app.deps, campaign, requirement)
@@ -238,7 +236,7 @@ def req_edit(
         raise usage("hãy nêu ít nhất một trong --title, --who, --parts, --accept.")
 
     async def change(
-        session: AsyncSession, deps: CoreDeps, campaign: Campaign, requirement: Requirement
+        session: "AsyncSession", deps: "CoreDeps", campaign: "Campaign", requirement: "Requirement"
     ) -> str:
         lines = []
         for field, value in wanted:
@@ -284,7 +282,7 @@ def req_add(
     from handlers.services.campaigns import find_campaign
     from handlers.services.requirements import add_requirement, parse_due, parse_hour
 
-    async def work(the_app: App) -> str:
+    async def work(the_app: "App") -> str:
         async with the_app.session_factory.begin() as session:
             campaign = await find_campaign(session, code)
             added = await add_requirement(
@@ -313,7 +311,7 @@ def req_remove(code: CampaignArg, req: ReqArg) -> None:
     from handlers.services.requirements import remove_requirement
 
     async def change(
-        session: AsyncSession, deps: CoreDeps, campaign: Campaign, requirement: Requirement
+        session: "AsyncSession", deps: "CoreDeps", campaign: "Campaign", requirement: "Requirement"
     ) -> str:
         title = requirement.title
         await remove_requirement(session, campaign, requirement, person_id=None, now=deps.clock())
@@ -329,7 +327,7 @@ def req_show(code: CampaignArg, req: ReqArg) -> None:
     from storage.repositories.deadlines import DeadlineRepository
 
     async def change(
-        session: AsyncSession, deps: CoreDeps, campaign: Campaign, requirement: Requirement
+        session: "AsyncSession", deps: "CoreDeps", campaign: "Campaign", requirement: "Requirement"
     ) -> str:
         history = await DeadlineRepository(session).history(requirement.id)
         names = {u.id: u.name for u in await list_units(session)}

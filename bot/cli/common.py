@@ -4,8 +4,6 @@ The helpers used by more than one group are public here (``run_app``, ``fail``, 
 ``plain``); the rest stay private.
 """
 
-from __future__ import annotations
-
 import asyncio
 import datetime as dt
 import sys
@@ -70,7 +68,7 @@ def plain(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _start(now: str | None, settings: Settings) -> dt.datetime | None:
+def _start(now: str | None, settings: "Settings") -> dt.datetime | None:
     """The pinned clock of ``--now``; a bad value is a usage error."""
     if now is None:
         return None
@@ -84,9 +82,9 @@ def _start(now: str | None, settings: Settings) -> dt.datetime | None:
 
 
 def run_app(
-    settings: Settings,
+    settings: "Settings",
     now: str | None,
-    work: Callable[[App], Awaitable[T]],
+    work: "Callable[[App], Awaitable[T]]",
     *,
     started: bool = True,
 ) -> T:

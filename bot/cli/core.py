@@ -1,7 +1,5 @@
 """``tdkt init``, ``chat``, ``run`` and ``status``."""
 
-from __future__ import annotations
-
 import asyncio
 import json
 from typing import TYPE_CHECKING, Annotated, Any
@@ -14,7 +12,7 @@ if TYPE_CHECKING:
     from bot.app import App
 
 
-async def _init(the_app: App, demo: bool) -> str:
+async def _init(the_app: "App", demo: bool) -> str:
     from bot.app import load_demo, upgrade_database
 
     await upgrade_database(the_app)
@@ -53,7 +51,7 @@ def chat(
 
     settings = Settings()
 
-    async def work(the_app: App) -> None:
+    async def work(the_app: "App") -> None:
         adapter = ConsoleAdapter(
             the_app.core.handle,
             the_app.core.apology(),
@@ -149,7 +147,7 @@ def status(
 
     unreachable: list[str] = []
 
-    async def work(the_app: App) -> list[dict[str, Any]]:
+    async def work(the_app: "App") -> list[dict[str, Any]]:
         deps = the_app.deps
         async with the_app.session_factory() as session:
             report = await status_report(session, campaign, deps.clock())

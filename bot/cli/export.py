@@ -1,7 +1,5 @@
 """``tdkt export``: the Excel/Word files."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -73,7 +71,7 @@ def export(
     if output.is_dir():
         raise usage(f"«{output}» là một thư mục; -o cần tên tệp.")
 
-    async def work(the_app: App) -> tuple[str, int]:
+    async def work(the_app: "App") -> tuple[str, int]:
         deps = the_app.deps
         async with the_app.session_factory() as session:
             found = await campaign_for(session, campaign)

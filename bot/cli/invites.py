@@ -1,7 +1,5 @@
 """``tdkt invite``: one-time invite codes, one at a time or a printed sheet for every unit."""
 
-from __future__ import annotations
-
 import asyncio
 import datetime as dt
 from pathlib import Path
@@ -28,7 +26,7 @@ def _identity_link(username: str, code: str) -> str:
     return deep_link(username, code)
 
 
-def _telegram_identity(settings: Settings, token: str) -> BotIdentity:
+def _telegram_identity(settings: "Settings", token: str) -> "BotIdentity":
     """The bot's cached @username (python-telegram-bot imported only if it must ask getMe)."""
     from bot.telegram.identity import IDENTITY_FILE, BotIdentity
 
@@ -44,7 +42,7 @@ RoleOption = Annotated[
 ]
 
 
-def _role(text: str | None, default: Role | None = None) -> Role:
+def _role(text: str | None, default: "Role | None" = None) -> "Role":
     """The role of ``--role``; an unknown one is a usage error in Vietnamese."""
     from handlers.domain.errors import UserError
     from handlers.kernel.texts import Texts
@@ -91,7 +89,7 @@ def invite_create(
         return
     the_role = _role(role)
 
-    async def work(the_app: App) -> tuple[str, str | None, dt.datetime]:
+    async def work(the_app: "App") -> tuple[str, str | None, dt.datetime]:
         async with the_app.session_factory.begin() as session:
             invite, found = await create_invite(
                 session,
@@ -128,8 +126,8 @@ def invite_create(
 
 
 def _invite_sheet(
-    settings: Settings,
-    role: Role,
+    settings: "Settings",
+    role: "Role",
     unit: str | None,
     all_units: bool,
     output: Path | None,
@@ -153,7 +151,7 @@ def _invite_sheet(
         token = settings.telegram_token.get_secret_value()
         username = asyncio.run(_telegram_identity(settings, token).username())
 
-    async def work(the_app: App) -> str:
+    async def work(the_app: "App") -> str:
         deps = the_app.deps
         async with the_app.session_factory.begin() as session:
             batch = await create_invite_batch(
@@ -193,7 +191,7 @@ def invite_revoke(
 
     the_role = _role(role, Role.UNIT_HEAD)
 
-    async def work(the_app: App) -> str:
+    async def work(the_app: "App") -> str:
         deps = the_app.deps
         async with the_app.session_factory.begin() as session:
             found = await find_unit_by_code(session, unit) if unit is not None else None

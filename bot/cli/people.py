@@ -1,7 +1,5 @@
 """``tdkt people``: the linked people."""
 
-from __future__ import annotations
-
 import json
 from typing import TYPE_CHECKING, Annotated
 
@@ -26,7 +24,7 @@ def people_list(
     from handlers.services.people import list_people
     from handlers.services.units import find_unit_by_code
 
-    async def work(the_app: App) -> tuple[list[dict[str, object]], str]:
+    async def work(the_app: "App") -> tuple[list[dict[str, object]], str]:
         async with the_app.session_factory() as session:
             found = await find_unit_by_code(session, unit) if unit is not None else None
             people = await list_people(session, found)
@@ -46,7 +44,7 @@ def people_remove(
     from bot.settings import Settings
     from handlers.services.people import remove_person
 
-    async def work(the_app: App) -> str:
+    async def work(the_app: "App") -> str:
         deps = the_app.deps
         async with the_app.session_factory.begin() as session:
             person = await remove_person(session, person_id, by=None, now=deps.clock())
@@ -64,7 +62,7 @@ def people_move(
     from bot.settings import Settings
     from handlers.services.people import move_person
 
-    async def work(the_app: App) -> str:
+    async def work(the_app: "App") -> str:
         deps = the_app.deps
         async with the_app.session_factory.begin() as session:
             person, old, new = await move_person(

@@ -1,7 +1,5 @@
 """``tdkt plan``: reading the deadlines out of a plan document."""
 
-from __future__ import annotations
-
 import json
 import re
 from pathlib import Path

@@ -1,7 +1,5 @@
 """``tdkt reminders``: the reminders and digests due at a moment."""
 
-from __future__ import annotations
-
 import datetime as dt
 import json
 from typing import TYPE_CHECKING, Annotated, Any
@@ -37,7 +35,7 @@ def reminders_preview(
 
     unreachable: list[str] = []
 
-    async def work(the_app: App) -> list[dict[str, Any]]:
+    async def work(the_app: "App") -> list[dict[str, Any]]:
         deps = the_app.deps
         at = deps.clock()
         async with the_app.session_factory() as session:

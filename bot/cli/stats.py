@@ -1,7 +1,5 @@
 """``tdkt stats``: the status figures (standings)."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -32,7 +30,7 @@ def stats_rebuild(
 
     settings = Settings()
 
-    async def work(the_app: App) -> str:
+    async def work(the_app: "App") -> str:
         async with the_app.session_factory.begin() as session:
             campaign_id = (await find_campaign(session, campaign)).id if campaign else None
             rows = await standings.rebuild(session, campaign_id)

@@ -1,7 +1,5 @@
 """``tdkt units``: the list of units."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -28,7 +26,7 @@ def units_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fals
     from handlers.io.units_file import UnitsFileError
     from handlers.services.units import import_units
 
-    async def work(the_app: App) -> str:
+    async def work(the_app: "App") -> str:
         async with the_app.session_factory.begin() as session:
             result = await import_units(session, file, the_app.deps.unit_kinds)
             if not result.ok:
@@ -49,7 +47,7 @@ def units_list(
     from bot.settings import Settings
     from handlers.services.units import list_units
 
-    async def work(the_app: App) -> tuple[list[dict[str, object]], list[str]]:
+    async def work(the_app: "App") -> tuple[list[dict[str, object]], list[str]]:
         async with the_app.session_factory() as session:
             rows = await list_units(session, the_app.deps.unit_kinds)
         texts = the_app.deps.texts
@@ -70,7 +68,7 @@ def units_kinds(
     """Các loại đơn vị của nơi triển khai (TDKT_UNIT_KINDS_FILE) và cách viết được hiểu."""
     from bot.settings import Settings
 
-    async def work(the_app: App) -> list[tuple[str, str, list[str]]]:
+    async def work(the_app: "App") -> list[tuple[str, str, list[str]]]:
         kinds = the_app.deps.unit_kinds
         return [
             (code, kinds.label(code), sorted(a for a, c in kinds.lookup.items() if c == code))
@@ -94,7 +92,7 @@ def units_linked(
     from bot.settings import Settings
     from handlers.services.units import list_units
 
-    async def work(the_app: App) -> tuple[list[dict[str, object]], str]:
+    async def work(the_app: "App") -> tuple[list[dict[str, object]], str]:
         async with the_app.session_factory() as session:
             rows = await list_units(session, the_app.deps.unit_kinds)
         return [r.as_dict() for r in rows if r.active], the_app.deps.texts(
@@ -105,12 +103,12 @@ def units_linked(
     typer.echo(json.dumps(rows, ensure_ascii=False, indent=2) if as_json else plain(text))
 
 
-def _unit_change(code: str, change: Callable[[App, AsyncSession, Unit], Awaitable[str]]) -> None:
+def _unit_change(code: str, change: "Callable[[App, AsyncSession, Unit], Awaitable[str]]") -> None:
     """Apply ``change`` to the unit ``code`` in one transaction and print its message."""
     from bot.settings import Settings
     from handlers.services.units import find_unit_by_code
 
-    async def work(the_app: App) -> str:
+    async def work(the_app: "App") -> str:
         async with the_app.session_factory.begin() as session:
             unit = await find_unit_by_code(session, code)
             return await change(the_app, session, unit)
@@ -121,7 +119,7 @@ def _unit_change(code: str, change: Callable[[App, AsyncSession, Unit], Awaitabl
 def _set_active(code: str, active: bool) -> None:
     from handlers.services.units import set_unit_active
 
-    async def change(the_app: App, session: AsyncSession, unit: Unit) -> str:
+    async def change(the_app: "App", session: "AsyncSession", unit: "Unit") -> str:
         texts = the_app.deps.texts
         now = the_app.deps.clock()
         if not await set_unit_active(session, unit, active, person_id=None, now=now):
@@ -151,7 +149,7 @@ def units_rename(
     """Đổi tên đơn vị (mã giữ nguyên; ghi vào nhật ký)."""
     from handlers.services.units import rename_unit
 
-    async def change(the_app: App, session: AsyncSession, unit: Unit) -> str:
+    async def change(the_app: "App", session: "AsyncSession", unit: "Unit") -> str:
         texts = the_app.deps.texts
         old = unit.name
         now = the_app.deps.clock()
