@@ -13,7 +13,8 @@ reads a local file).
 
 What a first answer does not need waits until each messenger has handled the updates that
 arrived while the bot was down: the companion, the scheduler (APScheduler, the holiday
-calendar, the reminder planning pass) and the pruning of old update ids. A reminder due at
+calendar, the reminder planning pass), the pruning of old update ids and the flows those first
+answers did not use (``Core.load_flows``). A reminder due at
 start-up is still sent, a moment later. Each channel's library is imported only when its
 channel runs.
 """
@@ -177,6 +178,7 @@ async def _console(
     )
     service = build_scheduler(the_app, {CONSOLE: adapter.push})
     await service.start()
+    the_app.core.load_flows()
     resume_gc(long_running=True)
     try:
         await adapter.run()
@@ -263,6 +265,7 @@ async def _messengers(
             service = build_scheduler(the_app, senders)
             try:
                 await service.start()
+                core.load_flows()  # the flows the first answers did not need
                 resume_gc(long_running=True)  # start-up is over
                 done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:

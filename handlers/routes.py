@@ -1,38 +1,25 @@
 """The core's routes: every flow's commands, states and hand-overs, in one table.
 
 This is the one module that knows the flows; the dispatcher (:mod:`handlers.kernel.dispatcher`)
-follows the table it is given. A new flow is registered here.
+follows the table it is given. A new flow is registered here: its commands and hand-overs as
+``lambda: flows.<flow>.<step>`` and its ``STATES`` in :func:`_states`. The table names the steps
+without importing their flows (:mod:`handlers.flows` imports a flow when first named): a
+command imports its own flow when it first runs, the states import every flow when a chat first
+answers inside a step, and :meth:`~handlers.kernel.dispatcher.Core.load_flows` imports the rest
+once the bot's start-up is over. Onboarding (menus, invite codes) is always loaded.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
+from handlers import flows
 from handlers.domain.intents import Intent
-from handlers.flows import (
-    broadcast,
-    browse,
-    bulk,
-    delegates,
-    export,
-    intake,
-    intake_items,
-    invites,
-    linked,
-    listing,
-    nominate,
-    onboarding,
-    papers,
-    plans,
-    requirements,
-    review,
-    status,
-    submit,
-    unit_admin,
-)
-from handlers.kernel.context import CoreDeps, Step
+from handlers.flows import onboarding
+from handlers.kernel.context import CoreDeps, StateSpec
 from handlers.kernel.dispatcher import Core
-from handlers.kernel.routes import CommandSpec, IntentRoute, Routes
+from handlers.kernel.routes import CommandSpec, IntentRoute, Routes, StepRef
 from handlers.kernel.states import Entry, merge_states
 from handlers.kernel.texts import Texts
 from storage.models import Role
@@ -48,26 +35,26 @@ __all__ = [
 
 #: Canonical command → handler. Vietnamese names first; English aliases below.
 _COMMANDS: Mapping[str, CommandSpec] = {
-    "start": CommandSpec(onboarding.start, needs_link=False),
-    "trogiup": CommandSpec(onboarding.help_, private_only=False, needs_link=False),
-    "huy": CommandSpec(onboarding.cancel, private_only=False, needs_link=False),
-    "decu": CommandSpec(nominate.begin),
-    "nop": CommandSpec(submit.begin),
-    "danhsach": CommandSpec(listing.begin),
-    "tinhhinh": CommandSpec(status.status, private_only=False),
-    "chuanop": CommandSpec(status.late),
-    "thongbao": CommandSpec(broadcast.begin),
-    "daibieu": CommandSpec(delegates.begin),
-    "duyet": CommandSpec(review.begin),
-    "xuat": CommandSpec(export.begin),
-    "kehoach": CommandSpec(plans.begin),
-    "chualienket": CommandSpec(linked.unlinked),
-    "vanban": CommandSpec(papers.begin),
-    "hoso": CommandSpec(browse.begin),
-    "nhapdonvi": CommandSpec(bulk.begin_units),
-    "xuatmau": CommandSpec(bulk.export_lists),
-    "donvi": CommandSpec(unit_admin.begin),
-    "moi": CommandSpec(invites.begin),
+    "start": CommandSpec(lambda: flows.onboarding.start, needs_link=False),
+    "trogiup": CommandSpec(lambda: flows.onboarding.help_, private_only=False, needs_link=False),
+    "huy": CommandSpec(lambda: flows.onboarding.cancel, private_only=False, needs_link=False),
+    "decu": CommandSpec(lambda: flows.nominate.begin),
+    "nop": CommandSpec(lambda: flows.submit.begin),
+    "danhsach": CommandSpec(lambda: flows.listing.begin),
+    "tinhhinh": CommandSpec(lambda: flows.status.status, private_only=False),
+    "chuanop": CommandSpec(lambda: flows.status.late),
+    "thongbao": CommandSpec(lambda: flows.broadcast.begin),
+    "daibieu": CommandSpec(lambda: flows.delegates.begin),
+    "duyet": CommandSpec(lambda: flows.review.begin),
+    "xuat": CommandSpec(lambda: flows.export.begin),
+    "kehoach": CommandSpec(lambda: flows.plans.begin),
+    "chualienket": CommandSpec(lambda: flows.linked.unlinked),
+    "vanban": CommandSpec(lambda: flows.papers.begin),
+    "hoso": CommandSpec(lambda: flows.browse.begin),
+    "nhapdonvi": CommandSpec(lambda: flows.bulk.begin_units),
+    "xuatmau": CommandSpec(lambda: flows.bulk.export_lists),
+    "donvi": CommandSpec(lambda: flows.unit_admin.begin),
+    "moi": CommandSpec(lambda: flows.invites.begin),
 }
 _ALIASES: Mapping[str, str] = {
     "help": "trogiup",
@@ -119,37 +106,41 @@ def command_menu(texts: Texts, *, group: bool = False) -> tuple[tuple[str, str],
     return tuple((name, texts(f"commands.{name}")) for name in MENU_COMMANDS)
 
 
-_STATES = merge_states(
-    [
-        nominate.STATES,
-        submit.STATES,
-        listing.STATES,
-        status.STATES,
-        broadcast.STATES,
-        delegates.STATES,
-        review.STATES,
-        export.STATES,
-        plans.STATES,
-        papers.STATES,
-        browse.STATES,
-        requirements.STATES,
-        bulk.STATES,
-        unit_admin.STATES,
-        invites.STATES,
-        intake.STATES,
-        intake_items.STATES,
-    ]
-)
+@functools.cache
+def _states() -> Mapping[str, StateSpec]:
+    """Every flow's states, merged (imports the flows: the first answer inside a step)."""
+    return merge_states(
+        [
+            flows.nominate.STATES,
+            flows.submit.STATES,
+            flows.listing.STATES,
+            flows.status.STATES,
+            flows.broadcast.STATES,
+            flows.delegates.STATES,
+            flows.review.STATES,
+            flows.export.STATES,
+            flows.plans.STATES,
+            flows.papers.STATES,
+            flows.browse.STATES,
+            flows.requirements.STATES,
+            flows.bulk.STATES,
+            flows.unit_admin.STATES,
+            flows.invites.STATES,
+            flows.intake.STATES,
+            flows.intake_items.STATES,
+        ]
+    )
+
 
 #: Which flow serves each way in from another flow.
-_ENTRIES: Mapping[Entry, Step] = {
-    Entry.RESUBMIT: submit.resume,
-    Entry.REQUIREMENTS: requirements.begin,
-    Entry.BULK_NOMINATIONS: bulk.begin_nominations,
-    Entry.BULK_DELEGATES: bulk.begin_delegates,
-    Entry.INTAKE: intake.begin,
-    Entry.INTAKE_TARGETS: intake_items.begin,
-    Entry.INTAKE_ITEM: intake.show_item,
+_ENTRIES: Mapping[Entry, StepRef] = {
+    Entry.RESUBMIT: lambda: flows.submit.resume,
+    Entry.REQUIREMENTS: lambda: flows.requirements.begin,
+    Entry.BULK_NOMINATIONS: lambda: flows.bulk.begin_nominations,
+    Entry.BULK_DELEGATES: lambda: flows.bulk.begin_delegates,
+    Entry.INTAKE: lambda: flows.intake.begin,
+    Entry.INTAKE_TARGETS: lambda: flows.intake_items.begin,
+    Entry.INTAKE_ITEM: lambda: flows.intake.show_item,
 }
 
 
@@ -172,7 +163,7 @@ INTENTS: Mapping[Intent, IntentRoute] = {
 ROUTES = Routes(
     commands=_COMMANDS,
     aliases=_ALIASES,
-    states=_STATES,
+    load_states=_states,
     entries=_ENTRIES,
     menu_command=onboarding.menu_command,
     intents=INTENTS,

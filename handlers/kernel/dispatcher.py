@@ -78,6 +78,14 @@ class Core:
         """The injected dependencies."""
         return self._deps
 
+    def load_flows(self) -> None:
+        """Import every flow now; the first messages import only the flows they use.
+
+        A channel calls it once its first answers are out (start-up is over), so that no later
+        message waits for a flow's import.
+        """
+        self._routes.load()
+
     def apology(self) -> Reply:
         """What a channel's error boundary says when handling a message failed unexpectedly."""
         return Reply(text=self._deps.texts("errors.internal"))
@@ -249,7 +257,7 @@ class Core:
         if ask is not None:
             answered = await self._answer(ctx, IntentMatch(ask.intent))
             return answered if answered is not None else [ctx.reply("onboarding.unknown")]
-        spec = self._routes.states.get(ctx.state)
+        spec = self._routes.state(ctx.state)
         if spec is None:
             ctx.end()
             return [ctx.reply("onboarding.unknown")]
@@ -317,13 +325,13 @@ class Core:
         if command.private_only and not ctx.msg.is_private:
             return [ctx.reply("onboarding.private_only")]
         ctx.data["args"] = args
-        replies = await command.handle(ctx)
+        replies = await command.step()(ctx)
         ctx.data.pop("args", None)
         return replies
 
     async def _enter(self, ctx: Ctx, entry: Entry) -> list[Reply]:
         """Serve a flow's hand-over to another flow (:meth:`Ctx.enter`)."""
-        return await self._routes.entries[entry](ctx)
+        return await self._routes.entries[entry]()(ctx)
 
     async def _refuse(self, msg: Incoming, err: UserError) -> list[Reply]:
         """Answer a refused message whose step's changes were rolled back.
@@ -343,7 +351,7 @@ class Core:
         msg = ctx.msg
         refusal = Reply(text=self._deps.texts(f"errors.{err.key}", **err.params))
         replies = [refusal]
-        spec = self._routes.states.get(ctx.state)
+        spec = self._routes.state(ctx.state)
         in_step = (
             self._routes.parse_command(msg.text.strip()) is None
             and Command.unpack(msg.callback_data) is None

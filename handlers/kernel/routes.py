@@ -1,7 +1,10 @@
 """The routing table the dispatcher follows: commands, aliases, states and hand-overs.
 
 The kernel defines its shape; :mod:`handlers.routes` fills it from the flows (the kernel never
-imports a flow).
+imports a flow). The table names its steps without importing their flows: a command's step is a
+:data:`StepRef`, called when the command first runs, and the states' table is loaded the first
+time a chat answers inside a step. A bot's first answer (``/start``, ``/trogiup``) so imports
+one flow, not all of them; :meth:`Routes.load` imports the rest once start-up is over.
 """
 
 from __future__ import annotations
@@ -11,17 +14,21 @@ from dataclasses import dataclass, field
 
 from handlers.domain.intents import Intent
 from handlers.kernel.context import Ctx, StateSpec, Step
-from handlers.kernel.states import Entry
+from handlers.kernel.states import IDLE, Entry
 from storage.models import Role
 
-__all__ = ["CommandSpec", "IntentRoute", "Routes"]
+__all__ = ["CommandSpec", "IntentRoute", "Routes", "StepRef"]
+
+#: A step named without importing its flow: calling it imports the flow (once) and returns the
+#: step, e.g. ``lambda: flows.submit.begin``.
+StepRef = Callable[[], Step]
 
 
 @dataclass(frozen=True, slots=True)
 class CommandSpec:
     """A command: its first step, and who may use it where."""
 
-    handle: Step
+    step: StepRef
     private_only: bool = True
     needs_link: bool = True
 
@@ -51,7 +58,8 @@ class Routes:
     Attributes:
         commands: Canonical command name → its spec.
         aliases: Other names of commands (English, older names) → canonical name.
-        states: State name → the step that handles input in it (see ``merge_states``).
+        load_states: Loads every flow's states: state name → the step that handles input in it
+            (see ``merge_states``); called once the first chat answers inside a step.
         entries: Ways from one flow into another → the step that serves them.
         menu_command: The command a main-menu label typed as text stands for, if any.
         intents: The everyday questions typed in plain words → the command answering each.
@@ -62,12 +70,26 @@ class Routes:
 
     commands: Mapping[str, CommandSpec]
     aliases: Mapping[str, str]
-    states: Mapping[str, StateSpec]
-    entries: Mapping[Entry, Step]
+    load_states: Callable[[], Mapping[str, StateSpec]]
+    entries: Mapping[Entry, StepRef]
     menu_command: Callable[[Ctx, str], str | None]
     intents: Mapping[Intent, IntentRoute] = field(default_factory=dict)
     link_text: Callable[[str], str | None] | None = None
     link_command: str = "start"
+
+    def state(self, name: str) -> StateSpec | None:
+        """The step for state ``name``; None when idle or unknown (the flows load if needed)."""
+        if name == IDLE:
+            return None
+        return self.load_states().get(name)
+
+    def load(self) -> None:
+        """Import every flow now (after start-up), so that no later message waits for one."""
+        self.load_states()
+        for command in self.commands.values():
+            command.step()
+        for entry in self.entries.values():
+            entry()
 
     def parse_command(self, text: str) -> tuple[str, str] | None:
         """Split ``/cmd@bot args`` into (command, args); None if not a command.

@@ -104,6 +104,30 @@ def test_the_flows_load_when_the_core_is_first_used() -> None:
     assert stdout.split() == ["False", "True"]
 
 
+def test_the_first_command_imports_only_its_flow_until_start_up_is_over() -> None:
+    """The bot's first answer (``/trogiup``) waits for one flow; the rest load after it."""
+    code = (
+        "import asyncio, sys, tempfile; from pathlib import Path\n"
+        "from bot.app import build_app; from bot.settings import Settings\n"
+        "from handlers.kernel.messages import ChatKey, Incoming\n"
+        "async def main():\n"
+        "    settings = Settings(data_dir=Path(tempfile.mkdtemp()))\n"
+        "    async with build_app(settings) as app:\n"
+        "        from bot.app import upgrade_database\n"
+        "        await upgrade_database(app)\n"
+        "        msg = Incoming(key=ChatKey('console', 'x'), user_id='x', text='/trogiup')\n"
+        "        assert await app.core.handle(msg)\n"
+        "        flows = sorted(m for m in sys.modules if m.startswith('handlers.flows.'))\n"
+        "        app.core.load_flows()\n"
+        "        after = 'handlers.flows.export' in sys.modules\n"
+        "        print(' '.join(flows), after)\n"
+        "asyncio.run(main())"
+    )
+    *first, loaded = fresh_python(code).split()
+    assert first == ["handlers.flows.onboarding"]
+    assert loaded == "True"
+
+
 #: What ``tdkt --help`` (every group's help built) never needs: the database layer, the core,
 #: the file formats' libraries, Rich (typer's pretty help is turned off) and the settings.
 NOT_FOR_THE_HELP = (
@@ -172,7 +196,8 @@ def test_the_flows_import_without_the_plan_reader_or_building_button_validators(
     code = (
         "import sys\n"
         "from handlers.kernel.callbacks import all_kinds\n"
-        "import handlers.routes\n"
+        "from handlers.routes import ROUTES\n"
+        "ROUTES.load()\n"
         "from handlers.domain.sections import Section\n"
         "kinds = list(all_kinds())\n"
         "built = [k for k in kinds if k.__pydantic_complete__]\n"

@@ -30,7 +30,7 @@ from handlers.routes import ROUTES
 
 def core_kinds() -> list[type[CallbackData]]:
     """Every kind of button data the core defines (the dispatcher has loaded every flow)."""
-    assert ROUTES.states  # imported for its side effect: all flows are loaded
+    ROUTES.load()  # every flow's kinds are defined
     return [k for k in all_kinds() if not k.__module__.startswith("tests.")]
 
 
@@ -251,8 +251,17 @@ def test_merge_states_refuses_keys_that_are_not_enum_members() -> None:
 def test_every_state_of_every_flow_is_served() -> None:
     enums = state_enums(flow_modules())
     assert len(enums) >= 8  # every flow with steps declares its State enum
-    assert missing_states(enums, ROUTES.states) == []
-    assert missing_states([*enums, FirstFlow], ROUTES.states) == ["first.ask"]
+    assert missing_states(enums, ROUTES.load_states()) == []
+    assert missing_states([*enums, FirstFlow], ROUTES.load_states()) == ["first.ask"]
+
+
+def test_the_flows_package_names_every_flow_module() -> None:
+    """A flow is imported when first named (``flows.submit``): only the names it lists."""
+    modules = {info.name for info in pkgutil.iter_modules(handlers.flows.__path__)}
+    assert set(handlers.flows.__all__) == modules
+    assert handlers.flows.submit.__name__ == "handlers.flows.submit"
+    with pytest.raises(AttributeError):
+        _ = handlers.flows.nosuchflow
 
 
 def test_no_two_flows_share_a_state_name() -> None:

@@ -62,10 +62,10 @@ async def _writes_sql_then_refuses(ctx: Ctx) -> list[Reply]:
 def core(session_factory: SF, clock: Clock, tmp_path: Path) -> Core:
     commands = {
         **ROUTES.commands,
-        "docroi": CommandSpec(_reads_then_refuses, needs_link=False),
-        "giuroi": CommandSpec(_holds_a_change_then_refuses, needs_link=False),
-        "ghiroi": CommandSpec(_writes_then_refuses, needs_link=False),
-        "sqlroi": CommandSpec(_writes_sql_then_refuses, needs_link=False),
+        "docroi": CommandSpec(lambda: _reads_then_refuses, needs_link=False),
+        "giuroi": CommandSpec(lambda: _holds_a_change_then_refuses, needs_link=False),
+        "ghiroi": CommandSpec(lambda: _writes_then_refuses, needs_link=False),
+        "sqlroi": CommandSpec(lambda: _writes_sql_then_refuses, needs_link=False),
     }
     deps = CoreDeps(
         session_factory=session_factory,
