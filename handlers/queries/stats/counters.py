@@ -11,27 +11,29 @@ moment in the past are not counted here (the caller reads the standings).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.deadlines import unit_dues
 from handlers.queries.stats import rules
 from handlers.queries.stats.results import UnitFilter
-from storage.models import Requirement, Standing, StandingCount, Unit
+from storage.models import Requirement, Standing, StandingCount, Unit, UTCDateTime
 
 __all__ = ["Figures", "countable", "listed_figures", "requirement_figures"]
-
-_ROW = (
-    Standing.unit_id,
-    Standing.n_returned,
-    Standing.parts_done,
-    Standing.n_open,
-    Standing.last_at,
-    Standing.n_noms,
-    Standing.first_at,
-)
 
 #: (total, submitted, accepted, returned, partial, late) of one requirement.
 Figures = tuple[int, int, int, int, int, int]
@@ -47,42 +49,57 @@ async def listed_figures(
 ) -> dict[int, Figures]:
     """{requirement id: its figures within ``where``} for requirements of listed units.
 
-    One select per requirement of its listed units (by code) and their standings rows, each
-    marked here as :func:`rules.mark_columns` marks it; a retired unit counts where it has a row.
+    One query: per requirement, its listed units (by code) outer-joined to their standings
+    rows and counted in the database, each row marked as :func:`rules.mark_columns` marks it
+    (a retired unit counts where it has a row). Only the figures come back, not a row per unit.
     """
+    if not reqs:
+        return {}
+    parts = [_listed_select(req, tz, where) for req in reqs]
+    query = parts[0] if len(parts) == 1 else union_all(*parts)
+    rows = await session.execute(query)
     found: dict[int, Figures] = {}
-    for req in reqs:
-        rows = await session.execute(
-            select(Unit.id, Unit.deactivated_at, *_ROW)
-            .select_from(Unit)
-            .outerjoin(
-                Standing, and_(Standing.requirement_id == req.id, Standing.unit_id == Unit.id)
-            )
-            .where(*rules.unit_rule(req), *where.clauses())
-        )
-        figures = [0] * 6
-        needed = len(set(req.parts)) if rules.needs_parts(req) else 1
-        # Everyone's late-from instant, and the units' own after a gia hạn for them: worked
-        # out once, not per unit (each reads the requirement's dates again).
-        everyone = rules.cutoff(req, tz)
-        own = {unit_id: rules.cutoff(req, tz, unit_id) for unit_id in unit_dues(req)}
-        for uid, gone, has_row, n_returned, parts, n_open, last_at, n_noms, first_at in rows:
-            if has_row is None:
-                figures[0] += gone is None
-                continue
-            figures[0] += 1
-            if n_returned:
-                figures[3] += 1
-            elif n_noms or parts >= needed:
-                at = first_at if n_noms else last_at
-                figures[1] += 1
-                figures[2] += not n_noms and n_open == 0
-                cut = own.get(uid, everyone)  # None: "chưa có hạn", never late
-                figures[5] += cut is not None and at >= cut
-            elif parts:
-                figures[4] += 1
-        found[req.id] = (figures[0], figures[1], figures[2], figures[3], figures[4], figures[5])
+    for rid, *figures in rows.tuples():
+        total, sent, accepted, returned, partial, late = (int(n or 0) for n in figures)
+        found[rid] = (total, sent, accepted, returned, partial, late)
     return found
+
+
+def _listed_select(req: Requirement, tz: ZoneInfo, where: UnitFilter) -> Select[Any]:
+    """The :data:`Figures` of ``req`` (after its id) from its units' rows, in one grouped row."""
+    s = Standing
+    has_row = s.unit_id.is_not(None)
+    returned = and_(has_row, s.n_returned != 0)
+    nominated = s.n_noms != 0
+    needed = len(set(req.parts)) if rules.needs_parts(req) else 1
+    sent = and_(has_row, s.n_returned == 0, or_(nominated, s.parts_done >= needed))
+    at = case((nominated, s.first_at), else_=s.last_at)
+    # Everyone's late-from instant, and the units' own after a gia hạn for them (NULL: "chưa
+    # có hạn", never late): worked out once here, compared per row in the database.
+    everyone = literal(rules.cutoff(req, tz), UTCDateTime())
+    own = [
+        (Unit.id == unit_id, literal(rules.cutoff(req, tz, unit_id), UTCDateTime()))
+        for unit_id in unit_dues(req)
+    ]
+    cut = case(*own, else_=everyone) if own else everyone
+
+    def count(cond: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.sum(case((cond, 1), else_=0))
+
+    return (
+        select(
+            literal(req.id).label("rid"),
+            count(or_(has_row, Unit.deactivated_at.is_(None))),
+            count(sent),
+            count(and_(sent, s.n_noms == 0, s.n_open == 0)),
+            count(returned),
+            count(and_(has_row, s.n_returned == 0, not_(sent), s.parts_done != 0)),
+            count(and_(sent, at >= cut)),
+        )
+        .select_from(Unit)
+        .outerjoin(s, and_(s.requirement_id == req.id, s.unit_id == Unit.id))
+        .where(*rules.unit_rule(req), *where.clauses())
+    )
 
 
 async def requirement_figures(

@@ -35,6 +35,7 @@ from sqlalchemy.orm import aliased
 from handlers.domain.deadlines import late_from, unit_dues
 from handlers.domain.progress import Mark
 from handlers.queries.stats.results import UnitFilter, UnitRef
+from storage.among import among
 from storage.models import (
     Campaign,
     Nomination,
@@ -115,7 +116,7 @@ def unit_rule(req: Requirement) -> list[ColumnElement[bool]]:
     """Conditions on :class:`Unit` for ``req`` to apply (none: every unit)."""
     rule: list[ColumnElement[bool]] = []
     if req.unit_codes:
-        rule.append(Unit.code.in_(list(req.unit_codes)))
+        rule.append(among(Unit.code, req.unit_codes))  # one parameter, however long
     if req.unit_kinds:
         rule.append(Unit.kind.in_(list(req.unit_kinds)))
     if req.unit_blocks:

@@ -555,6 +555,68 @@ async def test_random_campaigns_equal_the_reference(session_factory: SF, seed: i
                 await _check_campaign(s, campaign, now, limit=rng.randint(1, 3))
 
 
+@pytest.mark.parametrize("seed", range(4))
+async def test_listed_units_retired_and_extended_equal_the_reference(
+    session_factory: SF, seed: int
+) -> None:
+    """Requirements of listed units, with retired units and a gia hạn for some of them.
+
+    Their figures are counted in SQL per requirement (and from the standings for one unit);
+    compared with the reference at moments around everyone's and the units' own deadlines.
+    """
+    rng = random.Random(1000 + seed)
+    async with session_factory.begin() as s:
+        units = [
+            Unit(
+                code=f"L{i:03d}",
+                name=f"Đơn vị {rng.choice('ABCĐEƠ')}{i}",
+                kind=rng.choice(_KINDS),
+                block=rng.choice(_BLOCKS),
+            )
+            for i in range(rng.randint(8, 16))
+        ]
+        s.add_all(units)
+        await s.flush()
+        campaign = await _random_campaign(s, rng, f"L{seed}", units)
+        for req in await s.scalars(
+            select(Requirement).where(Requirement.campaign_id == campaign.id)
+        ):
+            listed = rng.sample(units, rng.randint(3, len(units) - 2))
+            req.unit_codes = [*(u.code for u in listed), "KHONG-CO"]
+            req.unit_blocks = []
+            assert req.due_date is not None
+            req.unit_due = {
+                str(u.id): (req.due_date + dt.timedelta(days=rng.randint(-1, 12))).isoformat()
+                for u in rng.sample(listed, 2)
+            }
+        # A nomination counts only for a nomination list (the checklists would list a retired
+        # unit that has one for another kind of requirement; the figures do not).
+        others = (
+            select(Nomination)
+            .join(Requirement)
+            .where(Requirement.kind != RequirementKind.NOMINATION_LIST)
+        )
+        for nom in await s.scalars(others):
+            nom.requirement_id = None
+        for unit in rng.sample(units, 3):
+            unit.deactivated_at = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)  # before every `now`
+        campaign_id = campaign.id
+    async with session_factory() as s:
+        campaign = await s.get_one(Campaign, campaign_id)
+        units = await UnitRepository(s).list_all()
+        for day in (5, 15, 25):
+            now = dt.datetime(2020, 1, day, 3, tzinfo=dt.UTC)
+            for where in _filters(units):
+                progress = await campaign_progress(s, campaign, now, _chosen(units, where))
+                stats = await requirement_stats(s, campaign, now, where)
+                assert [_sql_counts(x) for x in stats] == [_counts(p) for p in progress], where
+                lists = await missing_units(s, campaign, now, where, stats=stats)
+                for owing, p in zip(lists, progress, strict=True):
+                    assert [_mark(m) for m in owing.units] == [
+                        _mark(m) for m in sorted(p.missing, key=lambda m: _key(m.unit))
+                    ]
+
+
 # ---------------------------------------------------------------------------------------------
 # The chart
 # ---------------------------------------------------------------------------------------------
