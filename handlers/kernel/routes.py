@@ -58,8 +58,9 @@ class Routes:
     Attributes:
         commands: Canonical command name → its spec.
         aliases: Other names of commands (English, older names) → canonical name.
-        load_states: Loads every flow's states: state name → the step that handles input in it
-            (see ``merge_states``); called once the first chat answers inside a step.
+        load_states: Every flow's states: state name → the step that handles input in it (see
+            ``merge_states``). Its first call imports the flows, so it is called only when a
+            chat answers inside a step; later calls must be cheap (``handlers.routes`` caches).
         entries: Ways from one flow into another → the step that serves them.
         menu_command: The command a main-menu label typed as text stands for, if any.
         intents: The everyday questions typed in plain words → the command answering each.
