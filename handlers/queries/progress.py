@@ -48,13 +48,20 @@ _FEW_UNITS = 200
 
 
 def _sent(
-    req_id: int,
+    req: Requirement,
     unit_id: int,
     subs: Mapping[tuple[int, int], Sequence[Submission]],
     noms: Mapping[tuple[int, int], object],
 ) -> bool:
-    """Whether the unit sent anything for the requirement (a retired unit keeps only that)."""
-    return bool(subs.get((req_id, unit_id))) or (req_id, unit_id) in noms
+    """Whether the unit sent anything for the requirement (a retired unit keeps only that).
+
+    A current version counts, and a nomination only for a nomination list: attached to any
+    other kind of requirement it is not what the requirement asks for (:func:`mark_for`
+    ignores it there, and so does the read model ``standings``).
+    """
+    if subs.get((req.id, unit_id)):
+        return True
+    return req.kind is RequirementKind.NOMINATION_LIST and (req.id, unit_id) in noms
 
 
 async def campaign_progress(
@@ -92,7 +99,7 @@ async def campaign_progress(
         marks = tuple(
             mark_for(req, u, by_key.get((req.id, u.id), ()), noms.get((req.id, u.id)), tz)
             for u in units
-            if applies(req, u) and (u.is_active or _sent(req.id, u.id, by_key, noms))
+            if applies(req, u) and (u.is_active or _sent(req, u.id, by_key, noms))
         )
         result.append(RequirementProgress(campaign, req, today, marks))
     return result

@@ -3,7 +3,8 @@
 A random history is a sequence of transactions on two campaigns, each a few of what the bot
 does with nominations: one sent, a bulk import (one executemany), a correction of its form,
 subject or gender, a review or a withdrawal, a move to a unit of another block, a bulk update
-or delete of a unit's nominations, one deleted, a unit moving to another block or kind; some
+or delete of a unit's nominations, one deleted, a unit retired or brought back (maybe moving
+in the same flush), a unit moving to another block or kind; some
 transactions roll back. After each transaction the stored counters, their roll-ups per block
 and kind of units and the units' totals must equal a count in Python over every nomination
 (and the units), and the figures read from them must equal the figures
@@ -169,6 +170,11 @@ class _History:
             )
         elif what < 0.88:  # one deleted
             await s.delete(nom)
+        elif what < 0.93:  # a unit retired or brought back: what it nominated still counts
+            changed = await s.get_one(Unit, unit)
+            changed.deactivated_at = None if changed.deactivated_at else _START
+            if rng.random() < 0.3:  # with a move in the same flush
+                changed.block = rng.choice(_BLOCKS)
         else:  # a unit moves to another block (or kind): its roll-ups move, the figures follow
             moved = await s.get(Unit, unit)
             assert moved is not None

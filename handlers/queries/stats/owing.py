@@ -49,7 +49,6 @@ def owing_select(
     where: UnitFilter,
     *,
     limit: int | None = None,
-    current_only: bool = True,
     active_only: bool = False,
     overdue_at: dt.datetime | None = None,
     extra: Sequence[Any] = (),
@@ -63,8 +62,8 @@ def owing_select(
         tz: The campaign's timezone (for ``overdue_at``).
         where: Which units.
         limit: At most this many units per requirement, the first by id.
-        current_only: A retired unit only where it has a row (as the checklists list it).
-        active_only: No retired unit at all (reminders).
+        active_only: No retired unit at all (reminders); otherwise a retired unit only where
+            it has a row (it owes nothing: as the checklists list it).
         overdue_at: Only the units whose own deadline (after any gia hạn) was over then.
         extra: More columns (of ``joins``).
         joins: (table, on clause) joined to each unit's row (e.g. its people's accounts).
@@ -93,7 +92,7 @@ def owing_select(
         chosen: list[ColumnElement[bool]] = [owing, *rules.unit_rule(req), *where.clauses()]
         if active_only:
             chosen.append(Unit.deactivated_at.is_(None))
-        elif current_only:
+        else:
             chosen.append(or_(Unit.deactivated_at.is_(None), row.is_not(None)))
         if excluded:
             chosen.append(Unit.id.not_in(excluded))

@@ -26,7 +26,6 @@ from storage.models import (
     Person,
     Requirement,
     Role,
-    Standing,
     Submission,
     SubmissionStatus,
     Unit,
@@ -104,7 +103,8 @@ async def _standing_figures(
 ) -> dict[int, counters.Figures]:
     """:func:`requirement_stats`' figures of ``reqs`` from the standings (or the sources)."""
     # The units each requirement applies to: one pass over the active units, then the retired
-    # ones that had sent something for it (a retired unit counts only there, as in the digest).
+    # ones that had sent something for it (a retired unit counts only there, as in the digest;
+    # at ``as_of``, where it had sent something by then, as :func:`unit_standings` lists it).
     applicable = [and_(true(), *rules.unit_rule(r)) for r in reqs]
     active = (
         await session.execute(
@@ -113,16 +113,17 @@ async def _standing_figures(
             .where(Unit.deactivated_at.is_(None), *where.clauses())
         )
     ).one()
+    sent = rules.activity(reqs, as_of)
     rows = await session.execute(
-        select(Standing.requirement_id, func.count())
-        .join(Unit, Unit.id == Standing.unit_id)
+        select(sent.c.rid, func.count())
+        .select_from(sent)
+        .join(Unit, Unit.id == sent.c.uid)
         .where(
             Unit.deactivated_at.is_not(None),
-            Standing.requirement_id.in_([r.id for r in reqs]),
-            rules.applies(reqs, Standing.requirement_id),
+            rules.applies(reqs, sent.c.rid),
             *where.clauses(),
         )
-        .group_by(Standing.requirement_id)
+        .group_by(sent.c.rid)
     )
     retired = {rid: int(n) for rid, n in rows.tuples()}
     totals = [int(n or 0) + int(retired.get(r.id, 0)) for r, n in zip(reqs, active, strict=True)]
@@ -214,24 +215,22 @@ async def _standings(
     *,
     owing_only: bool,
     limit: int | None,
-    current_only: bool = False,
     as_of: dt.datetime | None = None,
     overdue_at: dt.datetime | None = None,
 ) -> dict[int, list[UnitStanding]]:
     """{requirement id: standings of its units}, at most ``limit`` per requirement.
 
-    With ``current_only``, a deactivated unit is listed only where it has sent something (as
+    A deactivated unit owes nothing: it is listed only where it has sent something (as
     :func:`handlers.queries.progress.campaign_progress` lists it); with ``overdue_at``, only
     the units whose own deadline (after any gia hạn) was over then; with ``as_of``, how they
-    stood at that moment (recomputed from the sources, never limited).
+    stood at that moment (recomputed from the sources, never limited; a retired unit where
+    it had sent something by then).
     """
     if not reqs:
         return {}
     query: Any
     if owing_only and as_of is None:  # from the units' index and the standings' keys
-        lean = owing.owing_select(
-            reqs, tz, where, limit=limit, current_only=current_only, overdue_at=overdue_at
-        )
+        lean = owing.owing_select(reqs, tz, where, limit=limit, overdue_at=overdue_at)
         if lean is None:
             return {}
         found_rows = (await session.execute(lean)).all()
@@ -249,8 +248,7 @@ async def _standings(
         return lists
     # Every pair: plain columns (the units' fields are read once per unit, not per pair; the
     # late-from instant is compared in SQL), sorted by each unit's key computed once.
-    extra = (Unit.deactivated_at,) if current_only else ()
-    marks = rules.marks(reqs, tz, where, *extra, as_of=as_of).subquery("marks")
+    marks = rules.marks(reqs, tz, where, Unit.deactivated_at, as_of=as_of).subquery("marks")
     m = marks.c
     query = select(
         m.rid,
@@ -261,10 +259,9 @@ async def _standings(
         m.parts_done,
         m.n_noms,
     )
+    query = query.where(or_(m.deactivated_at.is_(None), m.has_rows == 1))
     if owing_only:
         query = query.where(m.mark < rules.SUBMITTED)
-    if current_only:
-        query = query.where(or_(m.deactivated_at.is_(None), m.has_rows == 1))
     if overdue_at is not None:
         query = query.where(m.cutoff <= overdue_at)
     rows = (await session.execute(query)).tuples().all()
@@ -313,6 +310,9 @@ async def unit_standings(
     as_of: dt.datetime | None = None,
 ) -> dict[int, list[UnitStanding]]:
     """Every applicable unit's standing on every requirement, in one query.
+
+    A retired unit owes nothing: it is listed only where it has sent something, as the
+    units' checklists (:func:`handlers.queries.progress.campaign_progress`) list it.
 
     Args:
         session: The open session.
@@ -375,7 +375,6 @@ async def missing_units(
         where,
         owing_only=True,
         limit=limit,
-        current_only=True,
         overdue_at=now if overdue_only else None,
     )
     # A unit's own later deadline (gia hạn) keeps it out of the overdue list, so for the
@@ -392,7 +391,6 @@ async def missing_units(
                 where,
                 owing_only=True,
                 limit=None,
-                current_only=True,
                 overdue_at=now,
             )
         totals = {r.id: len(full.get(r.id, ())) for r in extended}
@@ -542,9 +540,7 @@ async def digest_figures(
     listed = [r for r in reqs if not counters.countable(r, where)]
     figures.update(await counters.listed_figures(session, listed, tz, where))
     counts = {rid: (f[1], f[0]) for rid, f in figures.items()}
-    owing_units = await _standings(
-        session, newly_late, tz, where, owing_only=True, limit=None, current_only=True
-    )
+    owing_units = await _standings(session, newly_late, tz, where, owing_only=True, limit=None)
     return counts, owing_units
 
 

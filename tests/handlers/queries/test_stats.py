@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from matplotlib.image import imread
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import load_demo, parse_now
@@ -45,7 +45,7 @@ from handlers.queries.stats import (
     unit_standings,
     unreachable_owing,
 )
-from handlers.queries.stats.rules import cutoff
+from handlers.queries.stats.rules import COUNTED, cutoff
 from handlers.services.invites import ensure_account
 from storage.models import (
     AwardForm,
@@ -100,6 +100,7 @@ def _filters(units: Sequence[Unit]) -> list[UnitFilter]:
     found += [UnitFilter(kind=k) for k in kinds]
     found += [UnitFilter(block=b, kind=k) for b in blocks[:2] for k in kinds]
     found += [UnitFilter(unit_id=u.id) for u in units[:3]]
+    found += [UnitFilter(unit_id=u.id) for u in units[3:] if not u.is_active][:2]  # retired
     found.append(UnitFilter(block="Không có khối này"))
     return found
 
@@ -240,6 +241,20 @@ async def _check_campaign(
             expected = sorted(_mark(m) for m in p.marks)
             got = sorted(_mark(m) for m in standings.get(p.requirement.id, []))
             assert got == expected, (where, p.requirement.code)
+        # "Tính đến" a moment after everything (recomputed from the sources): the same units
+        # counted and listed (retired ones where they sent something). The marks may differ
+        # only where the random rows have two current versions of a part (the newer counts).
+        after = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+        then = await requirement_stats(session, campaign, now, where, as_of=after)
+        assert [x.total for x in then] == [x.total for x in stats], where
+        listed = await unit_standings(session, campaign, now, where, as_of=after)
+        assert {rid: [u.unit.id for u in us] for rid, us in listed.items()} == {
+            rid: [u.unit.id for u in us] for rid, us in standings.items()
+        }, where
+        # At ``now`` (what was sent later not counted): the figures count the units listed.
+        then = await requirement_stats(session, campaign, now, where, as_of=now)
+        listed = await unit_standings(session, campaign, now, where, as_of=now)
+        assert [x.total for x in then] == [len(listed.get(x.requirement.id, ())) for x in then]
 
         lists = await missing_units(session, campaign, now, where)
         for owing, p in zip(lists, progress, strict=True):
@@ -430,8 +445,13 @@ def _moment(rng: random.Random, due: dt.date, tz: ZoneInfo) -> dt.datetime:
 
 
 async def _random_campaign(
-    s: AsyncSession, rng: random.Random, code: str, units: Sequence[Unit]
+    s: AsyncSession,
+    rng: random.Random,
+    code: str,
+    units: Sequence[Unit],
+    silent: Sequence[Unit] = (),
 ) -> Campaign:
+    """A random campaign of ``units``; the ``silent`` ones (retired already) send nothing."""
     tz_name = rng.choice(_TIMEZONES)
     tz = ZoneInfo(tz_name)
     campaign = Campaign(code=code, title=f"Kế hoạch {code}", timezone=tz_name)
@@ -474,8 +494,9 @@ async def _random_campaign(
     s.add_all(reqs)
     await s.flush()
     statuses = list(SubmissionStatus)
+    senders = [u for u in units if u not in silent]
     for req in reqs:
-        for unit in units:
+        for unit in senders:
             if rng.random() < 0.35:
                 continue  # applicable or not: a row of a unit it does not apply to is ignored
             choices = [*(req.parts or [""]), "", "Phần lạ"]
@@ -484,6 +505,8 @@ async def _random_campaign(
                 for version in range(1, versions + 1):
                     current = version == versions or rng.random() < 0.05  # rarely two current
                     status = rng.choice(statuses)
+                    at = _moment(rng, req.due_date, tz)
+                    reviewed = status in (SubmissionStatus.ACCEPTED, SubmissionStatus.RETURNED)
                     s.add(
                         Submission(
                             unit_id=unit.id,
@@ -496,10 +519,11 @@ async def _random_campaign(
                             return_reason=f"Lý do {version}"
                             if status is SubmissionStatus.RETURNED
                             else None,
-                            submitted_at=_moment(rng, req.due_date, tz),
+                            submitted_at=at,
+                            reviewed_at=at + dt.timedelta(hours=1) if reviewed else None,
                         )
                     )
-    for unit in units:
+    for unit in senders:
         for _ in range(rng.choice((0, 0, 1, 2, 4))):
             req = rng.choice([*reqs, None])
             code_, name, subject = rng.choice(
@@ -531,6 +555,11 @@ async def _random_campaign(
 
 @pytest.mark.parametrize("seed", range(8))
 async def test_random_campaigns_equal_the_reference(session_factory: SF, seed: int) -> None:
+    """Random campaigns, with units retired before sending anything and after sending.
+
+    A retired unit owes nothing: it is counted and listed only where it has sent something
+    (a current version, or a nomination for a nomination list), as it sent it.
+    """
     rng = random.Random(seed)
     async with session_factory.begin() as s:
         units = [
@@ -544,8 +573,42 @@ async def test_random_campaigns_equal_the_reference(session_factory: SF, seed: i
         ]
         s.add_all(units)
         await s.flush()
-        campaigns = [await _random_campaign(s, rng, f"C{seed}-{k}", units) for k in range(2)]
+        early = rng.sample(units, rng.randint(0, 2))  # retired before sending anything
+        for unit in early:
+            unit.deactivated_at = dt.datetime(2019, 12, 1, tzinfo=dt.UTC)
+        await s.flush()
+        campaigns = [
+            await _random_campaign(s, rng, f"C{seed}-{k}", units, early) for k in range(2)
+        ]
         ids = [c.id for c in campaigns]
+        unit_ids = [u.id for u in units if u not in early]
+    async with session_factory.begin() as s:  # retired after sending (and nominating)
+        reqs = list(await s.scalars(select(Requirement).where(Requirement.campaign_id.in_(ids))))
+        for uid in rng.sample(unit_ids, rng.randint(1, min(3, len(unit_ids)))):
+            # Only a nomination for one requirement (of any kind): it counts for a list only.
+            req = rng.choice(reqs)
+            await s.execute(
+                delete(Submission).where(
+                    Submission.unit_id == uid, Submission.requirement_id == req.id
+                )
+            )
+            at = _moment(rng, req.due_date or dt.date(2020, 1, 15), ZoneInfo(TZ))
+            s.add(
+                Nomination(
+                    campaign_id=req.campaign_id,
+                    requirement_id=req.id,
+                    unit_id=uid,
+                    subject=SubjectKind.COLLECTIVE,
+                    full_name="Tập thể",
+                    award_code=_FORMS[2][0],
+                    award_name=_FORMS[2][1],
+                    summary="Thành tích.",
+                    status=rng.choice(COUNTED),
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
+            (await s.get_one(Unit, uid)).deactivated_at = dt.datetime(2020, 1, 2, tzinfo=dt.UTC)
     for campaign_id in ids:
         async with session_factory() as s:
             campaign = await s.get(Campaign, campaign_id)
@@ -589,15 +652,6 @@ async def test_listed_units_retired_and_extended_equal_the_reference(
                 str(u.id): (req.due_date + dt.timedelta(days=rng.randint(-1, 12))).isoformat()
                 for u in rng.sample(listed, 2)
             }
-        # A nomination counts only for a nomination list (the checklists would list a retired
-        # unit that has one for another kind of requirement; the figures do not).
-        others = (
-            select(Nomination)
-            .join(Requirement)
-            .where(Requirement.kind != RequirementKind.NOMINATION_LIST)
-        )
-        for nom in await s.scalars(others):
-            nom.requirement_id = None
         for unit in rng.sample(units, 3):
             unit.deactivated_at = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)  # before every `now`
         campaign_id = campaign.id
