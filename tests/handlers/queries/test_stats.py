@@ -444,6 +444,24 @@ def _moment(rng: random.Random, due: dt.date, tz: ZoneInfo) -> dt.datetime:
     return (midnight + offset + dt.timedelta(microseconds=next(_TICK))).astimezone(dt.UTC)
 
 
+async def _random_units(
+    s: AsyncSession, rng: random.Random, prefix: str, count: int
+) -> list[Unit]:
+    """``count`` new units of random kinds and blocks, coded ``<prefix>000``…, flushed."""
+    units = [
+        Unit(
+            code=f"{prefix}{i:03d}",
+            name=f"Đơn vị {rng.choice('ABCĐEƠ')}{i}",
+            kind=rng.choice(_KINDS),
+            block=rng.choice(_BLOCKS),
+        )
+        for i in range(count)
+    ]
+    s.add_all(units)
+    await s.flush()
+    return units
+
+
 async def _random_campaign(
     s: AsyncSession,
     rng: random.Random,
@@ -562,17 +580,7 @@ async def test_random_campaigns_equal_the_reference(session_factory: SF, seed: i
     """
     rng = random.Random(seed)
     async with session_factory.begin() as s:
-        units = [
-            Unit(
-                code=f"U{i:03d}",
-                name=f"Đơn vị {rng.choice('ABCĐEƠ')}{i}",
-                kind=rng.choice(_KINDS),
-                block=rng.choice(_BLOCKS),
-            )
-            for i in range(rng.randint(4, 18))
-        ]
-        s.add_all(units)
-        await s.flush()
+        units = await _random_units(s, rng, "U", rng.randint(4, 18))
         early = rng.sample(units, rng.randint(0, 2))  # retired before sending anything
         for unit in early:
             unit.deactivated_at = dt.datetime(2019, 12, 1, tzinfo=dt.UTC)
@@ -629,17 +637,7 @@ async def test_listed_units_retired_and_extended_equal_the_reference(
     """
     rng = random.Random(1000 + seed)
     async with session_factory.begin() as s:
-        units = [
-            Unit(
-                code=f"L{i:03d}",
-                name=f"Đơn vị {rng.choice('ABCĐEƠ')}{i}",
-                kind=rng.choice(_KINDS),
-                block=rng.choice(_BLOCKS),
-            )
-            for i in range(rng.randint(8, 16))
-        ]
-        s.add_all(units)
-        await s.flush()
+        units = await _random_units(s, rng, "L", rng.randint(8, 16))
         campaign = await _random_campaign(s, rng, f"L{seed}", units)
         for req in await s.scalars(
             select(Requirement).where(Requirement.campaign_id == campaign.id)
