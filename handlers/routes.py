@@ -35,9 +35,9 @@ __all__ = [
 
 #: Canonical command → handler. Vietnamese names first; English aliases below.
 _COMMANDS: Mapping[str, CommandSpec] = {
-    "start": CommandSpec(lambda: flows.onboarding.start, needs_link=False),
-    "trogiup": CommandSpec(lambda: flows.onboarding.help_, private_only=False, needs_link=False),
-    "huy": CommandSpec(lambda: flows.onboarding.cancel, private_only=False, needs_link=False),
+    "start": CommandSpec(lambda: onboarding.start, needs_link=False),
+    "trogiup": CommandSpec(lambda: onboarding.help_, private_only=False, needs_link=False),
+    "huy": CommandSpec(lambda: onboarding.cancel, private_only=False, needs_link=False),
     "decu": CommandSpec(lambda: flows.nominate.begin),
     "nop": CommandSpec(lambda: flows.submit.begin),
     "danhsach": CommandSpec(lambda: flows.listing.begin),
