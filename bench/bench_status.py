@@ -23,10 +23,16 @@ status), runs ``VACUUM ANALYZE`` on PostgreSQL (what autovacuum does after bulk 
 * ``unit /tinhhinh`` and ``unit /chuanop``: a unit head's checklist and what it still owes
   (:func:`handlers.queries.progress.campaign_progress` for that unit);
 * ``reminders due`` and ``reminders, none due``: the reminder planning pass
-  (:func:`handlers.services.reminders.plan_notices`) at a moment when the most requirements
-  have a reminder slot due (:func:`reminder_moment`; 90 % of the units have a linked head, so
-  thousands of reminders at 10 000 units: their number is printed and checked at every run)
-  and at one when nothing is.
+  (:func:`handlers.services.reminders.plan_due`: the slots due, the digest, the milestone
+  reminders) at a moment when the most requirements have a reminder slot due
+  (:func:`reminder_moment`; 90 % of the units have a linked head, so thousands of reminders at
+  10 000 units: their number is printed and checked at every run) and at one when nothing is;
+  ``the digest``: the secretariat's digest of that moment, composed
+  (:func:`handlers.services.reminders.digest_notices`: read when it is sent, not by the pass);
+  ``reminders, a page``: the reminders of one page of the units' ids
+  (:func:`handlers.services.reminders.reminder_page`, :data:`UNIT_PAGE` ids mid-table), what
+  the scheduler reads right before sending them; ``reminders, every page``: every reminder of
+  that moment (:func:`handlers.services.reminders.plan_notices`), which grows with them.
 
 The bulk inserts bypass the ORM, so the status read models (standings and nomination counts)
 are rebuilt after seeding (``tdkt stats rebuild``; its time is printed with the seeding steps).
@@ -68,7 +74,14 @@ from handlers.queries.stats import (
     nomination_stats,
     requirement_stats,
 )
-from handlers.services.reminders import plan_notices, upcoming_instants
+from handlers.services.reminders import (
+    UNIT_PAGE,
+    digest_notices,
+    plan_due,
+    plan_notices,
+    reminder_page,
+    upcoming_instants,
+)
 from storage import nomination_counts, standings
 from storage.db import make_session_factory
 from storage.models import (
@@ -457,7 +470,26 @@ async def time_figures(engine: AsyncEngine, runs: int) -> dict[str, list[tuple[f
         owed = [p for p in progress if p.marks and not p.marks[0].done]
         assert len(owed) <= len(progress)
 
+    async with sf() as session:
+        (due,) = await plan_due(session, texts, due_at, calendar=WorkingCalendar())
+    group = due.reminders[0]
+    middle = (one_unit // UNIT_PAGE) * UNIT_PAGE
+    window = (middle, middle + UNIT_PAGE)  # a page of the units' ids, mid-table
+
+    assert due.digest is not None
+    digest = due.digest
+
     async def reminders_due(session: AsyncSession, _campaign: Campaign) -> None:
+        (plan,) = await plan_due(session, texts, due_at, calendar=WorkingCalendar())
+        assert plan.reminders and plan.digest  # the slots, and the digest's recipients
+
+    async def the_digest(session: AsyncSession, _campaign: Campaign) -> None:
+        assert await digest_notices(session, texts, digest, due_at)
+
+    async def reminders_page(session: AsyncSession, _campaign: Campaign) -> None:
+        assert await reminder_page(session, texts, group, window)
+
+    async def reminders_all(session: AsyncSession, _campaign: Campaign) -> None:
         planned = await plan_notices(session, texts, due_at, calendar=WorkingCalendar())
         assert sum(p.kind == "reminder" for p in planned) == expected
 
@@ -469,6 +501,9 @@ async def time_figures(engine: AsyncEngine, runs: int) -> dict[str, list[tuple[f
         "unit /chuanop": await _time(sf, runs, unit_owes),
         "/chuanop": await _time(sf, runs, chuanop),
         "reminders due": await _time(sf, runs, reminders_due),
+        "reminders, a page": await _time(sf, runs, reminders_page),
+        "reminders, every page": await _time(sf, runs, reminders_all),
+        "the digest": await _time(sf, runs, the_digest),
         "reminders, none due": await _time(sf, runs, reminders_none),
         "figures": await _time(sf, runs, figures),
         "  requirement_stats": await _time(sf, runs, req_only),

@@ -48,6 +48,14 @@ TARGETS = (
     Target("status./chuanop", "— growth per 10× data", "ratio", 2, "×"),
     Target("status.reminders due", "reminder planning pass, median", "value", 500, "ms"),
     Target("status.reminders due", "— growth per 10× data", "ratio", 2, "×"),
+    Target(
+        "status.reminders, a page", "— a page of reminders (500 units), median", "value", 500, "ms"
+    ),
+    Target("status.reminders, a page", "— growth per 10× data", "ratio", 2, "×"),
+    Target(
+        "status.reminders, every page", "— every page of that moment, median", "value", 500, "ms"
+    ),
+    Target("status.the digest", "— the digest, composed when sent, median", "value", 500, "ms"),
     Target("status.reminders, none due", "reminder pass with nothing due", "value", 500, "ms"),
     Target("export.progress-xlsx", "progress xlsx, wall", "value", 5, "s"),
     Target("export.report-docx", "report docx, wall", "value", 5, "s"),

@@ -5,6 +5,12 @@ recorded after; the claim is what another process or a restart sees. A process k
 claim and outcome leaves a claim that becomes ``unknown`` after the lease — reported, never sent
 again (Telegram has no idempotency key, so "maybe delivered" must not become "delivered twice").
 
+A run plans what is due (:func:`handlers.services.reminders.plan_due`: slots, not units), then
+sends the digest (its figures read only if a secretary has not had it), the milestone reminders
+and the reminders a page of the units' ids at a time, each page read right before it is sent:
+a unit that sends while the reminders go out is not reminded, and nothing holds every reminder
+of a large campaign in memory.
+
 An outcome that cannot be written because the database went away after the send is kept in
 memory (:class:`Outcomes`) and written first thing when the database answers again, so a copy
 that was delivered is recorded as delivered rather than waiting out the lease as "unknown".
@@ -25,7 +31,14 @@ from handlers.kernel.messages import ChatKey, Delivery, OutgoingFile, Reply, Sen
 from handlers.kernel.ports import FileStore
 from handlers.kernel.texts import Texts
 from handlers.services.notices import NOTICE, copy_reply, progress_reply, report_reply
-from handlers.services.reminders import DEFAULT_GRACE, PlannedNotice, plan_notices
+from handlers.services.reminders import (
+    DEFAULT_GRACE,
+    DigestDue,
+    PlannedNotice,
+    digest_notices,
+    plan_due,
+    reminder_page,
+)
 from storage.models import Broadcast, NoticeStatus, SentNotice, StoredFile
 from storage.repositories.notices import (
     BROADCAST_KIND,
@@ -186,18 +199,6 @@ class Notifier:
         self._lock = asyncio.Lock()
         self.outcomes = Outcomes(session_factory)
 
-    async def plan(self, campaign_code: str | None = None) -> list[PlannedNotice]:
-        """What is due now (claimed or not)."""
-        async with self._sf() as session:
-            return await plan_notices(
-                session,
-                self._texts,
-                self._clock(),
-                grace=self._grace,
-                campaign_code=campaign_code,
-                calendar=self._calendar,
-            )
-
     async def run_due(self) -> RunReport:
         """Claim and send every due notice nobody has claimed yet."""
         async with self._lock:  # one run at a time in this process; claims guard the rest
@@ -213,19 +214,18 @@ class Notifier:
                 _LOGGER.info("%d claims of dead processes never tried: due again", released)
             if expired:
                 _LOGGER.warning("%d notice claims expired unfinished: marked unknown", expired)
-            planned = await self.plan()
             async with self._sf() as session:
-                taken = await NoticeRepository(session).claimed_keys(p.key for p in planned)
-            # Not claimed yet, on a channel this process runs (another process runs the others).
-            todo = [
-                n for n in planned if n.key not in taken and n.recipient.channel in self._senders
-            ]
-            for start in range(0, len(todo), self._claim_batch):
-                batch = todo[start : start + self._claim_batch]
-                claimed = await self._claim(batch)
-                mine = [n for n in batch if n.key in claimed]
-                report.skipped += len(batch) - len(mine)
-                await self._send(mine, report)
+                plans = await plan_due(
+                    session, self._texts, now, grace=self._grace, calendar=self._calendar
+                )
+            for due in plans:
+                if due.digest is not None:
+                    await self._deliver_digest(due.digest, now, report)
+                await self._deliver(due.milestones, report)
+                for group, units in due.pages():  # each page read right before it is sent
+                    async with self._sf() as session:
+                        page = await reminder_page(session, self._texts, group, units)
+                    await self._deliver(page, report)
             if report.keys:
                 _LOGGER.info(
                     "notices: %d sent, %d blocked, %d failed, %d skipped",
@@ -235,6 +235,35 @@ class Notifier:
                     report.skipped,
                 )
             return report
+
+    async def _deliver_digest(self, due: DigestDue, now: dt.datetime, report: RunReport) -> None:
+        """Send the digest to the secretaries who have not had it; read its figures only then."""
+        async with self._sf() as session:
+            taken = await NoticeRepository(session).claimed_keys(due.keys())
+            if all(
+                key in taken or person.channel not in self._senders
+                for key, person in zip(due.keys(), due.secretaries, strict=True)
+            ):
+                return
+            notices = await digest_notices(session, self._texts, due, now)
+        await self._deliver(notices, report)
+
+    async def _deliver(self, planned: Sequence[PlannedNotice], report: RunReport) -> None:
+        """Claim, in batches, the notices of ``planned`` nobody has claimed yet, and send them.
+
+        Only those on a channel this process runs: another process runs the others.
+        """
+        if not planned:
+            return
+        async with self._sf() as session:
+            taken = await NoticeRepository(session).claimed_keys(p.key for p in planned)
+        todo = [n for n in planned if n.key not in taken and n.recipient.channel in self._senders]
+        for start in range(0, len(todo), self._claim_batch):
+            batch = todo[start : start + self._claim_batch]
+            claimed = await self._claim(batch)
+            mine = [n for n in batch if n.key in claimed]
+            report.skipped += len(batch) - len(mine)
+            await self._send(mine, report)
 
     async def _send(self, claimed: Sequence[PlannedNotice], report: RunReport) -> None:
         """Send the notices this process claimed, recording each outcome.

@@ -143,7 +143,7 @@ def status(
     """Tình hình nộp của các đơn vị: theo từng nội dung, đơn vị đã nộp và chưa nộp."""
     from bot.settings import Settings
     from handlers.queries.progress import status_report
-    from handlers.services.reminders import unreachable_blocked_ids, unreachable_summary
+    from handlers.services.reminders import unreachable_summary
 
     unreachable: list[str] = []
 
@@ -153,12 +153,9 @@ def status(
             report = await status_report(session, campaign, deps.clock())
             if not as_json:
                 summary = await unreachable_summary(session, deps.clock(), campaign_code=campaign)
-                for _, units in summary:
-                    if units:
-                        blocked = await unreachable_blocked_ids(session, units)
-                        unreachable.append(
-                            deps.texts("reminders.unreachable_line", units=units, blocked=blocked)
-                        )
+                for _, found in summary:
+                    if found:
+                        unreachable.append(deps.texts("reminders.unreachable_line", found=found))
             return report
 
     result = run_app(Settings(), now, work)

@@ -27,7 +27,6 @@ def reminders_preview(
     from handlers.kernel.texts import fmt_datetime
     from handlers.services.reminders import (  # the planning: only for this command
         preview_notices,
-        unreachable_blocked_ids,
         unreachable_summary,
     )
 
@@ -46,12 +45,9 @@ def reminders_preview(
                 grace=dt.timedelta(hours=settings.reminder_grace_hours),
                 campaign_code=campaign,
             )
-            for _, units in await unreachable_summary(session, at, campaign_code=campaign):
-                if units:
-                    blocked = await unreachable_blocked_ids(session, units)
-                    unreachable.append(
-                        deps.texts("reminders.unreachable_line", units=units, blocked=blocked)
-                    )
+            for _, found in await unreachable_summary(session, at, campaign_code=campaign):
+                if found:
+                    unreachable.append(deps.texts("reminders.unreachable_line", found=found))
         return [
             {
                 "key": p.key,

@@ -1,10 +1,14 @@
 """Which reminders and digests are due at a moment, and to whom — derived from the database.
 
-Nothing here sends or schedules: :func:`plan_notices` reads requirements, units, submissions
-and accounts and returns :class:`PlannedNotice` s, each with the claim key that makes it
-exactly-once (``scheduler/`` claims, sends and records). Because the plan is recomputed at
-every run, a submission, a returned item or a changed deadline changes what is sent next,
-without any job to update.
+Nothing here sends or schedules. The planning pass, :func:`plan_due`, reads the requirements
+alone and says what is due: per campaign, the reminder slots due (by recipients' roles), the
+digest's recipients and the milestone reminders. The owing units and their accounts are read a
+page of the units' ids at a time (:func:`reminder_page`), and the digest's figures when it is
+sent (:func:`digest_notices`); each yields :class:`PlannedNotice` s with the claim key that
+makes them exactly-once (``scheduler/`` reads a page right before sending it, claims, sends and
+records). :func:`plan_notices` reads every page at once (a preview). Because the plan is
+recomputed at every run, a submission, a returned item or a changed deadline changes what is
+sent next, without any job to update.
 
 Rules:
 
@@ -27,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -54,7 +58,7 @@ from handlers.kernel.texts import Texts
 from handlers.queries.milestones import upcoming_milestones
 from handlers.queries.stats import (
     OwingRows,
-    UnitRef,
+    Unreachable,
     digest_figures,
     owing_account_rows,
     unreachable_owing,
@@ -62,26 +66,34 @@ from handlers.queries.stats import (
 from handlers.queries.stats.rules import unit_ref
 from handlers.services.milestones import milestone_instants, plan_milestones
 from handlers.services.notice_plan import PlannedNotice, Recipient, once
-from storage.models import Campaign, Requirement, Role, Unit
+from storage.models import Campaign, Requirement, Role
 from storage.repositories.campaigns import CampaignRepository
 from storage.repositories.notices import NoticeRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.submissions import SubmissionRepository
-from storage.text import vn_sort_key
+from storage.repositories.units import UnitRepository
 
 __all__ = [
     "DEFAULT_GRACE",
+    "UNIT_PAGE",
+    "CampaignDue",
+    "DigestDue",
+    "DueReminders",
     "PlannedNotice",
     "Recipient",
+    "digest_notices",
+    "plan_due",
     "plan_notices",
     "preview_notices",
-    "unreachable_blocked_ids",
+    "reminder_page",
     "unreachable_late_units",
     "unreachable_summary",
     "upcoming_instants",
 ]
 
 DEFAULT_GRACE = dt.timedelta(hours=12)
+#: The units' ids a page of reminders covers: one owing query, read right before it is sent.
+UNIT_PAGE = 500
 #: The digest lists at most this many milestones to come (the nearest).
 DIGEST_MILESTONES = 3
 
@@ -134,6 +146,51 @@ async def _campaigns(session: AsyncSession, campaign_code: str | None) -> list[C
     return [one] if one is not None and one.is_active else []
 
 
+async def plan_due(
+    session: AsyncSession,
+    texts: Texts,
+    now: dt.datetime,
+    *,
+    grace: dt.timedelta = DEFAULT_GRACE,
+    campaign_code: str | None = None,
+    calendar: WorkingCalendar | None = None,
+) -> list[CampaignDue]:
+    """The planning pass: what each active campaign has due at ``now``.
+
+    The milestone reminders are planned whole. Of the send reminders only the slots are worked
+    out, from the requirements alone; their owing units and accounts are read a page of the
+    units' ids at a time (:meth:`CampaignDue.pages`, :func:`reminder_page`), each page right
+    before it is sent, so the pass does not grow with the units and a unit that sends while
+    the reminders go out is not reminded. Of the digest only who gets it: its figures are read
+    when it is sent (:func:`digest_notices`), not again once it was. When nothing is due, no
+    unit, submission or account is read.
+    """
+    calendar = calendar or WorkingCalendar()
+    found: list[CampaignDue] = []
+    last_unit: int | None = None
+    for campaign in await _campaigns(session, campaign_code):
+        groups = await _due_reminders(session, campaign, now, grace, calendar)
+        if groups and last_unit is None:
+            last_unit = await UnitRepository(session).last_id()
+        digest = await _digest_due(session, campaign, now, grace, calendar)
+        milestones = await plan_milestones(session, texts, campaign, now, grace, calendar)
+        if groups or digest or milestones:
+            found.append(
+                CampaignDue(campaign, tuple(groups), digest, tuple(milestones), last_unit or 0)
+            )
+    return found
+
+
+async def reminder_page(
+    session: AsyncSession, texts: Texts, due: DueReminders, units: tuple[int, int]
+) -> list[PlannedNotice]:
+    """The reminders of ``due`` to the units whose id is in ``units`` (``(after, upto]``).
+
+    In the checklist's order, then the units' own order, then the account's.
+    """
+    return [item[-1] for item in sorted(await _page(session, texts, due, units), key=_order)]
+
+
 async def plan_notices(
     session: AsyncSession,
     texts: Texts,
@@ -145,17 +202,22 @@ async def plan_notices(
 ) -> list[PlannedNotice]:
     """Every reminder and digest due at ``now`` (claimed or not: the caller filters).
 
-    Which slots are due is decided from the requirements alone; the owing units and their
-    accounts are then read in one query per (campaign, recipients' roles) for the requirements
-    with a due slot only. When nothing is due, no unit, submission or account is read.
+    :func:`plan_due` and every page of its reminders: per campaign the reminders (in the
+    checklist's order, then the units' own order, then the account's), then the digest and
+    the milestone reminders. For a preview and the tests; the scheduler sends page by page.
     """
-    calendar = calendar or WorkingCalendar()
-    campaigns = await _campaigns(session, campaign_code)
     planned: list[PlannedNotice] = []
-    for campaign in campaigns:
-        planned.extend(await _reminders(session, texts, campaign, now, grace, calendar))
-        planned.extend(await _digest(session, texts, campaign, now, grace, calendar))
-        planned.extend(await plan_milestones(session, texts, campaign, now, grace, calendar))
+    for due in await plan_due(
+        session, texts, now, grace=grace, campaign_code=campaign_code, calendar=calendar
+    ):
+        found: list[_Item] = []
+        for group, units in due.pages():
+            found.extend(await _page(session, texts, group, units))
+        found.sort(key=_order)
+        planned.extend(item[-1] for item in found)
+        if due.digest is not None:
+            planned.extend(await digest_notices(session, texts, due.digest, now))
+        planned.extend(due.milestones)
     return planned
 
 
@@ -247,25 +309,56 @@ def _due_req(req: Requirement, rank: int, slots: dict[dt.date, Slot]) -> _DueReq
     return _DueReq(req.id, req.title, rank, req, dues, general, listed)
 
 
-async def _reminders(
+@dataclass(frozen=True, slots=True)
+class DueReminders:
+    """A campaign's reminders due now to one set of recipients' roles; no unit read yet."""
+
+    campaign: Campaign
+    #: The campaign's day at the moment (for "còn N ngày").
+    today: dt.date
+    roles: tuple[Role, ...]
+    reqs: tuple[_DueReq, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignDue:
+    """What a campaign has due at a moment (:func:`plan_due`)."""
+
+    campaign: Campaign
+    #: The send reminders, by recipients' roles: read page by page (:meth:`pages`).
+    reminders: tuple[DueReminders, ...]
+    #: The secretariat's digest, if due: its figures are read when it is sent.
+    digest: DigestDue | None
+    #: The milestone reminders, planned whole.
+    milestones: tuple[PlannedNotice, ...]
+    #: The highest unit id when the pass ran: where the pages end.
+    last_unit: int
+
+    def pages(self) -> Iterator[tuple[DueReminders, tuple[int, int]]]:
+        """Each roles' reminders with each page of the units' ids, ``(after, upto]``."""
+        for due in self.reminders:
+            for after in range(0, self.last_unit, UNIT_PAGE):
+                yield due, (after, after + UNIT_PAGE)
+
+
+#: (checklist rank, the unit's sort key, unit id, account id, the notice) of a page's reminder.
+_Item = tuple[int, tuple[Any, ...], int, int, PlannedNotice]
+
+
+def _order(item: _Item) -> tuple[int, tuple[Any, ...], int, int]:
+    return item[:4]
+
+
+async def _due_reminders(
     session: AsyncSession,
-    texts: Texts,
     campaign: Campaign,
     now: dt.datetime,
     grace: dt.timedelta,
     calendar: WorkingCalendar,
-) -> list[PlannedNotice]:
-    """The reminders due at ``now``: one owing query per recipients' roles, rows as they come.
-
-    Per row only the notice is made (its key, recipient and a text rendered when asked); the
-    units' Vietnamese sort keys are computed once per unit, then every notice is ordered by
-    integers: the checklist's order, the units' own, the account.
-    """
-    tz = ZoneInfo(campaign.timezone)
-    today = local_today(now, campaign.timezone)
-    campaign_id = campaign.id
+) -> list[DueReminders]:
+    """The campaign's requirements with a reminder slot due at ``now``, by recipients' roles."""
     by_roles: dict[tuple[Role, ...], list[_DueReq]] = {}
-    requirements = await CampaignRepository(session).owed_requirements_for(campaign_id)
+    requirements = await CampaignRepository(session).owed_requirements_for(campaign.id)
     for rank, req in enumerate(requirements):
         due, policy = _due_slots(campaign, req, now, grace, calendar)
         if not due:
@@ -274,47 +367,60 @@ async def _reminders(
         if policy.include_members:
             wanted = (Role.UNIT_HEAD, Role.UNIT_MEMBER)
         by_roles.setdefault(wanted, []).append(_due_req(req, rank, due))
-    units: dict[int, UnitRef] = {}
-    found: list[tuple[int, int, int, PlannedNotice]] = []
-    for roles, due_reqs in by_roles.items():
-        by_id = {d.rid: d for d in due_reqs}
-        owing = await owing_account_rows(session, [d.req for d in due_reqs], tz, roles)
-        replies: dict[tuple[int, int], Callable[[], Reply]] = {}
-        for row in owing.rows:
-            due_req, uid = by_id[row.rid], row.uid
-            slotted = due_req.slot_for(uid)
-            if slotted is None:
-                continue  # this unit's own deadline (a gia hạn) has no slot due now
-            due_day, slot, key = slotted
-            render = replies.get((due_req.rid, uid))
-            if render is None:
-                render = replies[(due_req.rid, uid)] = once(
-                    functools.partial(
-                        _reminder_reply, texts, campaign, due_req.req, owing, row, today, due_day
-                    )
+    today = local_today(now, campaign.timezone)
+    return [DueReminders(campaign, today, roles, tuple(reqs)) for roles, reqs in by_roles.items()]
+
+
+async def _page(
+    session: AsyncSession, texts: Texts, due: DueReminders, units: tuple[int, int]
+) -> list[_Item]:
+    """The reminders of ``due`` to the units with an id in ``units``, with their sort keys.
+
+    One owing query; per row only the notice is made (its key, recipient and a text rendered
+    when asked). Each item is (checklist rank, the unit's sort key, unit id, account id,
+    notice): sorted, they are in the checklist's order, then the units' own order.
+    """
+    campaign = due.campaign
+    campaign_id = campaign.id
+    by_id = {d.rid: d for d in due.reqs}
+    owing = await owing_account_rows(
+        session, [d.req for d in due.reqs], ZoneInfo(campaign.timezone), due.roles, units
+    )
+    keys: dict[int, tuple[str, ...]] = {}
+    replies: dict[tuple[int, int], Callable[[], Reply]] = {}
+    found: list[_Item] = []
+    for row in owing.rows:
+        due_req, uid = by_id[row.rid], row.uid
+        slotted = due_req.slot_for(uid)
+        if slotted is None:
+            continue  # this unit's own deadline (a gia hạn) has no slot due now
+        due_day, slot, key = slotted
+        render = replies.get((due_req.rid, uid))
+        if render is None:
+            render = replies[(due_req.rid, uid)] = once(
+                functools.partial(
+                    _reminder_reply, texts, campaign, due_req.req, owing, row, due.today, due_day
                 )
-            unit = units.get(uid)
-            if unit is None:
-                unit = units[uid] = unit_ref(row)
-            account_id = row.account_id
-            notice = PlannedNotice(
-                key=f"rem:{due_req.rid}:{uid}:{key}:{account_id}",
-                kind="reminder",
-                campaign_id=campaign_id,
-                requirement_id=due_req.rid,
-                unit_id=uid,
-                unit_name=unit.name,
-                requirement_title=due_req.title,
-                slot=key,
-                slot_at=slot.at,
-                recipient=Recipient(account_id, row.channel, row.chat_id, row.full_name),
-                render=render,
             )
-            found.append((due_req.rank, uid, account_id, notice))
-    # Checklist order, then the units' own order, then the account.
-    order = {u.id: n for n, u in enumerate(sorted(units.values(), key=UnitRef.sort_key))}
-    found.sort(key=lambda item: (item[0], order[item[1]], item[2]))
-    return [item[3] for item in found]
+        sort_key = keys.get(uid)
+        if sort_key is None:
+            sort_key = keys[uid] = unit_ref(row).sort_key()
+        account_id = row.account_id
+        notice = PlannedNotice(
+            key=f"rem:{due_req.rid}:{uid}:{key}:{account_id}",
+            kind="reminder",
+            campaign_id=campaign_id,
+            requirement_id=due_req.rid,
+            unit_id=uid,
+            unit_name=row.name,
+            requirement_title=due_req.title,
+            slot=key,
+            slot_at=slot.at,
+            recipient=Recipient(account_id, row.channel, row.chat_id, row.full_name),
+            render=render,
+        )
+        found.append((due_req.rank, sort_key, uid, account_id, notice))
+    return found
 
 
 def _reminder_reply(
@@ -341,30 +447,65 @@ def _reminder_reply(
     )
 
 
-async def _digest(
+@dataclass(frozen=True, slots=True)
+class DigestDue:
+    """A campaign's digest due at a moment, to whom; its figures not read yet."""
+
+    campaign: Campaign
+    #: The campaign's day, and the digest's time on it.
+    today: dt.date
+    at: dt.datetime
+    #: The previous digest day, and its digest time: "since then" in the digest.
+    since_day: dt.date
+    since: dt.datetime
+    secretaries: tuple[Recipient, ...]
+
+    def keys(self) -> list[str]:
+        """The claim keys of its copies, one per secretary."""
+        return [self.key(person) for person in self.secretaries]
+
+    def key(self, person: Recipient) -> str:
+        """The claim key of ``person``'s copy."""
+        return f"digest:{self.campaign.id}:{self.today.isoformat()}:{person.account_id}"
+
+
+async def _digest_due(
     session: AsyncSession,
-    texts: Texts,
     campaign: Campaign,
     now: dt.datetime,
     grace: dt.timedelta,
     calendar: WorkingCalendar,
-) -> list[PlannedNotice]:
+) -> DigestDue | None:
+    """The campaign's digest if one is due at ``now`` and someone can get it (one query)."""
     digest = _digest_policy(campaign)
     tz = ZoneInfo(campaign.timezone)
     today = local_today(now, campaign.timezone)
     if not digest.enabled or today not in digest_days(today, today, digest, calendar):
-        return []
+        return None
     at = dt.datetime.combine(today, digest.at, tzinfo=tz).astimezone(dt.UTC)
     if not at <= now < at + grace:
-        return []
+        return None
     secretaries = (await _recipients(session, (Role.SECRETARIAT,), None)).get(None, [])
     if not secretaries:
-        return []  # nobody to send it to: nothing is computed
+        return None  # nobody to send it to: nothing is computed
     earlier = digest_days(
         today - dt.timedelta(days=14), today - dt.timedelta(days=1), digest, calendar
     )
     since_day = earlier[-1] if earlier else today - dt.timedelta(days=1)
     since = dt.datetime.combine(since_day, digest.at, tzinfo=tz).astimezone(dt.UTC)
+    return DigestDue(campaign, today, at, since_day, since, tuple(secretaries))
+
+
+async def digest_notices(
+    session: AsyncSession, texts: Texts, due: DigestDue, now: dt.datetime
+) -> list[PlannedNotice]:
+    """The digest's copies, one per secretary: its figures read now.
+
+    Per requirement submitted/total, the units late since the previous digest day, the items
+    returned since then, the late units no reminder can reach, the milestones to come.
+    """
+    campaign, today, since_day = due.campaign, due.today, due.since_day
+    tz = ZoneInfo(campaign.timezone)
     reqs = await CampaignRepository(session).owed_requirements_for(campaign.id)
     late_reqs = [r for r in reqs if any(since_day <= d < today for d in _deadlines(r))]
     counts, owing = await digest_figures(session, reqs, tz, late_reqs)
@@ -375,9 +516,7 @@ async def _digest(
         for standing in owing.get(r.id, [])
         if since_day <= (effective_due(r, standing.unit.id) or today) < today  # its own one
     ]
-    returned = await SubmissionRepository(session).returned_between(campaign.id, since, now)
-    unreachable = await unreachable_late_units(session, campaign, reqs, today)
-    blocked = await unreachable_blocked_ids(session, unreachable)
+    returned = await SubmissionRepository(session).returned_between(campaign.id, due.since, now)
     reply = Reply(
         texts(
             "reminders.digest",
@@ -387,14 +526,13 @@ async def _digest(
             newly_late=newly_late,
             returned=returned,
             today=today,
-            unreachable=unreachable,
-            blocked=blocked,
+            unreachable=await unreachable_late_units(session, campaign, reqs, today),
             milestones=(await upcoming_milestones(session, campaign, today))[:DIGEST_MILESTONES],
         )
     )
     return [
         PlannedNotice(
-            key=f"digest:{campaign.id}:{today.isoformat()}:{person.account_id}",
+            key=due.key(person),
             kind="digest",
             campaign_id=campaign.id,
             requirement_id=None,
@@ -402,49 +540,34 @@ async def _digest(
             unit_name=None,
             requirement_title=None,
             slot=f"digest-{today.isoformat()}",
-            slot_at=at,
+            slot_at=due.at,
             recipient=person,
             render=lambda: reply,
         )
-        for person in secretaries
+        for person in due.secretaries
     ]
 
 
 async def unreachable_late_units(
     session: AsyncSession, campaign: Campaign, reqs: Sequence[Requirement], today: dt.date
-) -> list[Unit]:
+) -> Unreachable:
     """Active units late on some requirement whom no reminder can reach, by name.
 
     A unit cannot be reached when none of its heads or members has linked a chat account the
-    bot can write to (never linked, or marked unreachable). One query.
+    bot can write to: never linked, or every account marked unreachable (blocked). Two queries.
     """
     tz = ZoneInfo(campaign.timezone)
     # A unit's own later deadline: below; a requirement "chưa có hạn" is never overdue.
     overdue = [r for r in reqs if r.due_date is not None and r.due_date < today]
     start = dt.datetime.combine(today, dt.time(), tzinfo=tz).astimezone(dt.UTC)
-    found = await unreachable_owing(
+    return await unreachable_owing(
         session, overdue, tz, (Role.UNIT_HEAD, Role.UNIT_MEMBER), overdue_at=start
     )
-    return sorted(found, key=lambda u: vn_sort_key(u.name))
-
-
-async def unreachable_blocked_ids(session: AsyncSession, units: Sequence[Unit]) -> set[int]:
-    """Of ``units`` (which no reminder can reach), those whose people did link an account.
-
-    Their accounts are marked unreachable (the bot was blocked or the account deleted); the
-    others never linked one.
-    """
-    if not units:
-        return set()
-    rows = await PeopleRepository(session).linked_accounts(
-        (Role.UNIT_HEAD, Role.UNIT_MEMBER), unit_ids=[u.id for u in units]
-    )
-    return {person.unit_id for _, person, _ in rows if person.unit_id is not None}
 
 
 async def unreachable_summary(
     session: AsyncSession, now: dt.datetime, *, campaign_code: str | None = None
-) -> list[tuple[Campaign, list[Unit]]]:
+) -> list[tuple[Campaign, Unreachable]]:
     """Per active campaign (or the one named), the late units no reminder can reach."""
     campaigns = await _campaigns(session, campaign_code)
     result = []

@@ -97,6 +97,10 @@ class UnitRepository:
         rows = await self._s.scalars(select(Unit).where(func.upper(Unit.code).in_(wanted)))
         return {normalize_code(u.code): u for u in rows}
 
+    async def last_id(self) -> int:
+        """The highest unit id (0 when there is no unit): where a walk of the units' ids ends."""
+        return int(await self._s.scalar(select(func.max(Unit.id))) or 0)
+
     async def list_all(self) -> list[Unit]:
         """Return every unit ordered by block (units without a block last), then by name.
 

@@ -7,17 +7,20 @@ import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.console import render_text
 from handlers.domain.reminder_policy import WorkingCalendar
 from handlers.kernel.messages import ChatKey, Delivery, Reply
 from handlers.kernel.texts import Texts
+from handlers.services import reminders
 from handlers.services.invites import ensure_account
 from scheduler import NOTIFY_PREFIX, BroadcastWorker, Notifier, SchedulerService
+from scheduler import notifier as notifier_module
 from scheduler.notifier import Outcomes
 from storage.db import make_session_factory
 from storage.files import LocalFileStore
@@ -182,6 +185,26 @@ async def test_skipping_weekends_moves_the_overdue_reminder_to_monday(
     assert "đã quá hạn 3 ngày" in monday.to("halan")[0]
 
 
+async def test_the_digest_is_composed_only_while_someone_has_not_had_it(
+    session_factory: SF, heads: None, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second run in the digest's grace (a restart) does not read its figures again."""
+    composed: list[str] = []
+    compose = notifier_module.digest_notices
+
+    async def counted(*args: Any) -> Any:
+        composed.append("digest")
+        return await compose(*args)
+
+    monkeypatch.setattr(notifier_module, "digest_notices", counted)
+    outbox = Outbox()
+    await _notifier(session_factory, clock, outbox).run_due()
+    assert composed == ["digest"] and len(outbox.to("noivu")) == 1
+    clock.now += dt.timedelta(minutes=30)
+    await _notifier(session_factory, clock, outbox, "test:2").run_due()
+    assert composed == ["digest"] and len(outbox.to("noivu")) == 1
+
+
 async def test_a_crash_mid_run_sends_nothing_twice(
     session_factory: SF, heads: None, clock: Clock
 ) -> None:
@@ -238,7 +261,9 @@ async def test_a_process_killed_mid_batch_leaves_one_notice_unknown(
     assert sorted(statuses) == sorted([NoticeStatus.UNKNOWN] + [NoticeStatus.SENT] * 3)
 
 
-@pytest.mark.parametrize(("batch", "inserts"), [(50, 1), (3, 2)])
+# The digest is claimed with the campaign's milestone reminders, then each page of reminders in
+# batches: (the digest) + (three reminders), or (the digest) + (two) + (one).
+@pytest.mark.parametrize(("batch", "inserts"), [(50, 2), (2, 3)])
 async def test_the_claims_are_inserted_in_batches(
     session_factory: SF, heads: None, clock: Clock, batch: int, inserts: int
 ) -> None:
@@ -268,6 +293,57 @@ async def test_the_claims_are_inserted_in_batches(
         event.remove(sync_engine, "before_cursor_execute", record)
     assert report.sent == len(outbox.sent) == 4  # three reminders and the digest
     assert len(statements) == inserts
+
+
+async def test_the_reminders_are_read_a_page_of_units_at_a_time(
+    session_factory: SF, heads: None, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One owing query per page of the units' ids, and the same notices as in one page."""
+    queries: list[str] = []
+
+    def record(*args: object) -> None:
+        statement = str(args[2])
+        if "chat_accounts" in statement and "standings" in statement:
+            queries.append(statement)
+
+    async with session_factory() as s:
+        sync_engine = s.bind.sync_engine  # type: ignore[union-attr]
+        last = await s.scalar(select(func.max(Unit.id)))
+    assert last is not None
+    monkeypatch.setattr(reminders, "UNIT_PAGE", 2)
+    outbox = Outbox()
+    event.listen(sync_engine, "before_cursor_execute", record)
+    try:
+        report = await _notifier(session_factory, clock, outbox).run_due()
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", record)
+    assert sorted(chat for chat, _ in outbox.sent) == ["badinh", "halan", "noivu", "phuson"]
+    assert report.sent == 4
+    assert len(queries) == -(-last // 2)  # every page, empty ones included
+
+
+async def test_a_unit_that_sends_while_the_reminders_go_out_is_not_reminded(
+    session_factory: SF, heads: None, clock: Clock, chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page is read right before it is sent, not when the run starts."""
+    async with session_factory() as s:
+        ids = dict((await s.execute(select(Unit.code, Unit.id))).tuples().all())
+    assert ids["P-BADINH"] < ids["P-PHUSON"]
+    monkeypatch.setattr(reminders, "UNIT_PAGE", 1)  # one unit a page
+    phuson = chat("phuson")
+
+    class Sending(Outbox):
+        async def __call__(self, key: ChatKey, reply: Reply) -> Delivery:
+            if not self.to("badinh") and key.chat_id == "badinh":  # its page is before P-PHUSON's
+                await phuson.send("/nop")
+                await phuson.press("Kế hoạch tổ chức")
+                await phuson.send("Kế hoạch của phường Phú Sơn")
+                await phuson.press("Xác nhận gửi")
+            return await super().__call__(key, reply)
+
+    outbox = Sending()
+    await _notifier(session_factory, clock, outbox).run_due()
+    assert sorted(chat for chat, _ in outbox.sent) == ["badinh", "halan", "noivu"]
 
 
 async def test_two_processes_race_and_each_notice_goes_once(

@@ -45,7 +45,7 @@ from handlers.queries.stats import (
     nomination_stats,
 )
 from handlers.services.exports import queue_charts
-from handlers.services.reminders import unreachable_blocked_ids, unreachable_summary
+from handlers.services.reminders import unreachable_summary
 from storage.models import Role, Unit
 
 __all__ = [
@@ -207,9 +207,8 @@ async def _overview(ctx: Ctx, flt: Filter, *, buttons: bool, full: bool = False)
     unreachable = []
     # late units no reminder reaches (those the filter covers), and why (never linked / blocked)
     for _, late in await unreachable_summary(ctx.session, ctx.now):
-        units = [u for u in late if flt.where.matches(u)]
-        if units:
-            unreachable.append((units, await unreachable_blocked_ids(ctx.session, units)))
+        if covered := late.covered(flt.where):
+            unreachable.append(covered)
     charting = await _charts(ctx, items, flt)
     text = ctx.reply(
         "status.overview",

@@ -19,6 +19,7 @@ from handlers.queries.stats.results import (
     UnitFilter,
     UnitRef,
     UnitStanding,
+    Unreachable,
 )
 from storage.models import (
     Campaign,
@@ -31,6 +32,7 @@ from storage.models import (
     Unit,
 )
 from storage.repositories.campaigns import CampaignRepository
+from storage.text import vn_sort_key
 
 __all__ = [
     "OwingAccount",
@@ -434,6 +436,7 @@ async def owing_account_rows(
     reqs: Sequence[Requirement],
     tz: ZoneInfo,
     roles: Sequence[Role],
+    units: tuple[int, int] | None = None,
 ) -> OwingRows:
     """The active units that owe one of ``reqs``, each with its reachable accounts, in one query.
 
@@ -448,10 +451,15 @@ async def owing_account_rows(
         reqs: The requirements due for a reminder now (none: nothing is read).
         tz: The campaign's timezone.
         roles: Whose accounts.
+        units: Only the units whose id is in ``(after, upto]`` (a page of the units' index),
+            or every unit.
 
     Returns:
         The rows, in no particular order, and the reasons.
     """
+    window: tuple[ColumnElement[bool], ...] = ()
+    if units is not None:
+        window = (Unit.id > units[0], Unit.id <= units[1])
     query = owing.owing_select(
         reqs,
         tz,
@@ -472,6 +480,7 @@ async def owing_account_rows(
             Person.removed_at.is_(None),
             ChatAccount.chat_id.is_not(None),
             ChatAccount.unreachable_at.is_(None),
+            *window,
         ),
     )
     if query is None:
@@ -551,31 +560,31 @@ async def unreachable_owing(
     roles: Sequence[Role],
     *,
     overdue_at: dt.datetime | None = None,
-) -> list[Unit]:
+) -> Unreachable:
     """Active units that owe one of ``reqs`` and have no reachable account of ``roles``.
 
     With ``overdue_at``, only where the unit's own deadline (after any gia hạn) was over then.
 
     Returns:
-        The units, in no particular order.
+        The units, split by whether someone of theirs linked an account, each by name.
     """
     if not reqs:
-        return []
+        return Unreachable()
+    person = and_(
+        Person.unit_id == Unit.id, Person.role.in_(list(roles)), Person.removed_at.is_(None)
+    )
     reachable = (
         select(Person.id)
         .join(ChatAccount, ChatAccount.person_id == Person.id)
-        .where(
-            Person.unit_id == Unit.id,
-            Person.role.in_(list(roles)),
-            Person.removed_at.is_(None),
-            ChatAccount.chat_id.is_not(None),
-            ChatAccount.unreachable_at.is_(None),
-        )
+        .where(person, ChatAccount.chat_id.is_not(None), ChatAccount.unreachable_at.is_(None))
         .exists()
     )
+    linked = (
+        select(Person.id).join(ChatAccount, ChatAccount.person_id == Person.id).where(person)
+    ).exists()
     owes = owing.owes_any(reqs, tz, overdue_at)
     if owes is None:
-        return []
+        return Unreachable()
     # The units nobody can be reached at are few: found first, then each of them walked once,
     # each requirement's rule and standings row by primary key until one is owed.
     unreachable = list(
@@ -584,11 +593,21 @@ async def unreachable_owing(
         )
     )
     if not unreachable:
-        return []
+        return Unreachable()
     among = (
         Unit.id.in_(unreachable)
         if len(unreachable) <= 2000
         else Unit.id.in_(select(Unit.id).where(Unit.deactivated_at.is_(None), ~reachable))
     )
-    found = await session.scalars(select(Unit).where(among, owes).order_by(Unit.id))
-    return list(found)
+    rows = await session.execute(
+        select(*owing.unit_columns(), linked.label("linked")).where(among, owes)
+    )
+    found: tuple[list[UnitRef], list[UnitRef]] = ([], [])
+    for row in rows:
+        found[bool(row.linked)].append(rules.unit_ref(row))
+    never, blocked = (sorted(units, key=_by_name) for units in found)
+    return Unreachable(tuple(never), tuple(blocked))
+
+
+def _by_name(unit: UnitRef) -> tuple[tuple[tuple[int, ...], tuple[int, ...]], int]:
+    return vn_sort_key(unit.name), unit.id

@@ -25,6 +25,7 @@ __all__ = [
     "UnitFilter",
     "UnitRef",
     "UnitStanding",
+    "Unreachable",
 ]
 
 
@@ -41,7 +42,7 @@ class UnitFilter:
         """Whether any restriction is set."""
         return self.block is not None or self.kind is not None or self.unit_id is not None
 
-    def matches(self, unit: Unit) -> bool:
+    def matches(self, unit: Unit | UnitRef) -> bool:
         """Whether ``unit`` is one of the units this filter covers (as :meth:`clauses`)."""
         return (
             (self.block is None or unit.block == self.block)
@@ -74,6 +75,28 @@ class UnitRef:
     def sort_key(self) -> tuple[Any, ...]:
         """Order of :meth:`UnitRepository.list_all`: block (none last), then name, Vietnamese."""
         return (self.block is None, vn_sort_key(self.block or ""), vn_sort_key(self.name), self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Unreachable:
+    """Active late units no reminder can reach, each list by the units' names.
+
+    ``never_linked``: nobody of the unit has linked a chat account; ``blocked``: accounts were
+    linked, but the bot can no longer write to any of them (blocked, or the account deleted).
+    """
+
+    never_linked: tuple[UnitRef, ...] = ()
+    blocked: tuple[UnitRef, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.never_linked) + len(self.blocked)
+
+    def covered(self, where: UnitFilter) -> Unreachable:
+        """Those of the units ``where`` covers."""
+        return Unreachable(
+            tuple(u for u in self.never_linked if where.matches(u)),
+            tuple(u for u in self.blocked if where.matches(u)),
+        )
 
 
 @dataclass(frozen=True, slots=True)

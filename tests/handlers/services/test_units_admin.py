@@ -173,7 +173,8 @@ async def test_who_is_linked_and_who_cannot_be_reached(session_factory: SF) -> N
         ((campaign, late),) = await unreachable_summary(s, at)
         digest = [p for p in await plan_notices(s, Texts(), at) if p.kind == "digest"]
     assert campaign.code == "BIMSON-DHTT-2019"
-    assert "P-BADINH" not in {u.code for u in late} and len(late) == 8
+    assert "P-BADINH" not in {u.code for u in late.never_linked} and len(late) == 8
+    assert not late.blocked
     (notice,) = digest
     assert "8 đơn vị quá hạn không nhận được tin nhắc" in notice.reply.text
     assert "Phường Phú Sơn" in notice.reply.text

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import parse_now
 from handlers.kernel.texts import Texts
+from handlers.queries.stats import UnitRef, Unreachable
 from handlers.services.invites import create_invite
-from handlers.services.reminders import plan_notices, unreachable_blocked_ids, unreachable_summary
+from handlers.services.reminders import plan_notices, unreachable_summary
 from storage.models import Role
 from storage.repositories.people import PeopleRepository
+from storage.text import vn_sort_key
 from tests.harness import TZ, ChatHarness, Clock
 
 SF = async_sessionmaker[AsyncSession]
@@ -49,9 +50,10 @@ async def test_the_digest_says_why(session_factory: SF, clock: Clock, chat: Chat
     at = parse_now("2019-11-18T08:00", TZ)
     async with session_factory() as s:
         ((_, late),) = await unreachable_summary(s, at)
-        blocked = await unreachable_blocked_ids(s, late)
         (digest,) = [p for p in await plan_notices(s, Texts(), at) if p.kind == "digest"]
-    assert len(late) == 8 and [u.code for u in late if u.id in blocked] == ["P-PHUSON"]
+    assert len(late) == 8 and [u.code for u in late.blocked] == ["P-PHUSON"]
+    names = [u.name for u in late.never_linked]
+    assert len(names) == 7 and names == sorted(names, key=vn_sort_key)
     text = digest.reply.text
     assert "8 đơn vị quá hạn không nhận được tin nhắc" in text
     assert "7 đơn vị chưa ai liên kết tài khoản" in text
@@ -76,8 +78,9 @@ async def test_the_secretariat_status_says_why(
 
 
 def test_a_long_list_names_the_first_units_and_counts_the_others() -> None:
-    units = [SimpleNamespace(id=i, name=f"Đơn vị số {i:02d}") for i in range(1, 31)]
-    text = Texts()("reminders.unreachable_line", units=units, blocked={29, 30})
+    units = [UnitRef(i, f"U{i}", f"Đơn vị số {i:02d}", None, "xa") for i in range(1, 31)]
+    found = Unreachable(tuple(units[:28]), tuple(units[28:]))
+    text = Texts()("reminders.unreachable_line", found=found)
     assert "30 đơn vị quá hạn không nhận được tin nhắc" in text
     shown = ", ".join(f"Đơn vị số {i:02d}" for i in range(1, 21))
     assert f"28 đơn vị chưa ai liên kết tài khoản ({shown} và 8 đơn vị khác)" in text
