@@ -57,10 +57,10 @@ from handlers.kernel.messages import Reply
 from handlers.kernel.texts import Texts
 from handlers.queries.milestones import upcoming_milestones
 from handlers.queries.stats import (
+    OwingPages,
     OwingRows,
     Unreachable,
     digest_figures,
-    owing_account_rows,
     unreachable_owing,
 )
 from handlers.queries.stats.rules import unit_ref
@@ -318,6 +318,8 @@ class DueReminders:
     today: dt.date
     roles: tuple[Role, ...]
     reqs: tuple[_DueReq, ...]
+    #: Their owing units' select, built once, read page by page.
+    owing: OwingPages
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,7 +370,13 @@ async def _due_reminders(
             wanted = (Role.UNIT_HEAD, Role.UNIT_MEMBER)
         by_roles.setdefault(wanted, []).append(_due_req(req, rank, due))
     today = local_today(now, campaign.timezone)
-    return [DueReminders(campaign, today, roles, tuple(reqs)) for roles, reqs in by_roles.items()]
+    tz = ZoneInfo(campaign.timezone)
+    return [
+        DueReminders(
+            campaign, today, roles, tuple(reqs), OwingPages([d.req for d in reqs], tz, roles)
+        )
+        for roles, reqs in by_roles.items()
+    ]
 
 
 async def _page(
@@ -383,10 +391,8 @@ async def _page(
     campaign = due.campaign
     campaign_id = campaign.id
     by_id = {d.rid: d for d in due.reqs}
-    owing = await owing_account_rows(
-        session, [d.req for d in due.reqs], ZoneInfo(campaign.timezone), due.roles, units
-    )
-    keys: dict[int, tuple[str, ...]] = {}
+    owing = await due.owing.read(session, units)
+    keys: dict[int, tuple[Any, ...]] = {}
     replies: dict[tuple[int, int], Callable[[], Reply]] = {}
     found: list[_Item] = []
     for row in owing.rows:

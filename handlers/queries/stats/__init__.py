@@ -41,6 +41,7 @@ from handlers.queries.stats.overview import block_options, campaign_status, kind
 from handlers.queries.stats.recent import recent_activity
 from handlers.queries.stats.requirements import (
     OwingAccount,
+    OwingPages,
     OwingRows,
     digest_figures,
     missing_units,
@@ -56,6 +57,7 @@ from handlers.queries.stats.results import *  # noqa: F403  (its __all__, added 
 __all__ = [
     "GENDERS",
     "OwingAccount",
+    "OwingPages",
     "OwingRows",
     "block_options",
     "campaign_status",

@@ -8,7 +8,18 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, true, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.deadlines import unit_dues
@@ -36,6 +47,7 @@ from storage.text import vn_sort_key
 
 __all__ = [
     "OwingAccount",
+    "OwingPages",
     "OwingRows",
     "missing_units",
     "owing_account_rows",
@@ -431,36 +443,14 @@ class OwingRows:
         return owing.owing_standing(row, self.reasons)
 
 
-async def owing_account_rows(
-    session: AsyncSession,
+def _owing_accounts_select(
     reqs: Sequence[Requirement],
     tz: ZoneInfo,
     roles: Sequence[Role],
-    units: tuple[int, int] | None = None,
-) -> OwingRows:
-    """The active units that owe one of ``reqs``, each with its reachable accounts, in one query.
-
-    What reminders are sent for: the (requirement, unit) pairs whose mark is missing, partial
-    or returned, joined with the reachable chat accounts of the unit's people with ``roles``
-    (a unit nobody can be reached at yields nothing). The database filters the pairs; nothing
-    is built per row here. The reasons of the returned ones follow in a second query when
-    there are any.
-
-    Args:
-        session: The open session.
-        reqs: The requirements due for a reminder now (none: nothing is read).
-        tz: The campaign's timezone.
-        roles: Whose accounts.
-        units: Only the units whose id is in ``(after, upto]`` (a page of the units' index),
-            or every unit.
-
-    Returns:
-        The rows, in no particular order, and the reasons.
-    """
-    window: tuple[ColumnElement[bool], ...] = ()
-    if units is not None:
-        window = (Unit.id > units[0], Unit.id <= units[1])
-    query = owing.owing_select(
+    window: Sequence[ColumnElement[bool]] = (),
+) -> Select[Any] | None:
+    """The select of :func:`owing_account_rows` (None: no requirement can be owed)."""
+    return owing.owing_select(
         reqs,
         tz,
         UnitFilter(),
@@ -483,14 +473,68 @@ async def owing_account_rows(
             *window,
         ),
     )
+
+
+async def _owing_rows(
+    session: AsyncSession,
+    reqs: Sequence[Requirement],
+    query: Select[Any] | None,
+    params: dict[str, Any] | None = None,
+) -> OwingRows:
     if query is None:
         return OwingRows((), {})
-    rows = (await session.execute(query)).all()
+    rows = (await session.execute(query, params)).all()
     returned = sorted({(row.rid, row.uid) for row in rows if row.n_returned})
     reasons = {}
     if returned:  # a few pairs by name; many: every returned version of these requirements
         reasons = await _return_reasons(session, reqs, returned if len(returned) <= 50 else None)
     return OwingRows(rows, reasons)
+
+
+async def owing_account_rows(
+    session: AsyncSession,
+    reqs: Sequence[Requirement],
+    tz: ZoneInfo,
+    roles: Sequence[Role],
+) -> OwingRows:
+    """The active units that owe one of ``reqs``, each with its reachable accounts, in one query.
+
+    What reminders are sent for: the (requirement, unit) pairs whose mark is missing, partial
+    or returned, joined with the reachable chat accounts of the unit's people with ``roles``
+    (a unit nobody can be reached at yields nothing). The database filters the pairs; nothing
+    is built per row here. The reasons of the returned ones follow in a second query when
+    there are any.
+
+    Args:
+        session: The open session.
+        reqs: The requirements due for a reminder now (none: nothing is read).
+        tz: The campaign's timezone.
+        roles: Whose accounts.
+
+    Returns:
+        The rows, in no particular order, and the reasons.
+    """
+    return await _owing_rows(session, reqs, _owing_accounts_select(reqs, tz, roles))
+
+
+class OwingPages:
+    """:func:`owing_account_rows` a page of the units' ids at a time, its select built once.
+
+    Args:
+        reqs: The requirements due for a reminder now.
+        tz: The campaign's timezone.
+        roles: Whose accounts.
+    """
+
+    def __init__(self, reqs: Sequence[Requirement], tz: ZoneInfo, roles: Sequence[Role]) -> None:
+        self._reqs = tuple(reqs)
+        window = (Unit.id > bindparam("units_after"), Unit.id <= bindparam("units_upto"))
+        self._query = _owing_accounts_select(reqs, tz, roles, window)
+
+    async def read(self, session: AsyncSession, units: tuple[int, int]) -> OwingRows:
+        """The rows of the units whose id is in ``units``: ``(after, upto]``."""
+        params = {"units_after": units[0], "units_upto": units[1]}
+        return await _owing_rows(session, self._reqs, self._query, params)
 
 
 async def owing_accounts(
