@@ -93,7 +93,7 @@ __all__ = [
 
 DEFAULT_GRACE = dt.timedelta(hours=12)
 #: The units' ids a page of reminders covers: one owing query, read right before it is sent.
-UNIT_PAGE = 500
+UNIT_PAGE = 1000
 #: The digest lists at most this many milestones to come (the nearest).
 DIGEST_MILESTONES = 3
 

@@ -17,6 +17,7 @@ from bot.console import render_text
 from handlers.domain.reminder_policy import WorkingCalendar
 from handlers.kernel.messages import ChatKey, Delivery, Reply
 from handlers.kernel.texts import Texts
+from handlers.queries.stats import requirements as requirements_stats
 from handlers.services import reminders
 from handlers.services.invites import ensure_account
 from scheduler import NOTIFY_PREFIX, BroadcastWorker, Notifier, SchedulerService
@@ -121,9 +122,14 @@ async def test_a_unit_that_submits_stops_receiving(
     assert "còn 1 ngày" in outbox.to("halan")[0]
 
 
+@pytest.mark.parametrize("by_page", [False, True], ids=["by-pair", "by-page"])
 async def test_a_returned_submission_is_reminded_again(
-    session_factory: SF, heads: None, clock: Clock
+    session_factory: SF, heads: None, clock: Clock, monkeypatch: pytest.MonkeyPatch, by_page: bool
 ) -> None:
+    """The reason is named, whether read pair by pair or as the page's units' versions."""
+    if by_page:  # one unit a page, its returned versions read by the page's window of ids
+        monkeypatch.setattr(reminders, "UNIT_PAGE", 1)
+        monkeypatch.setattr(requirements_stats, "_REASONS_BY_PAIR", 0)
     async with session_factory.begin() as s:
         bacson = (await s.scalars(select(Unit).where(Unit.code == "P-BACSON"))).one()
         await s.execute(

@@ -169,10 +169,15 @@ async def _standing_figures(
 #: Up to this many (requirement, unit) pairs are looked up one by one in the index (an OR of
 #: equalities; SQLite caps an expression's depth at 1000), more by the requirements' versions.
 _PAIRS_BY_KEY = 50
+#: A page of reminders with more returned pairs reads the returned versions of its units.
+_REASONS_BY_PAIR = 50
 
 
 async def _return_reasons(
-    session: AsyncSession, reqs: Sequence[Requirement], pairs: Sequence[tuple[int, int]] | None
+    session: AsyncSession,
+    reqs: Sequence[Requirement],
+    pairs: Sequence[tuple[int, int]] | None,
+    units: tuple[int, int] | None = None,
 ) -> dict[tuple[int, int], str | None]:
     """{(requirement, unit): reason of its newest returned current version}.
 
@@ -180,6 +185,8 @@ async def _return_reasons(
         session: The open session.
         reqs: The requirements looked at.
         pairs: Only these (requirement, unit) pairs (a short list), or None for all of them.
+        units: Only the units whose id is in ``(after, upto]`` (a page of reminders): with
+            many pairs, the versions read are the page's, not the whole campaign's.
     """
     where: list[ColumnElement[bool]] = [
         Submission.is_current.expression,
@@ -187,6 +194,8 @@ async def _return_reasons(
     ]
     if pairs is None or len(pairs) > _PAIRS_BY_KEY:
         where.append(Submission.requirement_id.in_([r.id for r in reqs]))
+        if units is not None:
+            where += [Submission.unit_id > units[0], Submission.unit_id <= units[1]]
     if pairs is not None and len(pairs) > _PAIRS_BY_KEY:
         where.append(tuple_(Submission.requirement_id, Submission.unit_id).in_(list(pairs)))
     elif pairs is not None:
@@ -479,15 +488,17 @@ async def _owing_rows(
     session: AsyncSession,
     reqs: Sequence[Requirement],
     query: Select[Any] | None,
-    params: dict[str, Any] | None = None,
+    units: tuple[int, int] | None = None,
 ) -> OwingRows:
     if query is None:
         return OwingRows((), {})
+    params = None if units is None else {"units_after": units[0], "units_upto": units[1]}
     rows = (await session.execute(query, params)).all()
     returned = sorted({(row.rid, row.uid) for row in rows if row.n_returned})
     reasons = {}
-    if returned:  # a few pairs by name; many: every returned version of these requirements
-        reasons = await _return_reasons(session, reqs, returned if len(returned) <= 50 else None)
+    if returned:  # a few pairs by name; many: the returned versions of the page's units
+        few = returned if len(returned) <= _REASONS_BY_PAIR else None
+        reasons = await _return_reasons(session, reqs, few, units)
     return OwingRows(rows, reasons)
 
 
@@ -533,8 +544,7 @@ class OwingPages:
 
     async def read(self, session: AsyncSession, units: tuple[int, int]) -> OwingRows:
         """The rows of the units whose id is in ``units``: ``(after, upto]``."""
-        params = {"units_after": units[0], "units_upto": units[1]}
-        return await _owing_rows(session, self._reqs, self._query, params)
+        return await _owing_rows(session, self._reqs, self._query, units)
 
 
 async def owing_accounts(
