@@ -81,7 +81,7 @@ async def requirement_stats(
         where: Which units to count (default: all).
         requirements: The campaign's requirements when the caller has them already.
         as_of: Count what had been sent and reviewed by this moment (a report "tính đến"),
-            instead of everything there is now.
+            instead of everything there is now; a unit retired after it was active then.
 
     Returns:
         One :class:`RequirementStats` per requirement (zeros where no unit applies).
@@ -119,12 +119,13 @@ async def _standing_figures(
     # The units each requirement applies to: one pass over the active units, then the retired
     # ones that had sent something for it (a retired unit counts only there, as in the digest;
     # at ``as_of``, where it had sent something by then, as :func:`unit_standings` lists it).
+    # At ``as_of`` a unit is retired only if it was by then: one retired later owed then.
     applicable = [and_(true(), *rules.unit_rule(r)) for r in reqs]
     active = (
         await session.execute(
             select(*(func.sum(case((rule, 1), else_=0)) for rule in applicable))
             .select_from(Unit)
-            .where(Unit.deactivated_at.is_(None), *where.clauses())
+            .where(rules.active_at(Unit.deactivated_at, as_of), *where.clauses())
         )
     ).one()
     sent = rules.activity(reqs, as_of)
@@ -133,7 +134,7 @@ async def _standing_figures(
         .select_from(sent)
         .join(Unit, Unit.id == sent.c.uid)
         .where(
-            Unit.deactivated_at.is_not(None),
+            rules.retired_at(Unit.deactivated_at, as_of),
             rules.applies(reqs, sent.c.rid),
             *where.clauses(),
         )
@@ -237,8 +238,8 @@ async def _standings(
     A deactivated unit owes nothing: it is listed only where it has sent something (as
     :func:`handlers.queries.progress.campaign_progress` lists it); with ``overdue_at``, only
     the units whose own deadline (after any gia hạn) was over then; with ``as_of``, how they
-    stood at that moment (recomputed from the sources, never limited; a retired unit where
-    it had sent something by then).
+    stood at that moment (recomputed from the sources, never limited; a unit retired by then
+    only where it had sent something by then, one retired later as the active ones).
     """
     if not reqs:
         return {}
@@ -273,7 +274,7 @@ async def _standings(
         m.parts_done,
         m.n_noms,
     )
-    query = query.where(or_(m.deactivated_at.is_(None), m.has_rows == 1))
+    query = query.where(or_(rules.active_at(m.deactivated_at, as_of), m.has_rows == 1))
     if owing_only:
         query = query.where(m.mark < rules.SUBMITTED)
     if overdue_at is not None:

@@ -28,6 +28,8 @@ from bot.app import load_demo, parse_now
 from handlers.domain.progress import Mark, RequirementProgress, UnitMark
 from handlers.flows import status as status_handlers
 from handlers.io.chart import progress_chart
+from handlers.queries import export_data
+from handlers.queries.export_data import Scope
 from handlers.queries.progress import campaign_progress
 from handlers.queries.stats import (
     NominationStats,
@@ -689,6 +691,69 @@ async def test_listed_units_retired_and_extended_equal_the_reference(
                     assert [_mark(m) for m in owing.units] == [
                         _mark(m) for m in sorted(p.missing, key=lambda m: _key(m.unit))
                     ]
+
+
+async def test_a_unit_retired_after_the_moment_owed_then(session_factory: SF) -> None:
+    """ "Tính đến" a moment, a unit is retired only if it was retired by then.
+
+    A unit retired after the moment was active then: it owed the requirement, is counted and
+    listed as "chưa nộp". A unit retired before it owed nothing: counted only if it had sent.
+    """
+    at = dt.datetime(2020, 1, 15, 3, tzinfo=dt.UTC)  # the moment "tính đến"
+    before, after = at - dt.timedelta(days=3), at + dt.timedelta(days=5)
+    async with session_factory.begin() as s:
+        sent, later, gone, gone_sent = await _random_units(s, random.Random(7), "R", 4)
+        campaign = Campaign(code="RET", title="Kế hoạch RET", timezone=TZ)
+        s.add(campaign)
+        await s.flush()
+        req = Requirement(
+            campaign_id=campaign.id,
+            code="BC",
+            title="Báo cáo",
+            kind=RequirementKind.REPORT,
+            due_date=dt.date(2020, 1, 10),
+            position=0,
+        )
+        s.add(req)
+        await s.flush()
+        for unit in (sent, gone_sent):  # both sent before the moment
+            s.add(
+                Submission(
+                    unit_id=unit.id,
+                    requirement_id=req.id,
+                    part="",
+                    version=1,
+                    is_current=True,
+                    status=SubmissionStatus.SUBMITTED,
+                    text="Báo cáo.",
+                    submitted_at=dt.datetime(2020, 1, 5, tzinfo=dt.UTC),
+                )
+            )
+        later.deactivated_at = after  # active at the moment, sent nothing
+        gone.deactivated_at = before  # retired by the moment, sent nothing
+        gone_sent.deactivated_at = before  # retired by the moment, after sending
+        ids = {sent.id: "sent", later.id: "later", gone.id: "gone", gone_sent.id: "gone_sent"}
+        campaign_id, req_id = campaign.id, req.id
+    now = after + dt.timedelta(days=1)
+    async with session_factory() as s:
+        campaign = await s.get_one(Campaign, campaign_id)
+        (then,) = await requirement_stats(s, campaign, now, as_of=at)
+        assert (then.total, then.submitted, then.missing) == (3, 2, 1)
+        listed = await unit_standings(s, campaign, now, as_of=at)
+        assert {ids[u.unit.id]: u.mark for u in listed[req_id]} == {
+            "sent": Mark.SUBMITTED,
+            "later": Mark.MISSING,  # "chưa nộp" then
+            "gone_sent": Mark.SUBMITTED,
+        }
+        # Now every retired unit owes nothing: only the two that sent are counted.
+        (today,) = await requirement_stats(s, campaign, now)
+        assert (today.total, today.submitted, today.missing) == (2, 2, 0)
+        # The report "tính đến" the moment (nothing was sent after it: only a retirement).
+        report = await export_data.report(s, Scope(campaign, None, at))
+        (figures,) = report.requirements
+        assert (figures.total, figures.done) == (3, 2)
+        assert [ids[u.unit.id] for u in figures.owing] == ["later"]
+        assert [ids[u.id] for u in report.overdue_units] == ["later"]
 
 
 # ---------------------------------------------------------------------------------------------
