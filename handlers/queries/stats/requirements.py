@@ -39,7 +39,6 @@ from storage.models import (
     Requirement,
     Role,
     Submission,
-    SubmissionStatus,
     Unit,
 )
 from storage.repositories.campaigns import CampaignRepository
@@ -173,7 +172,10 @@ _PAIRS_BY_KEY = 50
 
 
 async def _return_reasons(
-    session: AsyncSession, reqs: Sequence[Requirement], pairs: Sequence[tuple[int, int]] | None
+    session: AsyncSession,
+    reqs: Sequence[Requirement],
+    pairs: Sequence[tuple[int, int]] | None,
+    as_of: dt.datetime | None = None,
 ) -> dict[tuple[int, int], str | None]:
     """{(requirement, unit): reason of its newest returned current version}.
 
@@ -181,11 +183,9 @@ async def _return_reasons(
         session: The open session.
         reqs: The requirements looked at.
         pairs: Only these (requirement, unit) pairs (a short list), or None for all of them.
+        as_of: The versions current and returned at this moment (None: now).
     """
-    where: list[ColumnElement[bool]] = [
-        Submission.is_current.expression,
-        Submission.status == SubmissionStatus.RETURNED,
-    ]
+    where: list[ColumnElement[bool]] = [rules.returned_current(as_of)]
     if pairs is None or len(pairs) > _PAIRS_BY_KEY:
         where.append(Submission.requirement_id.in_([r.id for r in reqs]))
     if pairs is not None and len(pairs) > _PAIRS_BY_KEY:
@@ -283,7 +283,7 @@ async def _standings(
     units = await unit_refs(session, where)
     returned = [(rid, uid) for rid, uid, mark, *_ in rows if mark == rules.RETURNED]
     reasons = (
-        await _return_reasons(session, reqs, returned if limit is not None else None)
+        await _return_reasons(session, reqs, returned if limit is not None else None, as_of)
         if returned
         else {}
     )

@@ -75,6 +75,7 @@ __all__ = [
     "nomination_counted",
     "nomination_totals",
     "retired_at",
+    "returned_current",
     "source_activity",
     "submission_totals",
     "today",
@@ -235,6 +236,16 @@ def _submission_view(
         and_(returned, reviewed),
         and_(Submission.status == SubmissionStatus.ACCEPTED, reviewed),
     )
+
+
+def returned_current(as_of: dt.datetime | None = None) -> ColumnElement[bool]:
+    """Whether a :class:`Submission` is a current version returned, now or at ``as_of``.
+
+    At ``as_of``: current then, and returned by then (:func:`_submission_view`), the versions
+    whose reasons a unit's returned mark at that moment shows.
+    """
+    current, _, returned, _ = _submission_view(as_of)
+    return and_(current, returned)
 
 
 def submission_totals(
