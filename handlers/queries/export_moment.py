@@ -3,8 +3,8 @@
 An export shows the campaign "tính đến" the moment it was asked for; the export worker builds it
 a little later. Recomputing the figures at a past moment scans every submission and nomination
 of the campaign; the read models (``standings``, ``nomination_counts``) hold them as they stand
-now. When nothing was sent, reviewed, created or changed after the moment, the two are the same,
-and the figures are read from the read models.
+now. When nothing was sent, reviewed, created or changed after the moment (and no unit retired),
+the two are the same, and the figures are read from the read models.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Nomination, Submission, SubmissionStatus
+from storage.models import Nomination, Submission, SubmissionStatus, Unit
 
 __all__ = ["settled_at"]
 
@@ -28,10 +28,15 @@ async def settled_at(
     """Whether the campaign's submissions and nominations are as they stood at ``moment``.
 
     True when no submission of ``requirement_ids`` was sent or reviewed after ``moment`` (and
-    none is marked reviewed without a review time), and no nomination of the campaign was
-    created or changed after it: then the figures "as of" ``moment`` are the current ones (see
-    ``handlers.queries.stats.rules``: ``_submission_view`` and ``nomination_counted``).
+    none is marked reviewed without a review time), no nomination of the campaign was created
+    or changed after it, and no unit was retired after it: then the figures "as of" ``moment``
+    are the current ones (see ``handlers.queries.stats.rules``: ``_submission_view``,
+    ``nomination_counted`` and ``active_at``).
     """
+    # A unit retired after the moment owed then, and owes nothing now (index on the retirement).
+    retired = await session.scalar(select(Unit.id).where(Unit.deactivated_at > moment).limit(1))
+    if retired is not None:
+        return False
     if requirement_ids:
         later = await session.scalar(
             select(Submission.id)

@@ -39,7 +39,6 @@ from storage.models import (
     Requirement,
     Role,
     Submission,
-    SubmissionStatus,
     Unit,
 )
 from storage.repositories.campaigns import CampaignRepository
@@ -81,7 +80,7 @@ async def requirement_stats(
         where: Which units to count (default: all).
         requirements: The campaign's requirements when the caller has them already.
         as_of: Count what had been sent and reviewed by this moment (a report "tính đến"),
-            instead of everything there is now.
+            instead of everything there is now; a unit retired after it was active then.
 
     Returns:
         One :class:`RequirementStats` per requirement (zeros where no unit applies).
@@ -119,12 +118,13 @@ async def _standing_figures(
     # The units each requirement applies to: one pass over the active units, then the retired
     # ones that had sent something for it (a retired unit counts only there, as in the digest;
     # at ``as_of``, where it had sent something by then, as :func:`unit_standings` lists it).
+    # At ``as_of`` a unit is retired only if it was by then: one retired later owed then.
     applicable = [and_(true(), *rules.unit_rule(r)) for r in reqs]
     active = (
         await session.execute(
             select(*(func.sum(case((rule, 1), else_=0)) for rule in applicable))
             .select_from(Unit)
-            .where(Unit.deactivated_at.is_(None), *where.clauses())
+            .where(rules.active_at(Unit.deactivated_at, as_of), *where.clauses())
         )
     ).one()
     sent = rules.activity(reqs, as_of)
@@ -133,7 +133,7 @@ async def _standing_figures(
         .select_from(sent)
         .join(Unit, Unit.id == sent.c.uid)
         .where(
-            Unit.deactivated_at.is_not(None),
+            rules.retired_at(Unit.deactivated_at, as_of),
             rules.applies(reqs, sent.c.rid),
             *where.clauses(),
         )
@@ -177,7 +177,9 @@ async def _return_reasons(
     session: AsyncSession,
     reqs: Sequence[Requirement],
     pairs: Sequence[tuple[int, int]] | None,
+    *,
     units: tuple[int, int] | None = None,
+    as_of: dt.datetime | None = None,
 ) -> dict[tuple[int, int], str | None]:
     """{(requirement, unit): reason of its newest returned current version}.
 
@@ -187,11 +189,9 @@ async def _return_reasons(
         pairs: Only these (requirement, unit) pairs (a short list), or None for all of them.
         units: Only the units whose id is in ``(after, upto]`` (a page of reminders): with
             many pairs, the versions read are the page's, not the whole campaign's.
+        as_of: The versions current and returned at this moment (None: now).
     """
-    where: list[ColumnElement[bool]] = [
-        Submission.is_current.expression,
-        Submission.status == SubmissionStatus.RETURNED,
-    ]
+    where: list[ColumnElement[bool]] = [rules.returned_current(as_of)]
     if pairs is None or len(pairs) > _PAIRS_BY_KEY:
         where.append(Submission.requirement_id.in_([r.id for r in reqs]))
         if units is not None:
@@ -246,8 +246,8 @@ async def _standings(
     A deactivated unit owes nothing: it is listed only where it has sent something (as
     :func:`handlers.queries.progress.campaign_progress` lists it); with ``overdue_at``, only
     the units whose own deadline (after any gia hạn) was over then; with ``as_of``, how they
-    stood at that moment (recomputed from the sources, never limited; a retired unit where
-    it had sent something by then).
+    stood at that moment (recomputed from the sources, never limited; a unit retired by then
+    only where it had sent something by then, one retired later as the active ones).
     """
     if not reqs:
         return {}
@@ -282,7 +282,7 @@ async def _standings(
         m.parts_done,
         m.n_noms,
     )
-    query = query.where(or_(m.deactivated_at.is_(None), m.has_rows == 1))
+    query = query.where(or_(rules.active_at(m.deactivated_at, as_of), m.has_rows == 1))
     if owing_only:
         query = query.where(m.mark < rules.SUBMITTED)
     if overdue_at is not None:
@@ -291,7 +291,7 @@ async def _standings(
     units = await unit_refs(session, where)
     returned = [(rid, uid) for rid, uid, mark, *_ in rows if mark == rules.RETURNED]
     reasons = (
-        await _return_reasons(session, reqs, returned if limit is not None else None)
+        await _return_reasons(session, reqs, returned if limit is not None else None, as_of=as_of)
         if returned
         else {}
     )
@@ -498,7 +498,7 @@ async def _owing_rows(
     reasons = {}
     if returned:  # a few pairs by name; many: the returned versions of the page's units
         few = returned if len(returned) <= _REASONS_BY_PAIR else None
-        reasons = await _return_reasons(session, reqs, few, units)
+        reasons = await _return_reasons(session, reqs, few, units=units)
     return OwingRows(rows, reasons)
 
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     ColumnElement,
     Select,
+    SQLColumnExpression,
     and_,
     case,
     cast,
@@ -59,6 +60,7 @@ __all__ = [
     "PARTS_SHOWN",
     "RETURNED",
     "SUBMITTED",
+    "active_at",
     "active_marks",
     "activity",
     "applies",
@@ -72,6 +74,8 @@ __all__ = [
     "needs_parts",
     "nomination_counted",
     "nomination_totals",
+    "retired_at",
+    "returned_current",
     "source_activity",
     "submission_totals",
     "today",
@@ -122,6 +126,33 @@ def unit_rule(req: Requirement) -> list[ColumnElement[bool]]:
     if req.unit_blocks:
         rule.append(Unit.block.in_(list(req.unit_blocks)))
     return rule
+
+
+def active_at(
+    deactivated_at: SQLColumnExpression[Any], as_of: dt.datetime | None = None
+) -> ColumnElement[bool]:
+    """Whether a unit (its ``deactivated_at`` column) was active at ``as_of`` (None: now).
+
+    A unit retired after ``as_of`` was still active then: it owed what applied to it, in
+    every figure and list "tính đến" that moment. Only the retirement is judged at the moment,
+    not the unit's creation: units are usually imported after a plan starts, so leaving out
+    the units created after ``as_of`` would empty the reports of its first days.
+    """
+    if as_of is None:
+        return deactivated_at.is_(None)
+    return or_(deactivated_at.is_(None), deactivated_at > as_of)
+
+
+def retired_at(
+    deactivated_at: SQLColumnExpression[Any], as_of: dt.datetime | None = None
+) -> ColumnElement[bool]:
+    """Whether a unit (its ``deactivated_at`` column) was retired at ``as_of`` (None: now).
+
+    The negation of :func:`active_at`: retired by then (NULL compares as not retired).
+    """
+    if as_of is None:
+        return deactivated_at.is_not(None)
+    return deactivated_at <= as_of
 
 
 def applies(reqs: Sequence[Requirement], rid: Any) -> ColumnElement[bool]:
@@ -205,6 +236,16 @@ def _submission_view(
         and_(returned, reviewed),
         and_(Submission.status == SubmissionStatus.ACCEPTED, reviewed),
     )
+
+
+def returned_current(as_of: dt.datetime | None = None) -> ColumnElement[bool]:
+    """Whether a :class:`Submission` is a current version returned, now or at ``as_of``.
+
+    At ``as_of``: current then, and returned by then (:func:`_submission_view`), the versions
+    whose reasons a unit's returned mark at that moment shows.
+    """
+    current, _, returned, _ = _submission_view(as_of)
+    return and_(current, returned)
 
 
 def submission_totals(

@@ -17,7 +17,7 @@ from bot.app import parse_now
 from handlers.queries import export_data as data
 from handlers.queries.export_data import Scope
 from handlers.queries.export_moment import settled_at
-from storage.models import Campaign, Nomination, Submission, SubmissionStatus
+from storage.models import Campaign, Nomination, Submission, SubmissionStatus, Unit
 from storage.repositories.campaigns import CampaignRepository
 from tests.harness import TZ
 
@@ -44,7 +44,7 @@ async def test_settled_after_the_last_change_not_before_it(session_factory: SF) 
         assert not await settled_at(s, campaign.id, reqs, last - dt.timedelta(seconds=1))
 
 
-@pytest.mark.parametrize("change", ["review", "unreviewed", "nomination"])
+@pytest.mark.parametrize("change", ["review", "unreviewed", "nomination", "retirement"])
 async def test_a_change_after_the_moment_unsettles_it(session_factory: SF, change: str) -> None:
     later = NOW + dt.timedelta(minutes=5)
     async with session_factory.begin() as s:
@@ -63,6 +63,9 @@ async def test_a_change_after_the_moment_unsettles_it(session_factory: SF, chang
             await s.execute(
                 update(Submission).where(Submission.id == first).values(reviewed_at=None)
             )
+        elif change == "retirement":  # a unit active at the moment owed then, not now
+            first = await s.scalar(select(func.min(Unit.id)))
+            await s.execute(update(Unit).where(Unit.id == first).values(deactivated_at=later))
         else:
             first = await s.scalar(select(func.min(Nomination.id)))
             await s.execute(

@@ -7,6 +7,8 @@ must agree exactly: on the Bỉm Sơn demo loaded at several moments and read at
 and without filters, and on random campaigns (random units, requirements, submissions with
 versions, parts and every status, nominations in every status, times on both sides of the
 local midnight that ends a due date, campaign timezones with and without daylight saving).
+The figures "tính đến" a past moment are checked against the same checklists made in Python
+from the rows as they stood then (units retired after the moment still owing then).
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import load_demo, parse_now
-from handlers.domain.progress import Mark, RequirementProgress, UnitMark
+from handlers.domain.progress import Mark, RequirementProgress, UnitMark, applies, mark_for
 from handlers.flows import status as status_handlers
 from handlers.io.chart import progress_chart
+from handlers.queries import export_data
+from handlers.queries.export_data import Scope
 from handlers.queries.progress import campaign_progress
 from handlers.queries.stats import (
     NominationStats,
@@ -202,23 +206,124 @@ def _recent(it: RecentItem) -> tuple[Any, ...]:
     return (it.at, it.unit.id, rid, it.status, it.late, it.part, it.nominations)
 
 
+def _submissions_then(subs: Sequence[Submission], at: dt.datetime) -> list[Submission]:
+    """The versions current at ``at``, as they stood then (copies, not in the session).
+
+    The current version of a part then: the newest sent by then (whatever ``is_current`` says
+    now). A review after ``at`` is not applied: accepted or returned later, it was waiting
+    (sent). A withdrawal keeps no time: it stays applied.
+    """
+    newest: dict[tuple[int, int, str], Submission] = {}
+    for sub in subs:
+        key = (sub.requirement_id, sub.unit_id, sub.part)
+        if sub.submitted_at <= at and (key not in newest or sub.version > newest[key].version):
+            newest[key] = sub
+    reviewed = (SubmissionStatus.ACCEPTED, SubmissionStatus.RETURNED)
+    return [
+        Submission(
+            unit_id=sub.unit_id,
+            requirement_id=sub.requirement_id,
+            part=sub.part,
+            version=sub.version,
+            status=SubmissionStatus.SUBMITTED
+            if sub.status in reviewed and (sub.reviewed_at is None or sub.reviewed_at > at)
+            else sub.status,
+            submitted_at=sub.submitted_at,
+            return_reason=sub.return_reason,
+        )
+        for sub in newest.values()
+    ]
+
+
+def _nominations_then(noms: Sequence[Nomination], at: dt.datetime) -> list[Nomination]:
+    """The nominations as they stood at ``at`` (copies, not in the session).
+
+    Created by then; one changed after ``at`` (accepted, returned or withdrawn later) was
+    still waiting (sent) then.
+    """
+    return [
+        Nomination(
+            campaign_id=n.campaign_id,
+            requirement_id=n.requirement_id,
+            unit_id=n.unit_id,
+            subject=n.subject,
+            gender=n.gender,
+            award_code=n.award_code,
+            award_name=n.award_name,
+            status=NominationStatus.SUBMITTED if n.updated_at > at else n.status,
+            created_at=n.created_at,
+        )
+        for n in noms
+        if n.created_at <= at
+    ]
+
+
+def _progress_then(
+    campaign: Campaign,
+    today: dt.date,
+    reqs: Sequence[Requirement],
+    units: Sequence[Unit],
+    subs: Sequence[Submission],
+    noms: Sequence[Nomination],
+    at: dt.datetime,
+) -> list[RequirementProgress]:
+    """``campaign_progress`` "tính đến" ``at``, in Python from the rows as they stood then.
+
+    The units' checklists from :func:`_submissions_then` and :func:`_nominations_then`, each
+    unit's mark by ``mark_for`` as today's checklists make it. A unit retired by ``at`` owes
+    nothing (listed only where it had sent something by then); one retired later owed then.
+    """
+    tz = ZoneInfo(campaign.timezone)
+    by_key: dict[tuple[int, int], list[Submission]] = {}
+    for sub in _submissions_then(subs, at):
+        by_key.setdefault((sub.requirement_id, sub.unit_id), []).append(sub)
+    counted: dict[tuple[int, int], list[dt.datetime]] = {}
+    for n in _nominations_then(noms, at):
+        if n.requirement_id is not None and n.status in COUNTED:
+            counted.setdefault((n.requirement_id, n.unit_id), []).append(n.created_at)
+    firsts = {key: (len(times), min(times)) for key, times in counted.items()}
+
+    def owed(req: Requirement, unit: Unit) -> bool:
+        if unit.deactivated_at is None or unit.deactivated_at > at:
+            return True  # active then
+        key = (req.id, unit.id)
+        return bool(by_key.get(key)) or (
+            req.kind is RequirementKind.NOMINATION_LIST and key in firsts
+        )
+
+    return [
+        RequirementProgress(
+            campaign,
+            req,
+            today,
+            tuple(
+                mark_for(req, u, by_key.get((req.id, u.id), ()), firsts.get((req.id, u.id)), tz)
+                for u in units
+                if applies(req, u) and owed(req, u)
+            ),
+        )
+        for req in reqs
+    ]
+
+
 async def _check_campaign(
     session: AsyncSession,
     campaign: Campaign,
     now: dt.datetime,
     *,
     limit: int = 2,
-    past: bool = False,
+    past: dt.datetime | None = None,
 ) -> int:
     """Every figure of ``campaign`` at ``now`` against the reference, for every filter.
 
-    With ``past``, also the figures and lists "tính đến" a moment (recomputed from the
-    sources: the slowest part, so checked at one moment of each campaign).
+    With ``past``, also the figures and lists "tính đến" that moment and ``now`` (recomputed
+    from the sources: the slowest part, so checked at one moment of each campaign).
 
     Returns:
         How many requirement × filter figures were compared.
     """
     tz = ZoneInfo(campaign.timezone)
+    today = now.astimezone(tz).date()
     units = await UnitRepository(session).list_all()
     reqs = {r.id: r for r in await CampaignRepository(session).requirements_for(campaign.id)}
     subs = list(await session.scalars(select(Submission)))
@@ -249,8 +354,18 @@ async def _check_campaign(
             expected = sorted(_mark(m) for m in p.marks)
             got = sorted(_mark(m) for m in standings.get(p.requirement.id, []))
             assert got == expected, (where, p.requirement.code)
-        if past:
+        if past is not None:
             await _check_past(session, campaign, now, where, stats, standings)
+            owed = [p.requirement for p in progress]
+            for at in (past, now):
+                then = _progress_then(campaign, today, owed, chosen, subs, noms, at)
+                await _check_then(session, campaign, now, where, at, then)
+                counted = await nomination_stats(
+                    session, campaign, where, unit_limit=None, as_of=at
+                )
+                assert _nomination_figures(counted) == _nomination_reference(
+                    _nominations_then(noms, at), chosen, names
+                ), (where, at)
 
         lists = await missing_units(session, campaign, now, where)
         for owing, p in zip(lists, progress, strict=True):
@@ -299,7 +414,7 @@ async def _check_past(
     stats: Sequence[RequirementStats],
     standings: Mapping[int, Sequence[UnitStanding]],
 ) -> None:
-    """The figures and lists "tính đến" a moment agree with today's and with each other."""
+    """The figures and lists "tính đến" a moment after everything agree with today's."""
     # A moment after everything (recomputed from the sources): the same units counted and
     # listed (retired ones where they sent something). The marks may differ only where the
     # random rows have two current versions of a part (the newer counts).
@@ -310,10 +425,27 @@ async def _check_past(
     assert {rid: [u.unit.id for u in us] for rid, us in listed.items()} == {
         rid: [u.unit.id for u in us] for rid, us in standings.items()
     }, where
-    # At ``now`` (what was sent later not counted): the figures count the units listed.
-    then = await requirement_stats(session, campaign, now, where, as_of=now)
-    listed = await unit_standings(session, campaign, now, where, as_of=now)
-    assert [x.total for x in then] == [len(listed.get(x.requirement.id, ())) for x in then]
+
+
+async def _check_then(
+    session: AsyncSession,
+    campaign: Campaign,
+    now: dt.datetime,
+    where: UnitFilter,
+    at: dt.datetime,
+    reference: Sequence[RequirementProgress],
+) -> None:
+    """The figures and lists "tính đến" ``at`` against the checklists as they stood then."""
+    stats = await requirement_stats(session, campaign, now, where, as_of=at)
+    assert [s.requirement.id for s in stats] == [p.requirement.id for p in reference]
+    for s, p in zip(stats, reference, strict=True):
+        assert _sql_counts(s) == _counts(p), (where, at, s.requirement.code)
+        assert s.missing == len(p.missing)
+    standings = await unit_standings(session, campaign, now, where, as_of=at)
+    for p in reference:
+        expected = sorted(_mark(m) for m in p.marks)
+        got = sorted(_mark(m) for m in standings.get(p.requirement.id, []))
+        assert got == expected, (where, at, p.requirement.code)
 
 
 async def _check_unreachable(
@@ -394,7 +526,8 @@ async def test_demo_figures_equal_the_reference_later(session_factory: SF, momen
         assert await load_demo(s, now)  # the records dated up to that moment
     campaign = await _demo_campaign(session_factory)
     async with session_factory() as s:
-        assert await _check_campaign(s, campaign, now, past=True) >= 3 * 20  # 5 reqs, 2 events
+        past = now - dt.timedelta(days=10)
+        assert await _check_campaign(s, campaign, now, past=past) >= 3 * 20  # 5 reqs, 2 events
         await _check_campaign(s, campaign, now + dt.timedelta(days=40))
 
 
@@ -559,7 +692,9 @@ async def _random_campaign(
                             if status is SubmissionStatus.RETURNED
                             else None,
                             submitted_at=at,
-                            reviewed_at=at + dt.timedelta(hours=1) if reviewed else None,
+                            reviewed_at=at + dt.timedelta(hours=rng.choice((1, 1, 30, 200)))
+                            if reviewed
+                            else None,
                         )
                     )
     for unit in senders:
@@ -585,7 +720,7 @@ async def _random_campaign(
                     summary="Thành tích.",
                     status=rng.choice(list(NominationStatus)),
                     created_at=at,
-                    updated_at=at,
+                    updated_at=at + dt.timedelta(hours=rng.choice((0, 0, 30, 200))),
                 )
             )
     await s.flush()
@@ -597,7 +732,8 @@ async def test_random_campaigns_equal_the_reference(session_factory: SF, seed: i
     """Random campaigns, with units retired before sending anything and after sending.
 
     A retired unit owes nothing: it is counted and listed only where it has sent something
-    (a current version, or a nomination for a nomination list), as it sent it.
+    (a current version, or a nomination for a nomination list), as it sent it. "Tính đến" a
+    moment between two retirements, the units retired after it owed then.
     """
     rng = random.Random(seed)
     async with session_factory.begin() as s:
@@ -611,9 +747,10 @@ async def test_random_campaigns_equal_the_reference(session_factory: SF, seed: i
         ]
         ids = [c.id for c in campaigns]
         unit_ids = [u.id for u in units if u not in early]
+    retired: list[dt.datetime] = []  # when the others were retired, in the days of sending
     async with session_factory.begin() as s:  # retired after sending (and nominating)
         reqs = list(await s.scalars(select(Requirement).where(Requirement.campaign_id.in_(ids))))
-        for uid in rng.sample(unit_ids, rng.randint(1, min(3, len(unit_ids)))):
+        for uid in rng.sample(unit_ids, rng.randint(2, min(3, len(unit_ids)))):
             # Only a nomination for one requirement (of any kind): it counts for a list only.
             req = rng.choice(reqs)
             await s.execute(
@@ -637,7 +774,15 @@ async def test_random_campaigns_equal_the_reference(session_factory: SF, seed: i
                     updated_at=at,
                 )
             )
-            (await s.get_one(Unit, uid)).deactivated_at = dt.datetime(2020, 1, 2, tzinfo=dt.UTC)
+            retired.append(
+                dt.datetime(2020, 1, 8, tzinfo=dt.UTC)
+                + dt.timedelta(minutes=rng.randint(0, 12 * 24 * 60))
+            )
+            (await s.get_one(Unit, uid)).deactivated_at = retired[-1]
+    # "Tính đến" a moment between two retirements: units retired before it and after it.
+    retired.sort()
+    i = rng.randrange(len(retired) - 1)
+    past = retired[i] + (retired[i + 1] - retired[i]) / 2
     for campaign_id in ids:
         async with session_factory() as s:
             campaign = await s.get(Campaign, campaign_id)
@@ -645,7 +790,9 @@ async def test_random_campaigns_equal_the_reference(session_factory: SF, seed: i
             for day in (5, 15, 25):
                 now = dt.datetime(2020, 1, day, 3, tzinfo=dt.UTC)
                 limit = rng.randint(1, 3)
-                await _check_campaign(s, campaign, now, limit=limit, past=day == 15)
+                await _check_campaign(
+                    s, campaign, now, limit=limit, past=past if day == 25 else None
+                )
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -689,6 +836,69 @@ async def test_listed_units_retired_and_extended_equal_the_reference(
                     assert [_mark(m) for m in owing.units] == [
                         _mark(m) for m in sorted(p.missing, key=lambda m: _key(m.unit))
                     ]
+
+
+async def test_a_unit_retired_after_the_moment_owed_then(session_factory: SF) -> None:
+    """ "Tính đến" a moment, a unit is retired only if it was retired by then.
+
+    A unit retired after the moment was active then: it owed the requirement, is counted and
+    listed as "chưa nộp". A unit retired before it owed nothing: counted only if it had sent.
+    """
+    at = dt.datetime(2020, 1, 15, 3, tzinfo=dt.UTC)  # the moment "tính đến"
+    before, after = at - dt.timedelta(days=3), at + dt.timedelta(days=5)
+    async with session_factory.begin() as s:
+        sent, later, gone, gone_sent = await _random_units(s, random.Random(7), "R", 4)
+        campaign = Campaign(code="RET", title="Kế hoạch RET", timezone=TZ)
+        s.add(campaign)
+        await s.flush()
+        req = Requirement(
+            campaign_id=campaign.id,
+            code="BC",
+            title="Báo cáo",
+            kind=RequirementKind.REPORT,
+            due_date=dt.date(2020, 1, 10),
+            position=0,
+        )
+        s.add(req)
+        await s.flush()
+        for unit in (sent, gone_sent):  # both sent before the moment
+            s.add(
+                Submission(
+                    unit_id=unit.id,
+                    requirement_id=req.id,
+                    part="",
+                    version=1,
+                    is_current=True,
+                    status=SubmissionStatus.SUBMITTED,
+                    text="Báo cáo.",
+                    submitted_at=dt.datetime(2020, 1, 5, tzinfo=dt.UTC),
+                )
+            )
+        later.deactivated_at = after  # active at the moment, sent nothing
+        gone.deactivated_at = before  # retired by the moment, sent nothing
+        gone_sent.deactivated_at = before  # retired by the moment, after sending
+        ids = {sent.id: "sent", later.id: "later", gone.id: "gone", gone_sent.id: "gone_sent"}
+        campaign_id, req_id = campaign.id, req.id
+    now = after + dt.timedelta(days=1)
+    async with session_factory() as s:
+        campaign = await s.get_one(Campaign, campaign_id)
+        (then,) = await requirement_stats(s, campaign, now, as_of=at)
+        assert (then.total, then.submitted, then.missing) == (3, 2, 1)
+        listed = await unit_standings(s, campaign, now, as_of=at)
+        assert {ids[u.unit.id]: u.mark for u in listed[req_id]} == {
+            "sent": Mark.SUBMITTED,
+            "later": Mark.MISSING,  # "chưa nộp" then
+            "gone_sent": Mark.SUBMITTED,
+        }
+        # Now every retired unit owes nothing: only the two that sent are counted.
+        (today,) = await requirement_stats(s, campaign, now)
+        assert (today.total, today.submitted, today.missing) == (2, 2, 0)
+        # The report "tính đến" the moment (nothing was sent after it: only a retirement).
+        report = await export_data.report(s, Scope(campaign, None, at))
+        (figures,) = report.requirements
+        assert (figures.total, figures.done) == (3, 2)
+        assert [ids[u.unit.id] for u in figures.owing] == ["later"]
+        assert [ids[u.id] for u in report.overdue_units] == ["later"]
 
 
 # ---------------------------------------------------------------------------------------------
