@@ -96,6 +96,9 @@ DEFAULT_GRACE = dt.timedelta(hours=12)
 UNIT_PAGE = 1000
 #: The digest lists at most this many milestones to come (the nearest).
 DIGEST_MILESTONES = 3
+#: The digest names at most this many newly late units per requirement, and this many returned
+#: items: a secretary reads it on a phone; the rest is counted ("và N đơn vị khác": /chuanop).
+DIGEST_NAMES = 10
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -516,13 +519,18 @@ async def digest_notices(
     late_reqs = [r for r in reqs if any(since_day <= d < today for d in _deadlines(r))]
     counts, owing = await digest_figures(session, reqs, tz, late_reqs)
     items = [(r, *counts.get(r.id, (0, 0))) for r in reqs]
-    newly_late = [
-        (r, standing)
-        for r in late_reqs
-        for standing in owing.get(r.id, [])
-        if since_day <= (effective_due(r, standing.unit.id) or today) < today  # its own one
-    ]
-    returned = await SubmissionRepository(session).returned_between(campaign.id, due.since, now)
+    newly_late = []  # (requirement, the first units named, how many in all)
+    for r in late_reqs:
+        late = [
+            standing
+            for standing in owing.get(r.id, [])
+            if since_day <= (effective_due(r, standing.unit.id) or today) < today  # its own
+        ]
+        if late:
+            newly_late.append((r, late[:DIGEST_NAMES], len(late)))
+    returned, n_returned = await SubmissionRepository(session).returned_between(
+        campaign.id, due.since, now, limit=DIGEST_NAMES
+    )
     reply = Reply(
         texts(
             "reminders.digest",
@@ -531,6 +539,7 @@ async def digest_notices(
             items=items,
             newly_late=newly_late,
             returned=returned,
+            n_returned=n_returned,
             today=today,
             unreachable=await unreachable_late_units(session, campaign, reqs, today),
             milestones=(await upcoming_milestones(session, campaign, today))[:DIGEST_MILESTONES],

@@ -130,15 +130,16 @@ class SubmissionRepository:
         return rows.first()
 
     async def returned_between(
-        self, campaign_id: int, since: dt.datetime, until: dt.datetime
-    ) -> list[tuple[str | None, str, str]]:
+        self, campaign_id: int, since: dt.datetime, until: dt.datetime, *, limit: int
+    ) -> tuple[list[tuple[str | None, str, str]], int]:
         """Current versions of the campaign returned in ``[since, until)``, oldest return first.
 
         Returns:
-            (the reason, its unit's name, its requirement's title): plain columns, no objects.
+            The first ``limit`` of them, each (the reason, its unit's name, its requirement's
+            title) in plain columns, and how many there are in all.
         """
         rows = await self._s.execute(
-            select(Submission.return_reason, Unit.name, Requirement.title)
+            select(Submission.return_reason, Unit.name, Requirement.title, func.count().over())
             .join(Unit, Unit.id == Submission.unit_id)
             # "+ 0": the versions are found by their review time, the newest few, never by
             # walking every version of the campaign's requirements (which SQLite's planner
@@ -151,6 +152,10 @@ class SubmissionRepository:
                 Submission.reviewed_at >= since,
                 Submission.reviewed_at < until,
             )
-            .order_by(Submission.reviewed_at)
+            .order_by(Submission.reviewed_at, Submission.id)
+            .limit(limit)
         )
-        return list(rows.tuples())
+        found = rows.tuples().all()
+        return [(reason, unit, title) for reason, unit, title, _ in found], (
+            found[0][3] if found else 0
+        )

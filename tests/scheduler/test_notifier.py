@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -477,3 +478,38 @@ async def test_a_grace_of_zero_starts_the_scheduler(
         assert {job.misfire_grace_time for job in jobs} == {1}
     finally:
         await svc.stop()
+
+
+async def test_the_digest_names_a_few_late_units_and_counts_the_rest(
+    session_factory: SF, heads: None, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A secretary reads the digest on a phone: at most a few names per list, then a count."""
+    monkeypatch.setattr(reminders, "DIGEST_NAMES", 2)
+    async with session_factory.begin() as s:
+        returned = (
+            await s.scalars(
+                select(Submission).where(Submission.is_current).order_by(Submission.id).limit(3)
+            )
+        ).all()
+        assert len(returned) == 3
+        for n, sub in enumerate(returned):
+            sub.status = SubmissionStatus.RETURNED
+            sub.return_reason = f"Lý do {n}"
+            sub.reviewed_at = dt.datetime(2019, 11, 17, 1, n, tzinfo=dt.UTC)
+    clock.set("2019-11-18T08:05")  # Monday: the plans were due on Friday 15/11
+    outbox = Outbox()
+    await _notifier(session_factory, clock, outbox).run_due()
+    (digest,) = outbox.to("noivu")
+    lines = digest.splitlines()
+    title = "Kế hoạch tổ chức Hội nghị điển hình tiên tiến của đơn vị"
+    figure = re.search(
+        r"^1\. " + title + r" \(hạn 15/11/2019\): đã nộp (\d+)/(\d+)$", digest, re.M
+    )
+    assert figure is not None
+    owing = int(figure[2]) - int(figure[1])
+    late = lines[lines.index("Đơn vị mới quá hạn:") + 1 :]
+    assert [line.endswith(f"— {title} (chưa nộp)") for line in late[:3]] == [True, True, False]
+    assert late[2] == f"• … và {owing - 2} đơn vị khác — {title}" and owing > 2
+    back = lines[lines.index("Nội dung đã trả lại:") + 1 :][:3]
+    assert back[0].endswith(": Lý do 0") and back[1].endswith(": Lý do 1")  # oldest first
+    assert back[2] == "• … và 1 nội dung khác" and "Lý do 2" not in digest
