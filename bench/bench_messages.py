@@ -54,6 +54,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench_core import MESSAGE_SCRIPT
 from benchdb import DEFAULT_PG_URL, postgres_reachable
 from results import Figure, record
 from sqlalchemy import select, text
@@ -70,8 +71,8 @@ NOW = "2019-11-12T09:00"
 FIRST_CHAT = 900_000
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
-#: Each user's messages, one step after the other.
-SCRIPT = ("/tinhhinh", "/nop", "Kế hoạch tổ chức", "/huy")
+#: Each user's messages, one step after the other (``bench_core.py`` sends them to the core alone).
+SCRIPT = MESSAGE_SCRIPT
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
