@@ -33,6 +33,11 @@ status), runs ``VACUUM ANALYZE`` on PostgreSQL (what autovacuum does after bulk 
   (:func:`handlers.services.reminders.reminder_page`, :data:`UNIT_PAGE` ids mid-table), what
   the scheduler reads right before sending them; ``reminders, every page``: every reminder of
   that moment (:func:`handlers.services.reminders.plan_notices`), which grows with them.
+* ``announcement to all``: the secretariat's announcement to every unit queued (the audience's
+  accounts read, :func:`handlers.services.notices.announce`: one copy per account);
+  ``gia hạn for all``: the earliest deadline extended for everyone, each unit told
+  (:func:`handlers.services.requirements.extend_deadline`: one notice per unit). Both run in
+  the secretary's message; each run is rolled back.
 
 The bulk inserts bypass the ORM, so the status read models (standings and nomination counts)
 are rebuilt after seeding (``tdkt stats rebuild``; its time is printed with the seeding steps).
@@ -65,6 +70,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from handlers.domain.reminder_policy import WorkingCalendar, due_slot, effective_policy
+from handlers.kernel.messages import ChatKey
 from handlers.kernel.texts import Texts
 from handlers.queries.progress import campaign_progress
 from handlers.queries.stats import (
@@ -74,6 +80,7 @@ from handlers.queries.stats import (
     nomination_stats,
     requirement_stats,
 )
+from handlers.services.notices import announce, audience_accounts
 from handlers.services.reminders import (
     UNIT_PAGE,
     digest_notices,
@@ -82,6 +89,7 @@ from handlers.services.reminders import (
     reminder_page,
     upcoming_instants,
 )
+from handlers.services.requirements import extend_deadline
 from storage import nomination_counts, standings
 from storage.db import make_session_factory
 from storage.models import (
@@ -109,6 +117,8 @@ NOW = dt.datetime(2020, 4, 1, 9, 0, tzinfo=TZ)
 #: A moment when no reminder or digest is due (after the 08:00 slots' grace, before the next).
 NOTHING_DUE = dt.datetime(2020, 4, 2, 3, 0, tzinfo=TZ)
 CHUNK = 5000
+#: When the earliest deadline is extended for everyone (before every deadline).
+EXTEND_AT = dt.datetime(2019, 10, 1, 9, 0, tzinfo=TZ)
 
 KINDS = ("xa_phuong", "co_quan", "doan_the", "doanh_nghiep", "truong_hoc")
 PARTS = ("Báo cáo tổng kết", "Danh sách trích ngang", "Tờ trình", "Biên bản", "Báo cáo thành tích")
@@ -411,8 +421,9 @@ async def _time(
     sf: async_sessionmaker[AsyncSession],
     runs: int,
     work: Callable[[AsyncSession, Campaign], Awaitable[object]],
+    after: Callable[[], Awaitable[None]] | None = None,
 ) -> list[tuple[float, float]]:
-    """(wall, CPU) seconds of ``runs`` runs of ``work``.
+    """(wall, CPU) seconds of ``runs`` runs of ``work``; ``after`` runs after each, untimed.
 
     CPU is the process's (this thread and SQLite's driver thread; not PostgreSQL's server):
     on a shared machine it moves far less than the wall time with the other jobs' load.
@@ -426,7 +437,24 @@ async def _time(
             start, cpu = time.perf_counter(), time.process_time()
             await work(session, campaign)
             timings.append((time.perf_counter() - start, time.process_time() - cpu))
+        if after is not None:
+            await after()
     return timings[1:]
+
+
+def _vacuum(engine: AsyncEngine, *tables: str) -> Callable[[], Awaitable[None]]:
+    """After a run that wrote and rolled back: PostgreSQL's VACUUM of ``tables`` (autovacuum's
+    work in a real deployment), so that the next run does not wade through the dead rows of
+    the runs before it (thousands per run). Nothing on SQLite, which reuses the pages."""
+
+    async def vacuum() -> None:
+        if engine.dialect.name != "postgresql":
+            return
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(f"VACUUM {', '.join(tables)}"))
+
+    return vacuum
 
 
 async def time_figures(engine: AsyncEngine, runs: int) -> dict[str, list[tuple[float, float]]]:
@@ -493,6 +521,49 @@ async def time_figures(engine: AsyncEngine, runs: int) -> dict[str, list[tuple[f
         planned = await plan_notices(session, texts, due_at, calendar=WorkingCalendar())
         assert sum(p.kind == "reminder" for p in planned) == expected
 
+    secretary = (await _fetch(sf, select(Person.id).where(Person.role == Role.SECRETARIAT)))[0][0]
+    extended = (
+        await _fetch(
+            sf,
+            select(Requirement.id)
+            .where(Requirement.kind != RequirementKind.EVENT, Requirement.due_date.is_not(None))
+            .order_by(Requirement.due_date, Requirement.id)
+            .limit(1),
+        )
+    )[0][0]
+
+    notices_vacuum = _vacuum(engine, "broadcasts", "broadcast_deliveries", "deadline_changes")
+
+    async def announce_all(session: AsyncSession, _campaign: Campaign) -> None:
+        audience = {"kind": "all"}
+        recipients = await audience_accounts(session, audience, NOW)
+        queued = await announce(
+            session,
+            texts,
+            text="Thông báo họp giao ban",
+            file_id=None,
+            audience=audience,
+            recipients=recipients,
+            by=Person(id=secretary),
+            origin=ChatKey("console", "bench"),
+            now=NOW,
+        )
+        assert queued.pending  # rolled back with the session: each run starts afresh
+
+    async def extend_all(session: AsyncSession, _campaign: Campaign) -> None:
+        req = await session.get_one(Requirement, extended)
+        assert req.due_date is not None
+        done = await extend_deadline(
+            session,
+            texts,
+            req,
+            new_due=req.due_date + dt.timedelta(days=30),
+            reason="Gia hạn để đo thời gian",
+            by=None,
+            now=EXTEND_AT,
+        )
+        assert done.told  # rolled back with the session
+
     async def reminders_none(session: AsyncSession, _campaign: Campaign) -> None:
         assert not await plan_notices(session, texts, NOTHING_DUE, calendar=WorkingCalendar())
 
@@ -505,6 +576,8 @@ async def time_figures(engine: AsyncEngine, runs: int) -> dict[str, list[tuple[f
         "reminders, every page": await _time(sf, runs, reminders_all),
         "the digest": await _time(sf, runs, the_digest),
         "reminders, none due": await _time(sf, runs, reminders_none),
+        "announcement to all": await _time(sf, runs, announce_all, notices_vacuum),
+        "gia hạn for all": await _time(sf, runs, extend_all, notices_vacuum),
         "figures": await _time(sf, runs, figures),
         "  requirement_stats": await _time(sf, runs, req_only),
         "  nomination_stats": await _time(sf, runs, noms_only),

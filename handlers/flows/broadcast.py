@@ -296,14 +296,14 @@ async def _kind(ctx: Ctx) -> list[Reply]:
 
 async def _choose(ctx: Ctx, audience: dict[str, Any]) -> list[Reply]:
     """Shows the preview of an audience, or says nobody can be reached and asks again."""
-    units = await notices.audience_units(ctx.session, audience, ctx.now)
-    recipients = await notices.accounts_of(ctx.session, units)
-    if not any(notices.reachable(account) for account, _, _ in recipients):
+    units = await notices.audience_unit_count(ctx.session, audience, ctx.now)
+    recipients = await notices.audience_accounts(ctx.session, audience, ctx.now)
+    if not any(r.reachable for r in recipients):
         ctx.goto(State.AUDIENCE, audience=None)
         nobody = ctx.reply(
             "thongbao.nobody",
             label=await _label(ctx, audience),
-            units=len(units),
+            units=units,
             recipients=len(recipients),
         )
         return [nobody, *await _ask_audience(ctx)]
@@ -312,13 +312,14 @@ async def _choose(ctx: Ctx, audience: dict[str, Any]) -> list[Reply]:
 
 
 async def _ask_preview(ctx: Ctx) -> list[Reply]:
-    units = await notices.audience_units(ctx.session, ctx.data["audience"], ctx.now)
-    return await _preview(ctx, units, await notices.accounts_of(ctx.session, units))
+    audience = ctx.data["audience"]
+    units = await notices.audience_unit_count(ctx.session, audience, ctx.now)
+    return await _preview(
+        ctx, units, await notices.audience_accounts(ctx.session, audience, ctx.now)
+    )
 
 
-async def _preview(
-    ctx: Ctx, units: list[Unit], recipients: list[notices.Recipient]
-) -> list[Reply]:
+async def _preview(ctx: Ctx, units: int, recipients: list[notices.Recipient]) -> list[Reply]:
     copy = notices.copy_reply(ctx.deps.texts, Broadcast(text=ctx.data["text"]), None)
     buttons = (
         Confirm(act=Act.SEND).button(ctx.label("thongbao.btn_send")),
@@ -330,10 +331,10 @@ async def _preview(
         "thongbao.preview",
         buttons=buttons,
         label=await _label(ctx, ctx.data["audience"]),
-        units=len(units),
-        linked_units=len({unit.id for _, _, unit in recipients}),
+        units=units,
+        linked_units=len({r.unit_id for r in recipients}),
         recipients=len(recipients),
-        unreachable=sum(not notices.reachable(account) for account, _, _ in recipients),
+        unreachable=sum(not r.reachable for r in recipients),
         file=ctx.data.get("file"),
     )
     return [copy, summary]
@@ -354,7 +355,7 @@ async def _confirm(ctx: Ctx) -> list[Reply]:
         return [ctx.reply("onboarding.cancelled", busy=True)]
     audience: dict[str, Any] = ctx.data["audience"]
     recipients = await notices.audience_accounts(ctx.session, audience, ctx.now)
-    if not any(notices.reachable(account) for account, _, _ in recipients):
+    if not any(r.reachable for r in recipients):
         return await _choose(ctx, audience)  # the audience emptied since the preview
     queued = await notices.announce(
         ctx.session,

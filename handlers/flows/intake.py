@@ -467,7 +467,7 @@ async def _ask_announce(ctx: Ctx) -> list[Reply]:
             title=campaign.title,
             requirements=len(await ctx.campaigns.requirements_for(campaign.id)),
             undated=len(campaign.settings.get("undated", [])),
-            units=len(await intake.campaign_units(ctx.session, campaign.id, ctx.now)),
+            units=await intake.campaign_units(ctx.session, campaign.id, ctx.now),
             has_file=ctx.data.get("file_id") is not None,
         )
     ]

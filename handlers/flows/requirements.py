@@ -364,7 +364,7 @@ async def _ext_confirm(ctx: Ctx) -> list[Reply]:
         origin=ctx.msg.key,
         now=ctx.now,
     )
-    if done.notices:
+    if done.told:
         ctx.wake_after_commit("broadcast")
     ctx.end()
     return [ctx.reply("noidung.extended", done=done, req=req)]

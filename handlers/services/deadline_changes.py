@@ -12,8 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from markupsafe import escape
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.deadlines import check_extension, effective_due, unit_dues, with_unit_due
@@ -22,7 +24,9 @@ from handlers.domain.progress import applies, local_today
 from handlers.domain.vn_dates import DateError, parse_date, time_of_day
 from handlers.kernel.messages import ChatKey
 from handlers.kernel.texts import Texts
-from handlers.services.notices import Queued, notify_unit
+from handlers.queries.audiences import applies_to, units_where
+from handlers.queries.stats.results import UnitRef
+from handlers.services.notices import Told, notify_units
 from storage.models import (
     Campaign,
     CampaignState,
@@ -106,9 +110,8 @@ class Extended:
     units: tuple[Unit, ...]
     #: Active units the requirement applies to that were told, and those nobody of which is
     #: linked (told nothing; the secretariat should phone them).
-    told: tuple[Unit, ...] = ()
-    unreached: tuple[Unit, ...] = ()
-    notices: tuple[Queued, ...] = field(default=())
+    told: tuple[UnitRef, ...] = ()
+    unreached: tuple[UnitRef, ...] = ()
 
     @property
     def everyone(self) -> bool:
@@ -206,13 +209,11 @@ async def extend_deadline(
         req.due_date = new_due
         req.unit_due = {str(k): v.isoformat() for k, v in unit_dues(req).items()}
     await session.flush()
-    concerned = units or tuple(
-        u for u in await UnitRepository(session).list_all() if u.is_active and applies(req, u)
-    )
-    result = await _tell(
+    concerned = Unit.id.in_([u.id for u in units]) if units else applies_to([req])
+    done = await _tell(
         session, texts, campaign, req, concerned, reason=reason, by=by, origin=origin, now=now
     )
-    told, unreached, notices = result
+    told, unreached = done.told, done.unreached
     AuditRepository(session).record(
         at=now,
         person_id=person_id,
@@ -231,7 +232,7 @@ async def extend_deadline(
         },
     )
     logger.info("Requirement %s/%s extended to %s", campaign.code, req.code, new_due)
-    return Extended(req, new_due, old_due, units, told, unreached, notices)
+    return Extended(req, new_due, old_due, units, told, unreached)
 
 
 async def _set_first_due(
@@ -269,21 +270,19 @@ async def _set_first_due(
     req.due_date = new_due
     req.unit_due = {}
     await session.flush()
-    concerned = tuple(
-        u for u in await UnitRepository(session).list_all() if u.is_active and applies(req, u)
-    )
-    told, unreached, notices = await _tell(
+    done = await _tell(
         session,
         texts,
         campaign,
         req,
-        concerned,
+        applies_to([req]),
         reason=reason,
         by=by,
         origin=origin,
         now=now,
         first=True,
     )
+    told, unreached = done.told, done.unreached
     AuditRepository(session).record(
         at=now,
         person_id=person_id,
@@ -300,7 +299,11 @@ async def _set_first_due(
         },
     )
     logger.info("Requirement %s/%s given its deadline %s", campaign.code, req.code, new_due)
-    return Extended(req, new_due, None, (), told, unreached, notices)
+    return Extended(req, new_due, None, (), told, unreached)
+
+
+#: A unit name's stand-in when a notice is rendered once for many units.
+_NAME = "TDKTUNITNAME"
 
 
 async def _tell(
@@ -308,38 +311,48 @@ async def _tell(
     texts: Texts,
     campaign: Campaign,
     req: Requirement,
-    units: Sequence[Unit],
+    units: ColumnElement[bool],
     *,
     reason: str,
     by: Person | None,
     origin: ChatKey,
     now: dt.datetime,
     first: bool = False,
-) -> tuple[tuple[Unit, ...], tuple[Unit, ...], tuple[Queued, ...]]:
-    """Queue one notice per unit concerned; (told, unreached, notices)."""
+) -> Told:
+    """Queue one notice per unit concerned (``units``); who was told, who cannot be.
+
+    The notice is rendered once per deadline with a stand-in for the unit's name (a gia hạn
+    for everyone in a province tells thousands of units); a name the text would not carry
+    as it is gets its own rendering.
+    """
     signer = by or await DeadlineRepository(session).first_secretariat()
-    told: list[Unit] = []
-    unreached: list[Unit] = []
-    notices: list[Queued] = []
-    for unit in units:
-        text = texts(
+    if signer is None:  # nobody to sign: nothing is sent, every unit is "not told"
+        return Told((), tuple(await units_where(session, units)))
+
+    def render(unit: UnitRef, due: dt.date | None) -> str:
+        return texts(
             "noidung.extend_notice",
             tz=campaign.timezone,
             campaign=campaign,
             req=req,
             unit=unit,
-            due=effective_due(req, unit.id),
+            due=due,
             reason=reason,
             first=first,
         )
-        queued = (
-            await notify_unit(session, unit, text, by=signer, origin=origin, now=now)
-            if signer is not None
-            else None
-        )
-        if queued is None or not queued.pending:
-            unreached.append(unit)
-        else:
-            told.append(unit)
-            notices.append(queued)
-    return tuple(told), tuple(unreached), tuple(notices)
+
+    around: dict[dt.date | None, tuple[str, str] | None] = {}
+    dues = unit_dues(req)  # effective_due, its units' deadlines read once
+
+    def text_for(unit: UnitRef) -> str:
+        due = dues.get(unit.id, req.due_date)
+        if due not in around:
+            before, found, after = render(UnitRef(0, "", _NAME, None, ""), due).partition(_NAME)
+            around[due] = (before, after) if found and _NAME not in after else None
+        parts = around[due]
+        name = unit.name
+        if parts is None or not name.isprintable() or name != name.strip():
+            return render(unit, due)
+        return f"{parts[0]}{escape(name)}{parts[1]}"
+
+    return await notify_units(session, units, text_for, by=signer, origin=origin, now=now)

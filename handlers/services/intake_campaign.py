@@ -28,15 +28,9 @@ from handlers.io.campaign_file.schema import DEFAULT_AWARD_FORMS, DEFAULT_TIMEZO
 from handlers.kernel.messages import ChatKey
 from handlers.kernel.texts import Texts
 from handlers.services.intake_items import item_targets
-from handlers.services.notices import (
-    Queued,
-    announce,
-    audience_accounts,
-    audience_units,
-    reachable,
-)
+from handlers.services.notices import Queued, announce, audience_accounts, audience_unit_count
 from handlers.services.recurrence import generate_occurrences
-from storage.models import Campaign, Person, PlanDraft, RequirementKind, Unit
+from storage.models import Campaign, Person, PlanDraft, RequirementKind
 from storage.repositories.audit import AuditRepository
 from storage.repositories.campaigns import CampaignRepository
 
@@ -220,9 +214,9 @@ async def create_campaign(
     return campaign
 
 
-async def campaign_units(session: AsyncSession, campaign_id: int, now: dt.datetime) -> list[Unit]:
-    """The active units at least one requirement of the campaign applies to."""
-    return await audience_units(session, campaign_audience(campaign_id), now)
+async def campaign_units(session: AsyncSession, campaign_id: int, now: dt.datetime) -> int:
+    """How many active units at least one requirement of the campaign applies to."""
+    return await audience_unit_count(session, campaign_audience(campaign_id), now)
 
 
 def campaign_audience(campaign_id: int) -> dict[str, Any]:
@@ -248,7 +242,7 @@ async def announce_campaign(
     """
     audience = campaign_audience(campaign.id)
     recipients = await audience_accounts(session, audience, now)
-    if not any(reachable(account) for account, _, _ in recipients):
+    if not any(r.reachable for r in recipients):
         return None
     text = texts.plain(
         "intake.announcement",

@@ -23,47 +23,40 @@ A notice to one unit stores ``{"kind": "unit", "unit_id": 3}``; it is not an aud
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import ColumnElement, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.domain.progress import applies
 from handlers.domain.vocab import DEFAULT_UNIT_KINDS, UnitKinds
 from handlers.kernel.messages import ChatKey, OutgoingFile, Reply
 from handlers.kernel.texts import Texts
-from handlers.queries.progress import campaign_progress
-from storage.models import (
-    Broadcast,
-    BroadcastDelivery,
-    ChatAccount,
-    NoticeStatus,
-    Person,
-    Role,
-    Unit,
-)
+from handlers.queries import audiences
+from handlers.queries.audiences import Addressee
+from handlers.queries.stats.results import UnitRef
+from storage.models import Broadcast, NoticeStatus, Person, Unit
 from storage.repositories.audit import AuditRepository
 from storage.repositories.campaigns import CampaignRepository
 from storage.repositories.notices import BroadcastRepository
-from storage.repositories.people import PeopleRepository
-from storage.repositories.units import UnitRepository
-from storage.text import vn_sort_key
 
 __all__ = [
     "NOTICE",
     "Queued",
     "Recipient",
+    "Told",
     "accounts_of",
     "announce",
     "audience_accounts",
     "audience_label",
+    "audience_unit_count",
     "audience_units",
     "copy_reply",
-    "late_units",
     "notify_unit",
+    "notify_units",
     "progress_reply",
-    "reachable",
     "report_reply",
 ]
 
@@ -71,73 +64,57 @@ __all__ = [
 NOTICE = "notice"
 #: ``Broadcast.audience_label`` is a ``String(255)``.
 _LABEL_MAX = 255
-#: Who receives announcements and notices: the people of units.
-_UNIT_ROLES = (Role.UNIT_HEAD, Role.UNIT_MEMBER)
 
-#: A recipient of a copy: the account, its person and the person's unit.
-Recipient = tuple[ChatAccount, Person, Unit]
+#: A recipient of a copy: one linked account of a unit's head or member, as plain columns.
+Recipient = Addressee
 
 
 # -- audiences ---------------------------------------------------------------------------------
-async def late_units(session: AsyncSession, requirement_id: int, now: dt.datetime) -> list[Unit]:
-    """Units the requirement applies to that have not sent it (missing, partial or returned)."""
-    campaigns = CampaignRepository(session)
-    req = await campaigns.requirement(requirement_id)
-    if req is None:
-        return []
-    campaign = await campaigns.get(req.campaign_id)
-    if campaign is None:
-        return []
-    for p in await campaign_progress(session, campaign, now):
-        if p.requirement.id == req.id:
-            return [m.unit for m in p.missing]
-    return []
-
-
 async def audience_units(
     session: AsyncSession, audience: Mapping[str, Any], now: dt.datetime
-) -> list[Unit]:
-    """The units an audience names, at ``now``.
+) -> ColumnElement[bool]:
+    """The units an audience names at ``now``, as a condition on :class:`Unit`.
+
+    ``late`` names the active units that still owe the requirement (missing, partial or
+    returned: its "chưa nộp" list); ``campaign`` the active units a requirement of the campaign
+    applies to; ``all``, ``block`` and ``unit_kind`` every unit (retired ones too) of that kind.
 
     Raises:
         ValueError: ``audience`` is not one of the shapes in the module docstring.
     """
     kind = audience.get("kind")
+    campaigns = CampaignRepository(session)
     if kind == "late":
-        return await late_units(session, int(audience["requirement_id"]), now)
-    units = await UnitRepository(session).list_all()
+        req = await campaigns.requirement(int(audience["requirement_id"]))
+        campaign = await campaigns.get(req.campaign_id) if req is not None else None
+        if req is None or campaign is None:
+            return audiences.applies_to(())
+        return audiences.owing(req, ZoneInfo(campaign.timezone))
     if kind == "campaign":
-        reqs = await CampaignRepository(session).requirements_for(int(audience["campaign_id"]))
-        return [u for u in units if u.is_active and any(applies(r, u) for r in reqs)]
+        reqs = await campaigns.requirements_for(int(audience["campaign_id"]))
+        return audiences.applies_to(reqs)
     if kind == "all":
-        return units
+        return true()
     if kind == "block":
-        return [u for u in units if u.block == audience["value"]]
+        return Unit.block == str(audience["value"])
     if kind == "unit_kind":
-        return [u for u in units if u.kind == audience["value"]]
+        return Unit.kind == str(audience["value"])
     raise ValueError(f"unknown audience {dict(audience)!r}")
 
 
-async def accounts_of(session: AsyncSession, units: Sequence[Unit]) -> list[Recipient]:
-    """Linked accounts of unit heads and members of ``units``, by unit then person name.
+async def audience_unit_count(
+    session: AsyncSession, audience: Mapping[str, Any], now: dt.datetime
+) -> int:
+    """How many units an audience names at ``now``."""
+    return await audiences.count_units(session, await audience_units(session, audience, now))
+
+
+async def accounts_of(session: AsyncSession, units: ColumnElement[bool]) -> list[Recipient]:
+    """Linked accounts of the heads and members of ``units``, by unit then person name.
 
     Unreachable accounts are included (a copy to them is recorded as blocked at once).
     """
-    ids = [u.id for u in units]
-    if not ids:
-        return []
-    rows = await PeopleRepository(session).linked_accounts(_UNIT_ROLES, unit_ids=ids)
-    found = [(account, person, unit) for account, person, unit in rows if unit is not None]
-    found.sort(
-        key=lambda r: (
-            vn_sort_key(r[2].name),
-            r[2].id,
-            vn_sort_key(r[1].full_name),
-            r[1].id,
-            r[0].id,
-        )
-    )
-    return found
+    return await audiences.addressees(session, units)
 
 
 async def audience_accounts(
@@ -151,15 +128,10 @@ async def audience_accounts(
         now: When "not yet submitted" is judged (``late`` audiences).
 
     Returns:
-        (account, person, unit) sorted by unit name (Vietnamese order), then person name;
-        unreachable accounts included.
+        Sorted by unit name (Vietnamese order), then person name; unreachable accounts
+        included.
     """
     return await accounts_of(session, await audience_units(session, audience, now))
-
-
-def reachable(account: ChatAccount) -> bool:
-    """Whether the bot can write to the account (not marked unreachable, chat known)."""
-    return account.unreachable_at is None and bool(account.chat_id)
 
 
 async def audience_label(
@@ -205,19 +177,19 @@ class Queued:
         return self.copies - self.pending
 
 
-def _copies(recipients: Sequence[Recipient], now: dt.datetime) -> list[BroadcastDelivery]:
+def _copies(recipients: Sequence[Recipient], now: dt.datetime) -> list[dict[str, Any]]:
     """One copy per recipient: pending, or blocked at once when the account is unreachable."""
     return [
-        BroadcastDelivery(
-            account_id=account.id,
-            unit_id=unit.id,
-            channel=account.channel,
-            chat_id=account.chat_id or "",
-            status=NoticeStatus.PENDING if reachable(account) else NoticeStatus.BLOCKED,
-            updated_at=now,
-            detail=None if reachable(account) else "unreachable",
-        )
-        for account, _, unit in recipients
+        {
+            "account_id": r.account_id,
+            "unit_id": r.unit_id,
+            "channel": r.channel,
+            "chat_id": r.chat_id,
+            "status": NoticeStatus.PENDING if r.reachable else NoticeStatus.BLOCKED,
+            "updated_at": now,
+            "detail": None if r.reachable else "unreachable",
+        }
+        for r in recipients
     ]
 
 
@@ -226,8 +198,8 @@ async def _queue(
 ) -> Queued:
     copies = _copies(recipients, now)
     await BroadcastRepository(session).add(broadcast, copies)
-    pending = [c for c in copies if c.status is NoticeStatus.PENDING]
-    return Queued(broadcast, len(copies), len(pending), len({c.unit_id for c in pending}))
+    pending = [r for r in recipients if r.reachable]
+    return Queued(broadcast, len(copies), len(pending), len({r.unit_id for r in pending}))
 
 
 async def announce(
@@ -288,6 +260,23 @@ async def announce(
     return queued
 
 
+def _notice(
+    unit_id: int, unit_name: str, text: str, by: Person, origin: ChatKey, now: dt.datetime
+) -> dict[str, Any]:
+    """The columns of a notice's :class:`Broadcast` row."""
+    return {
+        "created_by": by.id,
+        "created_at": now,
+        "text": text,
+        "audience": {"kind": "unit", "unit_id": unit_id},
+        "audience_label": unit_name[:_LABEL_MAX],
+        "origin_channel": origin.channel,
+        "origin_chat_id": origin.chat_id,
+        "status": "sending",
+        "kind": NOTICE,
+    }
+
+
 async def notify_unit(
     session: AsyncSession,
     unit: Unit,
@@ -314,25 +303,63 @@ async def notify_unit(
         What was queued (``pending``: how many recipients will get it), or None when nobody of
         the unit is linked (nothing is written).
     """
-    recipients = await accounts_of(session, [unit])
+    recipients = await accounts_of(session, Unit.id == unit.id)
     if not recipients:
         return None
-    return await _queue(
-        session,
-        Broadcast(
-            created_by=by.id,
-            created_at=now,
-            text=text,
-            audience={"kind": "unit", "unit_id": unit.id},
-            audience_label=unit.name[:_LABEL_MAX],
-            origin_channel=origin.channel,
-            origin_chat_id=origin.chat_id,
-            status="sending",
-            kind=NOTICE,
-        ),
-        recipients,
-        now,
-    )
+    notice = Broadcast(**_notice(unit.id, unit.name, text, by, origin, now))
+    return await _queue(session, notice, recipients, now)
+
+
+@dataclass(frozen=True, slots=True)
+class Told:
+    """What :func:`notify_units` queued."""
+
+    #: The units someone will be told at (a pending copy), in the units' order.
+    told: tuple[UnitRef, ...]
+    #: The units nobody of which can be told (none linked, or every account unreachable).
+    unreached: tuple[UnitRef, ...]
+
+
+async def notify_units(
+    session: AsyncSession,
+    units: ColumnElement[bool],
+    text_for: Callable[[UnitRef], str],
+    *,
+    by: Person,
+    origin: ChatKey,
+    now: dt.datetime,
+) -> Told:
+    """:func:`notify_unit` for every unit ``units`` names, each with its own text, in bulk.
+
+    The units and their accounts are read in two statements and the notices written in two
+    more, however many units (a gia hạn for everyone in a province); ``text_for`` renders a
+    unit's text (only for units someone of which is linked).
+
+    Args:
+        session: The transaction that holds the rows.
+        units: Which units (a condition on :class:`Unit`).
+        text_for: A unit's message, rendered from a template (HTML, escaped).
+        by: Who caused it (the notices' author).
+        origin: The chat it was caused from.
+        now: The current time.
+    """
+    found = await audiences.units_where(session, units)
+    by_unit: dict[int, list[Recipient]] = {}
+    for recipient in await accounts_of(session, units):
+        by_unit.setdefault(recipient.unit_id, []).append(recipient)
+    told: list[UnitRef] = []
+    unreached: list[UnitRef] = []
+    notices: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+    for unit in found:
+        theirs = by_unit.get(unit.id)
+        if not theirs:
+            unreached.append(unit)
+            continue
+        (told if any(r.reachable for r in theirs) else unreached).append(unit)
+        notice = _notice(unit.id, unit.name, text_for(unit), by, origin, now)
+        notices.append((notice, _copies(theirs, now)))
+    await BroadcastRepository(session).add_many(notices)
+    return Told(tuple(told), tuple(unreached))
 
 
 # -- what recipients and the secretariat receive ----------------------------------------------

@@ -11,11 +11,12 @@ this host that no longer exists): it is reported, never sent again.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Table, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -197,21 +198,61 @@ class NoticeRepository:
         return await _NOTICE_CLAIMS.claimants(self._s)
 
 
+def _audience_key(audience: Mapping[str, Any]) -> str:
+    return json.dumps(audience, sort_keys=True)
+
+
 class BroadcastRepository:
     """Broadcasts and their per-recipient copies; never commits."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
-    async def add(self, broadcast: Broadcast, copies: Sequence[BroadcastDelivery]) -> Broadcast:
-        """Insert a broadcast with one copy per recipient."""
+    async def add(self, broadcast: Broadcast, copies: Sequence[Mapping[str, Any]]) -> Broadcast:
+        """Insert a broadcast with one copy per recipient.
+
+        Args:
+            broadcast: The broadcast (added to the session and flushed: its id is set).
+            copies: Each copy's :class:`BroadcastDelivery` columns but ``broadcast_id``, as
+                plain values: written in one statement, however many (no object per copy).
+        """
         self._s.add(broadcast)
         await self._s.flush()
-        for copy in copies:
-            copy.broadcast_id = broadcast.id
-        self._s.add_all(copies)
-        await self._s.flush()
+        if copies:  # Core: one executemany (the ORM splits rows by which values are NULL)
+            await self._s.execute(
+                insert(cast(Table, BroadcastDelivery.__table__)),
+                [{**c, "broadcast_id": broadcast.id} for c in copies],
+            )
         return broadcast
+
+    async def add_many(
+        self, broadcasts: Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]]
+    ) -> None:
+        """Insert broadcasts, each with its copies, in two statements (one notice per unit).
+
+        Args:
+            broadcasts: Each broadcast's columns, as plain values, with its copies (as for
+                :meth:`add`). Their ``audience`` must differ (a notice names its unit): the
+                copies find their broadcast's id by it, as the ids come back from a batched
+                insert in no promised order (SQLite would otherwise insert row by row).
+        """
+        if not broadcasts:
+            return
+        table = cast(Table, Broadcast.__table__)  # Core: no ORM bookkeeping per row
+        returned = await self._s.execute(
+            insert(table).returning(table.c.id, table.c.audience),
+            [dict(b) for b, _ in broadcasts],
+        )
+        ids = {_audience_key(audience): bid for bid, audience in returned.tuples()}
+        if len(ids) != len(broadcasts):
+            raise ValueError("broadcasts inserted together must have distinct audiences")
+        rows = [
+            {**c, "broadcast_id": ids[_audience_key(b["audience"])]}
+            for b, theirs in broadcasts
+            for c in theirs
+        ]
+        if rows:
+            await self._s.execute(insert(cast(Table, BroadcastDelivery.__table__)), rows)
 
     async def sending(self) -> list[Broadcast]:
         """Broadcasts whose copies are not all settled yet, oldest first."""

@@ -56,14 +56,14 @@ async def broadcast_id(session_factory: SF, demo: None, clock: Clock) -> int:
             )
         ).tuples()
         copies = [
-            BroadcastDelivery(
-                account_id=account.id,
-                unit_id=person.unit_id,
-                channel="console",
-                chat_id=account.external_id,
-                status=NoticeStatus.BLOCKED if n == 0 else NoticeStatus.PENDING,
-                updated_at=clock(),
-            )
+            {
+                "account_id": account.id,
+                "unit_id": person.unit_id,
+                "channel": "console",
+                "chat_id": account.external_id,
+                "status": NoticeStatus.BLOCKED if n == 0 else NoticeStatus.PENDING,
+                "updated_at": clock(),
+            }
             for n, (account, person) in enumerate(rows)
         ]
         broadcast = await BroadcastRepository(s).add(

@@ -156,6 +156,9 @@ async def test_late_for_the_plan_queues_one_copy_per_account(
             await s.scalars(select(Person).where(Person.full_name.like("Phòng Nội vụ%")))
         ).one()
         expected = await audience_accounts(s, {"kind": "late", "requirement_id": plan.id}, clock())
+        external = dict(
+            (await s.execute(select(ChatAccount.id, ChatAccount.external_id))).tuples().all()
+        )
     b = await _broadcast(session_factory)
     assert (b.text, b.file_id, b.status, b.created_by) == (text, None, "sending", noivu_person.id)
     assert b.audience == {"kind": "late", "requirement_id": plan.id}
@@ -170,14 +173,14 @@ async def test_late_for_the_plan_queues_one_copy_per_account(
         "halan": (NoticeStatus.BLOCKED, "unreachable"),
     }
     # sorted by unit (Công ty… < Phường Ba Đình < Phường Phú Sơn < Xã Hà Lan), then person
-    assert list(copies) == [a.external_id for a, _, _ in expected]
+    assert list(copies) == [external[r.account_id] for r in expected]
     async with session_factory() as s:
         rows = (await s.scalars(select(BroadcastDelivery))).all()
-        by_account = {a.id: (a, u) for a, _, u in expected}
+        by_account = {r.account_id: r for r in expected}
         for row in rows:
-            account, unit = by_account[row.account_id]
-            assert (row.unit_id, row.channel) == (unit.id, "console")
-            assert row.chat_id == (account.chat_id or "")
+            recipient = by_account[row.account_id]
+            assert (row.unit_id, row.channel) == (recipient.unit_id, "console")
+            assert row.chat_id == recipient.chat_id
         audit = (
             await s.scalars(select(AuditLog).where(AuditLog.action == "broadcast.create"))
         ).one()
@@ -557,9 +560,19 @@ async def test_audience_accounts_sorted_and_unknown_audience_refused(
         )
         with pytest.raises(ValueError, match="unknown audience"):
             await audience_accounts(s, {"kind": "nobody"}, clock())
+        owners = {
+            account_id: (external_id, role, unit_id)
+            for account_id, external_id, role, unit_id in (
+                await s.execute(
+                    select(
+                        ChatAccount.id, ChatAccount.external_id, Person.role, Person.unit_id
+                    ).join(Person, Person.id == ChatAccount.person_id)
+                )
+            ).tuples()
+        }
     # Công ty CP Bao bì < Công ty CP Xi măng < Phường Ba Đình < Phường Bắc Sơn < Phường Phú Sơn
     # (Cán bộ… < Lãnh đạo…) < Xã Hà Lan; the secretariat's accounts are never recipients
-    assert [a.external_id for a, _, _ in everyone] == [
+    assert [owners[r.account_id][0] for r in everyone] == [
         "baobi",
         "ximang",
         "badinh",
@@ -568,5 +581,9 @@ async def test_audience_accounts_sorted_and_unknown_audience_refused(
         "phuson",
         "halan",
     ]
-    assert all(p.role is not Role.SECRETARIAT and p.unit_id == u.id for _, p, u in everyone)
+    assert all(
+        owners[r.account_id][1:] == (Role.UNIT_HEAD, r.unit_id)
+        or owners[r.account_id][1:] == (Role.UNIT_MEMBER, r.unit_id)
+        for r in everyone
+    )
     assert missing_plan == []

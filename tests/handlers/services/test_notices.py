@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.flows import broadcast, review
@@ -204,3 +204,118 @@ def test_forged_button_data_is_refused() -> None:
 def sf(session_factory: SF) -> SF:
     """A shorter name for the session factory."""
     return session_factory
+
+
+async def _announce_all(sf: SF, clock: Clock) -> tuple[notices.Queued, int]:
+    """Queue an announcement to every unit; what was queued and how many statements it took."""
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    async with sf() as s:
+        engine = s.bind.sync_engine  # type: ignore[union-attr]
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        async with sf.begin() as s:
+            recipients = await notices.audience_accounts(s, {"kind": "all"}, clock())
+            queued = await notices.announce(
+                s,
+                Texts(),
+                text="Họp giao ban",
+                file_id=None,
+                audience={"kind": "all"},
+                recipients=recipients,
+                by=await _secretary(s),
+                origin=ORIGIN,
+                now=clock(),
+            )
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return queued, len(seen)
+
+
+async def test_an_announcement_to_every_unit_takes_the_same_statements_however_many(
+    sf: SF, clock: Clock
+) -> None:
+    """The audience, its accounts and the copies are read and written as sets, not per unit."""
+    await _link(sf, clock)
+    first, statements = await _announce_all(sf, clock)
+    async with sf.begin() as s:
+        badinh = await _unit(s, "P-BADINH")
+        s.add_all(
+            Unit(
+                code=f"P-MOI{n:02d}", name=f"Phường Mới {n}", kind=badinh.kind, block=badinh.block
+            )
+            for n in range(30)
+        )
+        for n in range(30):
+            await ensure_account(
+                s,
+                channel="console",
+                external_id=f"moi-{n}",
+                full_name=f"Lãnh đạo {n}",
+                role=Role.UNIT_HEAD,
+                unit_code=f"P-MOI{n:02d}",
+                now=clock(),
+            )
+    second, again = await _announce_all(sf, clock)
+    assert (second.copies, second.pending) == (first.copies + 30, first.pending + 30)
+    assert second.units == first.units + 30
+    assert again == statements
+    async with sf() as s:
+        copies = (
+            await s.execute(
+                select(BroadcastDelivery.unit_id, BroadcastDelivery.status).where(
+                    BroadcastDelivery.broadcast_id == second.broadcast.id
+                )
+            )
+        ).all()
+        ids = {u.id for u in await s.scalars(select(Unit).where(Unit.code.like("P-MOI%")))}
+    assert ids <= {unit_id for unit_id, _ in copies}
+    assert sum(status is NoticeStatus.BLOCKED for _, status in copies) == second.blocked >= 1
+
+
+@pytest.mark.parametrize(
+    ("audience", "expected"),
+    [
+        ({"kind": "block", "value": "Khối xã, phường"}, "block"),
+        ({"kind": "unit_kind", "value": "xa_phuong"}, "kind"),
+        ({"kind": "campaign"}, "campaign"),
+    ],
+)
+async def test_audiences_name_the_units_the_rules_name(
+    sf: SF, clock: Clock, audience: dict[str, object], expected: str
+) -> None:
+    """Each audience's units in SQL are the units the Python rules name."""
+    from handlers.domain.progress import applies
+    from storage.repositories.campaigns import CampaignRepository
+
+    async with sf() as s:
+        units = list(await s.scalars(select(Unit)))
+        campaign = (await CampaignRepository(s).get_active())[0]
+        if expected == "campaign":
+            audience = {"kind": "campaign", "campaign_id": campaign.id}
+            reqs = await CampaignRepository(s).requirements_for(campaign.id)
+            want = {u.id for u in units if u.is_active and any(applies(r, u) for r in reqs)}
+        elif expected == "block":
+            want = {u.id for u in units if u.block == audience["value"]}
+        else:
+            want = {u.id for u in units if u.kind == audience["value"]}
+        assert want, "the demo has such units"
+        count = await notices.audience_unit_count(s, audience, clock())
+        recipients = await notices.audience_accounts(s, audience, clock())
+        linked = {
+            unit_id
+            for (unit_id,) in (
+                await s.execute(
+                    select(Person.unit_id).where(
+                        Person.role.in_((Role.UNIT_HEAD, Role.UNIT_MEMBER)),
+                        Person.removed_at.is_(None),
+                        Person.unit_id.is_not(None),
+                    )
+                )
+            ).all()
+        }
+    assert count == len(want)
+    assert {r.unit_id for r in recipients} == want & linked

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.domain.deadlines import effective_due
 from handlers.domain.errors import UserError
 from handlers.domain.vocab import DEFAULT_UNIT_KINDS, UnitKindSpec
 from handlers.kernel.texts import Texts
@@ -26,6 +27,7 @@ from handlers.services.campaigns import (
     find_campaign,
     load_campaign,
 )
+from handlers.services.invites import ensure_account
 from handlers.services.reminders import plan_notices
 from handlers.services.requirements import (
     Extended,
@@ -42,6 +44,7 @@ from storage.models import (
     Broadcast,
     DeadlineChange,
     RequirementKind,
+    Role,
     Submission,
     SubmissionStatus,
     Unit,
@@ -326,3 +329,92 @@ async def test_who_may_name_the_deployments_own_kinds(session_factory: SF) -> No
         with pytest.raises(UserError) as err:
             await plan_edit(s, campaign, req, ReqField.WHO, "Nhà máy")  # built-in kinds only
         assert err.value.key == "req_who_unknown"
+
+
+async def _link(sf: SF, clock: Clock, codes: list[str]) -> None:
+    async with sf.begin() as s:
+        for code in codes:
+            await ensure_account(
+                s,
+                channel="console",
+                external_id=f"head-{code.lower()}",
+                full_name=f"Lãnh đạo {code}",
+                role=Role.UNIT_HEAD,
+                unit_code=code,
+                now=clock(),
+            )
+
+
+async def _statements(sf: SF, clock: Clock, new: dt.date) -> tuple[Extended, int]:
+    """Extend KEHOACH for everyone; what was done and how many statements it took."""
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    async with sf() as s:
+        engine = s.bind.sync_engine  # type: ignore[union-attr]
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        done = await _extend(sf, clock, new, [])
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return done, len(seen)
+
+
+async def test_extending_for_everyone_tells_each_unit_in_a_few_statements(
+    session_factory: SF, clock: Clock
+) -> None:
+    """One notice per unit, each as rendered alone, written in a number of statements that
+    does not grow with the units (a province tells thousands of them)."""
+    async with session_factory.begin() as s:
+        bacson = (await s.scalars(select(Unit).where(Unit.code == "P-BACSON"))).one()
+        bacson.name = "Phường Bắc Sơn & <Khu 1>"  # escaped in the HTML text
+    await _link(session_factory, clock, ["P-BACSON", "P-PHUSON", "X-HALAN"])
+    await _extend(session_factory, clock, D(2019, 11, 20), ["P-PHUSON"])  # its own deadline
+    async with session_factory() as s:
+        before = set(await s.scalars(select(Broadcast.id)))
+    done, statements = await _statements(session_factory, clock, D(2019, 11, 18))
+    told = {u.code for u in done.told}
+    assert {"P-BADINH", "P-BACSON", "P-PHUSON", "X-HALAN"} <= told
+    assert not told & {u.code for u in done.unreached}
+    async with session_factory() as s:
+        campaign, req = await find_requirement(s, DEMO, "KEHOACH")
+        units = {u.id: u for u in await s.scalars(select(Unit))}
+        notices = [
+            b
+            for b in await s.scalars(select(Broadcast).order_by(Broadcast.id))
+            if b.id not in before
+        ]
+        assert sorted(units[b.audience["unit_id"]].code for b in notices) == sorted(told)
+        for b in notices:
+            unit = units[b.audience["unit_id"]]
+            due = effective_due(req, unit.id)
+            assert due == (D(2019, 11, 20) if unit.code == "P-PHUSON" else D(2019, 11, 18))
+            assert b.text == TEXTS(
+                "noidung.extend_notice",
+                tz=campaign.timezone,
+                campaign=campaign,
+                req=req,
+                unit=unit,
+                due=due,
+                reason="Mưa bão",
+                first=False,
+            )
+        texts = {units[b.audience["unit_id"]].code: b.text for b in notices}
+    assert "Phường Bắc Sơn &amp; &lt;Khu 1&gt;" in texts["P-BACSON"]
+    assert "20/11/2019" in texts["P-PHUSON"] and "18/11/2019" in texts["P-BADINH"]
+
+    # Thirty more units, each with a head: the same statements tell them all.
+    async with session_factory.begin() as s:
+        kind, block = (
+            await s.execute(select(Unit.kind, Unit.block).where(Unit.code == "P-BADINH"))
+        ).one()
+        s.add_all(
+            Unit(code=f"P-MOI{n:02d}", name=f"Phường Mới {n}", kind=kind, block=block)
+            for n in range(30)
+        )
+    await _link(session_factory, clock, [f"P-MOI{n:02d}" for n in range(30)])
+    more, again = await _statements(session_factory, clock, D(2019, 11, 25))
+    assert len(more.told) == len(done.told) + 30
+    assert again == statements

@@ -1,0 +1,123 @@
+"""Who a notice or an announcement reaches: an audience's units and their accounts, in SQL.
+
+An audience is a condition on :class:`Unit` (every unit, a block, a kind, the units a campaign
+applies to, the units that still owe a requirement); its units and the linked accounts of their
+heads and members are read as plain rows, however many (a province has thousands of units):
+no ORM object per unit or account, no per-unit query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.queries.stats import rules
+from handlers.queries.stats.owing import owing_select, unit_columns
+from handlers.queries.stats.results import UnitFilter, UnitRef
+from storage.models import ChatAccount, Person, Requirement, Role, Unit
+from storage.text import vn_sort_key
+
+__all__ = [
+    "UNIT_ROLES",
+    "Addressee",
+    "addressees",
+    "applies_to",
+    "count_units",
+    "owing",
+    "units_where",
+]
+
+#: Who receives announcements and notices: the people of units.
+UNIT_ROLES = (Role.UNIT_HEAD, Role.UNIT_MEMBER)
+
+
+@dataclass(frozen=True, slots=True)
+class Addressee:
+    """One linked account of a unit's head or member: a copy of a notice goes to it."""
+
+    account_id: int
+    channel: str
+    #: The chat to write to ("" when not known yet).
+    chat_id: str
+    #: Whether the bot can write to it (chat known, not marked unreachable).
+    reachable: bool
+    unit_id: int
+    unit_name: str
+
+
+def applies_to(reqs: Sequence[Requirement]) -> ColumnElement[bool]:
+    """The active units at least one of ``reqs`` applies to (``progress.applies`` in SQL)."""
+    if not reqs:
+        return false()
+    return and_(
+        Unit.deactivated_at.is_(None), or_(*(and_(true(), *rules.unit_rule(r)) for r in reqs))
+    )
+
+
+def owing(req: Requirement, tz: ZoneInfo) -> ColumnElement[bool]:
+    """The active units that still owe ``req`` (missing, partial or returned), as its list."""
+    found = owing_select([req], tz, UnitFilter(), active_only=True)
+    if found is None:
+        return false()
+    return Unit.id.in_(select(found.subquery().c.uid))
+
+
+async def units_where(session: AsyncSession, where: ColumnElement[bool]) -> list[UnitRef]:
+    """The units ``where`` names, in :meth:`UnitRepository.list_all`'s order."""
+    rows = await session.execute(select(*unit_columns()).where(where))
+    return sorted((rules.unit_ref(row) for row in rows), key=UnitRef.sort_key)
+
+
+async def count_units(session: AsyncSession, where: ColumnElement[bool]) -> int:
+    """How many units ``where`` names."""
+    return int(await session.scalar(select(func.count()).select_from(Unit).where(where)) or 0)
+
+
+async def addressees(session: AsyncSession, where: ColumnElement[bool]) -> list[Addressee]:
+    """The linked accounts of the heads and members of the units ``where`` names.
+
+    Unreachable accounts are included (a copy to them is recorded as blocked at once).
+
+    Returns:
+        By unit name (Vietnamese order), unit, person name, person and account.
+    """
+    rows = await session.execute(
+        select(
+            ChatAccount.id,
+            ChatAccount.channel,
+            ChatAccount.chat_id,
+            ChatAccount.unreachable_at,
+            Unit.id,
+            Unit.name,
+            Person.id,
+            Person.full_name,
+        )
+        .join(Person, Person.id == ChatAccount.person_id)
+        .join(Unit, Unit.id == Person.unit_id)
+        .where(Person.role.in_(UNIT_ROLES), Person.removed_at.is_(None), where)
+    )
+    keys: dict[str, tuple[Any, ...]] = {}  # a unit's name is on each of its accounts' rows
+
+    def key(text: str) -> tuple[Any, ...]:
+        found = keys.get(text)
+        if found is None:
+            found = keys[text] = vn_sort_key(text)
+        return found
+
+    found = sorted(rows.tuples(), key=lambda r: (key(r[5]), r[4], key(r[7]), r[6], r[0]))
+    return [
+        Addressee(
+            account_id,
+            channel,
+            chat_id or "",
+            unreachable_at is None and bool(chat_id),
+            unit_id,
+            unit_name,
+        )
+        for account_id, channel, chat_id, unreachable_at, unit_id, unit_name, _, _ in found
+    ]
