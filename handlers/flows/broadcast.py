@@ -7,7 +7,6 @@ are the small JSON dicts described in :mod:`handlers.services.notices`.
 
 from __future__ import annotations
 
-from collections import Counter
 from enum import StrEnum
 from typing import Any
 
@@ -17,7 +16,7 @@ from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx, StateSpec, StateTable
 from handlers.kernel.messages import Button, Reply
 from handlers.services import notices
-from storage.models import Broadcast, Requirement, Unit
+from storage.models import Broadcast, Requirement
 from storage.text import vn_sort_key
 
 __all__ = [
@@ -173,20 +172,19 @@ async def _late_options(ctx: Ctx) -> list[Requirement]:
 
 
 async def _ask_audience(ctx: Ctx) -> list[Reply]:
-    units = await ctx.units.list_all()
     kinds = [AudienceKind.ALL]
     if await _late_options(ctx):
         kinds.append(AudienceKind.LATE)
-    if any(u.block for u in units):
+    if await ctx.units.counts_by("block"):
         kinds.append(AudienceKind.BLOCK)
     kinds.append(AudienceKind.KIND)
     buttons = [PickAudience(kind=k).button(ctx.label(f"thongbao.btn_{k.value}")) for k in kinds]
     return [ctx.reply("thongbao.ask_audience", buttons=buttons)]
 
 
-def _blocks(units: list[Unit]) -> list[str]:
-    """The emulation blocks (khối/cụm) of ``units``, in Vietnamese order."""
-    return sorted({u.block for u in units if u.block}, key=vn_sort_key)
+async def _blocks(ctx: Ctx) -> list[str]:
+    """The emulation blocks (khối/cụm) of the units, in Vietnamese order."""
+    return sorted(await ctx.units.counts_by("block"), key=vn_sort_key)
 
 
 async def _audience(ctx: Ctx) -> list[Reply]:
@@ -199,7 +197,7 @@ async def _audience(ctx: Ctx) -> list[Reply]:
         ctx.goto(State.REQUIREMENT)
         return await _ask_requirement(ctx)
     if kind is AudienceKind.BLOCK:
-        blocks = _blocks(await ctx.units.list_all())
+        blocks = await _blocks(ctx)
         if blocks:
             ctx.goto(State.BLOCK, options=blocks)
             return await _ask_block(ctx)
@@ -243,8 +241,7 @@ async def _requirement(ctx: Ctx) -> list[Reply]:
 
 
 async def _ask_block(ctx: Ctx) -> list[Reply]:
-    units = await ctx.units.list_all()
-    counts = Counter([u.block for u in units if u.block])
+    counts = await ctx.units.counts_by("block")
     buttons = [
         PickBlock(index=i).button(
             ctx.label("thongbao.option_label", name=b, count=counts.get(b, 0))
@@ -268,7 +265,7 @@ async def _block(ctx: Ctx) -> list[Reply]:
 
 async def _kinds(ctx: Ctx) -> dict[str, int]:
     """Unit kinds present, vocabulary order first, with their unit counts."""
-    counts = Counter([u.kind for u in await ctx.units.list_all()])
+    counts = await ctx.units.counts_by("kind")
     rank = {kind: i for i, kind in enumerate(ctx.deps.unit_kinds)}
     return dict(sorted(counts.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
 

@@ -15,7 +15,7 @@ from enum import StrEnum
 from handlers.domain.errors import UserError
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx, StateSpec, StateTable
-from handlers.kernel.messages import Button, Reply
+from handlers.kernel.messages import UNIT_BUTTONS, Button, Reply
 from handlers.queries import export_data as data
 from handlers.queries.export_data import ExportFormat, ExportKind, Scope
 from handlers.services.exports import FORMATS, file_name, queue_export
@@ -195,8 +195,10 @@ async def _kind(ctx: Ctx) -> list[Reply]:
 
 
 async def _ask_unit(ctx: Ctx) -> list[Reply]:
-    units = await ctx.units.list_all()
-    buttons = [PickUnit(unit_id=u.id).button(u.name) for u in units]
+    many = await ctx.units.count()
+    if many > UNIT_BUTTONS:  # a province: the name or code is typed
+        return [ctx.reply("xuat.ask_unit", buttons=[_back(ctx)], many=many)]
+    buttons = [PickUnit(unit_id=u.id).button(u.name) for u in await ctx.units.list_all()]
     return [ctx.reply("xuat.ask_unit", buttons=[*buttons, _back(ctx)])]
 
 

@@ -15,7 +15,7 @@ from enum import StrEnum
 from handlers.domain.errors import UserError
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx, StateSpec, StateTable
-from handlers.kernel.messages import Button, Reply
+from handlers.kernel.messages import UNIT_BUTTONS, Button, Reply
 from handlers.services.invites import create_invite
 from handlers.services.people import list_people, move_person, remove_person
 from handlers.services.units import list_units, rename_unit, set_unit_active
@@ -31,9 +31,6 @@ __all__ = [
     "UnitAct",
     "begin",
 ]
-
-#: Above this many units the list asks for a code or a name instead of offering a button each.
-_MAX_BUTTONS = 40
 
 
 class State(StrEnum):
@@ -114,7 +111,7 @@ async def _find(ctx: Ctx, ref: str) -> Unit:
 async def _ask_pick(ctx: Ctx) -> list[Reply]:
     units = await list_units(ctx.session, ctx.deps.unit_kinds)
     buttons: list[Button] = []
-    if len(units) <= _MAX_BUTTONS:
+    if len(units) <= UNIT_BUTTONS:
         buttons = [
             PickUnit(unit_id=u.id).button(ctx.label("donvi.pick_label", u=u)) for u in units
         ]

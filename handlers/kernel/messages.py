@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 __all__ = [
+    "UNIT_BUTTONS",
     "Button",
     "ChatKey",
     "Delivery",
@@ -22,6 +23,11 @@ __all__ = [
     "Reply",
     "Send",
 ]
+
+#: At most this many units are offered as a button each; beyond (a province has thousands), a
+#: question asks for a unit's name or code instead: a keyboard of thousands of buttons is
+#: refused by the messengers, and a numbered list of them is no way to choose.
+UNIT_BUTTONS = 40
 
 
 @dataclass(frozen=True, slots=True)

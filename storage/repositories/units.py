@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -74,6 +74,15 @@ def _match_rank(unit: Unit, query: str) -> int | None:
     return None
 
 
+def _filters(block: str | None, kind: str | None) -> list[ColumnElement[bool]]:
+    found = []
+    if block is not None:
+        found.append(Unit.block == block)
+    if kind is not None:
+        found.append(Unit.kind == kind)
+    return found
+
+
 class UnitRepository:
     """Reads and writes units; never commits (the caller owns the transaction)."""
 
@@ -101,16 +110,33 @@ class UnitRepository:
         """The highest unit id (0 when there is no unit): where a walk of the units' ids ends."""
         return int(await self._s.scalar(select(func.max(Unit.id))) or 0)
 
-    async def list_all(self) -> list[Unit]:
-        """Return every unit ordered by block (units without a block last), then by name.
+    async def list_all(self, *, block: str | None = None, kind: str | None = None) -> list[Unit]:
+        """Return every unit (of ``block``, of ``kind``) by block (none last), then by name.
 
         Both orders follow the Vietnamese alphabet, independent of the database collation.
         """
-        units = list(await self._s.scalars(select(Unit)))
+        units = list(await self._s.scalars(select(Unit).where(*_filters(block, kind))))
         units.sort(
             key=lambda u: (u.block is None, vn_sort_key(u.block or ""), vn_sort_key(u.name), u.id)
         )
         return units
+
+    async def count(self, *, block: str | None = None, kind: str | None = None) -> int:
+        """How many units there are (of ``block``, of ``kind``), retired ones included."""
+        query = select(func.count()).select_from(Unit).where(*_filters(block, kind))
+        return int(await self._s.scalar(query) or 0)
+
+    async def counts_by(self, column: Literal["block", "kind"]) -> dict[str, int]:
+        """How many units (retired ones too) there are of each block or kind (none: left out).
+
+        One grouped count: the audience menus of an announcement ask it at every step, and a
+        province has thousands of units.
+        """
+        field = Unit.block if column == "block" else Unit.kind
+        rows = await self._s.execute(
+            select(field, func.count()).where(field.is_not(None)).group_by(field)
+        )
+        return {str(value): int(n) for value, n in rows.tuples() if value}
 
     async def search(self, query: str, limit: int = 5) -> list[Unit]:
         """Return the units ``query`` may mean, best first.

@@ -33,7 +33,7 @@ from handlers.flows.status.common import (
 )
 from handlers.kernel.callbacks import CallbackData, Command
 from handlers.kernel.context import Ctx, StateSpec, StateTable
-from handlers.kernel.messages import Button, Reply
+from handlers.kernel.messages import UNIT_BUTTONS, Button, Reply
 from handlers.queries.milestones import unit_milestones
 from handlers.queries.progress import campaign_progress
 from handlers.queries.stats import (
@@ -343,11 +343,10 @@ async def _pick_unit(ctx: Ctx) -> list[Reply]:
 
 async def _ask_unit(ctx: Ctx) -> list[Reply]:
     flt = Filter.load(ctx)
-    units = [
-        u
-        for u in await ctx.units.list_all()
-        if flt.block in (None, u.block) and flt.kind in (None, u.kind)
-    ]
+    many = await ctx.units.count(block=flt.block, kind=flt.kind)
+    if many > UNIT_BUTTONS:  # a province: the name or code is typed (a filter narrows it)
+        return [ctx.reply("status.ask_unit", many=many)]
+    units = await ctx.units.list_all(block=flt.block, kind=flt.kind)
     buttons = [PickUnit(unit_id=u.id).button(u.name) for u in units]
     return [ctx.reply("status.ask_unit", buttons=buttons)]
 

@@ -13,7 +13,9 @@ from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.domain.items import ItemKind
+from handlers.flows import export
 from handlers.flows.listing import PickItem
+from handlers.flows.status import overview
 from handlers.flows.submit import Act, Confirm
 from handlers.kernel.context import CoreDeps
 from handlers.kernel.inputs import FieldValue
@@ -674,3 +676,24 @@ async def test_unreachable_account_is_reachable_again_when_it_writes(
     async with session_factory() as s:
         account = await PeopleRepository(s).account("console", "badinh")
     assert account is not None and account.unreachable_at is None
+
+
+async def test_too_many_units_for_buttons_are_typed(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A province has thousands of units: past a few dozen, the unit is asked by name or code."""
+    monkeypatch.setattr(overview, "UNIT_BUTTONS", 5)  # the demo has 21 units
+    monkeypatch.setattr(export, "UNIT_BUTTONS", 5)
+    noivu = chat("noivu")
+    await noivu.send("/tinhhinh")
+    await noivu.press("Xem một đơn vị")
+    assert "Có 21 đơn vị: gõ tên hoặc mã đơn vị cần xem" in noivu.text
+    assert "Phường Ba Đình" not in noivu.buttons
+    await noivu.send("ba dinh")
+    assert "Phường Ba Đình — các nội dung phải nộp" in noivu.text
+    await noivu.send("/xuat")
+    await noivu.press("Chọn một đơn vị")
+    assert "Có 21 đơn vị: gõ tên hoặc mã đơn vị" in noivu.text
+    assert len(noivu.buttons) == 1 and "Phường" not in noivu.buttons[0]  # only back
+    await noivu.send("bac son")
+    assert "Phạm vi: Phường Bắc Sơn" in noivu.text
