@@ -16,6 +16,7 @@ from handlers.domain.errors import UserError
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx, StateSpec, StateTable
 from handlers.kernel.messages import UNIT_BUTTONS, Button, Reply
+from handlers.queries.audiences import reach_by_block
 from handlers.services.invites import create_invite
 from handlers.services.people import list_people, move_person, remove_person
 from handlers.services.units import list_units, rename_unit, set_unit_active
@@ -109,6 +110,10 @@ async def _find(ctx: Ctx, ref: str) -> Unit:
 
 
 async def _ask_pick(ctx: Ctx) -> list[Reply]:
+    many = await ctx.units.count()
+    if many > UNIT_BUTTONS:  # a province: counts by block, and the unit is typed
+        blocks = await reach_by_block(ctx.session)
+        return [ctx.reply("donvi.overview_blocks", blocks=blocks, total=many)]
     units = await list_units(ctx.session, ctx.deps.unit_kinds)
     buttons: list[Button] = []
     if len(units) <= UNIT_BUTTONS:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.queries.stats import rules
@@ -25,10 +25,12 @@ from storage.text import vn_sort_key
 __all__ = [
     "UNIT_ROLES",
     "Addressee",
+    "BlockReach",
     "addressees",
     "applies_to",
     "count_units",
     "owing",
+    "reach_by_block",
     "units_where",
 ]
 
@@ -121,3 +123,46 @@ async def addressees(session: AsyncSession, where: ColumnElement[bool]) -> list[
         )
         for account_id, channel, chat_id, unreachable_at, unit_id, unit_name, _, _ in found
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class BlockReach:
+    """How the units of one block (khối/cụm; None: none) can be reached."""
+
+    block: str | None
+    #: Units followed (not retired).
+    active: int
+    #: Of those, units someone of which the bot can write to.
+    reachable: int
+    #: Retired units.
+    retired: int
+
+
+async def reach_by_block(session: AsyncSession) -> list[BlockReach]:
+    """Per block, the units followed, reachable and retired, in one grouped count.
+
+    A province's /donvi, where a line per unit would be thousands; blocks in Vietnamese order,
+    units without a block last.
+    """
+    reachable = exists(
+        select(ChatAccount.id)
+        .join(Person, Person.id == ChatAccount.person_id)
+        .where(
+            Person.unit_id == Unit.id,
+            Person.role.in_(UNIT_ROLES),
+            Person.removed_at.is_(None),
+            ChatAccount.chat_id.is_not(None),
+            ChatAccount.unreachable_at.is_(None),
+        )
+    )
+    active = Unit.deactivated_at.is_(None)
+    rows = await session.execute(
+        select(
+            Unit.block,
+            func.sum(case((active, 1), else_=0)),
+            func.sum(case((and_(active, reachable), 1), else_=0)),
+            func.sum(case((active, 0), else_=1)),
+        ).group_by(Unit.block)
+    )
+    found = [BlockReach(b, int(a or 0), int(r or 0), int(x or 0)) for b, a, r, x in rows.tuples()]
+    return sorted(found, key=lambda f: (f.block is None, vn_sort_key(f.block or "")))

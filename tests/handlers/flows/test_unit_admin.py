@@ -6,12 +6,14 @@ items awaiting review (it cannot be retired).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.flows import unit_admin
 from handlers.services.people import remove_person
 from storage.models import AuditLog, Person, Unit
 from tests.harness import ChatHarness, Clock
@@ -148,3 +150,30 @@ async def test_a_person_removed_meanwhile_by_another_secretary(
     assert "Không tìm thấy người dùng số" in noivu.text
     assert len(await _audit(session_factory, "person.remove")) == 1
     await noivu.send("/huy")
+
+
+async def test_a_province_gets_counts_by_block_and_types_the_unit(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past a few dozen units, a line per unit would be thousands: counts by block instead."""
+    noivu = chat("noivu")
+    await noivu.send("/donvi")
+    listed = noivu.text.splitlines()
+    reachable = sum(line.startswith("✅") and " — " in line for line in listed)  # not the legend
+    unreachable = sum(line.startswith("❌") and " — " in line for line in listed)
+    assert reachable + unreachable == 21
+    await noivu.send("/huy")
+    monkeypatch.setattr(unit_admin, "UNIT_BUTTONS", 5)  # the demo has 21 units
+    await noivu.send("/donvi")
+    text = noivu.text
+    assert "21 đang theo dõi, 0 đã ngừng" in text and "Có 21 đơn vị" in text
+    assert "P-BADINH" not in text and not [b for b in noivu.buttons if " — " in b]
+    lines = [line for line in text.splitlines() if line.startswith("• ")]
+    counts = [
+        tuple(int(n) for n in re.findall(r"(\d+) (?:đơn vị|có người|chưa)", line))
+        for line in lines
+    ]
+    assert sum(c[0] for c in counts) == 21
+    assert (sum(c[1] for c in counts), sum(c[2] for c in counts)) == (reachable, unreachable)
+    await noivu.send("Ba Đình")
+    assert "Lãnh đạo UBND phường Ba Đình — Lãnh đạo đơn vị" in noivu.text
