@@ -228,8 +228,7 @@ async def _unit_block(ctx: Ctx) -> list[Reply]:
 
 
 async def _ask_unit_codes(ctx: Ctx) -> list[Reply]:
-    units = [u for u in await ctx.units.list_all() if u.is_active][:2]
-    example = ", ".join(u.code for u in units)
+    example = ", ".join(await ctx.units.some_codes(2))
     return [ctx.reply("intake.ask_unit_codes", buttons=[_back_button(ctx)], example=example)]
 
 

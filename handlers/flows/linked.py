@@ -9,6 +9,7 @@ from __future__ import annotations
 from handlers.domain.errors import UserError
 from handlers.kernel.context import Ctx
 from handlers.kernel.messages import Reply
+from handlers.queries.audiences import without_linked_head
 from storage.models import Role
 
 __all__ = ["unlinked"]
@@ -29,8 +30,5 @@ async def unlinked(ctx: Ctx) -> list[Reply]:
         )
         people = [(p.full_name, p.role.value, account.channel) for account, p, _ in rows]
         return [ctx.reply("status.unit_linked", unit=ctx.unit, linked=people)]
-    linked = {
-        person.unit_id for _, person, _ in await ctx.people.linked_accounts([Role.UNIT_HEAD])
-    }
-    units = [u for u in await ctx.units.list_all() if u.id not in linked]
+    units = await without_linked_head(ctx.session)
     return [ctx.reply("status.unlinked", units=units)]

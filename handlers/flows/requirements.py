@@ -199,7 +199,7 @@ async def _ask_menu(ctx: Ctx) -> list[Reply]:
         return _gone(ctx)
     campaign, req = found
     history = await DeadlineRepository(ctx.session).history(req.id)
-    names = {u.id: u.name for u in await ctx.units.list_all()}
+    names = await ctx.units.names(h.unit_id for h in history if h.unit_id is not None)
     actions = _actions(campaign, req)
     buttons = [
         Do(action=a).button(ctx.label("noidung.action_label", action=a.value, req=req))

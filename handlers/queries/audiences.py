@@ -32,6 +32,7 @@ __all__ = [
     "owing",
     "reach_by_block",
     "units_where",
+    "without_linked_head",
 ]
 
 #: Who receives announcements and notices: the people of units.
@@ -166,3 +167,20 @@ async def reach_by_block(session: AsyncSession) -> list[BlockReach]:
     )
     found = [BlockReach(b, int(a or 0), int(r or 0), int(x or 0)) for b, a, r, x in rows.tuples()]
     return sorted(found, key=lambda f: (f.block is None, vn_sort_key(f.block or "")))
+
+
+async def without_linked_head(session: AsyncSession) -> list[UnitRef]:
+    """The followed units (not retired) whose head has no linked chat account, in order.
+
+    Plain rows (a province may have hundreds of them); :meth:`UnitRepository.list_all`'s order.
+    """
+    head = exists(
+        select(ChatAccount.id)
+        .join(Person, Person.id == ChatAccount.person_id)
+        .where(
+            Person.unit_id == Unit.id,
+            Person.role == Role.UNIT_HEAD,
+            Person.removed_at.is_(None),
+        )
+    )
+    return await units_where(session, and_(Unit.deactivated_at.is_(None), ~head))

@@ -7,6 +7,7 @@ a user types on a phone ("ba dinh" finds "Phường Ba Đình").
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from sqlalchemy import ColumnElement, func, select
@@ -97,6 +98,24 @@ class UnitRepository:
         """Return the unit whose code is ``code`` (case-insensitive)."""
         stmt = select(Unit).where(func.upper(Unit.code) == normalize_code(code))
         return (await self._s.scalars(stmt)).first()
+
+    async def some_codes(self, n: int) -> list[str]:
+        """The codes of ``n`` active units, the first by block then name (an example to type)."""
+        rows = await self._s.scalars(
+            select(Unit.code)
+            .where(Unit.deactivated_at.is_(None))
+            .order_by(Unit.block.is_(None), Unit.block, Unit.name, Unit.id)
+            .limit(n)
+        )
+        return list(rows)
+
+    async def names(self, unit_ids: Iterable[int]) -> dict[int, str]:
+        """{unit id: name} of the units ``unit_ids`` names (a few: a card's history)."""
+        wanted = sorted(set(unit_ids))
+        if not wanted:
+            return {}
+        rows = await self._s.execute(select(Unit.id, Unit.name).where(Unit.id.in_(wanted)))
+        return dict(rows.tuples().all())
 
     async def by_codes(self, codes: list[str]) -> dict[str, Unit]:
         """Return {normalized code: unit} for the codes that exist."""

@@ -5,10 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.domain.intents import Intent
 from handlers.kernel.callbacks import Ask
-from tests.harness import ChatHarness
+from handlers.queries.audiences import without_linked_head
+from storage.models import Role, Unit
+from storage.repositories.people import PeopleRepository
+from storage.repositories.units import UnitRepository
+from tests.harness import ChatHarness, Clock
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -118,3 +124,29 @@ async def test_a_choice_named_by_part_wins_over_a_question(chat: Chat) -> None:
     assert "Đơn vị chưa nộp…" in noivu.buttons
     await noivu.send("chưa nộp")  # the audience "Đơn vị chưa nộp…", not "ai chưa nộp?"
     assert "Ai chưa nộp?" not in noivu.text
+
+
+async def test_unlinked_units_are_the_rules_and_a_long_list_is_cut(
+    chat: Chat, session_factory: async_sessionmaker[AsyncSession], clock: Clock
+) -> None:
+    """The followed units without a linked head, as the accounts say; past 50, counted."""
+    async with session_factory.begin() as s:
+        bacson = (await s.scalars(select(Unit).where(Unit.code == "P-BACSON"))).one()
+        bacson.deactivated_at = clock()  # retired: no invite to send
+        badinh = (await s.scalars(select(Unit).where(Unit.code == "P-BADINH"))).one()
+        s.add_all(
+            Unit(code=f"P-MOI{n:02d}", name=f"Phường Mới {n:02d}", kind=badinh.kind)
+            for n in range(40)
+        )
+    async with session_factory() as s:
+        units = await UnitRepository(s).list_all()
+        heads = {
+            p.unit_id for _, p, _ in await PeopleRepository(s).linked_accounts([Role.UNIT_HEAD])
+        }
+        found = await without_linked_head(s)
+    expected = [u.id for u in units if u.is_active and u.id not in heads]
+    assert [u.id for u in found] == expected and len(expected) > 50
+    text = await _answer(chat("noivu"), "đơn vị nào chưa liên kết?")
+    assert f"{len(expected)} đơn vị chưa có lãnh đạo liên kết" in text
+    assert f"… và {len(expected) - 50} đơn vị khác" in text
+    assert "Phường Bắc Sơn" not in text
