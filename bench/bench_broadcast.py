@@ -38,7 +38,6 @@ from storage.db import make_session_factory
 from storage.files import LocalFileStore
 from storage.models import (
     Broadcast,
-    BroadcastDelivery,
     ChatAccount,
     NoticeStatus,
     Person,
@@ -95,14 +94,14 @@ async def _seed(engine: AsyncEngine, n: int) -> int:
                 status="sending",
             ),
             [
-                BroadcastDelivery(
-                    account_id=a.id,
-                    unit_id=p.unit_id,
-                    channel="telegram",
-                    chat_id=a.chat_id or "",
-                    status=NoticeStatus.PENDING,
-                    updated_at=NOW,
-                )
+                {
+                    "account_id": a.id,
+                    "unit_id": p.unit_id,
+                    "channel": "telegram",
+                    "chat_id": a.chat_id or "",
+                    "status": NoticeStatus.PENDING,
+                    "updated_at": NOW,
+                }
                 for a, p in zip(accounts, people, strict=True)
             ],
         )
