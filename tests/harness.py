@@ -11,16 +11,17 @@ that carries the file, as a chat would show them.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shutil
 import sqlite3
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import make_url
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -42,6 +43,25 @@ if TYPE_CHECKING:
     from tests.pg_templates import PgTemplates
 
 TZ = "Asia/Ho_Chi_Minh"
+
+
+@contextlib.asynccontextmanager
+async def statements(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[list[str]]:
+    """The SQL statements run on ``session_factory``'s engine inside the block, in order."""
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    async with session_factory() as s:
+        engine = s.bind.sync_engine  # type: ignore[union-attr]
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 @dataclass

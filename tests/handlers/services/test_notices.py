@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.flows import broadcast, review
@@ -25,7 +25,7 @@ from storage.models import (
 )
 from storage.repositories.notices import BroadcastRepository, NoticeRepository
 from storage.repositories.people import PeopleRepository
-from tests.harness import Clock
+from tests.harness import Clock, statements
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -208,30 +208,19 @@ def sf(session_factory: SF) -> SF:
 
 async def _announce_all(sf: SF, clock: Clock) -> tuple[notices.Queued, int]:
     """Queue an announcement to every unit; what was queued and how many statements it took."""
-    seen: list[str] = []
-
-    def record(*args: object) -> None:
-        seen.append(str(args[2]))
-
-    async with sf() as s:
-        engine = s.bind.sync_engine  # type: ignore[union-attr]
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        async with sf.begin() as s:
-            recipients = await notices.audience_accounts(s, {"kind": "all"}, clock())
-            queued = await notices.announce(
-                s,
-                Texts(),
-                text="Họp giao ban",
-                file_id=None,
-                audience={"kind": "all"},
-                recipients=recipients,
-                by=await _secretary(s),
-                origin=ORIGIN,
-                now=clock(),
-            )
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    async with statements(sf) as seen, sf.begin() as s:
+        recipients = await notices.audience_accounts(s, {"kind": "all"}, clock())
+        queued = await notices.announce(
+            s,
+            Texts(),
+            text="Họp giao ban",
+            file_id=None,
+            audience={"kind": "all"},
+            recipients=recipients,
+            by=await _secretary(s),
+            origin=ORIGIN,
+            now=clock(),
+        )
     return queued, len(seen)
 
 

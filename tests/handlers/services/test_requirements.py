@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.domain.deadlines import effective_due
@@ -49,7 +49,7 @@ from storage.models import (
     SubmissionStatus,
     Unit,
 )
-from tests.harness import ChatHarness, Clock
+from tests.harness import ChatHarness, Clock, statements
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -347,18 +347,8 @@ async def _link(sf: SF, clock: Clock, codes: list[str]) -> None:
 
 async def _statements(sf: SF, clock: Clock, new: dt.date) -> tuple[Extended, int]:
     """Extend KEHOACH for everyone; what was done and how many statements it took."""
-    seen: list[str] = []
-
-    def record(*args: object) -> None:
-        seen.append(str(args[2]))
-
-    async with sf() as s:
-        engine = s.bind.sync_engine  # type: ignore[union-attr]
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    async with statements(sf) as seen:
         done = await _extend(sf, clock, new, [])
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     return done, len(seen)
 
 
