@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import app as bot_app
 from handlers.kernel.context import CoreDeps
+from handlers.kernel.dispatcher import Core
 from handlers.kernel.messages import ChatKey, Incoming
 from handlers.kernel.texts import Texts
 from handlers.routes import make_core
@@ -125,6 +126,18 @@ ROUND: tuple[tuple[str, str], ...] = (
 )
 
 
+def _core(db: BenchDb, files: Path) -> Core:
+    """The conversation core on ``db`` at :data:`BENCH_NOW`, its files under ``files``."""
+    return make_core(
+        CoreDeps(
+            session_factory=db.session_factory,
+            files=LocalFileStore(files),
+            texts=Texts(),
+            clock=lambda: BENCH_NOW,
+        )
+    )
+
+
 async def send_messages(db: BenchDb, n: int) -> dict[str, list[float]]:
     """Send ``n`` messages through the core on ``db``; return seconds per message, by kind.
 
@@ -132,14 +145,7 @@ async def send_messages(db: BenchDb, n: int) -> dict[str, list[float]]:
     validated answer, a confirmation that writes, the secretariat's aggregate status) is timed.
     """
     with tempfile.TemporaryDirectory() as tmp:
-        core = make_core(
-            CoreDeps(
-                session_factory=db.session_factory,
-                files=LocalFileStore(Path(tmp)),
-                texts=Texts(),
-                clock=lambda: BENCH_NOW,
-            )
-        )
+        core = _core(db, Path(tmp))
         timings: dict[str, list[float]] = {"all": [], "wizard step": [], "status": []}
         for i in range(n):
             user, text = ROUND[i % len(ROUND)]
@@ -189,14 +195,7 @@ async def script_costs(db: BenchDb, users: int, rounds: int) -> dict[str, tuple[
     event.listen(sync_engine, "before_cursor_execute", count)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            core = make_core(
-                CoreDeps(
-                    session_factory=db.session_factory,
-                    files=LocalFileStore(Path(tmp)),
-                    texts=Texts(),
-                    clock=lambda: BENCH_NOW,
-                )
-            )
+            core = _core(db, Path(tmp))
             core.load_flows()
             for round_ in range(rounds + 1):
                 for step in MESSAGE_SCRIPT:

@@ -15,7 +15,7 @@ from enum import StrEnum
 from handlers.domain.errors import UserError
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx, StateSpec, StateTable
-from handlers.kernel.messages import UNIT_BUTTONS, Button, Reply
+from handlers.kernel.messages import UNIT_BUTTONS, Reply
 from handlers.queries.audiences import reach_by_block
 from handlers.services.invites import create_invite
 from handlers.services.people import list_people, move_person, remove_person
@@ -115,12 +115,8 @@ async def _ask_pick(ctx: Ctx) -> list[Reply]:
         blocks = await reach_by_block(ctx.session)
         return [ctx.reply("donvi.overview_blocks", blocks=blocks, total=many)]
     units = await list_units(ctx.session, ctx.deps.unit_kinds)
-    buttons: list[Button] = []
-    if len(units) <= UNIT_BUTTONS:
-        buttons = [
-            PickUnit(unit_id=u.id).button(ctx.label("donvi.pick_label", u=u)) for u in units
-        ]
-    return [ctx.reply("donvi.overview", buttons=buttons, units=units, typed=not buttons)]
+    buttons = [PickUnit(unit_id=u.id).button(ctx.label("donvi.pick_label", u=u)) for u in units]
+    return [ctx.reply("donvi.overview", buttons=buttons, units=units)]
 
 
 async def _pick(ctx: Ctx) -> list[Reply]:

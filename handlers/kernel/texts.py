@@ -37,7 +37,21 @@ from handlers.domain.deadlines import due_hour, effective_due, extended_to, unit
 from handlers.domain.normalize import writable
 from handlers.domain.unit_kind_labels import UNIT_KINDS
 
-__all__ = ["Texts", "fmt_date", "fmt_datetime", "fmt_hour", "fmt_when", "plain_text", "roman"]
+__all__ = [
+    "NAME_STAND_IN",
+    "Texts",
+    "around_stand_in",
+    "fmt_date",
+    "fmt_datetime",
+    "fmt_hour",
+    "fmt_when",
+    "plain_text",
+    "roman",
+]
+
+#: A name's stand-in when a text is rendered once for many units (thousands of report items,
+#: a gia hạn's notices): each unit's name then takes its place (:func:`around_stand_in`).
+NAME_STAND_IN = "TDKTUNITNAME"
 
 DEFAULT_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -100,6 +114,15 @@ def _dt_filter(context: Context, value: dt.datetime | None) -> str:
 
 
 _HTML_TAG = re.compile(r"</?[a-z]+[^>]*>")
+
+
+def around_stand_in(text: str) -> tuple[str, str] | None:
+    """The parts of ``text`` before and after :data:`NAME_STAND_IN`, which it holds once.
+
+    None when it does not hold it exactly once: such a text is rendered for each name.
+    """
+    before, found, after = text.partition(NAME_STAND_IN)
+    return (before, after) if found and NAME_STAND_IN not in after else None
 
 
 def plain_text(html_text: str) -> str:

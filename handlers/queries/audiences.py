@@ -8,7 +8,7 @@ no ORM object per unit or account, no per-unit query.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,15 +20,19 @@ from handlers.queries.stats import rules
 from handlers.queries.stats.owing import owing_select, unit_columns
 from handlers.queries.stats.results import UnitFilter, UnitRef
 from storage.models import ChatAccount, Person, Requirement, Role, Unit
+from storage.repositories.campaigns import CampaignRepository
 from storage.text import vn_sort_key
 
 __all__ = [
     "UNIT_ROLES",
     "Addressee",
     "BlockReach",
+    "Where",
     "addressees",
     "applies_to",
+    "audience_where",
     "count_units",
+    "of_units",
     "owing",
     "reach_by_block",
     "units_where",
@@ -37,6 +41,9 @@ __all__ = [
 
 #: Who receives announcements and notices: the people of units.
 UNIT_ROLES = (Role.UNIT_HEAD, Role.UNIT_MEMBER)
+
+#: Which units: a condition on :class:`Unit` (services pass it along without building SQL).
+Where = ColumnElement[bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +67,41 @@ def applies_to(reqs: Sequence[Requirement]) -> ColumnElement[bool]:
     return and_(
         Unit.deactivated_at.is_(None), or_(*(and_(true(), *rules.unit_rule(r)) for r in reqs))
     )
+
+
+def of_units(unit_ids: Iterable[int]) -> Where:
+    """The units ``unit_ids`` names (a few: a unit, the units listed for a gia hạn)."""
+    return Unit.id.in_(sorted(set(unit_ids)))
+
+
+async def audience_where(session: AsyncSession, audience: Mapping[str, Any]) -> Where:
+    """The units an audience names (its shapes: :mod:`handlers.services.notices`).
+
+    ``late`` names the active units that still owe the requirement (missing, partial or
+    returned: its "chưa nộp" list, as it stands); ``campaign`` the active units a requirement of
+    the campaign applies to; ``all``, ``block`` and ``unit_kind`` every unit (retired ones too)
+    of that kind.
+
+    Raises:
+        ValueError: ``audience`` is not one of the shapes.
+    """
+    kind = audience.get("kind")
+    campaigns = CampaignRepository(session)
+    if kind == "late":
+        req = await campaigns.requirement(int(audience["requirement_id"]))
+        campaign = await campaigns.get(req.campaign_id) if req is not None else None
+        if req is None or campaign is None:
+            return false()
+        return owing(req, ZoneInfo(campaign.timezone))
+    if kind == "campaign":
+        return applies_to(await campaigns.requirements_for(int(audience["campaign_id"])))
+    if kind == "all":
+        return true()
+    if kind == "block":
+        return Unit.block == str(audience["value"])
+    if kind == "unit_kind":
+        return Unit.kind == str(audience["value"])
+    raise ValueError(f"unknown audience {dict(audience)!r}")
 
 
 def owing(req: Requirement, tz: ZoneInfo) -> ColumnElement[bool]:

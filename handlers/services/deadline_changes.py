@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from markupsafe import escape
-from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.deadlines import check_extension, effective_due, unit_dues, with_unit_due
@@ -23,8 +22,8 @@ from handlers.domain.errors import UserError
 from handlers.domain.progress import applies, local_today
 from handlers.domain.vn_dates import DateError, parse_date, time_of_day
 from handlers.kernel.messages import ChatKey
-from handlers.kernel.texts import Texts
-from handlers.queries.audiences import applies_to, units_where
+from handlers.kernel.texts import NAME_STAND_IN, Texts, around_stand_in
+from handlers.queries.audiences import Where, applies_to, of_units, units_where
 from handlers.queries.stats.results import UnitRef
 from handlers.services.notices import Told, notify_units
 from storage.models import (
@@ -209,7 +208,7 @@ async def extend_deadline(
         req.due_date = new_due
         req.unit_due = {str(k): v.isoformat() for k, v in unit_dues(req).items()}
     await session.flush()
-    concerned = Unit.id.in_([u.id for u in units]) if units else applies_to([req])
+    concerned = of_units(u.id for u in units) if units else applies_to([req])
     done = await _tell(
         session, texts, campaign, req, concerned, reason=reason, by=by, origin=origin, now=now
     )
@@ -302,16 +301,12 @@ async def _set_first_due(
     return Extended(req, new_due, None, (), told, unreached)
 
 
-#: A unit name's stand-in when a notice is rendered once for many units.
-_NAME = "TDKTUNITNAME"
-
-
 async def _tell(
     session: AsyncSession,
     texts: Texts,
     campaign: Campaign,
     req: Requirement,
-    units: ColumnElement[bool],
+    units: Where,
     *,
     reason: str,
     by: Person | None,
@@ -347,8 +342,7 @@ async def _tell(
     def text_for(unit: UnitRef) -> str:
         due = dues.get(unit.id, req.due_date)
         if due not in around:
-            before, found, after = render(UnitRef(0, "", _NAME, None, ""), due).partition(_NAME)
-            around[due] = (before, after) if found and _NAME not in after else None
+            around[due] = around_stand_in(render(UnitRef(0, "", NAME_STAND_IN, None, ""), due))
         parts = around[due]
         name = unit.name
         if parts is None or not name.isprintable() or name != name.strip():

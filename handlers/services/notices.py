@@ -26,9 +26,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.vocab import DEFAULT_UNIT_KINDS, UnitKinds
@@ -47,7 +45,6 @@ __all__ = [
     "Queued",
     "Recipient",
     "Told",
-    "accounts_of",
     "announce",
     "audience_accounts",
     "audience_label",
@@ -72,34 +69,13 @@ Recipient = Addressee
 # -- audiences ---------------------------------------------------------------------------------
 async def audience_units(
     session: AsyncSession, audience: Mapping[str, Any], now: dt.datetime
-) -> ColumnElement[bool]:
-    """The units an audience names at ``now``, as a condition on :class:`Unit`.
-
-    ``late`` names the active units that still owe the requirement (missing, partial or
-    returned: its "chưa nộp" list); ``campaign`` the active units a requirement of the campaign
-    applies to; ``all``, ``block`` and ``unit_kind`` every unit (retired ones too) of that kind.
+) -> audiences.Where:
+    """The units an audience names at ``now`` (:func:`handlers.queries.audiences.audience_where`).
 
     Raises:
         ValueError: ``audience`` is not one of the shapes in the module docstring.
     """
-    kind = audience.get("kind")
-    campaigns = CampaignRepository(session)
-    if kind == "late":
-        req = await campaigns.requirement(int(audience["requirement_id"]))
-        campaign = await campaigns.get(req.campaign_id) if req is not None else None
-        if req is None or campaign is None:
-            return audiences.applies_to(())
-        return audiences.owing(req, ZoneInfo(campaign.timezone))
-    if kind == "campaign":
-        reqs = await campaigns.requirements_for(int(audience["campaign_id"]))
-        return audiences.applies_to(reqs)
-    if kind == "all":
-        return true()
-    if kind == "block":
-        return Unit.block == str(audience["value"])
-    if kind == "unit_kind":
-        return Unit.kind == str(audience["value"])
-    raise ValueError(f"unknown audience {dict(audience)!r}")
+    return await audiences.audience_where(session, audience)
 
 
 async def audience_unit_count(
@@ -107,14 +83,6 @@ async def audience_unit_count(
 ) -> int:
     """How many units an audience names at ``now``."""
     return await audiences.count_units(session, await audience_units(session, audience, now))
-
-
-async def accounts_of(session: AsyncSession, units: ColumnElement[bool]) -> list[Recipient]:
-    """Linked accounts of the heads and members of ``units``, by unit then person name.
-
-    Unreachable accounts are included (a copy to them is recorded as blocked at once).
-    """
-    return await audiences.addressees(session, units)
 
 
 async def audience_accounts(
@@ -131,7 +99,7 @@ async def audience_accounts(
         Sorted by unit name (Vietnamese order), then person name; unreachable accounts
         included.
     """
-    return await accounts_of(session, await audience_units(session, audience, now))
+    return await audiences.addressees(session, await audience_units(session, audience, now))
 
 
 async def audience_label(
@@ -303,7 +271,7 @@ async def notify_unit(
         What was queued (``pending``: how many recipients will get it), or None when nobody of
         the unit is linked (nothing is written).
     """
-    recipients = await accounts_of(session, Unit.id == unit.id)
+    recipients = await audiences.addressees(session, audiences.of_units([unit.id]))
     if not recipients:
         return None
     notice = Broadcast(**_notice(unit.id, unit.name, text, by, origin, now))
@@ -322,7 +290,7 @@ class Told:
 
 async def notify_units(
     session: AsyncSession,
-    units: ColumnElement[bool],
+    units: audiences.Where,
     text_for: Callable[[UnitRef], str],
     *,
     by: Person,
@@ -337,7 +305,7 @@ async def notify_units(
 
     Args:
         session: The transaction that holds the rows.
-        units: Which units (a condition on :class:`Unit`).
+        units: Which units (:data:`handlers.queries.audiences.Where`).
         text_for: A unit's message, rendered from a template (HTML, escaped).
         by: Who caused it (the notices' author).
         origin: The chat it was caused from.
@@ -345,7 +313,7 @@ async def notify_units(
     """
     found = await audiences.units_where(session, units)
     by_unit: dict[int, list[Recipient]] = {}
-    for recipient in await accounts_of(session, units):
+    for recipient in await audiences.addressees(session, units):
         by_unit.setdefault(recipient.unit_id, []).append(recipient)
     told: list[UnitRef] = []
     unreached: list[UnitRef] = []

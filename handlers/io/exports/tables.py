@@ -17,7 +17,13 @@ from zoneinfo import ZoneInfo
 from handlers.domain.deadlines import effective_due, unit_dues
 from handlers.domain.normalize import writable
 from handlers.domain.progress import Mark
-from handlers.kernel.texts import Texts, fmt_date, fmt_datetime
+from handlers.kernel.texts import (
+    NAME_STAND_IN,
+    Texts,
+    around_stand_in,
+    fmt_date,
+    fmt_datetime,
+)
 from handlers.queries.export_data import (
     DelegateGroup,
     ExportKind,
@@ -459,9 +465,6 @@ def _names(units: Sequence[UnitRef]) -> str:
 
 
 #: Stands for a unit's name in a text rendered once per day (see :func:`late_list`).
-_NAME = "TDKTUNITNAME"
-
-
 def _as_rendered(name: str) -> bool:
     """Whether ``name`` comes out of a rendered plain text exactly as it is.
 
@@ -485,11 +488,10 @@ def late_list(texts: Texts, f: RequirementFigures) -> str:
         day = _local_date(m, f)
         name = m.unit.name
         if day not in days:
-            text = plain(
-                texts, f"{_LABELS}.late_item", unit=UnitRef(0, "", _NAME, None, ""), at=day
+            stand_in = UnitRef(0, "", NAME_STAND_IN, None, "")
+            days[day] = around_stand_in(
+                plain(texts, f"{_LABELS}.late_item", unit=stand_in, at=day)
             )
-            before, stand_in, after = text.partition(_NAME)
-            days[day] = (before, after) if stand_in and _NAME not in after else None
         around = days[day]
         if around is not None and _as_rendered(name):
             found.append(f"{around[0]}{name}{around[1]}")

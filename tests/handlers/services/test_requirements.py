@@ -43,6 +43,7 @@ from storage.models import (
     AuditLog,
     Broadcast,
     DeadlineChange,
+    Person,
     RequirementKind,
     Role,
     Submission,
@@ -408,3 +409,21 @@ async def test_extending_for_everyone_tells_each_unit_in_a_few_statements(
     more, again = await _statements(session_factory, clock, D(2019, 11, 25))
     assert len(more.told) == len(done.told) + 30
     assert again == statements
+
+
+async def test_extending_from_the_command_line_with_no_secretary_tells_nobody(
+    session_factory: SF, clock: Clock
+) -> None:
+    """Nobody can sign the notices: the deadline moves, no notice is queued, every unit is
+    named as not told (the secretariat phones them)."""
+    async with session_factory.begin() as s:
+        for person in await s.scalars(select(Person).where(Person.role == Role.SECRETARIAT)):
+            person.removed_at = clock()
+            person.role = Role.UNIT_MEMBER
+    before = await _count(session_factory, Broadcast)
+    done = await _extend(session_factory, clock, D(2019, 11, 18), [])
+    assert done.told == () and len(done.unreached) == 21
+    assert await _count(session_factory, Broadcast) == before
+    async with session_factory() as s:
+        _, req = await find_requirement(s, DEMO, "KEHOACH")
+    assert req.due_date == D(2019, 11, 18)
